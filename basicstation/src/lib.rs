@@ -1,6 +1,8 @@
 //! Sans-IO LoRa Basics Station protocols (LNS websocket messages and CUPS), both sides.
 //!
-//! Skeleton: this crate does not implement anything yet.
+//! Work in progress: modules are being filled in.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod router_config;
