@@ -44,9 +44,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut config = prost_build::Config::new();
     config
         .out_dir(&out_dir)
-        // The well-known types always come from pbjson-types (prost-compatible, with the proto3
-        // JSON mapping), so the Rust types do not depend on the `serde` feature.
+        // The other well-known types always come from pbjson-types (prost-compatible, with the
+        // proto3 JSON mapping), so the Rust types do not depend on the `serde` feature.
         .compile_well_known_types()
+        // Timestamp is this crate's own: its JSON form ends in `Z` like The Things Stack's.
+        .extern_path(".google.protobuf.Timestamp", "crate::Timestamp")
         .extern_path(".google.protobuf", "::pbjson_types")
         // Deterministic encoding: map entries in key order.
         .btree_map(["."]);
@@ -61,6 +63,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             .out_dir(&out_dir)
             .btree_map(["."])
             .preserve_proto_field_names()
+            // Like the binary decoder, skip fields this schema does not know (newer senders).
+            .ignore_unknown_fields()
             .build(&[".ttn.lorawan.v3"])?;
     }
     Ok(())

@@ -107,6 +107,7 @@
 mod data_rates;
 mod eui;
 pub mod time;
+mod timestamp;
 
 /// The generated messages; everything is re-exported at the crate root.
 mod generated {
@@ -118,5 +119,6 @@ mod generated {
 pub use eui::{Eui64, ParseEuiError};
 pub use generated::*;
 pub use pbjson_types;
-pub use pbjson_types::{BoolValue, Duration, FloatValue, StringValue, Struct, Timestamp};
+pub use pbjson_types::{BoolValue, Duration, FloatValue, StringValue, Struct};
 pub use prost;
+pub use timestamp::{ParseTimestampError, Timestamp};
