@@ -106,6 +106,8 @@
 
 mod data_rates;
 mod eui;
+#[cfg(feature = "serde")]
+mod hex_json;
 pub mod time;
 mod timestamp;
 
