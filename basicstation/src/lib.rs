@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod channel_plan;
+pub mod cups;
 pub mod region;
 pub mod router_config;
 mod sx1301_conf;
