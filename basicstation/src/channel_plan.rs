@@ -8,7 +8,8 @@
 //! - `region` is a name the station knows ([`Region::station_region`]), never an unknown one;
 //! - `DRs` has `-1` for undefined and inexpressible DRs and `dnonly` on downlink-only DRs;
 //! - `hwspec` is `sx1301/N` for N chips, and `sx1301_conf` has one entry per chip;
-//! - IF offsets are computed from the absolute frequencies (`if = freq − radio centre`);
+//! - IF offsets are computed from the absolute frequencies (`if = freq − radio centre`) and
+//!   checked against what the radio receives ([`max_if_offset`]);
 //! - no hardware fields (`clksrc`, `rssi_offset`, `tx_enable`, TX gain tables) are ever sent;
 //! - every number is an integer literal except `max_eirp` fractions and `MuxTime`;
 //! - the message including `msgtype` is at most [`MAX_FRAME_LEN`] bytes, otherwise an error.
@@ -116,6 +117,20 @@ pub struct RouterConfigOptions {
     pub nodwell: bool,
     /// Send `device_mode: true`.
     pub device_mode: bool,
+    /// Skip the IF range check ([`max_if_offset`]); only IFs beyond ±2^31 Hz are refused then.
+    pub allow_wide_if: bool,
+}
+
+/// The largest |IF offset| (Hz) of a channel of this bandwidth from its radio's centre: the
+/// SX1301 receive window (925/1000/1100 kHz for 125/250/500 kHz channels) less the channel
+/// bandwidth, halved: 400000 for 125 kHz (multi-SF and FSK channels), 375000 for 250 kHz,
+/// 300000 for 500 kHz.
+pub fn max_if_offset(bandwidth_khz: u16) -> u32 {
+    match bandwidth_khz {
+        0..=125 => 400_000,
+        126..=250 => 375_000,
+        _ => 300_000,
+    }
 }
 
 /// Why a channel plan cannot become a `router_config`.
@@ -143,13 +158,19 @@ pub enum RouterConfigError {
         /// Radio index.
         radio: u8,
     },
-    /// A channel's IF offset does not fit the wire type.
-    #[error("concentrator {chip}, {channel}: IF offset out of range")]
+    /// A channel lies too far from its radio's centre frequency (see [`max_if_offset`]).
+    #[error(
+        "concentrator {chip}, {channel}: IF offset {if_offset} Hz is outside the radio's ±{max} Hz"
+    )]
     IfOutOfRange {
         /// Chip index.
         chip: usize,
         /// Which channel.
         channel: String,
+        /// The offset from the radio centre in Hz.
+        if_offset: i128,
+        /// The largest allowed magnitude in Hz.
+        max: i128,
     },
     /// A channel's DR is not suitable.
     #[error("concentrator {chip}, {channel}: DR{dr} {reason} in {region}")]
@@ -190,13 +211,20 @@ pub enum RouterConfigError {
 }
 
 struct ChipCtx<'a> {
+    check_if: bool,
     region: Region,
     chip: usize,
     radios: &'a [Option<RadioPlan>; 2],
 }
 
 impl ChipCtx<'_> {
-    fn if_offset(&self, channel: &str, radio: u8, freq: u64) -> Result<i32, RouterConfigError> {
+    fn if_offset(
+        &self,
+        channel: &str,
+        radio: u8,
+        freq: u64,
+        bandwidth_khz: u16,
+    ) -> Result<i32, RouterConfigError> {
         let centre = self
             .radios
             .get(usize::from(radio))
@@ -207,14 +235,21 @@ impl ChipCtx<'_> {
                 radio,
             })?
             .freq;
-        i64::try_from(freq)
-            .ok()
-            .zip(i64::try_from(centre).ok())
-            .and_then(|(f, c)| i32::try_from(f - c).ok())
-            .ok_or_else(|| RouterConfigError::IfOutOfRange {
+        let if_offset = i128::from(freq) - i128::from(centre);
+        let max = if self.check_if {
+            i128::from(max_if_offset(bandwidth_khz))
+        } else {
+            i128::from(i32::MAX)
+        };
+        if if_offset.abs() > max {
+            return Err(RouterConfigError::IfOutOfRange {
                 chip: self.chip,
                 channel: channel.to_owned(),
-            })
+                if_offset,
+                max,
+            });
+        }
+        Ok(i32::try_from(if_offset).expect("bounded by max <= i32::MAX"))
     }
 
     fn uplink_dr(&self, channel: &str, dr: u8) -> Result<Modulation, RouterConfigError> {
@@ -240,6 +275,7 @@ fn build_chip(
     region: Region,
     chip: usize,
     plan: &ConcentratorPlan,
+    check_if: bool,
 ) -> Result<Sx1301Conf, RouterConfigError> {
     if plan.multi_sf.len() > MULTI_SF_PER_CHIP {
         return Err(RouterConfigError::TooManyMultiSf {
@@ -248,6 +284,7 @@ fn build_chip(
         });
     }
     let ctx = ChipCtx {
+        check_if,
         region,
         chip,
         radios: &plan.radios,
@@ -285,7 +322,7 @@ fn build_chip(
         }
         *slot = ChannelSlot::Enabled(IfChannel {
             radio: ch.radio,
-            if_offset: ctx.if_offset(&name, ch.radio, ch.freq)?,
+            if_offset: ctx.if_offset(&name, ch.radio, ch.freq, 125)?,
         });
     }
     conf.lora_std = match plan.lora_std {
@@ -298,7 +335,7 @@ fn build_chip(
                     bandwidth_khz: bw @ (125 | 250 | 500),
                 } => ChannelSlot::Enabled(LoraStdChannel {
                     radio: ch.radio,
-                    if_offset: ctx.if_offset(name, ch.radio, ch.freq)?,
+                    if_offset: ctx.if_offset(name, ch.radio, ch.freq, bw)?,
                     bandwidth: u32::from(bw) * 1000,
                     spread_factor: sf,
                 }),
@@ -321,7 +358,7 @@ fn build_chip(
             match ctx.uplink_dr(name, ch.dr)? {
                 Modulation::Fsk { bit_rate } => ChannelSlot::Enabled(FskChannel {
                     radio: ch.radio,
-                    if_offset: ctx.if_offset(name, ch.radio, ch.freq)?,
+                    if_offset: ctx.if_offset(name, ch.radio, ch.freq, 125)?,
                     bandwidth: None,
                     datarate: bit_rate,
                 }),
@@ -393,7 +430,7 @@ pub fn build_router_config(
         .concentrators
         .iter()
         .enumerate()
-        .map(|(i, c)| build_chip(plan.region, i, c))
+        .map(|(i, c)| build_chip(plan.region, i, c, !options.allow_wide_if))
         .collect::<Result<Vec<_>, _>>()?;
     let upchannels = match (options.upchannels, plan.concentrators.as_slice()) {
         (false, _) => None,

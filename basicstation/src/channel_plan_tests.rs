@@ -209,8 +209,16 @@ fn tts_eu868_expected_config_with_dr_fix() {
     }
     chip.lora_std.as_mut().unwrap().radio = 0;
     chip.fsk.as_mut().unwrap().radio = 0;
+    // The test plan puts every channel on radio 0, up to 1.3 MHz off centre: no real radio
+    // receives that, so the IF check has to be switched off for this vector.
+    let strict = build_router_config(&plan, &RouterConfigOptions::default()).unwrap_err();
+    assert_eq!(
+        strict.to_string(),
+        "concentrator 0, chan_multiSF_0: IF offset 600000 Hz is outside the radio's ±400000 Hz"
+    );
     let options = RouterConfigOptions {
         mux_time: Some(1_554_300_787.123_456),
+        allow_wide_if: true,
         ..Default::default()
     };
     let c = build_router_config(&plan, &options).unwrap();
@@ -517,6 +525,7 @@ proptest! {
             nodc: flags[1],
             nodwell: flags[2],
             device_mode: flags[3],
+            allow_wide_if: false,
         };
         let c = build_router_config(&plan, &options).unwrap();
         let text = c.to_message_json().unwrap();
@@ -526,4 +535,105 @@ proptest! {
         let float_literal = [".0,", ".0]", ".0}"].iter().any(|p| before_mux_time.contains(p));
         prop_assert!(!float_literal, "whole number written as a float: {}", text);
     }
+}
+
+#[test]
+fn more_ttn_plans_build() {
+    // IN_865_867 (regions.md §5): odd IFs, no std/FSK; the station lacks IN865.
+    let chan = |freq, radio| ms(freq, radio, 5);
+    let plan = ChannelPlan {
+        region: Region::In865,
+        tx_freq_range: [865_000_000, 867_000_000],
+        max_eirp_dbm: None,
+        concentrators: vec![ConcentratorPlan {
+            radios: [radio(865_200_000), radio(866_385_000)],
+            multi_sf: vec![
+                chan(865_062_500, 0),
+                chan(865_402_500, 0),
+                chan(865_985_000, 1),
+                chan(865_232_500, 0),
+                chan(866_185_000, 1),
+                chan(866_385_000, 1),
+                chan(866_585_000, 1),
+                chan(866_785_000, 1),
+            ],
+            ..Default::default()
+        }],
+        beacon: None,
+    };
+    let c = build_router_config(&plan, &Default::default()).unwrap();
+    assert_eq!(c.region, "US902");
+    let ifs: Vec<i32> = c.sx1301_conf[0]
+        .multi_sf
+        .iter()
+        .map(|s| s.enabled().unwrap().if_offset)
+        .collect();
+    assert_eq!(
+        ifs,
+        [
+            -137_500, 202_500, -400_000, 32_500, -200_000, 0, 200_000, 400_000
+        ]
+    );
+    assert_eq!(c.drs[6], [-1, 0, 0]);
+
+    // KR_920_923_TTN: seven channels and LBT.
+    let lbt = LbtConf {
+        enable: true,
+        rssi_target: -80,
+        chan_cfg: vec![crate::router_config::LbtChannel {
+            freq_hz: 922_100_000,
+            scan_time_us: 128,
+        }],
+        sx127x_rssi_offset: Some(-4),
+    };
+    let plan = ChannelPlan {
+        region: Region::Kr920,
+        tx_freq_range: [920_900_000, 923_300_000],
+        max_eirp_dbm: None,
+        concentrators: vec![ConcentratorPlan {
+            radios: [radio(922_400_000), radio(923_000_000)],
+            multi_sf: vec![
+                chan(922_100_000, 0),
+                chan(922_300_000, 0),
+                chan(922_500_000, 0),
+                chan(922_700_000, 0),
+                chan(922_900_000, 1),
+                chan(923_100_000, 1),
+                chan(923_300_000, 1),
+            ],
+            lbt: Some(lbt),
+            ..Default::default()
+        }],
+        beacon: Some(Beaconing {
+            dr: 3,
+            layout: [2, 8, 17],
+            freqs: vec![923_100_000],
+        }),
+    };
+    let c = build_router_config(&plan, &Default::default()).unwrap();
+    let v = value(&c);
+    assert_eq!(v["region"], "KR920");
+    assert_eq!(v["max_eirp"], 14);
+    assert_eq!(
+        v["bcning"],
+        json!({"DR":3,"layout":[2,8,17],"freqs":[923100000]})
+    );
+    assert_eq!(v["sx1301_conf"][0]["lbt_cfg"]["rssi_target"], -80);
+    assert_eq!(
+        v["sx1301_conf"][0]["chan_multiSF_7"],
+        json!({"enable": false})
+    );
+
+    // A 500 kHz channel 1 Hz beyond its ±300 kHz window is refused.
+    let mut plan = us915_plan(vec![us915_fsb2_chip()]);
+    plan.concentrators[0].lora_std.as_mut().unwrap().freq += 1;
+    assert_eq!(
+        build_router_config(&plan, &Default::default()),
+        Err(RouterConfigError::IfOutOfRange {
+            chip: 0,
+            channel: "chan_Lora_std".into(),
+            if_offset: 300_001,
+            max: 300_000
+        })
+    );
 }

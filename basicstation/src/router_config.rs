@@ -429,6 +429,29 @@ mod tests {
         assert!(v.as_object().unwrap().contains_key("JoinEUI"));
     }
 
+    /// The message enum embeds `RouterConfig` in an internally tagged enum; the custom
+    /// (de)serialisation must survive serde's buffering there, u64 values included.
+    #[test]
+    fn works_inside_an_internally_tagged_enum() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "msgtype")]
+        enum Msg {
+            #[serde(rename = "router_config")]
+            RouterConfig(RouterConfig),
+        }
+        let Msg::RouterConfig(c) = serde_json::from_str::<Msg>(MOCK_EU868).unwrap();
+        assert_eq!(c, serde_json::from_str::<RouterConfig>(MOCK_EU868).unwrap());
+        let text = r#"{"msgtype":"router_config","hwspec":"sx1301/1","JoinEUI":[[1,18446744073709551615]],"sx1302_conf":[{"radio_0":{"enable":true,"freq":867500000}}]}"#;
+        let msg: Msg = serde_json::from_str(text).unwrap();
+        let Msg::RouterConfig(c) = &msg;
+        assert_eq!(c.join_eui, Some(vec![[1, u64::MAX]]));
+        assert_eq!(c.chip_conf_key, ChipConfKey::Sx1302);
+        let out = serde_json::to_string(&msg).unwrap();
+        assert!(out.starts_with(r#"{"msgtype":"router_config","#), "{out}");
+        assert_eq!(serde_json::from_str::<Msg>(&out).unwrap(), msg);
+        assert_eq!(out, c.to_message_json().unwrap());
+    }
+
     #[test]
     fn rejects_float_join_eui_bounds() {
         let r =
