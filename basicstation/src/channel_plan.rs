@@ -13,6 +13,40 @@
 //! - no hardware fields (`clksrc`, `rssi_offset`, `tx_enable`, TX gain tables) are ever sent;
 //! - every number is an integer literal except `max_eirp` fractions and `MuxTime`;
 //! - the message including `msgtype` is at most [`MAX_FRAME_LEN`] bytes, otherwise an error.
+//!
+//! ```
+//! use loragw_basicstation::channel_plan::*;
+//! use loragw_basicstation::region::Region;
+//!
+//! // US915 sub-band 2 on one concentrator (TTN plan US_902_928_FSB_2).
+//! let ch = |freq, radio| MultiSfChannelPlan { freq, radio, min_dr: 0, max_dr: 3 };
+//! let plan = ChannelPlan {
+//!     region: Region::Us915,
+//!     tx_freq_range: [923_000_000, 928_000_000],
+//!     max_eirp_dbm: None,
+//!     concentrators: vec![ConcentratorPlan {
+//!         radios: [
+//!             Some(RadioPlan { freq: 904_300_000, antenna_gain: None }),
+//!             Some(RadioPlan { freq: 905_000_000, antenna_gain: None }),
+//!         ],
+//!         multi_sf: vec![
+//!             ch(903_900_000, 0), ch(904_100_000, 0), ch(904_300_000, 0), ch(904_500_000, 0),
+//!             ch(904_700_000, 1), ch(904_900_000, 1), ch(905_100_000, 1), ch(905_300_000, 1),
+//!         ],
+//!         lora_std: Some(SingleDrChannelPlan { freq: 904_600_000, radio: 0, dr: 4 }),
+//!         fsk: None,
+//!         lbt: None,
+//!     }],
+//!     beacon: None,
+//! };
+//! let options = RouterConfigOptions { mux_time: Some(1_700_000_000.25), ..Default::default() };
+//! let config = build_router_config(&plan, &options)?;
+//! assert_eq!(config.region, "US902");
+//! assert_eq!(config.drs[8], [12, 500, 1]); // downlink-only
+//! let text = config.to_message_json()?; // one websocket text frame
+//! assert!(text.starts_with(r#"{"msgtype":"router_config","region":"US902","hwspec":"sx1301/1""#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use thiserror::Error;
 
