@@ -121,7 +121,8 @@ pub struct ChannelPlan {
     pub region: Region,
     /// Lowest and highest TX frequency in Hz (`freq_range`).
     pub tx_freq_range: [u64; 2],
-    /// Maximum EIRP in dBm; `None` = the region default.
+    /// Maximum EIRP in dBm; `None` = the region default. Sent as `max_eirp` only when it is
+    /// at most the station region's default TX power (the station can only lower it).
     pub max_eirp_dbm: Option<f64>,
     /// One or two chips.
     pub concentrators: Vec<ConcentratorPlan>,

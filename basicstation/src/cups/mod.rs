@@ -57,7 +57,6 @@ mod station;
 
 pub use credentials::{ClientAuth, Credentials, NO_CREDENTIALS_CRC, cred_crc_of_files};
 pub use error::CupsError;
-pub use eui::{format_id6, parse_router_id};
 pub use request::{MAX_REQUEST_LEN, UpdateInfoRequest};
 pub use response::{
     MAX_SIGNATURE_DER_LEN, MAX_URI_LEN, NO_UPDATE_RESPONSE, ResponseLayout, UpdateInfoResponse,
