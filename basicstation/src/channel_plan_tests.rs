@@ -531,6 +531,17 @@ proptest! {
         let text = c.to_message_json().unwrap();
         let back: RouterConfig = serde_json::from_str(&text).unwrap();
         prop_assert_eq!(&back, &c);
+        // The station's view of the channels is the plan's, frequency for frequency.
+        if !options.upchannels {
+            let planned: Vec<u64> = chips
+                .iter()
+                .flat_map(|p| {
+                    p.multi_sf.iter().map(|m| m.freq).chain(p.lora_std.map(|c| c.freq)).chain(p.fsk.map(|c| c.freq))
+                })
+                .collect();
+            let seen: Vec<u64> = back.uplink_channels().iter().map(|u| u.freq).collect();
+            prop_assert_eq!(seen, planned);
+        }
         let before_mux_time = text.split("\"MuxTime\"").next().unwrap();
         let float_literal = [".0,", ".0]", ".0}"].iter().any(|p| before_mux_time.contains(p));
         prop_assert!(!float_literal, "whole number written as a float: {}", text);
