@@ -648,3 +648,50 @@ fn more_ttn_plans_build() {
         })
     );
 }
+
+/// basic-station.md §2.2, US915 block 0 (examples/station2pkfwd/regions.yaml): FSB1 as
+/// `upchannels` with the SF8/500 channel, and the 8-frequency beacon from the same section.
+#[test]
+fn us915_block0_example() {
+    let multi_sf: Vec<MultiSfChannelPlan> = (0..8)
+        .map(|i| ms(902_300_000 + 200_000 * i, u8::from(i >= 4), 3))
+        .collect();
+    let chip = ConcentratorPlan {
+        radios: [radio(902_700_000), radio(903_500_000)],
+        multi_sf,
+        lora_std: Some(SingleDrChannelPlan {
+            freq: 903_000_000,
+            radio: 0,
+            dr: 4,
+        }),
+        fsk: None,
+        lbt: None,
+    };
+    let mut plan = us915_plan(vec![chip]);
+    plan.beacon = Some(Beaconing {
+        dr: 8,
+        layout: [5, 11, 23],
+        freqs: (0..8).map(|k| 923_300_000 + 600_000 * k).collect(),
+    });
+    let options = RouterConfigOptions {
+        upchannels: true,
+        ..Default::default()
+    };
+    let v = value(&build_router_config(&plan, &options).unwrap());
+    assert_has(
+        &v,
+        r#"{"DRs":[[10,125,0],[9,125,0],[8,125,0],[7,125,0],[8,500,0],[-1,0,0],[-1,0,0],[-1,0,0],[12,500,1],[11,500,1],[10,500,1],[9,500,1],[8,500,1],[7,500,1],[-1,0,0],[-1,0,0]],
+        "upchannels":[[902300000,0,3],[902500000,0,3],[902700000,0,3],[902900000,0,3],[903100000,0,3],[903300000,0,3],[903500000,0,3],[903700000,0,3],[903000000,4,4]],
+        "bcning":{"DR":8,"layout":[5,11,23],"freqs":[923300000,923900000,924500000,925100000,925700000,926300000,926900000,927500000]}}"#,
+    );
+    let mut too_many = plan.clone();
+    too_many.beacon.as_mut().unwrap().freqs.push(927_500_000);
+    assert!(matches!(
+        build_router_config(&too_many, &options),
+        Err(RouterConfigError::TooMany {
+            what: "beacon frequencies",
+            count: 9,
+            max: 8
+        })
+    ));
+}
