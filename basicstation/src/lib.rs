@@ -5,4 +5,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod channel_plan;
+pub mod cups;
+pub mod region;
 pub mod router_config;
+mod sx1301_conf;
