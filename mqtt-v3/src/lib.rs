@@ -25,9 +25,14 @@ mod access;
 mod credentials;
 pub mod filter;
 mod id;
+mod tokens;
 mod topic;
 
 pub use access::{Access, Action, DenyReason, authorize};
 pub use credentials::{Credentials, CredentialsError};
 pub use id::{GatewayUid, IdError, MAX_ID_LEN, validate_id};
+pub use tokens::{
+    CORRELATION_ID_PREFIX, DEFAULT_TOKENS_CAPACITY, DownlinkTokens, MAX_TOKENS_CAPACITY,
+    find_token, format_correlation_id, parse_correlation_id,
+};
 pub use topic::{TOPIC_PREFIX, Topic, TopicError, TopicKind};
