@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod access;
+pub mod codec;
 mod credentials;
 pub mod filter;
 mod id;
@@ -33,6 +34,9 @@ pub use credentials::{Credentials, CredentialsError};
 pub use id::{GatewayUid, IdError, MAX_ID_LEN, validate_id};
 pub use tokens::{
     CORRELATION_ID_PREFIX, DEFAULT_TOKENS_CAPACITY, DownlinkTokens, MAX_TOKENS_CAPACITY,
-    find_token, format_correlation_id, parse_correlation_id,
+    find_token, format_correlation_id, gateway_down, parse_correlation_id, tx_ack_for,
 };
 pub use topic::{TOPIC_PREFIX, Topic, TopicError, TopicKind};
+
+/// The ttn.lorawan.v3 messages this crate encodes and decodes, re-exported.
+pub use loragw_ttnpb as ttnpb;

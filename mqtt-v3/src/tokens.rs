@@ -1,6 +1,8 @@
 //! Downlink correlation: the `gs:down:token:<n>` correlation id and a bounded ring that maps a
 //! transmission acknowledgement back to its downlink.
 
+use loragw_ttnpb::{DownlinkMessage, GatewayDown, TxAcknowledgment};
+
 /// Prefix of the correlation id that identifies a downlink sent over MQTT.
 pub const CORRELATION_ID_PREFIX: &str = "gs:down:token:";
 
@@ -113,6 +115,42 @@ impl<T> DownlinkTokens<T> {
     }
 }
 
+impl<T> DownlinkTokens<T> {
+    /// Server side, before publishing a downlink: takes a token, appends its
+    /// `gs:down:token:<n>` id to `downlink.correlation_ids` and remembers `item` under it.
+    pub fn insert_downlink(&mut self, downlink: &mut DownlinkMessage, item: T) -> u64 {
+        let token = self.insert(item);
+        downlink.correlation_ids.push(format_correlation_id(token));
+        token
+    }
+
+    /// Server side, when `v3/{uid}/down/ack` arrives: the token and item of the downlink that
+    /// `ack` acknowledges, found through the correlation ids the gateway echoed.
+    pub fn take_for_ack(&mut self, ack: &TxAcknowledgment) -> Option<(u64, T)> {
+        self.take_matching(&ack.correlation_ids)
+    }
+}
+
+/// Wraps a downlink in the `GatewayDown` that is published on `v3/{uid}/down`.
+pub fn gateway_down(downlink: DownlinkMessage) -> GatewayDown {
+    GatewayDown {
+        downlink_message: Some(downlink),
+    }
+}
+
+/// Gateway side: the acknowledgement for `downlink`, echoing its correlation ids (which carry
+/// the server's `gs:down:token:<n>`).
+pub fn tx_ack_for(
+    downlink: &DownlinkMessage,
+    result: loragw_ttnpb::tx_acknowledgment::Result,
+) -> TxAcknowledgment {
+    TxAcknowledgment {
+        correlation_ids: downlink.correlation_ids.clone(),
+        result: result as i32,
+        downlink_message: None,
+    }
+}
+
 impl<T> Default for DownlinkTokens<T> {
     /// [`DEFAULT_TOKENS_CAPACITY`] slots, first token 0.
     fn default() -> Self {
@@ -176,6 +214,34 @@ mod tests {
         // Unknown token in a slot that holds another one.
         ring.insert("e");
         assert_eq!(ring.take(104 + 3), None);
+    }
+
+    #[test]
+    fn downlink_round_trip_through_ack() {
+        use loragw_ttnpb::tx_acknowledgment::Result as AckResult;
+        let mut ring = DownlinkTokens::new(4, 7);
+        let mut down = DownlinkMessage {
+            correlation_ids: vec!["ns:downlink:abc".into()],
+            ..Default::default()
+        };
+        let token = ring.insert_downlink(&mut down, "request-1");
+        assert_eq!(token, 7);
+        assert_eq!(
+            down.correlation_ids,
+            vec!["ns:downlink:abc".to_string(), "gs:down:token:7".to_string()]
+        );
+        let wrapped = gateway_down(down.clone());
+        assert_eq!(wrapped.downlink_message.as_ref(), Some(&down));
+        let ack = tx_ack_for(&down, AckResult::TooLate);
+        assert_eq!(ack.result, 2);
+        assert_eq!(ring.take_for_ack(&ack), Some((7, "request-1")));
+        assert_eq!(ring.take_for_ack(&ack), None);
+        // An acknowledgement without the token matches nothing.
+        let stray = TxAcknowledgment {
+            correlation_ids: vec!["ns:downlink:abc".into()],
+            ..Default::default()
+        };
+        assert_eq!(ring.take_for_ack(&stray), None);
     }
 
     #[test]
