@@ -87,6 +87,10 @@ pub fn encode<M: Message>(message: &M, buf: &mut Vec<u8>) {
 /// What a gateway published, decoded according to its topic kind.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived value matched right after decoding; boxing would cost an allocation per message"
+)]
 pub enum UpstreamMessage {
     /// From `v3/{uid}/up`.
     Uplink(UplinkMessage),
