@@ -1,4 +1,4 @@
-//! v2 `decode_status` on arbitrary bytes.
+//! v2 `decode_status` and the v2 <-> v3 conversion on arbitrary bytes (conversion must not panic).
 //! Invariant: a decoded message re-encodes to bytes that decode and re-encode to the same bytes
 //! (bytes, not values, are compared so that NaN floats do not count as differences).
 #![no_main]
@@ -14,5 +14,7 @@ fuzz_target!(|data: &[u8]| {
         let mut second = Vec::new();
         codec::encode(&again, &mut second);
         assert_eq!(first, second);
+        let v3 = loragw_mqtt_v2::status_to_v3(&message);
+        let _ = loragw_mqtt_v2::status_from_v3(&v3);
     }
 });

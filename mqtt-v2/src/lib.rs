@@ -18,8 +18,60 @@
 //! There is no transmission acknowledgement in v2.
 //!
 //! This crate holds the v2 protobuf messages ([`pb`], compiled from the crate's own
-//! `proto/router.proto` by a pure-Rust compiler at build time), the topic grammar ([`Topic`]) and
-//! the access rules ([`authorize`]). It does no IO and reads no clock.
+//! `proto/router.proto` by a pure-Rust compiler at build time, no `protoc` needed), the topic
+//! grammar ([`Topic`]), the access rules ([`authorize`]), the payload codec ([`codec`]) and the
+//! conversion to and from ttn.lorawan.v3 ([`convert`]), which fixes The Things Stack's known
+//! v2 bugs (listed there). It does no IO and reads no clock.
+//!
+//! # Server side, one connection
+//!
+//! Nothing here blocks or keeps time; the broker glue calls in for every packet:
+//!
+//! ```no_run
+//! use loragw_mqtt_v2::codec::{self, UpstreamMessage};
+//! use loragw_mqtt_v2::ttnpb::{DownlinkMessage, GatewayIdentifiers};
+//! use loragw_mqtt_v2::{Access, Action, Topic, authorize, downlink_from_v3, status_to_v3, uplink_to_v3};
+//! use loragw_mqtt_v3::Credentials;
+//!
+//! # fn next_packet() -> Option<(bool, String, Vec<u8>)> { None }
+//! # fn send_publish(_: &str, _: &[u8]) {}
+//! # fn next_downlink() -> Option<DownlinkMessage> { None }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let credentials = Credentials::from_connect(Some("gateway-id"), Some(b"NNSXS.KEY"))?;
+//! let uid = credentials.uid()?; // then check the API key
+//! let ids = GatewayIdentifiers { gateway_id: uid.gateway_id.clone(), ..Default::default() };
+//! let mut buf = Vec::new();
+//!
+//! while let Some((is_subscribe, topic, payload)) = next_packet() {
+//!     let action = if is_subscribe { Action::Subscribe } else { Action::Publish };
+//!     let Access::Allow(topic) = authorize(&uid, action, &topic) else {
+//!         continue; // not authorized
+//!     };
+//!     if is_subscribe {
+//!         continue; // subscribed to exactly `topic`
+//!     }
+//!     match codec::decode_upstream(&topic, &payload) {
+//!         Ok(UpstreamMessage::Uplink(up)) => {
+//!             let _v3 = uplink_to_v3(&up, &ids); // Err: drop, the connection stays up
+//!         }
+//!         Ok(UpstreamMessage::Status(status)) => {
+//!             let _v3 = status_to_v3(&status);
+//!         }
+//!         Ok(_) | Err(_) => {} // connect / disconnect / undecodable
+//!     }
+//!     if let Some(downlink) = next_downlink() {
+//!         let v2 = downlink_from_v3(&downlink)?;
+//!         buf.clear();
+//!         codec::encode(&v2, &mut buf);
+//!         send_publish(&Topic::Down(uid.clone()).to_string(), &buf);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `mqtt-v2` shares [`GatewayUid`], [`Action`] and the MQTT filter matching with
+//! `loragw-mqtt-v3` instead of repeating them.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

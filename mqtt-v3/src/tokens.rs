@@ -39,11 +39,13 @@ pub fn find_token<S: AsRef<str>>(correlation_ids: &[S]) -> Option<u64> {
 /// Sans-IO and generic: `T` is whatever the caller needs back when the acknowledgement comes
 /// (the downlink message, the time it was sent, a request id). [`insert`](Self::insert) hands
 /// out consecutive tokens starting at the seed given to [`new`](Self::new); a token's slot is
-/// `token % capacity`, so the newest downlink overwrites the oldest and memory stays bounded.
+/// the insertion count modulo `capacity`, so the newest downlink overwrites the oldest and
+/// memory stays bounded.
 /// An acknowledgement for an overwritten or unknown token finds nothing.
 #[derive(Debug, Clone)]
 pub struct DownlinkTokens<T> {
     slots: Vec<Option<(u64, T)>>,
+    first: u64,
     next: u64,
 }
 
@@ -56,6 +58,7 @@ impl<T> DownlinkTokens<T> {
         slots.resize_with(capacity, || None);
         Self {
             slots,
+            first: first_token,
             next: first_token,
         }
     }
@@ -76,8 +79,10 @@ impl<T> DownlinkTokens<T> {
     }
 
     fn slot(&self, token: u64) -> usize {
-        // The remainder is below `slots.len()`, which fits in usize.
-        (token % self.slots.len() as u64) as usize
+        // Slots follow the insertion count, not the token itself, so that consecutive tokens
+        // use consecutive slots even where the token wraps past u64::MAX. The remainder is
+        // below `slots.len()`, which fits in usize.
+        (token.wrapping_sub(self.first) % self.slots.len() as u64) as usize
     }
 
     /// Remembers `item` and returns its token; the slot's previous occupant, if any, is
@@ -255,10 +260,13 @@ mod tests {
             DownlinkTokens::<()>::default().capacity(),
             DEFAULT_TOKENS_CAPACITY
         );
-        let mut ring = DownlinkTokens::new(2, u64::MAX);
-        assert_eq!(ring.insert(1), u64::MAX);
-        assert_eq!(ring.insert(2), 0);
-        assert_eq!(ring.take(u64::MAX), Some(1));
-        assert_eq!(ring.take(0), Some(2));
+        // 2^64 - 1 is divisible by 3: slots must follow insertion order across the wrap.
+        let mut ring = DownlinkTokens::new(3, u64::MAX - 1);
+        assert_eq!(ring.insert(1), u64::MAX - 1);
+        assert_eq!(ring.insert(2), u64::MAX);
+        assert_eq!(ring.insert(3), 0);
+        assert_eq!(ring.take(u64::MAX - 1), Some(1));
+        assert_eq!(ring.take(u64::MAX), Some(2));
+        assert_eq!(ring.take(0), Some(3));
     }
 }
