@@ -5,4 +5,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod error;
+pub mod eui;
+mod json;
+pub mod message;
 pub mod router_config;
+pub mod xtime;
+
+pub use error::{DecodeError, EncodeError, FrameError, SessionError};
+pub use eui::Eui64;
