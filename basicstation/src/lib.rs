@@ -5,9 +5,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod discovery;
 pub mod error;
 pub mod eui;
+pub mod frame;
 mod json;
+pub mod lns;
 pub mod message;
 pub mod router_config;
 pub mod xtime;
