@@ -157,9 +157,11 @@ impl World {
             snr: 7.5,
             rxtime: self.wall(),
         };
-        self.station
+        let forwarded = self
+            .station
             .send_uplink(self.now, &frame)
-            .expect("the station forwards the frame");
+            .expect("the station accepts the frame");
+        assert!(forwarded, "no router_config filter applies");
         self.pump();
         xtime
     }

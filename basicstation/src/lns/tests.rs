@@ -408,3 +408,36 @@ fn commands_and_bad_input() {
     assert!(matches!(ev[1], LnsEvent::InvalidMessage(_)));
     assert!(matches!(ev[2], LnsEvent::InvalidFrame(_)));
 }
+
+/// ecosystem cases 14 and 18: uplink time from `gpstime` or `rxtime` alone, and the fine
+/// timestamp (`fts`) reaches the application instead of being dropped.
+#[test]
+fn uplink_time_sources_and_fine_timestamp() {
+    let (mut s, t0) = running(LnsConfig::default());
+    drain(&mut s);
+    let gps = xtime::unix_to_gps_micros(1_795_585_801.5);
+    s.handle_message(
+        t0,
+        T0_UNIX,
+        &format!(
+            r#"{{"msgtype":"updf","MHdr":64,"DevAddr":1,"FCtrl":0,"FCnt":0,"FOpts":"","FPort":1,"FRMPayload":"01","MIC":1,"DR":5,"Freq":868100000,"upinfo":{{"rctx":2,"xtime":41095346870695287,"gpstime":{gps},"fts":123456789,"rssi":-50,"snr":9}}}}"#
+        ),
+    );
+    s.handle_message(t0, T0_UNIX, UPDF);
+    let ups: Vec<_> = drain(&mut s)
+        .1
+        .into_iter()
+        .filter_map(|e| match e {
+            LnsEvent::Uplink(u) => Some(u),
+            _ => None,
+        })
+        .collect();
+    let with_gps = &ups[0].radio.upinfo;
+    assert_eq!((with_gps.fts, with_gps.rctx), (Some(123_456_789), 2));
+    assert!((with_gps.reception_unix().unwrap() - 1_795_585_801.5).abs() < 1e-6);
+    // No RefTime in that message: no round-trip sample.
+    assert_eq!(ups[0].round_trip, None);
+    let rx_only = &ups[1].radio.upinfo;
+    assert_eq!(rx_only.gpstime, None);
+    assert_eq!(rx_only.reception_unix(), Some(1795585801.28738));
+}

@@ -48,7 +48,7 @@ pub struct StationSession {
     start: Instant,
     router_config: Option<RouterConfig>,
     eui_keys: EuiKeyStyle,
-    device_mode: bool,
+    filter: RouterFilter,
     mux: Option<(f64, Instant)>,
     xtime_session: Option<u8>,
     confirms: HashMap<i64, Confirm>,
@@ -72,7 +72,7 @@ impl StationSession {
             start: now,
             router_config: None,
             eui_keys: EuiKeyStyle::Camel,
-            device_mode: false,
+            filter: RouterFilter::default(),
             mux: None,
             xtime_session: None,
             confirms: HashMap::new(),
@@ -139,9 +139,9 @@ impl StationSession {
                 } else {
                     EuiKeyStyle::Camel
                 };
-                self.device_mode = serde_json::from_str::<DeviceMode>(text)
-                    .map(|d| d.device_mode)
-                    .unwrap_or(false);
+                self.filter = serde_json::from_str::<RouterFilterWire>(text)
+                    .map(RouterFilter::from)
+                    .unwrap_or_default();
                 self.router_config = Some((*cfg).clone());
                 self.events.push_back(StationEvent::RouterConfig(cfg));
             }
@@ -371,11 +371,16 @@ impl StationSession {
             })));
     }
 
-    /// Turns a received frame into its uplink message and queues it. Needs the active
-    /// `router_config` (for the DR index); frames the station would not forward (bad MHDR or
-    /// length, downlink types outside device mode) are refused with
-    /// [`SessionError::Frame`].
-    pub fn send_uplink(&mut self, now: Instant, frame: &ReceivedFrame) -> Result<(), SessionError> {
+    /// Turns a received frame into its uplink message and queues it; returns false when the
+    /// `router_config` filters drop it (`NetID` on data frames, `JoinEui` ranges on
+    /// join-requests), as the station does. Needs the active `router_config` (for the DR
+    /// index); frames the station would not forward (bad MHDR or length, downlink types
+    /// outside `device_mode`) are refused with [`SessionError::Frame`].
+    pub fn send_uplink(
+        &mut self,
+        now: Instant,
+        frame: &ReceivedFrame,
+    ) -> Result<bool, SessionError> {
         let cfg = self
             .router_config
             .as_ref()
@@ -396,12 +401,15 @@ impl StationSession {
                 rxtime: frame.rxtime,
             },
         };
-        let msg = split_uplink(&frame.phy_payload, self.device_mode, radio)?;
-        self.queue_checked(&msg)?;
+        let msg = split_uplink(&frame.phy_payload, self.filter.device_mode, radio)?;
         if frame.xtime != 0 {
             self.xtime_session = Some(xtime::session_id(frame.xtime));
         }
-        Ok(())
+        if !self.filter.accepts(&msg) {
+            return Ok(false);
+        }
+        self.queue_checked(&msg)?;
+        Ok(true)
     }
 
     /// Reports that the radio started transmitting downlink `diid`; queues its `dntxed`.
@@ -497,10 +505,58 @@ impl StationSession {
     }
 }
 
+/// The parts of `router_config` that filter uplinks, read from the message text (the shared
+/// `RouterConfig` type does not carry them).
 #[derive(serde::Deserialize)]
-struct DeviceMode {
+struct RouterFilterWire {
+    #[serde(rename = "NetID", default)]
+    net_id: Option<Vec<u64>>,
+    #[serde(rename = "JoinEui", alias = "JoinEUI", default)]
+    join_eui: Option<Vec<[u64; 2]>>,
     #[serde(default)]
     device_mode: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct RouterFilter {
+    /// Bit n set: NwkID n (DevAddr >> 25) accepted; `None` accepts all.
+    nwk_ids: Option<u128>,
+    /// Accepted JoinEUI ranges (at most 10, like the station); `None` accepts all.
+    join_eui: Option<Vec<[u64; 2]>>,
+    device_mode: bool,
+}
+
+impl From<RouterFilterWire> for RouterFilter {
+    fn from(w: RouterFilterWire) -> Self {
+        RouterFilter {
+            nwk_ids: w.net_id.map(|ids| {
+                ids.iter()
+                    .filter(|&&id| id < 128)
+                    .fold(0u128, |acc, &id| acc | 1 << id)
+            }),
+            join_eui: w.join_eui.map(|mut r| {
+                r.truncate(10);
+                r
+            }),
+            device_mode: w.device_mode,
+        }
+    }
+}
+
+impl RouterFilter {
+    fn accepts(&self, msg: &UpMessage) -> bool {
+        match msg {
+            UpMessage::Updf(u) => self
+                .nwk_ids
+                .is_none_or(|ids| ids & (1u128 << (u.dev_addr >> 25)) != 0),
+            UpMessage::Jreq(j) => self.join_eui.as_ref().is_none_or(|ranges| {
+                ranges
+                    .iter()
+                    .any(|&[lo, hi]| (lo..=hi).contains(&j.join_eui.0))
+            }),
+            _ => true,
+        }
+    }
 }
 
 #[cfg(test)]
