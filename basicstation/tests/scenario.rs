@@ -28,6 +28,8 @@ struct World {
     station_events: Vec<StationEvent>,
     /// Drop the next n station → LNS frames.
     lose_up: usize,
+    /// Deliver the next n station → LNS frames twice.
+    dup_up: usize,
 }
 
 fn eu868() -> RouterConfig {
@@ -64,6 +66,7 @@ impl World {
             lns_events: Vec::new(),
             station_events: Vec::new(),
             lose_up: 0,
+            dup_up: 0,
         }
     }
 
@@ -133,6 +136,10 @@ impl World {
                     continue;
                 }
                 self.lns.handle_message(self.now, wall, &m);
+                if self.dup_up > 0 {
+                    self.dup_up -= 1;
+                    self.lns.handle_message(self.now, wall, &m);
+                }
             }
             for m in down {
                 self.station.handle_message(self.now, &m);
@@ -452,6 +459,38 @@ fn lns_and_station_on_a_virtual_clock() {
         diid: lost,
         dev_eui: Eui64(0x0E)
     }));
+
+    // A duplicated dntxed: the first confirms, the copy is reported unmatched.
+    let (now, wall) = (w.now, w.wall());
+    let dup = w
+        .lns
+        .send_downlink(
+            now,
+            wall,
+            request(
+                0x0F,
+                DownlinkSchedule::ClassC {
+                    window: TxWindow {
+                        dr: 0,
+                        freq: 869_525_000,
+                    },
+                },
+            ),
+        )
+        .unwrap();
+    w.pump();
+    w.dup_up = 1;
+    w.transmit_all();
+    let ev = w.take_lns();
+    assert!(
+        matches!(&ev[0], LnsEvent::TxConfirmed { diid, .. } if *diid == dup),
+        "{ev:?}"
+    );
+    assert!(
+        matches!(&ev[1], LnsEvent::TxUnmatched(d) if d.diid == dup),
+        "{ev:?}"
+    );
+    assert_eq!(w.lns.pending_downlinks(), 0);
 
     // Reconnect: new websocket, new sessions, radio restarted with a new xtime session id.
     let old_xtime = up_xtime;

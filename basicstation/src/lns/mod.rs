@@ -123,11 +123,8 @@ impl LnsSession {
                 self.events.push_back(LnsEvent::Connected(v));
                 match self.config.router_config.clone() {
                     Some(cfg) => {
-                        // Cannot fail on size for a sane config; report through the event path.
                         if let Err(e) = self.send_router_config(now, now_unix, cfg) {
-                            self.events.push_back(LnsEvent::InvalidMessage(
-                                crate::DecodeError::field("router_config", "?", e),
-                            ));
+                            self.events.push_back(LnsEvent::RouterConfigFailed(e));
                         }
                     }
                     None => {

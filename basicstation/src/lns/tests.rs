@@ -2,6 +2,7 @@
 // clock check (which scans each file up to its first `#[cfg(test)]`) sees a test file.
 #[cfg(test)]
 use super::*;
+use crate::EncodeError;
 use crate::Eui64;
 use crate::message::{TxWindow, decode_down};
 
@@ -440,4 +441,81 @@ fn uplink_time_sources_and_fine_timestamp() {
     let rx_only = &ups[1].radio.upinfo;
     assert_eq!(rx_only.gpstime, None);
     assert_eq!(rx_only.reception_unix(), Some(1795585801.28738));
+}
+
+#[test]
+fn tts_style_downlinks() {
+    // TTS §2.8: Rx1 SF7/125 at 868.1 MHz with a lower-case pdu decodes as the same dnmsg.
+    let DownMessage::Dnmsg(d) = decode_down(
+        r#"{"msgtype":"dnmsg","DevEui":"00-00-00-00-00-00-00-01","dC":0,"pdu":"596d7868616d74686332356b4a334d3d3d","diid":1,"priority":25,"RxDelay":1,"RX1Freq":868100000,"RX1DR":5}"#,
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(d.pdu, b"Ymxhamthc25kJ3M==");
+    assert_eq!(
+        d.rx1,
+        Some(TxWindow {
+            dr: 5,
+            freq: 868_100_000
+        })
+    );
+    assert_eq!(d.priority, Some(25));
+    // An absolute concentrator time on session 0x11, antenna 2: xtime one second earlier and
+    // RxDelay 1, like TTS's downstream test.
+    let (mut s, t0) = running(LnsConfig::default());
+    s.handle_message(
+        t0,
+        T0_UNIX,
+        &UPDF.replace("41095346870695287", "4785074604181152"),
+    );
+    drain(&mut s);
+    assert_eq!(s.xtime_session(), Some(0x11));
+    s.send_downlink(
+        t0,
+        1554300787.123456,
+        DownlinkRequest {
+            dev_eui: Eui64(1),
+            pdu: vec![1],
+            priority: 25,
+            rctx: Some(2),
+            schedule: DownlinkSchedule::ConcentratorTime {
+                micros: 1_553_300_787,
+                txunit: 0,
+                window: TxWindow {
+                    dr: 2,
+                    freq: 868_500_000,
+                },
+            },
+        },
+    )
+    .unwrap();
+    let (out, _) = drain(&mut s);
+    assert_eq!(
+        out[0],
+        r#"{"msgtype":"dnmsg","DevEui":"00-00-00-00-00-00-00-01","dC":0,"diid":1,"pdu":"01","RxDelay":1,"RX1DR":2,"RX1Freq":868500000,"xtime":4785076156381939,"rctx":2,"priority":25,"MuxTime":1554300787.123456}"#
+    );
+}
+
+#[test]
+fn configured_router_config_too_large_is_reported() {
+    let t0 = Instant::now();
+    let mut s = LnsSession::new(LnsConfig {
+        router_config: Some(RouterConfig {
+            region: "x".repeat(70_000),
+            ..eu868()
+        }),
+        ..LnsConfig::default()
+    });
+    s.handle_message(t0, T0_UNIX, VERSION);
+    let (out, ev) = drain(&mut s);
+    assert!(out.is_empty());
+    assert!(
+        matches!(
+            ev[1],
+            LnsEvent::RouterConfigFailed(SessionError::Encode(EncodeError::TooLarge { .. }))
+        ),
+        "{ev:?}"
+    );
+    assert!(!s.is_running());
 }

@@ -138,6 +138,9 @@ pub enum LnsEvent {
     Connected(Version),
     /// No `router_config` is configured: call [`super::LnsSession::send_router_config`].
     RouterConfigNeeded,
+    /// The configured `router_config` could not be encoded (over 65,535 bytes or a non-finite
+    /// number); the session keeps waiting for [`super::LnsSession::send_router_config`].
+    RouterConfigFailed(crate::error::SessionError),
     /// An uplink.
     Uplink(Box<Uplink>),
     /// The station transmitted downlink `diid`.
