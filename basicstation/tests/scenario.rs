@@ -47,7 +47,8 @@ fn eu868() -> RouterConfig {
             [7, 250, 0],
             [0, 0, 0],
         ],
-        mux_time: None,
+        // `mux_time` and the fields the router_config builder adds stay at their defaults.
+        ..RouterConfig::default()
     }
 }
 

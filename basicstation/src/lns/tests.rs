@@ -21,7 +21,8 @@ fn eu868() -> RouterConfig {
             [8, 125, 0],
             [7, 125, 0],
         ],
-        mux_time: None,
+        // `mux_time` and the fields the router_config builder adds stay at their defaults.
+        ..RouterConfig::default()
     }
 }
 
