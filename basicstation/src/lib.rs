@@ -79,6 +79,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod datarate;
 pub mod discovery;
 pub mod error;
 pub mod eui;

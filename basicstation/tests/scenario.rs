@@ -294,6 +294,13 @@ fn lns_and_station_on_a_virtual_clock() {
         (UplinkKind::Data, &data_frame(1))
     );
     assert_eq!(ups[0].radio.dr, 5);
+    assert_eq!(
+        ups[0].modulation,
+        Some(Modulation::Lora {
+            sf: 7,
+            bandwidth_khz: 125
+        })
+    );
     assert_eq!(ups[0].radio.upinfo.xtime, up_xtime);
     assert_eq!(ups[0].radio.upinfo.fts, Some(123_456));
     assert_eq!(ups[0].radio.upinfo.snr, 7.5);
@@ -404,9 +411,28 @@ fn lns_and_station_on_a_virtual_clock() {
         "{ev:?}"
     );
 
-    // A downlink the station refuses (DR7 is FSK here, DR9 is undefined): no dntxed, so the LNS
-    // reports a timeout once the deadline passes.
+    // A DR the sent router_config does not define (DR9) is refused by the LNS up front, since
+    // the station would drop it silently.
     let (now, wall) = (w.now, w.wall());
+    let refused = w.lns.send_downlink(
+        now,
+        wall,
+        request(
+            0x0D,
+            DownlinkSchedule::ClassC {
+                window: TxWindow {
+                    dr: 9,
+                    freq: 869_525_000,
+                },
+            },
+        ),
+    );
+    assert!(
+        matches!(refused, Err(SessionError::UnknownDataRate(_))),
+        "{refused:?}"
+    );
+    // A downlink the radio fails to send (too late, duty cycle, CCA): no dntxed exists in the
+    // protocol, so the LNS reports a timeout once the deadline passes.
     let dropped = w
         .lns
         .send_downlink(
@@ -416,7 +442,7 @@ fn lns_and_station_on_a_virtual_clock() {
                 0x0D,
                 DownlinkSchedule::ClassC {
                     window: TxWindow {
-                        dr: 9,
+                        dr: 0,
                         freq: 869_525_000,
                     },
                 },
@@ -424,10 +450,10 @@ fn lns_and_station_on_a_virtual_clock() {
         )
         .unwrap();
     w.pump();
-    assert!(
-        matches!(&w.station_events[0], StationEvent::DownlinkDropped { diid, reason } if *diid == dropped && reason.contains("datarate"))
-    );
-    w.station_events.clear();
+    let Some(StationEvent::Transmit(tx)) = w.station_events.pop() else {
+        panic!("{:?}", w.station_events)
+    };
+    w.station.tx_failed(tx.diid);
     w.advance(Duration::from_secs(11));
     assert!(w.take_lns().contains(&LnsEvent::TxTimeout {
         diid: dropped,

@@ -20,10 +20,11 @@ use std::time::{Duration, Instant};
 
 pub use types::{DownlinkRequest, DownlinkSchedule, LnsConfig, LnsEvent, Uplink, UplinkKind};
 
+use crate::datarate::modulation_of;
 use crate::error::SessionError;
 use crate::message::{
     DeviceClass, Dnmsg, Dnsched, DownMessage, GetxtimeRequest, LnsError, MAX_PDU_LEN, RmtshRequest,
-    Runcmd, ScheduledTx, TimeTransfer, TimesyncReply, UpMessage, decode_up,
+    Runcmd, ScheduledTx, TimeTransfer, TimesyncReply, TxWindow, UpMessage, decode_up,
 };
 use crate::router_config::RouterConfig;
 use crate::xtime;
@@ -47,6 +48,7 @@ pub struct LnsSession {
     config: LnsConfig,
     phase: Phase,
     version: Option<crate::message::Version>,
+    router_config: Option<RouterConfig>,
     xtime_session: Option<u8>,
     next_diid: i64,
     pending: BTreeMap<i64, PendingTx>,
@@ -72,6 +74,7 @@ impl LnsSession {
             config,
             phase: Phase::AwaitingVersion,
             version: None,
+            router_config: None,
             xtime_session: None,
             pending: BTreeMap::new(),
             outbox: VecDeque::new(),
@@ -86,6 +89,11 @@ impl LnsSession {
     /// The station's `version`, once received.
     pub fn version(&self) -> Option<&crate::message::Version> {
         self.version.as_ref()
+    }
+
+    /// The `router_config` last sent (with its `MuxTime`).
+    pub fn router_config(&self) -> Option<&RouterConfig> {
+        self.router_config.as_ref()
     }
 
     /// The current xtime session id, once an uplink, `dntxed` or `getxtime` reply showed one.
@@ -209,10 +217,15 @@ impl LnsSession {
         if round_trip.is_some() {
             self.last_round_trip = round_trip;
         }
+        let modulation = self
+            .router_config
+            .as_ref()
+            .and_then(|c| modulation_of(&c.drs, radio.dr));
         self.events.push_back(LnsEvent::Uplink(Box::new(Uplink {
             kind,
             phy_payload: self.scratch.clone(),
             radio,
+            modulation,
             round_trip,
         })));
     }
@@ -272,7 +285,8 @@ impl LnsSession {
         mut config: RouterConfig,
     ) -> Result<(), SessionError> {
         config.mux_time = Some(now_unix);
-        self.queue_checked(&DownMessage::RouterConfig(Box::new(config)))?;
+        self.queue_checked(&DownMessage::RouterConfig(Box::new(config.clone())))?;
+        self.router_config = Some(config);
         self.phase = Phase::Running;
         if self.time_transfer_enabled && self.next_time_transfer.is_none() {
             self.next_time_transfer = Some(now);
@@ -285,6 +299,29 @@ impl LnsSession {
             return Err(SessionError::NotReady(
                 "router_config not sent yet: the station would drop the downlink",
             ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a window the station would drop: a DR undefined in the sent `DRs` or a
+    /// frequency outside `freq_range` (checked only when the config has them).
+    fn check_window(&self, w: TxWindow) -> Result<(), SessionError> {
+        let Some(cfg) = &self.router_config else {
+            return Ok(());
+        };
+        if !cfg.drs.is_empty() && modulation_of(&cfg.drs, w.dr).is_none() {
+            return Err(SessionError::UnknownDataRate(format!(
+                "DR{} is not defined in the router_config sent",
+                w.dr
+            )));
+        }
+        if let Some([lo, hi]) = cfg.freq_range
+            && !(lo..=hi).contains(&u64::from(w.freq))
+        {
+            return Err(SessionError::InvalidArgument(format!(
+                "frequency {} Hz outside the router_config freq_range {lo}..={hi}",
+                w.freq
+            )));
         }
         Ok(())
     }
@@ -385,6 +422,9 @@ impl LnsSession {
                 lead = Duration::from_secs(2);
             }
         }
+        for w in [msg.rx1, msg.rx2].into_iter().flatten() {
+            self.check_window(w)?;
+        }
         let dev_eui = msg.dev_eui;
         self.queue_checked(&DownMessage::Dnmsg(msg))?;
         self.next_diid = self.next_diid.wrapping_add(1);
@@ -407,6 +447,9 @@ impl LnsSession {
         schedule: Vec<ScheduledTx>,
     ) -> Result<(), SessionError> {
         self.require_running()?;
+        for e in &schedule {
+            self.check_window(e.window)?;
+        }
         self.queue_checked(&DownMessage::Dnsched(Dnsched {
             mux_time: Some(now_unix),
             schedule,

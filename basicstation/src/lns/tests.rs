@@ -520,3 +520,41 @@ fn configured_router_config_too_large_is_reported() {
     );
     assert!(!s.is_running());
 }
+
+#[test]
+fn downlinks_the_station_would_drop_are_refused_early() {
+    let (mut s, t0) = running(LnsConfig::default());
+    drain(&mut s);
+    let c = |dr, freq| DownlinkRequest {
+        dev_eui: Eui64(1),
+        pdu: vec![],
+        priority: 0,
+        rctx: None,
+        schedule: DownlinkSchedule::ClassC {
+            window: TxWindow { dr, freq },
+        },
+    };
+    assert!(matches!(
+        s.send_downlink(t0, T0_UNIX, c(6, 869_525_000)),
+        Err(SessionError::UnknownDataRate(_))
+    ));
+    let e = s.send_downlink(t0, T0_UNIX, c(0, 923_300_000)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "frequency 923300000 Hz outside the router_config freq_range 863000000..=870000000"
+    );
+    assert!(s.send_downlink(t0, T0_UNIX, c(0, 869_525_000)).is_ok());
+    // Uplinks carry the DR's meaning from the config that was sent.
+    s.handle_message(t0, T0_UNIX, UPDF);
+    let up = drain(&mut s).1.into_iter().find_map(|e| match e {
+        LnsEvent::Uplink(u) => Some(u),
+        _ => None,
+    });
+    assert_eq!(
+        up.unwrap().modulation,
+        Some(crate::datarate::Modulation::Lora {
+            sf: 7,
+            bandwidth_khz: 125
+        })
+    );
+}

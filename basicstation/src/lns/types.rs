@@ -126,6 +126,9 @@ pub struct Uplink {
     pub phy_payload: Vec<u8>,
     /// `RefTime`, `DR`, `Freq` and `upinfo` (xtime, rctx, gpstime, fts, rssi, snr, rxtime).
     pub radio: UplinkRadio,
+    /// What `DR` means in the `router_config` this session sent (`None` before one was sent
+    /// or for an undefined DR).
+    pub modulation: Option<crate::datarate::Modulation>,
     /// Round trip measured from `RefTime` (LNS wall time minus `RefTime`), when plausible.
     pub round_trip: Option<Duration>,
 }

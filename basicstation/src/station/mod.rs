@@ -16,9 +16,9 @@ mod types;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+pub use crate::datarate::{Modulation, dr_index};
 pub use types::{
-    Modulation, ReceivedFrame, StationConfig, StationEvent, TxOption, TxRequest, TxStarted, TxTime,
-    dr_index,
+    ReceivedFrame, StationConfig, StationEvent, TxOption, TxRequest, TxStarted, TxTime,
 };
 
 use crate::error::SessionError;
