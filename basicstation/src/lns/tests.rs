@@ -4,7 +4,7 @@
 use super::*;
 use crate::EncodeError;
 use crate::Eui64;
-use crate::message::{TxWindow, decode_down};
+use crate::message::{DeviceClass, TxWindow, decode_down};
 
 const T0_UNIX: f64 = 1_795_585_800.0;
 

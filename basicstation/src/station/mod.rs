@@ -11,6 +11,8 @@
 //! [`StationSession::poll_timeout`]. The station's monotonic clock (`txtime`, `ustime`) counts
 //! from the `now` given to [`StationSession::new`].
 
+mod downlink;
+mod filter;
 mod types;
 
 use std::collections::{HashMap, VecDeque};
@@ -24,11 +26,12 @@ pub use types::{
 use crate::error::SessionError;
 use crate::frame::{UplinkRadio, split_uplink};
 use crate::message::{
-    DeviceClass, Dnmsg, Dntxed, DownMessage, EuiKeyStyle, GetxtimeReply, RmtshStatus,
-    ScheduledTime, TimesyncRequest, TxWindow, UpInfo, UpMessage, decode_down,
+    Dntxed, DownMessage, EuiKeyStyle, GetxtimeReply, RmtshStatus, ScheduledTime, TimesyncRequest,
+    TxWindow, UpInfo, UpMessage, decode_down,
 };
 use crate::router_config::RouterConfig;
 use crate::xtime;
+use filter::{RouterFilter, RouterFilterWire};
 
 #[derive(Debug, Clone, Copy)]
 struct Confirm {
@@ -247,130 +250,6 @@ impl StationSession {
         }
     }
 
-    fn drop_downlink(&mut self, diid: i64, reason: impl Into<String>) {
-        self.events.push_back(StationEvent::DownlinkDropped {
-            diid,
-            reason: reason.into(),
-        });
-    }
-
-    fn on_dnmsg(&mut self, d: Dnmsg) {
-        let rx_delay = i64::from(d.rx_delay.unwrap_or(1).max(1));
-        let mut opts: Vec<(TxTime, TxWindow)> = Vec::with_capacity(2);
-        match d.device_class {
-            DeviceClass::A => {
-                let Some(x) = d.xtime.filter(|&x| x != 0) else {
-                    return self.drop_downlink(d.diid, "class A dnmsg without xtime");
-                };
-                if let Some(s) = self.xtime_session
-                    && xtime::session_id(x) != s
-                {
-                    return self.drop_downlink(
-                        d.diid,
-                        "xtime from another session (time conversion problems)",
-                    );
-                }
-                if let Some(w) = d.rx1 {
-                    opts.push((TxTime::Xtime(xtime::add_micros(x, rx_delay * 1_000_000)), w));
-                }
-                if let Some(w) = d.rx2 {
-                    opts.push((
-                        TxTime::Xtime(xtime::add_micros(x, (rx_delay + 1) * 1_000_000)),
-                        w,
-                    ));
-                }
-            }
-            DeviceClass::B => {
-                let Some(g) = d.gpstime else {
-                    return self.drop_downlink(d.diid, "class B dnmsg without gpstime");
-                };
-                if let Some(w) = d.rx1.or(d.rx2) {
-                    opts.push((TxTime::Gps(g), w));
-                }
-            }
-            DeviceClass::C => {
-                if let Some(w) = d.rx2.or(d.rx1) {
-                    opts.push((TxTime::Asap, w));
-                }
-            }
-        }
-        if opts.is_empty() {
-            return self.drop_downlink(d.diid, "dnmsg without a usable RX window");
-        }
-        let rctx = d
-            .rctx
-            .or_else(|| d.xtime.map(xtime::rctx_from_xtime))
-            .unwrap_or(0);
-        self.emit_tx(
-            d.diid,
-            d.dev_eui,
-            Some(d.device_class),
-            d.pdu,
-            d.priority,
-            rctx,
-            &opts,
-            d.preamble,
-            d.addcrc,
-        );
-    }
-
-    #[allow(clippy::too_many_arguments)] // internal: the fields of a TxRequest
-    fn emit_tx(
-        &mut self,
-        diid: i64,
-        dev_eui: crate::Eui64,
-        device_class: Option<DeviceClass>,
-        pdu: Vec<u8>,
-        priority: Option<u8>,
-        rctx: i64,
-        windows: &[(TxTime, TxWindow)],
-        preamble: Option<u16>,
-        addcrc: Option<bool>,
-    ) {
-        let Some(cfg) = &self.router_config else {
-            return self.drop_downlink(diid, "before 'router_config' - dropped");
-        };
-        let mut options = Vec::with_capacity(windows.len());
-        for &(time, w) in windows {
-            let Some(modulation) = cfg
-                .drs
-                .get(usize::from(w.dr))
-                .and_then(|&e| Modulation::from_dr_entry(e))
-            else {
-                return self.drop_downlink(diid, format!("Illegal datarate value: DR{}", w.dr));
-            };
-            if let Some([lo, hi]) = cfg.freq_range
-                && !(lo..=hi).contains(&u64::from(w.freq))
-            {
-                return self.drop_downlink(diid, format!("Illegal frequency value: {}", w.freq));
-            }
-            options.push(TxOption {
-                time,
-                dr: w.dr,
-                freq: w.freq,
-                modulation,
-            });
-        }
-        // The station confirms dnmsg/dnframe jobs that carry a non-zero DevEui; dnsched has none.
-        let confirm = dev_eui.0 != 0;
-        if confirm {
-            self.confirms.insert(diid, Confirm { dev_eui });
-        }
-        self.events
-            .push_back(StationEvent::Transmit(Box::new(TxRequest {
-                diid,
-                dev_eui,
-                device_class,
-                pdu,
-                priority: priority.unwrap_or(0),
-                rctx,
-                options,
-                preamble,
-                addcrc,
-                confirm,
-            })));
-    }
-
     /// Turns a received frame into its uplink message and queues it; returns false when the
     /// `router_config` filters drop it (`NetID` on data frames, `JoinEui` ranges on
     /// join-requests), as the station does. Needs the active `router_config` (for the DR
@@ -502,60 +381,6 @@ impl StationSession {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next_timesync
-    }
-}
-
-/// The parts of `router_config` that filter uplinks, read from the message text (the shared
-/// `RouterConfig` type does not carry them).
-#[derive(serde::Deserialize)]
-struct RouterFilterWire {
-    #[serde(rename = "NetID", default)]
-    net_id: Option<Vec<u64>>,
-    #[serde(rename = "JoinEui", alias = "JoinEUI", default)]
-    join_eui: Option<Vec<[u64; 2]>>,
-    #[serde(default)]
-    device_mode: bool,
-}
-
-#[derive(Debug, Clone, Default)]
-struct RouterFilter {
-    /// Bit n set: NwkID n (DevAddr >> 25) accepted; `None` accepts all.
-    nwk_ids: Option<u128>,
-    /// Accepted JoinEUI ranges (at most 10, like the station); `None` accepts all.
-    join_eui: Option<Vec<[u64; 2]>>,
-    device_mode: bool,
-}
-
-impl From<RouterFilterWire> for RouterFilter {
-    fn from(w: RouterFilterWire) -> Self {
-        RouterFilter {
-            nwk_ids: w.net_id.map(|ids| {
-                ids.iter()
-                    .filter(|&&id| id < 128)
-                    .fold(0u128, |acc, &id| acc | 1 << id)
-            }),
-            join_eui: w.join_eui.map(|mut r| {
-                r.truncate(10);
-                r
-            }),
-            device_mode: w.device_mode,
-        }
-    }
-}
-
-impl RouterFilter {
-    fn accepts(&self, msg: &UpMessage) -> bool {
-        match msg {
-            UpMessage::Updf(u) => self
-                .nwk_ids
-                .is_none_or(|ids| ids & (1u128 << (u.dev_addr >> 25)) != 0),
-            UpMessage::Jreq(j) => self.join_eui.as_ref().is_none_or(|ranges| {
-                ranges
-                    .iter()
-                    .any(|&[lo, hi]| (lo..=hi).contains(&j.join_eui.0))
-            }),
-            _ => true,
-        }
     }
 }
 
