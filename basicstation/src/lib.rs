@@ -81,8 +81,6 @@
 
 pub mod channel_plan;
 pub mod cups;
-pub mod region;
-mod sx1301_conf;
 pub mod datarate;
 pub mod discovery;
 pub mod error;
@@ -91,8 +89,10 @@ pub mod frame;
 mod json;
 pub mod lns;
 pub mod message;
+pub mod region;
 pub mod router_config;
 pub mod station;
+mod sx1301_conf;
 pub mod xtime;
 
 pub use error::{DecodeError, EncodeError, FrameError, SessionError};

@@ -57,9 +57,10 @@ fn version_is_answered_with_router_config() {
     let (mut s, _) = running(LnsConfig::default());
     let (out, ev) = drain(&mut s);
     assert_eq!(out.len(), 1);
+    // The station requires a chip-configuration key, so even an empty one is sent.
     assert_eq!(
         out[0],
-        r#"{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1","freq_range":[863000000,870000000],"DRs":[[12,125,0],[11,125,0],[10,125,0],[9,125,0],[8,125,0],[7,125,0]],"MuxTime":1795585800.0}"#
+        r#"{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1","freq_range":[863000000,870000000],"DRs":[[12,125,0],[11,125,0],[10,125,0],[9,125,0],[8,125,0],[7,125,0]],"sx1301_conf":[],"MuxTime":1795585800.0}"#
     );
     assert!(matches!(&ev[0], LnsEvent::Connected(v) if v.station == "2.0.6(linux/testsim)"));
     assert!(s.is_running());
