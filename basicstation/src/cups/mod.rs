@@ -47,7 +47,6 @@
 
 mod credentials;
 mod error;
-mod eui;
 mod request;
 mod response;
 mod server;

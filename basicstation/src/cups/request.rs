@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::CupsError;
-use super::eui::{format_id6, parse_router_id};
+use crate::eui::Eui64;
 
 /// Largest request body accepted by [`UpdateInfoRequest::parse`] (a station's is ~300 bytes).
 pub const MAX_REQUEST_LEN: usize = 16 * 1024;
@@ -71,6 +71,13 @@ struct OutWire<'a> {
     keys: &'a [u32],
 }
 
+/// A router id in any text form [`Eui64::parse`] accepts (surrounding white space ignored).
+fn parse_router_id(text: &str) -> Result<u64, CupsError> {
+    Eui64::parse(text.trim())
+        .map(|eui| eui.0)
+        .map_err(|_| CupsError::InvalidRouterId(text.chars().take(64).collect()))
+}
+
 fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
 }
@@ -123,7 +130,7 @@ impl UpdateInfoRequest {
     /// absent values.
     pub fn to_json(&self) -> String {
         let out = OutWire {
-            router: format_id6(self.router),
+            router: Eui64(self.router).id6().to_string(),
             cups_uri: self.cups_uri.as_deref(),
             tc_uri: self.tc_uri.as_deref(),
             cups_cred_crc: self.cups_cred_crc,
@@ -166,6 +173,63 @@ mod tests {
         assert_eq!(back, r);
         // Byte for byte what the station sent (the notes wrap the line after `tcCredCrc`).
         assert_eq!(r.to_json(), LIVE.replace("\n ", ""));
+    }
+
+    /// Every router-id form the CUPS side accepts, through the crate's EUI codec, and the ID6
+    /// text `to_json` writes.
+    #[test]
+    fn router_id_forms_and_id6_output() {
+        let cases: [(&str, u64); 14] = [
+            ("::0", 0),
+            ("::1", 1),
+            ("b827:ebff:fe61:5e1c", 0xB827_EBFF_FE61_5E1C),
+            ("58a0:cbff:fe80:19", 0x58A0_CBFF_FE80_0019),
+            ("f::1", 0x000F_0000_0000_0001),
+            ("1::", 0x0001_0000_0000_0000),
+            ("router-80::fd46", 0x0080_0000_0000_FD46),
+            ("muxs-::0", 0),
+            ("aabb:01::", 0xAABB_0001_0000_0000),
+            ("aa-bb-cc-01-02-03-42-ff", 0xAABB_CC01_0203_42FF),
+            ("AA:BB:CC:01:02:03:42:FF", 0xAABB_CC01_0203_42FF),
+            ("aabbcc01020342ff", 0xAABB_CC01_0203_42FF),
+            (" ::a:b ", 0x0000_0000_000A_000B),
+            ("eui-aabbcc01020342ff", 0xAABB_CC01_0203_42FF),
+        ];
+        for (text, id) in cases {
+            assert_eq!(parse_router_id(text), Ok(id), "{text}");
+        }
+        for bad in [
+            "",
+            ":::",
+            "1:2:3:4:5",
+            "12345::",
+            "aa-bb",
+            "x::1",
+            "1-::1",
+            "aabbcc01020342f",
+            "1::2::3",
+            "g::",
+        ] {
+            assert_eq!(
+                parse_router_id(bad),
+                Err(CupsError::InvalidRouterId(bad.into())),
+                "{bad}"
+            );
+        }
+        let id6 = |router: u64| {
+            let r = UpdateInfoRequest {
+                router,
+                ..Default::default()
+            };
+            let v: Value = serde_json::from_str(&r.to_json()).unwrap();
+            v["router"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(id6(1), "::1");
+        assert_eq!(id6(0x0001_0000_0000_0000), "1::");
+        assert_eq!(id6(0x000F_0000_0000_0001), "f::1");
+        assert_eq!(id6(0x0000_0000_000A_000B), "::a:b");
+        assert_eq!(id6(0xB827_EBFF_FE61_5E1C), "b827:ebff:fe61:5e1c");
+        assert_eq!(id6(0x000F_A123_00F8_0100), "f:a123:f8:100");
     }
 
     /// the-things-stack.md §3, `server_test.go`.

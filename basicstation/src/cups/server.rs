@@ -2,9 +2,9 @@
 
 use super::CupsError;
 use super::credentials::Credentials;
-use super::eui::format_id6;
 use super::request::UpdateInfoRequest;
 use super::response::{MAX_URI_LEN, UpdateInfoResponse, UpdateSignature};
+use crate::eui::Eui64;
 
 /// An update the server offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub fn decide_update(
     target: &CupsTarget,
 ) -> Result<UpdateInfoResponse, CupsError> {
     let missing = |what: String| CupsError::Missing {
-        router: format_id6(request.router),
+        router: Eui64(request.router).id6().to_string(),
         missing: what,
     };
     let mut response = UpdateInfoResponse::default();
