@@ -50,6 +50,7 @@
 
 use thiserror::Error;
 
+use crate::error::EncodeError;
 use crate::region::{DrDirection, Modulation, Region, RegionNaming};
 use crate::router_config::{
     Beaconing, ChannelSlot, DrEntry, FskChannel, IfChannel, JoinEuiRange, LbtConf, LoraStdChannel,
@@ -518,14 +519,11 @@ pub fn build_router_config(
         device_mode: options.device_mode.then_some(true),
         bcning: plan.beacon.clone(),
     };
-    let len = config
-        .to_message_json()
-        .map_err(|e| RouterConfigError::Encode(e.to_string()))?
-        .len();
-    if len > MAX_FRAME_LEN {
-        return Err(RouterConfigError::TooLarge(len));
+    match config.to_message_json() {
+        Ok(_) => Ok(config),
+        Err(EncodeError::TooLarge { len, .. }) => Err(RouterConfigError::TooLarge(len)),
+        Err(e) => Err(RouterConfigError::Encode(e.to_string())),
     }
-    Ok(config)
 }
 
 #[cfg(test)]

@@ -1,69 +1,36 @@
-//! What a `router_config` `DRs` entry means to the station, and the reverse lookup the station
-//! does for received frames. (The region tables that produce `DRs` live with the
-//! `router_config` builder.)
+//! The station's side of a `router_config` `DRs` table: which modulation a DR index means and
+//! which DR index a received frame gets.
+//!
+//! This module is a thin, session-facing view over [`crate::region`], which owns the one
+//! [`Modulation`] type and the decoding of `DRs` entries ([`modulation_from_station_dr`]):
+//! [`region::Region::data_rates`](crate::region::Region::data_rates) is what the regional
+//! parameters define, these functions are what a station makes of the table it was sent (the
+//! two differ when an LNS sends a non-standard table, and the sessions must follow the table).
+//!
+//! ```
+//! use loragw_basicstation::datarate::{Modulation, dr_index, modulation_of};
+//! use loragw_basicstation::region::Region;
+//!
+//! let drs = Region::Eu868.station_drs();
+//! let sf9 = Modulation::Lora { spreading_factor: 9, bandwidth_khz: 125 };
+//! assert_eq!(dr_index(&drs, sf9), Some(3));
+//! assert_eq!(modulation_of(&drs, 3), Some(sf9));
+//! assert_eq!(modulation_of(&drs, 8), None); // RFU in EU868
+//! ```
 
+use crate::region::station_uplink_dr;
+pub use crate::region::{Modulation, modulation_from_station_dr};
 use crate::router_config::DrEntry;
 
-/// Modulation of a frame or a DR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Modulation {
-    /// LoRa with spreading factor 7..=12 and bandwidth 125, 250 or 500 kHz.
-    Lora {
-        /// Spreading factor.
-        sf: u8,
-        /// Bandwidth in kHz.
-        bandwidth_khz: u16,
-    },
-    /// FSK 50 kbit/s.
-    Fsk,
-}
-
-impl Modulation {
-    /// What a `DRs` entry `[sf, bw, dnonly]` means to the station: `None` for sf < 0
-    /// (undefined), FSK for sf 0, otherwise LoRa with bw 125, 250 or (anything else) 500 kHz.
-    pub fn from_dr_entry(entry: DrEntry) -> Option<Modulation> {
-        let [sf, bw, _] = entry;
-        match sf {
-            s if s < 0 => None,
-            0 => Some(Modulation::Fsk),
-            s => Some(Modulation::Lora {
-                sf: u8::try_from(s).ok()?,
-                bandwidth_khz: match bw {
-                    125 => 125,
-                    250 => 250,
-                    _ => 500,
-                },
-            }),
-        }
-    }
-
-    /// The same modulation with the bandwidth folded the way the station folds it.
-    pub fn normalized(self) -> Modulation {
-        match self {
-            Modulation::Lora { sf, bandwidth_khz } => Modulation::Lora {
-                sf,
-                bandwidth_khz: match bandwidth_khz {
-                    125 => 125,
-                    250 => 250,
-                    _ => 500,
-                },
-            },
-            m => m,
-        }
-    }
-}
-
-/// The DR index the station reports for `modulation`: the first entry of `drs` that means the
-/// same (SF, BW) or FSK.
+/// The DR index the station reports for a frame received with `modulation`: the first of the
+/// (at most 16) entries of `drs` that decodes to it ([`modulation_from_station_dr`]).
 pub fn dr_index(drs: &[DrEntry], modulation: Modulation) -> Option<u8> {
-    let m = modulation.normalized();
-    drs.iter()
-        .position(|&e| Modulation::from_dr_entry(e) == Some(m))
-        .and_then(|i| u8::try_from(i).ok())
+    station_uplink_dr(drs, modulation)
 }
 
-/// The modulation of DR `dr` in `drs` (`None` when out of range or undefined).
+/// The modulation of DR `dr` in `drs` (`None` when out of range, undefined, or not something
+/// the station can express).
 pub fn modulation_of(drs: &[DrEntry], dr: u8) -> Option<Modulation> {
     drs.get(usize::from(dr))
-        .and_then(|&e| Modulation::from_dr_entry(e))
+        .and_then(|&e| modulation_from_station_dr(e))
 }

@@ -15,6 +15,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
+use crate::json::{hex_val, write_hex_upper};
+
 /// A 64-bit EUI (DevEUI, JoinEUI, router id), held as its big-endian integer value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Eui64(pub u64);
@@ -34,15 +36,6 @@ fn eui_err(text: &str, reason: &'static str) -> EuiError {
     EuiError {
         text: text.chars().take(64).collect(),
         reason,
-    }
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
     }
 }
 
@@ -168,13 +161,11 @@ impl Eui64 {
 
     /// Writes the dashed upper-case form (`01-02-03-04-05-06-07-08`) into `out`.
     pub fn write_dashed(self, out: &mut String) {
-        const HEX: &[u8; 16] = b"0123456789ABCDEF";
         for (i, b) in self.to_be_bytes().iter().enumerate() {
             if i > 0 {
                 out.push('-');
             }
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+            write_hex_upper(out, std::slice::from_ref(b));
         }
     }
 }

@@ -245,7 +245,8 @@ pub(crate) fn check_len(msgtype: &'static str, out: &str) -> Result<(), EncodeEr
 // ---------------------------------------------------------------------------------------------
 // Deserialisation helpers (used with `#[serde(deserialize_with = ...)]`).
 
-fn hex_val(b: u8) -> Option<u8> {
+/// The value of one hex digit, either case.
+pub(crate) fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),

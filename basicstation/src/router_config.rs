@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::EncodeError;
 use crate::region::{Modulation, modulation_from_station_dr};
 
 pub use crate::sx1301_conf::{
@@ -19,7 +20,8 @@ pub use crate::sx1301_conf::{
 };
 
 /// One entry of `DRs`: `[sf, bw_khz, dnonly]`. `sf` < 0 marks an undefined DR, `sf` == 0 FSK.
-pub type DrEntry = [i32; 3];
+/// The same type as [`crate::region::StationDr`], which the region tables produce.
+pub type DrEntry = crate::region::StationDr;
 
 /// One `upchannels` entry: `[freq_hz, min_dr, max_dr]` (DRs 0..=7).
 pub type UpChannel = [u64; 3];
@@ -27,8 +29,9 @@ pub type UpChannel = [u64; 3];
 /// One `JoinEui` filter range `[lo, hi]`, inclusive, as u64 (bit-for-bit EUIs).
 pub type JoinEuiRange = [u64; 2];
 
-/// The largest websocket payload the station accepts from the LNS (no 64-bit length form).
-pub const MAX_FRAME_LEN: usize = 65_535;
+/// The largest websocket payload the station accepts from the LNS (no 64-bit length form); the
+/// same limit as [`crate::message::MAX_MESSAGE_LEN`].
+pub const MAX_FRAME_LEN: usize = crate::message::MAX_MESSAGE_LEN;
 
 /// How many `JoinEui` ranges the station keeps.
 pub const MAX_JOIN_EUI_RANGES: usize = 10;
@@ -225,12 +228,52 @@ impl RouterConfig {
         out
     }
 
-    /// The whole message as the LNS sends it, `msgtype` first.
-    pub fn to_message_json(&self) -> Result<String, serde_json::Error> {
-        let body = serde_json::to_string(self)?;
+    /// The whole message as the LNS sends it, `msgtype` first (the same text as
+    /// [`DownMessage::encode`](crate::message::DownMessage::encode) writes).
+    pub fn to_message_json(&self) -> Result<String, EncodeError> {
+        let mut out = String::new();
+        self.write_message_json(&mut out)?;
+        Ok(out)
+    }
+
+    /// Clears `out` and writes the whole message into it, `msgtype` first. Fails when a float
+    /// (`MuxTime`, `max_eirp`, an `antenna_gain`) is NaN or infinite (JSON has no literal for
+    /// it) or the text is longer than [`MAX_FRAME_LEN`].
+    pub fn write_message_json(&self, out: &mut String) -> Result<(), EncodeError> {
+        const MSGTYPE: &str = "router_config";
+        let non_finite = |field| EncodeError::NonFinite {
+            msgtype: MSGTYPE,
+            field,
+        };
+        let finite = |v: Option<f64>| v.is_none_or(f64::is_finite);
+        if !finite(self.mux_time) {
+            return Err(non_finite("MuxTime"));
+        }
+        if !finite(self.max_eirp) {
+            return Err(non_finite("max_eirp"));
+        }
+        let gains = self.sx1301_conf.iter().flat_map(|c| c.radios.iter());
+        if !gains
+            .filter_map(|r| r.enabled())
+            .all(|r| finite(r.antenna_gain))
+        {
+            return Err(non_finite("antenna_gain"));
+        }
+        // Only floats can make serde_json fail, and they were checked above.
+        let body = serde_json::to_string(self).map_err(|_| non_finite("?"))?;
         // `body` is a JSON object with at least `region` and `hwspec`, so it starts with `{"`.
         let rest = body.strip_prefix('{').unwrap_or(&body);
-        Ok(format!("{{\"msgtype\":\"router_config\",{rest}"))
+        out.clear();
+        out.push_str("{\"msgtype\":\"router_config\",");
+        out.push_str(rest);
+        if out.len() > MAX_FRAME_LEN {
+            return Err(EncodeError::TooLarge {
+                msgtype: MSGTYPE,
+                len: out.len(),
+                max: MAX_FRAME_LEN,
+            });
+        }
+        Ok(())
     }
 }
 

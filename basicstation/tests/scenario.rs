@@ -154,7 +154,7 @@ impl World {
             phy_payload: phy.to_vec(),
             freq: 868_100_000,
             modulation: Modulation::Lora {
-                sf,
+                spreading_factor: sf,
                 bandwidth_khz: 125,
             },
             xtime,
@@ -297,7 +297,7 @@ fn lns_and_station_on_a_virtual_clock() {
     assert_eq!(
         ups[0].modulation,
         Some(Modulation::Lora {
-            sf: 7,
+            spreading_factor: 7,
             bandwidth_khz: 125
         })
     );
@@ -354,7 +354,7 @@ fn lns_and_station_on_a_virtual_clock() {
     assert_eq!(
         tx.options[0].modulation,
         Modulation::Lora {
-            sf: 7,
+            spreading_factor: 7,
             bandwidth_khz: 125
         }
     );

@@ -554,7 +554,7 @@ fn downlinks_the_station_would_drop_are_refused_early() {
     assert_eq!(
         up.unwrap().modulation,
         Some(crate::datarate::Modulation::Lora {
-            sf: 7,
+            spreading_factor: 7,
             bandwidth_khz: 125
         })
     );

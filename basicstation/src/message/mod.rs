@@ -265,7 +265,7 @@ impl DownMessage {
     pub fn encode(&self, out: &mut String) -> Result<(), EncodeError> {
         let mt = self.msgtype();
         match self {
-            DownMessage::RouterConfig(c) => encode_router_config(c, out),
+            DownMessage::RouterConfig(c) => c.write_message_json(out),
             DownMessage::Dnmsg(m) => m.write(out),
             DownMessage::Dnsched(m) => m.write(out),
             DownMessage::Dnframe(m) => m.write(out),
@@ -278,22 +278,6 @@ impl DownMessage {
         }?;
         check_len(mt, out)
     }
-}
-
-/// Writes `router_config` through its serde `Serialize` impl, with `msgtype` inserted first.
-fn encode_router_config(config: &RouterConfig, out: &mut String) -> Result<(), EncodeError> {
-    let body = serde_json::to_string(config).map_err(|_| EncodeError::NonFinite {
-        msgtype: "router_config",
-        field: "?",
-    })?;
-    out.clear();
-    out.push_str("{\"msgtype\":\"router_config\"");
-    let rest = body.strip_prefix('{').unwrap_or(&body);
-    if rest != "}" {
-        out.push(',');
-    }
-    out.push_str(rest);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! dropped for the reasons the reference station drops them.
 
 use super::{Confirm, StationEvent, StationSession, TxOption, TxRequest, TxTime};
-use crate::datarate::Modulation;
+use crate::datarate::modulation_of;
 use crate::message::{DeviceClass, Dnmsg, TxWindow};
 use crate::xtime;
 
@@ -92,11 +92,7 @@ impl StationSession {
         };
         let mut options = Vec::with_capacity(windows.len());
         for &(time, w) in windows {
-            let Some(modulation) = cfg
-                .drs
-                .get(usize::from(w.dr))
-                .and_then(|&e| Modulation::from_dr_entry(e))
-            else {
+            let Some(modulation) = modulation_of(&cfg.drs, w.dr) else {
                 return self.drop_downlink(diid, format!("Illegal datarate value: DR{}", w.dr));
             };
             if let Some([lo, hi]) = cfg.freq_range

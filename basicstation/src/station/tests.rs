@@ -53,7 +53,7 @@ fn frame(phy: &[u8], sf: u8) -> ReceivedFrame {
         phy_payload: phy.to_vec(),
         freq: 868_300_000,
         modulation: Modulation::Lora {
-            sf,
+            spreading_factor: sf,
             bandwidth_khz: 125,
         },
         xtime: 41095346870193749,
@@ -83,16 +83,22 @@ fn dr_lookup_follows_station_rules() {
         [8, 999, 0],
     ];
     let lora = |sf, bw| Modulation::Lora {
-        sf,
+        spreading_factor: sf,
         bandwidth_khz: bw,
     };
     assert_eq!(dr_index(&drs, lora(12, 125)), Some(0));
     assert_eq!(dr_index(&drs, lora(7, 250)), Some(2));
-    assert_eq!(dr_index(&drs, Modulation::Fsk), Some(3));
+    assert_eq!(
+        dr_index(&drs, Modulation::Fsk { bit_rate: 50_000 }),
+        Some(3)
+    );
     // Any other bandwidth means 500; the first match wins.
     assert_eq!(dr_index(&drs, lora(8, 500)), Some(5));
     assert_eq!(dr_index(&drs, lora(9, 125)), None);
-    assert_eq!(Modulation::from_dr_entry([-1, 0, 0]), None);
+    assert_eq!(
+        crate::datarate::modulation_from_station_dr([-1, 0, 0]),
+        None
+    );
 }
 
 #[test]
@@ -144,7 +150,7 @@ fn dnmsg_becomes_transmit_request_and_dntxed() {
                 dr: 5,
                 freq: 868_100_000,
                 modulation: Modulation::Lora {
-                    sf: 7,
+                    spreading_factor: 7,
                     bandwidth_khz: 125
                 }
             },
@@ -153,7 +159,7 @@ fn dnmsg_becomes_transmit_request_and_dntxed() {
                 dr: 0,
                 freq: 869_525_000,
                 modulation: Modulation::Lora {
-                    sf: 12,
+                    spreading_factor: 12,
                     bandwidth_khz: 125
                 }
             },
