@@ -498,6 +498,140 @@ fn encoder_enforces_frame_limit_and_finite_numbers() {
     );
 }
 
+/// `rejoin`, `jacc` and `dndf` have no live capture: these vectors follow the notes' layouts
+/// (`jreq` layout for a 23-byte rejoin, `propdf` layout for `jacc`, `updf` layout for `dndf`)
+/// with the live `updf`'s radio tail. Frame → message → exact text → message → frame.
+#[test]
+fn rejoin_jacc_and_dndf_vectors() {
+    use crate::frame::{UplinkRadio, split_uplink};
+    let radio = UplinkRadio {
+        ref_time: Some(1_795_585_801.287_379),
+        dr: 5,
+        freq: 868_100_000,
+        upinfo: UpInfo {
+            rctx: 0,
+            xtime: 41_095_346_870_695_287,
+            gpstime: None,
+            fts: None,
+            rssi: -50,
+            snr: 9.0,
+            rxtime: 1_795_585_801.287_38,
+        },
+    };
+    const TAIL: &str = r#""RefTime":1795585801.287379,"DR":5,"Freq":868100000,"upinfo":{"rctx":0,"xtime":41095346870695287,"gpstime":0,"fts":-1,"rssi":-50,"snr":9,"rxtime":1795585801.28738}}"#;
+    let rejoin: [u8; 23] = [
+        0xC0, 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x18, 0x17, 0x16, 0x15, 0x14, 0x13,
+        0x12, 0x11, 0x22, 0x21, 0x34, 0x33, 0x32, 0x31,
+    ];
+    let jacc: [u8; 17] = [
+        0x20, 0x49, 0x3E, 0xEB, 0x51, 0xFB, 0xA2, 0x11, 0x6F, 0x81, 0x0E, 0xDB, 0x37, 0x42, 0x97,
+        0x51, 0x42,
+    ];
+    let dndf: [u8; 14] = [
+        0x60, 0x04, 0x03, 0x02, 0x81, 0x21, 0x0A, 0x00, 0x06, 0x05, 0xC1, 0xD2, 0xE3, 0xF4,
+    ];
+    let cases: [(&[u8], String); 3] = [
+        (
+            &rejoin,
+            format!(
+                r#"{{"msgtype":"rejoin","MHdr":192,"JoinEui":"01-02-03-04-05-06-07-08","DevEui":"11-12-13-14-15-16-17-18","DevNonce":8482,"MIC":825373492,{TAIL}"#
+            ),
+        ),
+        (
+            &jacc,
+            format!(
+                r#"{{"msgtype":"jacc","FRMPayload":"20493EEB51FBA2116F810EDB3742975142",{TAIL}"#
+            ),
+        ),
+        (
+            // DevAddr 0x81020304 is negative as a signed 32-bit integer, MIC 0xF4E3D2C1 too.
+            &dndf,
+            format!(
+                r#"{{"msgtype":"dndf","MHdr":96,"DevAddr":-2130574588,"FCtrl":33,"FCnt":10,"FOpts":"06","FPort":5,"FRMPayload":"","MIC":-186395967,{TAIL}"#
+            ),
+        ),
+    ];
+    for (phy, text) in cases {
+        let msg = split_uplink(phy, true, radio.clone()).unwrap();
+        let mut out = String::new();
+        msg.encode(&mut out).unwrap();
+        assert_eq!(out, text);
+        let back = decode_up(&text).unwrap();
+        assert_eq!(back, msg);
+        let mut rebuilt = Vec::new();
+        assert_eq!(
+            back.write_phy_payload(&mut rebuilt),
+            Ok(Some(radio.clone()))
+        );
+        assert_eq!(rebuilt, phy);
+    }
+}
+
+/// `router_config` as the LNS sends it, every byte: the typed config through
+/// `DownMessage::encode` and `RouterConfig::to_message_json` (one encoder), key order as the
+/// serialiser writes it, integers as integer literals, `max_eirp` fraction kept; in
+/// `sx1301_conf` a disabled slot is `{"enable":false}` and an absent one is left out (the
+/// station then keeps its local `station.conf` value).
+#[test]
+fn router_config_exact_text() {
+    use crate::router_config::{ChannelSlot, IfChannel, RadioConf, Sx1301Conf};
+    let mut chip = Sx1301Conf::default();
+    chip.radios[0] = ChannelSlot::Enabled(RadioConf::new(867_500_000));
+    chip.multi_sf[0] = ChannelSlot::Enabled(IfChannel {
+        radio: 0,
+        if_offset: -400_000,
+    });
+    chip.fsk = ChannelSlot::Disabled;
+    let c = RouterConfig {
+        region: "EU863".into(),
+        hwspec: "sx1301/1".into(),
+        freq_range: Some([863_000_000, 870_000_000]),
+        drs: vec![
+            [12, 125, 0],
+            [7, 250, 0],
+            [0, 0, 0],
+            [-1, 0, 0],
+            [8, 500, 1],
+        ],
+        mux_time: Some(1_795_585_593.781_708),
+        net_id: Some(vec![0x13]),
+        max_eirp: Some(12.15),
+        sx1301_conf: vec![chip],
+        ..RouterConfig::default()
+    };
+    let want = concat!(
+        r#"{"msgtype":"router_config","NetID":[19],"region":"EU863","hwspec":"sx1301/1","#,
+        r#""freq_range":[863000000,870000000],"DRs":[[12,125,0],[7,250,0],[0,0,0],[-1,0,0],[8,500,1]],"#,
+        r#""max_eirp":12.15,"sx1301_conf":[{"radio_0":{"enable":true,"freq":867500000},"#,
+        r#""chan_multiSF_0":{"enable":true,"radio":0,"if":-400000},"chan_FSK":{"enable":false}}],"#,
+        r#""MuxTime":1795585593.781708}"#,
+    );
+    let mut out = String::new();
+    DownMessage::RouterConfig(Box::new(c.clone()))
+        .encode(&mut out)
+        .unwrap();
+    assert_eq!(out, want);
+    assert_eq!(c.to_message_json().unwrap(), want);
+    assert_eq!(
+        decode_down(want).unwrap(),
+        DownMessage::RouterConfig(Box::new(c.clone()))
+    );
+    // A NaN cannot be written as JSON: both entry points refuse it, naming the field.
+    let nan = RouterConfig {
+        max_eirp: Some(f64::NAN),
+        ..c
+    };
+    let err = EncodeError::NonFinite {
+        msgtype: "router_config",
+        field: "max_eirp",
+    };
+    assert_eq!(
+        DownMessage::RouterConfig(Box::new(nan.clone())).encode(&mut out),
+        Err(err.clone())
+    );
+    assert_eq!(nan.to_message_json(), Err(err));
+}
+
 mod props {
     use super::*;
     use proptest::prelude::*;
