@@ -241,7 +241,7 @@ pub enum RouterConfigError {
     /// The encoded message would exceed the station's frame limit.
     #[error("router_config is {0} bytes, more than the station's {MAX_FRAME_LEN}-byte frame limit")]
     TooLarge(usize),
-    /// JSON encoding failed (non-finite `MuxTime` or `max_eirp`).
+    /// JSON encoding failed (a non-finite `MuxTime`, `max_eirp` or `antenna_gain`).
     #[error("router_config cannot be encoded: {0}")]
     Encode(String),
 }

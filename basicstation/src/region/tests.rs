@@ -18,6 +18,7 @@ fn station_dr_tables_match_reference() {
         Region::Ru864,
         Region::Eu433,
         Region::Cn779,
+        Region::Il915,
     ] {
         assert_eq!(drs_json(r), EU_DRS, "{r}");
     }
