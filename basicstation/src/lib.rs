@@ -130,6 +130,7 @@ pub mod frame;
 mod json;
 pub mod lns;
 pub mod message;
+mod outbox;
 pub mod region;
 pub mod router_config;
 pub mod station;

@@ -20,7 +20,8 @@ use super::CupsError;
 /// "Nothing to update": 14 zero bytes.
 pub const NO_UPDATE_RESPONSE: [u8; 14] = [0; 14];
 
-/// Longest URI a u8 length can carry.
+/// Longest URI a u8 length can carry. (Not the station's 128-byte limit on the muxs URI from
+/// discovery, [`crate::message::MAX_URI_LEN`]: that one applies to a different field.)
 pub const MAX_URI_LEN: usize = u8::MAX as usize;
 
 /// Longest DER signature the station accepts (sigLen ≤ 132 with the CRC).

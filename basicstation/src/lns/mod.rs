@@ -27,6 +27,7 @@ use crate::message::{
     DownMessage, GetxtimeRequest, LnsError, RmtshRequest, Runcmd, TimeTransfer, TimesyncReply,
     UpMessage, decode_up,
 };
+use crate::outbox::Outbox;
 use crate::router_config::RouterConfig;
 use crate::xtime;
 
@@ -53,7 +54,7 @@ pub struct LnsSession {
     xtime_session: Option<u8>,
     next_diid: i64,
     pending: BTreeMap<i64, PendingTx>,
-    outbox: VecDeque<String>,
+    outbox: Outbox,
     events: VecDeque<LnsEvent>,
     next_time_transfer: Option<Instant>,
     time_transfer_enabled: bool,
@@ -78,7 +79,7 @@ impl LnsSession {
             router_config: None,
             xtime_session: None,
             pending: BTreeMap::new(),
-            outbox: VecDeque::new(),
+            outbox: Outbox::default(),
             events: VecDeque::new(),
             next_time_transfer: None,
             periodic_getxtime: None,
@@ -266,14 +267,14 @@ impl LnsSession {
         let mut out = String::new();
         // Every message queued here is small and finite by construction.
         if msg.encode(&mut out).is_ok() {
-            self.outbox.push_back(out);
+            self.outbox.push(out);
         }
     }
 
     fn queue_checked(&mut self, msg: &DownMessage) -> Result<(), SessionError> {
         let mut out = String::new();
         msg.encode(&mut out)?;
-        self.outbox.push_back(out);
+        self.outbox.push(out);
         Ok(())
     }
 
@@ -382,13 +383,7 @@ impl LnsSession {
     /// false when nothing is queued.
     #[must_use]
     pub fn poll_transmit(&mut self, buf: &mut String) -> bool {
-        match self.outbox.pop_front() {
-            Some(mut msg) => {
-                std::mem::swap(buf, &mut msg);
-                true
-            }
-            None => false,
-        }
+        self.outbox.pop_into(buf)
     }
 
     /// The next event.

@@ -29,6 +29,7 @@ use crate::message::{
     Dntxed, DownMessage, EuiKeyStyle, GetxtimeReply, RmtshStatus, ScheduledTime, TimesyncRequest,
     TxWindow, UpInfo, UpMessage, decode_down,
 };
+use crate::outbox::Outbox;
 use crate::router_config::RouterConfig;
 use crate::xtime;
 use filter::{RouterFilter, RouterFilterWire};
@@ -55,7 +56,7 @@ pub struct StationSession {
     mux: Option<(f64, Instant)>,
     xtime_session: Option<u8>,
     confirms: HashMap<i64, Confirm>,
-    outbox: VecDeque<String>,
+    outbox: Outbox,
     events: VecDeque<StationEvent>,
     next_timesync: Option<Instant>,
     timesync_sent: Option<i64>,
@@ -79,7 +80,7 @@ impl StationSession {
             mux: None,
             xtime_session: None,
             confirms: HashMap::new(),
-            outbox: VecDeque::new(),
+            outbox: Outbox::default(),
             events: VecDeque::new(),
             timesync_sent: None,
             gps: None,
@@ -97,7 +98,7 @@ impl StationSession {
     fn queue_checked(&mut self, msg: &UpMessage) -> Result<(), SessionError> {
         let mut out = String::new();
         msg.encode_with(&mut out, self.eui_keys)?;
-        self.outbox.push_back(out);
+        self.outbox.push(out);
         Ok(())
     }
 
@@ -362,13 +363,7 @@ impl StationSession {
     /// nothing is queued.
     #[must_use]
     pub fn poll_transmit(&mut self, buf: &mut String) -> bool {
-        match self.outbox.pop_front() {
-            Some(mut msg) => {
-                std::mem::swap(buf, &mut msg);
-                true
-            }
-            None => false,
-        }
+        self.outbox.pop_into(buf)
     }
 
     /// The next event.
