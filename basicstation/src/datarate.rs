@@ -34,3 +34,38 @@ pub fn modulation_of(drs: &[DrEntry], dr: u8) -> Option<Modulation> {
     drs.get(usize::from(dr))
         .and_then(|&e| modulation_from_station_dr(e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::Region;
+
+    /// For every region, what the sessions make of the `DRs` table the builder sends agrees
+    /// with the region table: every uplink DR the station can express maps back to itself,
+    /// every defined DR decodes to its own modulation, and the rest are `-1`.
+    #[test]
+    fn sessions_and_region_tables_agree_in_every_region() {
+        let mut checked = 0;
+        for region in Region::ALL {
+            let drs = region.station_drs();
+            for dr in 0..16u8 {
+                let from_table = modulation_of(&drs, dr);
+                match region.data_rate(dr) {
+                    Some(d) if from_table.is_some() => {
+                        assert_eq!(from_table, Some(d.modulation), "{region} DR{dr}");
+                        if d.direction.uplink() {
+                            assert_eq!(dr_index(&drs, d.modulation), Some(dr), "{region} DR{dr}");
+                            assert_eq!(region.uplink_dr(d.modulation), Some(dr));
+                            checked += 1;
+                        }
+                    }
+                    // LR-FHSS and RFU: nothing the station could name.
+                    _ => assert_eq!(drs[usize::from(dr)], [-1, 0, 0], "{region} DR{dr}"),
+                }
+            }
+        }
+        // Uplink DRs the station can express: 8 in each of the 9 regions with the EU868/AS923
+        // table, 7 in IN865, 6 in KR920 and CN470-RP001, 8 in CN470, 5 in US915, 7 in AU915.
+        assert_eq!(checked, 9 * 8 + 7 + 2 * 6 + 8 + 5 + 7);
+    }
+}

@@ -355,11 +355,7 @@ where
 /// dBm values: whole numbers as integer literals (`16`), others as floats (`12.15`).
 fn ser_dbm<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
-            #[allow(clippy::cast_possible_truncation)] // whole and far inside i64
-            s.serialize_i64(*x as i64)
-        }
-        Some(x) => s.serialize_f64(*x),
+        Some(x) => crate::sx1301_conf::dbm_number(*x).serialize(s),
         None => s.serialize_none(),
     }
 }

@@ -163,7 +163,7 @@ impl Serialize for Sx1301Conf {
                 o.insert("enable".into(), Value::Bool(true));
                 o.insert("freq".into(), Value::from(r.freq));
                 if let Some(g) = r.antenna_gain {
-                    o.insert("antenna_gain".into(), number(g));
+                    o.insert("antenna_gain".into(), dbm_number(g));
                 }
                 for (k, v) in &r.hardware {
                     o.entry(k.clone()).or_insert_with(|| v.clone());
@@ -228,8 +228,9 @@ impl Serialize for OrderedObject<'_> {
     }
 }
 
-/// A dBm/dB value: whole numbers as integer literals.
-fn number(x: f64) -> Value {
+/// A dBm/dB value (`max_eirp`, `antenna_gain`): whole numbers as integer literals (`16`),
+/// others as floats (`12.15`).
+pub(crate) fn dbm_number(x: f64) -> Value {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         #[allow(clippy::cast_possible_truncation)] // whole and far inside i64
         Value::from(x as i64)
