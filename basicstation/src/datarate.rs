@@ -18,20 +18,23 @@
 //! assert_eq!(modulation_of(&drs, 8), None); // RFU in EU868
 //! ```
 
-use crate::region::station_uplink_dr;
 pub use crate::region::{Modulation, modulation_from_station_dr};
+use crate::region::{station_dr_table, station_uplink_dr};
 use crate::router_config::DrEntry;
 
 /// The DR index the station reports for a frame received with `modulation`: the first of the
-/// (at most 16) entries of `drs` that decodes to it ([`modulation_from_station_dr`]).
+/// 16 DRs the station keeps from `drs` ([`station_dr_table`]) that decodes to it
+/// ([`modulation_from_station_dr`]).
 pub fn dr_index(drs: &[DrEntry], modulation: Modulation) -> Option<u8> {
     station_uplink_dr(drs, modulation)
 }
 
-/// The modulation of DR `dr` in `drs` (`None` when out of range, undefined, or not something
-/// the station can express).
+/// The modulation of DR `dr` in `drs` as the station keeps the table ([`station_dr_table`]:
+/// more than 16 entries overwrite DR15); `None` when above 15, undefined, or not something the
+/// station can express.
 pub fn modulation_of(drs: &[DrEntry], dr: u8) -> Option<Modulation> {
-    drs.get(usize::from(dr))
+    station_dr_table(drs)
+        .get(usize::from(dr))
         .and_then(|&e| modulation_from_station_dr(e))
 }
 
@@ -39,6 +42,46 @@ pub fn modulation_of(drs: &[DrEntry], dr: u8) -> Option<Modulation> {
 mod tests {
     use super::*;
     use crate::region::Region;
+
+    /// More than 16 `DRs` entries overwrite DR15, as at the station; DR16 and up do not exist.
+    #[test]
+    fn entries_past_the_sixteenth_overwrite_dr15() {
+        let mut drs = vec![[-1, 0, 0]; 18];
+        drs[0] = [12, 125, 0];
+        drs[15] = [7, 125, 0];
+        drs[16] = [8, 500, 0];
+        drs[17] = [9, 500, 0];
+        let sf9_500 = Modulation::Lora {
+            spreading_factor: 9,
+            bandwidth_khz: 500,
+        };
+        let sf8_500 = Modulation::Lora {
+            spreading_factor: 8,
+            bandwidth_khz: 500,
+        };
+        assert_eq!(modulation_of(&drs, 15), Some(sf9_500));
+        assert_eq!(modulation_of(&drs, 16), None);
+        assert_eq!(modulation_of(&drs, 17), None);
+        assert_eq!(dr_index(&drs, sf9_500), Some(15));
+        assert_eq!(dr_index(&drs, sf8_500), None);
+        let sf7 = Modulation::Lora {
+            spreading_factor: 7,
+            bandwidth_khz: 125,
+        };
+        assert_eq!(dr_index(&drs, sf7), None);
+        // A short table: the DRs it does not reach are undefined.
+        assert_eq!(modulation_of(&drs[..1], 1), None);
+        assert_eq!(
+            dr_index(
+                &drs[..1],
+                Modulation::Lora {
+                    spreading_factor: 12,
+                    bandwidth_khz: 125
+                }
+            ),
+            Some(0)
+        );
+    }
 
     /// For every region, what the sessions make of the `DRs` table the builder sends agrees
     /// with the region table: every uplink DR the station can express maps back to itself,

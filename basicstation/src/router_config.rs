@@ -13,7 +13,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::EncodeError;
-use crate::region::{Modulation, modulation_from_station_dr};
+use crate::region::{Modulation, modulation_from_station_dr, station_dr_table};
 
 pub use crate::sx1301_conf::{
     ChannelSlot, FskChannel, IfChannel, LbtChannel, LbtConf, LoraStdChannel, RadioConf, Sx1301Conf,
@@ -150,10 +150,8 @@ impl RouterConfig {
     /// channel the FSK DRs. Channels on a missing or disabled radio, and channels no DR of the
     /// table fits, are left out.
     pub fn uplink_channels(&self) -> Vec<UplinkChannel> {
-        let table: Vec<(u8, Option<Modulation>)> = self
-            .drs
+        let table: Vec<(u8, Option<Modulation>)> = station_dr_table(&self.drs)
             .iter()
-            .take(16)
             .enumerate()
             .filter(|(_, e)| e[2] == 0)
             .filter_map(|(i, e)| Some((u8::try_from(i).ok()?, modulation_from_station_dr(*e))))

@@ -467,11 +467,22 @@ pub fn modulation_from_station_dr(entry: StationDr) -> Option<Modulation> {
     }
 }
 
+/// The 16 DRs a station keeps from a `router_config` `DRs` array: entry `i` is DR `i`, entries
+/// past the 16th overwrite DR15 (so with more than 16 the last one is DR15), and DRs the array
+/// does not reach stay undefined.
+pub fn station_dr_table(drs: &[StationDr]) -> [StationDr; 16] {
+    let mut table = [UNDEFINED_STATION_DR; 16];
+    for (i, &entry) in drs.iter().enumerate() {
+        table[i.min(15)] = entry;
+    }
+    table
+}
+
 /// The DR index the station reports for an uplink with this modulation, given a `DRs` table:
-/// the first entry that decodes to it.
+/// the first of its DRs ([`station_dr_table`]) that decodes to it.
 pub fn station_uplink_dr(drs: &[StationDr], modulation: Modulation) -> Option<u8> {
-    drs.iter()
-        .take(16)
+    station_dr_table(drs)
+        .iter()
         .position(|&e| modulation_from_station_dr(e) == Some(modulation))
         .and_then(|i| u8::try_from(i).ok())
 }
