@@ -1,6 +1,18 @@
-//! Glue for the LoRaWAN gateway protocols: ttnpb adapters, one event model, registry, and optional async transports.
+//! Glue for the LoRaWAN gateway protocols: one model for every protocol, a gateway registry with
+//! authentication, frequency plans, and concentrator clocks.
 //!
-//! Skeleton: this crate does not implement anything yet.
+//! This is the sans-IO half of `gateway-io`: no sockets, no tokio, no clock reads.
+//!
+//! - [`freqplan`]: frequency plans as data (EU868, US915 FSB2, AU915 FSB2, AS923, KR920, IN865, …).
+//! - [`registry`]: look gateways up by id or EUI, check API keys / tokens / passwords for a right;
+//!   an in-memory implementation loaded from TOML with salted, hashed keys.
+//! - [`clock`]: 32-bit timestamp rollover, Basics Station xtime, GPS time.
+//! - [`ids`]: gateway ids and EUIs.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod clock;
+pub mod freqplan;
+pub mod ids;
+pub mod registry;
