@@ -12,7 +12,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod clock;
+pub mod error;
+pub mod event;
 pub mod freqplan;
+pub mod frontend;
 pub mod ids;
 pub mod registry;
+
+pub use loragw_ttnpb as ttnpb;

@@ -53,7 +53,7 @@ pub struct GatewayConfig {
     /// Gateway id.
     pub id: String,
     /// Gateway EUI.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::eui_string::deserialize_opt")]
     pub eui: Option<Eui64>,
     /// Frequency plan ids.
     pub frequency_plans: Vec<String>,
