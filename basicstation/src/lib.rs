@@ -5,4 +5,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod discovery;
+pub mod error;
+pub mod eui;
+pub mod frame;
+mod json;
+pub mod lns;
+pub mod message;
 pub mod router_config;
+pub mod xtime;
+
+pub use error::{DecodeError, EncodeError, FrameError, SessionError};
+pub use eui::Eui64;

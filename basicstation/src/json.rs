@@ -1,0 +1,425 @@
+//! JSON plumbing shared by the message codecs: a small writer that emits integers as integer
+//! literals, hex in upper case and times with microsecond precision, plus serde helpers for the
+//! station's field conventions (signed 32-bit addresses, `-1`/`0` meaning absent, hex payloads).
+
+use std::fmt::{self, Write as _};
+
+use serde::de::{self, Deserializer, Visitor};
+
+use crate::error::EncodeError;
+
+/// Writes one JSON object into a `String`, field by field, in the order called.
+pub(crate) struct ObjWriter<'a> {
+    out: &'a mut String,
+    empty: bool,
+    msgtype: &'static str,
+    non_finite: Option<&'static str>,
+}
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+impl<'a> ObjWriter<'a> {
+    /// Clears `out` and starts an object with `"msgtype":"<msgtype>"` as its first field.
+    pub(crate) fn message(out: &'a mut String, msgtype: &'static str) -> Self {
+        out.clear();
+        out.push('{');
+        let mut w = ObjWriter {
+            out,
+            empty: true,
+            msgtype,
+            non_finite: None,
+        };
+        w.str("msgtype", msgtype);
+        w
+    }
+
+    /// Starts a nested object as the value of `key`.
+    pub(crate) fn nested(&mut self, key: &str) -> ObjWriter<'_> {
+        self.key(key);
+        self.out.push('{');
+        ObjWriter {
+            out: self.out,
+            empty: true,
+            msgtype: self.msgtype,
+            non_finite: None,
+        }
+    }
+
+    /// Starts an object that is an element of an array being written by the caller.
+    pub(crate) fn element(out: &'a mut String, msgtype: &'static str) -> Self {
+        out.push('{');
+        ObjWriter {
+            out,
+            empty: true,
+            msgtype,
+            non_finite: None,
+        }
+    }
+
+    pub(crate) fn key(&mut self, key: &str) {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
+    }
+
+    pub(crate) fn raw_out(&mut self) -> &mut String {
+        self.out
+    }
+
+    pub(crate) fn int(&mut self, key: &str, v: i64) {
+        self.key(key);
+        let _ = write!(self.out, "{v}");
+    }
+
+    pub(crate) fn uint(&mut self, key: &str, v: u64) {
+        self.key(key);
+        let _ = write!(self.out, "{v}");
+    }
+
+    pub(crate) fn bool(&mut self, key: &str, v: bool) {
+        self.key(key);
+        self.out.push_str(if v { "true" } else { "false" });
+    }
+
+    pub(crate) fn null(&mut self, key: &str) {
+        self.key(key);
+        self.out.push_str("null");
+    }
+
+    pub(crate) fn str(&mut self, key: &str, v: &str) {
+        self.key(key);
+        write_json_str(self.out, v);
+    }
+
+    pub(crate) fn opt_str(&mut self, key: &str, v: Option<&str>) {
+        match v {
+            Some(v) => self.str(key, v),
+            None => self.null(key),
+        }
+    }
+
+    /// Upper-case hex string, like the station writes payloads.
+    pub(crate) fn hex(&mut self, key: &str, bytes: &[u8]) {
+        self.key(key);
+        self.out.push('"');
+        write_hex_upper(self.out, bytes);
+        self.out.push('"');
+    }
+
+    /// Dashed upper-case EUI string.
+    pub(crate) fn eui(&mut self, key: &str, eui: crate::Eui64) {
+        self.key(key);
+        self.out.push('"');
+        eui.write_dashed(self.out);
+        self.out.push('"');
+    }
+
+    /// A time in seconds with microsecond precision (`%.6f`, trailing zeros dropped).
+    pub(crate) fn time(&mut self, key: &'static str, v: f64) {
+        if !v.is_finite() {
+            self.non_finite.get_or_insert(key);
+            self.null(key);
+            return;
+        }
+        self.key(key);
+        write_time(self.out, v);
+    }
+
+    /// A plain number: integral values without a fraction, others in shortest form (`%g`-like).
+    pub(crate) fn num(&mut self, key: &'static str, v: f64) {
+        if !v.is_finite() {
+            self.non_finite.get_or_insert(key);
+            self.null(key);
+            return;
+        }
+        self.key(key);
+        write_num(self.out, v);
+    }
+
+    /// Closes the object; reports the first non-finite float written.
+    pub(crate) fn end(self) -> Result<(), EncodeError> {
+        self.out.push('}');
+        match self.non_finite {
+            Some(field) => Err(EncodeError::NonFinite {
+                msgtype: self.msgtype,
+                field,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+pub(crate) fn write_hex_upper(out: &mut String, bytes: &[u8]) {
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
+        out.push(char::from(HEX_UPPER[usize::from(b & 15)]));
+    }
+}
+
+pub(crate) fn write_time(out: &mut String, v: f64) {
+    let start = out.len();
+    let _ = write!(out, "{v:.6}");
+    if out[start..].contains('.') {
+        let trimmed = out[start..]
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .len();
+        out.truncate(start + trimmed);
+    }
+    if &out[start..] == "-0" {
+        out.truncate(start);
+        out.push('0');
+    }
+}
+
+pub(crate) fn write_num(out: &mut String, v: f64) {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        #[allow(clippy::cast_possible_truncation)] // integral and below 2^53 (checked above)
+        let i = v as i64;
+        let _ = write!(out, "{i}");
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+pub(crate) fn write_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Checks the 65,535-byte frame limit after encoding.
+pub(crate) fn check_len(msgtype: &'static str, out: &str) -> Result<(), EncodeError> {
+    if out.len() > crate::message::MAX_MESSAGE_LEN {
+        return Err(EncodeError::TooLarge {
+            msgtype,
+            len: out.len(),
+            max: crate::message::MAX_MESSAGE_LEN,
+        });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deserialisation helpers (used with `#[serde(deserialize_with = ...)]`).
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes a hex string of even length, either case.
+pub(crate) fn decode_hex(s: &str) -> Result<Vec<u8>, &'static str> {
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(2) {
+        return Err("hex string of odd length");
+    }
+    let mut out = Vec::with_capacity(b.len() / 2);
+    for pair in b.chunks_exact(2) {
+        match (hex_val(pair[0]), hex_val(pair[1])) {
+            (Some(h), Some(l)) => out.push(h << 4 | l),
+            _ => return Err("not a hex string"),
+        }
+    }
+    Ok(out)
+}
+
+struct HexVisitor;
+
+impl Visitor<'_> for HexVisitor {
+    type Value = Vec<u8>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a hex string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+        decode_hex(v).map_err(E::custom)
+    }
+}
+
+/// A hex string → bytes.
+pub(crate) fn hex<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    d.deserialize_str(HexVisitor)
+}
+
+/// A hex string, or `null` → empty.
+pub(crate) fn hex_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    let v: Option<Hex> = serde::Deserialize::deserialize(d)?;
+    Ok(v.map(|h| h.0).unwrap_or_default())
+}
+
+struct Hex(Vec<u8>);
+
+impl<'de> serde::Deserialize<'de> for Hex {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        hex(d).map(Hex)
+    }
+}
+
+struct IntVisitor {
+    min: i64,
+    max: i64,
+    lenient_float: bool,
+    what: &'static str,
+}
+
+impl Visitor<'_> for IntVisitor {
+    type Value = i64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in {}..={}", self.what, self.min, self.max)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+        if v < self.min || v > self.max {
+            return Err(E::invalid_value(de::Unexpected::Signed(v), &self));
+        }
+        Ok(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+        match i64::try_from(v) {
+            Ok(v) => self.visit_i64(v),
+            Err(_) => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+        }
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+        #[allow(clippy::cast_precision_loss)] // bounds comparison only
+        let in_range = v.is_finite() && v >= self.min as f64 && v <= self.max as f64;
+        if self.lenient_float && in_range {
+            #[allow(clippy::cast_possible_truncation)] // range checked above
+            return Ok(v.round() as i64);
+        }
+        Err(E::invalid_value(de::Unexpected::Float(v), &self))
+    }
+}
+
+/// A signed 32-bit value as the station sends `DevAddr`/`MIC`, also accepting the unsigned
+/// form; returned as the 32-bit pattern.
+pub(crate) fn signed_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = d.deserialize_any(IntVisitor {
+        min: i64::from(i32::MIN),
+        max: i64::from(u32::MAX),
+        lenient_float: false,
+        what: "a 32-bit integer",
+    })?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // bit pattern wanted
+    Ok(v as u32)
+}
+
+/// `FPort`: -1 (or absent) means no port.
+pub(crate) fn fport<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    let v = d.deserialize_any(IntVisitor {
+        min: -1,
+        max: 255,
+        lenient_float: false,
+        what: "FPort",
+    })?;
+    Ok(u8::try_from(v).ok())
+}
+
+/// `fts`: any negative value means no fine timestamp.
+pub(crate) fn fts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v = d.deserialize_any(IntVisitor {
+        min: i64::MIN,
+        max: i64::MAX,
+        lenient_float: false,
+        what: "fts",
+    })?;
+    Ok((v >= 0).then_some(v))
+}
+
+/// `gpstime`: 0 means no GPS time.
+pub(crate) fn gpstime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v: Option<i64> = serde::Deserialize::deserialize(d)?;
+    Ok(v.filter(|&v| v != 0))
+}
+
+/// `RefTime`: 0 means the station never received a MuxTime.
+pub(crate) fn ref_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v: Option<f64> = serde::Deserialize::deserialize(d)?;
+    Ok(v.filter(|&v| v != 0.0))
+}
+
+/// An integer that some peers send as a float (`rssi`, TTS's `timesync.txtime`): rounded.
+pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    d.deserialize_any(IntVisitor {
+        min: i64::MIN,
+        max: i64::MAX,
+        lenient_float: true,
+        what: "an integer",
+    })
+}
+
+/// `rssi` as an integer, accepting floats (rounded).
+pub(crate) fn lenient_i32<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    let v = d.deserialize_any(IntVisitor {
+        min: i64::from(i32::MIN),
+        max: i64::from(i32::MAX),
+        lenient_float: true,
+        what: "a 32-bit integer",
+    })?;
+    Ok(i32::try_from(v).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_format_matches_station() {
+        let f = |v: f64| {
+            let mut s = String::new();
+            write_time(&mut s, v);
+            s
+        };
+        assert_eq!(f(1795585801.287379), "1795585801.287379");
+        assert_eq!(f(1795585801.28738), "1795585801.28738");
+        assert_eq!(f(2993.253003), "2993.253003");
+        assert_eq!(f(0.0), "0");
+        assert_eq!(f(1700000000.0), "1700000000");
+    }
+
+    #[test]
+    fn num_format() {
+        let f = |v: f64| {
+            let mut s = String::new();
+            write_num(&mut s, v);
+            s
+        };
+        assert_eq!(f(9.0), "9");
+        assert_eq!(f(9.25), "9.25");
+        assert_eq!(f(-7.5), "-7.5");
+    }
+
+    #[test]
+    fn escapes_strings() {
+        let mut s = String::new();
+        write_json_str(&mut s, "a\"b\\c\nd\u{1}");
+        assert_eq!(s, r#""a\"b\\c\nd\u0001""#);
+    }
+
+    #[test]
+    fn hex_decoding() {
+        assert_eq!(decode_hex("0aFF"), Ok(vec![0x0a, 0xff]));
+        assert!(decode_hex("0").is_err());
+        assert!(decode_hex("zz").is_err());
+    }
+}

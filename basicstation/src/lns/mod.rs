@@ -1,0 +1,524 @@
+//! The LNS session: the network side of one station websocket.
+//!
+//! Feed it with [`LnsSession::handle_message`] (each text frame), [`LnsSession::handle_timeout`]
+//! (when [`LnsSession::poll_timeout`] says) and commands ([`LnsSession::send_downlink`], ...).
+//! After each input drain, in this order, [`LnsSession::poll_transmit`] (text frames to write)
+//! and [`LnsSession::poll_event`] (what happened), then re-arm the timer from
+//! [`LnsSession::poll_timeout`].
+//!
+//! Time comes in twice: `now: Instant` (monotonic; timers) and `now_unix: f64` (the LNS's wall
+//! clock in Unix seconds; `MuxTime`, round trips, GPS time). The session never reads a clock.
+//!
+//! One session per websocket: on reconnect, drop the old session and start a new one (the
+//! station picks a new xtime session id when its radio restarts; class A downlinks from the
+//! old session are refused with a clear error rather than silently dropped by the station).
+
+mod types;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+pub use types::{DownlinkRequest, DownlinkSchedule, LnsConfig, LnsEvent, Uplink, UplinkKind};
+
+use crate::error::SessionError;
+use crate::message::{
+    DeviceClass, Dnmsg, Dnsched, DownMessage, GetxtimeRequest, LnsError, MAX_PDU_LEN, RmtshRequest,
+    Runcmd, ScheduledTx, TimeTransfer, TimesyncReply, UpMessage, decode_up,
+};
+use crate::router_config::RouterConfig;
+use crate::xtime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    AwaitingVersion,
+    AwaitingRouterConfig,
+    Running,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PendingTx {
+    deadline: Instant,
+    dev_eui: crate::Eui64,
+}
+
+/// The network side of one Basics Station connection. See the [module docs](self).
+#[derive(Debug)]
+pub struct LnsSession {
+    config: LnsConfig,
+    phase: Phase,
+    version: Option<crate::message::Version>,
+    xtime_session: Option<u8>,
+    next_diid: i64,
+    pending: BTreeMap<i64, PendingTx>,
+    outbox: VecDeque<String>,
+    events: VecDeque<LnsEvent>,
+    next_time_transfer: Option<Instant>,
+    time_transfer_enabled: bool,
+    periodic_getxtime: Option<f64>,
+    last_round_trip: Option<Duration>,
+    scratch: Vec<u8>,
+}
+
+fn secs(d: f64) -> Option<Duration> {
+    (d.is_finite() && d >= 0.0).then(|| Duration::from_secs_f64(d))
+}
+
+impl LnsSession {
+    /// A session for a websocket that has just been accepted.
+    pub fn new(config: LnsConfig) -> LnsSession {
+        LnsSession {
+            next_diid: config.diid_seed,
+            time_transfer_enabled: config.time_transfer_interval.is_some(),
+            config,
+            phase: Phase::AwaitingVersion,
+            version: None,
+            xtime_session: None,
+            pending: BTreeMap::new(),
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            next_time_transfer: None,
+            periodic_getxtime: None,
+            last_round_trip: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The station's `version`, once received.
+    pub fn version(&self) -> Option<&crate::message::Version> {
+        self.version.as_ref()
+    }
+
+    /// The current xtime session id, once an uplink, `dntxed` or `getxtime` reply showed one.
+    pub fn xtime_session(&self) -> Option<u8> {
+        self.xtime_session
+    }
+
+    /// The latest round-trip sample (from `RefTime` or a `getxtime` reply).
+    pub fn round_trip(&self) -> Option<Duration> {
+        self.last_round_trip
+    }
+
+    /// Whether `router_config` was sent (downlinks are accepted from then on).
+    pub fn is_running(&self) -> bool {
+        self.phase == Phase::Running
+    }
+
+    /// Downlinks sent and not yet confirmed or timed out.
+    pub fn pending_downlinks(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Handles one text frame from the station.
+    pub fn handle_message(&mut self, now: Instant, now_unix: f64, text: &str) {
+        let msg = match decode_up(text) {
+            Ok(m) => m,
+            Err(e) => {
+                self.events.push_back(LnsEvent::InvalidMessage(e));
+                return;
+            }
+        };
+        match msg {
+            UpMessage::Version(v) => {
+                self.version = Some(v.clone());
+                self.events.push_back(LnsEvent::Connected(v));
+                match self.config.router_config.clone() {
+                    Some(cfg) => {
+                        // Cannot fail on size for a sane config; report through the event path.
+                        if let Err(e) = self.send_router_config(now, now_unix, cfg) {
+                            self.events.push_back(LnsEvent::InvalidMessage(
+                                crate::DecodeError::field("router_config", "?", e),
+                            ));
+                        }
+                    }
+                    None => {
+                        self.phase = Phase::AwaitingRouterConfig;
+                        self.events.push_back(LnsEvent::RouterConfigNeeded);
+                    }
+                }
+            }
+            UpMessage::Updf(_)
+            | UpMessage::Dndf(_)
+            | UpMessage::Jreq(_)
+            | UpMessage::Rejoin(_)
+            | UpMessage::Propdf(_)
+            | UpMessage::Jacc(_) => self.on_uplink(now_unix, &msg),
+            UpMessage::Dntxed(d) => {
+                if d.xtime != 0 {
+                    self.track_xtime(d.xtime);
+                }
+                match self.pending.remove(&d.diid) {
+                    Some(_) => self.events.push_back(LnsEvent::TxConfirmed {
+                        diid: d.diid,
+                        dntxed: d,
+                    }),
+                    None => self.events.push_back(LnsEvent::TxUnmatched(d)),
+                }
+            }
+            UpMessage::Timesync(t) => {
+                let gpstime = xtime::unix_to_gps_micros(now_unix);
+                self.time_transfer_enabled = false;
+                self.next_time_transfer = None;
+                self.queue(DownMessage::TimesyncReply(TimesyncReply {
+                    txtime: t.txtime,
+                    gpstime,
+                    mux_time: Some(now_unix),
+                }));
+                self.events.push_back(LnsEvent::TimesyncAnswered {
+                    txtime: t.txtime,
+                    gpstime,
+                });
+            }
+            UpMessage::Getxtime(reply) => self.on_getxtime(now_unix, reply),
+            UpMessage::Rmtsh(s) => self.events.push_back(LnsEvent::RemoteShell(s)),
+            UpMessage::Event(e) => self.events.push_back(LnsEvent::StationEvent(e)),
+            UpMessage::Alarm(a) => self.events.push_back(LnsEvent::Alarm(a)),
+        }
+    }
+
+    fn track_xtime(&mut self, x: i64) {
+        let session = xtime::session_id(x);
+        if self.xtime_session != Some(session) {
+            let previous = self.xtime_session.replace(session);
+            self.events
+                .push_back(LnsEvent::XtimeSession { session, previous });
+        }
+    }
+
+    fn on_uplink(&mut self, now_unix: f64, msg: &UpMessage) {
+        self.scratch.clear();
+        let radio = match msg.write_phy_payload(&mut self.scratch) {
+            Ok(Some(r)) => r,
+            Ok(None) => return,
+            Err(e) => {
+                self.events.push_back(LnsEvent::InvalidFrame(e));
+                return;
+            }
+        };
+        let kind = match msg {
+            UpMessage::Updf(_) => UplinkKind::Data,
+            UpMessage::Dndf(_) => UplinkKind::DownlinkData,
+            UpMessage::Jreq(_) => UplinkKind::JoinRequest,
+            UpMessage::Rejoin(_) => UplinkKind::Rejoin,
+            UpMessage::Jacc(_) => UplinkKind::JoinAccept,
+            _ => UplinkKind::Proprietary,
+        };
+        if radio.upinfo.xtime != 0 {
+            self.track_xtime(radio.upinfo.xtime);
+        }
+        let round_trip = radio
+            .ref_time
+            .and_then(|r| secs(now_unix - r))
+            .filter(|rtt| !rtt.is_zero() && *rtt <= self.config.max_round_trip);
+        if round_trip.is_some() {
+            self.last_round_trip = round_trip;
+        }
+        self.events.push_back(LnsEvent::Uplink(Box::new(Uplink {
+            kind,
+            phy_payload: self.scratch.clone(),
+            radio,
+            round_trip,
+        })));
+    }
+
+    fn on_getxtime(&mut self, now_unix: f64, reply: crate::message::GetxtimeReply) {
+        for &x in &reply.xtimes {
+            if x != 0 {
+                self.track_xtime(x);
+                break;
+            }
+        }
+        let round_trip = reply.mux_time.and_then(|m| secs(now_unix - m));
+        if round_trip.is_some() {
+            self.last_round_trip = round_trip;
+        }
+        let periodic = self.periodic_getxtime.take();
+        if let (Some(sent), Some(echo), Some(rtt)) = (periodic, reply.mux_time, round_trip)
+            && sent == echo
+            && self.time_transfer_enabled
+            && rtt <= self.config.time_transfer_max_rtt
+            && let Some(&x) = reply.xtimes.iter().find(|&&x| x != 0)
+        {
+            // The station sampled its xtime about half a round trip after we sent the request.
+            let gpstime = xtime::unix_to_gps_micros(sent + rtt.as_secs_f64() / 2.0);
+            self.queue(DownMessage::TimeTransfer(TimeTransfer {
+                xtime: Some(x),
+                gpstime: Some(gpstime),
+                mux_time: Some(now_unix),
+            }));
+            self.events
+                .push_back(LnsEvent::TimeTransferred { xtime: x, gpstime });
+        }
+        self.events.push_back(LnsEvent::Xtime { reply, round_trip });
+    }
+
+    fn queue(&mut self, msg: DownMessage) {
+        let mut out = String::new();
+        // Every message queued here is small and finite by construction.
+        if msg.encode(&mut out).is_ok() {
+            self.outbox.push_back(out);
+        }
+    }
+
+    fn queue_checked(&mut self, msg: &DownMessage) -> Result<(), SessionError> {
+        let mut out = String::new();
+        msg.encode(&mut out)?;
+        self.outbox.push_back(out);
+        Ok(())
+    }
+
+    /// Sends `router_config` (its `MuxTime` set to `now_unix`) and starts accepting downlinks.
+    /// Can be called again later to reconfigure the station.
+    pub fn send_router_config(
+        &mut self,
+        now: Instant,
+        now_unix: f64,
+        mut config: RouterConfig,
+    ) -> Result<(), SessionError> {
+        config.mux_time = Some(now_unix);
+        self.queue_checked(&DownMessage::RouterConfig(Box::new(config)))?;
+        self.phase = Phase::Running;
+        if self.time_transfer_enabled && self.next_time_transfer.is_none() {
+            self.next_time_transfer = Some(now);
+        }
+        Ok(())
+    }
+
+    fn require_running(&self) -> Result<(), SessionError> {
+        if self.phase != Phase::Running {
+            return Err(SessionError::NotReady(
+                "router_config not sent yet: the station would drop the downlink",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Queues a `dnmsg`. Returns its `diid`; a [`LnsEvent::TxConfirmed`] or
+    /// [`LnsEvent::TxTimeout`] with that id follows (unless `dev_eui` is zero).
+    pub fn send_downlink(
+        &mut self,
+        now: Instant,
+        now_unix: f64,
+        req: DownlinkRequest,
+    ) -> Result<i64, SessionError> {
+        self.require_running()?;
+        if req.pdu.len() > MAX_PDU_LEN {
+            return Err(SessionError::InvalidArgument(format!(
+                "pdu of {} bytes, more than {MAX_PDU_LEN}",
+                req.pdu.len()
+            )));
+        }
+        let diid = self.next_diid;
+        let mut msg = Dnmsg {
+            dev_eui: req.dev_eui,
+            device_class: DeviceClass::A,
+            diid,
+            pdu: req.pdu,
+            rx_delay: None,
+            rx1: None,
+            rx2: None,
+            xtime: None,
+            rctx: req.rctx,
+            priority: Some(req.priority),
+            mux_time: Some(now_unix),
+            gpstime: None,
+            preamble: None,
+            addcrc: None,
+            dnmode: None,
+        };
+        let lead;
+        match req.schedule {
+            DownlinkSchedule::ClassA {
+                uplink_xtime,
+                rx_delay,
+                rx1,
+                rx2,
+            } => {
+                if rx1.is_none() && rx2.is_none() {
+                    return Err(SessionError::InvalidArgument(
+                        "class A downlink needs an RX1 or RX2 window".into(),
+                    ));
+                }
+                if rx_delay > 15 {
+                    return Err(SessionError::InvalidArgument(format!(
+                        "RxDelay {rx_delay} is above 15"
+                    )));
+                }
+                if uplink_xtime == 0 {
+                    return Err(SessionError::InvalidArgument(
+                        "class A downlink needs the uplink's xtime (0 is invalid)".into(),
+                    ));
+                }
+                if let Some(s) = self.xtime_session
+                    && xtime::session_id(uplink_xtime) != s
+                {
+                    return Err(SessionError::InvalidArgument(format!(
+                        "uplink xtime is from xtime session 0x{:02X}, the station now runs 0x{s:02X}",
+                        xtime::session_id(uplink_xtime)
+                    )));
+                }
+                msg.rx_delay = Some(rx_delay);
+                msg.rx1 = rx1;
+                msg.rx2 = rx2;
+                msg.xtime = Some(uplink_xtime);
+                lead = Duration::from_secs(u64::from(rx_delay.max(1)) + 1);
+            }
+            DownlinkSchedule::ClassB { gpstime, window } => {
+                msg.device_class = DeviceClass::B;
+                msg.gpstime = Some(gpstime);
+                msg.rx1 = Some(window);
+                msg.rx_delay = Some(0);
+                let ahead = xtime::gps_micros_to_unix(gpstime) - now_unix;
+                lead = secs(ahead.min(3600.0)).unwrap_or_default();
+            }
+            DownlinkSchedule::ClassC { window } => {
+                msg.device_class = DeviceClass::C;
+                msg.rx_delay = Some(0);
+                msg.rx2 = Some(window);
+                lead = Duration::ZERO;
+            }
+            DownlinkSchedule::ConcentratorTime {
+                micros,
+                txunit,
+                window,
+            } => {
+                let session = self.xtime_session.ok_or(SessionError::NoXtimeSession)?;
+                msg.rx_delay = Some(1);
+                msg.rx1 = Some(window);
+                msg.xtime = Some(xtime::make(txunit, session, micros - 1_000_000));
+                lead = Duration::from_secs(2);
+            }
+        }
+        let dev_eui = msg.dev_eui;
+        self.queue_checked(&DownMessage::Dnmsg(msg))?;
+        self.next_diid = self.next_diid.wrapping_add(1);
+        if dev_eui.0 != 0 {
+            self.pending.insert(
+                diid,
+                PendingTx {
+                    deadline: now + lead + self.config.tx_confirm_timeout,
+                    dev_eui,
+                },
+            );
+        }
+        Ok(diid)
+    }
+
+    /// Queues a `dnsched` (no `dntxed` follows for scheduled entries).
+    pub fn send_schedule(
+        &mut self,
+        now_unix: f64,
+        schedule: Vec<ScheduledTx>,
+    ) -> Result<(), SessionError> {
+        self.require_running()?;
+        self.queue_checked(&DownMessage::Dnsched(Dnsched {
+            mux_time: Some(now_unix),
+            schedule,
+        }))
+    }
+
+    /// Asks for the station's current xtimes; the reply comes as [`LnsEvent::Xtime`].
+    pub fn request_xtime(&mut self, now_unix: f64) -> Result<(), SessionError> {
+        self.queue_checked(&DownMessage::Getxtime(GetxtimeRequest {
+            mux_time: Some(now_unix),
+        }))
+    }
+
+    /// Tells the station that concentrator time `xtime` is GPS time `gpstime` (µs).
+    pub fn transfer_time(
+        &mut self,
+        now_unix: f64,
+        xtime: i64,
+        gpstime: i64,
+    ) -> Result<(), SessionError> {
+        self.queue_checked(&DownMessage::TimeTransfer(TimeTransfer {
+            xtime: Some(xtime),
+            gpstime: Some(gpstime),
+            mux_time: Some(now_unix),
+        }))
+    }
+
+    /// Runs a command on the station (`runcmd`; no reply).
+    pub fn run_command(&mut self, command: &str, arguments: &[&str]) -> Result<(), SessionError> {
+        self.queue_checked(&DownMessage::Runcmd(Runcmd {
+            command: command.to_owned(),
+            arguments: arguments.iter().map(|&a| a.to_owned()).collect(),
+        }))
+    }
+
+    /// Sends a remote-shell control message (the status reply comes as
+    /// [`LnsEvent::RemoteShell`]).
+    pub fn remote_shell(&mut self, request: RmtshRequest) -> Result<(), SessionError> {
+        self.queue_checked(&DownMessage::Rmtsh(request))
+    }
+
+    /// Sends an `error` text the station logs.
+    pub fn send_error(&mut self, text: &str) -> Result<(), SessionError> {
+        self.queue_checked(&DownMessage::Error(LnsError {
+            error: text.to_owned(),
+        }))
+    }
+
+    /// Handles expired timers: unconfirmed downlinks and periodic time transfer.
+    pub fn handle_timeout(&mut self, now: Instant, now_unix: f64) {
+        let expired: Vec<i64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(&d, _)| d)
+            .collect();
+        for diid in expired {
+            if let Some(p) = self.pending.remove(&diid) {
+                self.events.push_back(LnsEvent::TxTimeout {
+                    diid,
+                    dev_eui: p.dev_eui,
+                });
+            }
+        }
+        if let Some(at) = self.next_time_transfer
+            && at <= now
+        {
+            match self.config.time_transfer_interval {
+                Some(interval) if self.time_transfer_enabled => {
+                    self.periodic_getxtime = Some(now_unix);
+                    self.queue(DownMessage::Getxtime(GetxtimeRequest {
+                        mux_time: Some(now_unix),
+                    }));
+                    self.next_time_transfer = Some(now + interval);
+                }
+                _ => self.next_time_transfer = None,
+            }
+        }
+    }
+
+    /// The next text frame to write to the websocket: clears `buf`, fills it and returns true;
+    /// false when nothing is queued.
+    #[must_use]
+    pub fn poll_transmit(&mut self, buf: &mut String) -> bool {
+        match self.outbox.pop_front() {
+            Some(mut msg) => {
+                std::mem::swap(buf, &mut msg);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<LnsEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`LnsSession::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let tx = self.pending.values().map(|p| p.deadline).min();
+        match (tx, self.next_time_transfer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
