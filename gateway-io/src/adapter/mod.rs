@@ -4,6 +4,8 @@
 //! Adapters are pure functions: no state, no clock. The caller passes the gateway's ids and, where
 //! a message needs one, the server's receive time.
 
+pub mod lbs;
+pub mod lorawan;
 pub mod udp;
 
 use loragw_ttnpb::{Timestamp, UplinkMessage};

@@ -10,6 +10,7 @@ use loragw_ttnpb::{
 };
 
 use super::{from_udp_time, to_udp_time};
+use crate::adapter::lorawan::parse_phy_payload;
 use crate::adapter::{dedup_by_rssi, lrfhss_coding_rate};
 use crate::error::TranslateError;
 use crate::ids::GatewayIds;
@@ -114,6 +115,8 @@ pub(crate) fn data_rate_to_udp(
 ///   `hopping_width` (`hpw`) on each.
 /// - `crc_status`: `stat` 1 → true, −1 → false, 0 → unset.
 /// - `received_at`: as given (the server's receive time).
+/// - `payload`: the parsed LoRaWAN frame ([`parse_phy_payload`]), as the Basics Station adapter
+///   gives it, so one frame gives one message whichever protocol carried it.
 ///
 /// Not carried: `rfch`, `brd`, `mid` (no ttnpb field), `size` (implied by `data`).
 pub fn rxpk_to_uplink(
@@ -160,6 +163,7 @@ pub fn rxpk_to_uplink(
     };
     Ok(UplinkMessage {
         raw_payload: rxpk.data.clone(),
+        payload: parse_phy_payload(&rxpk.data),
         settings: Some(TxSettings {
             data_rate: Some(data_rate_from_udp(&rxpk.datr, rxpk.codr.as_ref())),
             frequency: rxpk.freq.hz(),
