@@ -1,0 +1,112 @@
+//! Decoding and encoding of the v3 payloads (ttn.lorawan.v3 protobuf), with a size bound.
+
+use loragw_ttnpb::prost::Message;
+use loragw_ttnpb::{GatewayDown, GatewayStatus, TxAcknowledgment, UplinkMessage};
+
+use crate::topic::TopicKind;
+
+/// Largest payload the decoders accept, in bytes (64 KiB).
+///
+/// An uplink carries at most a 255-byte LoRaWAN frame plus a few metadata entries; a status
+/// is bounded by The Things Stack to 10 versions, 8 locations, 10 addresses and 32 metrics. The
+/// free-form `advanced` structs are what could grow; 64 KiB leaves them plenty of room while
+/// keeping a hostile client from making the server decode megabytes.
+pub const MAX_PAYLOAD_LEN: usize = 64 * 1024;
+
+/// Why a v3 payload could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// The payload is larger than [`MAX_PAYLOAD_LEN`].
+    #[error("{message} payload is {len} bytes, more than the maximum of {MAX_PAYLOAD_LEN}")]
+    TooLarge {
+        /// The message type that was expected.
+        message: &'static str,
+        /// Payload length in bytes.
+        len: usize,
+    },
+    /// The payload is not a valid protobuf encoding of the expected message.
+    #[error("{message} payload is not valid protobuf: {source}")]
+    Protobuf {
+        /// The message type that was expected.
+        message: &'static str,
+        /// What prost reported.
+        source: loragw_ttnpb::prost::DecodeError,
+    },
+    /// The topic carries server-to-gateway traffic (`down`), which a gateway does not publish.
+    #[error("topic kind {0:?} carries no gateway-to-server payload")]
+    NotAnUpstreamTopic(TopicKind),
+}
+
+fn decode<M: Message + Default>(message: &'static str, bytes: &[u8]) -> Result<M, PayloadError> {
+    if bytes.len() > MAX_PAYLOAD_LEN {
+        return Err(PayloadError::TooLarge {
+            message,
+            len: bytes.len(),
+        });
+    }
+    M::decode(bytes).map_err(|source| PayloadError::Protobuf { message, source })
+}
+
+/// Decodes the `ttn.lorawan.v3.UplinkMessage` published on `v3/{uid}/up` (one message, not a
+/// `GatewayUp`).
+pub fn decode_uplink(bytes: &[u8]) -> Result<UplinkMessage, PayloadError> {
+    decode("ttn.lorawan.v3.UplinkMessage", bytes)
+}
+
+/// Decodes the `ttn.lorawan.v3.GatewayStatus` published on `v3/{uid}/status`.
+pub fn decode_status(bytes: &[u8]) -> Result<GatewayStatus, PayloadError> {
+    decode("ttn.lorawan.v3.GatewayStatus", bytes)
+}
+
+/// Decodes the `ttn.lorawan.v3.TxAcknowledgment` published on `v3/{uid}/down/ack`.
+pub fn decode_tx_ack(bytes: &[u8]) -> Result<TxAcknowledgment, PayloadError> {
+    decode("ttn.lorawan.v3.TxAcknowledgment", bytes)
+}
+
+/// Decodes the `ttn.lorawan.v3.GatewayDown` received on `v3/{uid}/down` (gateway side).
+pub fn decode_down(bytes: &[u8]) -> Result<GatewayDown, PayloadError> {
+    decode("ttn.lorawan.v3.GatewayDown", bytes)
+}
+
+/// Appends the encoding of the `GatewayDown` to publish on `v3/{uid}/down` to `buf`.
+///
+/// Encoding is not bounded: the server builds the message. Give the downlink its correlation
+/// id first, with [`DownlinkTokens::insert_downlink`](crate::DownlinkTokens::insert_downlink).
+pub fn encode_down(down: &GatewayDown, buf: &mut Vec<u8>) {
+    encode(down, buf);
+}
+
+/// Appends the protobuf encoding of any message to `buf` (gateway side: `UplinkMessage`,
+/// `GatewayStatus`, `TxAcknowledgment`).
+pub fn encode<M: Message>(message: &M, buf: &mut Vec<u8>) {
+    buf.reserve(message.encoded_len());
+    message.encode_raw(buf);
+}
+
+/// What a gateway published, decoded according to its topic kind.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived value matched right after decoding; boxing would cost an allocation per message"
+)]
+pub enum UpstreamMessage {
+    /// From `v3/{uid}/up`.
+    Uplink(UplinkMessage),
+    /// From `v3/{uid}/status`.
+    Status(GatewayStatus),
+    /// From `v3/{uid}/down/ack`.
+    TxAck(TxAcknowledgment),
+}
+
+/// Decodes the payload of a PUBLISH from a gateway on a topic of `kind` (server side; the topic
+/// should first have passed [`authorize`](crate::authorize)).
+pub fn decode_upstream(kind: TopicKind, bytes: &[u8]) -> Result<UpstreamMessage, PayloadError> {
+    match kind {
+        TopicKind::Up => decode_uplink(bytes).map(UpstreamMessage::Uplink),
+        TopicKind::Status => decode_status(bytes).map(UpstreamMessage::Status),
+        TopicKind::DownAck => decode_tx_ack(bytes).map(UpstreamMessage::TxAck),
+        TopicKind::Down => Err(PayloadError::NotAnUpstreamTopic(kind)),
+    }
+}
