@@ -6,6 +6,8 @@
 
 pub mod lbs;
 pub mod lorawan;
+pub mod mqtt_v2;
+pub mod mqtt_v3;
 pub mod udp;
 
 use loragw_ttnpb::{Timestamp, UplinkMessage};
@@ -46,3 +48,6 @@ pub(crate) fn timestamp(seconds: i64, nanos: u32) -> Option<Timestamp> {
     let nanos = i32::try_from(nanos).ok().filter(|n| *n < 1_000_000_000)?;
     Some(Timestamp { seconds, nanos })
 }
+
+#[cfg(test)]
+mod mqtt_tests;

@@ -480,7 +480,12 @@ fn eu868_router_config_from_the_plan() {
 #[test]
 fn us915_and_two_chip_plans() {
     let us = FrequencyPlan::builtin("US_902_928_FSB_2").unwrap();
-    let rc = router_config(std::slice::from_ref(&us), None, &RouterConfigOptions::default()).unwrap();
+    let rc = router_config(
+        std::slice::from_ref(&us),
+        None,
+        &RouterConfigOptions::default(),
+    )
+    .unwrap();
     let v: Value = serde_json::from_str(&rc.to_message_json().unwrap()).unwrap();
     assert_eq!(v["region"], json!("US902"));
     assert_eq!(v["freq_range"], json!([923_000_000, 928_000_000]));
@@ -523,7 +528,12 @@ fn us915_and_two_chip_plans() {
     assert!(router_config(&[us, eu_plan()], None, &RouterConfigOptions::default()).is_err());
     // Every built-in plan yields a router_config with a region name the station knows.
     for plan in FrequencyPlan::builtin_all() {
-        let rc = router_config(std::slice::from_ref(&plan), None, &RouterConfigOptions::default()).unwrap();
+        let rc = router_config(
+            std::slice::from_ref(&plan),
+            None,
+            &RouterConfigOptions::default(),
+        )
+        .unwrap();
         assert!(rc.station_region().is_some(), "{}", plan.id);
     }
 }
