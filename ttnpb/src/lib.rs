@@ -32,13 +32,15 @@
 //!   generates them (unknown values survive a round trip); use the generated getters
 //!   (`result()`, `source()`) for the typed value. Maps are [`BTreeMap`](std::collections::BTreeMap)s,
 //!   so encoding is deterministic (entries in key order).
-//! - The well-known types (`google.protobuf.Timestamp`, `Duration`, `BoolValue`, `FloatValue`,
-//!   `StringValue`, `Struct`) come from [`pbjson_types`], which is prost-compatible and carries
-//!   the proto3 JSON mapping. The most used ones are re-exported here: [`Timestamp`],
-//!   [`Duration`], [`BoolValue`], [`FloatValue`], [`StringValue`], [`Struct`].
+//! - The well-known types: [`Timestamp`] is this crate's own (same fields and wire format as
+//!   `google.protobuf.Timestamp`, RFC 3339 text ending in `Z` as The Things Stack prints it);
+//!   `Duration`, `BoolValue`, `FloatValue`, `StringValue` and `Struct` come from [`pbjson_types`]
+//!   (prost-compatible, with the proto3 JSON mapping) and are re-exported here: [`Duration`],
+//!   [`BoolValue`], [`FloatValue`], [`StringValue`], [`Struct`].
 //! - Helpers that remove boilerplate, with no protocol logic: data-rate constructors and
-//!   accessors ([`DataRate::lora`], [`DataRate::fsk`], [`DataRate::lrfhss`]), GPS and Unix time
-//!   conversions with the leap-second table ([`time`]), and an EUI-64 type ([`Eui64`]).
+//!   accessors ([`DataRate::lora`], [`DataRate::fsk`], [`DataRate::lrfhss`],
+//!   [`DataRate::as_lora`]), GPS and Unix time conversions with the leap-second table
+//!   ([`time`]), and an EUI-64 type ([`Eui64`], [`GatewayIdentifiers::eui64`]).
 //!
 //! [`prost`] and [`pbjson_types`] are re-exported so that downstream crates use the same
 //! versions without naming them in their own manifests.
@@ -84,28 +86,44 @@
 //!
 //! # Features
 //!
-//! - `serde` (off by default): [`serde::Serialize`](https://docs.rs/serde) and `Deserialize` for
-//!   every message and enum, following the proto3 JSON mapping as The Things Stack prints
-//!   messages: the original snake_case field names (`raw_payload`, `rx_metadata`), bytes as
-//!   base64, enums by their proto value names (`"SOURCE_GPS"`, `"TOO_LATE"`), 64-bit integers as
-//!   strings, timestamps as RFC 3339 strings and durations as `"1.5s"`. Parsing also accepts
-//!   the lowerCamelCase names and enum numbers, as the mapping requires. [`Eui64`] serializes
-//!   as 16 uppercase hex digits. The Rust types are the same with and without the feature.
+//! - `serde` (off by default): `serde::Serialize` and `Deserialize` for every message and
+//!   enum, following the proto3 JSON mapping as The Things Stack prints messages:
+//!   - the original snake_case field names (`raw_payload`, `rx_metadata`,
+//!     `settings.data_rate.lora.spreading_factor`); parsing also accepts lowerCamelCase names;
+//!   - bytes as base64 (`raw_payload`, `uplink_token`), except the identifiers The Things Stack
+//!     prints as uppercase hex: EUIs (`eui`, `dev_eui`, `join_eui`, `forwarder_gateway_eui`),
+//!     `dev_addr`, NetIDs (`net_id`, `forwarder_net_id`, `home_network_net_id`), `dev_nonce`
+//!     and `join_nonce`. These parse from hex (exactly two digits per byte of the field's
+//!     length, either case) or base64; a value of the wrong length prints as base64;
+//!   - enums by their proto value names (`"SOURCE_GPS"`, `"TOO_LATE"`); parsing also accepts
+//!     numbers; printing an enum number this schema does not define is an error;
+//!   - 64-bit integers as strings (`"frequency": "868100000"`); parsing accepts both;
+//!   - timestamps as RFC 3339 (`"2017-07-04T13:51:17.997099Z"`), durations as `"1.500s"`,
+//!     wrappers (`crc_status`, `signal_rssi`) as plain values, `Struct` as a JSON object;
+//!   - fields this schema does not know are skipped when parsing, as in the binary decoder.
+//!
+//!   [`Eui64`] serializes as 16 uppercase hex digits. The Rust types are the same with and
+//!   without the feature. Known quirks of `pbjson-types`: a JSON `null` inside a `Struct`
+//!   parses as a `Value` without a kind (it prints back as `null`), and parsing doubles exactly
+//!   needs `serde_json`'s `float_roundtrip` feature in the application.
 //!
 //! # Size limits
 //!
 //! Decoding is prost's: it rejects truncated and malformed input with a
 //! [`DecodeError`](prost::DecodeError), and nested messages are limited to prost's recursion
-//! limit of 100. prost does not bound lengths beyond the input itself, so a decoded message is
-//! never larger than the bytes it came from: bound the input (for example the MQTT packet size)
-//! to bound the message. The limits The Things Stack enforces (such as at most 10 `versions`)
-//! are not checked here.
+//! limit of 100. prost bounds counts and lengths only by the input itself, so memory use is
+//! proportional to the input size (an empty nested message costs 2 bytes of input and one
+//! struct of at most a few hundred bytes): bound the input, for example the MQTT packet size,
+//! to bound the memory. The limits The Things Stack enforces on receive (such as at most 10
+//! `versions`, or `gateway_id` syntax) are not checked here.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod data_rates;
 mod eui;
+#[cfg(feature = "serde")]
+mod hex_json;
 pub mod time;
 mod timestamp;
 
