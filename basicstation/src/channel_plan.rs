@@ -8,10 +8,45 @@
 //! - `region` is a name the station knows ([`Region::station_region`]), never an unknown one;
 //! - `DRs` has `-1` for undefined and inexpressible DRs and `dnonly` on downlink-only DRs;
 //! - `hwspec` is `sx1301/N` for N chips, and `sx1301_conf` has one entry per chip;
-//! - IF offsets are computed from the absolute frequencies (`if = freq − radio centre`);
+//! - IF offsets are computed from the absolute frequencies (`if = freq − radio centre`) and
+//!   checked against what the radio receives ([`max_if_offset`]);
 //! - no hardware fields (`clksrc`, `rssi_offset`, `tx_enable`, TX gain tables) are ever sent;
 //! - every number is an integer literal except `max_eirp` fractions and `MuxTime`;
 //! - the message including `msgtype` is at most [`MAX_FRAME_LEN`] bytes, otherwise an error.
+//!
+//! ```
+//! use loragw_basicstation::channel_plan::*;
+//! use loragw_basicstation::region::Region;
+//!
+//! // US915 sub-band 2 on one concentrator (TTN plan US_902_928_FSB_2).
+//! let ch = |freq, radio| MultiSfChannelPlan { freq, radio, min_dr: 0, max_dr: 3 };
+//! let plan = ChannelPlan {
+//!     region: Region::Us915,
+//!     tx_freq_range: [923_000_000, 928_000_000],
+//!     max_eirp_dbm: None,
+//!     concentrators: vec![ConcentratorPlan {
+//!         radios: [
+//!             Some(RadioPlan { freq: 904_300_000, antenna_gain: None }),
+//!             Some(RadioPlan { freq: 905_000_000, antenna_gain: None }),
+//!         ],
+//!         multi_sf: vec![
+//!             ch(903_900_000, 0), ch(904_100_000, 0), ch(904_300_000, 0), ch(904_500_000, 0),
+//!             ch(904_700_000, 1), ch(904_900_000, 1), ch(905_100_000, 1), ch(905_300_000, 1),
+//!         ],
+//!         lora_std: Some(SingleDrChannelPlan { freq: 904_600_000, radio: 0, dr: 4 }),
+//!         fsk: None,
+//!         lbt: None,
+//!     }],
+//!     beacon: None,
+//! };
+//! let options = RouterConfigOptions { mux_time: Some(1_700_000_000.25), ..Default::default() };
+//! let config = build_router_config(&plan, &options)?;
+//! assert_eq!(config.region, "US902");
+//! assert_eq!(config.drs[8], [12, 500, 1]); // downlink-only
+//! let text = config.to_message_json()?; // one websocket text frame
+//! assert!(text.starts_with(r#"{"msgtype":"router_config","region":"US902","hwspec":"sx1301/1""#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use thiserror::Error;
 
@@ -86,7 +121,8 @@ pub struct ChannelPlan {
     pub region: Region,
     /// Lowest and highest TX frequency in Hz (`freq_range`).
     pub tx_freq_range: [u64; 2],
-    /// Maximum EIRP in dBm; `None` = the region default.
+    /// Maximum EIRP in dBm; `None` = the region default. Sent as `max_eirp` only when it is
+    /// at most the station region's default TX power (the station can only lower it).
     pub max_eirp_dbm: Option<f64>,
     /// One or two chips.
     pub concentrators: Vec<ConcentratorPlan>,
@@ -116,6 +152,20 @@ pub struct RouterConfigOptions {
     pub nodwell: bool,
     /// Send `device_mode: true`.
     pub device_mode: bool,
+    /// Skip the IF range check ([`max_if_offset`]); only IFs beyond ±2^31 Hz are refused then.
+    pub allow_wide_if: bool,
+}
+
+/// The largest |IF offset| (Hz) of a channel of this bandwidth from its radio's centre: the
+/// SX1301 receive window (925/1000/1100 kHz for 125/250/500 kHz channels) less the channel
+/// bandwidth, halved: 400000 for 125 kHz (multi-SF and FSK channels), 375000 for 250 kHz,
+/// 300000 for 500 kHz.
+pub fn max_if_offset(bandwidth_khz: u16) -> u32 {
+    match bandwidth_khz {
+        0..=125 => 400_000,
+        126..=250 => 375_000,
+        _ => 300_000,
+    }
 }
 
 /// Why a channel plan cannot become a `router_config`.
@@ -143,13 +193,19 @@ pub enum RouterConfigError {
         /// Radio index.
         radio: u8,
     },
-    /// A channel's IF offset does not fit the wire type.
-    #[error("concentrator {chip}, {channel}: IF offset out of range")]
+    /// A channel lies too far from its radio's centre frequency (see [`max_if_offset`]).
+    #[error(
+        "concentrator {chip}, {channel}: IF offset {if_offset} Hz is outside the radio's ±{max} Hz"
+    )]
     IfOutOfRange {
         /// Chip index.
         chip: usize,
         /// Which channel.
         channel: String,
+        /// The offset from the radio centre in Hz.
+        if_offset: i128,
+        /// The largest allowed magnitude in Hz.
+        max: i128,
     },
     /// A channel's DR is not suitable.
     #[error("concentrator {chip}, {channel}: DR{dr} {reason} in {region}")]
@@ -190,13 +246,20 @@ pub enum RouterConfigError {
 }
 
 struct ChipCtx<'a> {
+    check_if: bool,
     region: Region,
     chip: usize,
     radios: &'a [Option<RadioPlan>; 2],
 }
 
 impl ChipCtx<'_> {
-    fn if_offset(&self, channel: &str, radio: u8, freq: u64) -> Result<i32, RouterConfigError> {
+    fn if_offset(
+        &self,
+        channel: &str,
+        radio: u8,
+        freq: u64,
+        bandwidth_khz: u16,
+    ) -> Result<i32, RouterConfigError> {
         let centre = self
             .radios
             .get(usize::from(radio))
@@ -207,14 +270,21 @@ impl ChipCtx<'_> {
                 radio,
             })?
             .freq;
-        i64::try_from(freq)
-            .ok()
-            .zip(i64::try_from(centre).ok())
-            .and_then(|(f, c)| i32::try_from(f - c).ok())
-            .ok_or_else(|| RouterConfigError::IfOutOfRange {
+        let if_offset = i128::from(freq) - i128::from(centre);
+        let max = if self.check_if {
+            i128::from(max_if_offset(bandwidth_khz))
+        } else {
+            i128::from(i32::MAX)
+        };
+        if if_offset.abs() > max {
+            return Err(RouterConfigError::IfOutOfRange {
                 chip: self.chip,
                 channel: channel.to_owned(),
-            })
+                if_offset,
+                max,
+            });
+        }
+        Ok(i32::try_from(if_offset).expect("bounded by max <= i32::MAX"))
     }
 
     fn uplink_dr(&self, channel: &str, dr: u8) -> Result<Modulation, RouterConfigError> {
@@ -240,6 +310,7 @@ fn build_chip(
     region: Region,
     chip: usize,
     plan: &ConcentratorPlan,
+    check_if: bool,
 ) -> Result<Sx1301Conf, RouterConfigError> {
     if plan.multi_sf.len() > MULTI_SF_PER_CHIP {
         return Err(RouterConfigError::TooManyMultiSf {
@@ -248,6 +319,7 @@ fn build_chip(
         });
     }
     let ctx = ChipCtx {
+        check_if,
         region,
         chip,
         radios: &plan.radios,
@@ -285,7 +357,7 @@ fn build_chip(
         }
         *slot = ChannelSlot::Enabled(IfChannel {
             radio: ch.radio,
-            if_offset: ctx.if_offset(&name, ch.radio, ch.freq)?,
+            if_offset: ctx.if_offset(&name, ch.radio, ch.freq, 125)?,
         });
     }
     conf.lora_std = match plan.lora_std {
@@ -298,7 +370,7 @@ fn build_chip(
                     bandwidth_khz: bw @ (125 | 250 | 500),
                 } => ChannelSlot::Enabled(LoraStdChannel {
                     radio: ch.radio,
-                    if_offset: ctx.if_offset(name, ch.radio, ch.freq)?,
+                    if_offset: ctx.if_offset(name, ch.radio, ch.freq, bw)?,
                     bandwidth: u32::from(bw) * 1000,
                     spread_factor: sf,
                 }),
@@ -321,7 +393,7 @@ fn build_chip(
             match ctx.uplink_dr(name, ch.dr)? {
                 Modulation::Fsk { bit_rate } => ChannelSlot::Enabled(FskChannel {
                     radio: ch.radio,
-                    if_offset: ctx.if_offset(name, ch.radio, ch.freq)?,
+                    if_offset: ctx.if_offset(name, ch.radio, ch.freq, 125)?,
                     bandwidth: None,
                     datarate: bit_rate,
                 }),
@@ -393,7 +465,7 @@ pub fn build_router_config(
         .concentrators
         .iter()
         .enumerate()
-        .map(|(i, c)| build_chip(plan.region, i, c))
+        .map(|(i, c)| build_chip(plan.region, i, c, !options.allow_wide_if))
         .collect::<Result<Vec<_>, _>>()?;
     let upchannels = match (options.upchannels, plan.concentrators.as_slice()) {
         (false, _) => None,

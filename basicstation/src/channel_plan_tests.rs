@@ -209,8 +209,16 @@ fn tts_eu868_expected_config_with_dr_fix() {
     }
     chip.lora_std.as_mut().unwrap().radio = 0;
     chip.fsk.as_mut().unwrap().radio = 0;
+    // The test plan puts every channel on radio 0, up to 1.3 MHz off centre: no real radio
+    // receives that, so the IF check has to be switched off for this vector.
+    let strict = build_router_config(&plan, &RouterConfigOptions::default()).unwrap_err();
+    assert_eq!(
+        strict.to_string(),
+        "concentrator 0, chan_multiSF_0: IF offset 600000 Hz is outside the radio's ±400000 Hz"
+    );
     let options = RouterConfigOptions {
         mux_time: Some(1_554_300_787.123_456),
+        allow_wide_if: true,
         ..Default::default()
     };
     let c = build_router_config(&plan, &options).unwrap();
@@ -517,13 +525,173 @@ proptest! {
             nodc: flags[1],
             nodwell: flags[2],
             device_mode: flags[3],
+            allow_wide_if: false,
         };
         let c = build_router_config(&plan, &options).unwrap();
         let text = c.to_message_json().unwrap();
         let back: RouterConfig = serde_json::from_str(&text).unwrap();
         prop_assert_eq!(&back, &c);
+        // The station's view of the channels is the plan's, frequency for frequency.
+        if !options.upchannels {
+            let planned: Vec<u64> = chips
+                .iter()
+                .flat_map(|p| {
+                    p.multi_sf.iter().map(|m| m.freq).chain(p.lora_std.map(|c| c.freq)).chain(p.fsk.map(|c| c.freq))
+                })
+                .collect();
+            let seen: Vec<u64> = back.uplink_channels().iter().map(|u| u.freq).collect();
+            prop_assert_eq!(seen, planned);
+        }
         let before_mux_time = text.split("\"MuxTime\"").next().unwrap();
         let float_literal = [".0,", ".0]", ".0}"].iter().any(|p| before_mux_time.contains(p));
         prop_assert!(!float_literal, "whole number written as a float: {}", text);
     }
+}
+
+#[test]
+fn more_ttn_plans_build() {
+    // IN_865_867 (regions.md §5): odd IFs, no std/FSK; the station lacks IN865.
+    let chan = |freq, radio| ms(freq, radio, 5);
+    let plan = ChannelPlan {
+        region: Region::In865,
+        tx_freq_range: [865_000_000, 867_000_000],
+        max_eirp_dbm: None,
+        concentrators: vec![ConcentratorPlan {
+            radios: [radio(865_200_000), radio(866_385_000)],
+            multi_sf: vec![
+                chan(865_062_500, 0),
+                chan(865_402_500, 0),
+                chan(865_985_000, 1),
+                chan(865_232_500, 0),
+                chan(866_185_000, 1),
+                chan(866_385_000, 1),
+                chan(866_585_000, 1),
+                chan(866_785_000, 1),
+            ],
+            ..Default::default()
+        }],
+        beacon: None,
+    };
+    let c = build_router_config(&plan, &Default::default()).unwrap();
+    assert_eq!(c.region, "US902");
+    let ifs: Vec<i32> = c.sx1301_conf[0]
+        .multi_sf
+        .iter()
+        .map(|s| s.enabled().unwrap().if_offset)
+        .collect();
+    assert_eq!(
+        ifs,
+        [
+            -137_500, 202_500, -400_000, 32_500, -200_000, 0, 200_000, 400_000
+        ]
+    );
+    assert_eq!(c.drs[6], [-1, 0, 0]);
+
+    // KR_920_923_TTN: seven channels and LBT.
+    let lbt = LbtConf {
+        enable: true,
+        rssi_target: -80,
+        chan_cfg: vec![crate::router_config::LbtChannel {
+            freq_hz: 922_100_000,
+            scan_time_us: 128,
+        }],
+        sx127x_rssi_offset: Some(-4),
+    };
+    let plan = ChannelPlan {
+        region: Region::Kr920,
+        tx_freq_range: [920_900_000, 923_300_000],
+        max_eirp_dbm: None,
+        concentrators: vec![ConcentratorPlan {
+            radios: [radio(922_400_000), radio(923_000_000)],
+            multi_sf: vec![
+                chan(922_100_000, 0),
+                chan(922_300_000, 0),
+                chan(922_500_000, 0),
+                chan(922_700_000, 0),
+                chan(922_900_000, 1),
+                chan(923_100_000, 1),
+                chan(923_300_000, 1),
+            ],
+            lbt: Some(lbt),
+            ..Default::default()
+        }],
+        beacon: Some(Beaconing {
+            dr: 3,
+            layout: [2, 8, 17],
+            freqs: vec![923_100_000],
+        }),
+    };
+    let c = build_router_config(&plan, &Default::default()).unwrap();
+    let v = value(&c);
+    assert_eq!(v["region"], "KR920");
+    assert_eq!(v["max_eirp"], 14);
+    assert_eq!(
+        v["bcning"],
+        json!({"DR":3,"layout":[2,8,17],"freqs":[923100000]})
+    );
+    assert_eq!(v["sx1301_conf"][0]["lbt_cfg"]["rssi_target"], -80);
+    assert_eq!(
+        v["sx1301_conf"][0]["chan_multiSF_7"],
+        json!({"enable": false})
+    );
+
+    // A 500 kHz channel 1 Hz beyond its ±300 kHz window is refused.
+    let mut plan = us915_plan(vec![us915_fsb2_chip()]);
+    plan.concentrators[0].lora_std.as_mut().unwrap().freq += 1;
+    assert_eq!(
+        build_router_config(&plan, &Default::default()),
+        Err(RouterConfigError::IfOutOfRange {
+            chip: 0,
+            channel: "chan_Lora_std".into(),
+            if_offset: 300_001,
+            max: 300_000
+        })
+    );
+}
+
+/// basic-station.md §2.2, US915 block 0 (examples/station2pkfwd/regions.yaml): FSB1 as
+/// `upchannels` with the SF8/500 channel, and the 8-frequency beacon from the same section.
+#[test]
+fn us915_block0_example() {
+    let multi_sf: Vec<MultiSfChannelPlan> = (0..8)
+        .map(|i| ms(902_300_000 + 200_000 * i, u8::from(i >= 4), 3))
+        .collect();
+    let chip = ConcentratorPlan {
+        radios: [radio(902_700_000), radio(903_500_000)],
+        multi_sf,
+        lora_std: Some(SingleDrChannelPlan {
+            freq: 903_000_000,
+            radio: 0,
+            dr: 4,
+        }),
+        fsk: None,
+        lbt: None,
+    };
+    let mut plan = us915_plan(vec![chip]);
+    plan.beacon = Some(Beaconing {
+        dr: 8,
+        layout: [5, 11, 23],
+        freqs: (0..8).map(|k| 923_300_000 + 600_000 * k).collect(),
+    });
+    let options = RouterConfigOptions {
+        upchannels: true,
+        ..Default::default()
+    };
+    let v = value(&build_router_config(&plan, &options).unwrap());
+    assert_has(
+        &v,
+        r#"{"DRs":[[10,125,0],[9,125,0],[8,125,0],[7,125,0],[8,500,0],[-1,0,0],[-1,0,0],[-1,0,0],[12,500,1],[11,500,1],[10,500,1],[9,500,1],[8,500,1],[7,500,1],[-1,0,0],[-1,0,0]],
+        "upchannels":[[902300000,0,3],[902500000,0,3],[902700000,0,3],[902900000,0,3],[903100000,0,3],[903300000,0,3],[903500000,0,3],[903700000,0,3],[903000000,4,4]],
+        "bcning":{"DR":8,"layout":[5,11,23],"freqs":[923300000,923900000,924500000,925100000,925700000,926300000,926900000,927500000]}}"#,
+    );
+    let mut too_many = plan.clone();
+    too_many.beacon.as_mut().unwrap().freqs.push(927_500_000);
+    assert!(matches!(
+        build_router_config(&too_many, &options),
+        Err(RouterConfigError::TooMany {
+            what: "beacon frequencies",
+            count: 9,
+            max: 8
+        })
+    ));
 }

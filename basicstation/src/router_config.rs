@@ -12,6 +12,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::region::{Modulation, modulation_from_station_dr};
+
 pub use crate::sx1301_conf::{
     ChannelSlot, FskChannel, IfChannel, LbtChannel, LbtConf, LoraStdChannel, RadioConf, Sx1301Conf,
 };
@@ -76,6 +78,15 @@ pub struct Beaconing {
     pub freqs: Vec<u64>,
 }
 
+/// An uplink channel a station listens on ([`RouterConfig::uplink_channels`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UplinkChannel {
+    /// Centre frequency in Hz.
+    pub freq: u64,
+    /// DR indices an uplink on it may use, ascending.
+    pub drs: Vec<u8>,
+}
+
 /// The `router_config` message, without its `msgtype` tag (the message enum adds it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(from = "Wire", into = "Wire")]
@@ -125,6 +136,93 @@ impl RouterConfig {
     /// The station region this config selects; `None` when the station would not know it.
     pub fn station_region(&self) -> Option<crate::region::StationRegion> {
         crate::region::StationRegion::from_name(&self.region)
+    }
+
+    /// The uplink channels this config lets the station receive, with absolute frequencies and
+    /// the DR indices usable on each (downlink-only and undefined DRs left out).
+    ///
+    /// With `upchannels` the station allocates from those entries, so they are the answer;
+    /// otherwise the enabled `sx1301_conf` channels are (radio centre + IF): multi-SF channels
+    /// carry every 125 kHz LoRa DR, the LoRa std channel the DRs of its SF/bandwidth, the FSK
+    /// channel the FSK DRs. Channels on a missing or disabled radio, and channels no DR of the
+    /// table fits, are left out.
+    pub fn uplink_channels(&self) -> Vec<UplinkChannel> {
+        let table: Vec<(u8, Option<Modulation>)> = self
+            .drs
+            .iter()
+            .take(16)
+            .enumerate()
+            .filter(|(_, e)| e[2] == 0)
+            .filter_map(|(i, e)| Some((u8::try_from(i).ok()?, modulation_from_station_dr(*e))))
+            .collect();
+        let drs_where = |f: &dyn Fn(Modulation) -> bool| -> Vec<u8> {
+            table
+                .iter()
+                .filter(|(_, m)| m.is_some_and(f))
+                .map(|(i, _)| *i)
+                .collect()
+        };
+        if let Some(up) = &self.upchannels {
+            return up
+                .iter()
+                .map(|&[freq, lo, hi]| UplinkChannel {
+                    freq,
+                    drs: table
+                        .iter()
+                        .filter(|(i, m)| m.is_some() && (lo..=hi).contains(&u64::from(*i)))
+                        .map(|(i, _)| *i)
+                        .collect(),
+                })
+                .filter(|c: &UplinkChannel| !c.drs.is_empty())
+                .collect();
+        }
+        let mut out = Vec::new();
+        for chip in &self.sx1301_conf {
+            let at = |radio: u8, if_offset: i32| {
+                let centre = chip.radios.get(usize::from(radio))?.enabled()?.freq;
+                centre.checked_add_signed(i64::from(if_offset))
+            };
+            let lora125 = drs_where(&|m| {
+                matches!(
+                    m,
+                    Modulation::Lora {
+                        bandwidth_khz: 125,
+                        ..
+                    }
+                )
+            });
+            for ch in chip.multi_sf.iter().filter_map(ChannelSlot::enabled) {
+                if let Some(freq) = at(ch.radio, ch.if_offset) {
+                    out.push(UplinkChannel {
+                        freq,
+                        drs: lora125.clone(),
+                    });
+                }
+            }
+            if let Some(ch) = chip.lora_std.enabled()
+                && let Some(freq) = at(ch.radio, ch.if_offset)
+            {
+                let want = modulation_from_station_dr([
+                    i32::from(ch.spread_factor),
+                    i32::try_from(ch.bandwidth / 1000).unwrap_or(0),
+                    0,
+                ]);
+                out.push(UplinkChannel {
+                    freq,
+                    drs: drs_where(&|m| Some(m) == want),
+                });
+            }
+            if let Some(ch) = chip.fsk.enabled()
+                && let Some(freq) = at(ch.radio, ch.if_offset)
+            {
+                out.push(UplinkChannel {
+                    freq,
+                    drs: drs_where(&|m| matches!(m, Modulation::Fsk { .. })),
+                });
+            }
+        }
+        out.retain(|c| !c.drs.is_empty());
+        out
     }
 
     /// The whole message as the LNS sends it, `msgtype` first.
@@ -427,6 +525,81 @@ mod tests {
         let v = serde_json::to_value(&c).unwrap();
         assert_eq!(v["JoinEUI"], Value::Null);
         assert!(v.as_object().unwrap().contains_key("JoinEUI"));
+    }
+
+    #[test]
+    fn uplink_channels_from_conf_and_upchannels() {
+        let mut c: RouterConfig = serde_json::from_str(MOCK_EU868).unwrap();
+        let up = c.uplink_channels();
+        assert_eq!(up.len(), 6);
+        assert_eq!(
+            up[5],
+            UplinkChannel {
+                freq: 869_525_000,
+                drs: vec![0, 1, 2, 3, 4, 5]
+            }
+        );
+        c.upchannels = None;
+        let conf = c.uplink_channels();
+        let freqs: Vec<u64> = conf.iter().map(|u| u.freq).collect();
+        assert_eq!(
+            freqs,
+            [
+                868_100_000,
+                868_300_000,
+                868_500_000,
+                868_850_000,
+                869_050_000,
+                869_525_000
+            ]
+        );
+        assert!(conf.iter().all(|u| u.drs == [0, 1, 2, 3, 4, 5]));
+        // US915 with a LoRa std channel: SF8/500 is DR4 for uplinks (DR12 is downlink-only).
+        let us = serde_json::json!({"hwspec":"sx1301/1",
+            "DRs":[[10,125,0],[9,125,0],[8,125,0],[7,125,0],[8,500,0],[-1,0,0],[-1,0,0],[-1,0,0],
+                   [12,500,1],[11,500,1],[10,500,1],[9,500,1],[8,500,1],[7,500,1],[-1,0,0],[-1,0,0]],
+            "sx1301_conf":[{"radio_0":{"enable":true,"freq":904300000},"radio_1":{"enable":false},
+                "chan_multiSF_0":{"enable":true,"radio":0,"if":-400000},
+                "chan_multiSF_1":{"enable":true,"radio":1,"if":0},
+                "chan_Lora_std":{"enable":true,"radio":0,"if":300000,"bandwidth":500000,"spread_factor":8},
+                "chan_FSK":{"enable":true,"radio":0,"if":100000,"datarate":50000}}]});
+        let c: RouterConfig = serde_json::from_value(us).unwrap();
+        assert_eq!(
+            c.uplink_channels(),
+            [
+                UplinkChannel {
+                    freq: 903_900_000,
+                    drs: vec![0, 1, 2, 3]
+                },
+                UplinkChannel {
+                    freq: 904_600_000,
+                    drs: vec![4]
+                },
+            ]
+        );
+    }
+
+    /// The message enum embeds `RouterConfig` in an internally tagged enum; the custom
+    /// (de)serialisation must survive serde's buffering there, u64 values included.
+    #[test]
+    fn works_inside_an_internally_tagged_enum() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "msgtype")]
+        enum Msg {
+            #[serde(rename = "router_config")]
+            RouterConfig(RouterConfig),
+        }
+        let Msg::RouterConfig(c) = serde_json::from_str::<Msg>(MOCK_EU868).unwrap();
+        assert_eq!(c, serde_json::from_str::<RouterConfig>(MOCK_EU868).unwrap());
+        let text = r#"{"msgtype":"router_config","hwspec":"sx1301/1","JoinEUI":[[1,18446744073709551615]],"sx1302_conf":[{"radio_0":{"enable":true,"freq":867500000}}]}"#;
+        let msg: Msg = serde_json::from_str(text).unwrap();
+        let Msg::RouterConfig(c) = &msg;
+        assert_eq!(c.join_eui, Some(vec![[1, u64::MAX]]));
+        assert_eq!(c.chip_conf_key, ChipConfKey::Sx1302);
+        let out = serde_json::to_string(&msg).unwrap();
+        assert!(out.starts_with(r#"{"msgtype":"router_config","#), "{out}");
+        assert_eq!(serde_json::from_str::<Msg>(&out).unwrap(), msg);
+        assert_eq!(out, c.to_message_json().unwrap());
     }
 
     #[test]

@@ -424,8 +424,10 @@ mod tests {
         }
 
         #[test]
-        fn blob_parser_never_panics(b in proptest::collection::vec(any::<u8>(), 0..64)) {
-            let _ = Credentials::from_blob("tcCred", &b);
+        fn blob_split_is_canonical(b in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(c) = Credentials::from_blob("tcCred", &b) {
+                prop_assert_eq!(c.to_blob("tcCred").unwrap(), b);
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Router ids as the CUPS request carries them: ID6, EUI-64 text or a JSON integer.
+//! Router ids as the CUPS request carries them (a private helper; the LNS messages have the
+//! crate's full EUI codec): ID6, EUI-64 text or a JSON integer.
 //!
 //! Accepted on input: ID6 (`::1`, `b827:ebff:fe61:5e1c`, `f::1`, `1::`, with an optional
 //! lower-case `prefix-` such as `router-`), dashed (`B8-27-EB-FF-FE-61-5E-1C`), colon
@@ -8,7 +9,7 @@
 use super::CupsError;
 
 /// Parse a router id in any of the forms stations and servers use.
-pub fn parse_router_id(text: &str) -> Result<u64, CupsError> {
+pub(crate) fn parse_router_id(text: &str) -> Result<u64, CupsError> {
     let bad = || CupsError::InvalidRouterId(text.chars().take(64).collect());
     let s = text.trim();
     if s.is_empty() || s.len() > 64 {
@@ -90,7 +91,7 @@ fn parse_id6(s: &str) -> Option<u64> {
 
 /// Format a router id as ID6, the way the reference station does (`::1`, `1::`, `f::1`,
 /// `b827:ebff:fe61:5e1c`).
-pub fn format_id6(id: u64) -> String {
+pub(crate) fn format_id6(id: u64) -> String {
     let g = [
         (id >> 48) & 0xFFFF,
         (id >> 32) & 0xFFFF,

@@ -1,8 +1,17 @@
 //! The station side: what to install from an `update-info` response.
 
 use super::CupsError;
+use std::time::Duration;
+
 use super::credentials::Credentials;
 use super::response::UpdateInfoResponse;
+
+/// When a station checks CUPS again after an exchange that changed nothing for CUPS.
+pub const CUPS_REGULAR_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
+/// When a station tries CUPS again after a failed exchange (after more than 6 failures in a
+/// row, or at once on a non-200 status, it also rotates to its backup credential set).
+pub const CUPS_RETRY_INTERVAL: Duration = Duration::from_secs(60);
 
 /// What happens to the update data of a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +91,16 @@ impl StationActions {
     pub fn reconnects_cups(&self) -> bool {
         self.cups_uri.is_some() || self.cups_credentials.is_some()
     }
+
+    /// How long until the next CUPS check: at once after a CUPS change, otherwise
+    /// [`CUPS_REGULAR_INTERVAL`].
+    pub fn next_check(&self) -> Duration {
+        if self.reconnects_cups() {
+            Duration::ZERO
+        } else {
+            CUPS_REGULAR_INTERVAL
+        }
+    }
 }
 
 #[cfg(feature = "cups-signing")]
@@ -149,5 +168,16 @@ mod tests {
         let none = StationActions::from_response(&UpdateInfoResponse::default(), &[]).unwrap();
         assert_eq!(none.update, UpdateVerdict::NoUpdate);
         assert!(!none.restarts_lns() && !none.reconnects_cups());
+        assert_eq!(none.next_check(), Duration::from_secs(86_400));
+        let cups = UpdateInfoResponse {
+            cups_uri: Some("https://c:443".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            StationActions::from_response(&cups, &[])
+                .unwrap()
+                .next_check(),
+            Duration::ZERO
+        );
     }
 }
