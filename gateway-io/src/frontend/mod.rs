@@ -8,6 +8,7 @@
 
 pub mod lbs;
 pub mod mqtt;
+pub mod udp;
 
 use std::collections::HashMap;
 use std::time::Instant;
