@@ -20,9 +20,11 @@ use std::time::Instant;
 
 use loragw_mqtt_v3::{Action, DownlinkTokens, GatewayUid};
 use loragw_ttnpb::DownlinkMessage;
+use loragw_ttnpb::downlink_message::Settings;
 
 use super::{ConnectionId, Frontend, Now};
 use crate::adapter::{mqtt_v2, mqtt_v3};
+use crate::clock::ConcentratorClock;
 use crate::error::{CommandError, TranslateError};
 use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol};
 use crate::ids::GatewayIds;
@@ -106,6 +108,9 @@ struct Connection {
     ids: GatewayIds,
     uid: GatewayUid,
     tokens: DownlinkTokens<DownlinkMessage>,
+    /// The gateway's concentrator clock, synced on its uplinks: turns absolute-time downlinks
+    /// into timestamps for v2, which cannot carry a time.
+    clock: ConcentratorClock,
 }
 
 /// Gateways on one MQTT listener. See the [module docs](self).
@@ -182,6 +187,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
                 ids: ids.clone(),
                 uid,
                 tokens: DownlinkTokens::new(self.config.tokens_capacity, self.config.token_seed),
+                clock: ConcentratorClock::new(),
             },
         );
         self.events.push_back(GatewayEvent::Connected {
@@ -299,6 +305,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
                 }
             }
         };
+        if let GatewayEvent::Uplink { message, .. } = &event {
+            // v2 reports only `time` (from GPS when the gateway has a fix).
+            conn.clock
+                .sync_uplink(message, now.instant, self.config.version == MqttVersion::V2);
+        }
         self.events.push_back(event);
         Ok(())
     }
@@ -334,6 +345,20 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
     }
 }
 
+/// A downlink scheduled at an absolute `time` only, rescheduled at the concentrator timestamp
+/// of that time when the clock knows it (v2 can say only "at timestamp"); others unchanged.
+fn with_timestamp(mut message: DownlinkMessage, clock: &ConcentratorClock) -> DownlinkMessage {
+    if let Some(Settings::Scheduled(s)) = &mut message.settings
+        && s.timestamp == 0
+        && let Some(time) = &s.time
+        && let Some(timestamp) = clock.timestamp_for(time)
+    {
+        s.timestamp = timestamp;
+        s.time = None;
+    }
+    message
+}
+
 impl<R: GatewayRegistry + Authenticator + ?Sized> Frontend for MqttFrontend<R> {
     fn protocol(&self) -> Protocol {
         self.protocol_id()
@@ -365,6 +390,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> Frontend for MqttFrontend<R> {
                     .map_err(translate)?
                     .to_string(),
                     MqttVersion::V2 => {
+                        let message = with_timestamp(message, &conn.clock);
                         mqtt_v2::downlink_publish(&conn.uid, &message, &mut self.buf)
                             .map_err(translate)?
                             .to_string()

@@ -237,7 +237,8 @@ fn v2_gateway_uplink_and_downlink() {
     assert!(
         matches!(f.poll_output(), Some(MqttOutput::Publish { topic, .. }) if topic == "gw-mqtt/down")
     );
-    // An absolute-time downlink cannot be expressed in v2.
+    // An absolute-time downlink cannot be expressed in v2, unless the gateway's clock is known
+    // from an uplink with a time.
     let absolute = DownlinkMessage {
         settings: Some(Settings::Scheduled(TxSettings {
             data_rate: Some(DataRate::lora(9, 125_000, "4/5")),
@@ -250,14 +251,40 @@ fn v2_gateway_uplink_and_downlink() {
         })),
         ..Default::default()
     };
+    let command = |message: &DownlinkMessage| GatewayCommand::Downlink {
+        gateway: ids.clone(),
+        message: message.clone(),
+    };
     assert!(matches!(
-        f.handle_command(
-            t,
-            GatewayCommand::Downlink {
-                gateway: ids,
-                message: absolute
-            }
-        ),
+        f.handle_command(t, command(&absolute)),
         Err(CommandError::Translate { .. })
     ));
+    // An uplink at timestamp 5_000_000 with time 1_750_000_000 s: 10 s later is 15_000_000.
+    let timed = loragw_mqtt_v2::uplink_from_v3(
+        &UplinkMessage {
+            settings: Some(TxSettings {
+                timestamp: 5_000_000,
+                ..uplink().settings.unwrap()
+            }),
+            rx_metadata: vec![loragw_ttnpb::RxMetadata {
+                timestamp: 5_000_000,
+                time: Some(Timestamp {
+                    seconds: 1_750_000_000,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }],
+            ..uplink()
+        },
+        "gw-mqtt",
+    )
+    .unwrap();
+    f.handle_publish(t, c, "gw-mqtt/up", &timed.encode_to_vec())
+        .unwrap();
+    f.handle_command(t, command(&absolute)).unwrap();
+    let Some(MqttOutput::Publish { payload, .. }) = f.poll_output() else {
+        panic!("no publish")
+    };
+    let v2 = loragw_mqtt_v2::codec::decode_downlink(&payload).unwrap();
+    assert_eq!(v2.gateway_configuration.unwrap().timestamp, 15_000_000);
 }
