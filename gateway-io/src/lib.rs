@@ -98,5 +98,7 @@ pub mod freqplan;
 pub mod frontend;
 pub mod ids;
 pub mod registry;
+#[cfg(feature = "server")]
+pub mod transport;
 
 pub use loragw_ttnpb as ttnpb;
