@@ -30,8 +30,8 @@ pub use server::{
 };
 
 /// The TLS configuration of a TCP listener, if it uses TLS.
-#[cfg(feature = "tls")]
+#[cfg(all(feature = "tls", any(feature = "lbs", feature = "cups")))]
 pub(crate) type TlsOption = Option<tls::TlsConfig>;
 /// Without the `tls` feature no listener can be given TLS.
-#[cfg(not(feature = "tls"))]
+#[cfg(all(not(feature = "tls"), any(feature = "lbs", feature = "cups")))]
 pub(crate) type TlsOption = Option<std::convert::Infallible>;

@@ -1,6 +1,12 @@
 //! [`GatewayServer`]: any subset of listeners behind one stream of [`GatewayEvent`]s, with
 //! downlinks going the other way.
 
+// With the `server` feature alone (no listener feature) nothing can be added to the builder.
+#![cfg_attr(
+    not(any(feature = "udp", feature = "lbs", feature = "cups")),
+    allow(dead_code, unused_variables)
+)]
+
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -113,6 +119,9 @@ impl Authenticator for WithPlans {
 }
 
 /// Everything a listener is started with.
+// Which fields a listener reads depends on the listener (CUPS sends no events, only CUPS
+// watches `shutdown`), so with some feature sets a field is unused.
+#[allow(dead_code)]
 pub(crate) struct ListenerContext {
     pub(crate) id: ListenerId,
     pub(crate) hub: Arc<Hub>,
