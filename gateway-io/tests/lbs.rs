@@ -81,11 +81,25 @@ impl Station {
         }
     }
 
-    /// Reads frames until the session reports an event.
+    /// Reads frames until the session reports an event. Time transfer (`getxtime`, which the
+    /// LNS starts on its own timer) is answered here, as a station would.
     async fn next_event(&mut self) -> StationEvent {
         loop {
-            if let Some(event) = self.session.poll_event() {
-                return event;
+            match self.session.poll_event() {
+                Some(StationEvent::XtimeRequested { mux_time }) => {
+                    let unix = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs_f64();
+                    self.session
+                        .reply_xtime(Instant::now(), unix, mux_time, &[0x0023_0000_1234_5678])
+                        .unwrap();
+                    self.flush().await;
+                    continue;
+                }
+                Some(StationEvent::TimeTransfer { .. }) => continue,
+                Some(event) => return event,
+                None => {}
             }
             let frame = timeout(STEP, self.ws.next())
                 .await
