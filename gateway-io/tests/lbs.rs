@@ -413,3 +413,24 @@ async fn a_station_that_stops_answering_pings_is_disconnected() {
     }
     drop(ws);
 }
+
+#[tokio::test]
+async fn dropping_the_server_closes_station_connections() {
+    let (mut server, addr) = start(LbsSettings::default()).await;
+    let mut station = Station::connect(addr).await;
+    assert!(matches!(
+        station.next_event().await,
+        StationEvent::RouterConfig(_)
+    ));
+    assert!(matches!(
+        next(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+    drop(server);
+    loop {
+        match timeout(STEP, station.ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+}
