@@ -348,7 +348,7 @@ fn owned(lx: &mut Lexer<'_>) -> Result<Option<String>, Bad> {
 }
 
 /// The `stat` object: `Ok(Err(reason))` when it is rejected.
-pub(crate) fn stat(lx: &mut Lexer<'_>) -> Result<Result<Stat, String>, Fatal> {
+pub(crate) fn stat(lx: &mut Lexer<'_>, s: &mut Stat) -> Result<Result<(), String>, Fatal> {
     let mut e = Elem::default();
     if !e
         .take("stat", lx.object_start().map(Some))?
@@ -356,7 +356,6 @@ pub(crate) fn stat(lx: &mut Lexer<'_>) -> Result<Result<Stat, String>, Fatal> {
     {
         return Ok(Err(e.error.unwrap_or_else(|| "null".into())));
     }
-    let mut s = Stat::default();
     let mut first = true;
     while let Some(key) = lx.next_key(&mut first)? {
         match key.code {
@@ -398,7 +397,7 @@ pub(crate) fn stat(lx: &mut Lexer<'_>) -> Result<Result<Stat, String>, Fatal> {
             }
         }
     }
-    Ok(e.error.map_or(Ok(s), Err))
+    Ok(e.error.map_or(Ok(()), Err))
 }
 
 /// The `txpk` object.

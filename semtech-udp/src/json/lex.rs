@@ -93,17 +93,23 @@ impl<'a> Lexer<'a> {
             _ => return Err(self.fatal("expected `,` or `}` in object")),
         }
         *first = false;
-        // Fast path: a short plain key directly followed by `":`.
+        // Fast path: a plain key of at most 7 bytes directly followed by `":`, read as one
+        // 8-byte word whose low bytes are the key code.
         let s = self.s;
         let p = self.pos;
-        if s.get(p) == Some(&b'"') {
-            let end = scan_plain(s, p + 1);
-            if s.get(end) == Some(&b'"') && s.get(end + 1) == Some(&b':') {
-                let bytes = &s[p + 1..end];
-                self.pos = end + 2;
+        if s.get(p) == Some(&b'"')
+            && let Some(chunk) = s.get(p + 1..p + 9)
+        {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word);
+            let q = first_special(x);
+            if q < 8 && chunk[q] == b'"' && s.get(p + 2 + q) == Some(&b':') {
+                let code = x & ((1u64 << (8 * q)) - 1);
+                self.pos = p + 3 + q;
                 return Ok(Some(Key {
-                    code: key_code(bytes),
-                    bytes: Cow::Borrowed(bytes),
+                    code,
+                    bytes: Cow::Borrowed(&s[p + 1..p + 1 + q]),
                 }));
             }
         }
@@ -250,52 +256,51 @@ impl<'a> Lexer<'a> {
         let s = self.s;
         let start = self.pos;
         let mut p = start;
-        let mut n = Num {
-            text: &[],
-            mantissa: 0,
-            exp10: 0,
-            neg: false,
-            exact: true,
-        };
+        let neg = s.get(p) == Some(&b'-');
+        if neg {
+            p += 1;
+        }
         // Digits are accumulated with wrapping arithmetic and counted; more than 19 of them
         // (leading zeros included) mark the value inexact, and readers fall back to the text.
-        let mut count = 0u32;
-        let mut push = |n: &mut Num<'a>, d: u8| {
-            n.mantissa = n.mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
-            count += 1;
-        };
-        if s.get(p) == Some(&b'-') {
-            n.neg = true;
+        let mut mantissa: u64 = 0;
+        let mut count: u32 = 0;
+        let mut exp10: i32 = 0;
+        let int_start = p;
+        while let Some(&d) = s.get(p) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
             p += 1;
         }
-        match s.get(p) {
-            Some(b'0') => p += 1,
-            Some(b'1'..=b'9') => {
-                while let Some(&d @ b'0'..=b'9') = s.get(p) {
-                    push(&mut n, d - b'0');
-                    p += 1;
-                }
-            }
-            _ => {
-                self.pos = p;
-                return Err(self.fatal("invalid number"));
-            }
+        let int_len = p - int_start;
+        if int_len == 0 || (int_len > 1 && s[int_start] == b'0') {
+            self.pos = p;
+            return Err(self.fatal("invalid number"));
         }
+        count += int_len as u32;
         if s.get(p) == Some(&b'.') {
             p += 1;
-            if !s.get(p).is_some_and(u8::is_ascii_digit) {
+            let frac_start = p;
+            while let Some(&d) = s.get(p) {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                p += 1;
+            }
+            let frac_len = p - frac_start;
+            if frac_len == 0 {
                 self.pos = p;
                 return Err(self.fatal("invalid number"));
             }
-            while let Some(&d @ b'0'..=b'9') = s.get(p) {
-                push(&mut n, d - b'0');
-                n.exp10 -= 1;
-                p += 1;
-            }
+            count = count.saturating_add(frac_len as u32);
+            exp10 = -(frac_len.min(100_000) as i32);
         }
+        let mut exact = true;
         if matches!(s.get(p), Some(b'e' | b'E')) {
             p += 1;
-            let neg = match s.get(p) {
+            let eneg = match s.get(p) {
                 Some(b'-') => {
                     p += 1;
                     true
@@ -311,21 +316,29 @@ impl<'a> Lexer<'a> {
                 return Err(self.fatal("invalid number"));
             }
             let mut e: i32 = 0;
-            while let Some(&d @ b'0'..=b'9') = s.get(p) {
+            while let Some(&d) = s.get(p) {
+                if !d.is_ascii_digit() {
+                    break;
+                }
                 e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
                 p += 1;
             }
             if e > 10_000 {
-                n.exact = false;
+                exact = false;
             }
-            n.exp10 = n.exp10.saturating_add(if neg { -e } else { e });
+            exp10 = exp10.saturating_add(if eneg { -e } else { e });
         }
         if count > 19 {
-            n.exact = false;
+            exact = false;
         }
         self.pos = p;
-        n.text = &s[start..p];
-        Ok(n)
+        Ok(Num {
+            text: &s[start..p],
+            mantissa,
+            exp10,
+            neg,
+            exact,
+        })
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<(), Fatal> {
@@ -527,25 +540,31 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Index (0..8) of the first byte of a little-endian word that is `"`, `\\` or below 0x20;
+/// 8 when there is none. (The lowest flagged byte of these bit tricks is always a true hit.)
+#[inline]
+fn first_special(x: u64) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let quote = x ^ (LO * u64::from(b'"'));
+    let slash = x ^ (LO * u64::from(b'\\'));
+    let hit = ((quote.wrapping_sub(LO) & !quote)
+        | (slash.wrapping_sub(LO) & !slash)
+        | (x.wrapping_sub(LO * 0x20) & !x))
+        & HI;
+    (hit.trailing_zeros() / 8) as usize
+}
+
 /// The first position at or after `p` holding `"`, `\\` or a control character (or the end),
 /// looking at eight bytes at a time.
 #[inline]
 fn scan_plain(s: &[u8], mut p: usize) -> usize {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = s.get(p..p + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let quote = x ^ (LO * u64::from(b'"'));
-        let slash = x ^ (LO * u64::from(b'\\'));
-        // A byte is flagged when it is zero in `quote`/`slash`, or below 0x20 in `x`.
-        let hit = (quote.wrapping_sub(LO) & !quote)
-            | (slash.wrapping_sub(LO) & !slash)
-            | (x.wrapping_sub(LO * 0x20) & !x);
-        let hit = hit & HI;
-        if hit != 0 {
-            return p + (hit.trailing_zeros() / 8) as usize;
+        let q = first_special(u64::from_le_bytes(word));
+        if q < 8 {
+            return p + q;
         }
         p += 8;
     }

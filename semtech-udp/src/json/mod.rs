@@ -28,6 +28,7 @@ pub use txpk::{TxTiming, Txpk};
 
 use crate::error::{DecodeError, Element, ElementError, EncodeError};
 use crate::header::PacketType;
+use crate::packet::PushData;
 use lex::{Fatal, Lexer};
 
 /// Trims what forwarders put around the JSON: a trailing NUL (C string terminator) and ASCII
@@ -53,21 +54,12 @@ fn fatal(packet_type: PacketType) -> impl Fn(Fatal) -> DecodeError {
     move |f| json_error(packet_type, f.0)
 }
 
-/// The decoded body of a PUSH_DATA.
-#[derive(Debug, Default)]
-pub(crate) struct PushBody {
-    pub(crate) rxpk: Vec<Rxpk>,
-    pub(crate) stat: Option<Stat>,
-    pub(crate) errors: Vec<ElementError>,
-}
-
 /// Decodes a PUSH_DATA body in one pass; a rejected `rxpk` or `stat` is listed in `errors`
 /// and costs nothing else.
-pub(crate) fn decode_push_body(body: &[u8]) -> Result<PushBody, DecodeError> {
+pub(crate) fn decode_push_body(body: &[u8], out: &mut PushData) -> Result<(), DecodeError> {
     let body = trim_body(body);
-    let mut out = PushBody::default();
     if body.is_empty() {
-        return Ok(out);
+        return Ok(());
     }
     let f = fatal(PacketType::PushData);
     let mut lx = Lexer::new(body);
@@ -90,7 +82,7 @@ pub(crate) fn decode_push_body(body: &[u8]) -> Result<PushBody, DecodeError> {
                 while lx.next_element(&mut first).map_err(&f)? {
                     match decode::rxpk(&mut lx).map_err(&f)? {
                         Ok(r) => out.rxpk.push(r),
-                        Err(message) => out.errors.push(ElementError {
+                        Err(message) => out.rejected.push(ElementError {
                             element: Element::Rxpk(i),
                             message,
                         }),
@@ -103,12 +95,13 @@ pub(crate) fn decode_push_body(body: &[u8]) -> Result<PushBody, DecodeError> {
                     out.stat = None;
                     continue;
                 }
-                match decode::stat(&mut lx).map_err(&f)? {
-                    Ok(s) => out.stat = Some(s),
-                    Err(message) => out.errors.push(ElementError {
+                let stat = out.stat.insert(Stat::default());
+                if let Err(message) = decode::stat(&mut lx, stat).map_err(&f)? {
+                    out.stat = None;
+                    out.rejected.push(ElementError {
                         element: Element::Stat,
                         message,
-                    }),
+                    });
                 }
             }
             _ => {
@@ -117,7 +110,7 @@ pub(crate) fn decode_push_body(body: &[u8]) -> Result<PushBody, DecodeError> {
         }
     }
     lx.finish().map_err(&f)?;
-    Ok(out)
+    Ok(())
 }
 
 /// Decodes a PULL_RESP body.
