@@ -43,10 +43,8 @@ async fn udp_uplink_becomes_a_json_line() {
         lines.push(gateway_server::event_json(&event));
     }
     assert_eq!(lines[0]["event"], "connected");
-    assert_eq!(
-        lines[0]["gateway_ids"]["gateway_id"],
-        "eui-aabbccddeeff0011"
-    );
+    assert_eq!(lines[0]["gateway_id"], "eui-aabbccddeeff0011");
+    assert_eq!(lines[0]["eui"], "AABBCCDDEEFF0011");
     let uplink = &lines[1];
     assert_eq!(uplink["event"], "uplink");
     assert_eq!(uplink["protocol"], "udp/v2");

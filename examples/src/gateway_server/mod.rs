@@ -135,29 +135,10 @@ pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
     builder.start().await.map_err(StartError::Server)
 }
 
-/// One event as a JSON object: `event` (`connected`, `uplink`, `status`, `tx_ack`,
-/// `disconnected`), `gateway_ids` and `protocol`, plus `remote`, `message`, `status`, `ack` or
-/// `reason` (ttnpb JSON with the original field names).
+/// One event as a JSON object: gateway-io's JSON form of events (`event`, `gateway_id`, `eui`,
+/// `protocol`, and `message` / `status` / `ack` in ttnpb's JSON mapping, or `remote` / `reason`).
 pub fn event_json(event: &GatewayEvent) -> Value {
-    let (kind, key, value) = match event {
-        GatewayEvent::Connected { remote, .. } => {
-            ("connected", "remote", json!(remote.map(|r| r.to_string())))
-        }
-        GatewayEvent::Uplink { message, .. } => ("uplink", "message", json!(message)),
-        GatewayEvent::Status { status, .. } => ("status", "status", json!(status)),
-        GatewayEvent::TxAck { ack, .. } => ("tx_ack", "ack", json!(ack)),
-        GatewayEvent::Disconnected { reason, .. } => {
-            ("disconnected", "reason", json!(reason.to_string()))
-        }
-        _ => ("other", "debug", json!(format!("{event:?}"))),
-    };
-    let mut object = json!({
-        "event": kind,
-        "gateway_ids": event.gateway().to_ttnpb(),
-        "protocol": event.protocol().to_string(),
-    });
-    object[key] = value;
-    object
+    serde_json::to_value(event).unwrap_or_else(|e| json!({ "error": e.to_string() }))
 }
 
 /// A downlink line: `{"gateway_id": "...", "downlink": <ttnpb DownlinkMessage JSON>}`.
