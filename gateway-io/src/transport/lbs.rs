@@ -7,10 +7,10 @@
 //!   or wrong key 401, a key without the link right 403, and no websocket is opened. Each
 //!   accepted websocket is one LNS session in the frontend; a new connection of the same
 //!   gateway replaces the old one, which is closed (`Disconnected { reason: Replaced }`).
-//! - **Liveness**: the server pings every [`LbsSettings::ping_interval`]; a station that once
-//!   answered a ping and then misses more than [`LbsSettings::missed_pong_threshold`] pongs in a
-//!   row is disconnected (`MissedPongs`); stations that never answer pings are tolerated, as in
-//!   The Things Stack.
+//! - **Liveness**: the server pings every [`LbsSettings::ping_interval`] (±10 %); a station
+//!   that once answered a ping and then misses more than
+//!   [`LbsSettings::missed_pong_threshold`] pongs in a row is disconnected (`MissedPongs`);
+//!   stations that never answer pings are tolerated, as in The Things Stack.
 //! - **Bounds**: messages of at most 65,535 bytes both ways (Basics Station never fragments),
 //!   a 4 KiB read buffer per connection, bounded queues between the connection tasks and the
 //!   driver.
@@ -223,6 +223,15 @@ pub(crate) async fn start(
     })
 }
 
+/// `interval` ±10 %, spread by connection id, so stations that connected together (after a
+/// server restart) are not pinged in lockstep.
+fn jittered(interval: Duration, connection: ConnectionId) -> Duration {
+    // Fibonacci hashing of the id to a permille in 0..1000.
+    let permille = (connection.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) % 1000;
+    let factor = 0.9 + 0.2 * (permille as f64) / 1000.0;
+    interval.mul_f64(factor)
+}
+
 fn now_both() -> Now {
     let (instant, wall) = now();
     Now::new(instant, wall)
@@ -406,7 +415,7 @@ async fn traffic<S>(
         Err(_) => return,
     }
 
-    let mut ping = tokio::time::interval(shared.settings.ping_interval);
+    let mut ping = tokio::time::interval(jittered(shared.settings.ping_interval, connection));
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await; // the first tick is immediate
     let mut missed_pongs = 0u32;
@@ -574,6 +583,48 @@ fn handle_input(
         Input::Closed { connection, reason } => {
             connections.remove(&connection);
             frontend.handle_close(now, connection, reason);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ping_intervals_stay_within_ten_percent_and_spread() {
+        let base = Duration::from_secs(30);
+        let spread: Vec<Duration> = (1..=50)
+            .map(|id| jittered(base, ConnectionId(id)))
+            .collect();
+        for d in &spread {
+            assert!(
+                *d >= Duration::from_secs(27) && *d <= Duration::from_secs(33),
+                "{d:?}"
+            );
+        }
+        let (min, max) = (spread.iter().min().unwrap(), spread.iter().max().unwrap());
+        assert!(*max - *min > Duration::from_secs(3), "{min:?}..{max:?}");
+    }
+
+    #[test]
+    fn traffic_paths_need_sixteen_hex_digits() {
+        assert_eq!(
+            traffic_eui("eui-0102030405060708"),
+            Some(Eui64::from_u64(0x0102_0304_0506_0708))
+        );
+        assert_eq!(
+            traffic_eui("eui-aabbccddeeff0011"),
+            Some(Eui64::from_u64(0xAABB_CCDD_EEFF_0011))
+        );
+        for bad in [
+            "eui-0102",
+            "0102030405060708",
+            "eui-01020304050607080",
+            "eui-+102030405060708",
+            "eui-010203040506070g",
+        ] {
+            assert_eq!(traffic_eui(bad), None, "{bad}");
         }
     }
 }
