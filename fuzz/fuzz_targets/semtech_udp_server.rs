@@ -16,9 +16,19 @@ use loragw_semtech_udp::{
 
 #[derive(Arbitrary, Debug)]
 enum Step {
-    Datagram { from: u8, advance_ms: u16, bytes: Vec<u8> },
-    Downlink { gateway: u8, advance_ms: u16, tmst: Option<u32> },
-    Timeout { advance_ms: u32 },
+    Datagram {
+        from: u8,
+        advance_ms: u16,
+        bytes: Vec<u8>,
+    },
+    Downlink {
+        gateway: u8,
+        advance_ms: u16,
+        tmst: Option<u32>,
+    },
+    Timeout {
+        advance_ms: u32,
+    },
 }
 
 fuzz_target!(|steps: Vec<Step>| {
@@ -34,12 +44,20 @@ fuzz_target!(|steps: Vec<Step>| {
     let mut buf = Vec::new();
     for step in steps.into_iter().take(256) {
         match step {
-            Step::Datagram { from, advance_ms, bytes } => {
+            Step::Datagram {
+                from,
+                advance_ms,
+                bytes,
+            } => {
                 now += Duration::from_millis(u64::from(advance_ms));
                 let addr = SocketAddr::from(([10, 0, 0, from % 4], 1700 + u16::from(from % 3)));
                 server.handle_datagram(now, addr, &bytes);
             }
-            Step::Downlink { gateway, advance_ms, tmst } => {
+            Step::Downlink {
+                gateway,
+                advance_ms,
+                tmst,
+            } => {
                 now += Duration::from_millis(u64::from(advance_ms));
                 let txpk = Txpk {
                     timing: tmst.map_or(TxTiming::Immediate, TxTiming::Timestamp),
@@ -48,7 +66,10 @@ fuzz_target!(|steps: Vec<Step>| {
                     powe: Some(14),
                     ant: None,
                     brd: None,
-                    datr: DataRate::Lora { spreading_factor: 9, bandwidth: Bandwidth::Khz125 },
+                    datr: DataRate::Lora {
+                        spreading_factor: 9,
+                        bandwidth: Bandwidth::Khz125,
+                    },
                     codr: None,
                     fdev: None,
                     ipol: Some(true),
@@ -57,7 +78,8 @@ fuzz_target!(|steps: Vec<Step>| {
                     nhdr: None,
                     data: vec![gateway; 12],
                 };
-                let _ = server.send_downlink(now, GatewayEui([0, 0, 0, 0, 0, 0, 0, gateway % 4]), txpk);
+                let _ =
+                    server.send_downlink(now, GatewayEui([0, 0, 0, 0, 0, 0, 0, gateway % 4]), txpk);
             }
             Step::Timeout { advance_ms } => {
                 now += Duration::from_millis(u64::from(advance_ms % 600_000));
