@@ -1,0 +1,378 @@
+//! `rxpk` ↔ `UplinkMessage`.
+
+use loragw_semtech_udp::{
+    Bandwidth, CodingRate, CrcStatus, DataRate as UdpDataRate, Frequency, Rsig, Rxpk,
+};
+use loragw_ttnpb::data_rate::Modulation;
+use loragw_ttnpb::time::{gps_millis_to_timestamp, timestamp_to_gps_millis};
+use loragw_ttnpb::{
+    BoolValue, DataRate, FloatValue, RxMetadata, Timestamp, TxSettings, UplinkMessage,
+};
+
+use super::{from_udp_time, to_udp_time};
+use crate::adapter::lorawan::parse_phy_payload;
+use crate::adapter::{dedup_by_rssi, lrfhss_coding_rate};
+use crate::error::TranslateError;
+use crate::ids::GatewayIds;
+
+/// The ttnpb data rate of an `rxpk`/`txpk` `datr` + `codr`.
+pub(crate) fn data_rate_from_udp(datr: &UdpDataRate, codr: Option<&CodingRate>) -> DataRate {
+    let codr = codr.map(CodingRate::as_str).unwrap_or("");
+    match *datr {
+        UdpDataRate::Lora {
+            spreading_factor,
+            bandwidth,
+        } => DataRate::lora(u32::from(spreading_factor), bandwidth.hz(), codr),
+        UdpDataRate::Fsk { bit_rate } => DataRate::fsk(bit_rate),
+        UdpDataRate::LrFhss {
+            modulation_type,
+            operating_channel_width_khz,
+        } => DataRate::lrfhss(
+            u32::from(modulation_type),
+            operating_channel_width_khz.saturating_mul(1000),
+            lrfhss_coding_rate(codr),
+        ),
+        // A modulation added to the wire crate later: carry nothing rather than guess.
+        _ => DataRate { modulation: None },
+    }
+}
+
+/// The `datr` + `codr` of a ttnpb data rate.
+pub(crate) fn data_rate_to_udp(
+    dr: &DataRate,
+    field: &'static str,
+) -> Result<(UdpDataRate, Option<CodingRate>), TranslateError> {
+    let codr = |s: &str| (!s.is_empty()).then(|| CodingRate::from_wire(s));
+    match &dr.modulation {
+        Some(Modulation::Lora(l)) => {
+            let bandwidth = Bandwidth::from_hz(l.bandwidth).ok_or_else(|| {
+                TranslateError::invalid(
+                    field,
+                    format!("LoRa bandwidth {} Hz has no `datr` form", l.bandwidth),
+                )
+            })?;
+            let spreading_factor = u8::try_from(l.spreading_factor)
+                .ok()
+                .filter(|sf| (5..=12).contains(sf))
+                .ok_or_else(|| {
+                    TranslateError::invalid(
+                        field,
+                        format!("spreading factor {} out of 5..=12", l.spreading_factor),
+                    )
+                })?;
+            Ok((
+                UdpDataRate::Lora {
+                    spreading_factor,
+                    bandwidth,
+                },
+                codr(&l.coding_rate),
+            ))
+        }
+        Some(Modulation::Fsk(f)) => Ok((
+            UdpDataRate::Fsk {
+                bit_rate: f.bit_rate,
+            },
+            None,
+        )),
+        Some(Modulation::Lrfhss(l)) => {
+            if l.operating_channel_width % 1000 != 0 {
+                return Err(TranslateError::invalid(
+                    field,
+                    format!(
+                        "LR-FHSS channel width {} Hz is not whole kHz",
+                        l.operating_channel_width
+                    ),
+                ));
+            }
+            let modulation_type = u8::try_from(l.modulation_type).map_err(|_| {
+                TranslateError::invalid(
+                    field,
+                    format!("LR-FHSS modulation type {} out of range", l.modulation_type),
+                )
+            })?;
+            Ok((
+                UdpDataRate::LrFhss {
+                    modulation_type,
+                    operating_channel_width_khz: l.operating_channel_width / 1000,
+                },
+                codr(&l.coding_rate),
+            ))
+        }
+        None => Err(TranslateError::Missing(field)),
+    }
+}
+
+/// One `UplinkMessage` from one `rxpk`.
+///
+/// - `settings`: `data_rate` from `datr`/`codr` (LR-FHSS coding rates reduced: `4/6` → `2/3`),
+///   `frequency` in Hz (rounded by the wire decoder), `timestamp` = `tmst`, `time`.
+/// - `time`: from `tmms` (GPS, leap seconds applied) when present, which also sets
+///   `gps_time`; otherwise from `time`.
+/// - `rx_metadata`: one per `rsig` element (antenna, channel, `rssic` → `rssi` and
+///   `channel_rssi`, `rssis` → `signal_rssi`, `rssisd`, `lsnr`, `etime` with `aesk` as key id,
+///   `ftime`, `foff`, `fdri`), or, without `rsig`, one from the top-level fields (`ant`,
+///   `chan`, `rssi`, `rssis`, `lsnr`, `foff`, `ftime`); `timestamp`, `time`, `gps_time` and
+///   `hopping_width` (`hpw`) on each.
+/// - `crc_status`: `stat` 1 → true, −1 → false, 0 → unset.
+/// - `received_at`: as given (the server's receive time).
+/// - `payload`: the parsed LoRaWAN frame ([`parse_phy_payload`]), as the Basics Station adapter
+///   gives it, so one frame gives one message whichever protocol carried it.
+///
+/// Not carried: `rfch`, `brd`, `mid` (no ttnpb field), `size` (implied by `data`).
+pub fn rxpk_to_uplink(
+    gateway: &GatewayIds,
+    rxpk: &Rxpk,
+    received_at: Option<Timestamp>,
+) -> Result<UplinkMessage, TranslateError> {
+    let (time, gps_time) = match rxpk.tmms {
+        Some(ms) => {
+            let t = gps_millis_to_timestamp(ms)
+                .map_err(|e| TranslateError::invalid("rxpk.tmms", e.to_string()))?;
+            (Some(t), Some(t))
+        }
+        None => (rxpk.time.and_then(from_udp_time), None),
+    };
+    let ids = gateway.to_ttnpb();
+    let base = RxMetadata {
+        gateway_ids: Some(ids),
+        timestamp: rxpk.tmst,
+        time,
+        gps_time,
+        hopping_width: rxpk.hpw.unwrap_or(0),
+        ..Default::default()
+    };
+    let rx_metadata = if rxpk.rsig.is_empty() {
+        vec![RxMetadata {
+            antenna_index: rxpk.ant.map_or(0, u32::from),
+            channel_index: rxpk.chan.map_or(0, u32::from),
+            rssi: rxpk.rssi.map_or(0.0, f32::from),
+            channel_rssi: rxpk.rssi.map_or(0.0, f32::from),
+            signal_rssi: rxpk.rssis.map(|v| FloatValue {
+                value: f32::from(v),
+            }),
+            snr: rxpk.lsnr.map_or(0.0, |v| v as f32),
+            frequency_offset: rxpk.foff.map_or(0, i64::from),
+            fine_timestamp: rxpk.ftime.map_or(0, u64::from),
+            ..base
+        }]
+    } else {
+        rxpk.rsig
+            .iter()
+            .map(|rsig| rsig_metadata(&base, rsig, rxpk.aesk))
+            .collect()
+    };
+    Ok(UplinkMessage {
+        raw_payload: rxpk.data.clone(),
+        payload: parse_phy_payload(&rxpk.data),
+        settings: Some(TxSettings {
+            data_rate: Some(data_rate_from_udp(&rxpk.datr, rxpk.codr.as_ref())),
+            frequency: rxpk.freq.hz(),
+            timestamp: rxpk.tmst,
+            time,
+            ..Default::default()
+        }),
+        rx_metadata,
+        received_at,
+        crc_status: match rxpk.stat {
+            Some(CrcStatus::Ok) => Some(BoolValue { value: true }),
+            Some(CrcStatus::Fail) => Some(BoolValue { value: false }),
+            _ => None,
+        },
+        ..Default::default()
+    })
+}
+
+fn rsig_metadata(base: &RxMetadata, rsig: &Rsig, aesk: Option<u32>) -> RxMetadata {
+    let (encrypted_fine_timestamp, encrypted_fine_timestamp_key_id) = match &rsig.etime {
+        Some(etime) => (
+            etime.clone(),
+            aesk.map(|k| k.to_string()).unwrap_or_default(),
+        ),
+        None => (Vec::new(), String::new()),
+    };
+    RxMetadata {
+        antenna_index: rsig.ant.map_or(0, u32::from),
+        channel_index: rsig.chan.map_or(0, u32::from),
+        rssi: rsig.rssic.map_or(0.0, f32::from),
+        channel_rssi: rsig.rssic.map_or(0.0, f32::from),
+        signal_rssi: rsig.rssis.map(|v| FloatValue {
+            value: f32::from(v),
+        }),
+        rssi_standard_deviation: rsig.rssisd.map_or(0.0, f32::from),
+        snr: rsig.lsnr.map_or(0.0, |v| v as f32),
+        encrypted_fine_timestamp,
+        encrypted_fine_timestamp_key_id,
+        fine_timestamp: rsig.ftime.map_or(0, u64::from),
+        frequency_offset: rsig.foff.map_or(0, i64::from),
+        frequency_drift: rsig.fdri.unwrap_or(0),
+        ..base.clone()
+    }
+}
+
+/// Every `rxpk` of a PUSH_DATA, with mirrors (same payload) collapsed to the one with the best
+/// RSSI ([`dedup_by_rssi`]). Packets that do not translate are returned with their index.
+pub fn rxpks_to_uplinks(
+    gateway: &GatewayIds,
+    rxpks: &[Rxpk],
+    received_at: Option<Timestamp>,
+) -> (Vec<UplinkMessage>, Vec<(usize, TranslateError)>) {
+    let mut ups = Vec::with_capacity(rxpks.len());
+    let mut errors = Vec::new();
+    for (i, rxpk) in rxpks.iter().enumerate() {
+        match rxpk_to_uplink(gateway, rxpk, received_at) {
+            Ok(up) => ups.push(up),
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    (dedup_by_rssi(ups), errors)
+}
+
+fn rssi_i16(v: f32, field: &'static str) -> Result<i16, TranslateError> {
+    let r = v.round();
+    if r.is_finite() && (f32::from(i16::MIN)..=f32::from(i16::MAX)).contains(&r) {
+        Ok(r as i16)
+    } else {
+        Err(TranslateError::invalid(field, format!("{v} out of range")))
+    }
+}
+
+fn opt<T: PartialEq + Default>(v: T) -> Option<T> {
+    (v != T::default()).then_some(v)
+}
+
+/// Whether one metadata entry needs the `rsig` form (fields the top level cannot carry).
+fn needs_rsig(md: &RxMetadata) -> bool {
+    !md.encrypted_fine_timestamp.is_empty()
+        || md.rssi_standard_deviation != 0.0
+        || md.frequency_drift != 0
+}
+
+/// The `rxpk` a packet forwarder would have sent for `message` (gateway side: bridging ttnpb
+/// uplinks to a Semtech UDP server). One metadata entry without encrypted timestamp, RSSI
+/// deviation or drift gives the single-antenna form; anything else the `rsig` form.
+/// `channel_rssi` is written (`rssi` is its legacy duplicate); `time` is `gps_time` (as `tmms`)
+/// when present, else `time`.
+pub fn uplink_to_rxpk(message: &UplinkMessage) -> Result<Rxpk, TranslateError> {
+    let settings = message
+        .settings
+        .as_ref()
+        .ok_or(TranslateError::Missing("settings"))?;
+    let dr = settings
+        .data_rate
+        .as_ref()
+        .ok_or(TranslateError::Missing("settings.data_rate"))?;
+    let (datr, codr) = data_rate_to_udp(dr, "settings.data_rate")?;
+    let first = message.rx_metadata.first();
+    let gps = first.and_then(|m| m.gps_time.as_ref());
+    let tmms = gps
+        .map(|t| {
+            timestamp_to_gps_millis(t)
+                .map_err(|e| TranslateError::invalid("rx_metadata[0].gps_time", e.to_string()))
+        })
+        .transpose()?;
+    let time = first
+        .and_then(|m| m.time.as_ref())
+        .or(settings.time.as_ref())
+        .and_then(to_udp_time);
+    let single = message.rx_metadata.len() == 1 && !needs_rsig(&message.rx_metadata[0]);
+    let u8_field = |v: u32, field: &'static str| {
+        u8::try_from(v).map_err(|_| TranslateError::invalid(field, format!("{v} out of 0..=255")))
+    };
+    let u32_field = |v: u64, field: &'static str| {
+        u32::try_from(v)
+            .map_err(|_| TranslateError::invalid(field, format!("{v} out of u32 range")))
+    };
+    let i32_field = |v: i64, field: &'static str| {
+        i32::try_from(v)
+            .map_err(|_| TranslateError::invalid(field, format!("{v} out of i32 range")))
+    };
+    let mut rxpk = Rxpk {
+        time,
+        tmms,
+        tmst: first.map_or(settings.timestamp, |m| m.timestamp),
+        ftime: None,
+        freq: Frequency::from_hz(settings.frequency),
+        chan: None,
+        rfch: None,
+        mid: None,
+        brd: None,
+        ant: None,
+        stat: message.crc_status.as_ref().map(|c| {
+            if c.value {
+                CrcStatus::Ok
+            } else {
+                CrcStatus::Fail
+            }
+        }),
+        datr,
+        codr,
+        hpw: first.and_then(|m| opt(m.hopping_width)),
+        rssi: None,
+        rssis: None,
+        lsnr: None,
+        foff: None,
+        aesk: None,
+        rsig: Vec::new(),
+        data: message.raw_payload.clone(),
+    };
+    if single {
+        let m = &message.rx_metadata[0];
+        rxpk.ant = opt(u8_field(m.antenna_index, "rx_metadata[0].antenna_index")?);
+        rxpk.chan = Some(u8_field(m.channel_index, "rx_metadata[0].channel_index")?);
+        rxpk.rssi = Some(rssi_i16(m.channel_rssi, "rx_metadata[0].channel_rssi")?);
+        rxpk.rssis = m
+            .signal_rssi
+            .map(|s| rssi_i16(s.value, "rx_metadata[0].signal_rssi"))
+            .transpose()?;
+        rxpk.lsnr = Some(f64::from(m.snr));
+        rxpk.foff = opt(i32_field(
+            m.frequency_offset,
+            "rx_metadata[0].frequency_offset",
+        )?);
+        rxpk.ftime = opt(u32_field(
+            m.fine_timestamp,
+            "rx_metadata[0].fine_timestamp",
+        )?);
+    } else {
+        for m in &message.rx_metadata {
+            if !m.encrypted_fine_timestamp.is_empty() {
+                let key = m
+                    .encrypted_fine_timestamp_key_id
+                    .parse::<u32>()
+                    .map_err(|_| {
+                        TranslateError::invalid(
+                            "rx_metadata[].encrypted_fine_timestamp_key_id",
+                            format!(
+                                "`{}` is not a number (`aesk`)",
+                                m.encrypted_fine_timestamp_key_id
+                            ),
+                        )
+                    })?;
+                rxpk.aesk = Some(key);
+            }
+            rxpk.rsig.push(Rsig {
+                ant: Some(u8_field(m.antenna_index, "rx_metadata[].antenna_index")?),
+                chan: Some(u8_field(m.channel_index, "rx_metadata[].channel_index")?),
+                rssic: Some(rssi_i16(m.channel_rssi, "rx_metadata[].channel_rssi")?),
+                rssis: m
+                    .signal_rssi
+                    .map(|s| rssi_i16(s.value, "rx_metadata[].signal_rssi"))
+                    .transpose()?,
+                rssisd: opt(m
+                    .rssi_standard_deviation
+                    .round()
+                    .clamp(0.0, f32::from(u16::MAX)) as u16),
+                lsnr: Some(f64::from(m.snr)),
+                etime: (!m.encrypted_fine_timestamp.is_empty())
+                    .then(|| m.encrypted_fine_timestamp.clone()),
+                ftime: opt(u32_field(m.fine_timestamp, "rx_metadata[].fine_timestamp")?),
+                foff: opt(i32_field(
+                    m.frequency_offset,
+                    "rx_metadata[].frequency_offset",
+                )?),
+                fdri: opt(m.frequency_drift),
+            });
+        }
+    }
+    Ok(rxpk)
+}

@@ -1,0 +1,387 @@
+//! Frontends: the sans-IO protocol machines behind one interface, and [`Frontends`], which
+//! merges their events and routes each command to the frontend the gateway is connected to.
+//!
+//! A new protocol plugs in by implementing [`Frontend`] (typically a protocol state machine plus
+//! its adapter to ttnpb); nothing else changes. Protocol-specific inputs (datagrams, websocket
+//! messages, MQTT publishes) go to the concrete frontend; what all share is the output side
+//! ([`GatewayEvent`]s), downlink commands and timers.
+
+pub mod lbs;
+pub mod mqtt;
+pub mod udp;
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::time::Instant;
+
+use loragw_ttnpb::Timestamp;
+
+use crate::error::CommandError;
+use crate::event::{GatewayCommand, GatewayEvent, Protocol};
+
+/// The time of an input: the monotonic clock for timers, and the wall clock (UTC) for what
+/// goes into messages (`received_at`, Basics Station `MuxTime`). Both come from the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic time, for timers.
+    pub instant: Instant,
+    /// Wall-clock time, UTC.
+    pub wall: Timestamp,
+}
+
+impl Now {
+    /// Both clocks.
+    pub fn new(instant: Instant, wall: Timestamp) -> Self {
+        Now { instant, wall }
+    }
+
+    /// This time advanced by `d` on both clocks.
+    pub fn after(self, d: std::time::Duration) -> Self {
+        let nanos = i64::from(self.wall.nanos) + i64::from(d.subsec_nanos());
+        Now {
+            instant: self.instant + d,
+            wall: Timestamp {
+                seconds: self.wall.seconds + d.as_secs() as i64 + nanos / 1_000_000_000,
+                nanos: (nanos % 1_000_000_000) as i32,
+            },
+        }
+    }
+
+    /// Wall-clock seconds since the Unix epoch as a float (Basics Station's `MuxTime` unit).
+    pub fn unix_seconds(&self) -> f64 {
+        self.wall.seconds as f64 + f64::from(self.wall.nanos) / 1e9
+    }
+}
+
+/// A connection of a connection-oriented transport (websocket, MQTT), numbered by the transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
+
+/// One protocol's sans-IO machine, seen through the common model.
+///
+/// Drain order after every input: [`poll_event`](Frontend::poll_event) until `None`, then
+/// [`poll_timeout`](Frontend::poll_timeout) to learn when to call
+/// [`handle_timeout`](Frontend::handle_timeout) next.
+pub trait Frontend: Any {
+    /// The protocol this frontend speaks (for Semtech UDP, the version is per gateway; the
+    /// events carry it).
+    fn protocol(&self) -> Protocol;
+
+    /// Carries out a command for a gateway connected to this frontend.
+    fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError>;
+
+    /// Lets time pass: expiries, keep-alives, retransmissions.
+    fn handle_timeout(&mut self, now: Now);
+
+    /// The next event, if any.
+    #[must_use]
+    fn poll_event(&mut self) -> Option<GatewayEvent>;
+
+    /// When [`handle_timeout`](Frontend::handle_timeout) should be called next.
+    #[must_use]
+    fn poll_timeout(&self) -> Option<Instant>;
+}
+
+/// Index of a frontend in [`Frontends`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FrontendId(pub usize);
+
+/// Several frontends behind one event stream, routing each command to the frontend the gateway
+/// last connected to (a newer connection replaces an older one, whatever the protocol).
+///
+/// With `Box<dyn Frontend>` the set holds frontends of different protocols; reach one with
+/// [`downcast_mut`](Frontends::downcast_mut) to feed it its protocol's input.
+///
+/// ```no_run
+/// use std::time::{Instant, SystemTime};
+/// use loragw_gateway_io::event::{GatewayCommand, GatewayEvent};
+/// use loragw_gateway_io::frontend::{Frontend, Frontends, Now};
+/// use loragw_gateway_io::ttnpb::time::system_time_to_timestamp;
+///
+/// fn run(mut frontends: Frontends<Box<dyn Frontend>>, reply: impl Fn(&GatewayEvent) -> Option<GatewayCommand>) {
+///     loop {
+///         let wall = system_time_to_timestamp(SystemTime::now()).expect("clock after 1970");
+///         let now = Now::new(Instant::now(), wall);
+///         // ... feed datagrams / websocket / MQTT input to the concrete frontends ...
+///         frontends.handle_timeout(now);
+///         while let Some(event) = frontends.poll_event() {
+///             if let Some(command) = reply(&event) {
+///                 if let Err(_e) = frontends.handle_command(now, command) {
+///                     // log it: the gateway went away, or the downlink does not fit its protocol
+///                 }
+///             }
+///         }
+///         let _next_wakeup = frontends.poll_timeout();
+///     }
+/// }
+/// ```
+#[derive(Debug, Default)]
+pub struct Frontends<F> {
+    frontends: Vec<F>,
+    /// gateway id → frontend it is connected to.
+    routes: HashMap<String, FrontendId>,
+    next: usize,
+}
+
+impl<F: Frontend> Frontends<F> {
+    /// An empty set.
+    pub fn new() -> Self {
+        Frontends {
+            frontends: Vec::new(),
+            routes: HashMap::new(),
+            next: 0,
+        }
+    }
+
+    /// Adds a frontend.
+    pub fn add(&mut self, frontend: F) -> FrontendId {
+        self.frontends.push(frontend);
+        FrontendId(self.frontends.len() - 1)
+    }
+
+    /// The frontend with this id.
+    pub fn get_mut(&mut self, id: FrontendId) -> Option<&mut F> {
+        self.frontends.get_mut(id.0)
+    }
+
+    /// The frontend a gateway is connected to.
+    pub fn route(&self, gateway_id: &str) -> Option<FrontendId> {
+        self.routes.get(gateway_id).copied()
+    }
+
+    /// Sends a command to the frontend the gateway is connected to.
+    pub fn handle_command(
+        &mut self,
+        now: Now,
+        command: GatewayCommand,
+    ) -> Result<(), CommandError> {
+        let gateway_id = command.gateway().gateway_id.clone();
+        let id = self
+            .route(&gateway_id)
+            .ok_or(CommandError::NotConnected(gateway_id))?;
+        self.frontends[id.0].handle_command(now, command)
+    }
+
+    /// Lets time pass in every frontend.
+    pub fn handle_timeout(&mut self, now: Now) {
+        for f in &mut self.frontends {
+            f.handle_timeout(now);
+        }
+    }
+
+    /// The next event of any frontend, taking them in turn so none starves the others.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<GatewayEvent> {
+        let n = self.frontends.len();
+        for i in 0..n {
+            let idx = (self.next + i) % n;
+            if let Some(event) = self.frontends[idx].poll_event() {
+                self.next = (idx + 1) % n;
+                self.track(FrontendId(idx), &event);
+                return Some(event);
+            }
+        }
+        None
+    }
+
+    /// The earliest timeout of any frontend.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.frontends.iter().filter_map(|f| f.poll_timeout()).min()
+    }
+
+    fn track(&mut self, from: FrontendId, event: &GatewayEvent) {
+        let id = &event.gateway().gateway_id;
+        match event {
+            GatewayEvent::Connected { .. } => {
+                self.routes.insert(id.clone(), from);
+            }
+            // Only the frontend that holds the route may drop it: a late disconnect of a
+            // replaced connection must not cut the new one.
+            GatewayEvent::Disconnected { .. } if self.routes.get(id) == Some(&from) => {
+                self.routes.remove(id);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Frontends<Box<dyn Frontend>> {
+    /// The frontend with this id as its concrete type, to feed it protocol input (datagrams,
+    /// websocket frames, MQTT packets).
+    pub fn downcast_mut<T: Frontend>(&mut self, id: FrontendId) -> Option<&mut T> {
+        let frontend: &mut dyn Frontend = self.frontends.get_mut(id.0)?.as_mut();
+        (frontend as &mut dyn Any).downcast_mut::<T>()
+    }
+}
+
+impl<F: Frontend + ?Sized> Frontend for Box<F> {
+    fn protocol(&self) -> Protocol {
+        (**self).protocol()
+    }
+    fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
+        (**self).handle_command(now, command)
+    }
+    fn handle_timeout(&mut self, now: Now) {
+        (**self).handle_timeout(now)
+    }
+    fn poll_event(&mut self) -> Option<GatewayEvent> {
+        (**self).poll_event()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        (**self).poll_timeout()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::event::DisconnectReason;
+    use crate::ids::GatewayIds;
+
+    /// A frontend whose events are scripted and which records the commands it gets.
+    struct Scripted {
+        protocol: Protocol,
+        events: VecDeque<GatewayEvent>,
+        commands: Vec<GatewayCommand>,
+        timeout: Option<Instant>,
+    }
+
+    impl Scripted {
+        fn new(protocol: Protocol) -> Self {
+            Scripted {
+                protocol,
+                events: VecDeque::new(),
+                commands: Vec::new(),
+                timeout: None,
+            }
+        }
+    }
+
+    impl Frontend for Scripted {
+        fn protocol(&self) -> Protocol {
+            self.protocol
+        }
+        fn handle_command(&mut self, _: Now, command: GatewayCommand) -> Result<(), CommandError> {
+            self.commands.push(command);
+            Ok(())
+        }
+        fn handle_timeout(&mut self, _: Now) {}
+        fn poll_event(&mut self) -> Option<GatewayEvent> {
+            self.events.pop_front()
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            self.timeout
+        }
+    }
+
+    fn connected(id: &str, protocol: Protocol) -> GatewayEvent {
+        GatewayEvent::Connected {
+            gateway: GatewayIds::new(id, None),
+            protocol,
+            remote: None,
+        }
+    }
+
+    fn disconnect(id: &str, protocol: Protocol) -> GatewayEvent {
+        GatewayEvent::Disconnected {
+            gateway: GatewayIds::new(id, None),
+            protocol,
+            reason: DisconnectReason::Replaced,
+        }
+    }
+
+    fn downlink(id: &str) -> GatewayCommand {
+        GatewayCommand::Downlink {
+            gateway: GatewayIds::new(id, None),
+            message: Default::default(),
+        }
+    }
+
+    #[test]
+    fn commands_follow_the_latest_connection() {
+        let now = Now::new(
+            Instant::now(),
+            Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 0,
+            },
+        );
+        let t0 = now.instant;
+        let udp = Protocol::SemtechUdp { version: 2 };
+        let mut set = Frontends::new();
+        let a = set.add(Scripted::new(udp));
+        let b = set.add(Scripted::new(Protocol::BasicStation));
+        set.get_mut(a).unwrap().timeout = Some(t0 + Duration::from_secs(5));
+        set.get_mut(b).unwrap().timeout = Some(t0 + Duration::from_secs(3));
+        assert_eq!(set.poll_timeout(), Some(t0 + Duration::from_secs(3)));
+
+        assert_eq!(
+            set.handle_command(now, downlink("gw-1")),
+            Err(CommandError::NotConnected("gw-1".into()))
+        );
+        set.get_mut(a)
+            .unwrap()
+            .events
+            .push_back(connected("gw-1", udp));
+        assert_eq!(set.poll_event().unwrap().protocol(), udp);
+        set.handle_command(now, downlink("gw-1")).unwrap();
+        assert_eq!(set.get_mut(a).unwrap().commands.len(), 1);
+
+        // The gateway moves to Basics Station; the old connection's late disconnect keeps the
+        // new route.
+        set.get_mut(b)
+            .unwrap()
+            .events
+            .push_back(connected("gw-1", Protocol::BasicStation));
+        set.get_mut(a)
+            .unwrap()
+            .events
+            .push_back(disconnect("gw-1", udp));
+        while set.poll_event().is_some() {}
+        assert_eq!(set.route("gw-1"), Some(b));
+        set.handle_command(now, downlink("gw-1")).unwrap();
+        assert_eq!(set.get_mut(b).unwrap().commands.len(), 1);
+
+        set.get_mut(b)
+            .unwrap()
+            .events
+            .push_back(disconnect("gw-1", Protocol::BasicStation));
+        while set.poll_event().is_some() {}
+        assert_eq!(set.route("gw-1"), None);
+    }
+
+    #[test]
+    fn events_are_taken_in_turn() {
+        let mut set = Frontends::new();
+        let a = set.add(Scripted::new(Protocol::MqttV3));
+        let b = set.add(Scripted::new(Protocol::MqttV2));
+        for i in 0..3 {
+            set.get_mut(a)
+                .unwrap()
+                .events
+                .push_back(connected(&format!("gw-a{i}"), Protocol::MqttV3));
+            set.get_mut(b)
+                .unwrap()
+                .events
+                .push_back(connected(&format!("gw-b{i}"), Protocol::MqttV2));
+        }
+        let order: Vec<_> = std::iter::from_fn(|| set.poll_event())
+            .map(|e| e.protocol())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                Protocol::MqttV3,
+                Protocol::MqttV2,
+                Protocol::MqttV3,
+                Protocol::MqttV2,
+                Protocol::MqttV3,
+                Protocol::MqttV2
+            ]
+        );
+    }
+}

@@ -1,0 +1,467 @@
+//! The in-memory registry, loaded from a TOML config file.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::{
+    AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, InvalidKeyHash, KeyHash,
+    Right,
+};
+use crate::freqplan::{FrequencyPlan, FrequencyPlanError};
+use crate::ids::{Eui64, GatewayIds, InvalidGatewayId, validate_gateway_id};
+
+/// Largest config file [`InMemoryRegistry::from_toml`] reads, in bytes.
+pub const MAX_CONFIG_LEN: usize = 16 * 1024 * 1024;
+
+/// The registry config file.
+///
+/// ```toml
+/// # custom plans (optional); the built-in ones need no entry
+/// [[frequency_plan]]
+/// id = "MY_PLAN"
+/// band_id = "EU_863_870"
+/// # ... the fields of `FrequencyPlan`
+///
+/// [[gateway]]
+/// id = "my-gateway"
+/// eui = "0102030405060708"                # optional; `01-02-…` and `01:02:…` work too
+/// frequency_plans = ["EU_863_870"]        # at least one
+/// require_authenticated_connection = true # optional, default false
+/// antenna_gain = 3.0                      # optional, dBi, default 0
+///
+/// [[gateway.key]]
+/// name = "lns"                            # shown in errors and logs, never the key
+/// hash = "sha256:<salt hex>:<digest hex>" # from `registry::hash_key`
+/// rights = ["link"]                       # link, info, settings_basic, read_secrets, all
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// Custom frequency plans, looked up before the built-in ones.
+    #[serde(default, rename = "frequency_plan")]
+    pub frequency_plans: Vec<FrequencyPlan>,
+    /// Registered gateways.
+    #[serde(default, rename = "gateway")]
+    pub gateways: Vec<GatewayConfig>,
+}
+
+/// One `[[gateway]]` entry.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Gateway id.
+    pub id: String,
+    /// Gateway EUI.
+    #[serde(default, deserialize_with = "crate::ids::eui_string::deserialize_opt")]
+    pub eui: Option<Eui64>,
+    /// Frequency plan ids.
+    pub frequency_plans: Vec<String>,
+    /// Refuse connections without a valid key.
+    #[serde(default)]
+    pub require_authenticated_connection: bool,
+    /// Gain of antenna 0 in dBi.
+    #[serde(default)]
+    pub antenna_gain: f32,
+    /// API keys of the gateway.
+    #[serde(default, rename = "key")]
+    pub keys: Vec<KeyConfig>,
+}
+
+/// One `[[gateway.key]]` entry.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Key name (for errors and logs).
+    pub name: String,
+    /// `sha256:<salt hex>:<digest hex>`.
+    pub hash: String,
+    /// Rights the key grants.
+    pub rights: Vec<Right>,
+}
+
+/// Why a registry config was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryConfigError {
+    /// Larger than [`MAX_CONFIG_LEN`].
+    #[error("registry config is {0} bytes, at most {MAX_CONFIG_LEN}")]
+    TooLarge(usize),
+    /// Not valid TOML, or not the expected shape.
+    #[error("registry config: {0}")]
+    Syntax(String),
+    /// A gateway id breaks the id rule.
+    #[error("gateway[{index}]: {source}")]
+    InvalidGatewayId {
+        /// Position in the file.
+        index: usize,
+        /// The rule broken.
+        source: InvalidGatewayId,
+    },
+    /// Two gateways with one id.
+    #[error("gateway id `{0}` registered twice")]
+    DuplicateId(String),
+    /// Two gateways with one EUI.
+    #[error("gateway EUI {0} registered twice")]
+    DuplicateEui(Eui64),
+    /// A gateway names a plan that is neither custom nor built in.
+    #[error("gateway `{gateway}`: unknown frequency plan `{plan}`")]
+    UnknownFrequencyPlan {
+        /// The gateway id.
+        gateway: String,
+        /// The plan id.
+        plan: String,
+    },
+    /// A gateway names no plan.
+    #[error("gateway `{0}`: no frequency plan")]
+    NoFrequencyPlan(String),
+    /// A custom plan is not usable.
+    #[error(transparent)]
+    InvalidFrequencyPlan(#[from] FrequencyPlanError),
+    /// A key hash does not parse.
+    #[error("gateway `{gateway}` key `{key}`: {source}")]
+    InvalidKeyHash {
+        /// The gateway id.
+        gateway: String,
+        /// The key name.
+        key: String,
+        /// What is wrong.
+        source: InvalidKeyHash,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct StoredKey {
+    name: String,
+    hash: KeyHash,
+    rights: Vec<Right>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    record: GatewayRecord,
+    keys: Vec<StoredKey>,
+}
+
+/// A registry and authenticator held in memory; see [`RegistryConfig`] for the file format.
+#[derive(Debug, Clone, Default)]
+pub struct InMemoryRegistry {
+    gateways: HashMap<String, Entry>,
+    by_eui: HashMap<Eui64, String>,
+    plans: HashMap<String, FrequencyPlan>,
+}
+
+impl InMemoryRegistry {
+    /// Parses and checks a TOML config (see [`RegistryConfig`]).
+    pub fn from_toml(text: &str) -> Result<Self, RegistryConfigError> {
+        if text.len() > MAX_CONFIG_LEN {
+            return Err(RegistryConfigError::TooLarge(text.len()));
+        }
+        let config: RegistryConfig =
+            toml::from_str(text).map_err(|e| RegistryConfigError::Syntax(e.to_string()))?;
+        Self::from_config(config)
+    }
+
+    /// Checks a parsed config and builds the registry.
+    pub fn from_config(config: RegistryConfig) -> Result<Self, RegistryConfigError> {
+        let mut registry = InMemoryRegistry::default();
+        for plan in config.frequency_plans {
+            plan.validate()?;
+            registry.plans.insert(plan.id.clone(), plan);
+        }
+        for (index, gateway) in config.gateways.into_iter().enumerate() {
+            validate_gateway_id(&gateway.id)
+                .map_err(|source| RegistryConfigError::InvalidGatewayId { index, source })?;
+            if gateway.frequency_plans.is_empty() {
+                return Err(RegistryConfigError::NoFrequencyPlan(gateway.id));
+            }
+            for plan in &gateway.frequency_plans {
+                if registry.frequency_plan(plan).is_none() {
+                    return Err(RegistryConfigError::UnknownFrequencyPlan {
+                        gateway: gateway.id.clone(),
+                        plan: plan.clone(),
+                    });
+                }
+            }
+            let keys = gateway
+                .keys
+                .iter()
+                .map(|k| {
+                    Ok(StoredKey {
+                        name: k.name.clone(),
+                        hash: k.hash.parse().map_err(|source| {
+                            RegistryConfigError::InvalidKeyHash {
+                                gateway: gateway.id.clone(),
+                                key: k.name.clone(),
+                                source,
+                            }
+                        })?,
+                        rights: k.rights.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, RegistryConfigError>>()?;
+            let record = GatewayRecord {
+                ids: GatewayIds::new(gateway.id.clone(), gateway.eui),
+                frequency_plan_ids: gateway.frequency_plans,
+                require_authenticated_connection: gateway.require_authenticated_connection,
+                antenna_gain: gateway.antenna_gain,
+            };
+            registry.insert(record, keys)?;
+        }
+        Ok(registry)
+    }
+
+    fn insert(
+        &mut self,
+        record: GatewayRecord,
+        keys: Vec<StoredKey>,
+    ) -> Result<(), RegistryConfigError> {
+        let id = record.ids.gateway_id.clone();
+        if self.gateways.contains_key(&id) {
+            return Err(RegistryConfigError::DuplicateId(id));
+        }
+        if let Some(eui) = record.ids.eui {
+            if self.by_eui.contains_key(&eui) {
+                return Err(RegistryConfigError::DuplicateEui(eui));
+            }
+            self.by_eui.insert(eui, id.clone());
+        }
+        self.gateways.insert(id, Entry { record, keys });
+        Ok(())
+    }
+
+    /// Adds a gateway with one key, given in plain text and stored hashed with `salt`.
+    pub fn add_gateway(
+        &mut self,
+        record: GatewayRecord,
+        key_name: &str,
+        key: &str,
+        salt: &[u8],
+        rights: &[Right],
+    ) -> Result<(), RegistryConfigError> {
+        let keys = vec![StoredKey {
+            name: key_name.into(),
+            hash: KeyHash::compute(key, salt),
+            rights: rights.to_vec(),
+        }];
+        self.insert(record, keys)
+    }
+
+    /// Number of registered gateways.
+    pub fn len(&self) -> usize {
+        self.gateways.len()
+    }
+
+    /// Whether no gateway is registered.
+    pub fn is_empty(&self) -> bool {
+        self.gateways.is_empty()
+    }
+}
+
+impl GatewayRegistry for InMemoryRegistry {
+    fn gateway_by_id(&self, gateway_id: &str) -> Option<GatewayRecord> {
+        self.gateways.get(gateway_id).map(|e| e.record.clone())
+    }
+
+    fn gateway_by_eui(&self, eui: Eui64) -> Option<GatewayRecord> {
+        self.by_eui.get(&eui).and_then(|id| self.gateway_by_id(id))
+    }
+
+    fn frequency_plan(&self, id: &str) -> Option<FrequencyPlan> {
+        self.plans
+            .get(id)
+            .cloned()
+            .or_else(|| FrequencyPlan::builtin(id))
+    }
+}
+
+impl Authenticator for InMemoryRegistry {
+    fn authenticate(
+        &self,
+        gateway_id: &str,
+        credential: Credential<'_>,
+        right: Right,
+    ) -> Result<(), AuthError> {
+        let entry = self
+            .gateways
+            .get(gateway_id)
+            .ok_or_else(|| AuthError::UnknownGateway(gateway_id.into()))?;
+        let secret = credential
+            .secret()
+            .ok_or_else(|| AuthError::NoCredential(gateway_id.into()))?;
+        // Check every key, so the time taken does not depend on which one matched.
+        let mut matched: Option<&StoredKey> = None;
+        for key in &entry.keys {
+            if key.hash.verify(secret) && matched.is_none() {
+                matched = Some(key);
+            }
+        }
+        let key = matched.ok_or_else(|| AuthError::InvalidCredential(gateway_id.into()))?;
+        if key.rights.contains(&right) || key.rights.contains(&Right::All) {
+            Ok(())
+        } else {
+            Err(AuthError::MissingRight {
+                gateway: gateway_id.into(),
+                key: key.name.clone(),
+                right,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::hash_key;
+    use super::*;
+
+    fn config() -> String {
+        format!(
+            r#"
+[[frequency_plan]]
+id = "ONE_CHANNEL"
+band_id = "EU_863_870"
+downlink_channels = [868100000]
+radios = [{{ frequency = 868500000, tx = {{ min = 863000000, max = 870000000 }} }}]
+uplink_channels = [{{ frequency = 868100000, radio = 0, min_data_rate = 0, max_data_rate = 5 }}]
+rx2 = {{ frequency = 869525000, data_rate = 0 }}
+
+[[gateway]]
+id = "gw-one"
+eui = "01-02-03-04-05-06-07-08"
+frequency_plans = ["EU_863_870"]
+require_authenticated_connection = true
+antenna_gain = 3.0
+
+[[gateway.key]]
+name = "lns"
+hash = "{lns}"
+rights = ["link"]
+
+[[gateway.key]]
+name = "cups"
+hash = "{cups}"
+rights = ["info", "settings_basic", "read_secrets"]
+
+[[gateway]]
+id = "gw-two"
+frequency_plans = ["ONE_CHANNEL"]
+"#,
+            lns = hash_key("LNS-KEY", b"salt-one-16bytes"),
+            cups = hash_key("CUPS-KEY", b"salt-two-16bytes"),
+        )
+    }
+
+    #[test]
+    fn lookups_by_id_and_eui() {
+        let reg = InMemoryRegistry::from_toml(&config()).unwrap();
+        assert_eq!(reg.len(), 2);
+        let eui: Eui64 = "0102030405060708".parse().unwrap();
+        let gw = reg.gateway_by_eui(eui).unwrap();
+        assert_eq!(gw.ids, GatewayIds::new("gw-one", Some(eui)));
+        assert_eq!(gw.frequency_plan_ids, ["EU_863_870"]);
+        assert!(gw.require_authenticated_connection);
+        assert_eq!(gw.antenna_gain, 3.0);
+        assert_eq!(reg.gateway_by_id("gw-two").unwrap().ids.eui, None);
+        assert!(reg.gateway_by_id("gw-three").is_none());
+        assert!(reg.gateway_by_eui(Eui64::from_u64(1)).is_none());
+        assert_eq!(
+            reg.frequency_plan("ONE_CHANNEL")
+                .unwrap()
+                .uplink_channels
+                .len(),
+            1
+        );
+        assert_eq!(
+            reg.frequency_plan("US_902_928_FSB_2").unwrap().band_id,
+            "US_902_928"
+        );
+    }
+
+    #[test]
+    fn credentials_are_checked_for_the_right() {
+        let reg = InMemoryRegistry::from_toml(&config()).unwrap();
+        reg.authenticate("gw-one", Credential::ApiKey("LNS-KEY"), Right::Link)
+            .unwrap();
+        reg.authenticate("gw-one", Credential::Password("LNS-KEY"), Right::Link)
+            .unwrap();
+        reg.authenticate("gw-one", Credential::Token("CUPS-KEY"), Right::ReadSecrets)
+            .unwrap();
+        assert_eq!(
+            reg.authenticate("gw-one", Credential::Token("CUPS-KEY"), Right::Link),
+            Err(AuthError::MissingRight {
+                gateway: "gw-one".into(),
+                key: "cups".into(),
+                right: Right::Link
+            })
+        );
+        assert_eq!(
+            reg.authenticate("gw-one", Credential::ApiKey("LNS-KEY "), Right::Link),
+            Err(AuthError::InvalidCredential("gw-one".into()))
+        );
+        assert_eq!(
+            reg.authenticate("gw-one", Credential::None, Right::Link),
+            Err(AuthError::NoCredential("gw-one".into()))
+        );
+        assert_eq!(
+            reg.authenticate("gw-two", Credential::ApiKey("LNS-KEY"), Right::Link),
+            Err(AuthError::InvalidCredential("gw-two".into()))
+        );
+        assert_eq!(
+            reg.authenticate("nobody", Credential::ApiKey("x"), Right::Link),
+            Err(AuthError::UnknownGateway("nobody".into()))
+        );
+    }
+
+    #[test]
+    fn add_gateway_stores_the_key_hashed() {
+        let mut reg = InMemoryRegistry::default();
+        let ids = GatewayIds::new("gw-x", None);
+        reg.add_gateway(
+            GatewayRecord::new(ids, vec!["EU_863_870".into()]),
+            "k",
+            "secret",
+            b"0123456789abcdef",
+            &[Right::All],
+        )
+        .unwrap();
+        reg.authenticate("gw-x", Credential::ApiKey("secret"), Right::Info)
+            .unwrap();
+        assert!(!format!("{reg:?}").contains("secret"));
+    }
+
+    #[test]
+    fn bad_configs_say_what_is_wrong() {
+        let dup = "[[gateway]]\nid = \"gw-a\"\nfrequency_plans = [\"EU_863_870\"]\n".repeat(2);
+        assert_eq!(
+            InMemoryRegistry::from_toml(&dup).unwrap_err(),
+            RegistryConfigError::DuplicateId("gw-a".into())
+        );
+        let dup_eui = "[[gateway]]\nid = \"gw-a\"\neui = \"0000000000000001\"\nfrequency_plans = [\"EU_863_870\"]\n[[gateway]]\nid = \"gw-b\"\neui = \"0000000000000001\"\nfrequency_plans = [\"EU_863_870\"]\n";
+        assert_eq!(
+            InMemoryRegistry::from_toml(dup_eui).unwrap_err(),
+            RegistryConfigError::DuplicateEui(Eui64::from_u64(1))
+        );
+        let plan = "[[gateway]]\nid = \"gw-a\"\nfrequency_plans = [\"MARS_1\"]\n";
+        assert_eq!(
+            InMemoryRegistry::from_toml(plan).unwrap_err(),
+            RegistryConfigError::UnknownFrequencyPlan {
+                gateway: "gw-a".into(),
+                plan: "MARS_1".into()
+            }
+        );
+        let id = "[[gateway]]\nid = \"GW_A\"\nfrequency_plans = [\"EU_863_870\"]\n";
+        assert!(matches!(
+            InMemoryRegistry::from_toml(id).unwrap_err(),
+            RegistryConfigError::InvalidGatewayId { index: 0, .. }
+        ));
+        let key = "[[gateway]]\nid = \"gw-a\"\nfrequency_plans = [\"EU_863_870\"]\n[[gateway.key]]\nname = \"k\"\nhash = \"plain-text\"\nrights = [\"link\"]\n";
+        assert!(matches!(
+            InMemoryRegistry::from_toml(key).unwrap_err(),
+            RegistryConfigError::InvalidKeyHash { .. }
+        ));
+        assert!(matches!(
+            InMemoryRegistry::from_toml("[[gateway]]\nname = 1").unwrap_err(),
+            RegistryConfigError::Syntax(_)
+        ));
+    }
+}

@@ -1,0 +1,257 @@
+//! The fixed binary part of every datagram: version, token, packet type and (for the three
+//! gateway-to-server types) the gateway EUI.
+//!
+//! ```text
+//! byte 0      protocol version (1 or 2)
+//! bytes 1-2   token (opaque; big-endian when read as a number)
+//! byte 3      packet type
+//! bytes 4-11  gateway EUI   (PUSH_DATA, PULL_DATA, TX_ACK only)
+//! then        JSON body     (PUSH_DATA, PULL_RESP, TX_ACK only)
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::DecodeError;
+
+/// Length of the version/token/type prefix.
+pub const HEADER_LEN: usize = 4;
+/// Length of the prefix plus the gateway EUI.
+pub const HEADER_WITH_EUI_LEN: usize = 12;
+
+/// GWMP protocol version, byte 0 of every datagram.
+///
+/// Version 1 is spoken by old packet forwarders (for example some Multitech Conduits), version 2
+/// by everything since packet_forwarder 2.x. The layouts are identical; version 1 forwarders do
+/// not send TX_ACK. A server answers each datagram with the version it came with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ProtocolVersion {
+    /// Version 1.
+    V1 = 1,
+    /// Version 2 (the default for new datagrams).
+    #[default]
+    V2 = 2,
+}
+
+impl ProtocolVersion {
+    /// Reads byte 0.
+    pub fn from_byte(byte: u8) -> Result<Self, DecodeError> {
+        match byte {
+            1 => Ok(Self::V1),
+            2 => Ok(Self::V2),
+            other => Err(DecodeError::UnknownVersion(other)),
+        }
+    }
+
+    /// The wire byte.
+    pub fn to_byte(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Packet type, byte 3 of every datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PacketType {
+    /// 0x00, gateway → server: uplinks and status.
+    PushData = 0,
+    /// 0x01, server → gateway: acknowledges a PUSH_DATA.
+    PushAck = 1,
+    /// 0x02, gateway → server: keepalive that opens the downlink path.
+    PullData = 2,
+    /// 0x03, server → gateway: a downlink (`txpk`).
+    PullResp = 3,
+    /// 0x04, server → gateway: acknowledges a PULL_DATA.
+    PullAck = 4,
+    /// 0x05, gateway → server: result of a PULL_RESP.
+    TxAck = 5,
+}
+
+impl PacketType {
+    /// Reads byte 3.
+    pub fn from_byte(byte: u8) -> Result<Self, DecodeError> {
+        Ok(match byte {
+            0 => Self::PushData,
+            1 => Self::PushAck,
+            2 => Self::PullData,
+            3 => Self::PullResp,
+            4 => Self::PullAck,
+            5 => Self::TxAck,
+            other => return Err(DecodeError::UnknownPacketType(other)),
+        })
+    }
+
+    /// The wire byte.
+    pub fn to_byte(self) -> u8 {
+        self as u8
+    }
+
+    /// Whether bytes 4..12 hold the gateway EUI (PUSH_DATA, PULL_DATA, TX_ACK).
+    pub fn has_gateway_eui(self) -> bool {
+        matches!(self, Self::PushData | Self::PullData | Self::TxAck)
+    }
+
+    /// Whether the type is sent by a gateway (the same three as [`Self::has_gateway_eui`]).
+    pub fn is_from_gateway(self) -> bool {
+        self.has_gateway_eui()
+    }
+
+    /// The name used in Semtech's protocol documents, for example `PUSH_DATA`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PushData => "PUSH_DATA",
+            Self::PushAck => "PUSH_ACK",
+            Self::PullData => "PULL_DATA",
+            Self::PullResp => "PULL_RESP",
+            Self::PullAck => "PULL_ACK",
+            Self::TxAck => "TX_ACK",
+        }
+    }
+}
+
+impl fmt::Display for PacketType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A gateway's 64-bit EUI ("MAC address" in Semtech's documents), in wire (big-endian) order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct GatewayEui(pub [u8; 8]);
+
+impl GatewayEui {
+    /// From the EUI read as a big-endian number.
+    pub fn from_u64(value: u64) -> Self {
+        Self(value.to_be_bytes())
+    }
+
+    /// The EUI as a big-endian number.
+    pub fn to_u64(self) -> u64 {
+        u64::from_be_bytes(self.0)
+    }
+}
+
+impl fmt::Display for GatewayEui {
+    /// Sixteen upper-case hex digits, for example `0102030405060708`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016X}", self.to_u64())
+    }
+}
+
+/// Error from parsing a [`GatewayEui`] from text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid gateway EUI `{0}`: expected 16 hex digits, optionally separated by `-` or `:`")]
+pub struct ParseEuiError(pub String);
+
+impl FromStr for GatewayEui {
+    type Err = ParseEuiError;
+
+    /// Accepts `0102030405060708`, `01-02-…` and `01:02:…`, any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let digits: String = s.chars().filter(|c| *c != '-' && *c != ':').collect();
+        if digits.len() != 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ParseEuiError(s.to_owned()));
+        }
+        u64::from_str_radix(&digits, 16)
+            .map(Self::from_u64)
+            .map_err(|_| ParseEuiError(s.to_owned()))
+    }
+}
+
+/// The fixed four-byte prefix of a datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Header {
+    /// Byte 0.
+    pub version: ProtocolVersion,
+    /// Bytes 1–2, big-endian.
+    pub token: u16,
+    /// Byte 3.
+    pub packet_type: PacketType,
+}
+
+impl Header {
+    /// Reads the prefix and, for gateway-to-server types, the EUI. Returns the header, the EUI
+    /// (if the type has one) and the bytes after them.
+    pub fn parse(bytes: &[u8]) -> Result<(Header, Option<GatewayEui>, &[u8]), DecodeError> {
+        let [version, token_hi, token_lo, kind, rest @ ..] = bytes else {
+            return Err(DecodeError::TooShort {
+                len: bytes.len(),
+                needed: HEADER_LEN,
+                what: "header",
+            });
+        };
+        let version = ProtocolVersion::from_byte(*version)?;
+        let packet_type = PacketType::from_byte(*kind)?;
+        let header = Header {
+            version,
+            token: u16::from_be_bytes([*token_hi, *token_lo]),
+            packet_type,
+        };
+        if !packet_type.has_gateway_eui() {
+            return Ok((header, None, rest));
+        }
+        match rest.split_first_chunk::<8>() {
+            Some((eui, body)) => Ok((header, Some(GatewayEui(*eui)), body)),
+            None => Err(DecodeError::TooShort {
+                len: bytes.len(),
+                needed: HEADER_WITH_EUI_LEN,
+                what: "header with gateway EUI",
+            }),
+        }
+    }
+
+    /// Appends the four prefix bytes.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        let [hi, lo] = self.token.to_be_bytes();
+        out.extend_from_slice(&[self.version.to_byte(), hi, lo, self.packet_type.to_byte()]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_push_data_header_with_eui_and_empty_body() {
+        // TTS packet_test.go: a PUSH_DATA with an EUI and no JSON is valid.
+        let bytes = [1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        let (h, eui, body) = Header::parse(&bytes).unwrap();
+        assert_eq!(h.version, ProtocolVersion::V1);
+        assert_eq!(h.token, 0);
+        assert_eq!(h.packet_type, PacketType::PushData);
+        assert_eq!(eui, Some(GatewayEui([1, 2, 3, 4, 5, 6, 7, 8])));
+        assert!(body.is_empty());
+    }
+
+    #[test]
+    fn rejects_short_and_unknown() {
+        assert!(matches!(
+            Header::parse(&[1, 2]),
+            Err(DecodeError::TooShort {
+                len: 2,
+                needed: 4,
+                ..
+            })
+        ));
+        assert!(matches!(
+            Header::parse(&[1, 0, 0, 0, 1, 1, 1]),
+            Err(DecodeError::TooShort { needed: 12, .. })
+        ));
+        assert_eq!(
+            Header::parse(&[3, 0, 0, 0]).unwrap_err(),
+            DecodeError::UnknownVersion(3)
+        );
+        assert_eq!(
+            Header::parse(&[2, 0, 0, 6]).unwrap_err(),
+            DecodeError::UnknownPacketType(6)
+        );
+    }
+
+    #[test]
+    fn eui_text_forms() {
+        let eui: GatewayEui = "aa-bb-cc-dd-ee-ff-00-11".parse().unwrap();
+        assert_eq!(eui.to_u64(), 0xAABB_CCDD_EEFF_0011);
+        assert_eq!(eui.to_string(), "AABBCCDDEEFF0011");
+        assert!("AABB".parse::<GatewayEui>().is_err());
+    }
+}

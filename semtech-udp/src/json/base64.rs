@@ -1,0 +1,164 @@
+//! Base64 for `data` and `etime`: decoding accepts the standard and URL-safe alphabets (the
+//! sx1302 protocol document's own example mixes them), with or without padding; encoding writes
+//! the standard alphabet, padded.
+
+const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const INVALID: u8 = 0xff;
+
+const DECODE: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[STD[i] as usize] = i as u8;
+        i += 1;
+    }
+    table[b'-' as usize] = 62;
+    table[b'_' as usize] = 63;
+    table
+};
+
+/// Why a base64 string was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Base64Error {
+    /// A byte outside both alphabets, at this offset.
+    InvalidByte(usize),
+    /// A length that no encoding produces (one leftover character).
+    InvalidLength,
+}
+
+impl std::fmt::Display for Base64Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Base64Error::InvalidByte(at) => write!(f, "invalid base64 character at offset {at}"),
+            Base64Error::InvalidLength => f.write_str("invalid base64 length"),
+        }
+    }
+}
+
+/// Decodes `input` (padding optional).
+pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
+    let mut end = input.len();
+    // At most two padding characters.
+    for _ in 0..2 {
+        if end > 0 && input[end - 1] == b'=' {
+            end -= 1;
+        }
+    }
+    let input = &input[..end];
+    if input.len() % 4 == 1 {
+        return Err(Base64Error::InvalidLength);
+    }
+    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 2);
+    let mut chunks = input.chunks_exact(4);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut n: u32 = 0;
+        for (i, &b) in chunk.iter().enumerate() {
+            let v = DECODE[b as usize];
+            if v == INVALID {
+                return Err(Base64Error::InvalidByte(offset + i));
+            }
+            n = (n << 6) | u32::from(v);
+        }
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        offset += 4;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut n: u32 = 0;
+        for (i, &b) in rest.iter().enumerate() {
+            let v = DECODE[b as usize];
+            if v == INVALID {
+                return Err(Base64Error::InvalidByte(offset + i));
+            }
+            n = (n << 6) | u32::from(v);
+        }
+        n <<= 6 * (4 - rest.len() as u32);
+        out.push((n >> 16) as u8);
+        if rest.len() == 3 {
+            out.push((n >> 8) as u8);
+        }
+    }
+    Ok(out)
+}
+
+/// Appends the padded standard encoding of `data` to `out` (without quotes).
+pub(crate) fn encode_into(data: &[u8], out: &mut Vec<u8>) {
+    out.reserve(data.len().div_ceil(3) * 4);
+    let mut chunks = data.chunks_exact(3);
+    for c in &mut chunks {
+        let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
+        out.extend_from_slice(&[
+            STD[(n >> 18) as usize & 63],
+            STD[(n >> 12) as usize & 63],
+            STD[(n >> 6) as usize & 63],
+            STD[n as usize & 63],
+        ]);
+    }
+    match *chunks.remainder() {
+        [a] => {
+            let n = u32::from(a) << 16;
+            out.extend_from_slice(&[
+                STD[(n >> 18) as usize & 63],
+                STD[(n >> 12) as usize & 63],
+                b'=',
+                b'=',
+            ]);
+        }
+        [a, b] => {
+            let n = (u32::from(a) << 16) | (u32::from(b) << 8);
+            out.extend_from_slice(&[
+                STD[(n >> 18) as usize & 63],
+                STD[(n >> 12) as usize & 63],
+                STD[(n >> 6) as usize & 63],
+                b'=',
+            ]);
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_vectors() {
+        // RFC 4648 section 10.
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            let mut out = Vec::new();
+            encode_into(plain.as_bytes(), &mut out);
+            assert_eq!(out, enc.as_bytes());
+            assert_eq!(decode(enc.as_bytes()).unwrap(), plain.as_bytes());
+            assert_eq!(
+                decode(enc.trim_end_matches('=').as_bytes()).unwrap(),
+                plain.as_bytes()
+            );
+        }
+    }
+
+    #[test]
+    fn url_safe_and_errors() {
+        assert_eq!(decode(b"-_-_").unwrap(), decode(b"+/+/").unwrap());
+        assert_eq!(decode(b"Zm9v!A"), Err(Base64Error::InvalidByte(4)));
+        assert_eq!(decode(b"Zm9vY"), Err(Base64Error::InvalidLength));
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut out = Vec::new();
+            encode_into(&data, &mut out);
+            prop_assert_eq!(decode(&out).unwrap(), data);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `txpk`: a packet to transmit (PULL_RESP).
+
+use super::base64;
+use super::datr::{CodingRate, DataRate, Modulation};
+use super::freq::Frequency;
+use super::write::ObjectWriter;
+use crate::error::EncodeError;
+
+/// When to transmit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TxTiming {
+    /// `"imme":true`: as soon as possible (class C).
+    Immediate,
+    /// `"tmst":N`: when the concentrator counter reaches N microseconds (class A).
+    Timestamp(u32),
+    /// `"tmms":N`: at GPS time N milliseconds since 1980-01-06 (class B, needs a GPS).
+    GpsTime(u64),
+}
+
+/// A packet to transmit (`txpk`), every field of both protocol documents.
+///
+/// Optional fields left `None` are omitted from the JSON: some forwarders (Kerlink, Tektelic)
+/// reject a `txpk` that carries `brd`/`ant` they do not expect. `modu` follows from `datr`;
+/// `size` is written as `data.len()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Txpk {
+    /// `imme` / `tmst` / `tmms`.
+    pub timing: TxTiming,
+    /// Centre frequency (`freq`).
+    pub freq: Frequency,
+    /// RF chain (`rfch`); the reference forwarder requires it, so it is always written
+    /// (0 when absent on decode).
+    pub rfch: u8,
+    /// Output power in dBm (`powe`).
+    pub powe: Option<i8>,
+    /// Antenna (`ant`).
+    pub ant: Option<u8>,
+    /// Board (`brd`).
+    pub brd: Option<u32>,
+    /// Data rate (`datr`); implies `modu`.
+    pub datr: DataRate,
+    /// Coding rate (`codr`).
+    pub codr: Option<CodingRate>,
+    /// FSK frequency deviation in Hz (`fdev`).
+    pub fdev: Option<u32>,
+    /// LoRa polarisation inversion (`ipol`), `true` for LoRaWAN downlinks.
+    pub ipol: Option<bool>,
+    /// Preamble length in symbols (`prea`).
+    pub prea: Option<u16>,
+    /// Disable the physical-layer CRC (`ncrc`).
+    pub ncrc: Option<bool>,
+    /// Disable the physical-layer header (`nhdr`).
+    pub nhdr: Option<bool>,
+    /// The PHY payload (`data`, base64 on the wire).
+    pub data: Vec<u8>,
+}
+
+impl Txpk {
+    /// The modulation (`modu`), implied by [`Txpk::datr`].
+    pub fn modulation(&self) -> Modulation {
+        self.datr.modulation()
+    }
+
+    /// Appends the JSON object.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let mut o = ObjectWriter::begin(out);
+        match self.timing {
+            TxTiming::Immediate => o.bool("imme", true),
+            TxTiming::Timestamp(t) => o.uint("tmst", t.into()),
+            TxTiming::GpsTime(t) => o.uint("tmms", t),
+        }
+        self.freq.write_mhz(o.key("freq"));
+        o.uint("rfch", self.rfch.into());
+        o.opt_int("powe", self.powe);
+        o.opt_uint("ant", self.ant);
+        o.opt_uint("brd", self.brd);
+        o.plain_str("modu", self.datr.modulation().wire_name());
+        self.datr.write_json(o.key("datr"))?;
+        if let Some(codr) = &self.codr {
+            o.str("codr", codr.as_str());
+        }
+        o.opt_uint("fdev", self.fdev);
+        o.opt_bool("ipol", self.ipol);
+        o.opt_uint("prea", self.prea);
+        o.opt_bool("ncrc", self.ncrc);
+        o.opt_bool("nhdr", self.nhdr);
+        o.uint("size", self.data.len() as u64);
+        let b = o.key("data");
+        b.push(b'"');
+        base64::encode_into(&self.data, b);
+        b.push(b'"');
+        o.end();
+        Ok(())
+    }
+}
