@@ -186,7 +186,7 @@ async fn traffic_uplink_downlink_tx_ack_and_reconnect() {
         phy_payload: PHY.to_vec(),
         freq: 868_100_000,
         modulation: Modulation::Lora {
-            sf: 7,
+            spreading_factor: 7,
             bandwidth_khz: 125,
         },
         xtime: 0x0023_0000_1234_5678,
