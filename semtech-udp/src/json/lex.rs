@@ -424,6 +424,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A number, or `None` for null.
+    #[inline]
     pub(crate) fn num(&mut self) -> Result<Option<Num<'a>>, Bad> {
         match self.peek() {
             Some(b'-' | b'0'..=b'9') => Ok(Some(self.number()?)),
@@ -435,6 +436,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
         let Some(n) = self.num()? else {
             return Ok(None);
@@ -451,6 +453,7 @@ impl<'a> Lexer<'a> {
         })
     }
 
+    #[inline]
     pub(crate) fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
         let Some(n) = self.num()? else {
             return Ok(None);
@@ -461,6 +464,7 @@ impl<'a> Lexer<'a> {
             .ok_or_else(|| Bad::Value(format!("`{}` is not an integer in range", n.show())))
     }
 
+    #[inline]
     pub(crate) fn float(&mut self) -> Result<Option<f64>, Bad> {
         let Some(n) = self.num()? else {
             return Ok(None);

@@ -94,7 +94,12 @@ impl Num<'_> {
     }
 
     /// The value when it is a whole number (`50000`, `50000.0`, `5e4`).
+    #[inline]
     pub(crate) fn to_i128(self) -> Option<i128> {
+        if self.exact && self.exp10 == 0 {
+            let m = i128::from(self.mantissa);
+            return Some(if self.neg { -m } else { m });
+        }
         if !self.exact {
             // Long plain integers (20 digits and more) are parsed from the text.
             if self.text.iter().all(|b| b.is_ascii_digit() || *b == b'-') {
