@@ -71,6 +71,14 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn set_position(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
     /// After the whole body: only whitespace may remain.
     pub(crate) fn finish(&mut self) -> Result<(), Fatal> {
         match self.peek() {
@@ -438,6 +446,13 @@ impl<'a> Lexer<'a> {
 
     #[inline]
     pub(crate) fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
+        if let Some((neg, v)) = self.plain_integer()
+            && !neg
+        {
+            return T::try_from(v)
+                .map(Some)
+                .map_err(|_| Bad::Value(format!("`{v}` is not an unsigned integer in range")));
+        }
         let Some(n) = self.num()? else {
             return Ok(None);
         };
@@ -455,6 +470,12 @@ impl<'a> Lexer<'a> {
 
     #[inline]
     pub(crate) fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
+        if let Some((neg, v)) = self.plain_integer() {
+            let v = if neg { -i128::from(v) } else { i128::from(v) };
+            return T::try_from(v)
+                .map(Some)
+                .map_err(|_| Bad::Value(format!("`{v}` is not an integer in range")));
+        }
         let Some(n) = self.num()? else {
             return Ok(None);
         };
@@ -464,8 +485,95 @@ impl<'a> Lexer<'a> {
             .ok_or_else(|| Bad::Value(format!("`{}` is not an integer in range", n.show())))
     }
 
+    /// Fast path for the common case: an optional minus and 1 to 19 digits (no leading zero),
+    /// followed by neither a fraction nor an exponent. Consumes it and returns (negative,
+    /// magnitude); otherwise consumes nothing.
+    #[inline]
+    fn plain_integer(&mut self) -> Option<(bool, u64)> {
+        let s = self.s;
+        let start = self.pos;
+        let neg = s.get(start) == Some(&b'-');
+        let mut p = start + usize::from(neg);
+        let digits = p;
+        let mut v: u64 = 0;
+        while let Some(&d) = s.get(p) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            p += 1;
+        }
+        let n = p - digits;
+        if n == 0 || n > 19 || (n > 1 && s[digits] == b'0') {
+            return None;
+        }
+        if matches!(s.get(p), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.pos = p;
+        Some((neg, v))
+    }
+
+    /// Fast path: an optional minus, 1 to 19 digits in all (no leading zero in the integer
+    /// part), an optional fraction, no exponent. Consumes it and returns (negative, digits as
+    /// an integer, number of fraction digits); otherwise consumes nothing.
+    #[inline]
+    pub(crate) fn plain_decimal(&mut self) -> Option<(bool, u64, u32)> {
+        let s = self.s;
+        let start = self.pos;
+        let neg = s.get(start) == Some(&b'-');
+        let mut p = start + usize::from(neg);
+        let int_start = p;
+        let mut v: u64 = 0;
+        while let Some(&d) = s.get(p) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            p += 1;
+        }
+        let int_len = p - int_start;
+        if int_len == 0 || (int_len > 1 && s[int_start] == b'0') {
+            return None;
+        }
+        let mut frac_len = 0;
+        if s.get(p) == Some(&b'.') {
+            p += 1;
+            let frac_start = p;
+            while let Some(&d) = s.get(p) {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                v = v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                p += 1;
+            }
+            frac_len = p - frac_start;
+            if frac_len == 0 {
+                return None;
+            }
+        }
+        if int_len + frac_len > 19 || matches!(s.get(p), Some(b'e' | b'E')) {
+            return None;
+        }
+        self.pos = p;
+        Some((neg, v, frac_len as u32))
+    }
+
     #[inline]
     pub(crate) fn float(&mut self) -> Result<Option<f64>, Bad> {
+        // Exact when the digits fit in 53 bits: one correctly rounded division.
+        const EXACT: [f64; 20] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19,
+        ];
+        let save = self.pos;
+        if let Some((neg, m, frac)) = self.plain_decimal() {
+            if m < (1 << 53) {
+                let v = m as f64 / EXACT[frac as usize];
+                return Ok(Some(if neg { -v } else { v }));
+            }
+            self.pos = save;
+        }
         let Some(n) = self.num()? else {
             return Ok(None);
         };
