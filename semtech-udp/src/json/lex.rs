@@ -92,7 +92,38 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next key of an object, or `None` at its end. `first` tracks the comma.
+    #[inline]
     pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {
+        // Fast path for compact JSON: `"key":` or `,"key":` with a plain key of at most 7
+        // bytes, read as one 8-byte word whose low bytes are the key code.
+        let s = self.s;
+        let mut p = self.pos;
+        if !*first && s.get(p) == Some(&b',') {
+            p += 1;
+        }
+        if (p > self.pos || *first)
+            && s.get(p) == Some(&b'"')
+            && let Some(chunk) = s.get(p + 1..p + 9)
+        {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word);
+            let q = first_special(x);
+            if q < 8 && chunk[q] == b'"' && s.get(p + 2 + q) == Some(&b':') {
+                *first = false;
+                self.pos = p + 3 + q;
+                return Ok(Some(Key {
+                    code: x & ((1u64 << (8 * q)) - 1),
+                    bytes: Cow::Borrowed(&s[p + 1..p + 1 + q]),
+                }));
+            }
+        }
+        self.next_key_slow(first)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn next_key_slow(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {
         match self.peek() {
             Some(b'}') => {
                 self.pos += 1;
@@ -103,26 +134,6 @@ impl<'a> Lexer<'a> {
             _ => return Err(self.fatal("expected `,` or `}` in object")),
         }
         *first = false;
-        // Fast path: a plain key of at most 7 bytes directly followed by `":`, read as one
-        // 8-byte word whose low bytes are the key code.
-        let s = self.s;
-        let p = self.pos;
-        if s.get(p) == Some(&b'"')
-            && let Some(chunk) = s.get(p + 1..p + 9)
-        {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let x = u64::from_le_bytes(word);
-            let q = first_special(x);
-            if q < 8 && chunk[q] == b'"' && s.get(p + 2 + q) == Some(&b':') {
-                let code = x & ((1u64 << (8 * q)) - 1);
-                self.pos = p + 3 + q;
-                return Ok(Some(Key {
-                    code,
-                    bytes: Cow::Borrowed(&s[p + 1..p + 1 + q]),
-                }));
-            }
-        }
         let bytes = self.str_bytes()?;
         self.expect(b':', "expected `:` after key")?;
         Ok(Some(Key {
