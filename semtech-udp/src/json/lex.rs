@@ -573,7 +573,7 @@ impl<'a> Lexer<'a> {
     #[inline]
     pub(crate) fn float(&mut self) -> Result<Option<f64>, Bad> {
         // Exact when the digits fit in 53 bits: one correctly rounded division.
-        const EXACT: [f64; 20] = [
+        static EXACT: [f64; 20] = [
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
             1e16, 1e17, 1e18, 1e19,
         ];
