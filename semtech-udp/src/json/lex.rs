@@ -464,19 +464,27 @@ impl<'a> Lexer<'a> {
                 .map(Some)
                 .map_err(|_| Bad::Value(format!("`{v}` is not an unsigned integer in range")));
         }
+        match self.int_slow()? {
+            None => Ok(None),
+            Some((v, n)) => u64::try_from(v)
+                .ok()
+                .and_then(|v| T::try_from(v).ok())
+                .map(Some)
+                .ok_or_else(|| Bad::Value(format!("`{n}` is not an unsigned integer in range"))),
+        }
+    }
+
+    /// Any other number (or null, or a wrong type) read as an integer: the value and its text.
+    #[cold]
+    #[inline(never)]
+    fn int_slow(&mut self) -> Result<Option<(i128, String)>, Bad> {
         let Some(n) = self.num()? else {
             return Ok(None);
         };
-        let v = n
-            .to_i128()
-            .and_then(|v| u64::try_from(v).ok())
-            .and_then(|v| T::try_from(v).ok());
-        v.map(Some).ok_or_else(|| {
-            Bad::Value(format!(
-                "`{}` is not an unsigned integer in range",
-                n.show()
-            ))
-        })
+        match n.to_i128() {
+            Some(v) => Ok(Some((v, n.show()))),
+            None => Err(Bad::Value(format!("`{}` is not an integer", n.show()))),
+        }
     }
 
     #[inline]
@@ -487,13 +495,12 @@ impl<'a> Lexer<'a> {
                 .map(Some)
                 .map_err(|_| Bad::Value(format!("`{v}` is not an integer in range")));
         }
-        let Some(n) = self.num()? else {
-            return Ok(None);
-        };
-        n.to_i128()
-            .and_then(|v| T::try_from(v).ok())
-            .map(Some)
-            .ok_or_else(|| Bad::Value(format!("`{}` is not an integer in range", n.show())))
+        match self.int_slow()? {
+            None => Ok(None),
+            Some((v, _)) => T::try_from(v)
+                .map(Some)
+                .map_err(|_| Bad::Value(format!("`{v}` is not an integer in range"))),
+        }
     }
 
     /// Fast path for the common case: an optional minus and 1 to 19 digits (no leading zero),
@@ -585,6 +592,13 @@ impl<'a> Lexer<'a> {
             }
             self.pos = save;
         }
+        self.float_slow()
+    }
+
+    /// Any other number (or null, or a wrong type) read as a float.
+    #[cold]
+    #[inline(never)]
+    fn float_slow(&mut self) -> Result<Option<f64>, Bad> {
         let Some(n) = self.num()? else {
             return Ok(None);
         };
