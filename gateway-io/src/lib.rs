@@ -8,6 +8,8 @@
 //!   an in-memory implementation loaded from TOML with salted, hashed keys.
 //! - [`clock`]: 32-bit timestamp rollover, Basics Station xtime, GPS time.
 //! - [`ids`]: gateway ids and EUIs.
+//! - `transport` (features `mqtt-server`, `mqtt-client`): tokio transports that own sockets and
+//!   the clock, kept out of the sans-IO modules above.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -20,5 +22,7 @@ pub mod freqplan;
 pub mod frontend;
 pub mod ids;
 pub mod registry;
+#[cfg(feature = "mqtt-server")]
+pub mod transport;
 
 pub use loragw_ttnpb as ttnpb;

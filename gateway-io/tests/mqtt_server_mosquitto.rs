@@ -1,0 +1,347 @@
+//! End to end: Debian's `mosquitto_pub` / `mosquitto_sub` act as gateways against our MQTT
+//! server over loopback. Skipped (with a note) when the clients are not installed, unless `CI`
+//! is set.
+
+#![cfg(feature = "mqtt-server")]
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+mod mqtt_support;
+
+use std::path::Path;
+use std::process::Output;
+
+use loragw_gateway_io::adapter::{mqtt_v2 as v2_adapter, mqtt_v3 as v3_adapter};
+use loragw_gateway_io::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol};
+use loragw_gateway_io::ids::{Eui64, GatewayIds};
+use loragw_gateway_io::transport::MqttFormat;
+use loragw_gateway_io::transport::mqtt_server::{MqttServer, MqttServerConfig};
+use loragw_gateway_io::ttnpb::prost::Message;
+use loragw_gateway_io::ttnpb::{GatewayDown, TxAcknowledgment, tx_acknowledgment};
+use mqtt_support::*;
+use tokio::process::Command;
+use tokio::sync::mpsc;
+
+async fn start(format: MqttFormat) -> (MqttServer, mpsc::Receiver<GatewayEvent>) {
+    let registry = registry();
+    let (tx, rx) = mpsc::channel(64);
+    let server = MqttServer::builder(MqttServerConfig::new(format), registry.clone())
+        .registry(registry)
+        .bind("127.0.0.1:0".parse().unwrap(), tx)
+        .await
+        .unwrap();
+    (server, rx)
+}
+
+fn gw_one() -> GatewayIds {
+    GatewayIds::new(GW_ONE, Some(Eui64::from_u64(0x0102_0304_0506_0708)))
+}
+
+/// Runs a mosquitto client to completion, bounded by the step timeout.
+async fn run(binary: &Path, port: u16, args: &[&str]) -> Output {
+    let mut command = Command::new(binary);
+    command
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-V", "mqttv311"])
+        .args(args)
+        .kill_on_drop(true);
+    tokio::time::timeout(STEP, command.output())
+        .await
+        .expect("mosquitto client finished within the step timeout")
+        .expect("mosquitto client started")
+}
+
+#[tokio::test]
+async fn v3_uplink_downlink_and_ack_through_mosquitto_clients() {
+    let Some(tools) = mosquitto_tools(&["mosquitto_pub", "mosquitto_sub"]) else {
+        return;
+    };
+    let (pub_bin, sub_bin) = (&tools[0], &tools[1]);
+    let (server, mut events) = start(MqttFormat::V3).await;
+    let port = server.local_addr().port();
+    let dir = TempDir::new("mqtt-v3");
+
+    // Uplink with QoS 1: the client waits for our PUBACK before it exits 0.
+    let sent = sample_uplink(7);
+    let file = dir.file("up.bin", &sent.encode_to_vec());
+    let out = run(
+        pub_bin,
+        port,
+        &[
+            "-u",
+            GW_ONE,
+            "-P",
+            KEY_ONE,
+            "-i",
+            "gw-one-pub",
+            "-q",
+            "1",
+            "-t",
+            "v3/gw-one/up",
+            "-f",
+            file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "mosquitto_pub: {out:?}");
+    match next_event(&mut events).await {
+        GatewayEvent::Connected {
+            gateway, protocol, ..
+        } => {
+            assert_eq!(gateway, gw_one());
+            assert_eq!(protocol, Protocol::MqttV3);
+        }
+        other => panic!("expected Connected, got {other:?}"),
+    }
+    match next_event(&mut events).await {
+        GatewayEvent::Uplink {
+            gateway, message, ..
+        } => {
+            assert_eq!(gateway, gw_one());
+            assert!(message.received_at.is_some());
+            let expected = v3_adapter::normalize_uplink(&gw_one(), sent, message.received_at);
+            assert_eq!(message, expected);
+            assert_eq!(
+                message.rx_metadata[0]
+                    .gateway_ids
+                    .as_ref()
+                    .unwrap()
+                    .gateway_id,
+                GW_ONE
+            );
+        }
+        other => panic!("expected Uplink, got {other:?}"),
+    }
+    assert!(matches!(
+        next_event(&mut events).await,
+        GatewayEvent::Disconnected {
+            reason: DisconnectReason::ClosedByGateway,
+            ..
+        }
+    ));
+
+    // Downlink: mosquitto_sub waits for one message and prints it as hex.
+    let sub_port = port.to_string();
+    let mut sub = Command::new(sub_bin);
+    sub.args(["-h", "127.0.0.1", "-p", &sub_port, "-V", "mqttv311"])
+        .args(["-u", GW_ONE, "-P", KEY_ONE, "-i", "gw-one-sub"])
+        .args(["-t", "v3/gw-one/down", "-C", "1", "-F", "%x"])
+        .kill_on_drop(true);
+    let sub = tokio::spawn(async move { tokio::time::timeout(STEP, sub.output()).await });
+    assert!(matches!(
+        next_event(&mut events).await,
+        GatewayEvent::Connected { .. }
+    ));
+    // Queued until the subscription is in, so no race with SUBSCRIBE.
+    let handle = server.handle();
+    handle
+        .send_command(GatewayCommand::Downlink {
+            gateway: gw_one(),
+            message: sample_downlink(),
+        })
+        .unwrap();
+    let out = sub
+        .await
+        .unwrap()
+        .expect("mosquitto_sub got the downlink in time")
+        .unwrap();
+    assert!(out.status.success(), "mosquitto_sub: {out:?}");
+    let down = GatewayDown::decode(&*from_hex(&String::from_utf8(out.stdout).unwrap())).unwrap();
+    let downlink = down.downlink_message.unwrap();
+    assert_eq!(downlink.raw_payload, sample_downlink().raw_payload);
+    assert_eq!(downlink.correlation_ids[0], "app:test:1");
+    assert!(
+        downlink.correlation_ids[1].starts_with("gs:down:token:"),
+        "{:?}",
+        downlink.correlation_ids
+    );
+    assert!(matches!(
+        next_event(&mut events).await,
+        GatewayEvent::Disconnected { .. }
+    ));
+
+    // The acknowledgement echoes the correlation ids; the event carries the downlink.
+    let ack = TxAcknowledgment {
+        correlation_ids: downlink.correlation_ids.clone(),
+        result: tx_acknowledgment::Result::Success as i32,
+        downlink_message: None,
+    };
+    let file = dir.file("ack.bin", &ack.encode_to_vec());
+    let out = run(
+        pub_bin,
+        port,
+        &[
+            "-u",
+            GW_ONE,
+            "-P",
+            KEY_ONE,
+            "-q",
+            "1",
+            "-t",
+            "v3/gw-one/down/ack",
+            "-f",
+            file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "mosquitto_pub: {out:?}");
+    assert!(matches!(
+        next_event(&mut events).await,
+        GatewayEvent::Connected { .. }
+    ));
+    match next_event(&mut events).await {
+        GatewayEvent::TxAck { ack, .. } => {
+            assert_eq!(ack.result, tx_acknowledgment::Result::Success as i32);
+            assert_eq!(ack.correlation_ids[0], "app:test:1");
+            assert_eq!(ack.downlink_message, Some(sample_downlink()));
+        }
+        other => panic!("expected TxAck, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn v3_refusals_through_mosquitto_clients() {
+    let Some(tools) = mosquitto_tools(&["mosquitto_pub"]) else {
+        return;
+    };
+    let pub_bin = &tools[0];
+    let (server, mut events) = start(MqttFormat::V3).await;
+    let port = server.local_addr().port();
+
+    // Wrong password, unknown gateway, key without the link right: CONNACK refused.
+    for (user, pass) in [
+        (GW_ONE, "NNSXS.WRONG"),
+        ("gw-unknown", KEY_ONE),
+        (GW_INFO, KEY_INFO),
+    ] {
+        let out = run(
+            pub_bin,
+            port,
+            &["-u", user, "-P", pass, "-t", "v3/gw-one/up", "-m", "x"],
+        )
+        .await;
+        assert!(!out.status.success(), "{user}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
+        assert!(
+            stderr.contains("not authori") || stderr.contains("bad user"),
+            "{user}: {stderr}"
+        );
+    }
+    assert!(
+        events.try_recv().is_err(),
+        "no event for refused connections"
+    );
+
+    // Publishing to another gateway's topic: connected, then disconnected.
+    let _ = run(
+        pub_bin,
+        port,
+        &[
+            "-u",
+            GW_ONE,
+            "-P",
+            KEY_ONE,
+            "-q",
+            "1",
+            "-t",
+            "v3/gw-two/up",
+            "-m",
+            "x",
+        ],
+    )
+    .await;
+    assert!(matches!(
+        next_event(&mut events).await,
+        GatewayEvent::Connected { .. }
+    ));
+    match next_event(&mut events).await {
+        GatewayEvent::Disconnected {
+            reason: DisconnectReason::ProtocolError(text),
+            gateway,
+            ..
+        } => {
+            assert_eq!(gateway.gateway_id, GW_ONE);
+            assert!(text.contains("v3/gw-two/up"), "{text}");
+        }
+        other => panic!("expected a protocol-error disconnect, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn v2_uplink_and_downlink_through_mosquitto_clients() {
+    let Some(tools) = mosquitto_tools(&["mosquitto_pub", "mosquitto_sub"]) else {
+        return;
+    };
+    let (pub_bin, sub_bin) = (&tools[0], &tools[1]);
+    let (server, mut events) = start(MqttFormat::V2).await;
+    let port = server.local_addr().port();
+    let dir = TempDir::new("mqtt-v2");
+
+    let v2_up = loragw_mqtt_v2::uplink_from_v3(&sample_uplink(3), GW_ONE).unwrap();
+    let bytes = v2_up.encode_to_vec();
+    let file = dir.file("up.bin", &bytes);
+    let out = run(
+        pub_bin,
+        port,
+        &[
+            "-u",
+            GW_ONE,
+            "-P",
+            KEY_ONE,
+            "-q",
+            "1",
+            "-t",
+            "gw-one/up",
+            "-f",
+            file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "mosquitto_pub: {out:?}");
+    match next_event(&mut events).await {
+        GatewayEvent::Connected { protocol, .. } => assert_eq!(protocol, Protocol::MqttV2),
+        other => panic!("expected Connected, got {other:?}"),
+    }
+    match next_event(&mut events).await {
+        GatewayEvent::Uplink { message, .. } => {
+            let expected =
+                v2_adapter::uplink_from_publish(&gw_one(), &bytes, message.received_at).unwrap();
+            assert_eq!(message, expected);
+            assert_eq!(message.raw_payload, sample_uplink(3).raw_payload);
+        }
+        other => panic!("expected Uplink, got {other:?}"),
+    }
+    assert!(matches!(
+        next_event(&mut events).await,
+        GatewayEvent::Disconnected { .. }
+    ));
+
+    let sub_port = port.to_string();
+    let mut sub = Command::new(sub_bin);
+    sub.args(["-h", "127.0.0.1", "-p", &sub_port, "-V", "mqttv311"])
+        .args([
+            "-u", GW_ONE, "-P", KEY_ONE, "-t", "+/down", "-C", "1", "-F", "%x",
+        ])
+        .kill_on_drop(true);
+    let sub = tokio::spawn(async move { tokio::time::timeout(STEP, sub.output()).await });
+    assert!(matches!(
+        next_event(&mut events).await,
+        GatewayEvent::Connected { .. }
+    ));
+    server
+        .handle()
+        .send_command(GatewayCommand::Downlink {
+            gateway: gw_one(),
+            message: sample_downlink(),
+        })
+        .unwrap();
+    let out = sub
+        .await
+        .unwrap()
+        .expect("mosquitto_sub got the downlink in time")
+        .unwrap();
+    assert!(out.status.success(), "mosquitto_sub: {out:?}");
+    let v2_down =
+        loragw_mqtt_v2::codec::decode_downlink(&from_hex(&String::from_utf8(out.stdout).unwrap()))
+            .unwrap();
+    assert_eq!(v2_down.payload, sample_downlink().raw_payload);
+    assert_eq!(v2_down.gateway_configuration.unwrap().timestamp, 6_000_000);
+}
