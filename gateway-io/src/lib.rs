@@ -22,7 +22,7 @@ pub mod freqplan;
 pub mod frontend;
 pub mod ids;
 pub mod registry;
-#[cfg(feature = "mqtt-server")]
+#[cfg(any(feature = "mqtt-server", feature = "mqtt-client"))]
 pub mod transport;
 
 pub use loragw_ttnpb as ttnpb;

@@ -1,6 +1,9 @@
 //! The two MQTT gateway formats (v3 protobuf, legacy v2) behind one enum, so the server and
 //! the client treat them alike: topics, access rules and payload translation.
 
+// The server-side half is unused in a client-only build.
+#![cfg_attr(not(feature = "mqtt-server"), allow(dead_code, unused_imports))]
+
 use loragw_mqtt_v3::{Action, DownlinkTokens, GatewayUid};
 use loragw_ttnpb::{DownlinkMessage, GatewayStatus, Timestamp, TxAcknowledgment, UplinkMessage};
 
@@ -181,7 +184,7 @@ pub(crate) fn encode_downlink(
 }
 
 /// Gateway side: the payload of an uplink publish.
-#[allow(dead_code)] // used by the client, not yet here
+#[cfg(feature = "mqtt-client")]
 pub(crate) fn encode_uplink(
     format: MqttFormat,
     uid: &GatewayUid,
@@ -201,7 +204,7 @@ pub(crate) fn encode_uplink(
 }
 
 /// Gateway side: the payload of a status publish.
-#[allow(dead_code)] // used by the client, not yet here
+#[cfg(feature = "mqtt-client")]
 pub(crate) fn encode_status(
     format: MqttFormat,
     status: &GatewayStatus,
@@ -220,7 +223,7 @@ pub(crate) fn encode_status(
 }
 
 /// Gateway side: the downlink in a publish on the gateway's down topic.
-#[allow(dead_code)] // used by the client, not yet here
+#[cfg(feature = "mqtt-client")]
 pub(crate) fn decode_downlink(
     format: MqttFormat,
     payload: &[u8],
