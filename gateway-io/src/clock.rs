@@ -8,6 +8,9 @@
 
 use std::time::{Duration, Instant};
 
+use loragw_ttnpb::time::timestamp_to_gps_micros;
+use loragw_ttnpb::{Timestamp, UplinkMessage};
+
 /// 2^32 µs: the period of the 32-bit concentrator counter.
 pub const TIMESTAMP_PERIOD_US: i64 = 1 << 32;
 
@@ -168,6 +171,50 @@ impl ConcentratorClock {
     pub fn concentrator_time_of_gps(&self, gps_time_us: i64) -> Option<i64> {
         Some(gps_time_us - self.gps_offset_us?)
     }
+
+    /// Syncs on an uplink received at `now`: its first metadata entry's `timestamp`, and its
+    /// `gps_time` when present. With `trust_gateway_time`, a `time` without `gps_time` is taken
+    /// as the gateway's absolute time too (MQTT v2 gateways report only `time`, from GPS when
+    /// they have a fix); its accuracy is then that of the gateway's clock. Returns the 64-bit
+    /// concentrator time of the uplink.
+    pub fn sync_uplink(
+        &mut self,
+        message: &UplinkMessage,
+        now: Instant,
+        trust_gateway_time: bool,
+    ) -> Option<i64> {
+        let md = message.rx_metadata.first();
+        let timestamp = md.map_or(0, |m| m.timestamp);
+        let timestamp = if timestamp == 0 {
+            message.settings.as_ref().map_or(0, |s| s.timestamp)
+        } else {
+            timestamp
+        };
+        if timestamp == 0 {
+            return None;
+        }
+        let absolute = md.and_then(|m| {
+            m.gps_time.as_ref().or(if trust_gateway_time {
+                m.time.as_ref()
+            } else {
+                None
+            })
+        });
+        match absolute
+            .and_then(|t| timestamp_to_gps_micros(t).ok())
+            .and_then(|us| i64::try_from(us).ok())
+        {
+            Some(gps_us) => Some(self.sync_gps(timestamp, now, gps_us)),
+            None => Some(self.sync(timestamp, now)),
+        }
+    }
+
+    /// The 32-bit `timestamp` at which the concentrator reaches UTC `time`, once the clock knows
+    /// the gateway's absolute time (see [`sync_uplink`](Self::sync_uplink)).
+    pub fn timestamp_for(&self, time: &Timestamp) -> Option<u32> {
+        let gps_us = i64::try_from(timestamp_to_gps_micros(time).ok()?).ok()?;
+        self.concentrator_time_of_gps(gps_us).map(|c| c as u32)
+    }
 }
 
 /// Basics Station's 64-bit concentrator time.
@@ -305,6 +352,49 @@ mod tests {
         assert_eq!(clock.extend(5), None);
         assert_eq!(clock.timestamp_at(Instant::now()), None);
         assert_eq!(clock.gps_time_of(0), None);
+    }
+
+    #[test]
+    fn uplinks_sync_the_clock_and_absolute_times_become_timestamps() {
+        use loragw_ttnpb::RxMetadata;
+        let t0 = Instant::now();
+        // 2017-01-01T00:00:18Z UTC is GPS second 1167264018 (18 leap seconds).
+        let time = Timestamp {
+            seconds: 1_483_228_818,
+            nanos: 0,
+        };
+        let up = UplinkMessage {
+            rx_metadata: vec![RxMetadata {
+                timestamp: 4_000_000_000,
+                time: Some(time),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut clock = ConcentratorClock::new();
+        assert_eq!(clock.sync_uplink(&up, t0, false), Some(4_000_000_000));
+        assert_eq!(
+            clock.timestamp_for(&time),
+            None,
+            "time alone is not trusted"
+        );
+        assert_eq!(clock.sync_uplink(&up, t0, true), Some(4_000_000_000));
+        // Two seconds later.
+        let later = Timestamp {
+            seconds: 1_483_228_820,
+            nanos: 0,
+        };
+        assert_eq!(clock.timestamp_for(&later), Some(4_002_000_000));
+        let mut gps_up = up.clone();
+        gps_up.rx_metadata[0].time = None;
+        gps_up.rx_metadata[0].gps_time = Some(time);
+        let mut clock = ConcentratorClock::new();
+        clock.sync_uplink(&gps_up, t0, false);
+        assert_eq!(clock.timestamp_for(&time), Some(4_000_000_000));
+        assert_eq!(
+            ConcentratorClock::new().sync_uplink(&UplinkMessage::default(), t0, true),
+            None
+        );
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub enum DecodeError {
         /// How many bytes follow the header.
         extra: usize,
     },
+    /// A packet type that only flows the other way (for example PUSH_ACK sent to a server).
+    #[error("{0} is not expected in this direction")]
+    WrongDirection(PacketType),
     /// The JSON body is missing where the packet type requires one.
     #[error("{0}: missing JSON body")]
     MissingBody(PacketType),

@@ -174,6 +174,24 @@ pub trait Authenticator: Send + Sync {
     ) -> Result<(), AuthError>;
 }
 
+/// The common link check of every frontend: a gateway that presented no credential may
+/// connect only where the listener allows unauthenticated gateways and the gateway does not
+/// require authentication; otherwise the credential must grant [`Right::Link`].
+pub fn authorize_link<A: Authenticator + ?Sized>(
+    authenticator: &A,
+    gateway: &GatewayRecord,
+    credential: Credential<'_>,
+    allow_unauthenticated: bool,
+) -> Result<(), AuthError> {
+    if credential == Credential::None
+        && allow_unauthenticated
+        && !gateway.require_authenticated_connection
+    {
+        return Ok(());
+    }
+    authenticator.authenticate(&gateway.ids.gateway_id, credential, Right::Link)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,11 +6,55 @@
 //! messages, MQTT publishes) go to the concrete frontend; what all share is the output side
 //! ([`GatewayEvent`]s), downlink commands and timers.
 
+pub mod lbs;
+pub mod mqtt;
+pub mod udp;
+
 use std::collections::HashMap;
 use std::time::Instant;
 
+use loragw_ttnpb::Timestamp;
+
 use crate::error::CommandError;
 use crate::event::{GatewayCommand, GatewayEvent, Protocol};
+
+/// The time of an input: the monotonic clock for timers, and the wall clock (UTC) for what
+/// goes into messages (`received_at`, Basics Station `MuxTime`). Both come from the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic time, for timers.
+    pub instant: Instant,
+    /// Wall-clock time, UTC.
+    pub wall: Timestamp,
+}
+
+impl Now {
+    /// Both clocks.
+    pub fn new(instant: Instant, wall: Timestamp) -> Self {
+        Now { instant, wall }
+    }
+
+    /// This time advanced by `d` on both clocks.
+    pub fn after(self, d: std::time::Duration) -> Self {
+        let nanos = i64::from(self.wall.nanos) + i64::from(d.subsec_nanos());
+        Now {
+            instant: self.instant + d,
+            wall: Timestamp {
+                seconds: self.wall.seconds + d.as_secs() as i64 + nanos / 1_000_000_000,
+                nanos: (nanos % 1_000_000_000) as i32,
+            },
+        }
+    }
+
+    /// Wall-clock seconds since the Unix epoch as a float (Basics Station's `MuxTime` unit).
+    pub fn unix_seconds(&self) -> f64 {
+        self.wall.seconds as f64 + f64::from(self.wall.nanos) / 1e9
+    }
+}
+
+/// A connection of a connection-oriented transport (websocket, MQTT), numbered by the transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
 
 /// One protocol's sans-IO machine, seen through the common model.
 ///
@@ -23,11 +67,10 @@ pub trait Frontend {
     fn protocol(&self) -> Protocol;
 
     /// Carries out a command for a gateway connected to this frontend.
-    fn handle_command(&mut self, now: Instant, command: GatewayCommand)
-    -> Result<(), CommandError>;
+    fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError>;
 
     /// Lets time pass: expiries, keep-alives, retransmissions.
-    fn handle_timeout(&mut self, now: Instant);
+    fn handle_timeout(&mut self, now: Now);
 
     /// The next event, if any.
     #[must_use]
@@ -46,13 +89,15 @@ pub struct FrontendId(pub usize);
 /// last connected to (a newer connection replaces an older one, whatever the protocol).
 ///
 /// ```no_run
-/// use std::time::Instant;
+/// use std::time::{Instant, SystemTime};
 /// use loragw_gateway_io::event::{GatewayCommand, GatewayEvent};
-/// use loragw_gateway_io::frontend::{Frontend, Frontends};
+/// use loragw_gateway_io::frontend::{Frontend, Frontends, Now};
+/// use loragw_gateway_io::ttnpb::time::system_time_to_timestamp;
 ///
 /// fn run(mut frontends: Frontends<Box<dyn Frontend>>, reply: impl Fn(&GatewayEvent) -> Option<GatewayCommand>) {
 ///     loop {
-///         let now = Instant::now();
+///         let wall = system_time_to_timestamp(SystemTime::now()).expect("clock after 1970");
+///         let now = Now::new(Instant::now(), wall);
 ///         // ... feed datagrams / websocket / MQTT input to the concrete frontends ...
 ///         frontends.handle_timeout(now);
 ///         while let Some(event) = frontends.poll_event() {
@@ -103,7 +148,7 @@ impl<F: Frontend> Frontends<F> {
     /// Sends a command to the frontend the gateway is connected to.
     pub fn handle_command(
         &mut self,
-        now: Instant,
+        now: Now,
         command: GatewayCommand,
     ) -> Result<(), CommandError> {
         let gateway_id = command.gateway().gateway_id.clone();
@@ -114,7 +159,7 @@ impl<F: Frontend> Frontends<F> {
     }
 
     /// Lets time pass in every frontend.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    pub fn handle_timeout(&mut self, now: Now) {
         for f in &mut self.frontends {
             f.handle_timeout(now);
         }
@@ -161,14 +206,10 @@ impl<F: Frontend + ?Sized> Frontend for Box<F> {
     fn protocol(&self) -> Protocol {
         (**self).protocol()
     }
-    fn handle_command(
-        &mut self,
-        now: Instant,
-        command: GatewayCommand,
-    ) -> Result<(), CommandError> {
+    fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
         (**self).handle_command(now, command)
     }
-    fn handle_timeout(&mut self, now: Instant) {
+    fn handle_timeout(&mut self, now: Now) {
         (**self).handle_timeout(now)
     }
     fn poll_event(&mut self) -> Option<GatewayEvent> {
@@ -211,15 +252,11 @@ mod tests {
         fn protocol(&self) -> Protocol {
             self.protocol
         }
-        fn handle_command(
-            &mut self,
-            _: Instant,
-            command: GatewayCommand,
-        ) -> Result<(), CommandError> {
+        fn handle_command(&mut self, _: Now, command: GatewayCommand) -> Result<(), CommandError> {
             self.commands.push(command);
             Ok(())
         }
-        fn handle_timeout(&mut self, _: Instant) {}
+        fn handle_timeout(&mut self, _: Now) {}
         fn poll_event(&mut self) -> Option<GatewayEvent> {
             self.events.pop_front()
         }
@@ -253,7 +290,14 @@ mod tests {
 
     #[test]
     fn commands_follow_the_latest_connection() {
-        let t0 = Instant::now();
+        let now = Now::new(
+            Instant::now(),
+            Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 0,
+            },
+        );
+        let t0 = now.instant;
         let udp = Protocol::SemtechUdp { version: 2 };
         let mut set = Frontends::new();
         let a = set.add(Scripted::new(udp));
@@ -263,7 +307,7 @@ mod tests {
         assert_eq!(set.poll_timeout(), Some(t0 + Duration::from_secs(3)));
 
         assert_eq!(
-            set.handle_command(t0, downlink("gw-1")),
+            set.handle_command(now, downlink("gw-1")),
             Err(CommandError::NotConnected("gw-1".into()))
         );
         set.get_mut(a)
@@ -271,7 +315,7 @@ mod tests {
             .events
             .push_back(connected("gw-1", udp));
         assert_eq!(set.poll_event().unwrap().protocol(), udp);
-        set.handle_command(t0, downlink("gw-1")).unwrap();
+        set.handle_command(now, downlink("gw-1")).unwrap();
         assert_eq!(set.get_mut(a).unwrap().commands.len(), 1);
 
         // The gateway moves to Basics Station; the old connection's late disconnect keeps the
@@ -286,7 +330,7 @@ mod tests {
             .push_back(disconnect("gw-1", udp));
         while set.poll_event().is_some() {}
         assert_eq!(set.route("gw-1"), Some(b));
-        set.handle_command(t0, downlink("gw-1")).unwrap();
+        set.handle_command(now, downlink("gw-1")).unwrap();
         assert_eq!(set.get_mut(b).unwrap().commands.len(), 1);
 
         set.get_mut(b)

@@ -1,0 +1,118 @@
+//! gateway-io adapters: what translating to ttnpb costs on top of decoding the wire format.
+//!
+//! Each group measures the protocol crate's decoding alone and decoding plus the adapter, so
+//! the ratio of the two is the adapter's share (same run, same machine load).
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use loragw_basicstation::message::decode_up;
+use loragw_basicstation::region::Region;
+use loragw_gateway_io::adapter::{lbs, udp};
+use loragw_gateway_io::ids::{Eui64, GatewayIds};
+use loragw_gateway_io::ttnpb::downlink_message::Settings;
+use loragw_gateway_io::ttnpb::{DataRate, DownlinkMessage, TxSettings, tx_settings};
+use loragw_semtech_udp::{Packet, ProtocolVersion, PullResp};
+
+fn gateway() -> GatewayIds {
+    GatewayIds::new("bench-gw", Some(Eui64::from_u64(0x0102_0304_0506_0708)))
+}
+
+/// PUSH_DATA with eight `rxpk`, one of them with two `rsig` antennas.
+fn push_data() -> Vec<u8> {
+    let mut d = vec![2, 0x12, 0x34, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+    let mut rxpk = Vec::new();
+    for i in 0..7 {
+        rxpk.push(format!(
+            r#"{{"tmst":{},"tmms":1400000000{i:03},"chan":{i},"rfch":0,"freq":868.{},"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","lsnr":7.5,"rssi":-{},"size":23,"data":"QAQDAgGAKgAKAQIDBAUGBwgJCgsMoaKjpA=="}}"#,
+            1_000_000 + i,
+            1 + 2 * i,
+            60 + i
+        ));
+    }
+    rxpk.push(r#"{"tmst":879148780,"time":"2017-07-04T13:51:17.997099Z","aesk":42,"chan":7,"freq":867.9,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","size":24,"data":"gM+AMQcAvgQBlohnlJqUGOJKTDuTscQD","rsig":[{"ant":0,"chan":7,"lsnr":14,"etime":"42QMzOlYSSPMMeqVPrY0fQ==","rssis":-92,"rssic":-95,"rssisd":0,"ftime":1255738435,"foff":-8898},{"ant":1,"chan":23,"lsnr":13.5,"rssis":-88,"rssic":-93,"ftime":1252538436,"foff":-8894}]}"#.into());
+    d.extend_from_slice(format!(r#"{{"rxpk":[{}]}}"#, rxpk.join(",")).as_bytes());
+    d
+}
+
+const UPDF: &str = r#"{"msgtype":"updf","MHdr":64,"DevAddr":16909060,"FCtrl":128,"FCnt":42,"FOpts":"","FPort":10,"FRMPayload":"0102030405060708090A0B0C","MIC":-725372255,"RefTime":1715964782.1,"DR":5,"Freq":868100000,"upinfo":{"rctx":0,"xtime":9851627184873083,"gpstime":1400000000250000,"fts":123456789,"rssi":-42,"snr":7.5,"rxtime":1715964782.25}}"#;
+
+fn downlink() -> DownlinkMessage {
+    DownlinkMessage {
+        raw_payload: vec![0x60; 33],
+        correlation_ids: vec!["ns:downlink:01HZX".into()],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(9, 125_000, "4/5")),
+            frequency: 868_300_000,
+            timestamp: 1_001_000,
+            downlink: Some(tx_settings::Downlink {
+                antenna_index: 0,
+                tx_power: 16.15,
+                invert_polarization: true,
+            }),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
+fn udp_uplink(c: &mut Criterion) {
+    let bytes = push_data();
+    let gw = gateway();
+    let mut g = c.benchmark_group("gateway_io/udp_push_data_8_rxpk");
+    g.bench_function("decode", |b| b.iter(|| Packet::decode(black_box(&bytes))));
+    g.bench_function("decode_translate", |b| {
+        b.iter(|| {
+            let Ok(Packet::PushData(p)) = Packet::decode(black_box(&bytes)) else {
+                unreachable!("the bench datagram is a valid PUSH_DATA")
+            };
+            udp::rxpks_to_uplinks(&gw, &p.rxpk, None)
+        })
+    });
+    g.finish();
+}
+
+fn lbs_uplink(c: &mut Criterion) {
+    let gw = gateway();
+    let mut g = c.benchmark_group("gateway_io/lbs_updf");
+    g.bench_function("decode", |b| b.iter(|| decode_up(black_box(UPDF))));
+    g.bench_function("decode_translate", |b| {
+        b.iter(|| {
+            let msg = decode_up(black_box(UPDF)).expect("the bench updf is valid");
+            lbs::up_message_to_uplink(&gw, &msg, Region::Eu868, None)
+        })
+    });
+    g.finish();
+}
+
+fn udp_downlink(c: &mut Criterion) {
+    let down = downlink();
+    let txpk = udp::downlink_to_txpk(&down).expect("the bench downlink translates");
+    let mut out = Vec::with_capacity(512);
+    let mut g = c.benchmark_group("gateway_io/udp_pull_resp");
+    g.bench_function("encode", |b| {
+        b.iter(|| {
+            Packet::PullResp(PullResp {
+                version: ProtocolVersion::V2,
+                token: 7,
+                txpk: black_box(&txpk).clone(),
+            })
+            .encode(&mut out)
+        })
+    });
+    g.bench_function("translate_encode", |b| {
+        b.iter(|| {
+            let txpk = udp::downlink_to_txpk(black_box(&down)).expect("translates");
+            Packet::PullResp(PullResp {
+                version: ProtocolVersion::V2,
+                token: 7,
+                txpk,
+            })
+            .encode(&mut out)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, udp_uplink, lbs_uplink, udp_downlink);
+criterion_main!(benches);

@@ -1,0 +1,448 @@
+//! The Basics Station frontend: one [`LnsSession`] per station websocket, seen through the one
+//! model.
+//!
+//! The transport (a websocket server) answers discovery (`GET /router-info`) with
+//! [`LbsFrontend::handle_discovery`], and for each traffic connection (`GET /traffic/eui-…`)
+//! calls [`handle_connect`](LbsFrontend::handle_connect) with the EUI of the path and the
+//! `Authorization` header, [`handle_message`](LbsFrontend::handle_message) for each text frame
+//! and [`handle_close`](LbsFrontend::handle_close) when it ends. It writes what
+//! [`poll_output`](LbsFrontend::poll_output) returns.
+//!
+//! On connect the gateway's frequency plans become the `router_config` the station gets after
+//! `version`. Uplinks are translated with the plan's region table; downlinks use the xtime of
+//! the station's latest uplink for timestamp-scheduled and class A transmissions, and need none
+//! for class B and C. `dntxed` (or its absence within the session's timeout) becomes a `TxAck`
+//! with the downlink's correlation ids.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use loragw_basicstation::channel_plan::RouterConfigOptions;
+use loragw_basicstation::discovery;
+use loragw_basicstation::lns::{LnsConfig, LnsEvent, LnsSession};
+use loragw_basicstation::region::Region;
+use loragw_ttnpb::DownlinkMessage;
+
+use super::{ConnectionId, Frontend, Now};
+use crate::adapter::lbs::{
+    DownlinkContext, downlink_to_request, radio_to_uplink, region_of, router_config,
+    tx_confirmed_to_ack, tx_timeout_to_ack, version_to_status,
+};
+use crate::error::{CommandError, TranslateError};
+use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol};
+use crate::ids::{Eui64, GatewayIds};
+use crate::registry::{
+    AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
+};
+
+/// Settings of an [`LbsFrontend`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LbsConfig {
+    /// Accept stations without an `Authorization` header (unless their registry entry requires
+    /// authentication). Off by default, as in The Things Stack.
+    pub allow_unauthenticated: bool,
+    /// Session settings for each station; `router_config` is replaced by the one built from the
+    /// gateway's frequency plans.
+    pub session: LnsConfig,
+    /// How the `router_config` is built (region name spelling, `upchannels`, ...).
+    pub router_config: RouterConfigOptions,
+    /// Downlinks remembered per station for matching `dntxed` (oldest forgotten first).
+    pub remembered_downlinks: usize,
+}
+
+impl Default for LbsConfig {
+    fn default() -> Self {
+        LbsConfig {
+            allow_unauthenticated: false,
+            session: LnsConfig::default(),
+            router_config: RouterConfigOptions::default(),
+            remembered_downlinks: 64,
+        }
+    }
+}
+
+/// Something for the transport to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LbsOutput {
+    /// Send a text frame.
+    Send {
+        /// The connection.
+        connection: ConnectionId,
+        /// The JSON text.
+        text: String,
+    },
+    /// Close the websocket.
+    Close {
+        /// The connection.
+        connection: ConnectionId,
+    },
+}
+
+/// Why a station connection was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LbsError {
+    /// Unknown gateway or bad credential (HTTP 401/403 before the upgrade).
+    #[error(transparent)]
+    Unauthorized(#[from] AuthError),
+    /// The gateway's frequency plans cannot become a `router_config`.
+    #[error("gateway `{gateway}`: {source}")]
+    Configuration {
+        /// The gateway id.
+        gateway: String,
+        /// Why.
+        source: TranslateError,
+    },
+    /// No station on this connection.
+    #[error("connection {0:?} has no station")]
+    UnknownConnection(ConnectionId),
+}
+
+#[derive(Debug)]
+struct Station {
+    ids: GatewayIds,
+    region: Region,
+    session: LnsSession,
+    last_xtime: Option<i64>,
+    downlinks: VecDeque<(i64, DownlinkMessage)>,
+}
+
+impl Station {
+    fn take_downlink(&mut self, diid: i64) -> Option<DownlinkMessage> {
+        let at = self.downlinks.iter().position(|(d, _)| *d == diid)?;
+        self.downlinks.remove(at).map(|(_, m)| m)
+    }
+}
+
+/// Basics Station connections on one listener. See the [module docs](self).
+///
+/// Drain order after every input: [`poll_output`](Self::poll_output), then
+/// [`poll_event`](Frontend::poll_event), each until `None`; then
+/// [`poll_timeout`](Frontend::poll_timeout).
+#[derive(Debug)]
+pub struct LbsFrontend<R: ?Sized> {
+    config: LbsConfig,
+    registry: Arc<R>,
+    stations: HashMap<ConnectionId, Station>,
+    by_gateway: HashMap<String, ConnectionId>,
+    events: VecDeque<GatewayEvent>,
+    outputs: VecDeque<LbsOutput>,
+}
+
+impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
+    /// A frontend that looks stations up and checks keys in `registry`.
+    pub fn new(config: LbsConfig, registry: Arc<R>) -> Self {
+        LbsFrontend {
+            config,
+            registry,
+            stations: HashMap::new(),
+            by_gateway: HashMap::new(),
+            events: VecDeque::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// Answers a discovery request (`/router-info` text frame): the traffic URI of a registered
+    /// station is `<traffic_base>/traffic/eui-<16 upper-case hex>` (`traffic_base` such as
+    /// `wss://lns.example.com:8887`); unknown stations get an error reply.
+    pub fn handle_discovery(&self, text: &str, traffic_base: &str) -> String {
+        discovery::handle_request(text, |eui| {
+            let eui = Eui64::from_u64(eui.0);
+            match self.registry.gateway_by_eui(eui) {
+                Some(_) => Ok(format!(
+                    "{}/traffic/eui-{eui}",
+                    traffic_base.trim_end_matches('/')
+                )),
+                None => Err(format!("gateway {eui} is not registered")),
+            }
+        })
+    }
+
+    fn build_session(
+        &self,
+        record: &GatewayRecord,
+    ) -> Result<(Region, LnsSession), TranslateError> {
+        let plans = record
+            .frequency_plan_ids
+            .iter()
+            .map(|id| {
+                self.registry.frequency_plan(id).ok_or_else(|| {
+                    TranslateError::invalid("frequency_plan_ids", format!("unknown plan `{id}`"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let first = plans
+            .first()
+            .ok_or(TranslateError::Missing("frequency_plan_ids"))?;
+        let region = region_of(first)?;
+        let gain = (record.antenna_gain != 0.0).then_some(f64::from(record.antenna_gain));
+        let config = router_config(&plans, gain, &self.config.router_config)?;
+        let session = LnsSession::new(LnsConfig {
+            router_config: Some(config),
+            ..self.config.session.clone()
+        });
+        Ok((region, session))
+    }
+
+    /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any). A
+    /// connection of the same station that is still open is replaced.
+    pub fn handle_connect(
+        &mut self,
+        _now: Now,
+        connection: ConnectionId,
+        eui: Eui64,
+        authorization: Option<&str>,
+        remote: Option<SocketAddr>,
+    ) -> Result<GatewayIds, LbsError> {
+        let record = self
+            .registry
+            .gateway_by_eui(eui)
+            .ok_or_else(|| AuthError::UnknownGateway(GatewayIds::from_eui(eui).gateway_id))?;
+        let credential = Credential::from_authorization_header(authorization.unwrap_or(""));
+        authorize_link(
+            &*self.registry,
+            &record,
+            credential,
+            self.config.allow_unauthenticated,
+        )?;
+        let (region, session) =
+            self.build_session(&record)
+                .map_err(|source| LbsError::Configuration {
+                    gateway: record.ids.gateway_id.clone(),
+                    source,
+                })?;
+        let ids = record.ids.clone();
+        if let Some(old) = self.by_gateway.insert(ids.gateway_id.clone(), connection)
+            && old != connection
+            && self.stations.remove(&old).is_some()
+        {
+            self.outputs.push_back(LbsOutput::Close { connection: old });
+            self.events.push_back(GatewayEvent::Disconnected {
+                gateway: ids.clone(),
+                protocol: Protocol::BasicStation,
+                reason: DisconnectReason::Replaced,
+            });
+        }
+        self.stations.insert(
+            connection,
+            Station {
+                ids: ids.clone(),
+                region,
+                session,
+                last_xtime: None,
+                downlinks: VecDeque::new(),
+            },
+        );
+        self.events.push_back(GatewayEvent::Connected {
+            gateway: ids.clone(),
+            protocol: Protocol::BasicStation,
+            remote,
+        });
+        Ok(ids)
+    }
+
+    /// A text frame from the station.
+    pub fn handle_message(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        text: &str,
+    ) -> Result<(), LbsError> {
+        let station = self
+            .stations
+            .get_mut(&connection)
+            .ok_or(LbsError::UnknownConnection(connection))?;
+        station
+            .session
+            .handle_message(now.instant, now.unix_seconds(), text);
+        self.drain(now, connection);
+        Ok(())
+    }
+
+    /// The websocket closed.
+    pub fn handle_close(&mut self, _now: Now, connection: ConnectionId, reason: DisconnectReason) {
+        if let Some(station) = self.stations.remove(&connection) {
+            if self.by_gateway.get(&station.ids.gateway_id) == Some(&connection) {
+                self.by_gateway.remove(&station.ids.gateway_id);
+            }
+            self.events.push_back(GatewayEvent::Disconnected {
+                gateway: station.ids,
+                protocol: Protocol::BasicStation,
+                reason,
+            });
+        }
+    }
+
+    /// The next thing for the transport to do.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<LbsOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// Number of connected stations.
+    pub fn connected(&self) -> usize {
+        self.stations.len()
+    }
+
+    /// Moves a session's output into the frontend's queues, translating its events.
+    fn drain(&mut self, now: Now, connection: ConnectionId) {
+        let Some(station) = self.stations.get_mut(&connection) else {
+            return;
+        };
+        let mut text = String::new();
+        while station.session.poll_transmit(&mut text) {
+            self.outputs.push_back(LbsOutput::Send {
+                connection,
+                text: std::mem::take(&mut text),
+            });
+        }
+        let gateway = station.ids.clone();
+        let protocol = Protocol::BasicStation;
+        while let Some(event) = station.session.poll_event() {
+            let out = match event {
+                LnsEvent::Connected(version) => Some(GatewayEvent::Status {
+                    gateway: gateway.clone(),
+                    protocol,
+                    status: version_to_status(&version),
+                }),
+                LnsEvent::Uplink(up) => {
+                    station.last_xtime = Some(up.radio.upinfo.xtime);
+                    match radio_to_uplink(
+                        &gateway,
+                        &up.phy_payload,
+                        &up.radio,
+                        station.region,
+                        Some(now.wall),
+                    ) {
+                        Ok(message) => Some(GatewayEvent::Uplink {
+                            gateway: gateway.clone(),
+                            protocol,
+                            message,
+                        }),
+                        Err(e) => {
+                            tracing::debug!(gateway = %gateway, error = %e, "Basics Station uplink dropped");
+                            None
+                        }
+                    }
+                }
+                LnsEvent::TxConfirmed { diid, dntxed } => {
+                    if dntxed.xtime != 0 {
+                        station.last_xtime = Some(dntxed.xtime);
+                    }
+                    let down = station.take_downlink(diid);
+                    Some(GatewayEvent::TxAck {
+                        gateway: gateway.clone(),
+                        protocol,
+                        ack: tx_confirmed_to_ack(down.as_ref()),
+                    })
+                }
+                LnsEvent::TxUnmatched(_) => Some(GatewayEvent::TxAck {
+                    gateway: gateway.clone(),
+                    protocol,
+                    ack: tx_confirmed_to_ack(None),
+                }),
+                LnsEvent::TxTimeout { diid, .. } => {
+                    let down = station.take_downlink(diid);
+                    Some(GatewayEvent::TxAck {
+                        gateway: gateway.clone(),
+                        protocol,
+                        ack: tx_timeout_to_ack(down.as_ref()),
+                    })
+                }
+                LnsEvent::InvalidMessage(e) => {
+                    tracing::debug!(gateway = %gateway, error = %e, "Basics Station message dropped");
+                    None
+                }
+                other => {
+                    tracing::trace!(gateway = %gateway, event = ?other, "Basics Station session event");
+                    None
+                }
+            };
+            if let Some(e) = out {
+                self.events.push_back(e);
+            }
+        }
+    }
+}
+
+impl<R: GatewayRegistry + Authenticator + ?Sized> Frontend for LbsFrontend<R> {
+    fn protocol(&self) -> Protocol {
+        Protocol::BasicStation
+    }
+
+    fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
+        let gateway_id = command.gateway().gateway_id.clone();
+        let connection = *self
+            .by_gateway
+            .get(&gateway_id)
+            .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+        match command {
+            GatewayCommand::Downlink { message, .. } => {
+                let remember = self.config.remembered_downlinks.max(1);
+                let station = self
+                    .stations
+                    .get_mut(&connection)
+                    .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+                let ctx = DownlinkContext {
+                    region: station.region,
+                    reference_xtime: station.last_xtime,
+                };
+                let request = downlink_to_request(&message, &ctx).map_err(|source| {
+                    CommandError::Translate {
+                        gateway: gateway_id.clone(),
+                        source,
+                    }
+                })?;
+                let diid = station
+                    .session
+                    .send_downlink(now.instant, now.unix_seconds(), request)
+                    .map_err(|e| CommandError::Rejected {
+                        gateway: gateway_id.clone(),
+                        reason: e.to_string(),
+                    })?;
+                if station.downlinks.len() >= remember {
+                    station.downlinks.pop_front();
+                }
+                station.downlinks.push_back((diid, message));
+                self.drain(now, connection);
+            }
+            GatewayCommand::Disconnect { .. } => {
+                self.outputs.push_back(LbsOutput::Close { connection });
+                self.handle_close(now, connection, DisconnectReason::Shutdown);
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_timeout(&mut self, now: Now) {
+        let due: Vec<ConnectionId> = self
+            .stations
+            .iter()
+            .filter(|(_, s)| s.session.poll_timeout().is_some_and(|t| t <= now.instant))
+            .map(|(c, _)| *c)
+            .collect();
+        for connection in due {
+            if let Some(s) = self.stations.get_mut(&connection) {
+                s.session.handle_timeout(now.instant, now.unix_seconds());
+            }
+            self.drain(now, connection);
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<GatewayEvent> {
+        self.events.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.stations
+            .values()
+            .filter_map(|s| s.session.poll_timeout())
+            .min()
+    }
+}
+
+#[cfg(test)]
+mod tests;

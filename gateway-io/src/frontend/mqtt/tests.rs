@@ -1,0 +1,290 @@
+//! A scenario: connect, subscribe, uplink, downlink and its acknowledgement, reconnect.
+
+use std::time::{Duration, Instant};
+
+use loragw_ttnpb::downlink_message::Settings;
+use loragw_ttnpb::prost::Message as _;
+use loragw_ttnpb::tx_acknowledgment::Result as TxResult;
+use loragw_ttnpb::{
+    DataRate, DownlinkMessage, Timestamp, TxAcknowledgment, TxSettings, UplinkMessage,
+};
+
+use super::*;
+use crate::registry::{InMemoryRegistry, hash_key};
+
+fn registry() -> Arc<InMemoryRegistry> {
+    let config = format!(
+        "[[gateway]]\nid = \"gw-mqtt\"\nfrequency_plans = [\"EU_863_870\"]\n[[gateway.key]]\nname = \"k\"\nhash = \"{}\"\nrights = [\"link\"]\n",
+        hash_key("SECRET", b"0123456789abcdef")
+    );
+    Arc::new(InMemoryRegistry::from_toml(&config).unwrap())
+}
+
+fn now() -> Now {
+    Now::new(
+        Instant::now(),
+        Timestamp {
+            seconds: 1_750_000_000,
+            nanos: 0,
+        },
+    )
+}
+
+fn events<R: GatewayRegistry + Authenticator>(f: &mut MqttFrontend<R>) -> Vec<GatewayEvent> {
+    std::iter::from_fn(|| f.poll_event()).collect()
+}
+
+fn uplink() -> UplinkMessage {
+    UplinkMessage {
+        raw_payload: vec![0x40, 1, 2, 3, 4, 0, 1, 0, 1, 2, 3, 4],
+        settings: Some(TxSettings {
+            data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
+            frequency: 868_100_000,
+            timestamp: 5,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn v3_gateway_session() {
+    let t = now();
+    let mut f = MqttFrontend::new(MqttConfig::new(MqttVersion::V3), registry());
+    let c1 = ConnectionId(1);
+    assert!(matches!(
+        f.handle_connect(t, c1, "gw-mqtt", Some("WRONG"), None),
+        Err(MqttError::Unauthorized(AuthError::InvalidCredential(_)))
+    ));
+    assert!(matches!(
+        f.handle_connect(t, c1, "gw-other", Some("SECRET"), None),
+        Err(MqttError::Unauthorized(AuthError::UnknownGateway(_)))
+    ));
+    assert!(matches!(
+        f.handle_connect(t, c1, "GW!", Some("SECRET"), None),
+        Err(MqttError::BadUsername(_))
+    ));
+    let ids = f
+        .handle_connect(t, c1, "gw-mqtt", Some("SECRET"), None)
+        .unwrap();
+    assert_eq!(
+        events(&mut f),
+        [GatewayEvent::Connected {
+            gateway: ids.clone(),
+            protocol: Protocol::MqttV3,
+            remote: None
+        }]
+    );
+
+    assert_eq!(
+        f.handle_subscribe(c1, "v3/gw-mqtt/#").unwrap(),
+        "v3/gw-mqtt/down"
+    );
+    assert!(matches!(
+        f.handle_subscribe(c1, "v3/gw-other/down"),
+        Err(MqttError::Denied(_))
+    ));
+
+    f.handle_publish(t, c1, "v3/gw-mqtt/up", &uplink().encode_to_vec())
+        .unwrap();
+    let Ok::<[GatewayEvent; 1], _>([GatewayEvent::Uplink { message, .. }]) =
+        events(&mut f).try_into()
+    else {
+        panic!("no uplink")
+    };
+    assert_eq!(message.received_at, Some(t.wall));
+    assert!(matches!(
+        f.handle_publish(t, c1, "v3/gw-other/up", &[]),
+        Err(MqttError::Denied(_))
+    ));
+    assert!(matches!(
+        f.handle_publish(t, c1, "v3/gw-mqtt/up", &[0xFF]),
+        Err(MqttError::Payload(_))
+    ));
+
+    // A downlink goes out on the gateway's topic; its acknowledgement comes back matched.
+    let down = DownlinkMessage {
+        raw_payload: vec![0x60, 1],
+        correlation_ids: vec!["app:1".into()],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
+            frequency: 868_100_000,
+            timestamp: 1_000_005,
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    f.handle_command(
+        t,
+        GatewayCommand::Downlink {
+            gateway: ids.clone(),
+            message: down.clone(),
+        },
+    )
+    .unwrap();
+    let Some(MqttOutput::Publish {
+        connection,
+        topic,
+        payload,
+    }) = f.poll_output()
+    else {
+        panic!("no publish")
+    };
+    assert_eq!((connection, topic.as_str()), (c1, "v3/gw-mqtt/down"));
+    let sent = loragw_mqtt_v3::codec::decode_down(&payload)
+        .unwrap()
+        .downlink_message
+        .unwrap();
+    let ack = TxAcknowledgment {
+        correlation_ids: sent.correlation_ids,
+        result: TxResult::Success as i32,
+        downlink_message: None,
+    };
+    f.handle_publish(t, c1, "v3/gw-mqtt/down/ack", &ack.encode_to_vec())
+        .unwrap();
+    let Ok::<[GatewayEvent; 1], _>([GatewayEvent::TxAck { ack, .. }]) = events(&mut f).try_into()
+    else {
+        panic!("no ack")
+    };
+    assert_eq!(ack.downlink_message, Some(down));
+    assert_eq!(ack.correlation_ids, ["app:1"]);
+
+    // The gateway reconnects on a new connection: the old one is closed and replaced.
+    let c2 = ConnectionId(2);
+    let later = t.after(Duration::from_secs(5));
+    f.handle_connect(later, c2, "gw-mqtt", Some("SECRET"), None)
+        .unwrap();
+    assert_eq!(f.poll_output(), Some(MqttOutput::Close { connection: c1 }));
+    let evs = events(&mut f);
+    assert!(matches!(
+        evs[0],
+        GatewayEvent::Disconnected {
+            reason: DisconnectReason::Replaced,
+            ..
+        }
+    ));
+    assert!(matches!(evs[1], GatewayEvent::Connected { .. }));
+    // The transport's late close of the old connection changes nothing.
+    f.handle_disconnect(later, c1, DisconnectReason::ClosedByGateway);
+    assert!(events(&mut f).is_empty());
+    assert_eq!(f.connected(), 1);
+    f.handle_disconnect(later, c2, DisconnectReason::ClosedByGateway);
+    assert!(matches!(
+        events(&mut f)[..],
+        [GatewayEvent::Disconnected {
+            reason: DisconnectReason::ClosedByGateway,
+            ..
+        }]
+    ));
+    assert!(matches!(
+        f.handle_command(later, GatewayCommand::Disconnect { gateway: ids }),
+        Err(CommandError::NotConnected(_))
+    ));
+}
+
+#[test]
+fn v2_gateway_uplink_and_downlink() {
+    let t = now();
+    let mut f = MqttFrontend::new(MqttConfig::new(MqttVersion::V2), registry());
+    let c = ConnectionId(9);
+    let ids = f
+        .handle_connect(t, c, "gw-mqtt", Some("SECRET"), None)
+        .unwrap();
+    assert_eq!(
+        f.handle_subscribe(c, "gw-mqtt/down").unwrap(),
+        "gw-mqtt/down"
+    );
+    f.handle_publish(t, c, "connect", b"birth").unwrap();
+    let v2 = loragw_mqtt_v2::uplink_from_v3(
+        &UplinkMessage {
+            rx_metadata: vec![Default::default()],
+            ..uplink()
+        },
+        "gw-mqtt",
+    )
+    .unwrap();
+    f.handle_publish(t, c, "gw-mqtt/up", &v2.encode_to_vec())
+        .unwrap();
+    let evs = events(&mut f);
+    assert!(matches!(
+        evs[..],
+        [
+            GatewayEvent::Connected { .. },
+            GatewayEvent::Uplink {
+                protocol: Protocol::MqttV2,
+                ..
+            }
+        ]
+    ));
+    let down = DownlinkMessage {
+        raw_payload: vec![0x60, 1],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(9, 125_000, "4/5")),
+            frequency: 869_525_000,
+            timestamp: 1,
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    f.handle_command(
+        t,
+        GatewayCommand::Downlink {
+            gateway: ids.clone(),
+            message: down,
+        },
+    )
+    .unwrap();
+    assert!(
+        matches!(f.poll_output(), Some(MqttOutput::Publish { topic, .. }) if topic == "gw-mqtt/down")
+    );
+    // An absolute-time downlink cannot be expressed in v2, unless the gateway's clock is known
+    // from an uplink with a time.
+    let absolute = DownlinkMessage {
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(9, 125_000, "4/5")),
+            frequency: 869_525_000,
+            time: Some(Timestamp {
+                seconds: 1_750_000_010,
+                nanos: 0,
+            }),
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let command = |message: &DownlinkMessage| GatewayCommand::Downlink {
+        gateway: ids.clone(),
+        message: message.clone(),
+    };
+    assert!(matches!(
+        f.handle_command(t, command(&absolute)),
+        Err(CommandError::Translate { .. })
+    ));
+    // An uplink at timestamp 5_000_000 with time 1_750_000_000 s: 10 s later is 15_000_000.
+    let timed = loragw_mqtt_v2::uplink_from_v3(
+        &UplinkMessage {
+            settings: Some(TxSettings {
+                timestamp: 5_000_000,
+                ..uplink().settings.unwrap()
+            }),
+            rx_metadata: vec![loragw_ttnpb::RxMetadata {
+                timestamp: 5_000_000,
+                time: Some(Timestamp {
+                    seconds: 1_750_000_000,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }],
+            ..uplink()
+        },
+        "gw-mqtt",
+    )
+    .unwrap();
+    f.handle_publish(t, c, "gw-mqtt/up", &timed.encode_to_vec())
+        .unwrap();
+    f.handle_command(t, command(&absolute)).unwrap();
+    let Some(MqttOutput::Publish { payload, .. }) = f.poll_output() else {
+        panic!("no publish")
+    };
+    let v2 = loragw_mqtt_v2::codec::decode_downlink(&payload).unwrap();
+    assert_eq!(v2.gateway_configuration.unwrap().timestamp, 15_000_000);
+}

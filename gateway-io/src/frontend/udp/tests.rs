@@ -1,0 +1,220 @@
+//! A packet forwarder's life on the frontend, datagrams written out by hand.
+
+use std::time::{Duration, Instant};
+
+use loragw_semtech_udp::{Packet, PacketType};
+use loragw_ttnpb::downlink_message::Settings;
+use loragw_ttnpb::tx_acknowledgment::Result as TxResult;
+use loragw_ttnpb::{DataRate, Timestamp, TxSettings, tx_settings};
+
+use super::*;
+use crate::registry::InMemoryRegistry;
+
+const GW: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
+const LOCKED: [u8; 8] = [9, 9, 9, 9, 9, 9, 9, 9];
+
+fn registry() -> Arc<InMemoryRegistry> {
+    let config = "[[gateway]]\nid = \"udp-gw\"\neui = \"0102030405060708\"\nfrequency_plans = [\"EU_863_870\"]\n\
+                  [[gateway]]\nid = \"locked-gw\"\neui = \"0909090909090909\"\nfrequency_plans = [\"EU_863_870\"]\nrequire_authenticated_connection = true\n";
+    Arc::new(InMemoryRegistry::from_toml(config).unwrap())
+}
+
+fn start() -> Now {
+    Now::new(
+        Instant::now(),
+        Timestamp {
+            seconds: 1_750_000_000,
+            nanos: 0,
+        },
+    )
+}
+
+fn datagram(version: u8, token: u16, kind: u8, eui: [u8; 8], json: &str) -> Vec<u8> {
+    let mut d = vec![version, (token >> 8) as u8, token as u8, kind];
+    d.extend(eui);
+    d.extend_from_slice(json.as_bytes());
+    d
+}
+
+fn transmits(f: &mut UdpFrontend<InMemoryRegistry>) -> Vec<(Transmit, Vec<u8>)> {
+    let mut out = Vec::new();
+    loop {
+        let mut buf = Vec::new();
+        match f.poll_transmit(&mut buf) {
+            Some(t) => out.push((t, buf)),
+            None => return out,
+        }
+    }
+}
+
+fn events(f: &mut UdpFrontend<InMemoryRegistry>) -> Vec<GatewayEvent> {
+    std::iter::from_fn(|| f.poll_event()).collect()
+}
+
+#[test]
+fn forwarder_session() {
+    let t0 = start();
+    let addr: SocketAddr = "192.0.2.10:41000".parse().unwrap();
+    let mut f = UdpFrontend::new(UdpConfig::default(), registry());
+
+    // PULL_DATA (v2) opens the downlink path.
+    f.handle_datagram(t0, addr, &datagram(2, 0x0101, 2, GW, ""));
+    let tx = transmits(&mut f);
+    assert_eq!(tx[0].1, [2, 0x01, 0x01, 4]); // PULL_ACK
+    let evs = events(&mut f);
+    let [
+        GatewayEvent::Connected {
+            gateway,
+            protocol,
+            remote,
+        },
+    ] = &evs[..]
+    else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(
+        (gateway.gateway_id.as_str(), *protocol, *remote),
+        ("udp-gw", Protocol::SemtechUdp { version: 2 }, Some(addr))
+    );
+
+    // PUSH_DATA with one frame reported twice (mirror on an adjacent channel) and a status.
+    let t1 = t0.after(Duration::from_millis(20));
+    let push = r#"{"rxpk":[
+        {"tmst":1000,"chan":0,"freq":868.1,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","rssi":-100,"lsnr":5,"size":3,"data":"QAEC"},
+        {"tmst":1000,"chan":1,"freq":868.3,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","rssi":-60,"lsnr":9,"size":3,"data":"QAEC"}],
+        "stat":{"time":"2025-06-15 15:06:40 GMT","rxnb":2,"rxok":2,"rxfw":2,"ackr":100.0,"dwnb":0,"txnb":0}}"#;
+    f.handle_datagram(t1, addr, &datagram(2, 0x0202, 0, GW, push));
+    assert_eq!(transmits(&mut f)[0].1, [2, 0x02, 0x02, 1]); // PUSH_ACK
+    let evs = events(&mut f);
+    assert_eq!(evs.len(), 2, "{evs:?}");
+    let GatewayEvent::Uplink { message, .. } = &evs[0] else {
+        panic!("no uplink")
+    };
+    assert_eq!(message.settings.as_ref().unwrap().frequency, 868_300_000);
+    assert_eq!(message.received_at, Some(t1.wall));
+    let GatewayEvent::Status { status, .. } = &evs[1] else {
+        panic!("no status")
+    };
+    assert_eq!(status.ip, ["192.0.2.10"]);
+
+    // A downlink goes out as PULL_RESP; the TX_ACK with its token comes back matched.
+    let ids = GatewayIds::new("udp-gw", Some(Eui64(GW)));
+    let down = DownlinkMessage {
+        raw_payload: vec![0x60, 1, 2],
+        correlation_ids: vec!["ns:down:7".into()],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
+            frequency: 868_300_000,
+            timestamp: 1_001_000,
+            downlink: Some(tx_settings::Downlink {
+                tx_power: 16.15,
+                invert_polarization: true,
+                antenna_index: 0,
+            }),
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    f.handle_command(
+        t1,
+        GatewayCommand::Downlink {
+            gateway: ids.clone(),
+            message: down.clone(),
+        },
+    )
+    .unwrap();
+    let tx = transmits(&mut f);
+    assert_eq!(
+        (tx[0].0.packet_type, tx[0].0.destination),
+        (PacketType::PullResp, addr)
+    );
+    let Packet::PullResp(resp) = Packet::decode(&tx[0].1).unwrap() else {
+        panic!("not PULL_RESP")
+    };
+    assert_eq!(resp.txpk.powe, Some(14));
+    let token = resp.token;
+    f.handle_datagram(
+        t1.after(Duration::from_millis(50)),
+        addr,
+        &datagram(
+            2,
+            token,
+            5,
+            GW,
+            r#"{"txpk_ack":{"warn":"TX_POWER","value":12}}"#,
+        ),
+    );
+    let evs = events(&mut f);
+    let [GatewayEvent::TxAck { ack, .. }] = &evs[..] else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(ack.result(), TxResult::Success);
+    assert_eq!(ack.correlation_ids, ["ns:down:7"]);
+    assert_eq!(ack.downlink_message.as_ref(), Some(&down));
+
+    // LR-FHSS cannot be sent; the error says why.
+    let mut lrfhss = down;
+    if let Some(Settings::Scheduled(s)) = &mut lrfhss.settings {
+        s.data_rate = Some(DataRate::lrfhss(0, 137_000, "1/3"));
+    }
+    assert!(matches!(
+        f.handle_command(
+            t1,
+            GatewayCommand::Downlink {
+                gateway: ids,
+                message: lrfhss
+            }
+        ),
+        Err(CommandError::Translate { .. })
+    ));
+
+    // After the connection expiry without traffic the gateway is disconnected.
+    let late = t1.after(Duration::from_secs(400));
+    f.handle_timeout(late);
+    let evs = events(&mut f);
+    assert!(
+        evs.iter().any(|e| matches!(
+            e,
+            GatewayEvent::Disconnected {
+                reason: DisconnectReason::Timeout,
+                ..
+            }
+        )),
+        "{evs:?}"
+    );
+    assert_eq!(f.connected(), 0);
+}
+
+#[test]
+fn unknown_and_locked_gateways_are_acknowledged_but_not_served() {
+    let t0 = start();
+    let addr: SocketAddr = "192.0.2.11:41000".parse().unwrap();
+    let mut f = UdpFrontend::new(UdpConfig::default(), registry());
+    let push = r#"{"rxpk":[{"tmst":1,"freq":868.1,"datr":"SF7BW125","rssi":-70,"data":"QAEC"}]}"#;
+    f.handle_datagram(t0, addr, &datagram(1, 1, 0, [0xEE; 8], push));
+    f.handle_datagram(t0, addr, &datagram(1, 2, 0, LOCKED, push));
+    assert_eq!(transmits(&mut f).len(), 2);
+    assert!(events(&mut f).is_empty());
+
+    // With unregistered gateways allowed, the unknown one is served as eui-….
+    let mut open = UdpFrontend::new(
+        UdpConfig {
+            allow_unregistered: true,
+            ..Default::default()
+        },
+        registry(),
+    );
+    open.handle_datagram(t0, addr, &datagram(1, 3, 0, [0xEE; 8], push));
+    let evs = events(&mut open);
+    let GatewayEvent::Connected {
+        gateway, protocol, ..
+    } = &evs[0]
+    else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(
+        (gateway.gateway_id.as_str(), *protocol),
+        ("eui-eeeeeeeeeeeeeeee", Protocol::SemtechUdp { version: 1 })
+    );
+    assert!(matches!(evs[1], GatewayEvent::Uplink { .. }));
+}

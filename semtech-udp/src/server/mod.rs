@@ -1,0 +1,621 @@
+//! The network side: one [`Server`] serves many gateways on one socket.
+
+mod config;
+mod event;
+mod gateway;
+
+pub use config::{RateLimit, ScheduleLate, ServerConfig};
+pub use event::{
+    DownlinkId, DownlinkPath, ExpiryReason, RejectReason, ServerEvent, Transmit, UnmatchedReason,
+};
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use gateway::{Gateway, Held, InFlight, Path};
+
+use crate::error::{DecodeError, Error};
+use crate::header::{GatewayEui, Header, PacketType, ProtocolVersion};
+use crate::json::{TxTiming, Txpk, TxpkAck};
+use crate::packet::{Packet, PullResp};
+use crate::rng::{SplitMix64, fnv1a};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKind {
+    /// Liveness of the gateway and of its downlink path.
+    Gateway(GatewayEui),
+    /// A held (schedule-late) downlink is due.
+    Release(GatewayEui, DownlinkId),
+    /// A downlink in flight may have timed out.
+    AckTimeout(GatewayEui, DownlinkId),
+}
+
+#[derive(Debug)]
+enum Outgoing {
+    Ack {
+        destination: SocketAddr,
+        gateway: GatewayEui,
+        header: Header,
+    },
+    PullResp {
+        destination: SocketAddr,
+        gateway: GatewayEui,
+        downlink: DownlinkId,
+        bytes: Vec<u8>,
+    },
+}
+
+/// Sans-IO Semtech UDP server (network side) for any number of gateways.
+///
+/// Feed it with [`handle_datagram`](Self::handle_datagram), [`send_downlink`](Self::send_downlink)
+/// and [`handle_timeout`](Self::handle_timeout). After each input, drain in this order:
+/// 1. [`poll_transmit`](Self::poll_transmit) until `None` (ACKs first, so gateways are answered
+///    promptly, then PULL_RESPs),
+/// 2. [`poll_event`](Self::poll_event) until `None`,
+/// 3. [`poll_timeout`](Self::poll_timeout) to know when to call `handle_timeout` next.
+///
+/// No input panics; a malformed datagram becomes a [`ServerEvent::Malformed`] and never affects
+/// other gateways. Memory is bounded by [`ServerConfig`].
+#[derive(Debug)]
+pub struct Server {
+    config: ServerConfig,
+    gateways: HashMap<GatewayEui, Gateway>,
+    timers: BinaryHeap<Reverse<(Instant, u64, TimerKind)>>,
+    timer_seq: u64,
+    transmits: VecDeque<Outgoing>,
+    events: VecDeque<ServerEvent>,
+    rng: SplitMix64,
+    next_downlink: u64,
+    dropped_events: u64,
+    dropped_transmits: u64,
+}
+
+impl Server {
+    /// A server with no gateways.
+    pub fn new(config: ServerConfig) -> Self {
+        Self {
+            rng: SplitMix64::new(config.seed),
+            config,
+            gateways: HashMap::new(),
+            timers: BinaryHeap::new(),
+            timer_seq: 0,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            next_downlink: 0,
+            dropped_events: 0,
+            dropped_transmits: 0,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Gateways currently tracked.
+    pub fn gateway_count(&self) -> usize {
+        self.gateways.len()
+    }
+
+    /// Whether the gateway is connected and has a live downlink path.
+    pub fn downlink_path(&self, gateway: GatewayEui) -> Option<DownlinkPath> {
+        self.gateways
+            .get(&gateway)
+            .and_then(|g| g.path.map(|p| p.path))
+    }
+
+    /// Events dropped because the event queue was full.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped_events
+    }
+
+    /// Datagrams not sent because the transmit queue was full.
+    pub fn dropped_transmits(&self) -> u64 {
+        self.dropped_transmits
+    }
+
+    fn event(&mut self, e: ServerEvent) {
+        if self.events.len() >= self.config.max_queued_events {
+            self.events.pop_front();
+            self.dropped_events += 1;
+        }
+        self.events.push_back(e);
+    }
+
+    fn transmit(&mut self, o: Outgoing) {
+        if self.transmits.len() >= self.config.max_queued_transmits {
+            self.dropped_transmits += 1;
+            return;
+        }
+        self.transmits.push_back(o);
+    }
+
+    fn arm(&mut self, at: Instant, kind: TimerKind) {
+        self.timer_seq += 1;
+        self.timers.push(Reverse((at, self.timer_seq, kind)));
+    }
+
+    /// Makes sure the gateway's liveness check runs no later than `at`.
+    fn arm_gateway(&mut self, eui: GatewayEui, at: Instant) {
+        let Some(gw) = self.gateways.get_mut(&eui) else {
+            return;
+        };
+        if gw.check_at.is_some_and(|current| current <= at) {
+            return;
+        }
+        gw.check_at = Some(at);
+        self.arm(at, TimerKind::Gateway(eui));
+    }
+
+    fn ack(&mut self, destination: SocketAddr, gateway: GatewayEui, h: Header, kind: PacketType) {
+        self.transmit(Outgoing::Ack {
+            destination,
+            gateway,
+            header: Header {
+                version: h.version,
+                token: h.token,
+                packet_type: kind,
+            },
+        });
+    }
+
+    /// Handles one received datagram.
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+        let (header, eui) = match Header::parse(bytes) {
+            Ok((h, Some(eui), _)) => (h, eui),
+            Ok((h, None, _)) => {
+                return self.event(ServerEvent::Malformed {
+                    from,
+                    gateway: None,
+                    error: DecodeError::WrongDirection(h.packet_type),
+                });
+            }
+            Err(error) => {
+                return self.event(ServerEvent::Malformed {
+                    from,
+                    gateway: None,
+                    error,
+                });
+            }
+        };
+        if !self.admit(now, from, eui) {
+            return;
+        }
+        match header.packet_type {
+            PacketType::PushData => {
+                self.ack(from, eui, header, PacketType::PushAck);
+                let hash = fnv1a(bytes);
+                let window = self.config.duplicate_window;
+                let gw = self
+                    .gateways
+                    .get_mut(&eui)
+                    .expect("admitted gateway exists");
+                if gw.is_duplicate_push(header.token, hash, now, window) {
+                    return;
+                }
+                match Packet::decode(bytes) {
+                    Ok(Packet::PushData(p)) => {
+                        gw.learn_clock(p.rxpk.iter().map(|r| r.tmst), now);
+                        for e in p.rejected {
+                            self.event(ServerEvent::Malformed {
+                                from,
+                                gateway: Some(eui),
+                                error: DecodeError::Element(e),
+                            });
+                        }
+                        if !p.rxpk.is_empty() {
+                            self.event(ServerEvent::Uplink {
+                                gateway: eui,
+                                addr: from,
+                                rxpk: p.rxpk,
+                            });
+                        }
+                        if let Some(stat) = p.stat {
+                            self.event(ServerEvent::Status {
+                                gateway: eui,
+                                addr: from,
+                                stat: Box::new(stat),
+                            });
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => self.event(ServerEvent::Malformed {
+                        from,
+                        gateway: Some(eui),
+                        error,
+                    }),
+                }
+            }
+            PacketType::PullData => {
+                if bytes.len() != crate::header::HEADER_WITH_EUI_LEN {
+                    return self.event(ServerEvent::Malformed {
+                        from,
+                        gateway: Some(eui),
+                        error: DecodeError::TrailingBytes {
+                            packet_type: PacketType::PullData,
+                            extra: bytes.len() - crate::header::HEADER_WITH_EUI_LEN,
+                        },
+                    });
+                }
+                self.ack(from, eui, header, PacketType::PullAck);
+                let gw = self
+                    .gateways
+                    .get_mut(&eui)
+                    .expect("admitted gateway exists");
+                let path = DownlinkPath {
+                    addr: from,
+                    version: header.version,
+                };
+                let previous = gw.path.map(|p| p.path);
+                gw.path = Some(Path {
+                    path,
+                    last_refresh: now,
+                });
+                if previous.is_none() {
+                    let at = now + self.config.downlink_path_expiry;
+                    self.arm_gateway(eui, at);
+                }
+                if previous != Some(path) {
+                    self.event(ServerEvent::DownlinkPath {
+                        gateway: eui,
+                        path,
+                        previous,
+                    });
+                }
+            }
+            PacketType::TxAck => match Packet::decode(bytes) {
+                Ok(Packet::TxAck(t)) => self.handle_tx_ack(now, eui, t.token, t.ack),
+                Ok(_) => {}
+                Err(error) => self.event(ServerEvent::Malformed {
+                    from,
+                    gateway: Some(eui),
+                    error,
+                }),
+            },
+            other => self.event(ServerEvent::Malformed {
+                from,
+                gateway: Some(eui),
+                error: DecodeError::WrongDirection(other),
+            }),
+        }
+    }
+
+    /// Applies the guards, creates the gateway on first sight, and refreshes liveness.
+    fn admit(&mut self, now: Instant, from: SocketAddr, eui: GatewayEui) -> bool {
+        let full = self.gateways.len() >= self.config.max_gateways;
+        let reject = match self.gateways.get_mut(&eui) {
+            None if full => Some(RejectReason::TooManyGateways),
+            None => None,
+            Some(gw) => {
+                let blocked = self.config.address_change_block.and_then(|block| {
+                    (gw.addr.ip() != from.ip()
+                        && now.saturating_duration_since(gw.last_seen) < block)
+                        .then_some(RejectReason::AddressChange {
+                            connected: gw.addr.ip(),
+                        })
+                });
+                let limited = self.config.rate_limit.and_then(|rl| {
+                    (!gw.admit(now, rl.max_datagrams, rl.window))
+                        .then_some(RejectReason::RateLimited)
+                });
+                limited.or(blocked)
+            }
+        };
+        if let Some(reason) = reject {
+            self.event(ServerEvent::Rejected {
+                from,
+                gateway: eui,
+                reason,
+            });
+            return false;
+        }
+        match self.gateways.get_mut(&eui) {
+            Some(gw) => {
+                gw.last_seen = now;
+                gw.addr = from;
+            }
+            None => {
+                let mut gw = Gateway::new(from, now);
+                if let Some(rl) = self.config.rate_limit {
+                    gw.admit(now, rl.max_datagrams, rl.window);
+                }
+                self.gateways.insert(eui, gw);
+                let at = now + self.config.connection_expiry;
+                self.arm_gateway(eui, at);
+                self.event(ServerEvent::Connected {
+                    gateway: eui,
+                    addr: from,
+                });
+            }
+        }
+        true
+    }
+
+    fn handle_tx_ack(&mut self, now: Instant, eui: GatewayEui, token: u16, ack: TxpkAck) {
+        let quarantine_until = now + self.config.token_quarantine;
+        let max_q = self.config.max_quarantined_tokens;
+        let gw = self
+            .gateways
+            .get_mut(&eui)
+            .expect("admitted gateway exists");
+        gw.has_sent_tx_ack = true;
+        // A TX_ACK keeps the downlink path alive (it proves the gateway still listens).
+        if let Some(p) = gw.path.as_mut() {
+            p.last_refresh = now;
+        }
+        match gw.in_flight.iter().position(|f| f.token == token) {
+            Some(i) => {
+                let f = gw.in_flight.swap_remove(i);
+                gw.quarantine(token, quarantine_until, max_q);
+                self.event(ServerEvent::TxAck {
+                    gateway: eui,
+                    downlink: f.id,
+                    ack,
+                    round_trip: now.saturating_duration_since(f.sent_at),
+                });
+            }
+            None => {
+                let reason = if gw.is_quarantined(token, now) {
+                    UnmatchedReason::LateOrDuplicate
+                } else {
+                    UnmatchedReason::UnknownToken
+                };
+                self.event(ServerEvent::TxAckUnmatched {
+                    gateway: eui,
+                    token,
+                    ack,
+                    reason,
+                });
+            }
+        }
+    }
+
+    /// Queues a downlink for a gateway with a live downlink path. Returns the id that the
+    /// matching [`ServerEvent::TxAck`] or [`ServerEvent::DownlinkExpired`] will carry.
+    ///
+    /// With schedule-late configured, a `tmst` downlink for a gateway without a JIT queue is
+    /// held until its transmit time minus the lead, using the concentrator clock learned from
+    /// the gateway's uplinks; without a clock it is sent at once.
+    pub fn send_downlink(
+        &mut self,
+        now: Instant,
+        gateway: GatewayEui,
+        txpk: Txpk,
+    ) -> Result<DownlinkId, Error> {
+        let path_expiry = self.config.downlink_path_expiry;
+        let max_pending = self.config.max_pending_downlinks;
+        let schedule_late = self.config.schedule_late;
+        let gw = self
+            .gateways
+            .get_mut(&gateway)
+            .ok_or(Error::UnknownGateway(gateway))?;
+        let path = match gw.path {
+            Some(p) if now.saturating_duration_since(p.last_refresh) < path_expiry => p.path,
+            _ => return Err(Error::NoDownlinkPath(gateway)),
+        };
+        if gw.pending() >= max_pending {
+            return Err(Error::TooManyPendingDownlinks {
+                gateway,
+                limit: max_pending,
+            });
+        }
+        let token = gw.allocate_token(&mut self.rng, now);
+        let tmst = match txpk.timing {
+            TxTiming::Timestamp(t) => Some(t),
+            _ => None,
+        };
+        let mut bytes_owned = Vec::with_capacity(256);
+        Packet::PullResp(PullResp {
+            version: path.version,
+            token,
+            txpk,
+        })
+        .encode(&mut bytes_owned)?;
+        self.next_downlink += 1;
+        let id = DownlinkId(self.next_downlink);
+
+        let release_at = match (schedule_late, tmst) {
+            (Some(sl), Some(tmst)) if !(sl.only_without_tx_ack && gw.has_sent_tx_ack) => gw
+                .instant_of_tmst(tmst, now)
+                .and_then(|at| at.checked_sub(sl.lead))
+                .filter(|at| *at > now),
+            _ => None,
+        };
+        match release_at {
+            Some(at) => {
+                gw.held.push(Held {
+                    token,
+                    id,
+                    bytes: bytes_owned,
+                });
+                self.arm(at, TimerKind::Release(gateway, id));
+            }
+            None => self.send_now(now, gateway, path, token, id, bytes_owned),
+        }
+        Ok(id)
+    }
+
+    fn send_now(
+        &mut self,
+        now: Instant,
+        gateway: GatewayEui,
+        path: DownlinkPath,
+        token: u16,
+        id: DownlinkId,
+        bytes: Vec<u8>,
+    ) {
+        // Version 1 gateways never send TX_ACK: nothing to wait for.
+        if path.version != ProtocolVersion::V1 {
+            let expires_at = now + self.config.tx_ack_timeout;
+            if let Some(gw) = self.gateways.get_mut(&gateway) {
+                gw.in_flight.push(InFlight {
+                    token,
+                    id,
+                    sent_at: now,
+                    expires_at,
+                });
+            }
+            self.arm(expires_at, TimerKind::AckTimeout(gateway, id));
+        }
+        self.transmit(Outgoing::PullResp {
+            destination: path.addr,
+            gateway,
+            downlink: id,
+            bytes,
+        });
+    }
+
+    /// Handles expired timers: TX_ACK timeouts, held downlinks that are due, downlink path
+    /// expiry and gateway disconnection.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(Reverse((at, _, kind))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            match kind {
+                TimerKind::Gateway(eui) => self.check_gateway(now, at, eui),
+                TimerKind::Release(eui, id) => self.release(now, eui, id),
+                TimerKind::AckTimeout(eui, id) => self.ack_timeout(now, eui, id),
+            }
+        }
+    }
+
+    fn check_gateway(&mut self, now: Instant, at: Instant, eui: GatewayEui) {
+        let conn = self.config.connection_expiry;
+        let path_expiry = self.config.downlink_path_expiry;
+        let Some(gw) = self.gateways.get_mut(&eui) else {
+            return;
+        };
+        if gw.check_at != Some(at) {
+            return; // superseded by an earlier check
+        }
+        gw.check_at = None;
+        if now.saturating_duration_since(gw.last_seen) >= conn {
+            let gw = self.gateways.remove(&eui).expect("present above");
+            let ids = gw.in_flight.iter().map(|f| f.id);
+            for downlink in ids.chain(gw.held.iter().map(|h| h.id)) {
+                self.event(ServerEvent::DownlinkExpired {
+                    gateway: eui,
+                    downlink,
+                    reason: ExpiryReason::Disconnected,
+                });
+            }
+            self.event(ServerEvent::Disconnected { gateway: eui });
+            return;
+        }
+        let mut expired_held = Vec::new();
+        let mut path_expired = false;
+        if let Some(p) = gw.path
+            && now.saturating_duration_since(p.last_refresh) >= path_expiry
+        {
+            gw.path = None;
+            path_expired = true;
+            expired_held = std::mem::take(&mut gw.held);
+        }
+        let next = gw.next_check(conn, path_expiry);
+        if path_expired {
+            for h in expired_held {
+                self.event(ServerEvent::DownlinkExpired {
+                    gateway: eui,
+                    downlink: h.id,
+                    reason: ExpiryReason::PathExpired,
+                });
+            }
+            self.event(ServerEvent::DownlinkPathExpired { gateway: eui });
+        }
+        if let Some(at) = next {
+            self.arm_gateway(eui, at.max(now));
+        }
+    }
+
+    fn release(&mut self, now: Instant, eui: GatewayEui, id: DownlinkId) {
+        let Some(gw) = self.gateways.get_mut(&eui) else {
+            return;
+        };
+        let Some(i) = gw.held.iter().position(|h| h.id == id) else {
+            return;
+        };
+        let held = gw.held.swap_remove(i);
+        match gw.path {
+            Some(p) => self.send_now(now, eui, p.path, held.token, id, held.bytes),
+            None => self.event(ServerEvent::DownlinkExpired {
+                gateway: eui,
+                downlink: id,
+                reason: ExpiryReason::PathExpired,
+            }),
+        }
+    }
+
+    fn ack_timeout(&mut self, now: Instant, eui: GatewayEui, id: DownlinkId) {
+        let until = now + self.config.token_quarantine;
+        let max_q = self.config.max_quarantined_tokens;
+        let Some(gw) = self.gateways.get_mut(&eui) else {
+            return;
+        };
+        let Some(i) = gw
+            .in_flight
+            .iter()
+            .position(|f| f.id == id && f.expires_at <= now)
+        else {
+            return;
+        };
+        let f = gw.in_flight.swap_remove(i);
+        gw.quarantine(f.token, until, max_q);
+        self.event(ServerEvent::DownlinkExpired {
+            gateway: eui,
+            downlink: id,
+            reason: ExpiryReason::NoTxAck,
+        });
+    }
+
+    /// Writes the next datagram to send into `buf` (cleared first) and says where it goes.
+    #[must_use]
+    pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let o = self.transmits.pop_front()?;
+        buf.clear();
+        Some(match o {
+            Outgoing::Ack {
+                destination,
+                gateway,
+                header,
+            } => {
+                header.write(buf);
+                Transmit {
+                    destination,
+                    gateway,
+                    packet_type: header.packet_type,
+                    downlink: None,
+                }
+            }
+            Outgoing::PullResp {
+                destination,
+                gateway,
+                downlink,
+                bytes,
+            } => {
+                buf.extend_from_slice(&bytes);
+                Transmit {
+                    destination,
+                    gateway,
+                    packet_type: PacketType::PullResp,
+                    downlink: Some(downlink),
+                }
+            }
+        })
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should be called next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.peek().map(|Reverse((at, _, _))| *at)
+    }
+}
