@@ -98,7 +98,7 @@ pub mod freqplan;
 pub mod frontend;
 pub mod ids;
 pub mod registry;
-#[cfg(any(feature = "mqtt-server", feature = "mqtt-client"))]
+#[cfg(any(feature = "server", feature = "mqtt-client"))]
 pub mod transport;
 
 pub use loragw_ttnpb as ttnpb;

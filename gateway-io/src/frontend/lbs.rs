@@ -368,7 +368,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
     }
 }
 
-impl<R: GatewayRegistry + Authenticator + ?Sized> Frontend for LbsFrontend<R> {
+impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFrontend<R> {
     fn protocol(&self) -> Protocol {
         Protocol::BasicStation
     }

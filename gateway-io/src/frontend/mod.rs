@@ -10,6 +10,7 @@ pub mod lbs;
 pub mod mqtt;
 pub mod udp;
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -61,7 +62,7 @@ pub struct ConnectionId(pub u64);
 /// Drain order after every input: [`poll_event`](Frontend::poll_event) until `None`, then
 /// [`poll_timeout`](Frontend::poll_timeout) to learn when to call
 /// [`handle_timeout`](Frontend::handle_timeout) next.
-pub trait Frontend {
+pub trait Frontend: Any {
     /// The protocol this frontend speaks (for Semtech UDP, the version is per gateway; the
     /// events carry it).
     fn protocol(&self) -> Protocol;
@@ -87,6 +88,9 @@ pub struct FrontendId(pub usize);
 
 /// Several frontends behind one event stream, routing each command to the frontend the gateway
 /// last connected to (a newer connection replaces an older one, whatever the protocol).
+///
+/// With `Box<dyn Frontend>` the set holds frontends of different protocols; reach one with
+/// [`downcast_mut`](Frontends::downcast_mut) to feed it its protocol's input.
 ///
 /// ```no_run
 /// use std::time::{Instant, SystemTime};
@@ -199,6 +203,15 @@ impl<F: Frontend> Frontends<F> {
             }
             _ => {}
         }
+    }
+}
+
+impl Frontends<Box<dyn Frontend>> {
+    /// The frontend with this id as its concrete type, to feed it protocol input (datagrams,
+    /// websocket frames, MQTT packets).
+    pub fn downcast_mut<T: Frontend>(&mut self, id: FrontendId) -> Option<&mut T> {
+        let frontend: &mut dyn Frontend = self.frontends.get_mut(id.0)?.as_mut();
+        (frontend as &mut dyn Any).downcast_mut::<T>()
     }
 }
 

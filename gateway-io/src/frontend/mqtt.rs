@@ -359,7 +359,7 @@ fn with_timestamp(mut message: DownlinkMessage, clock: &ConcentratorClock) -> Do
     message
 }
 
-impl<R: GatewayRegistry + Authenticator + ?Sized> Frontend for MqttFrontend<R> {
+impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFrontend<R> {
     fn protocol(&self) -> Protocol {
         self.protocol_id()
     }

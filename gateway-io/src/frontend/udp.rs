@@ -261,7 +261,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
     }
 }
 
-impl<R: GatewayRegistry + ?Sized> Frontend for UdpFrontend<R> {
+impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
     fn protocol(&self) -> Protocol {
         Protocol::SemtechUdp { version: 2 }
     }

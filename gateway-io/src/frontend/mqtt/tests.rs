@@ -30,7 +30,9 @@ fn now() -> Now {
     )
 }
 
-fn events<R: GatewayRegistry + Authenticator>(f: &mut MqttFrontend<R>) -> Vec<GatewayEvent> {
+fn events<R: GatewayRegistry + Authenticator + 'static>(
+    f: &mut MqttFrontend<R>,
+) -> Vec<GatewayEvent> {
     std::iter::from_fn(|| f.poll_event()).collect()
 }
 

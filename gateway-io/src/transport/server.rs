@@ -1,0 +1,510 @@
+//! [`GatewayServer`]: any subset of listeners behind one stream of [`GatewayEvent`]s, with
+//! downlinks going the other way.
+
+// With the `server` feature alone (no listener feature) nothing can be added to the builder.
+#![cfg_attr(
+    not(any(feature = "udp", feature = "lbs", feature = "cups")),
+    allow(dead_code, unused_variables)
+)]
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+
+use loragw_ttnpb::DownlinkMessage;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::hub::{COMMAND_CAPACITY, CommandRequest, Hub, ListenerId};
+use crate::error::CommandError;
+use crate::event::{GatewayCommand, GatewayEvent};
+use crate::freqplan::FrequencyPlan;
+use crate::ids::{Eui64, GatewayIds};
+use crate::registry::{
+    AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, Right,
+};
+
+/// Events buffered between the listeners and [`GatewayServer::next_event`] by default.
+pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
+
+/// A registry that also authenticates: what every listener needs. Implemented for every type
+/// that implements both traits (such as [`InMemoryRegistry`](crate::registry::InMemoryRegistry)).
+pub trait Registry: GatewayRegistry + Authenticator {}
+
+impl<T: GatewayRegistry + Authenticator + ?Sized> Registry for T {}
+
+/// A listener of the server, to ask for its address with [`GatewayServer::local_addr`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ListenerKind {
+    /// Semtech UDP.
+    Udp,
+    /// Basics Station LNS (discovery and traffic), plain websocket.
+    BasicStation,
+    /// Basics Station LNS over TLS.
+    BasicStationTls,
+    /// Basics Station CUPS over plain HTTP.
+    Cups,
+    /// Basics Station CUPS over HTTPS.
+    CupsTls,
+    // MQTT listeners (`MqttV3`, `MqttV2`, TLS variants) are added with their transport.
+}
+
+/// Why the server could not start or a command could not be carried out.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// [`GatewayServerBuilder::registry`] was not called.
+    #[error("no gateway registry configured")]
+    NoRegistry,
+    /// A listen address did not resolve.
+    #[error("{listener:?}: listen address `{addr}`: {reason}")]
+    Address {
+        /// The listener.
+        listener: ListenerKind,
+        /// The address as given.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
+    /// A socket could not be bound.
+    #[error("{listener:?}: cannot listen on {addr}: {source}")]
+    Bind {
+        /// The listener.
+        listener: ListenerKind,
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The command could not be carried out (gateway not connected, downlink not expressible in
+    /// its protocol, queue full, ...).
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// The server is shutting down.
+    #[error("the server has stopped")]
+    Stopped,
+}
+
+/// The registry with extra frequency plans (given to the builder) consulted first.
+struct WithPlans {
+    inner: Arc<dyn Registry>,
+    plans: HashMap<String, FrequencyPlan>,
+}
+
+impl GatewayRegistry for WithPlans {
+    fn gateway_by_id(&self, gateway_id: &str) -> Option<GatewayRecord> {
+        self.inner.gateway_by_id(gateway_id)
+    }
+    fn gateway_by_eui(&self, eui: Eui64) -> Option<GatewayRecord> {
+        self.inner.gateway_by_eui(eui)
+    }
+    fn frequency_plan(&self, id: &str) -> Option<FrequencyPlan> {
+        self.plans
+            .get(id)
+            .cloned()
+            .or_else(|| self.inner.frequency_plan(id))
+    }
+}
+
+impl Authenticator for WithPlans {
+    fn authenticate(
+        &self,
+        gateway_id: &str,
+        credential: Credential<'_>,
+        right: Right,
+    ) -> Result<(), AuthError> {
+        self.inner.authenticate(gateway_id, credential, right)
+    }
+}
+
+/// Everything a listener is started with.
+// Which fields a listener reads depends on the listener (CUPS sends no events, only CUPS
+// watches `shutdown`), so with some feature sets a field is unused.
+#[allow(dead_code)]
+pub(crate) struct ListenerContext {
+    pub(crate) id: ListenerId,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) registry: Arc<dyn Registry>,
+    pub(crate) commands: mpsc::Receiver<CommandRequest>,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+/// A started listener.
+pub(crate) struct Started {
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) tasks: Vec<JoinHandle<()>>,
+}
+
+/// A listener to start, with its settings.
+// Built once per listener at configuration time: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+enum ListenerSpec {
+    #[cfg(feature = "udp")]
+    Udp(super::udp::UdpSettings),
+    #[cfg(feature = "lbs")]
+    Lbs(super::lbs::LbsSettings, super::TlsOption),
+    #[cfg(feature = "cups")]
+    Cups(super::cups::CupsSettings, super::TlsOption),
+}
+
+impl ListenerSpec {
+    fn kind(&self) -> ListenerKind {
+        match *self {
+            #[cfg(feature = "udp")]
+            ListenerSpec::Udp(_) => ListenerKind::Udp,
+            #[cfg(feature = "lbs")]
+            ListenerSpec::Lbs(_, ref tls) if tls.is_some() => ListenerKind::BasicStationTls,
+            #[cfg(feature = "lbs")]
+            ListenerSpec::Lbs(..) => ListenerKind::BasicStation,
+            #[cfg(feature = "cups")]
+            ListenerSpec::Cups(_, ref tls) if tls.is_some() => ListenerKind::CupsTls,
+            #[cfg(feature = "cups")]
+            ListenerSpec::Cups(..) => ListenerKind::Cups,
+        }
+    }
+
+    async fn start(self, addr: SocketAddr, ctx: ListenerContext) -> std::io::Result<Started> {
+        match self {
+            #[cfg(feature = "udp")]
+            ListenerSpec::Udp(settings) => super::udp::start(addr, settings, ctx).await,
+            #[cfg(feature = "lbs")]
+            ListenerSpec::Lbs(settings, tls) => super::lbs::start(addr, settings, tls, ctx).await,
+            #[cfg(feature = "cups")]
+            ListenerSpec::Cups(settings, tls) => super::cups::start(addr, settings, tls, ctx).await,
+        }
+    }
+}
+
+/// Configures and starts a [`GatewayServer`].
+pub struct GatewayServerBuilder {
+    registry: Option<Arc<dyn Registry>>,
+    plans: HashMap<String, FrequencyPlan>,
+    event_capacity: usize,
+    listeners: Vec<(Result<SocketAddr, String>, String, ListenerSpec)>,
+}
+
+impl std::fmt::Debug for GatewayServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayServerBuilder")
+            .field("plans", &self.plans.keys().collect::<Vec<_>>())
+            .field("event_capacity", &self.event_capacity)
+            .field(
+                "listeners",
+                &self
+                    .listeners
+                    .iter()
+                    .map(|(_, a, s)| (s.kind(), a))
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+fn resolve(addr: impl ToSocketAddrs) -> Result<SocketAddr, String> {
+    addr.to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or_else(|| "resolves to no address".to_owned())
+}
+
+impl GatewayServerBuilder {
+    /// Who the gateways are and which keys they hold (required).
+    pub fn registry<R: Registry + 'static>(mut self, registry: R) -> Self {
+        self.registry = Some(Arc::new(registry));
+        self
+    }
+
+    /// As [`registry`](Self::registry), for a registry already shared.
+    pub fn shared_registry(mut self, registry: Arc<dyn Registry>) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Frequency plans looked up before the registry's own (which default to the built-in
+    /// plans).
+    pub fn frequency_plans(mut self, plans: impl IntoIterator<Item = FrequencyPlan>) -> Self {
+        self.plans
+            .extend(plans.into_iter().map(|p| (p.id.clone(), p)));
+        self
+    }
+
+    /// Events buffered for [`GatewayServer::next_event`] ([`DEFAULT_EVENT_CAPACITY`]); when
+    /// full, listeners stop reading their sockets until the application catches up.
+    pub fn event_capacity(mut self, capacity: usize) -> Self {
+        self.event_capacity = capacity.max(1);
+        self
+    }
+
+    fn push(mut self, addr: impl ToSocketAddrs + std::fmt::Debug, spec: ListenerSpec) -> Self {
+        let text = format!("{addr:?}");
+        self.listeners.push((resolve(addr), text, spec));
+        self
+    }
+
+    /// A Semtech UDP listener (The Things Stack's port: 1700) with default settings.
+    #[cfg(feature = "udp")]
+    pub fn udp(self, addr: impl ToSocketAddrs + std::fmt::Debug) -> Self {
+        self.udp_with(addr, super::udp::UdpSettings::default())
+    }
+
+    /// A Semtech UDP listener with the given settings.
+    #[cfg(feature = "udp")]
+    pub fn udp_with(
+        self,
+        addr: impl ToSocketAddrs + std::fmt::Debug,
+        settings: super::udp::UdpSettings,
+    ) -> Self {
+        self.push(addr, ListenerSpec::Udp(settings))
+    }
+
+    /// A Basics Station LNS listener, plain websocket (The Things Stack's port: 1887).
+    #[cfg(feature = "lbs")]
+    pub fn basic_station(self, addr: impl ToSocketAddrs + std::fmt::Debug) -> Self {
+        self.basic_station_with(addr, super::lbs::LbsSettings::default())
+    }
+
+    /// A Basics Station LNS listener with the given settings.
+    #[cfg(feature = "lbs")]
+    pub fn basic_station_with(
+        self,
+        addr: impl ToSocketAddrs + std::fmt::Debug,
+        settings: super::lbs::LbsSettings,
+    ) -> Self {
+        self.push(addr, ListenerSpec::Lbs(settings, None))
+    }
+
+    /// A Basics Station LNS listener over TLS (The Things Stack's port: 8887).
+    #[cfg(all(feature = "lbs", feature = "tls"))]
+    pub fn basic_station_tls(
+        self,
+        addr: impl ToSocketAddrs + std::fmt::Debug,
+        settings: super::lbs::LbsSettings,
+        tls: super::tls::TlsConfig,
+    ) -> Self {
+        self.push(addr, ListenerSpec::Lbs(settings, Some(tls)))
+    }
+
+    /// A CUPS listener over plain HTTP. The Things Stack serves CUPS on its web port (1885 in
+    /// its default deployment, 443 with TLS).
+    #[cfg(feature = "cups")]
+    pub fn cups(
+        self,
+        addr: impl ToSocketAddrs + std::fmt::Debug,
+        settings: super::cups::CupsSettings,
+    ) -> Self {
+        self.push(addr, ListenerSpec::Cups(settings, None))
+    }
+
+    /// A CUPS listener over HTTPS.
+    #[cfg(all(feature = "cups", feature = "tls"))]
+    pub fn cups_tls(
+        self,
+        addr: impl ToSocketAddrs + std::fmt::Debug,
+        settings: super::cups::CupsSettings,
+        tls: super::tls::TlsConfig,
+    ) -> Self {
+        self.push(addr, ListenerSpec::Cups(settings, Some(tls)))
+    }
+
+    // The MQTT listeners (`mqtt_v3`, `mqtt_v2` and TLS variants) plug in here: a
+    // `ListenerSpec` variant, a `ListenerKind` variant and a `start` function in their
+    // transport module taking a `ListenerContext`.
+
+    /// Binds every listener and starts serving. Must run inside a tokio runtime.
+    pub async fn start(self) -> Result<GatewayServer, ServerError> {
+        let inner = self.registry.ok_or(ServerError::NoRegistry)?;
+        let registry: Arc<dyn Registry> = if self.plans.is_empty() {
+            inner
+        } else {
+            Arc::new(WithPlans {
+                inner,
+                plans: self.plans,
+            })
+        };
+        let (events_tx, events) = mpsc::channel(self.event_capacity);
+        let hub = Arc::new(Hub::new(events_tx));
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut listeners = Vec::with_capacity(self.listeners.len());
+        let mut commands = Vec::with_capacity(self.listeners.len());
+        let mut tasks = Vec::new();
+        for (i, (addr, text, spec)) in self.listeners.into_iter().enumerate() {
+            let kind = spec.kind();
+            let addr = addr.map_err(|reason| ServerError::Address {
+                listener: kind,
+                addr: text,
+                reason,
+            })?;
+            let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
+            let ctx = ListenerContext {
+                id: ListenerId(i),
+                hub: hub.clone(),
+                registry: registry.clone(),
+                commands: command_rx,
+                shutdown: shutdown_rx.clone(),
+            };
+            let started = spec.start(addr, ctx).await.map_err(|source| {
+                // Listeners started so far stop with `tasks` when this returns.
+                ServerError::Bind {
+                    listener: kind,
+                    addr,
+                    source,
+                }
+            });
+            let started = match started {
+                Ok(s) => s,
+                Err(e) => {
+                    tasks.iter().for_each(JoinHandle::abort);
+                    return Err(e);
+                }
+            };
+            tracing::info!(listener = ?kind, addr = %started.local_addr, "listening");
+            listeners.push((kind, started.local_addr));
+            commands.push(command_tx);
+            tasks.extend(started.tasks);
+        }
+        Ok(GatewayServer {
+            events,
+            sender: DownlinkSender {
+                hub,
+                commands: Arc::new(commands),
+            },
+            listeners,
+            tasks,
+            _shutdown: shutdown,
+        })
+    }
+}
+
+/// A cloneable handle that sends downlinks and other commands to gateways, from any task.
+#[derive(Debug, Clone)]
+pub struct DownlinkSender {
+    hub: Arc<Hub>,
+    commands: Arc<Vec<mpsc::Sender<CommandRequest>>>,
+}
+
+impl DownlinkSender {
+    /// Sends a downlink to a gateway, over whichever protocol it is connected with. Returns once
+    /// the protocol machine accepted it (written or queued); its transmission result comes as a
+    /// [`GatewayEvent::TxAck`].
+    pub async fn send_downlink(
+        &self,
+        gateway: &GatewayIds,
+        message: DownlinkMessage,
+    ) -> Result<(), ServerError> {
+        self.send_command(GatewayCommand::Downlink {
+            gateway: gateway.clone(),
+            message,
+        })
+        .await
+    }
+
+    /// Carries out any command (downlink, disconnect).
+    pub async fn send_command(&self, command: GatewayCommand) -> Result<(), ServerError> {
+        let gateway_id = &command.gateway().gateway_id;
+        let listener = self
+            .hub
+            .route(gateway_id)
+            .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+        let commands = self.commands.get(listener.0).ok_or(ServerError::Stopped)?;
+        let (reply, result) = oneshot::channel();
+        commands
+            .send(CommandRequest { command, reply })
+            .await
+            .map_err(|_| ServerError::Stopped)?;
+        Ok(result.await.map_err(|_| ServerError::Stopped)??)
+    }
+}
+
+/// Running listeners behind one event stream. Dropping it stops every listener and closes
+/// every connection.
+///
+/// ```no_run
+/// # #[cfg(feature = "udp")]
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use loragw_gateway_io::event::GatewayEvent;
+/// use loragw_gateway_io::registry::InMemoryRegistry;
+/// use loragw_gateway_io::transport::GatewayServer;
+///
+/// let registry = InMemoryRegistry::from_toml(&std::fs::read_to_string("gateways.toml")?)?;
+/// let mut server = GatewayServer::builder()
+///     .registry(registry)
+///     .udp("[::]:1700")
+///     .start()
+///     .await?;
+/// while let Some(event) = server.next_event().await {
+///     if let GatewayEvent::Uplink { gateway, message, .. } = event {
+///         # let reply = |_: &loragw_gateway_io::ttnpb::UplinkMessage| None;
+///         if let Some(downlink) = reply(&message) {
+///             server.send_downlink(&gateway, downlink).await?;
+///         }
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct GatewayServer {
+    events: mpsc::Receiver<GatewayEvent>,
+    sender: DownlinkSender,
+    listeners: Vec<(ListenerKind, SocketAddr)>,
+    tasks: Vec<JoinHandle<()>>,
+    _shutdown: watch::Sender<bool>,
+}
+
+impl GatewayServer {
+    /// A builder with no listeners.
+    pub fn builder() -> GatewayServerBuilder {
+        GatewayServerBuilder {
+            registry: None,
+            plans: HashMap::new(),
+            event_capacity: DEFAULT_EVENT_CAPACITY,
+            listeners: Vec::new(),
+        }
+    }
+
+    /// The next event of any listener; `None` once every listener has stopped.
+    pub async fn next_event(&mut self) -> Option<GatewayEvent> {
+        self.events.recv().await
+    }
+
+    /// Sends a downlink to a gateway ([`DownlinkSender::send_downlink`]).
+    pub async fn send_downlink(
+        &self,
+        gateway: &GatewayIds,
+        message: DownlinkMessage,
+    ) -> Result<(), ServerError> {
+        self.sender.send_downlink(gateway, message).await
+    }
+
+    /// Carries out a command ([`DownlinkSender::send_command`]).
+    pub async fn send_command(&self, command: GatewayCommand) -> Result<(), ServerError> {
+        self.sender.send_command(command).await
+    }
+
+    /// A handle for sending downlinks from other tasks.
+    pub fn downlink_sender(&self) -> DownlinkSender {
+        self.sender.clone()
+    }
+
+    /// The bound address of the first listener of this kind (useful after binding port 0).
+    pub fn local_addr(&self, kind: ListenerKind) -> Option<SocketAddr> {
+        self.listeners
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, a)| *a)
+    }
+
+    /// Every listener with its bound address, in the order they were added.
+    pub fn listeners(&self) -> &[(ListenerKind, SocketAddr)] {
+        &self.listeners
+    }
+}
+
+impl Drop for GatewayServer {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! Basics Station over loopback: a tokio-tungstenite client driving basicstation's station
+//! session does discovery, then traffic (version → router_config, updf → Uplink, downlink →
+//! dnmsg → dntxed → TxAck); a reconnect replaces the old session; bad credentials are refused
+//! before the upgrade; a station that stops answering pings is disconnected.
+
+#![cfg(feature = "lbs")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use loragw_basicstation::station::{
+    Modulation, ReceivedFrame, StationConfig, StationEvent, StationSession, TxStarted,
+};
+use loragw_gateway_io::event::{DisconnectReason, GatewayEvent, Protocol};
+use loragw_gateway_io::transport::lbs::LbsSettings;
+use loragw_gateway_io::transport::{GatewayServer, ListenerKind};
+use loragw_gateway_io::ttnpb::downlink_message::Settings;
+use loragw_gateway_io::ttnpb::tx_acknowledgment::Result as TxResult;
+use loragw_gateway_io::ttnpb::{DataRate, DownlinkMessage, TxSettings, tx_settings};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{WebSocketStream, client_async};
+
+use common::*;
+
+const PHY: [u8; 17] = [
+    0x40, 0x04, 0x03, 0x02, 0x01, 0x80, 0x2A, 0x00, 0x0A, 0x01, 0x02, 0x03, 0x04, 0xA1, 0xB2, 0xC3,
+    0xD4,
+];
+
+type Ws = WebSocketStream<TcpStream>;
+
+async fn connect(
+    addr: SocketAddr,
+    path: &str,
+    authorization: Option<&str>,
+) -> Result<Ws, tungstenite::Error> {
+    let mut request = format!("ws://{addr}{path}").into_client_request().unwrap();
+    if let Some(a) = authorization {
+        request
+            .headers_mut()
+            .insert("authorization", a.parse().unwrap());
+    }
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    client_async(request, tcp).await.map(|(ws, _)| ws)
+}
+
+/// A station: the sans-IO session over a real websocket.
+struct Station {
+    ws: Ws,
+    session: StationSession,
+}
+
+impl Station {
+    async fn connect(addr: SocketAddr) -> Station {
+        let ws = timeout(
+            STEP,
+            connect(addr, &format!("/traffic/eui-{GW_EUI:016X}"), Some(LNS_KEY)),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let mut station = Station {
+            ws,
+            session: StationSession::new(StationConfig::default(), Instant::now()),
+        };
+        station.flush().await;
+        station
+    }
+
+    async fn flush(&mut self) {
+        let mut text = String::new();
+        while self.session.poll_transmit(&mut text) {
+            self.ws.send(Message::text(text.clone())).await.unwrap();
+        }
+    }
+
+    /// Reads frames until the session reports an event.
+    async fn next_event(&mut self) -> StationEvent {
+        loop {
+            if let Some(event) = self.session.poll_event() {
+                return event;
+            }
+            let frame = timeout(STEP, self.ws.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            if let Message::Text(text) = frame {
+                self.session.handle_message(Instant::now(), text.as_str());
+                self.flush().await;
+            }
+        }
+    }
+}
+
+async fn next(server: &mut GatewayServer) -> GatewayEvent {
+    timeout(STEP, server.next_event()).await.unwrap().unwrap()
+}
+
+async fn start(settings: LbsSettings) -> (GatewayServer, SocketAddr) {
+    let server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station_with("127.0.0.1:0", settings)
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    (server, addr)
+}
+
+#[tokio::test]
+async fn discovery_answers_the_traffic_uri_and_closes() {
+    let (_server, addr) = start(LbsSettings::default()).await;
+    let mut ws = timeout(STEP, connect(addr, "/router-info", None))
+        .await
+        .unwrap()
+        .unwrap();
+    ws.send(Message::text(r#"{"router":"0102:0304:0506:0708"}"#))
+        .await
+        .unwrap();
+    let answer = timeout(STEP, ws.next()).await.unwrap().unwrap().unwrap();
+    let answer: serde_json::Value = serde_json::from_str(answer.to_text().unwrap()).unwrap();
+    assert_eq!(
+        answer["uri"],
+        format!("ws://{addr}/traffic/eui-0102030405060708"),
+        "{answer}"
+    );
+    assert_eq!(answer["muxs"], "muxs-::0");
+    // Then the server closes.
+    match timeout(STEP, ws.next()).await.unwrap() {
+        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {}
+        Some(Ok(other)) => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn traffic_uplink_downlink_tx_ack_and_reconnect() {
+    let (mut server, addr) = start(LbsSettings::default()).await;
+    let ids = gateway_ids();
+    let mut station = Station::connect(addr).await;
+
+    // version → router_config; the server reports Connected and the station's status.
+    match station.next_event().await {
+        StationEvent::RouterConfig(config) => {
+            assert!(config.region.starts_with("EU"), "{}", config.region)
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    match next(&mut server).await {
+        GatewayEvent::Connected {
+            gateway, protocol, ..
+        } => {
+            assert_eq!(gateway, ids);
+            assert_eq!(protocol, Protocol::BasicStation);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(matches!(
+        next(&mut server).await,
+        GatewayEvent::Status { .. }
+    ));
+
+    // updf → Uplink.
+    let frame = ReceivedFrame {
+        phy_payload: PHY.to_vec(),
+        freq: 868_100_000,
+        modulation: Modulation::Lora {
+            sf: 7,
+            bandwidth_khz: 125,
+        },
+        xtime: 0x0023_0000_1234_5678,
+        rctx: 0,
+        gpstime: None,
+        fts: None,
+        rssi: -42,
+        snr: 9.5,
+        rxtime: 1_700_000_000.5,
+    };
+    station.session.send_uplink(Instant::now(), &frame).unwrap();
+    station.flush().await;
+    match next(&mut server).await {
+        GatewayEvent::Uplink {
+            gateway, message, ..
+        } => {
+            assert_eq!(gateway, ids);
+            assert_eq!(message.raw_payload, PHY);
+            let settings = message.settings.unwrap();
+            assert_eq!(settings.frequency, 868_100_000);
+            assert_eq!(settings.data_rate, Some(DataRate::lora(7, 125_000, "4/5")));
+            assert_eq!(message.rx_metadata[0].rssi, -42.0);
+            assert_eq!(message.rx_metadata[0].snr, 9.5);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // A class C downlink (RX2 at once) → dnmsg → the station transmits → dntxed → TxAck.
+    let downlink = DownlinkMessage {
+        raw_payload: vec![
+            0x60, 0x04, 0x03, 0x02, 0x01, 0x00, 0x01, 0x00, 0xAA, 0xBB, 0xCC, 0xDD,
+        ],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(12, 125_000, "4/5")),
+            frequency: 869_525_000,
+            downlink: Some(tx_settings::Downlink {
+                tx_power: 16.0,
+                invert_polarization: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })),
+        correlation_ids: vec!["test:downlink:lbs".into()],
+        ..Default::default()
+    };
+    timeout(STEP, server.send_downlink(&ids, downlink))
+        .await
+        .unwrap()
+        .unwrap();
+    let request = match station.next_event().await {
+        StationEvent::Transmit(request) => request,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(request.pdu[0], 0x60);
+    assert_eq!(request.options[0].freq, 869_525_000);
+    assert!(request.confirm);
+    station
+        .session
+        .tx_started(
+            Instant::now(),
+            request.diid,
+            TxStarted {
+                xtime: 0x0023_0000_2234_5678,
+                rctx: 0,
+                dr: request.options[0].dr,
+                freq: request.options[0].freq,
+                gpstime: None,
+            },
+        )
+        .unwrap();
+    station.flush().await;
+    match next(&mut server).await {
+        GatewayEvent::TxAck { gateway, ack, .. } => {
+            assert_eq!(gateway, ids);
+            assert_eq!(ack.result, TxResult::Success as i32);
+            let carries_ids = |c: &Vec<String>| c.iter().any(|c| c == "test:downlink:lbs");
+            assert!(
+                carries_ids(&ack.correlation_ids)
+                    || ack
+                        .downlink_message
+                        .as_ref()
+                        .is_some_and(|d| carries_ids(&d.correlation_ids)),
+                "{ack:?}"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // The station reconnects (say, after a link switch) while the old socket still looks
+    // open: the new session replaces the old one, which the server closes.
+    let mut second = Station::connect(addr).await;
+    assert!(matches!(
+        second.next_event().await,
+        StationEvent::RouterConfig(_)
+    ));
+    let mut replaced = false;
+    let mut reconnected = false;
+    while !(replaced && reconnected) {
+        match next(&mut server).await {
+            GatewayEvent::Disconnected { reason, .. } => {
+                assert_eq!(reason, DisconnectReason::Replaced);
+                replaced = true;
+            }
+            GatewayEvent::Connected { .. } => reconnected = true,
+            GatewayEvent::Status { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    loop {
+        match timeout(STEP, station.ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    // Downlinks now go to the new session.
+    let class_c = DownlinkMessage {
+        raw_payload: vec![0x60, 0x04, 0x03, 0x02, 0x01, 0x00, 0x02, 0x00, 1, 2, 3, 4],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(12, 125_000, "4/5")),
+            frequency: 869_525_000,
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    timeout(STEP, server.send_downlink(&ids, class_c))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        second.next_event().await,
+        StationEvent::Transmit(_)
+    ));
+
+    // The station closes: Disconnected, ClosedByGateway; the route is gone.
+    second.ws.close(None).await.unwrap();
+    loop {
+        match next(&mut server).await {
+            // The second station's `version`, if not yet seen.
+            GatewayEvent::Status { .. } => {}
+            GatewayEvent::Disconnected { reason, .. } => {
+                assert_eq!(reason, DisconnectReason::ClosedByGateway);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(
+        server
+            .send_downlink(&ids, DownlinkMessage::default())
+            .await
+            .is_err()
+    );
+}
+
+fn http_status(result: Result<Ws, tungstenite::Error>) -> u16 {
+    match result {
+        Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("unexpected error {other:?}"),
+        Ok(_) => panic!("upgrade accepted"),
+    }
+}
+
+#[tokio::test]
+async fn bad_credentials_are_refused_before_the_upgrade() {
+    let (mut server, addr) = start(LbsSettings::default()).await;
+    let path = format!("/traffic/eui-{GW_EUI:016X}");
+    let attempt = |path: String, auth: Option<&'static str>| async move {
+        timeout(STEP, connect(addr, &path, auth)).await.unwrap()
+    };
+    assert_eq!(http_status(attempt(path.clone(), None).await), 401);
+    assert_eq!(
+        http_status(attempt(path.clone(), Some("NNSXS.WRONG")).await),
+        401
+    );
+    assert_eq!(
+        http_status(attempt("/traffic/eui-FFFFFFFFFFFFFFFF".into(), Some(LNS_KEY)).await),
+        404
+    );
+    assert_eq!(
+        http_status(attempt("/traffic/gw-one".into(), Some(LNS_KEY)).await),
+        400
+    );
+    assert_eq!(
+        http_status(attempt("/elsewhere".into(), Some(LNS_KEY)).await),
+        404
+    );
+    // None of these produced an event; a good key does.
+    let _ok = attempt(path, Some(LNS_KEY)).await.unwrap();
+    assert!(matches!(
+        next(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_station_that_stops_answering_pings_is_disconnected() {
+    let settings = LbsSettings::default().with_ping_interval(Duration::from_millis(100));
+    let (mut server, addr) = start(settings).await;
+    let mut ws = timeout(
+        STEP,
+        connect(addr, &format!("/traffic/eui-{GW_EUI:016X}"), Some(LNS_KEY)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(matches!(
+        next(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+    // Answer the first ping (tungstenite queues the pong while reading, sends it on flush),
+    // then stop reading altogether.
+    loop {
+        let frame = timeout(STEP, ws.next()).await.unwrap().unwrap().unwrap();
+        if let Message::Ping(_) = frame {
+            ws.flush().await.unwrap();
+            break;
+        }
+    }
+    match next(&mut server).await {
+        GatewayEvent::Disconnected { reason, .. } => {
+            assert_eq!(reason, DisconnectReason::MissedPongs)
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    drop(ws);
+}

@@ -1,0 +1,179 @@
+//! Semtech UDP over loopback: a gateway (raw GWMP datagrams on a tokio socket) pushes an
+//! uplink, pulls, gets a downlink as PULL_RESP and acknowledges it.
+
+#![cfg(feature = "udp")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+
+use loragw_gateway_io::event::{GatewayEvent, Protocol};
+use loragw_gateway_io::ids::{Eui64, GatewayIds};
+use loragw_gateway_io::transport::{GatewayServer, ListenerKind};
+use loragw_gateway_io::ttnpb::downlink_message::Settings;
+use loragw_gateway_io::ttnpb::tx_acknowledgment::Result as TxResult;
+use loragw_gateway_io::ttnpb::{DataRate, DownlinkMessage, TxSettings, tx_settings};
+use tokio::net::UdpSocket;
+use tokio::time::timeout;
+
+use common::*;
+
+const EUI_BYTES: [u8; 8] = UDP_EUI.to_be_bytes();
+
+fn datagram(token: u16, kind: u8, json: &str) -> Vec<u8> {
+    let mut d = vec![2, (token >> 8) as u8, token as u8, kind];
+    d.extend_from_slice(&EUI_BYTES);
+    d.extend_from_slice(json.as_bytes());
+    d
+}
+
+async fn recv(socket: &UdpSocket) -> Vec<u8> {
+    let mut buf = vec![0u8; 65536];
+    let (n, _) = timeout(STEP, socket.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    buf.truncate(n);
+    buf
+}
+
+async fn next(server: &mut GatewayServer) -> GatewayEvent {
+    timeout(STEP, server.next_event()).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn uplink_downlink_and_tx_ack() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .udp("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr: SocketAddr = server.local_addr(ListenerKind::Udp).unwrap();
+    let gateway = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    gateway.connect(addr).await.unwrap();
+    let ids = GatewayIds::new(UDP_ID, Some(Eui64::from_u64(UDP_EUI)));
+    let udp = Protocol::SemtechUdp { version: 2 };
+
+    // PUSH_DATA with one rxpk: acknowledged with PUSH_ACK (same token).
+    let rxpk = r#"{"rxpk":[{"tmst":3000000123,"chan":2,"rfch":0,"freq":868.100000,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","lsnr":9.5,"rssi":-42,"size":17,"data":"QAQDAgGAKgAKAQIDBKGyw9Q="}]}"#;
+    gateway.send(&datagram(0x1234, 0x00, rxpk)).await.unwrap();
+    assert_eq!(recv(&gateway).await, [2, 0x12, 0x34, 0x01]);
+
+    let mut uplink = None;
+    while uplink.is_none() {
+        match next(&mut server).await {
+            GatewayEvent::Connected {
+                gateway, protocol, ..
+            } => {
+                assert_eq!(gateway, ids);
+                assert_eq!(protocol, udp);
+            }
+            GatewayEvent::Uplink {
+                gateway,
+                protocol,
+                message,
+            } => {
+                assert_eq!(gateway, ids);
+                assert_eq!(protocol, udp);
+                uplink = Some(message);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let uplink = uplink.unwrap();
+    assert_eq!(
+        uplink.raw_payload,
+        [
+            0x40, 0x04, 0x03, 0x02, 0x01, 0x80, 0x2A, 0x00, 0x0A, 0x01, 0x02, 0x03, 0x04, 0xA1,
+            0xB2, 0xC3, 0xD4
+        ]
+    );
+    let settings = uplink.settings.as_ref().unwrap();
+    assert_eq!(settings.frequency, 868_100_000);
+    assert_eq!(settings.timestamp, 3_000_000_123);
+    assert_eq!(settings.data_rate, Some(DataRate::lora(7, 125_000, "4/5")));
+    let md = &uplink.rx_metadata[0];
+    assert_eq!((md.rssi, md.snr, md.channel_index), (-42.0, 9.5, 2));
+    assert!(uplink.received_at.is_some());
+
+    // PULL_DATA opens the downlink path: PULL_ACK.
+    gateway.send(&datagram(0x0101, 0x02, "")).await.unwrap();
+    assert_eq!(recv(&gateway).await, [2, 0x01, 0x01, 0x04]);
+
+    // A downlink goes out as PULL_RESP.
+    let downlink = DownlinkMessage {
+        raw_payload: vec![
+            0x60, 0x04, 0x03, 0x02, 0x01, 0x00, 0x01, 0x00, 0xAA, 0xBB, 0xCC, 0xDD,
+        ],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
+            frequency: 868_100_000,
+            timestamp: 3_001_000_123,
+            downlink: Some(tx_settings::Downlink {
+                tx_power: 14.0,
+                invert_polarization: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })),
+        correlation_ids: vec!["test:downlink:1".into()],
+        ..Default::default()
+    };
+    timeout(STEP, server.send_downlink(&ids, downlink))
+        .await
+        .unwrap()
+        .unwrap();
+    let pull_resp = recv(&gateway).await;
+    assert_eq!(pull_resp[0], 2);
+    assert_eq!(pull_resp[3], 0x03, "PULL_RESP");
+    let txpk: serde_json::Value = serde_json::from_slice(&pull_resp[4..]).unwrap();
+    assert_eq!(txpk["txpk"]["tmst"], 3_001_000_123u64);
+    assert_eq!(txpk["txpk"]["freq"].as_f64(), Some(868.1));
+    assert_eq!(txpk["txpk"]["datr"], "SF7BW125");
+    assert_eq!(txpk["txpk"]["ipol"], true);
+    assert_eq!(txpk["txpk"]["data"], "YAQDAgEAAQCqu8zd");
+
+    // TX_ACK with the PULL_RESP's token: a successful TxAck with the correlation ids.
+    let mut ack = vec![2, pull_resp[1], pull_resp[2], 0x05];
+    ack.extend_from_slice(&EUI_BYTES);
+    ack.extend_from_slice(br#"{"txpk_ack":{"error":"NONE"}}"#);
+    gateway.send(&ack).await.unwrap();
+    match next(&mut server).await {
+        GatewayEvent::TxAck {
+            gateway,
+            protocol,
+            ack,
+        } => {
+            assert_eq!(gateway, ids);
+            assert_eq!(protocol, udp);
+            assert_eq!(ack.result, TxResult::Success as i32);
+            assert!(
+                ack.correlation_ids.iter().any(|c| c == "test:downlink:1")
+                    || ack
+                        .downlink_message
+                        .as_ref()
+                        .is_some_and(|d| d.correlation_ids.iter().any(|c| c == "test:downlink:1")),
+                "{ack:?}"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn downlink_to_an_unknown_gateway_is_refused() {
+    let server = GatewayServer::builder()
+        .registry(registry())
+        .udp("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let ids = GatewayIds::new("nobody", None);
+    let err = server
+        .send_downlink(&ids, DownlinkMessage::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not connected"), "{err}");
+}
