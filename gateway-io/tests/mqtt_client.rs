@@ -13,19 +13,18 @@ use std::time::Duration;
 
 use loragw_gateway_io::adapter::mqtt_v3 as v3_adapter;
 use loragw_gateway_io::event::{GatewayCommand, GatewayEvent, Protocol};
+use loragw_gateway_io::frontend::mqtt::MqttVersion;
 use loragw_gateway_io::ids::{Eui64, GatewayIds};
-use loragw_gateway_io::transport::MqttFormat;
 use loragw_gateway_io::transport::mqtt_client::{
     ClientError, GatewayMqttClient, LinkStatus, MqttClientConfig, MqttLink, QoS,
 };
-use loragw_gateway_io::transport::mqtt_server::{MqttServer, MqttServerConfig};
 use loragw_gateway_io::transport::mqtt_upstream::UpstreamBroker;
+use loragw_gateway_io::transport::{GatewayServer, ListenerKind};
 use loragw_gateway_io::ttnpb::prost::Message;
 use loragw_gateway_io::ttnpb::{GatewayStatus, UplinkMessage, tx_acknowledgment};
 use loragw_mqtt_v3::{GatewayUid, gateway_down, tx_ack_for};
 use mqtt_support::*;
 use tokio::process::{Child, Command};
-use tokio::sync::mpsc;
 
 fn gw_one() -> GatewayIds {
     GatewayIds::new(GW_ONE, Some(Eui64::from_u64(0x0102_0304_0506_0708)))
@@ -35,15 +34,16 @@ fn uid_one() -> GatewayUid {
     GatewayUid::new(GW_ONE).unwrap()
 }
 
-async fn start_server(format: MqttFormat) -> (MqttServer, mpsc::Receiver<GatewayEvent>) {
-    let registry = registry();
-    let (tx, rx) = mpsc::channel(64);
-    let server = MqttServer::builder(MqttServerConfig::new(format), registry.clone())
-        .registry(registry)
-        .bind("127.0.0.1:0".parse().unwrap(), tx)
-        .await
-        .unwrap();
-    (server, rx)
+/// A server with one MQTT listener on a free loopback port, and that port.
+async fn start_server(version: MqttVersion) -> (GatewayServer, u16) {
+    let builder = GatewayServer::builder().shared_registry(registry());
+    let (builder, kind) = match version {
+        MqttVersion::V3 => (builder.mqtt_v3("127.0.0.1:0"), ListenerKind::MqttV3),
+        MqttVersion::V2 => (builder.mqtt_v2("127.0.0.1:0"), ListenerKind::MqttV2),
+    };
+    let server = builder.start().await.unwrap();
+    let port = server.local_addr(kind).unwrap().port();
+    (server, port)
 }
 
 fn fast_config(port: u16) -> MqttClientConfig {
@@ -61,12 +61,12 @@ async fn ready(link: &MqttLink, connections: u64) -> LinkStatus {
 
 #[tokio::test]
 async fn v3_client_against_our_server() {
-    let (server, mut events) = start_server(MqttFormat::V3).await;
-    let config = fast_config(server.local_addr().port()).credentials(GW_ONE, KEY_ONE);
-    let mut client = GatewayMqttClient::connect(config, MqttFormat::V3, uid_one());
+    let (mut server, port) = start_server(MqttVersion::V3).await;
+    let config = fast_config(port).credentials(GW_ONE, KEY_ONE);
+    let mut client = GatewayMqttClient::connect(config, MqttVersion::V3, uid_one());
     ready(client.link(), 1).await;
     assert!(matches!(
-        next_event(&mut events).await,
+        next_server_event(&mut server).await,
         GatewayEvent::Connected {
             protocol: Protocol::MqttV3,
             ..
@@ -75,7 +75,7 @@ async fn v3_client_against_our_server() {
 
     let sent = sample_uplink(1);
     client.publish_uplink(&sent).await.unwrap();
-    match next_event(&mut events).await {
+    match next_server_event(&mut server).await {
         GatewayEvent::Uplink { message, .. } => assert_eq!(
             message,
             v3_adapter::normalize_uplink(&gw_one(), sent, message.received_at)
@@ -87,17 +87,14 @@ async fn v3_client_against_our_server() {
         ..Default::default()
     };
     client.publish_status(&status).await.unwrap();
-    match next_event(&mut events).await {
+    match next_server_event(&mut server).await {
         GatewayEvent::Status { status: got, .. } => assert_eq!(got, status),
         other => panic!("expected Status, got {other:?}"),
     }
 
     server
-        .handle()
-        .send_command(GatewayCommand::Downlink {
-            gateway: gw_one(),
-            message: sample_downlink(),
-        })
+        .send_downlink(&gw_one(), sample_downlink())
+        .await
         .unwrap();
     let downlink = tokio::time::timeout(STEP, client.next_downlink())
         .await
@@ -108,7 +105,7 @@ async fn v3_client_against_our_server() {
         .publish_tx_ack(&tx_ack_for(&downlink, tx_acknowledgment::Result::Success))
         .await
         .unwrap();
-    match next_event(&mut events).await {
+    match next_server_event(&mut server).await {
         GatewayEvent::TxAck { ack, .. } => {
             assert_eq!(ack.downlink_message, Some(sample_downlink()));
             assert_eq!(ack.correlation_ids, ["app:test:1"]);
@@ -118,38 +115,38 @@ async fn v3_client_against_our_server() {
 
     // A second connection of the same gateway replaces the first; the first reconnects and
     // replaces the second in turn, so only check the first replacement's order.
-    let config = fast_config(server.local_addr().port())
+    let config = fast_config(port)
         .credentials(GW_ONE, KEY_ONE)
         .client_id("second");
-    let second = GatewayMqttClient::connect(config, MqttFormat::V3, uid_one());
+    let second = GatewayMqttClient::connect(config, MqttVersion::V3, uid_one());
     ready(second.link(), 1).await;
-    match next_event(&mut events).await {
+    match next_server_event(&mut server).await {
         GatewayEvent::Disconnected { reason, .. } => {
             assert_eq!(reason, loragw_gateway_io::event::DisconnectReason::Replaced)
         }
         other => panic!("expected the old connection's Disconnected, got {other:?}"),
     }
     assert!(matches!(
-        next_event(&mut events).await,
+        next_server_event(&mut server).await,
         GatewayEvent::Connected { .. }
     ));
 }
 
 #[tokio::test]
 async fn v2_client_against_our_server() {
-    let (server, mut events) = start_server(MqttFormat::V2).await;
-    let config = fast_config(server.local_addr().port()).credentials(GW_ONE, KEY_ONE);
-    let mut client = GatewayMqttClient::connect(config, MqttFormat::V2, uid_one());
+    let (mut server, port) = start_server(MqttVersion::V2).await;
+    let config = fast_config(port).credentials(GW_ONE, KEY_ONE);
+    let mut client = GatewayMqttClient::connect(config, MqttVersion::V2, uid_one());
     ready(client.link(), 1).await;
     assert!(matches!(
-        next_event(&mut events).await,
+        next_server_event(&mut server).await,
         GatewayEvent::Connected {
             protocol: Protocol::MqttV2,
             ..
         }
     ));
     client.publish_uplink(&sample_uplink(2)).await.unwrap();
-    match next_event(&mut events).await {
+    match next_server_event(&mut server).await {
         GatewayEvent::Uplink { message, .. } => {
             assert_eq!(message.raw_payload, sample_uplink(2).raw_payload);
             assert_eq!(message.settings, sample_uplink(2).settings);
@@ -158,11 +155,8 @@ async fn v2_client_against_our_server() {
         other => panic!("expected Uplink, got {other:?}"),
     }
     server
-        .handle()
-        .send_command(GatewayCommand::Downlink {
-            gateway: gw_one(),
-            message: sample_downlink(),
-        })
+        .send_downlink(&gw_one(), sample_downlink())
+        .await
         .unwrap();
     let downlink = tokio::time::timeout(STEP, client.next_downlink())
         .await
@@ -179,9 +173,9 @@ async fn v2_client_against_our_server() {
 
 #[tokio::test]
 async fn client_refused_by_our_server_keeps_retrying_and_reports_why() {
-    let (server, mut events) = start_server(MqttFormat::V3).await;
-    let config = fast_config(server.local_addr().port()).credentials(GW_ONE, "NNSXS.WRONG");
-    let client = GatewayMqttClient::connect(config, MqttFormat::V3, uid_one());
+    let (server, port) = start_server(MqttVersion::V3).await;
+    let config = fast_config(port).credentials(GW_ONE, "NNSXS.WRONG");
+    let client = GatewayMqttClient::connect(config, MqttVersion::V3, uid_one());
     let status = tokio::time::timeout(STEP, client.link().wait_for(|s| s.last_error.is_some()))
         .await
         .unwrap();
@@ -194,7 +188,7 @@ async fn client_refused_by_our_server_keeps_retrying_and_reports_why() {
             .contains("BadUserNamePassword"),
         "{status:?}"
     );
-    assert!(events.try_recv().is_err());
+    drop(server);
 }
 
 /// A mosquitto broker on a free loopback port, killed on drop.
@@ -256,7 +250,7 @@ async fn gateway_client_through_mosquitto_survives_a_broker_restart() {
     let mut broker = Broker::start(&tools[0]).await;
     // The gateway, and a stand-in for a server that reads uplinks and writes downlinks.
     let mut gateway =
-        GatewayMqttClient::connect(fast_config(broker.port), MqttFormat::V3, uid_one());
+        GatewayMqttClient::connect(fast_config(broker.port), MqttVersion::V3, uid_one());
     let mut server = MqttLink::connect(
         fast_config(broker.port).publish_qos(QoS::AtLeastOnce),
         vec!["v3/+/up".into()],

@@ -30,7 +30,7 @@ pub mod udp;
 
 #[cfg(feature = "mqtt-client")]
 pub mod mqtt_client;
-#[cfg(any(feature = "mqtt-server", feature = "mqtt-client"))]
+#[cfg(feature = "mqtt-client")]
 mod mqtt_format;
 #[cfg(feature = "mqtt-server")]
 pub mod mqtt_server;
@@ -39,8 +39,6 @@ mod mqtt_session;
 #[cfg(feature = "mqtt-client")]
 pub mod mqtt_upstream;
 
-#[cfg(any(feature = "mqtt-server", feature = "mqtt-client"))]
-pub use mqtt_format::MqttFormat;
 #[cfg(feature = "server")]
 pub use server::{
     DEFAULT_EVENT_CAPACITY, DownlinkSender, GatewayServer, GatewayServerBuilder, ListenerKind,
@@ -48,8 +46,14 @@ pub use server::{
 };
 
 /// The TLS configuration of a TCP listener, if it uses TLS.
-#[cfg(all(feature = "tls", any(feature = "lbs", feature = "cups", feature = "mqtt-server")))]
+#[cfg(all(
+    feature = "tls",
+    any(feature = "lbs", feature = "cups", feature = "mqtt-server")
+))]
 pub(crate) type TlsOption = Option<tls::TlsConfig>;
 /// Without the `tls` feature no listener can be given TLS.
-#[cfg(all(not(feature = "tls"), any(feature = "lbs", feature = "cups", feature = "mqtt-server")))]
+#[cfg(all(
+    not(feature = "tls"),
+    any(feature = "lbs", feature = "cups", feature = "mqtt-server")
+))]
 pub(crate) type TlsOption = Option<std::convert::Infallible>;

@@ -17,7 +17,7 @@
 //! QoS 0 at heart; a forwarder should not replay stale radio traffic).
 //!
 //! ```no_run
-//! use loragw_gateway_io::transport::MqttFormat;
+//! use loragw_gateway_io::frontend::mqtt::MqttVersion;
 //! use loragw_gateway_io::transport::mqtt_client::{GatewayMqttClient, MqttClientConfig};
 //! use loragw_mqtt_v3::GatewayUid;
 //!
@@ -25,7 +25,7 @@
 //! let uid = GatewayUid::new("my-gateway")?;
 //! let config = MqttClientConfig::new("eu1.cloud.thethings.network", 1882)
 //!     .credentials(uid.to_string(), "NNSXS.API-KEY");
-//! let mut client = GatewayMqttClient::connect(config, MqttFormat::V3, uid);
+//! let mut client = GatewayMqttClient::connect(config, MqttVersion::V3, uid);
 //! client.publish_uplink(&Default::default()).await?;
 //! while let Some(downlink) = client.next_downlink().await {
 //!     // hand `downlink` to the concentrator, then acknowledge it
@@ -51,8 +51,10 @@ use tokio::task::JoinHandle;
 pub use rumqttc::QoS;
 
 use crate::error::TranslateError;
-use crate::transport::MqttFormat;
-use crate::transport::mqtt_format::{decode_downlink, encode_status, encode_uplink};
+use crate::frontend::mqtt::MqttVersion;
+use crate::transport::mqtt_format::{
+    decode_downlink, down_topic, encode_status, encode_uplink, status_topic, tx_ack_topic, up_topic,
+};
 
 /// Largest packet the clients send or accept: 64 KiB of payload plus 1 KiB of header.
 pub const MAX_CLIENT_PACKET_SIZE: usize = 65 * 1024;
@@ -339,7 +341,7 @@ async fn drive(
 #[derive(Debug)]
 pub struct GatewayMqttClient {
     link: MqttLink,
-    format: MqttFormat,
+    version: MqttVersion,
     uid: GatewayUid,
     down_topic: String,
 }
@@ -347,12 +349,12 @@ pub struct GatewayMqttClient {
 impl GatewayMqttClient {
     /// Connects as the gateway `uid` (the config's credentials should be the uid and an API
     /// key) and subscribes to its `down` topic, again after every reconnection.
-    pub fn connect(config: MqttClientConfig, format: MqttFormat, uid: GatewayUid) -> Self {
-        let down_topic = format.down_topic(&uid);
+    pub fn connect(config: MqttClientConfig, version: MqttVersion, uid: GatewayUid) -> Self {
+        let down_topic = down_topic(version, &uid);
         let link = MqttLink::connect(config, vec![down_topic.clone()]);
         GatewayMqttClient {
             link,
-            format,
+            version,
             uid,
             down_topic,
         }
@@ -366,30 +368,27 @@ impl GatewayMqttClient {
     /// Publishes an uplink on `v3/{uid}/up` (v3) or, converted, on `{uid}/up` (v2).
     pub async fn publish_uplink(&self, uplink: &UplinkMessage) -> Result<(), ClientError> {
         let mut buf = Vec::new();
-        encode_uplink(self.format, &self.uid, uplink, &mut buf)?;
+        encode_uplink(self.version, &self.uid, uplink, &mut buf)?;
         self.link
-            .publish(self.format.up_topic(&self.uid), buf)
+            .publish(up_topic(self.version, &self.uid), buf)
             .await
     }
 
     /// Publishes a status message on the gateway's `status` topic.
     pub async fn publish_status(&self, status: &GatewayStatus) -> Result<(), ClientError> {
         let mut buf = Vec::new();
-        encode_status(self.format, status, &mut buf)?;
+        encode_status(self.version, status, &mut buf)?;
         self.link
-            .publish(self.format.status_topic(&self.uid), buf)
+            .publish(status_topic(self.version, &self.uid), buf)
             .await
     }
 
     /// Publishes a transmission acknowledgement on `v3/{uid}/down/ack`; v2 has none.
     pub async fn publish_tx_ack(&self, ack: &TxAcknowledgment) -> Result<(), ClientError> {
-        let topic = self
-            .format
-            .tx_ack_topic(&self.uid)
-            .ok_or(TranslateError::Unsupported {
-                protocol: "mqtt-v2",
-                what: "transmission acknowledgements",
-            })?;
+        let topic = tx_ack_topic(self.version, &self.uid).ok_or(TranslateError::Unsupported {
+            protocol: "mqtt-v2",
+            what: "transmission acknowledgements",
+        })?;
         let mut buf = Vec::new();
         loragw_mqtt_v3::codec::encode(ack, &mut buf);
         self.link.publish(topic, buf).await
@@ -403,7 +402,7 @@ impl GatewayMqttClient {
             if topic != self.down_topic {
                 continue;
             }
-            if let Ok(downlink) = decode_downlink(self.format, &payload) {
+            if let Ok(downlink) = decode_downlink(self.version, &payload) {
                 return Some(downlink);
             }
         }

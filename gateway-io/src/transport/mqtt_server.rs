@@ -1,71 +1,66 @@
-//! MQTT 3.1.1 server for gateways (feature `mqtt-server`): The Things Stack's MQTT v3 (port
-//! 1882) or legacy v2 (port 1881) gateway protocol on tokio.
+//! MQTT listeners for gateways (feature `mqtt-server`): The Things Stack's MQTT v3 (port 1882,
+//! TLS 8882) and legacy v2 (port 1881, TLS 8881) gateway protocols, started through
+//! [`GatewayServerBuilder::mqtt_v3`](super::GatewayServerBuilder::mqtt_v3),
+//! [`mqtt_v2`](super::GatewayServerBuilder::mqtt_v2) and
+//! [`mqtt_with`](super::GatewayServerBuilder::mqtt_with).
 //!
-//! This is not a general broker. Each connection is one gateway: the CONNECT username is the
-//! gateway uid, the password an API key, checked through an [`Authenticator`] for
-//! [`Right::Link`](crate::registry::Right::Link). The gateway publishes uplinks, status and
-//! (v3) transmission acknowledgements, which become [`GatewayEvent`]s; it subscribes to its
-//! own `down` topic, on which [`MqttServerHandle::send_command`] publishes downlinks. MQTT
-//! packets are framed, decoded and encoded by `rumqttc`'s MQTT 3.1.1 codec
-//! (`rumqttc::mqttbytes::v4`); topics, access rules and payloads by `loragw-mqtt-v3` /
-//! `loragw-mqtt-v2` and this crate's adapters.
+//! This is not a general broker: each connection is one gateway. MQTT packets are framed,
+//! decoded and encoded by `rumqttc`'s MQTT 3.1.1 codec (`rumqttc::mqttbytes::v4`); what they
+//! mean (credentials, access rules, payloads, downlink tokens) is decided by the sans-IO
+//! [`MqttFrontend`], which one driver task per listener owns. Connection tasks only frame
+//! packets, keep time and write.
 //!
 //! # Behaviour
 //!
 //! * **CONNECT** must be the first packet and arrive within
-//!   [`connect_timeout`](MqttServerConfig::connect_timeout), else the socket is closed. CONNACK
-//!   codes: `0x01` for a protocol level other than 4 (MQTT 3.1.1), `0x04` for a missing or
-//!   malformed username / password, an unknown gateway or a wrong key, `0x05` for a key without
-//!   the link right. A session is never resumed (`session_present = 0`); last wills are ignored.
+//!   [`connect_timeout`](MqttSettings::connect_timeout), else the socket is closed without a
+//!   CONNACK. CONNACK codes: `0x01` for a protocol level other than 4 (MQTT 3.1.1), `0x04` for a
+//!   username that is not a gateway uid, an unknown gateway, a missing or wrong key, `0x05` for a
+//!   key without the link right. A session is never resumed (`session_present = 0`); last wills
+//!   are ignored (v2's `disconnect` will is only a courtesy).
 //! * **Keep-alive**: the connection is closed (`DisconnectReason::Timeout`) when nothing arrives
 //!   for 1.5 × the CONNECT keep-alive; a keep-alive of 0 disables the check, as MQTT says.
-//! * **SUBSCRIBE**: each filter goes through the format's access rules; a filter matching the
-//!   gateway's own `down` topic is granted (with the requested QoS, as The Things Stack does)
-//!   and narrowed to exactly that topic; anything else gets the failure code `0x80`.
+//! * **SUBSCRIBE**: a filter matching the gateway's own `down` topic is granted with the
+//!   requested QoS (as The Things Stack does; downlinks still go out with QoS 0) and narrowed to
+//!   exactly that topic; any other filter gets the failure code `0x80`. UNSUBSCRIBE is
+//!   acknowledged and stops downlinks.
 //! * **PUBLISH** of the gateway: an access violation (another gateway's topic, a topic that is
 //!   not a gateway topic, the server-only `down` topic) **closes the connection**
-//!   (`DisconnectReason::ProtocolError`), because MQTT 3.1.1 has no way to refuse a single
-//!   publish. A payload that does not decode is dropped and the connection stays up (as in The
-//!   Things Stack). QoS 1 is acknowledged with PUBACK after the event is queued; QoS 2 with
-//!   PUBREC / PUBCOMP (the message is delivered on receipt, so at least once).
-//! * **Downlinks** are published with QoS 0 on `v3/{uid}/down` (a `GatewayDown` carrying the
-//!   correlation id `gs:down:token:<n>`, which the acknowledgement echoes so the
-//!   [`GatewayEvent::TxAck`] carries the downlink; the last
-//!   [`downlink_tokens`](MqttServerConfig::downlink_tokens) downlinks of each gateway are
-//!   remembered across reconnections) or `{uid}/down` (v2). They wait in a bounded
-//!   per-connection queue ([`downlink_queue`](MqttServerConfig::downlink_queue)) until the
+//!   (`DisconnectReason::ProtocolError`), because MQTT 3.1.1 has no way to refuse one publish. A
+//!   payload that does not decode is dropped (logged at debug level) and the connection stays
+//!   up. QoS 1 is acknowledged with PUBACK once the frontend took the message; QoS 2 with
+//!   PUBREC / PUBCOMP (handled on receipt, so at least once).
+//! * **Downlinks** go out with QoS 0 on `v3/{uid}/down` (`GatewayDown` with the correlation id
+//!   `gs:down:token:<n>`, which the acknowledgement echoes) or `{uid}/down` (v2). They wait in a
+//!   bounded per-connection queue ([`downlink_queue`](MqttSettings::downlink_queue)) until the
 //!   gateway has subscribed; a full queue refuses the command.
-//! * A new connection of the same gateway **replaces** the old one: the old one is closed and
-//!   reported `Disconnected { reason: Replaced }` before the new one is reported `Connected`.
-//!   All events of one gateway are emitted in order.
-//! * Bounds: packets larger than [`max_packet_size`](MqttServerConfig::max_packet_size) close
-//!   the connection; at most [`max_connections`](MqttServerConfig::max_connections) connections
-//!   (more are closed on accept); writes that do not finish within
-//!   [`write_timeout`](MqttServerConfig::write_timeout) close the connection.
+//! * A new connection of the same gateway **replaces** the old one (closed, reported
+//!   `Disconnected { reason: Replaced }` before the new `Connected`).
+//! * Bounds: packets larger than [`max_packet_size`](MqttSettings::max_packet_size) close the
+//!   connection before they are read; writes that take longer than
+//!   [`write_timeout`](MqttSettings::write_timeout) close it too.
 //!
-//! Not done here: TLS (ports 8882/8881), per-gateway rate limits.
+//! Not done: per-gateway publish rate limits.
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//! use loragw_gateway_io::event::{GatewayCommand, GatewayEvent};
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use loragw_gateway_io::event::GatewayEvent;
 //! use loragw_gateway_io::registry::InMemoryRegistry;
-//! use loragw_gateway_io::transport::MqttFormat;
-//! use loragw_gateway_io::transport::mqtt_server::{MqttServer, MqttServerConfig};
+//! use loragw_gateway_io::transport::{GatewayServer, ListenerKind};
 //!
-//! # async fn run(registry: InMemoryRegistry) -> std::io::Result<()> {
-//! let registry = Arc::new(registry);
-//! let (events_tx, mut events) = tokio::sync::mpsc::channel(1024);
-//! let server = MqttServer::builder(MqttServerConfig::new(MqttFormat::V3), registry.clone())
+//! let registry = InMemoryRegistry::from_toml(&std::fs::read_to_string("gateways.toml")?)?;
+//! let mut server = GatewayServer::builder()
 //!     .registry(registry)
-//!     .bind("[::]:1882".parse().expect("a valid address"), events_tx)
+//!     .mqtt_v3("[::]:1882")
+//!     .mqtt_v2("[::]:1881")
+//!     .start()
 //!     .await?;
-//! let handle = server.handle();
-//! while let Some(event) = events.recv().await {
-//!     if let GatewayEvent::Uplink { gateway, .. } = &event {
-//!         let downlink = Default::default(); // a scheduled DownlinkMessage
-//!         let command = GatewayCommand::Downlink { gateway: gateway.clone(), message: downlink };
-//!         if let Err(_e) = handle.send_command(command) {
-//!             // not connected, not expressible in the format, or the queue is full
+//! let _v3 = server.local_addr(ListenerKind::MqttV3);
+//! while let Some(event) = server.next_event().await {
+//!     if let GatewayEvent::Uplink { gateway, message, .. } = event {
+//!         # let reply = |_: &loragw_gateway_io::ttnpb::UplinkMessage| None;
+//!         if let Some(downlink) = reply(&message) {
+//!             server.send_downlink(&gateway, downlink).await?;
 //!         }
 //!     }
 //! }
@@ -74,348 +69,345 @@
 //! ```
 
 use std::collections::HashMap;
-use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use loragw_mqtt_v3::{DEFAULT_TOKENS_CAPACITY, DownlinkTokens, GatewayUid};
-use loragw_ttnpb::DownlinkMessage;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
 
+use super::TlsOption;
+use super::hub::{Publisher, now};
+use super::mqtt_session;
+use super::server::{ListenerContext, Registry, Started};
 use crate::error::CommandError;
-use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent};
+use crate::event::DisconnectReason;
+use crate::frontend::mqtt::{MqttConfig, MqttError, MqttFrontend, MqttOutput, MqttVersion};
+use crate::frontend::{ConnectionId, Frontend, Now};
 use crate::ids::GatewayIds;
-use crate::registry::{Authenticator, GatewayRegistry};
-use crate::transport::MqttFormat;
-use crate::transport::mqtt_format::encode_downlink;
-use crate::transport::mqtt_session;
 
-/// Default [`MqttServerConfig::max_packet_size`]: 64 KiB of payload (the payload codecs'
-/// bound) plus 1 KiB for the topic and the variable header.
+/// Default [`MqttSettings::max_packet_size`]: 64 KiB of payload (the payload codecs' bound)
+/// plus 1 KiB for the topic and the variable header.
 pub const DEFAULT_MAX_PACKET_SIZE: usize = 65 * 1024;
 
+/// Inputs from connection tasks waiting for the driver.
+const INPUT_CAPACITY: usize = 1024;
+
 /// Settings of one MQTT listener.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct MqttServerConfig {
-    /// The gateway format the listener speaks.
-    pub format: MqttFormat,
+pub struct MqttSettings {
+    /// The frontend's settings, including the protocol version (v3 or v2).
+    pub frontend: MqttConfig,
     /// Largest MQTT packet accepted, as the packet's "remaining length" (everything after the
     /// fixed header); a larger one closes the connection before it is read. Also bounds each
     /// connection's read buffer. Default [`DEFAULT_MAX_PACKET_SIZE`].
     pub max_packet_size: usize,
-    /// Time from accept to a complete CONNECT. Default 10 s.
+    /// Time from accept (or TLS handshake) to a complete CONNECT. Default 10 s.
     pub connect_timeout: Duration,
     /// Time a write to the gateway may take before the connection is given up. Default 10 s.
     pub write_timeout: Duration,
     /// Downlinks queued per connection (until subscribed, or while the socket is busy).
     /// Default 16.
     pub downlink_queue: usize,
-    /// v3 downlinks remembered per connection for matching acknowledgements. Default
-    /// [`DEFAULT_TOKENS_CAPACITY`].
-    pub downlink_tokens: usize,
-    /// Connections served at once; more are closed on accept. Default 10 000.
-    pub max_connections: usize,
 }
 
-impl MqttServerConfig {
-    /// The defaults for `format`.
-    pub fn new(format: MqttFormat) -> Self {
-        MqttServerConfig {
-            format,
+impl MqttSettings {
+    /// Defaults for `version`.
+    pub fn new(version: MqttVersion) -> Self {
+        MqttSettings {
+            frontend: MqttConfig::new(version),
             max_packet_size: DEFAULT_MAX_PACKET_SIZE,
             connect_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
             downlink_queue: 16,
-            downlink_tokens: DEFAULT_TOKENS_CAPACITY,
-            max_connections: 10_000,
         }
+    }
+
+    /// Sets the CONNECT timeout.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
     }
 }
 
-/// What a connection task is told from outside.
+/// A downlink PUBLISH for a connection task.
 #[derive(Debug)]
-pub(crate) enum Outgoing {
-    /// Publish this (QoS 0) on this topic.
-    Publish { topic: String, payload: Bytes },
+pub(crate) struct Downlink {
+    pub(crate) topic: String,
+    pub(crate) payload: Bytes,
 }
 
-/// A connected gateway, as the router sees it.
-pub(crate) struct Route {
-    pub(crate) conn_id: u64,
-    pub(crate) uid: GatewayUid,
-    pub(crate) outbox: mpsc::Sender<Outgoing>,
-    /// Ends the connection with this reason; taken when used.
-    pub(crate) kill: Option<oneshot::Sender<DisconnectReason>>,
-    pub(crate) tokens: Arc<Mutex<DownlinkTokens<DownlinkMessage>>>,
-    /// The ids the connection's events carry.
-    pub(crate) gateway: GatewayIds,
+/// What a PUBLISH led to.
+#[derive(Debug)]
+pub(crate) enum PublishOutcome {
+    /// Taken (or a payload dropped as undecodable): acknowledge, carry on.
+    Accepted,
+    /// The access rules refuse it: close the connection.
+    Denied(String),
 }
 
-/// State shared by the listener, its connections and the handles.
+/// What connection tasks tell the driver.
+#[derive(Debug)]
+pub(crate) enum Input {
+    Connect {
+        connection: ConnectionId,
+        username: String,
+        password: Option<String>,
+        remote: SocketAddr,
+        downlinks: mpsc::Sender<Downlink>,
+        /// Dropped by the driver to close the connection.
+        open: oneshot::Sender<()>,
+        reply: oneshot::Sender<Result<GatewayIds, MqttError>>,
+    },
+    Subscribe {
+        connection: ConnectionId,
+        filters: Vec<String>,
+        /// Per filter: granted or not.
+        reply: oneshot::Sender<Vec<bool>>,
+    },
+    Publish {
+        connection: ConnectionId,
+        topic: String,
+        payload: Bytes,
+        reply: oneshot::Sender<PublishOutcome>,
+    },
+    Closed {
+        connection: ConnectionId,
+        reason: DisconnectReason,
+    },
+}
+
+/// What connection tasks share.
 pub(crate) struct Shared {
-    pub(crate) config: MqttServerConfig,
-    pub(crate) auth: Arc<dyn Authenticator>,
-    pub(crate) registry: Option<Arc<dyn GatewayRegistry>>,
-    pub(crate) events: mpsc::Sender<GatewayEvent>,
-    /// gateway id → its current connection.
-    pub(crate) routes: Mutex<HashMap<String, Route>>,
-    /// gateway id → the lock that orders its `Connected` / `Disconnected` events.
-    gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// gateway id → its downlinks awaiting acknowledgement, kept across reconnections (an
-    /// acknowledgement may come over a new connection). One bounded entry per gateway that
-    /// ever connected.
-    tokens: Mutex<HashMap<String, Arc<Mutex<DownlinkTokens<DownlinkMessage>>>>>,
-    next_conn: AtomicU64,
-    pub(crate) shutdown: watch::Receiver<bool>,
+    pub(crate) settings: MqttSettings,
+    pub(crate) inputs: mpsc::Sender<Input>,
+    next_connection: AtomicU64,
 }
 
 impl Shared {
-    pub(crate) fn routes(&self) -> std::sync::MutexGuard<'_, HashMap<String, Route>> {
-        self.routes.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The lock serialising the lifecycle events of `gateway_id`.
-    pub(crate) fn gate(&self, gateway_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
-        // Drop gates nobody holds, so the map tracks live gateways only.
-        if gates.len() > 64 && gates.len() > 2 * self.routes().len() {
-            gates.retain(|_, g| Arc::strong_count(g) > 1);
-        }
-        gates.entry(gateway_id.to_owned()).or_default().clone()
-    }
-
-    /// The downlink tokens of `gateway_id`, created on first use. Tokens of different gateways
-    /// start far apart, so an acknowledgement cannot match another gateway's downlink.
-    pub(crate) fn tokens(&self, gateway_id: &str) -> Arc<Mutex<DownlinkTokens<DownlinkMessage>>> {
-        let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
-        let seed = (tokens.len() as u64) << 32;
-        tokens
-            .entry(gateway_id.to_owned())
-            .or_insert_with(|| {
-                Arc::new(Mutex::new(DownlinkTokens::new(
-                    self.config.downlink_tokens,
-                    seed,
-                )))
-            })
-            .clone()
-    }
-
-    pub(crate) fn next_conn_id(&self) -> u64 {
-        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    pub(crate) fn next_connection(&self) -> ConnectionId {
+        ConnectionId(self.next_connection.fetch_add(1, Ordering::Relaxed))
     }
 }
 
-/// Builds an [`MqttServer`].
-pub struct MqttServerBuilder {
-    config: MqttServerConfig,
-    auth: Arc<dyn Authenticator>,
-    registry: Option<Arc<dyn GatewayRegistry>>,
-}
-
-impl MqttServerBuilder {
-    /// Looks connecting gateways up in `registry`, so events carry their EUI.
-    pub fn registry(mut self, registry: Arc<dyn GatewayRegistry>) -> Self {
-        self.registry = Some(registry);
-        self
-    }
-
-    /// Binds `addr` (port 0 picks a free one) and starts accepting; events go to `events`.
-    pub async fn bind(
-        self,
-        addr: SocketAddr,
-        events: mpsc::Sender<GatewayEvent>,
-    ) -> io::Result<MqttServer> {
-        let listener = TcpListener::bind(addr).await?;
-        Ok(self.serve(listener, events))
-    }
-
-    /// Serves gateways on an already bound listener; events go to `events`.
-    pub fn serve(self, listener: TcpListener, events: mpsc::Sender<GatewayEvent>) -> MqttServer {
-        let local_addr = listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-        let (shutdown_tx, shutdown) = watch::channel(false);
-        let shared = Arc::new(Shared {
-            config: self.config,
-            auth: self.auth,
-            registry: self.registry,
-            events,
-            routes: Mutex::new(HashMap::new()),
-            gates: Mutex::new(HashMap::new()),
-            tokens: Mutex::new(HashMap::new()),
-            next_conn: AtomicU64::new(1),
-            shutdown,
-        });
-        let accept = tokio::spawn(accept_loop(listener, shared.clone()));
-        MqttServer {
-            local_addr,
-            handle: MqttServerHandle { shared },
-            shutdown: shutdown_tx,
-            accept,
-        }
-    }
-}
-
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let permits = Arc::new(Semaphore::new(shared.config.max_connections));
-    let mut shutdown = shared.shutdown.clone();
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = shutdown.changed() => return,
-        };
-        let (stream, remote) = match accepted {
-            Ok(accepted) => accepted,
-            // Out of file descriptors and the like: back off briefly instead of spinning.
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            drop(stream); // over the connection limit
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            mqtt_session::run(shared, stream, remote).await;
-            drop(permit);
-        });
-    }
-}
-
-/// A running MQTT listener. Dropping it stops accepting and closes every connection (each
-/// reported `Disconnected { reason: Shutdown }`).
-pub struct MqttServer {
-    local_addr: SocketAddr,
-    handle: MqttServerHandle,
-    shutdown: watch::Sender<bool>,
-    accept: JoinHandle<()>,
-}
-
-impl MqttServer {
-    /// A builder for a listener with `config`, checking credentials with `auth`.
-    pub fn builder(config: MqttServerConfig, auth: Arc<dyn Authenticator>) -> MqttServerBuilder {
-        MqttServerBuilder {
-            config,
-            auth,
-            registry: None,
-        }
-    }
-
-    /// The address the listener is bound to.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// A handle for sending commands to the listener's gateways.
-    pub fn handle(&self) -> MqttServerHandle {
-        self.handle.clone()
-    }
-
-    /// Stops accepting and closes every connection.
-    pub fn shutdown(&self) {
-        let _ = self.shutdown.send(true);
-    }
-}
-
-impl Drop for MqttServer {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-        self.accept.abort();
-    }
-}
-
-impl std::fmt::Debug for MqttServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MqttServer")
-            .field("local_addr", &self.local_addr)
-            .field("format", &self.handle.shared.config.format)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Sends commands to the gateways of one [`MqttServer`]; cheap to clone.
-#[derive(Clone)]
-pub struct MqttServerHandle {
-    shared: Arc<Shared>,
-}
-
-impl std::fmt::Debug for MqttServerHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MqttServerHandle")
-            .field("format", &self.shared.config.format)
-            .finish_non_exhaustive()
-    }
-}
-
-impl MqttServerHandle {
-    /// Whether the gateway is connected to this listener.
-    pub fn is_connected(&self, gateway_id: &str) -> bool {
-        self.shared.routes().contains_key(gateway_id)
-    }
-
-    /// Carries out a command without waiting: a downlink is encoded and queued for the
-    /// gateway's connection (published once the gateway has subscribed to its `down` topic);
-    /// a disconnect closes the connection, reported `Disconnected { reason: Shutdown }`.
-    ///
-    /// Errors: the gateway is not connected here, the downlink cannot be expressed in the
-    /// format (v3 and v2 need `scheduled` settings; v2 cannot carry absolute time or
-    /// LR-FHSS), or the connection's queue is full.
-    pub fn send_command(&self, command: GatewayCommand) -> Result<(), CommandError> {
-        let gateway_id = command.gateway().gateway_id.clone();
-        let mut routes = self.shared.routes();
-        let Some(route) = routes.get_mut(&gateway_id) else {
-            return Err(CommandError::NotConnected(gateway_id));
-        };
-        match command {
-            GatewayCommand::Downlink { message, .. } => {
-                let mut buf = Vec::new();
-                let topic = encode_downlink(
-                    self.shared.config.format,
-                    &route.uid,
-                    &message,
-                    &route.tokens,
-                    &mut buf,
-                )
-                .map_err(|source| CommandError::Translate {
-                    gateway: gateway_id.clone(),
-                    source,
-                })?;
-                let outgoing = Outgoing::Publish {
-                    topic,
-                    payload: Bytes::from(buf),
-                };
-                route.outbox.try_send(outgoing).map_err(|e| {
-                    let reason = match e {
-                        mpsc::error::TrySendError::Full(_) => "downlink queue is full",
-                        mpsc::error::TrySendError::Closed(_) => "connection is closing",
-                    };
-                    CommandError::Rejected {
-                        gateway: gateway_id,
-                        reason: reason.into(),
-                    }
-                })
-            }
-            GatewayCommand::Disconnect { .. } => {
-                if let Some(kill) = route.kill.take() {
-                    let _ = kill.send(DisconnectReason::Shutdown);
+/// Binds `addr` and starts the listener's driver and accept loop.
+pub(crate) async fn start(
+    addr: SocketAddr,
+    settings: MqttSettings,
+    tls: TlsOption,
+    ctx: ListenerContext,
+) -> std::io::Result<Started> {
+    let listener = TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    let (inputs_tx, inputs) = mpsc::channel(INPUT_CAPACITY);
+    let frontend = MqttFrontend::new(settings.frontend.clone(), ctx.registry.clone());
+    let shared = Arc::new(Shared {
+        settings,
+        inputs: inputs_tx,
+        next_connection: AtomicU64::new(1),
+    });
+    let driver = tokio::spawn(drive(frontend, inputs, ctx));
+    let acceptor = tokio::spawn(async move {
+        loop {
+            let (stream, remote) = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "MQTT accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
                 }
-                Ok(())
+            };
+            let _ = stream.set_nodelay(true);
+            let shared = shared.clone();
+            // `Option<Infallible>` (Copy) without the `tls` feature.
+            #[allow(clippy::clone_on_copy)]
+            let tls = tls.clone();
+            tokio::spawn(async move {
+                match tls {
+                    #[cfg(feature = "tls")]
+                    Some(tls) => match tls.accept(stream).await {
+                        Ok(stream) => mqtt_session::serve(stream, remote, shared).await,
+                        Err(e) => tracing::debug!(%remote, error = %e, "MQTT TLS handshake"),
+                    },
+                    #[cfg(not(feature = "tls"))]
+                    Some(never) => match never {},
+                    None => mqtt_session::serve(stream, remote, shared).await,
+                }
+            });
+        }
+    });
+    Ok(Started {
+        local_addr,
+        tasks: vec![driver, acceptor],
+    })
+}
+
+fn now_both() -> Now {
+    let (instant, wall) = now();
+    Now::new(instant, wall)
+}
+
+/// A connection as the driver sees it.
+struct Connection {
+    downlinks: mpsc::Sender<Downlink>,
+    /// Dropping it closes the connection.
+    _open: oneshot::Sender<()>,
+}
+
+/// Owns the frontend: serves commands first, then delivers events, then takes connection
+/// inputs (only while the application keeps up with the events).
+async fn drive(
+    mut frontend: MqttFrontend<dyn Registry>,
+    mut inputs: mpsc::Receiver<Input>,
+    ctx: ListenerContext,
+) {
+    let ListenerContext {
+        id,
+        hub,
+        mut commands,
+        ..
+    } = ctx;
+    let mut publisher = Publisher::new(hub, id);
+    let mut connections: HashMap<ConnectionId, Connection> = HashMap::new();
+    let mut commands_open = true;
+    loop {
+        tokio::select! {
+            biased;
+            request = commands.recv(), if commands_open => match request {
+                Some(request) => {
+                    let gateway = request.command.gateway().gateway_id.clone();
+                    let mut result = frontend.handle_command(now_both(), request.command);
+                    // The outputs now queued are this command's: a downlink that finds the
+                    // connection's queue full fails the command.
+                    if !route_outputs(&mut frontend, &mut connections) && result.is_ok() {
+                        result = Err(CommandError::Rejected {
+                            gateway,
+                            reason: "downlink queue full (the gateway has not subscribed to \
+                                     its down topic, or does not read)"
+                                .into(),
+                        });
+                    }
+                    let _ = request.reply.send(result);
+                }
+                None => commands_open = false,
+            },
+            () = publisher.deliver(), if publisher.has_pending() => {}
+            input = inputs.recv(), if !publisher.is_backlogged() => match input {
+                Some(input) => handle_input(&mut frontend, &mut connections, input),
+                // The accept loop is gone: the server is shutting down.
+                None => return,
+            },
+        }
+        route_outputs(&mut frontend, &mut connections);
+        while let Some(event) = frontend.poll_event() {
+            publisher.push(event);
+        }
+    }
+}
+
+/// Hands the frontend's outputs to the connections; `false` when a downlink found its
+/// connection's queue full and was dropped.
+fn route_outputs(
+    frontend: &mut MqttFrontend<dyn Registry>,
+    connections: &mut HashMap<ConnectionId, Connection>,
+) -> bool {
+    let mut all_queued = true;
+    while let Some(output) = frontend.poll_output() {
+        match output {
+            MqttOutput::Publish {
+                connection,
+                topic,
+                payload,
+            } => {
+                let Some(conn) = connections.get(&connection) else {
+                    continue;
+                };
+                let downlink = Downlink {
+                    topic,
+                    payload: Bytes::from(payload),
+                };
+                if conn.downlinks.try_send(downlink).is_err() {
+                    all_queued = false;
+                }
             }
-            // Commands added to the model later are refused until this listener learns them.
+            MqttOutput::Close { connection } => {
+                connections.remove(&connection);
+            }
+            // Outputs added to the frontend later are ignored until handled here.
             #[allow(unreachable_patterns)]
-            _ => Err(CommandError::Rejected {
-                gateway: gateway_id,
-                reason: "command not supported over MQTT".into(),
-            }),
+            _ => {}
+        }
+    }
+    all_queued
+}
+
+fn handle_input(
+    frontend: &mut MqttFrontend<dyn Registry>,
+    connections: &mut HashMap<ConnectionId, Connection>,
+    input: Input,
+) {
+    let now = now_both();
+    match input {
+        Input::Connect {
+            connection,
+            username,
+            password,
+            remote,
+            downlinks,
+            open,
+            reply,
+        } => {
+            let result = frontend.handle_connect(
+                now,
+                connection,
+                &username,
+                password.as_deref(),
+                Some(remote),
+            );
+            if result.is_ok() {
+                connections.insert(
+                    connection,
+                    Connection {
+                        downlinks,
+                        _open: open,
+                    },
+                );
+            }
+            let _ = reply.send(result);
+        }
+        Input::Subscribe {
+            connection,
+            filters,
+            reply,
+        } => {
+            let granted = filters
+                .iter()
+                .map(|f| frontend.handle_subscribe(connection, f).is_ok())
+                .collect();
+            let _ = reply.send(granted);
+        }
+        Input::Publish {
+            connection,
+            topic,
+            payload,
+            reply,
+        } => {
+            let outcome = match frontend.handle_publish(now, connection, &topic, &payload) {
+                Ok(()) => PublishOutcome::Accepted,
+                Err(MqttError::Payload(e)) => {
+                    tracing::debug!(?connection, %topic, error = %e, "MQTT payload dropped");
+                    PublishOutcome::Accepted
+                }
+                Err(e) => PublishOutcome::Denied(e.to_string()),
+            };
+            let _ = reply.send(outcome);
+        }
+        Input::Closed { connection, reason } => {
+            connections.remove(&connection);
+            frontend.handle_disconnect(now, connection, reason);
         }
     }
 }

@@ -1,38 +1,36 @@
-//! One gateway's MQTT connection: CONNECT and authentication, then packets in, events out,
-//! downlinks out. See [`mqtt_server`](super::mqtt_server) for the behaviour.
+//! One gateway's MQTT connection: frames packets with rumqttc's codec, answers what MQTT itself
+//! asks for (CONNACK, SUBACK, PUBACK, PINGRESP), keeps the keep-alive, and passes CONNECT,
+//! SUBSCRIBE and PUBLISH to the listener's driver. See [`mqtt_server`](super::mqtt_server).
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::BytesMut;
-use loragw_mqtt_v3::{Credentials, DownlinkTokens, GatewayUid};
-use loragw_ttnpb::Timestamp;
 use rumqttc::mqttbytes::v4::{
-    ConnAck, ConnectReturnCode, Packet, PubAck, PubComp, PubRec, Publish, SubAck,
+    ConnAck, ConnectReturnCode, Login, Packet, PubAck, PubComp, PubRec, Publish, SubAck,
     SubscribeReasonCode, UnsubAck,
 };
 use rumqttc::mqttbytes::{Error as CodecError, QoS};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until, timeout};
 
-use crate::event::{DisconnectReason, GatewayEvent};
-use crate::ids::GatewayIds;
-use crate::registry::{AuthError, Credential, Right};
-use crate::transport::mqtt_format::{Inbound, authorize_subscribe, handle_publish};
-use crate::transport::mqtt_server::{Outgoing, Route, Shared};
+use super::mqtt_server::{Downlink, Input, PublishOutcome, Shared};
+use crate::event::DisconnectReason;
+use crate::frontend::ConnectionId;
+use crate::frontend::mqtt::MqttError;
+use crate::registry::AuthError;
 
 /// How much the read buffer grows per read.
 const READ_CHUNK: usize = 4096;
 
-/// The connection's sockets and buffers.
-struct Wire {
-    reader: OwnedReadHalf,
-    writer: OwnedWriteHalf,
-    /// Received bytes not yet framed; at most one packet plus one read chunk.
+/// The connection's stream halves and buffers.
+struct Wire<S> {
+    reader: ReadHalf<S>,
+    writer: WriteHalf<S>,
+    /// Received bytes not yet framed: at most one packet plus one read chunk, since a packet
+    /// over the bound is refused from its header.
     inbuf: BytesMut,
     outbuf: BytesMut,
     max_packet_size: usize,
@@ -56,7 +54,7 @@ impl From<ReadError> for DisconnectReason {
     }
 }
 
-impl Wire {
+impl<S: AsyncRead + AsyncWrite> Wire<S> {
     /// The next complete packet already in the buffer, if any.
     fn framed(&mut self) -> Result<Option<Packet>, ReadError> {
         match Packet::read(&mut self.inbuf, self.max_packet_size) {
@@ -98,191 +96,140 @@ impl Wire {
     }
 }
 
-fn now_timestamp() -> Option<Timestamp> {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
-    crate::adapter::timestamp(i64::try_from(since.as_secs()).ok()?, since.subsec_nanos())
+/// The CONNACK code for a refused CONNECT.
+fn refusal_code(e: &MqttError) -> ConnectReturnCode {
+    match e {
+        MqttError::Unauthorized(AuthError::MissingRight { .. }) => ConnectReturnCode::NotAuthorized,
+        MqttError::BadUsername(_) | MqttError::Unauthorized(_) => {
+            ConnectReturnCode::BadUserNamePassword
+        }
+        _ => ConnectReturnCode::ServiceUnavailable,
+    }
 }
 
-/// The CONNACK code for a CONNECT's credentials, and the gateway uid when accepted.
-fn check_credentials(
-    shared: &Shared,
-    login: Option<&rumqttc::mqttbytes::v4::Login>,
-) -> Result<(GatewayUid, GatewayIds), ConnectReturnCode> {
-    let username = login.map(|l| l.username.as_str()).filter(|u| !u.is_empty());
-    let password = login
-        .map(|l| l.password.as_bytes())
-        .filter(|p| !p.is_empty());
-    let credentials = Credentials::from_connect(username, password)
-        .map_err(|_| ConnectReturnCode::BadUserNamePassword)?;
-    let uid = credentials
-        .uid()
-        .map_err(|_| ConnectReturnCode::BadUserNamePassword)?;
-    // The registry is single-tenant: a `gateway@tenant` uid is authenticated by gateway id.
-    match shared.auth.authenticate(
-        &uid.gateway_id,
-        Credential::Password(credentials.api_key()),
-        Right::Link,
-    ) {
-        Ok(()) => {}
-        Err(AuthError::MissingRight { .. }) => return Err(ConnectReturnCode::NotAuthorized),
-        Err(_) => return Err(ConnectReturnCode::BadUserNamePassword),
+/// The username and password of a CONNECT; rumqttc reads an absent one as empty.
+fn login_parts(login: Option<Login>) -> (String, Option<String>) {
+    match login {
+        Some(Login { username, password }) => (username, Some(password).filter(|p| !p.is_empty())),
+        None => (String::new(), None),
     }
-    let ids = shared
-        .registry
-        .as_ref()
-        .and_then(|r| r.gateway_by_id(&uid.gateway_id))
-        .map(|record| record.ids)
-        .unwrap_or_else(|| GatewayIds::new(uid.gateway_id.clone(), None));
-    Ok((uid, ids))
 }
 
 /// Serves one accepted connection until it ends.
-pub(crate) async fn run(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr) {
-    let (reader, writer) = stream.into_split();
+pub(crate) async fn serve<S>(stream: S, remote: SocketAddr, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite,
+{
+    let (reader, writer) = tokio::io::split(stream);
+    let settings = &shared.settings;
     let mut wire = Wire {
         reader,
         writer,
         inbuf: BytesMut::with_capacity(READ_CHUNK),
         outbuf: BytesMut::with_capacity(256),
-        max_packet_size: shared.config.max_packet_size,
-        write_timeout: shared.config.write_timeout,
+        max_packet_size: settings.max_packet_size,
+        write_timeout: settings.write_timeout,
     };
 
-    let connect = match timeout(shared.config.connect_timeout, wire.read_packet()).await {
+    let refuse = |code| Packet::ConnAck(ConnAck::new(code, false));
+    let connect = match timeout(settings.connect_timeout, wire.read_packet()).await {
         Ok(Ok(Packet::Connect(connect))) => connect,
-        Ok(Err(ReadError::Codec(CodecError::InvalidProtocolLevel(_)))) => {
-            let refused = ConnAck::new(ConnectReturnCode::RefusedProtocolVersion, false);
-            let _ = wire.write(Packet::ConnAck(refused)).await;
+        Ok(Err(ReadError::Codec(CodecError::InvalidProtocolLevel(level)))) => {
+            tracing::debug!(%remote, level, "MQTT CONNECT with an unsupported protocol level");
+            let _ = wire
+                .write(refuse(ConnectReturnCode::RefusedProtocolVersion))
+                .await;
             return;
         }
         // Not a CONNECT, malformed, closed or too slow: MQTT says close without a CONNACK.
         _ => return,
     };
     if connect.protocol != rumqttc::mqttbytes::Protocol::V4 {
-        let refused = ConnAck::new(ConnectReturnCode::RefusedProtocolVersion, false);
-        let _ = wire.write(Packet::ConnAck(refused)).await;
+        let _ = wire
+            .write(refuse(ConnectReturnCode::RefusedProtocolVersion))
+            .await;
         return;
     }
-    let (uid, gateway) = match check_credentials(&shared, connect.login.as_ref()) {
-        Ok(accepted) => accepted,
-        Err(code) => {
-            let _ = wire.write(Packet::ConnAck(ConnAck::new(code, false))).await;
+
+    let connection = shared.next_connection();
+    let (username, password) = login_parts(connect.login);
+    let (downlinks_tx, downlinks) = mpsc::channel(settings.downlink_queue.max(1));
+    let (open, closed) = oneshot::channel();
+    let (reply, connected) = oneshot::channel();
+    let input = Input::Connect {
+        connection,
+        username,
+        password,
+        remote,
+        downlinks: downlinks_tx,
+        open,
+        reply,
+    };
+    if shared.inputs.send(input).await.is_err() {
+        return;
+    }
+    match connected.await {
+        Ok(Ok(gateway)) => {
+            tracing::debug!(%remote, %gateway, ?connection, "MQTT gateway connected")
+        }
+        Ok(Err(e)) => {
+            tracing::info!(%remote, error = %e, "MQTT gateway refused");
+            let _ = wire.write(refuse(refusal_code(&e))).await;
             return;
         }
-    };
-    if wire
+        Err(_) => return,
+    }
+    if let Err(reason) = wire
         .write(Packet::ConnAck(ConnAck::new(
             ConnectReturnCode::Success,
             false,
         )))
         .await
-        .is_err()
     {
+        let _ = shared
+            .inputs
+            .send(Input::Closed { connection, reason })
+            .await;
         return;
     }
 
-    let conn_id = shared.next_conn_id();
-    let (outbox, outbox_rx) = mpsc::channel(shared.config.downlink_queue.max(1));
-    let (kill, kill_rx) = oneshot::channel();
-    let tokens = shared.tokens(&gateway.gateway_id);
-    let protocol = shared.config.format.protocol();
-    let route = Route {
-        conn_id,
-        uid: uid.clone(),
-        outbox,
-        kill: Some(kill),
-        tokens: tokens.clone(),
-        gateway: gateway.clone(),
-    };
-
-    let gate = shared.gate(&gateway.gateway_id);
-    {
-        let _order = gate.lock().await;
-        let replaced = shared.routes().insert(gateway.gateway_id.clone(), route);
-        if let Some(mut old) = replaced {
-            if let Some(kill) = old.kill.take() {
-                let _ = kill.send(DisconnectReason::Replaced);
-            }
-            let _ = shared
-                .events
-                .send(GatewayEvent::Disconnected {
-                    gateway: old.gateway,
-                    protocol,
-                    reason: DisconnectReason::Replaced,
-                })
-                .await;
-        }
-        let _ = shared
-            .events
-            .send(GatewayEvent::Connected {
-                gateway: gateway.clone(),
-                protocol,
-                remote: Some(remote),
-            })
-            .await;
-    }
-
+    let keep_alive = (connect.keep_alive > 0)
+        .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500));
     let mut session = Session {
-        shared: shared.clone(),
+        shared: &shared,
         wire,
-        uid,
-        gateway: gateway.clone(),
-        tokens,
+        connection,
         subscriptions: Vec::new(),
-        keep_alive: (connect.keep_alive > 0)
-            .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500)),
     };
-    let reason = session.serve(outbox_rx, kill_rx).await;
-    let mut wire = session.wire;
-    let _ = wire.writer.shutdown().await;
-
-    let _order = gate.lock().await;
-    let current = {
-        let mut routes = shared.routes();
-        let mine = routes
-            .get(&gateway.gateway_id)
-            .is_some_and(|r| r.conn_id == conn_id);
-        if mine {
-            routes.remove(&gateway.gateway_id);
-        }
-        mine
-    };
-    // A replaced connection was reported by its successor.
-    if current {
+    let reason = session.run(keep_alive, downlinks, closed).await;
+    let _ = session.wire.writer.shutdown().await;
+    if let Some(reason) = reason {
+        tracing::debug!(%remote, ?connection, %reason, "MQTT gateway disconnected");
         let _ = shared
-            .events
-            .send(GatewayEvent::Disconnected {
-                gateway,
-                protocol,
-                reason,
-            })
+            .inputs
+            .send(Input::Closed { connection, reason })
             .await;
     }
 }
 
-/// An accepted, registered connection.
-struct Session {
-    shared: Arc<Shared>,
-    wire: Wire,
-    uid: GatewayUid,
-    gateway: GatewayIds,
-    tokens: Arc<Mutex<DownlinkTokens<loragw_ttnpb::DownlinkMessage>>>,
+/// An accepted connection.
+struct Session<'a, S> {
+    shared: &'a Shared,
+    wire: Wire<S>,
+    connection: ConnectionId,
     /// Filters the gateway subscribed with and was granted (all narrowed to its `down` topic).
     subscriptions: Vec<String>,
-    /// 1.5 × the CONNECT keep-alive; `None` when the gateway asked for none.
-    keep_alive: Option<Duration>,
 }
 
-impl Session {
-    async fn serve(
+impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
+    /// Serves packets until the connection ends; the reason, or `None` when the driver closed
+    /// it (it already knows why).
+    async fn run(
         &mut self,
-        mut outbox: mpsc::Receiver<Outgoing>,
-        mut kill: oneshot::Receiver<DisconnectReason>,
-    ) -> DisconnectReason {
-        let mut shutdown = self.shared.shutdown.clone();
-        if *shutdown.borrow() {
-            return DisconnectReason::Shutdown;
-        }
+        keep_alive: Option<Duration>,
+        mut downlinks: mpsc::Receiver<Downlink>,
+        mut closed: oneshot::Receiver<()>,
+    ) -> Option<DisconnectReason> {
         let mut last_heard = Instant::now();
         loop {
             // Packets that arrived together with earlier ones (or right after CONNECT).
@@ -294,140 +241,116 @@ impl Session {
                         }
                     }
                     Ok(None) => break,
-                    Err(e) => return e.into(),
+                    Err(e) => return Some(e.into()),
                 }
             }
-            let deadline = self.keep_alive.map(|k| last_heard + k);
+            let deadline = keep_alive.map(|k| last_heard + k);
             let subscribed = !self.subscriptions.is_empty();
             tokio::select! {
-                reason = &mut kill => return reason.unwrap_or(DisconnectReason::Shutdown),
-                _ = shutdown.changed() => return DisconnectReason::Shutdown,
+                _ = &mut closed => return None,
                 read = self.wire.fill() => {
                     if let Err(e) = read {
-                        return e.into();
+                        return Some(e.into());
                     }
                     last_heard = Instant::now();
                 }
-                Some(Outgoing::Publish { topic, payload }) = outbox.recv(), if subscribed => {
+                Some(Downlink { topic, payload }) = downlinks.recv(), if subscribed => {
                     let publish = Publish::from_bytes(topic, QoS::AtMostOnce, payload);
                     if let Err(reason) = self.wire.write(Packet::Publish(publish)).await {
-                        return reason;
+                        return Some(reason);
                     }
                 }
                 () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                    return DisconnectReason::Timeout;
+                    return Some(DisconnectReason::Timeout);
                 }
             }
         }
     }
 
-    async fn emit(&self, event: GatewayEvent) {
-        let _ = self.shared.events.send(event).await;
+    /// Asks the driver; `Err(None)` when it is gone (shutting down).
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Input,
+    ) -> Result<T, Option<DisconnectReason>> {
+        let (reply, answer) = oneshot::channel();
+        if self.shared.inputs.send(make(reply)).await.is_err() {
+            return Err(Some(DisconnectReason::Shutdown));
+        }
+        answer.await.map_err(|_| Some(DisconnectReason::Shutdown))
     }
 
-    async fn handle_packet(&mut self, packet: Packet) -> Result<(), DisconnectReason> {
+    async fn handle_packet(&mut self, packet: Packet) -> Result<(), Option<DisconnectReason>> {
+        let connection = self.connection;
         match packet {
-            Packet::Publish(publish) => self.handle_publish(publish).await,
-            Packet::PubRel(rel) => {
-                self.wire
-                    .write(Packet::PubComp(PubComp::new(rel.pkid)))
-                    .await
+            Packet::Publish(publish) => {
+                let outcome = self
+                    .ask(|reply| Input::Publish {
+                        connection,
+                        topic: publish.topic,
+                        payload: publish.payload,
+                        reply,
+                    })
+                    .await?;
+                if let PublishOutcome::Denied(reason) = outcome {
+                    // MQTT 3.1.1 cannot refuse one publish: the connection ends.
+                    return Err(Some(DisconnectReason::ProtocolError(format!(
+                        "publish refused: {reason}"
+                    ))));
+                }
+                let ack = match publish.qos {
+                    QoS::AtMostOnce => return Ok(()),
+                    QoS::AtLeastOnce => Packet::PubAck(PubAck::new(publish.pkid)),
+                    QoS::ExactlyOnce => Packet::PubRec(PubRec::new(publish.pkid)),
+                };
+                self.write(ack).await
             }
+            Packet::PubRel(rel) => self.write(Packet::PubComp(PubComp::new(rel.pkid))).await,
             Packet::Subscribe(subscribe) => {
-                let format = self.shared.config.format;
-                let codes = subscribe
-                    .filters
-                    .iter()
-                    .map(
-                        |filter| match authorize_subscribe(format, &self.uid, &filter.path) {
-                            Ok(_narrowed) => {
-                                if !self.subscriptions.contains(&filter.path) {
-                                    self.subscriptions.push(filter.path.clone());
-                                }
-                                SubscribeReasonCode::Success(filter.qos)
-                            }
-                            Err(_reason) => SubscribeReasonCode::Failure,
-                        },
-                    )
-                    .collect();
-                let suback = SubAck::new(subscribe.pkid, codes);
-                self.wire.write(Packet::SubAck(suback)).await
+                let filters: Vec<String> =
+                    subscribe.filters.iter().map(|f| f.path.clone()).collect();
+                let granted = self
+                    .ask(|reply| Input::Subscribe {
+                        connection,
+                        filters,
+                        reply,
+                    })
+                    .await?;
+                let mut codes = Vec::with_capacity(granted.len());
+                for (filter, granted) in subscribe.filters.into_iter().zip(granted) {
+                    if granted {
+                        codes.push(SubscribeReasonCode::Success(filter.qos));
+                        if !self.subscriptions.contains(&filter.path) {
+                            self.subscriptions.push(filter.path);
+                        }
+                    } else {
+                        codes.push(SubscribeReasonCode::Failure);
+                    }
+                }
+                self.write(Packet::SubAck(SubAck::new(subscribe.pkid, codes)))
+                    .await
             }
             Packet::Unsubscribe(unsubscribe) => {
                 self.subscriptions
                     .retain(|f| !unsubscribe.topics.contains(f));
-                let unsuback = UnsubAck::new(unsubscribe.pkid);
-                self.wire.write(Packet::UnsubAck(unsuback)).await
+                self.write(Packet::UnsubAck(UnsubAck::new(unsubscribe.pkid)))
+                    .await
             }
-            Packet::PingReq => self.wire.write(Packet::PingResp).await,
-            Packet::Disconnect => Err(DisconnectReason::ClosedByGateway),
+            Packet::PingReq => self.write(Packet::PingResp).await,
+            Packet::Disconnect => Err(Some(DisconnectReason::ClosedByGateway)),
             // Downlinks go out with QoS 0, so acknowledgements are unexpected but harmless.
             Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubComp(_) => Ok(()),
-            Packet::Connect(_) => Err(DisconnectReason::ProtocolError("a second CONNECT".into())),
-            Packet::ConnAck(_) | Packet::SubAck(_) | Packet::UnsubAck(_) | Packet::PingResp => Err(
-                DisconnectReason::ProtocolError("a server-to-client packet from the client".into()),
-            ),
+            Packet::Connect(_) => Err(Some(DisconnectReason::ProtocolError(
+                "a second CONNECT".into(),
+            ))),
+            Packet::ConnAck(_) | Packet::SubAck(_) | Packet::UnsubAck(_) | Packet::PingResp => {
+                Err(Some(DisconnectReason::ProtocolError(
+                    "a server-to-client packet from the client".into(),
+                )))
+            }
         }
     }
 
-    async fn handle_publish(&mut self, publish: Publish) -> Result<(), DisconnectReason> {
-        let handled = handle_publish(
-            self.shared.config.format,
-            &self.uid,
-            &self.gateway,
-            &publish.topic,
-            &publish.payload,
-            &self.tokens,
-            now_timestamp(),
-        );
-        let protocol = self.shared.config.format.protocol();
-        match handled {
-            // MQTT 3.1.1 cannot refuse one publish: the connection ends.
-            Err(denied) => {
-                return Err(DisconnectReason::ProtocolError(format!(
-                    "publish to `{}` refused: {}",
-                    publish.topic, denied.0
-                )));
-            }
-            // A bad payload is dropped; the connection stays up.
-            Ok(Err(_undecodable)) => {}
-            Ok(Ok(inbound)) => {
-                let gateway = self.gateway.clone();
-                let event = match inbound {
-                    Inbound::Uplink(message) => Some(GatewayEvent::Uplink {
-                        gateway,
-                        protocol,
-                        message,
-                    }),
-                    Inbound::Status(status) => Some(GatewayEvent::Status {
-                        gateway,
-                        protocol,
-                        status,
-                    }),
-                    Inbound::TxAck(ack) => Some(GatewayEvent::TxAck {
-                        gateway,
-                        protocol,
-                        ack,
-                    }),
-                    Inbound::Ignored => None,
-                };
-                if let Some(event) = event {
-                    self.emit(event).await;
-                }
-            }
-        }
-        match publish.qos {
-            QoS::AtMostOnce => Ok(()),
-            QoS::AtLeastOnce => {
-                self.wire
-                    .write(Packet::PubAck(PubAck::new(publish.pkid)))
-                    .await
-            }
-            QoS::ExactlyOnce => {
-                self.wire
-                    .write(Packet::PubRec(PubRec::new(publish.pkid)))
-                    .await
-            }
-        }
+    async fn write(&mut self, packet: Packet) -> Result<(), Option<DisconnectReason>> {
+        self.wire.write(packet).await.map_err(Some)
     }
 }

@@ -29,6 +29,10 @@ pub const GW_INFO: &str = "gw-info";
 pub const KEY_INFO: &str = "NNSXS.INFO-ONLY";
 
 pub fn registry() -> Arc<InMemoryRegistry> {
+    Arc::new(in_memory_registry())
+}
+
+pub fn in_memory_registry() -> InMemoryRegistry {
     let toml = format!(
         r#"
 [[gateway]]
@@ -60,7 +64,7 @@ rights = ["info"]
         hash_key(KEY_TWO, b"salt-two"),
         hash_key(KEY_INFO, b"salt-info"),
     );
-    Arc::new(InMemoryRegistry::from_toml(&toml).expect("test registry config"))
+    InMemoryRegistry::from_toml(&toml).expect("test registry config")
 }
 
 /// An uplink as a gateway would publish it (data frame, one metadata entry).
@@ -118,6 +122,17 @@ pub async fn next_event(events: &mut mpsc::Receiver<GatewayEvent>) -> GatewayEve
         .await
         .expect("an event within the step timeout")
         .expect("the event channel is open")
+}
+
+/// The next event of a server, failing the test after [`STEP`].
+#[cfg(feature = "server")]
+pub async fn next_server_event(
+    server: &mut loragw_gateway_io::transport::GatewayServer,
+) -> GatewayEvent {
+    tokio::time::timeout(STEP, server.next_event())
+        .await
+        .expect("an event within the step timeout")
+        .expect("the server is running")
 }
 
 /// A binary by name, looked for on `PATH` and in the sbin directories (mosquitto lives in
