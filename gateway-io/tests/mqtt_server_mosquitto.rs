@@ -222,6 +222,28 @@ async fn v3_refusals_through_mosquitto_clients() {
         );
     }
 
+    // An MQTT 3.1 client: "unacceptable protocol version" (mosquitto_pub's -V comes last).
+    let out = run(
+        pub_bin,
+        port,
+        &[
+            "-u",
+            GW_ONE,
+            "-P",
+            KEY_ONE,
+            "-t",
+            "v3/gw-one/up",
+            "-m",
+            "x",
+            "-V",
+            "mqttv31",
+        ],
+    )
+    .await;
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(stderr.contains("protocol version"), "{stderr}");
+
     // Publishing to another gateway's topic: connected, then disconnected. (The refused
     // connections above left no event: this Connected is the first.)
     let _ = run(

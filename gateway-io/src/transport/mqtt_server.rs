@@ -14,7 +14,8 @@
 //!
 //! * **CONNECT** must be the first packet and arrive within
 //!   [`connect_timeout`](MqttSettings::connect_timeout), else the socket is closed without a
-//!   CONNACK. CONNACK codes: `0x01` for a protocol level other than 4 (MQTT 3.1.1), `0x04` for a
+//!   CONNACK. CONNACK codes: `0x01` for anything but MQTT 3.1.1 (protocol name `MQTT`, level
+//!   4; MQTT 3.1's `MQIsdp` included), `0x04` for a
 //!   username that is not a gateway uid, an unknown gateway, a missing or wrong key, `0x05` for a
 //!   key without the link right. A session is never resumed (`session_present = 0`); last wills
 //!   are ignored (v2's `disconnect` will is only a courtesy).

@@ -134,8 +134,11 @@ where
     let refuse = |code| Packet::ConnAck(ConnAck::new(code, false));
     let connect = match timeout(settings.connect_timeout, wire.read_packet()).await {
         Ok(Ok(Packet::Connect(connect))) => connect,
-        Ok(Err(ReadError::Codec(CodecError::InvalidProtocolLevel(level)))) => {
-            tracing::debug!(%remote, level, "MQTT CONNECT with an unsupported protocol level");
+        // MQTT 3.1 (`MQIsdp`, level 3) and other levels: "unacceptable protocol version".
+        Ok(Err(ReadError::Codec(
+            e @ (CodecError::InvalidProtocolLevel(_) | CodecError::InvalidProtocol),
+        ))) => {
+            tracing::debug!(%remote, error = %e, "MQTT CONNECT of an unsupported protocol");
             let _ = wire
                 .write(refuse(ConnectReturnCode::RefusedProtocolVersion))
                 .await;
