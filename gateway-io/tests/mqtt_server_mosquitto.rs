@@ -357,3 +357,62 @@ async fn v2_uplink_and_downlink_through_mosquitto_clients() {
     assert_eq!(v2_down.payload, sample_downlink().raw_payload);
     assert_eq!(v2_down.gateway_configuration.unwrap().timestamp, 6_000_000);
 }
+
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn v3_uplink_over_tls_through_mosquitto_pub() {
+    use loragw_gateway_io::frontend::mqtt::MqttVersion;
+    use loragw_gateway_io::transport::mqtt_server::MqttSettings;
+    use loragw_gateway_io::transport::tls::TlsConfig;
+
+    let Some(tools) = mosquitto_tools(&["mosquitto_pub"]) else {
+        return;
+    };
+    let dir = TempDir::new("mqtt-tls");
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = dir.file("cert.pem", certified.cert.pem().as_bytes());
+    let key = dir.file("key.pem", certified.signing_key.serialize_pem().as_bytes());
+    let tls = TlsConfig::from_pem_files(&cert, &key).unwrap();
+    let mut server = GatewayServer::builder()
+        .shared_registry(registry())
+        .mqtt_tls("127.0.0.1:0", MqttSettings::new(MqttVersion::V3), tls)
+        .start()
+        .await
+        .unwrap();
+    let port = server.local_addr(ListenerKind::MqttV3Tls).unwrap().port();
+
+    let sent = sample_uplink(11);
+    let file = dir.file("up.bin", &sent.encode_to_vec());
+    // The certificate names `localhost`; `--insecure` skips only the host name check.
+    let out = run(
+        &tools[0],
+        port,
+        &[
+            "--cafile",
+            cert.to_str().unwrap(),
+            "--insecure",
+            "-u",
+            GW_ONE,
+            "-P",
+            KEY_ONE,
+            "-q",
+            "1",
+            "-t",
+            "v3/gw-one/up",
+            "-f",
+            file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "mosquitto_pub over TLS: {out:?}");
+    assert!(matches!(
+        next_server_event(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+    match next_server_event(&mut server).await {
+        GatewayEvent::Uplink { message, .. } => {
+            assert_eq!(message.raw_payload, sent.raw_payload);
+        }
+        other => panic!("expected Uplink, got {other:?}"),
+    }
+}
