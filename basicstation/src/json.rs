@@ -72,12 +72,12 @@ impl<'a> ObjWriter<'a> {
 
     pub(crate) fn int(&mut self, key: &str, v: i64) {
         self.key(key);
-        let _ = write!(self.out, "{v}");
+        self.out.push_str(itoa::Buffer::new().format(v));
     }
 
     pub(crate) fn uint(&mut self, key: &str, v: u64) {
         self.key(key);
-        let _ = write!(self.out, "{v}");
+        self.out.push_str(itoa::Buffer::new().format(v));
     }
 
     pub(crate) fn bool(&mut self, key: &str, v: bool) {
@@ -162,6 +162,31 @@ pub(crate) fn write_hex_upper(out: &mut String, bytes: &[u8]) {
 }
 
 pub(crate) fn write_time(out: &mut String, v: f64) {
+    // Fast path: below 2^31 s the product with 1e6 stays within a quarter unit of the exact
+    // value, so rounding it gives the same six decimals as `{:.6}`.
+    if v.abs() < 2_147_483_648.0 {
+        #[allow(clippy::cast_possible_truncation)] // |v * 1e6| < 2^52
+        let us = (v * 1e6).round() as i64;
+        let (whole, frac) = (us / 1_000_000, (us % 1_000_000).abs());
+        if us < 0 && whole == 0 {
+            out.push('-');
+        }
+        out.push_str(itoa::Buffer::new().format(whole));
+        if frac != 0 {
+            let mut digits = [b'0'; 6];
+            let mut f = frac;
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (f % 10) as u8;
+                f /= 10;
+            }
+            let len = 6 - digits.iter().rev().take_while(|&&d| d == b'0').count();
+            out.push('.');
+            for &d in &digits[..len] {
+                out.push(char::from(d));
+            }
+        }
+        return;
+    }
     let start = out.len();
     let _ = write!(out, "{v:.6}");
     if out[start..].contains('.') {
@@ -181,7 +206,7 @@ pub(crate) fn write_num(out: &mut String, v: f64) {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         #[allow(clippy::cast_possible_truncation)] // integral and below 2^53 (checked above)
         let i = v as i64;
-        let _ = write!(out, "{i}");
+        out.push_str(itoa::Buffer::new().format(i));
     } else {
         let _ = write!(out, "{v}");
     }
@@ -395,6 +420,27 @@ mod tests {
         assert_eq!(f(2993.253003), "2993.253003");
         assert_eq!(f(0.0), "0");
         assert_eq!(f(1700000000.0), "1700000000");
+        assert_eq!(f(-0.5), "-0.5");
+        assert_eq!(f(-1.25), "-1.25");
+        assert_eq!(f(-0.0000001), "0");
+        assert_eq!(f(1e12 + 0.5), "1000000000000.5");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_time_path_matches_printf(us in -4_000_000_000_000_000i64..4_000_000_000_000_000) {
+            let v = us as f64 / 1e6;
+            let mut fast = String::new();
+            write_time(&mut fast, v);
+            let mut slow = format!("{v:.6}");
+            if slow.contains('.') {
+                slow = slow.trim_end_matches('0').trim_end_matches('.').to_owned();
+            }
+            if slow == "-0" {
+                slow = "0".to_owned();
+            }
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 
     #[test]

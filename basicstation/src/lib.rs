@@ -81,6 +81,7 @@
 
 pub mod channel_plan;
 pub mod cups;
+pub mod datarate;
 pub mod discovery;
 pub mod error;
 pub mod eui;

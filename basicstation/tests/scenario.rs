@@ -28,6 +28,8 @@ struct World {
     station_events: Vec<StationEvent>,
     /// Drop the next n station → LNS frames.
     lose_up: usize,
+    /// Deliver the next n station → LNS frames twice.
+    dup_up: usize,
 }
 
 fn eu868() -> RouterConfig {
@@ -45,7 +47,8 @@ fn eu868() -> RouterConfig {
             [7, 250, 0],
             [0, 0, 0],
         ],
-        mux_time: None,
+        // `mux_time` and the fields the router_config builder adds stay at their defaults.
+        ..RouterConfig::default()
     }
 }
 
@@ -64,6 +67,7 @@ impl World {
             lns_events: Vec::new(),
             station_events: Vec::new(),
             lose_up: 0,
+            dup_up: 0,
         }
     }
 
@@ -133,6 +137,10 @@ impl World {
                     continue;
                 }
                 self.lns.handle_message(self.now, wall, &m);
+                if self.dup_up > 0 {
+                    self.dup_up -= 1;
+                    self.lns.handle_message(self.now, wall, &m);
+                }
             }
             for m in down {
                 self.station.handle_message(self.now, &m);
@@ -157,9 +165,11 @@ impl World {
             snr: 7.5,
             rxtime: self.wall(),
         };
-        self.station
+        let forwarded = self
+            .station
             .send_uplink(self.now, &frame)
-            .expect("the station forwards the frame");
+            .expect("the station accepts the frame");
+        assert!(forwarded, "no router_config filter applies");
         self.pump();
         xtime
     }
@@ -284,6 +294,13 @@ fn lns_and_station_on_a_virtual_clock() {
         (UplinkKind::Data, &data_frame(1))
     );
     assert_eq!(ups[0].radio.dr, 5);
+    assert_eq!(
+        ups[0].modulation,
+        Some(Modulation::Lora {
+            sf: 7,
+            bandwidth_khz: 125
+        })
+    );
     assert_eq!(ups[0].radio.upinfo.xtime, up_xtime);
     assert_eq!(ups[0].radio.upinfo.fts, Some(123_456));
     assert_eq!(ups[0].radio.upinfo.snr, 7.5);
@@ -394,9 +411,28 @@ fn lns_and_station_on_a_virtual_clock() {
         "{ev:?}"
     );
 
-    // A downlink the station refuses (DR7 is FSK here, DR9 is undefined): no dntxed, so the LNS
-    // reports a timeout once the deadline passes.
+    // A DR the sent router_config does not define (DR9) is refused by the LNS up front, since
+    // the station would drop it silently.
     let (now, wall) = (w.now, w.wall());
+    let refused = w.lns.send_downlink(
+        now,
+        wall,
+        request(
+            0x0D,
+            DownlinkSchedule::ClassC {
+                window: TxWindow {
+                    dr: 9,
+                    freq: 869_525_000,
+                },
+            },
+        ),
+    );
+    assert!(
+        matches!(refused, Err(SessionError::UnknownDataRate(_))),
+        "{refused:?}"
+    );
+    // A downlink the radio fails to send (too late, duty cycle, CCA): no dntxed exists in the
+    // protocol, so the LNS reports a timeout once the deadline passes.
     let dropped = w
         .lns
         .send_downlink(
@@ -406,7 +442,7 @@ fn lns_and_station_on_a_virtual_clock() {
                 0x0D,
                 DownlinkSchedule::ClassC {
                     window: TxWindow {
-                        dr: 9,
+                        dr: 0,
                         freq: 869_525_000,
                     },
                 },
@@ -414,10 +450,10 @@ fn lns_and_station_on_a_virtual_clock() {
         )
         .unwrap();
     w.pump();
-    assert!(
-        matches!(&w.station_events[0], StationEvent::DownlinkDropped { diid, reason } if *diid == dropped && reason.contains("datarate"))
-    );
-    w.station_events.clear();
+    let Some(StationEvent::Transmit(tx)) = w.station_events.pop() else {
+        panic!("{:?}", w.station_events)
+    };
+    w.station.tx_failed(tx.diid);
     w.advance(Duration::from_secs(11));
     assert!(w.take_lns().contains(&LnsEvent::TxTimeout {
         diid: dropped,
@@ -450,6 +486,38 @@ fn lns_and_station_on_a_virtual_clock() {
         diid: lost,
         dev_eui: Eui64(0x0E)
     }));
+
+    // A duplicated dntxed: the first confirms, the copy is reported unmatched.
+    let (now, wall) = (w.now, w.wall());
+    let dup = w
+        .lns
+        .send_downlink(
+            now,
+            wall,
+            request(
+                0x0F,
+                DownlinkSchedule::ClassC {
+                    window: TxWindow {
+                        dr: 0,
+                        freq: 869_525_000,
+                    },
+                },
+            ),
+        )
+        .unwrap();
+    w.pump();
+    w.dup_up = 1;
+    w.transmit_all();
+    let ev = w.take_lns();
+    assert!(
+        matches!(&ev[0], LnsEvent::TxConfirmed { diid, .. } if *diid == dup),
+        "{ev:?}"
+    );
+    assert!(
+        matches!(&ev[1], LnsEvent::TxUnmatched(d) if d.diid == dup),
+        "{ev:?}"
+    );
+    assert_eq!(w.lns.pending_downlinks(), 0);
 
     // Reconnect: new websocket, new sessions, radio restarted with a new xtime session id.
     let old_xtime = up_xtime;

@@ -203,3 +203,87 @@ impl GatewayCommand {
         }
     }
 }
+
+/// JSON form of events, for logs and line-oriented output: an object with `event`
+/// (`connected`, `uplink`, `status`, `tx_ack`, `disconnected`), `gateway_id`, `eui` (when
+/// known), `protocol` (`udp/v2`, `lbs`, ...) and the event's payload: `message`, `status` or
+/// `ack` in ttnpb's JSON mapping, `remote` or `reason` as text.
+#[cfg(feature = "serde")]
+impl serde::Serialize for GatewayEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let gateway = self.gateway();
+        let mut map = serializer.serialize_map(None)?;
+        let kind = match self {
+            GatewayEvent::Connected { .. } => "connected",
+            GatewayEvent::Uplink { .. } => "uplink",
+            GatewayEvent::Status { .. } => "status",
+            GatewayEvent::TxAck { .. } => "tx_ack",
+            GatewayEvent::Disconnected { .. } => "disconnected",
+        };
+        map.serialize_entry("event", kind)?;
+        map.serialize_entry("gateway_id", &gateway.gateway_id)?;
+        if let Some(eui) = gateway.eui {
+            map.serialize_entry("eui", &eui.to_string())?;
+        }
+        map.serialize_entry("protocol", &self.protocol().to_string())?;
+        match self {
+            GatewayEvent::Connected { remote, .. } => {
+                if let Some(remote) = remote {
+                    map.serialize_entry("remote", &remote.to_string())?;
+                }
+            }
+            GatewayEvent::Uplink { message, .. } => map.serialize_entry("message", message)?,
+            GatewayEvent::Status { status, .. } => map.serialize_entry("status", status)?,
+            GatewayEvent::TxAck { ack, .. } => map.serialize_entry("ack", ack)?,
+            GatewayEvent::Disconnected { reason, .. } => {
+                map.serialize_entry("reason", &reason.to_string())?
+            }
+        }
+        map.end()
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod json_tests {
+    use loragw_ttnpb::{DataRate, TxSettings};
+
+    use super::*;
+    use crate::ids::Eui64;
+
+    #[test]
+    fn events_print_as_one_json_object() {
+        let event = GatewayEvent::Uplink {
+            gateway: GatewayIds::new("gw-json", Some(Eui64::from_u64(0xAA55_5A00_0000_0101))),
+            protocol: Protocol::SemtechUdp { version: 2 },
+            message: UplinkMessage {
+                raw_payload: vec![0x40, 1, 2],
+                settings: Some(TxSettings {
+                    data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
+                    frequency: 868_100_000,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        };
+        let v: serde_json::Value = serde_json::to_value(&event).unwrap();
+        assert_eq!(v["event"], "uplink");
+        assert_eq!(v["gateway_id"], "gw-json");
+        assert_eq!(v["eui"], "AA555A0000000101");
+        assert_eq!(v["protocol"], "udp/v2");
+        assert_eq!(v["message"]["raw_payload"], "QAEC");
+        assert_eq!(
+            v["message"]["settings"]["data_rate"]["lora"]["spreading_factor"],
+            7
+        );
+        let gone = GatewayEvent::Disconnected {
+            gateway: GatewayIds::new("gw-json", None),
+            protocol: Protocol::BasicStation,
+            reason: DisconnectReason::MissedPongs,
+        };
+        assert_eq!(
+            serde_json::to_string(&gone).unwrap(),
+            r#"{"event":"disconnected","gateway_id":"gw-json","protocol":"lbs","reason":"too many missed pongs"}"#
+        );
+    }
+}

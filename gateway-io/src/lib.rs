@@ -30,6 +30,11 @@
 //! - [`clock`]: the 32-bit concentrator counter extended across rollovers, Basics Station xtime,
 //!   GPS time.
 //!
+//! # Features
+//!
+//! - `serde` (off by default): `serde::Serialize` for [`GatewayEvent`](event::GatewayEvent), one
+//!   JSON object per event with the ttnpb messages in The Things Stack's JSON mapping.
+//!
 //! # Message flow
 //!
 //! ```text

@@ -163,15 +163,16 @@ impl Packet {
         };
         match (packet_type, eui) {
             (PacketType::PushData, Some(gateway)) => {
-                let b = json::decode_push_body(body)?;
-                Ok(Packet::PushData(PushData {
+                let mut p = PushData {
                     version,
                     token,
                     gateway,
-                    rxpk: b.rxpk,
-                    stat: b.stat,
-                    rejected: b.errors,
-                }))
+                    rxpk: Vec::new(),
+                    stat: None,
+                    rejected: Vec::new(),
+                };
+                json::decode_push_body(body, &mut p)?;
+                Ok(Packet::PushData(p))
             }
             (PacketType::PullData, Some(gateway)) => no_body(Packet::PullData(PullData {
                 version,

@@ -224,10 +224,10 @@ fn stat() -> impl Strategy<Value = Stat> {
                 (pfrm, mail, desc),
                 extras,
             )| {
-                let mut extra: Vec<(String, serde_json::Value)> = Vec::new();
+                let mut extra: Vec<(String, String)> = Vec::new();
                 for (k, v) in extras {
                     if !extra.iter().any(|(e, _)| *e == k) {
-                        extra.push((k, serde_json::Value::from(v)));
+                        extra.push((k, format!("[{v},\"\\u00e9\"]")));
                     }
                 }
                 Stat {

@@ -13,6 +13,7 @@
 //! station picks a new xtime session id when its radio restarts; class A downlinks from the
 //! old session are refused with a clear error rather than silently dropped by the station).
 
+mod downlink;
 mod types;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -20,10 +21,11 @@ use std::time::{Duration, Instant};
 
 pub use types::{DownlinkRequest, DownlinkSchedule, LnsConfig, LnsEvent, Uplink, UplinkKind};
 
+use crate::datarate::modulation_of;
 use crate::error::SessionError;
 use crate::message::{
-    DeviceClass, Dnmsg, Dnsched, DownMessage, GetxtimeRequest, LnsError, MAX_PDU_LEN, RmtshRequest,
-    Runcmd, ScheduledTx, TimeTransfer, TimesyncReply, UpMessage, decode_up,
+    DownMessage, GetxtimeRequest, LnsError, RmtshRequest, Runcmd, TimeTransfer, TimesyncReply,
+    UpMessage, decode_up,
 };
 use crate::router_config::RouterConfig;
 use crate::xtime;
@@ -47,6 +49,7 @@ pub struct LnsSession {
     config: LnsConfig,
     phase: Phase,
     version: Option<crate::message::Version>,
+    router_config: Option<RouterConfig>,
     xtime_session: Option<u8>,
     next_diid: i64,
     pending: BTreeMap<i64, PendingTx>,
@@ -72,6 +75,7 @@ impl LnsSession {
             config,
             phase: Phase::AwaitingVersion,
             version: None,
+            router_config: None,
             xtime_session: None,
             pending: BTreeMap::new(),
             outbox: VecDeque::new(),
@@ -86,6 +90,11 @@ impl LnsSession {
     /// The station's `version`, once received.
     pub fn version(&self) -> Option<&crate::message::Version> {
         self.version.as_ref()
+    }
+
+    /// The `router_config` last sent (with its `MuxTime`).
+    pub fn router_config(&self) -> Option<&RouterConfig> {
+        self.router_config.as_ref()
     }
 
     /// The current xtime session id, once an uplink, `dntxed` or `getxtime` reply showed one.
@@ -123,11 +132,8 @@ impl LnsSession {
                 self.events.push_back(LnsEvent::Connected(v));
                 match self.config.router_config.clone() {
                     Some(cfg) => {
-                        // Cannot fail on size for a sane config; report through the event path.
                         if let Err(e) = self.send_router_config(now, now_unix, cfg) {
-                            self.events.push_back(LnsEvent::InvalidMessage(
-                                crate::DecodeError::field("router_config", "?", e),
-                            ));
+                            self.events.push_back(LnsEvent::RouterConfigFailed(e));
                         }
                     }
                     None => {
@@ -212,10 +218,15 @@ impl LnsSession {
         if round_trip.is_some() {
             self.last_round_trip = round_trip;
         }
+        let modulation = self
+            .router_config
+            .as_ref()
+            .and_then(|c| modulation_of(&c.drs, radio.dr));
         self.events.push_back(LnsEvent::Uplink(Box::new(Uplink {
             kind,
             phy_payload: self.scratch.clone(),
             radio,
+            modulation,
             round_trip,
         })));
     }
@@ -275,7 +286,8 @@ impl LnsSession {
         mut config: RouterConfig,
     ) -> Result<(), SessionError> {
         config.mux_time = Some(now_unix);
-        self.queue_checked(&DownMessage::RouterConfig(Box::new(config)))?;
+        self.queue_checked(&DownMessage::RouterConfig(Box::new(config.clone())))?;
+        self.router_config = Some(config);
         self.phase = Phase::Running;
         if self.time_transfer_enabled && self.next_time_transfer.is_none() {
             self.next_time_transfer = Some(now);
@@ -290,130 +302,6 @@ impl LnsSession {
             ));
         }
         Ok(())
-    }
-
-    /// Queues a `dnmsg`. Returns its `diid`; a [`LnsEvent::TxConfirmed`] or
-    /// [`LnsEvent::TxTimeout`] with that id follows (unless `dev_eui` is zero).
-    pub fn send_downlink(
-        &mut self,
-        now: Instant,
-        now_unix: f64,
-        req: DownlinkRequest,
-    ) -> Result<i64, SessionError> {
-        self.require_running()?;
-        if req.pdu.len() > MAX_PDU_LEN {
-            return Err(SessionError::InvalidArgument(format!(
-                "pdu of {} bytes, more than {MAX_PDU_LEN}",
-                req.pdu.len()
-            )));
-        }
-        let diid = self.next_diid;
-        let mut msg = Dnmsg {
-            dev_eui: req.dev_eui,
-            device_class: DeviceClass::A,
-            diid,
-            pdu: req.pdu,
-            rx_delay: None,
-            rx1: None,
-            rx2: None,
-            xtime: None,
-            rctx: req.rctx,
-            priority: Some(req.priority),
-            mux_time: Some(now_unix),
-            gpstime: None,
-            preamble: None,
-            addcrc: None,
-            dnmode: None,
-        };
-        let lead;
-        match req.schedule {
-            DownlinkSchedule::ClassA {
-                uplink_xtime,
-                rx_delay,
-                rx1,
-                rx2,
-            } => {
-                if rx1.is_none() && rx2.is_none() {
-                    return Err(SessionError::InvalidArgument(
-                        "class A downlink needs an RX1 or RX2 window".into(),
-                    ));
-                }
-                if rx_delay > 15 {
-                    return Err(SessionError::InvalidArgument(format!(
-                        "RxDelay {rx_delay} is above 15"
-                    )));
-                }
-                if uplink_xtime == 0 {
-                    return Err(SessionError::InvalidArgument(
-                        "class A downlink needs the uplink's xtime (0 is invalid)".into(),
-                    ));
-                }
-                if let Some(s) = self.xtime_session
-                    && xtime::session_id(uplink_xtime) != s
-                {
-                    return Err(SessionError::InvalidArgument(format!(
-                        "uplink xtime is from xtime session 0x{:02X}, the station now runs 0x{s:02X}",
-                        xtime::session_id(uplink_xtime)
-                    )));
-                }
-                msg.rx_delay = Some(rx_delay);
-                msg.rx1 = rx1;
-                msg.rx2 = rx2;
-                msg.xtime = Some(uplink_xtime);
-                lead = Duration::from_secs(u64::from(rx_delay.max(1)) + 1);
-            }
-            DownlinkSchedule::ClassB { gpstime, window } => {
-                msg.device_class = DeviceClass::B;
-                msg.gpstime = Some(gpstime);
-                msg.rx1 = Some(window);
-                msg.rx_delay = Some(0);
-                let ahead = xtime::gps_micros_to_unix(gpstime) - now_unix;
-                lead = secs(ahead.min(3600.0)).unwrap_or_default();
-            }
-            DownlinkSchedule::ClassC { window } => {
-                msg.device_class = DeviceClass::C;
-                msg.rx_delay = Some(0);
-                msg.rx2 = Some(window);
-                lead = Duration::ZERO;
-            }
-            DownlinkSchedule::ConcentratorTime {
-                micros,
-                txunit,
-                window,
-            } => {
-                let session = self.xtime_session.ok_or(SessionError::NoXtimeSession)?;
-                msg.rx_delay = Some(1);
-                msg.rx1 = Some(window);
-                msg.xtime = Some(xtime::make(txunit, session, micros - 1_000_000));
-                lead = Duration::from_secs(2);
-            }
-        }
-        let dev_eui = msg.dev_eui;
-        self.queue_checked(&DownMessage::Dnmsg(msg))?;
-        self.next_diid = self.next_diid.wrapping_add(1);
-        if dev_eui.0 != 0 {
-            self.pending.insert(
-                diid,
-                PendingTx {
-                    deadline: now + lead + self.config.tx_confirm_timeout,
-                    dev_eui,
-                },
-            );
-        }
-        Ok(diid)
-    }
-
-    /// Queues a `dnsched` (no `dntxed` follows for scheduled entries).
-    pub fn send_schedule(
-        &mut self,
-        now_unix: f64,
-        schedule: Vec<ScheduledTx>,
-    ) -> Result<(), SessionError> {
-        self.require_running()?;
-        self.queue_checked(&DownMessage::Dnsched(Dnsched {
-            mux_time: Some(now_unix),
-            schedule,
-        }))
     }
 
     /// Asks for the station's current xtimes; the reply comes as [`LnsEvent::Xtime`].

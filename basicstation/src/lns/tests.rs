@@ -2,8 +2,9 @@
 // clock check (which scans each file up to its first `#[cfg(test)]`) sees a test file.
 #[cfg(test)]
 use super::*;
+use crate::EncodeError;
 use crate::Eui64;
-use crate::message::{TxWindow, decode_down};
+use crate::message::{DeviceClass, TxWindow, decode_down};
 
 const T0_UNIX: f64 = 1_795_585_800.0;
 
@@ -20,7 +21,8 @@ fn eu868() -> RouterConfig {
             [8, 125, 0],
             [7, 125, 0],
         ],
-        mux_time: None,
+        // `mux_time` and the fields the router_config builder adds stay at their defaults.
+        ..RouterConfig::default()
     }
 }
 
@@ -407,4 +409,152 @@ fn commands_and_bad_input() {
     assert!(matches!(ev[0], LnsEvent::InvalidMessage(_)));
     assert!(matches!(ev[1], LnsEvent::InvalidMessage(_)));
     assert!(matches!(ev[2], LnsEvent::InvalidFrame(_)));
+}
+
+/// ecosystem cases 14 and 18: uplink time from `gpstime` or `rxtime` alone, and the fine
+/// timestamp (`fts`) reaches the application instead of being dropped.
+#[test]
+fn uplink_time_sources_and_fine_timestamp() {
+    let (mut s, t0) = running(LnsConfig::default());
+    drain(&mut s);
+    let gps = xtime::unix_to_gps_micros(1_795_585_801.5);
+    s.handle_message(
+        t0,
+        T0_UNIX,
+        &format!(
+            r#"{{"msgtype":"updf","MHdr":64,"DevAddr":1,"FCtrl":0,"FCnt":0,"FOpts":"","FPort":1,"FRMPayload":"01","MIC":1,"DR":5,"Freq":868100000,"upinfo":{{"rctx":2,"xtime":41095346870695287,"gpstime":{gps},"fts":123456789,"rssi":-50,"snr":9}}}}"#
+        ),
+    );
+    s.handle_message(t0, T0_UNIX, UPDF);
+    let ups: Vec<_> = drain(&mut s)
+        .1
+        .into_iter()
+        .filter_map(|e| match e {
+            LnsEvent::Uplink(u) => Some(u),
+            _ => None,
+        })
+        .collect();
+    let with_gps = &ups[0].radio.upinfo;
+    assert_eq!((with_gps.fts, with_gps.rctx), (Some(123_456_789), 2));
+    assert!((with_gps.reception_unix().unwrap() - 1_795_585_801.5).abs() < 1e-6);
+    // No RefTime in that message: no round-trip sample.
+    assert_eq!(ups[0].round_trip, None);
+    let rx_only = &ups[1].radio.upinfo;
+    assert_eq!(rx_only.gpstime, None);
+    assert_eq!(rx_only.reception_unix(), Some(1795585801.28738));
+}
+
+#[test]
+fn tts_style_downlinks() {
+    // TTS §2.8: Rx1 SF7/125 at 868.1 MHz with a lower-case pdu decodes as the same dnmsg.
+    let DownMessage::Dnmsg(d) = decode_down(
+        r#"{"msgtype":"dnmsg","DevEui":"00-00-00-00-00-00-00-01","dC":0,"pdu":"596d7868616d74686332356b4a334d3d3d","diid":1,"priority":25,"RxDelay":1,"RX1Freq":868100000,"RX1DR":5}"#,
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(d.pdu, b"Ymxhamthc25kJ3M==");
+    assert_eq!(
+        d.rx1,
+        Some(TxWindow {
+            dr: 5,
+            freq: 868_100_000
+        })
+    );
+    assert_eq!(d.priority, Some(25));
+    // An absolute concentrator time on session 0x11, antenna 2: xtime one second earlier and
+    // RxDelay 1, like TTS's downstream test.
+    let (mut s, t0) = running(LnsConfig::default());
+    s.handle_message(
+        t0,
+        T0_UNIX,
+        &UPDF.replace("41095346870695287", "4785074604181152"),
+    );
+    drain(&mut s);
+    assert_eq!(s.xtime_session(), Some(0x11));
+    s.send_downlink(
+        t0,
+        1554300787.123456,
+        DownlinkRequest {
+            dev_eui: Eui64(1),
+            pdu: vec![1],
+            priority: 25,
+            rctx: Some(2),
+            schedule: DownlinkSchedule::ConcentratorTime {
+                micros: 1_553_300_787,
+                txunit: 0,
+                window: TxWindow {
+                    dr: 2,
+                    freq: 868_500_000,
+                },
+            },
+        },
+    )
+    .unwrap();
+    let (out, _) = drain(&mut s);
+    assert_eq!(
+        out[0],
+        r#"{"msgtype":"dnmsg","DevEui":"00-00-00-00-00-00-00-01","dC":0,"diid":1,"pdu":"01","RxDelay":1,"RX1DR":2,"RX1Freq":868500000,"xtime":4785076156381939,"rctx":2,"priority":25,"MuxTime":1554300787.123456}"#
+    );
+}
+
+#[test]
+fn configured_router_config_too_large_is_reported() {
+    let t0 = Instant::now();
+    let mut s = LnsSession::new(LnsConfig {
+        router_config: Some(RouterConfig {
+            region: "x".repeat(70_000),
+            ..eu868()
+        }),
+        ..LnsConfig::default()
+    });
+    s.handle_message(t0, T0_UNIX, VERSION);
+    let (out, ev) = drain(&mut s);
+    assert!(out.is_empty());
+    assert!(
+        matches!(
+            ev[1],
+            LnsEvent::RouterConfigFailed(SessionError::Encode(EncodeError::TooLarge { .. }))
+        ),
+        "{ev:?}"
+    );
+    assert!(!s.is_running());
+}
+
+#[test]
+fn downlinks_the_station_would_drop_are_refused_early() {
+    let (mut s, t0) = running(LnsConfig::default());
+    drain(&mut s);
+    let c = |dr, freq| DownlinkRequest {
+        dev_eui: Eui64(1),
+        pdu: vec![],
+        priority: 0,
+        rctx: None,
+        schedule: DownlinkSchedule::ClassC {
+            window: TxWindow { dr, freq },
+        },
+    };
+    assert!(matches!(
+        s.send_downlink(t0, T0_UNIX, c(6, 869_525_000)),
+        Err(SessionError::UnknownDataRate(_))
+    ));
+    let e = s.send_downlink(t0, T0_UNIX, c(0, 923_300_000)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "frequency 923300000 Hz outside the router_config freq_range 863000000..=870000000"
+    );
+    assert!(s.send_downlink(t0, T0_UNIX, c(0, 869_525_000)).is_ok());
+    // Uplinks carry the DR's meaning from the config that was sent.
+    s.handle_message(t0, T0_UNIX, UPDF);
+    let up = drain(&mut s).1.into_iter().find_map(|e| match e {
+        LnsEvent::Uplink(u) => Some(u),
+        _ => None,
+    });
+    assert_eq!(
+        up.unwrap().modulation,
+        Some(crate::datarate::Modulation::Lora {
+            sf: 7,
+            bandwidth_khz: 125
+        })
+    );
 }

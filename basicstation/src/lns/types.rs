@@ -126,6 +126,9 @@ pub struct Uplink {
     pub phy_payload: Vec<u8>,
     /// `RefTime`, `DR`, `Freq` and `upinfo` (xtime, rctx, gpstime, fts, rssi, snr, rxtime).
     pub radio: UplinkRadio,
+    /// What `DR` means in the `router_config` this session sent (`None` before one was sent
+    /// or for an undefined DR).
+    pub modulation: Option<crate::datarate::Modulation>,
     /// Round trip measured from `RefTime` (LNS wall time minus `RefTime`), when plausible.
     pub round_trip: Option<Duration>,
 }
@@ -138,6 +141,9 @@ pub enum LnsEvent {
     Connected(Version),
     /// No `router_config` is configured: call [`super::LnsSession::send_router_config`].
     RouterConfigNeeded,
+    /// The configured `router_config` could not be encoded (over 65,535 bytes or a non-finite
+    /// number); the session keeps waiting for [`super::LnsSession::send_router_config`].
+    RouterConfigFailed(crate::error::SessionError),
     /// An uplink.
     Uplink(Box<Uplink>),
     /// The station transmitted downlink `diid`.

@@ -611,6 +611,48 @@ mod props {
         }
 
         #[test]
+        fn dnsched_round_trips(entries in proptest::collection::vec(
+            (proptest::option::of(any::<i64>()), proptest::option::of(any::<u8>()), any::<u8>(), any::<u32>(),
+             0u8..3, 1..i64::MAX, proptest::collection::vec(any::<u8>(), 0..20), proptest::option::of(any::<i64>())),
+            0..4), mux_time in ref_time()) {
+            let schedule = entries.into_iter().map(|(diid, priority, dr, freq, kind, t, pdu, rctx)| ScheduledTx {
+                diid, priority, window: TxWindow { dr, freq },
+                time: match kind {
+                    0 => ScheduledTime::Ontime((t % 2_000_000_000_000_000) as f64 / 1e6),
+                    1 => ScheduledTime::Gpstime(t),
+                    _ => ScheduledTime::Xtime(t),
+                },
+                pdu, rctx, preamble: None, addcrc: None,
+            }).collect();
+            let m = DownMessage::Dnsched(Dnsched { mux_time, schedule });
+            let mut out = String::new();
+            m.encode(&mut out).unwrap();
+            prop_assert_eq!(decode_down(&out).unwrap(), m);
+        }
+
+        #[test]
+        fn time_messages_round_trip(txtime: i64, gpstime in 1..i64::MAX, xtime: Option<i64>,
+                                    mux_time in ref_time(), xtimes in proptest::collection::vec(any::<i64>(), 0..5),
+                                    us in 0..1_000_000_000_000i64) {
+            let mut out = String::new();
+            for m in [
+                DownMessage::TimesyncReply(TimesyncReply { txtime, gpstime, mux_time }),
+                DownMessage::TimeTransfer(TimeTransfer { xtime, gpstime: Some(gpstime), mux_time }),
+                DownMessage::Getxtime(GetxtimeRequest { mux_time }),
+            ] {
+                m.encode(&mut out).unwrap();
+                prop_assert_eq!(decode_down(&out).unwrap(), m);
+            }
+            for m in [
+                UpMessage::Timesync(TimesyncRequest { txtime }),
+                UpMessage::Getxtime(GetxtimeReply { mux_time, ustime: us as f64 / 1e6, utc_time: us as f64 / 1e6, xtimes }),
+            ] {
+                m.encode(&mut out).unwrap();
+                prop_assert_eq!(decode_up(&out).unwrap(), m);
+            }
+        }
+
+        #[test]
         fn decoders_never_panic(text in ".{0,200}") {
             let _ = decode_up(&text);
             let _ = decode_down(&text);

@@ -33,6 +33,16 @@ pub struct UpInfo {
 }
 
 impl UpInfo {
+    /// When the frame was received, in Unix seconds: from `gpstime` when the station has GPS
+    /// time (converted with leap seconds), else from `rxtime` (station wall clock) when
+    /// non-zero.
+    pub fn reception_unix(&self) -> Option<f64> {
+        match self.gpstime {
+            Some(g) => Some(crate::xtime::gps_micros_to_unix(g)),
+            None => (self.rxtime != 0.0).then_some(self.rxtime),
+        }
+    }
+
     fn write(&self, w: &mut ObjWriter<'_>) {
         let mut u = w.nested("upinfo");
         u.int("rctx", self.rctx);

@@ -11,24 +11,27 @@
 //! [`StationSession::poll_timeout`]. The station's monotonic clock (`txtime`, `ustime`) counts
 //! from the `now` given to [`StationSession::new`].
 
+mod downlink;
+mod filter;
 mod types;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+pub use crate::datarate::{Modulation, dr_index};
 pub use types::{
-    Modulation, ReceivedFrame, StationConfig, StationEvent, TxOption, TxRequest, TxStarted, TxTime,
-    dr_index,
+    ReceivedFrame, StationConfig, StationEvent, TxOption, TxRequest, TxStarted, TxTime,
 };
 
 use crate::error::SessionError;
 use crate::frame::{UplinkRadio, split_uplink};
 use crate::message::{
-    DeviceClass, Dnmsg, Dntxed, DownMessage, EuiKeyStyle, GetxtimeReply, RmtshStatus,
-    ScheduledTime, TimesyncRequest, TxWindow, UpInfo, UpMessage, decode_down,
+    Dntxed, DownMessage, EuiKeyStyle, GetxtimeReply, RmtshStatus, ScheduledTime, TimesyncRequest,
+    TxWindow, UpInfo, UpMessage, decode_down,
 };
 use crate::router_config::RouterConfig;
 use crate::xtime;
+use filter::{RouterFilter, RouterFilterWire};
 
 #[derive(Debug, Clone, Copy)]
 struct Confirm {
@@ -48,7 +51,7 @@ pub struct StationSession {
     start: Instant,
     router_config: Option<RouterConfig>,
     eui_keys: EuiKeyStyle,
-    device_mode: bool,
+    filter: RouterFilter,
     mux: Option<(f64, Instant)>,
     xtime_session: Option<u8>,
     confirms: HashMap<i64, Confirm>,
@@ -72,7 +75,7 @@ impl StationSession {
             start: now,
             router_config: None,
             eui_keys: EuiKeyStyle::Camel,
-            device_mode: false,
+            filter: RouterFilter::default(),
             mux: None,
             xtime_session: None,
             confirms: HashMap::new(),
@@ -139,9 +142,9 @@ impl StationSession {
                 } else {
                     EuiKeyStyle::Camel
                 };
-                self.device_mode = serde_json::from_str::<DeviceMode>(text)
-                    .map(|d| d.device_mode)
-                    .unwrap_or(false);
+                self.filter = serde_json::from_str::<RouterFilterWire>(text)
+                    .map(RouterFilter::from)
+                    .unwrap_or_default();
                 self.router_config = Some((*cfg).clone());
                 self.events.push_back(StationEvent::RouterConfig(cfg));
             }
@@ -247,135 +250,16 @@ impl StationSession {
         }
     }
 
-    fn drop_downlink(&mut self, diid: i64, reason: impl Into<String>) {
-        self.events.push_back(StationEvent::DownlinkDropped {
-            diid,
-            reason: reason.into(),
-        });
-    }
-
-    fn on_dnmsg(&mut self, d: Dnmsg) {
-        let rx_delay = i64::from(d.rx_delay.unwrap_or(1).max(1));
-        let mut opts: Vec<(TxTime, TxWindow)> = Vec::with_capacity(2);
-        match d.device_class {
-            DeviceClass::A => {
-                let Some(x) = d.xtime.filter(|&x| x != 0) else {
-                    return self.drop_downlink(d.diid, "class A dnmsg without xtime");
-                };
-                if let Some(s) = self.xtime_session
-                    && xtime::session_id(x) != s
-                {
-                    return self.drop_downlink(
-                        d.diid,
-                        "xtime from another session (time conversion problems)",
-                    );
-                }
-                if let Some(w) = d.rx1 {
-                    opts.push((TxTime::Xtime(xtime::add_micros(x, rx_delay * 1_000_000)), w));
-                }
-                if let Some(w) = d.rx2 {
-                    opts.push((
-                        TxTime::Xtime(xtime::add_micros(x, (rx_delay + 1) * 1_000_000)),
-                        w,
-                    ));
-                }
-            }
-            DeviceClass::B => {
-                let Some(g) = d.gpstime else {
-                    return self.drop_downlink(d.diid, "class B dnmsg without gpstime");
-                };
-                if let Some(w) = d.rx1.or(d.rx2) {
-                    opts.push((TxTime::Gps(g), w));
-                }
-            }
-            DeviceClass::C => {
-                if let Some(w) = d.rx2.or(d.rx1) {
-                    opts.push((TxTime::Asap, w));
-                }
-            }
-        }
-        if opts.is_empty() {
-            return self.drop_downlink(d.diid, "dnmsg without a usable RX window");
-        }
-        let rctx = d
-            .rctx
-            .or_else(|| d.xtime.map(xtime::rctx_from_xtime))
-            .unwrap_or(0);
-        self.emit_tx(
-            d.diid,
-            d.dev_eui,
-            Some(d.device_class),
-            d.pdu,
-            d.priority,
-            rctx,
-            &opts,
-            d.preamble,
-            d.addcrc,
-        );
-    }
-
-    #[allow(clippy::too_many_arguments)] // internal: the fields of a TxRequest
-    fn emit_tx(
+    /// Turns a received frame into its uplink message and queues it; returns false when the
+    /// `router_config` filters drop it (`NetID` on data frames, `JoinEui` ranges on
+    /// join-requests), as the station does. Needs the active `router_config` (for the DR
+    /// index); frames the station would not forward (bad MHDR or length, downlink types
+    /// outside `device_mode`) are refused with [`SessionError::Frame`].
+    pub fn send_uplink(
         &mut self,
-        diid: i64,
-        dev_eui: crate::Eui64,
-        device_class: Option<DeviceClass>,
-        pdu: Vec<u8>,
-        priority: Option<u8>,
-        rctx: i64,
-        windows: &[(TxTime, TxWindow)],
-        preamble: Option<u16>,
-        addcrc: Option<bool>,
-    ) {
-        let Some(cfg) = &self.router_config else {
-            return self.drop_downlink(diid, "before 'router_config' - dropped");
-        };
-        let mut options = Vec::with_capacity(windows.len());
-        for &(time, w) in windows {
-            let Some(modulation) = cfg
-                .drs
-                .get(usize::from(w.dr))
-                .and_then(|&e| Modulation::from_dr_entry(e))
-            else {
-                return self.drop_downlink(diid, format!("Illegal datarate value: DR{}", w.dr));
-            };
-            if let Some([lo, hi]) = cfg.freq_range
-                && !(lo..=hi).contains(&u64::from(w.freq))
-            {
-                return self.drop_downlink(diid, format!("Illegal frequency value: {}", w.freq));
-            }
-            options.push(TxOption {
-                time,
-                dr: w.dr,
-                freq: w.freq,
-                modulation,
-            });
-        }
-        // The station confirms dnmsg/dnframe jobs that carry a non-zero DevEui; dnsched has none.
-        let confirm = dev_eui.0 != 0;
-        if confirm {
-            self.confirms.insert(diid, Confirm { dev_eui });
-        }
-        self.events
-            .push_back(StationEvent::Transmit(Box::new(TxRequest {
-                diid,
-                dev_eui,
-                device_class,
-                pdu,
-                priority: priority.unwrap_or(0),
-                rctx,
-                options,
-                preamble,
-                addcrc,
-                confirm,
-            })));
-    }
-
-    /// Turns a received frame into its uplink message and queues it. Needs the active
-    /// `router_config` (for the DR index); frames the station would not forward (bad MHDR or
-    /// length, downlink types outside device mode) are refused with
-    /// [`SessionError::Frame`].
-    pub fn send_uplink(&mut self, now: Instant, frame: &ReceivedFrame) -> Result<(), SessionError> {
+        now: Instant,
+        frame: &ReceivedFrame,
+    ) -> Result<bool, SessionError> {
         let cfg = self
             .router_config
             .as_ref()
@@ -396,12 +280,15 @@ impl StationSession {
                 rxtime: frame.rxtime,
             },
         };
-        let msg = split_uplink(&frame.phy_payload, self.device_mode, radio)?;
-        self.queue_checked(&msg)?;
+        let msg = split_uplink(&frame.phy_payload, self.filter.device_mode, radio)?;
         if frame.xtime != 0 {
             self.xtime_session = Some(xtime::session_id(frame.xtime));
         }
-        Ok(())
+        if !self.filter.accepts(&msg) {
+            return Ok(false);
+        }
+        self.queue_checked(&msg)?;
+        Ok(true)
     }
 
     /// Reports that the radio started transmitting downlink `diid`; queues its `dntxed`.
@@ -495,12 +382,6 @@ impl StationSession {
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next_timesync
     }
-}
-
-#[derive(serde::Deserialize)]
-struct DeviceMode {
-    #[serde(default)]
-    device_mode: bool,
 }
 
 #[cfg(test)]

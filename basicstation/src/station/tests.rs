@@ -106,7 +106,7 @@ fn uplink_before_config_is_refused_and_jreq_matches_the_live_capture() {
     // With the live capture's RefTime: MuxTime 1795585800.0 + 0.783759 s.
     let (mut s, t0) = configured();
     let t = t0 + Duration::from_micros(783_759);
-    s.send_uplink(t, &frame(&JREQ_PHY, 10)).unwrap();
+    assert_eq!(s.send_uplink(t, &frame(&JREQ_PHY, 10)), Ok(true));
     let (out, _) = drain(&mut s);
     // The config used `JoinEUI`, so the station's keys switch to upper case.
     assert_eq!(
@@ -332,4 +332,31 @@ fn dnsched_timesync_getxtime_and_management() {
         r#"{"msgtype":"getxtime","MuxTime":1795585773.55788,"ustime":3170.015805,"UTCtime":1795585773.558034,"xtimes":[52072870960908878,0,0,0]}"#
     );
     let _ = Eui64(0);
+}
+
+#[test]
+fn router_config_filters_uplinks_like_the_station() {
+    let t0 = Instant::now();
+    let mut s = StationSession::new(StationConfig::default(), t0);
+    s.handle_message(
+        t0,
+        r#"{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1","DRs":[[7,125,0]],"NetID":[1,200],"JoinEui":[[72623859790382856,72623859790382856]]}"#,
+    );
+    drain(&mut s);
+    // NwkID 1 (DevAddr 0x02xxxxxx) passes, NwkID 0 does not; 200 is beyond the 7-bit NwkID.
+    let data = |top: u8| [0x40, 0x01, 0x00, 0x00, top, 0x00, 0, 0, 1, 2, 3, 4];
+    assert_eq!(s.send_uplink(t0, &frame(&data(0x02), 7)), Ok(true));
+    assert_eq!(s.send_uplink(t0, &frame(&data(0x00), 7)), Ok(false));
+    // JoinEUI 01-02-03-04-05-06-07-08 = 72623859790382856 is in range; another is not.
+    assert_eq!(s.send_uplink(t0, &frame(&JREQ_PHY, 7)), Ok(true));
+    let mut other = JREQ_PHY;
+    other[1] = 0x09;
+    assert_eq!(s.send_uplink(t0, &frame(&other, 7)), Ok(false));
+    let (out, _) = drain(&mut s);
+    assert_eq!(out.len(), 2);
+    // Device mode: downlink frames are reported as dndf.
+    s.handle_message(t0, r#"{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1","DRs":[[7,125,0]],"device_mode":true}"#);
+    assert_eq!(s.send_uplink(t0, &frame(&[0x60; 12], 7)), Ok(true));
+    let (out, _) = drain(&mut s);
+    assert!(out[0].starts_with(r#"{"msgtype":"dndf""#), "{}", out[0]);
 }

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use crate::datarate::Modulation;
 use crate::error::DecodeError;
 use crate::eui::Eui64;
 use crate::message::{DeviceClass, RmtshRequest, Runcmd, Version};
-use crate::router_config::{DrEntry, RouterConfig};
+use crate::router_config::RouterConfig;
 
 /// Settings of one [`super::StationSession`].
 #[derive(Debug, Clone, PartialEq)]
@@ -34,63 +35,6 @@ impl Default for StationConfig {
             timesync_max_rtt: Duration::from_secs(2),
         }
     }
-}
-
-/// Modulation of a frame or a DR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Modulation {
-    /// LoRa with spreading factor 7..=12 and bandwidth 125, 250 or 500 kHz.
-    Lora {
-        /// Spreading factor.
-        sf: u8,
-        /// Bandwidth in kHz.
-        bandwidth_khz: u16,
-    },
-    /// FSK 50 kbit/s.
-    Fsk,
-}
-
-impl Modulation {
-    /// What a `DRs` entry `[sf, bw, dnonly]` means to the station: `None` for sf < 0
-    /// (undefined), FSK for sf 0, otherwise LoRa with bw 125, 250 or (anything else) 500 kHz.
-    pub fn from_dr_entry(entry: DrEntry) -> Option<Modulation> {
-        let [sf, bw, _] = entry;
-        match sf {
-            s if s < 0 => None,
-            0 => Some(Modulation::Fsk),
-            s => Some(Modulation::Lora {
-                sf: u8::try_from(s).ok()?,
-                bandwidth_khz: match bw {
-                    125 => 125,
-                    250 => 250,
-                    _ => 500,
-                },
-            }),
-        }
-    }
-
-    fn normalized(self) -> Modulation {
-        match self {
-            Modulation::Lora { sf, bandwidth_khz } => Modulation::Lora {
-                sf,
-                bandwidth_khz: match bandwidth_khz {
-                    125 => 125,
-                    250 => 250,
-                    _ => 500,
-                },
-            },
-            m => m,
-        }
-    }
-}
-
-/// The DR index the station reports for `modulation`: the first entry of `drs` that means the
-/// same (SF, BW) or FSK.
-pub fn dr_index(drs: &[DrEntry], modulation: Modulation) -> Option<u8> {
-    let m = modulation.normalized();
-    drs.iter()
-        .position(|&e| Modulation::from_dr_entry(e) == Some(m))
-        .and_then(|i| u8::try_from(i).ok())
 }
 
 /// A frame the concentrator received, handed to [`super::StationSession::send_uplink`].

@@ -101,6 +101,16 @@ pub enum LbsError {
     UnknownConnection(ConnectionId),
 }
 
+/// The station EUI of a traffic path, `/traffic/eui-<16 hex digits>` (the form discovery
+/// hands out, either case); `None` for anything else (answer HTTP 404 before the upgrade).
+pub fn parse_traffic_path(path: &str) -> Option<Eui64> {
+    let hex = path.strip_prefix("/traffic/eui-")?.trim_end_matches('/');
+    if hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    hex.parse().ok()
+}
+
 #[derive(Debug)]
 struct Station {
     ids: GatewayIds,

@@ -151,7 +151,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
 
     /// A CONNECT: `username` is the gateway uid (`gateway-id`, or `gateway-id@tenant-id`),
     /// `password` its API key, which must grant the link right. A connection of the same gateway
-    /// that is still open is replaced (closed, with a `Disconnected { Replaced }` event).
+    /// that is still open is replaced (closed, with a `Disconnected { Replaced }` event). The
+    /// registry is asked for the gateway id; a tenant part is kept for the topics only.
     pub fn handle_connect(
         &mut self,
         _now: Now,

@@ -2,9 +2,6 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
-
 use super::write::ObjectWriter;
 use crate::error::EncodeError;
 
@@ -157,69 +154,5 @@ impl TxpkAck {
         }
         o.end();
         Ok(())
-    }
-}
-
-#[derive(Deserialize)]
-struct TxpkAckWire {
-    #[serde(default, deserialize_with = "de_error")]
-    error: Option<TxError>,
-    #[serde(default, deserialize_with = "de_warn")]
-    warn: Option<TxWarning>,
-    #[serde(default, deserialize_with = "de_value")]
-    value: Option<AckValue>,
-}
-
-fn de_error<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TxError>, D::Error> {
-    let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
-    Ok(s.and_then(|s| TxError::from_wire(&s)))
-}
-
-fn de_warn<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TxWarning>, D::Error> {
-    let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
-    Ok(s.and_then(|s| TxWarning::from_wire(&s)))
-}
-
-fn de_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<AckValue>, D::Error> {
-    struct V;
-    impl Visitor<'_> for V {
-        type Value = Option<AckValue>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a number or a string")
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(AckValue::Number(v)))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            match i64::try_from(v) {
-                Ok(n) => Ok(Some(AckValue::Number(n))),
-                Err(_) => Ok(Some(AckValue::Text(v.to_string()))),
-            }
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            if v.fract() == 0.0 && v.abs() < 9.0e15 {
-                Ok(Some(AckValue::Number(v as i64)))
-            } else {
-                Ok(Some(AckValue::Text(v.to_string())))
-            }
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(AckValue::Text(v.to_owned())))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-    }
-    d.deserialize_any(V)
-}
-
-impl<'de> Deserialize<'de> for TxpkAck {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let w = TxpkAckWire::deserialize(d)?;
-        Ok(TxpkAck {
-            error: w.error,
-            warn: w.warn,
-            value: w.value,
-        })
     }
 }

@@ -118,32 +118,6 @@ pub(crate) fn encode_into(data: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Serde glue: a base64 string field decoded into bytes.
-pub(crate) mod field {
-    use serde::de::{self, Deserializer, Visitor};
-    use std::fmt;
-
-    struct B64Visitor;
-
-    impl Visitor<'_> for B64Visitor {
-        type Value = Vec<u8>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a base64 string")
-        }
-
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
-            super::decode(v.as_bytes()).map_err(E::custom)
-        }
-    }
-
-    pub(crate) fn deserialize_opt<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Vec<u8>>, D::Error> {
-        d.deserialize_str(B64Visitor).map(Some)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,6 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, Visitor};
-
 /// LoRa bandwidth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -98,15 +96,15 @@ impl Bandwidth {
         self.entry().1
     }
 
-    fn from_wire(s: &str) -> Option<Self> {
+    fn from_wire(s: &[u8]) -> Option<Self> {
         // Fast path for the three common ones.
         match s {
-            "125" => return Some(Self::Khz125),
-            "250" => return Some(Self::Khz250),
-            "500" => return Some(Self::Khz500),
+            b"125" => return Some(Self::Khz125),
+            b"250" => return Some(Self::Khz250),
+            b"500" => return Some(Self::Khz500),
             _ => {}
         }
-        BANDWIDTHS.iter().find(|e| e.1 == s).map(|e| e.0)
+        BANDWIDTHS.iter().find(|e| e.1.as_bytes() == s).map(|e| e.0)
     }
 }
 
@@ -134,32 +132,20 @@ impl Modulation {
 
     /// Parses a wire name, ignoring ASCII case (`LoRa`, `LRFHSS` accepted).
     pub fn from_wire(s: &str) -> Option<Self> {
-        if s.eq_ignore_ascii_case("LORA") {
+        Self::from_wire_bytes(s.as_bytes())
+    }
+
+    /// [`Modulation::from_wire`] on bytes.
+    pub fn from_wire_bytes(s: &[u8]) -> Option<Self> {
+        if s == b"LORA" || s.eq_ignore_ascii_case(b"LORA") {
             Some(Self::Lora)
-        } else if s.eq_ignore_ascii_case("FSK") || s.eq_ignore_ascii_case("GFSK") {
+        } else if s.eq_ignore_ascii_case(b"FSK") || s.eq_ignore_ascii_case(b"GFSK") {
             Some(Self::Fsk)
-        } else if s.eq_ignore_ascii_case("LR-FHSS") || s.eq_ignore_ascii_case("LRFHSS") {
+        } else if s.eq_ignore_ascii_case(b"LR-FHSS") || s.eq_ignore_ascii_case(b"LRFHSS") {
             Some(Self::LrFhss)
         } else {
             None
         }
-    }
-}
-
-impl<'de> Deserialize<'de> for Modulation {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Modulation;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("\"LORA\", \"FSK\" or \"LR-FHSS\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Modulation, E> {
-                Modulation::from_wire(v)
-                    .ok_or_else(|| E::custom(format_args!("modu: unknown modulation `{v}`")))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
@@ -200,23 +186,47 @@ impl DataRate {
 
     /// Parses the string form (LoRa or LR-FHSS).
     pub fn parse_str(s: &str) -> Result<Self, DataRateError> {
-        let err = || DataRateError(s.to_owned());
-        if let Some(rest) = s.strip_prefix("SF") {
-            let bw_at = rest.find("BW").ok_or_else(err)?;
-            let sf: u8 = rest[..bw_at].parse().map_err(|_| err())?;
+        Self::parse_bytes(s.as_bytes())
+    }
+
+    /// [`DataRate::parse_str`] on bytes.
+    pub fn parse_bytes(s: &[u8]) -> Result<Self, DataRateError> {
+        let err = || DataRateError(String::from_utf8_lossy(s).into_owned());
+        fn small_num(d: &[u8]) -> Option<u32> {
+            if d.is_empty() || d.len() > 10 {
+                return None;
+            }
+            let mut v = 0u64;
+            for &c in d {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + u64::from(c - b'0');
+            }
+            u32::try_from(v).ok()
+        }
+        fn split_at_pair<'b>(s: &'b [u8], pair: &[u8; 2]) -> Option<(&'b [u8], &'b [u8])> {
+            let at = s.windows(2).position(|w| w == pair)?;
+            Some((&s[..at], &s[at + 2..]))
+        }
+        if let Some(rest) = s.strip_prefix(b"SF") {
+            let (sf, bw) = split_at_pair(rest, b"BW").ok_or_else(err)?;
+            let sf = small_num(sf).ok_or_else(err)?;
             if !(5..=12).contains(&sf) {
                 return Err(err());
             }
-            let bandwidth = Bandwidth::from_wire(&rest[bw_at + 2..]).ok_or_else(err)?;
+            let bandwidth = Bandwidth::from_wire(bw).ok_or_else(err)?;
             return Ok(DataRate::Lora {
-                spreading_factor: sf,
+                spreading_factor: sf as u8,
                 bandwidth,
             });
         }
-        if let Some(rest) = s.strip_prefix('M') {
-            let cw_at = rest.find("CW").ok_or_else(err)?;
-            let modulation_type: u8 = rest[..cw_at].parse().map_err(|_| err())?;
-            let operating_channel_width_khz: u32 = rest[cw_at + 2..].parse().map_err(|_| err())?;
+        if let Some(rest) = s.strip_prefix(b"M") {
+            let (m, cw) = split_at_pair(rest, b"CW").ok_or_else(err)?;
+            let modulation_type = small_num(m)
+                .and_then(|v| u8::try_from(v).ok())
+                .ok_or_else(err)?;
+            let operating_channel_width_khz = small_num(cw).ok_or_else(err)?;
             return Ok(DataRate::LrFhss {
                 modulation_type,
                 operating_channel_width_khz,
@@ -276,41 +286,6 @@ impl fmt::Display for DataRate {
 #[error("unknown data rate `{0}`")]
 pub struct DataRateError(pub String);
 
-impl<'de> Deserialize<'de> for DataRate {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = DataRate;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a LoRa/LR-FHSS data rate string or an FSK bit rate number")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<DataRate, E> {
-                DataRate::parse_str(v).map_err(|e| E::custom(format_args!("datr: {e}")))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DataRate, E> {
-                u32::try_from(v)
-                    .map(|bit_rate| DataRate::Fsk { bit_rate })
-                    .map_err(|_| E::custom(format_args!("datr: FSK bit rate {v} too large")))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DataRate, E> {
-                match u64::try_from(v) {
-                    Ok(v) => self.visit_u64(v),
-                    Err(_) => Err(E::custom(format_args!("datr: negative bit rate {v}"))),
-                }
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DataRate, E> {
-                // Some forwarders print the FSK rate as 50000.0.
-                if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) {
-                    Ok(DataRate::Fsk { bit_rate: v as u32 })
-                } else {
-                    Err(E::custom(format_args!("datr: invalid FSK bit rate {v}")))
-                }
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// Forward error correction rate (`codr`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -356,40 +331,29 @@ impl CodingRate {
 
     /// Parses the wire text; anything unknown becomes [`CodingRate::Other`].
     pub fn from_wire(s: &str) -> Self {
-        match s {
-            "4/5" => CodingRate::Cr4_5,
-            "4/6" => CodingRate::Cr4_6,
-            "4/7" => CodingRate::Cr4_7,
-            "4/8" => CodingRate::Cr4_8,
-            "1/3" => CodingRate::Cr1_3,
-            "2/3" => CodingRate::Cr2_3,
-            "1/2" => CodingRate::Cr1_2,
-            "5/6" => CodingRate::Cr5_6,
-            "OFF" => CodingRate::Off,
-            other => CodingRate::Other(other.to_owned()),
-        }
+        Self::known(s.as_bytes()).unwrap_or_else(|| CodingRate::Other(s.to_owned()))
+    }
+
+    /// The named coding rates.
+    pub(crate) fn known(s: &[u8]) -> Option<Self> {
+        Some(match s {
+            b"4/5" => CodingRate::Cr4_5,
+            b"4/6" => CodingRate::Cr4_6,
+            b"4/7" => CodingRate::Cr4_7,
+            b"4/8" => CodingRate::Cr4_8,
+            b"1/3" => CodingRate::Cr1_3,
+            b"2/3" => CodingRate::Cr2_3,
+            b"1/2" => CodingRate::Cr1_2,
+            b"5/6" => CodingRate::Cr5_6,
+            b"OFF" => CodingRate::Off,
+            _ => return None,
+        })
     }
 }
 
 impl fmt::Display for CodingRate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for CodingRate {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = CodingRate;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a coding rate string such as \"4/5\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<CodingRate, E> {
-                Ok(CodingRate::from_wire(v))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
@@ -409,7 +373,7 @@ mod tests {
             ("SF10BW406", 10, 406_250),
             ("SF8BW7.8", 8, 7_800),
         ] {
-            let dr: DataRate = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+            let dr = DataRate::parse_str(text).unwrap();
             let DataRate::Lora {
                 spreading_factor,
                 bandwidth,
@@ -424,12 +388,8 @@ mod tests {
     }
 
     #[test]
-    fn fsk_and_lrfhss() {
-        let dr: DataRate = serde_json::from_str("50000").unwrap();
-        assert_eq!(dr, DataRate::Fsk { bit_rate: 50_000 });
-        let dr: DataRate = serde_json::from_str("50000.0").unwrap();
-        assert_eq!(dr, DataRate::Fsk { bit_rate: 50_000 });
-        let dr: DataRate = serde_json::from_str("\"M0CW137\"").unwrap();
+    fn lrfhss() {
+        let dr = DataRate::parse_str("M0CW137").unwrap();
         assert_eq!(
             dr,
             DataRate::LrFhss {
@@ -438,25 +398,24 @@ mod tests {
             }
         );
         assert_eq!(dr.to_string(), "M0CW137");
+        assert_eq!(DataRate::Fsk { bit_rate: 50_000 }.to_string(), "50000");
     }
 
     #[test]
     fn rejects_unknown() {
         for bad in [
-            "\"SF13BW125\"",
-            "\"SF4BW125\"",
-            "\"SF7BW126\"",
-            "\"SF7\"",
-            "\"M0\"",
-            "\"x\"",
-            "-1",
-            "1.5",
+            "SF13BW125",
+            "SF4BW125",
+            "SF7BW126",
+            "SF7",
+            "M0",
+            "x",
+            "SFBW125",
+            "MCW1",
         ] {
-            let err = serde_json::from_str::<DataRate>(bad).unwrap_err();
-            assert!(err.to_string().contains("datr"), "{bad}: {err}");
+            let err = DataRate::parse_str(bad).unwrap_err();
+            assert_eq!(err.to_string(), format!("unknown data rate `{bad}`"));
         }
-        let err = serde_json::from_str::<DataRate>("\"SF13BW125\"").unwrap_err();
-        assert!(err.to_string().contains("unknown data rate `SF13BW125`"));
     }
 
     #[test]

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, Visitor};
-
 /// Highest frequency accepted on decode, 10 GHz (the 2.4 GHz band is the highest in use).
 pub const MAX_FREQUENCY_HZ: u64 = 10_000_000_000;
 
@@ -69,42 +67,6 @@ impl fmt::Display for Frequency {
     }
 }
 
-struct MhzVisitor;
-
-impl Visitor<'_> for MhzVisitor {
-    type Value = Frequency;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a frequency in MHz (a non-negative number)")
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Frequency, E> {
-        Frequency::from_mhz(v)
-            .ok_or_else(|| E::custom(format_args!("frequency {v} MHz out of range")))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Frequency, E> {
-        match v.checked_mul(1_000_000) {
-            Some(hz) if hz <= MAX_FREQUENCY_HZ => Ok(Frequency(hz)),
-            _ => Err(E::custom(format_args!("frequency {v} MHz out of range"))),
-        }
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Frequency, E> {
-        match u64::try_from(v) {
-            Ok(v) => self.visit_u64(v),
-            Err(_) => Err(E::custom(format_args!("frequency {v} MHz is negative"))),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Frequency {
-    /// From a JSON number in MHz.
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(MhzVisitor)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,17 +98,15 @@ mod tests {
         );
         assert_eq!(Frequency::from_mhz(-1.0), None);
         assert_eq!(Frequency::from_mhz(f64::NAN), None);
-        let f: Frequency = serde_json::from_str("863.00981").unwrap();
-        assert_eq!(f, Frequency(863_009_810));
-        let f: Frequency = serde_json::from_str("868").unwrap();
-        assert_eq!(f, Frequency(868_000_000));
+        assert_eq!(Frequency::from_mhz(863.00981), Some(Frequency(863_009_810)));
+        assert_eq!(Frequency::from_mhz(868.0), Some(Frequency(868_000_000)));
     }
 
     proptest::proptest! {
         #[test]
         fn every_hz_value_round_trips(hz in 0u64..=MAX_FREQUENCY_HZ) {
             let text = mhz_text(hz);
-            let back: Frequency = serde_json::from_str(&text).unwrap();
+            let back = Frequency::from_mhz(text.parse().unwrap()).unwrap();
             proptest::prop_assert_eq!(back, Frequency(hz));
         }
     }

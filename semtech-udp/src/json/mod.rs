@@ -1,6 +1,7 @@
 //! The JSON bodies of PUSH_DATA (`rxpk`, `stat`), PULL_RESP (`txpk`) and TX_ACK (`txpk_ack`).
 //!
-//! Decoding uses serde with borrowed keys and no intermediate tree; unknown fields are skipped.
+//! Decoding is a single pass over the text with borrowed strings and no intermediate tree;
+//! unknown fields are skipped, `null` counts as absent.
 //! Encoding is hand-written: fields in the order of the protocol documents, unset optional
 //! fields omitted (never `null`), integers as integers, frequencies with their exact decimals,
 //! base64 padded.
@@ -8,7 +9,9 @@
 mod ack;
 mod base64;
 mod datr;
+mod decode;
 mod freq;
+mod lex;
 mod rxpk;
 mod stat;
 mod time;
@@ -23,11 +26,10 @@ pub use stat::{HardwareVersions, MAX_STAT_EXTRAS, Stat};
 pub use time::{TimeError, Timestamp};
 pub use txpk::{TxTiming, Txpk};
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
 use crate::error::{DecodeError, Element, ElementError, EncodeError};
 use crate::header::PacketType;
+use crate::packet::PushData;
+use lex::{Fatal, Lexer};
 
 /// Trims what forwarders put around the JSON: a trailing NUL (C string terminator) and ASCII
 /// whitespace.
@@ -41,77 +43,74 @@ pub(crate) fn trim_body(body: &[u8]) -> &[u8] {
     &body[start..end]
 }
 
-fn json_error(packet_type: PacketType, e: serde_json::Error) -> DecodeError {
+fn json_error(packet_type: PacketType, message: String) -> DecodeError {
     DecodeError::Json {
         packet_type,
-        message: e.to_string(),
+        message,
     }
 }
 
-/// The decoded body of a PUSH_DATA.
-#[derive(Debug, Default)]
-pub(crate) struct PushBody {
-    pub(crate) rxpk: Vec<Rxpk>,
-    pub(crate) stat: Option<Stat>,
-    pub(crate) errors: Vec<ElementError>,
+fn fatal(packet_type: PacketType) -> impl Fn(Fatal) -> DecodeError {
+    move |f| json_error(packet_type, f.0)
 }
 
-#[derive(Deserialize)]
-struct StrictPushBody {
-    #[serde(default)]
-    rxpk: Vec<Rxpk>,
-    stat: Option<Stat>,
-}
-
-#[derive(Deserialize)]
-struct LoosePushBody<'a> {
-    #[serde(default, borrow)]
-    rxpk: Vec<&'a RawValue>,
-    #[serde(borrow)]
-    stat: Option<&'a RawValue>,
-}
-
-/// Decodes a PUSH_DATA body. One pass when every element is valid; otherwise a second pass
-/// decodes each `rxpk` and the `stat` on its own so that one bad element loses nothing else.
-pub(crate) fn decode_push_body(body: &[u8]) -> Result<PushBody, DecodeError> {
+/// Decodes a PUSH_DATA body in one pass; a rejected `rxpk` or `stat` is listed in `errors`
+/// and costs nothing else.
+pub(crate) fn decode_push_body(body: &[u8], out: &mut PushData) -> Result<(), DecodeError> {
     let body = trim_body(body);
     if body.is_empty() {
-        return Ok(PushBody::default());
+        return Ok(());
     }
-    if let Ok(strict) = serde_json::from_slice::<StrictPushBody>(body) {
-        return Ok(PushBody {
-            rxpk: strict.rxpk,
-            stat: strict.stat,
-            errors: Vec::new(),
-        });
-    }
-    let loose: LoosePushBody<'_> =
-        serde_json::from_slice(body).map_err(|e| json_error(PacketType::PushData, e))?;
-    let mut out = PushBody::default();
-    for (i, raw) in loose.rxpk.iter().enumerate() {
-        match serde_json::from_str::<Rxpk>(raw.get()) {
-            Ok(r) => out.rxpk.push(r),
-            Err(e) => out.errors.push(ElementError {
-                element: Element::Rxpk(i),
-                message: e.to_string(),
-            }),
+    let f = fatal(PacketType::PushData);
+    let mut lx = Lexer::new(body);
+    lx.begin_object().map_err(&f)?;
+    let mut first = true;
+    while let Some(key) = lx.next_key(&mut first).map_err(&f)? {
+        match &*key.bytes {
+            b"rxpk" => {
+                out.rxpk.clear();
+                match lx.array_start() {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(lex::Bad::Fatal(e)) => return Err(f(e)),
+                    Err(lex::Bad::Value(m)) => {
+                        return Err(json_error(PacketType::PushData, format!("rxpk: {m}")));
+                    }
+                }
+                let mut first = true;
+                let mut i = 0;
+                while lx.next_element(&mut first).map_err(&f)? {
+                    match decode::rxpk(&mut lx).map_err(&f)? {
+                        Ok(r) => out.rxpk.push(r),
+                        Err(message) => out.rejected.push(ElementError {
+                            element: Element::Rxpk(i),
+                            message,
+                        }),
+                    }
+                    i += 1;
+                }
+            }
+            b"stat" => {
+                if lx.null().map_err(&f)? {
+                    out.stat = None;
+                    continue;
+                }
+                let stat = out.stat.insert(Stat::default());
+                if let Err(message) = decode::stat(&mut lx, stat).map_err(&f)? {
+                    out.stat = None;
+                    out.rejected.push(ElementError {
+                        element: Element::Stat,
+                        message,
+                    });
+                }
+            }
+            _ => {
+                lx.skip_value().map_err(&f)?;
+            }
         }
     }
-    if let Some(raw) = loose.stat {
-        match serde_json::from_str::<Stat>(raw.get()) {
-            Ok(s) => out.stat = Some(s),
-            Err(e) => out.errors.push(ElementError {
-                element: Element::Stat,
-                message: e.to_string(),
-            }),
-        }
-    }
-    Ok(out)
-}
-
-#[derive(Deserialize)]
-struct PullRespBody {
-    txpk: Txpk,
+    lx.finish().map_err(&f)?;
+    Ok(())
 }
 
 /// Decodes a PULL_RESP body.
@@ -120,15 +119,27 @@ pub(crate) fn decode_pull_resp_body(body: &[u8]) -> Result<Txpk, DecodeError> {
     if body.is_empty() {
         return Err(DecodeError::MissingBody(PacketType::PullResp));
     }
-    serde_json::from_slice::<PullRespBody>(body)
-        .map(|b| b.txpk)
-        .map_err(|e| json_error(PacketType::PullResp, e))
-}
-
-#[derive(Deserialize)]
-struct TxAckBody {
-    #[serde(default)]
-    txpk_ack: Option<TxpkAck>,
+    let f = fatal(PacketType::PullResp);
+    let mut lx = Lexer::new(body);
+    lx.begin_object().map_err(&f)?;
+    let mut txpk = None;
+    let mut first = true;
+    while let Some(key) = lx.next_key(&mut first).map_err(&f)? {
+        if *key.bytes == *b"txpk" {
+            txpk = Some(decode::txpk(&mut lx).map_err(&f)?);
+        } else {
+            lx.skip_value().map_err(&f)?;
+        }
+    }
+    lx.finish().map_err(&f)?;
+    match txpk {
+        Some(Ok(t)) => Ok(t),
+        Some(Err(m)) => Err(json_error(PacketType::PullResp, format!("txpk: {m}"))),
+        None => Err(json_error(
+            PacketType::PullResp,
+            "missing field `txpk`".into(),
+        )),
+    }
 }
 
 /// Decodes a TX_ACK body: nothing, NULs or whitespace mean success.
@@ -137,9 +148,22 @@ pub(crate) fn decode_tx_ack_body(body: &[u8]) -> Result<TxpkAck, DecodeError> {
     if body.is_empty() {
         return Ok(TxpkAck::default());
     }
-    serde_json::from_slice::<TxAckBody>(body)
-        .map(|b| b.txpk_ack.unwrap_or_default())
-        .map_err(|e| json_error(PacketType::TxAck, e))
+    let f = fatal(PacketType::TxAck);
+    let mut lx = Lexer::new(body);
+    lx.begin_object().map_err(&f)?;
+    let mut ack = TxpkAck::default();
+    let mut first = true;
+    while let Some(key) = lx.next_key(&mut first).map_err(&f)? {
+        if *key.bytes == *b"txpk_ack" {
+            ack = decode::txpk_ack(&mut lx)
+                .map_err(&f)?
+                .map_err(|m| json_error(PacketType::TxAck, format!("txpk_ack: {m}")))?;
+        } else {
+            lx.skip_value().map_err(&f)?;
+        }
+    }
+    lx.finish().map_err(&f)?;
+    Ok(ack)
 }
 
 /// Appends a PUSH_DATA body. Writes nothing when there is neither `rxpk` nor `stat`.

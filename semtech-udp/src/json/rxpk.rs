@@ -1,7 +1,5 @@
 //! `rxpk`: one received radio packet and its metadata (PUSH_DATA).
 
-use serde::Deserialize;
-
 use super::base64;
 use super::datr::{CodingRate, DataRate, Modulation};
 use super::freq::Frequency;
@@ -21,15 +19,6 @@ pub enum CrcStatus {
 }
 
 impl CrcStatus {
-    fn from_wire(v: i8) -> Option<Self> {
-        match v {
-            1 => Some(Self::Ok),
-            -1 => Some(Self::Fail),
-            0 => Some(Self::NoCrc),
-            _ => None,
-        }
-    }
-
     fn to_wire(self) -> i64 {
         match self {
             Self::Ok => 1,
@@ -40,8 +29,7 @@ impl CrcStatus {
 }
 
 /// Per-antenna metadata of an `rxpk` (`rsig[]`, sx1301 v2 / multi-antenna forwarders).
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rsig {
     /// Antenna index (`ant`).
     pub ant: Option<u8>,
@@ -56,7 +44,6 @@ pub struct Rsig {
     /// SNR in dB (`lsnr`).
     pub lsnr: Option<f64>,
     /// Encrypted fine timestamp, base64 on the wire (`etime`).
-    #[serde(deserialize_with = "base64::field::deserialize_opt")]
     pub etime: Option<Vec<u8>>,
     /// Fine timestamp in nanoseconds since the last PPS (`ftime`).
     pub ftime: Option<u32>,
@@ -115,86 +102,6 @@ pub struct Rxpk {
     pub rsig: Vec<Rsig>,
     /// The PHY payload (`data`, base64 on the wire).
     pub data: Vec<u8>,
-}
-
-/// The field set as serde sees it; converted to [`Rxpk`] after cross-field checks.
-#[derive(Deserialize)]
-struct RxpkWire {
-    time: Option<Timestamp>,
-    tmms: Option<u64>,
-    tmst: Option<u32>,
-    ftime: Option<u32>,
-    freq: Option<Frequency>,
-    chan: Option<u8>,
-    rfch: Option<u8>,
-    mid: Option<u16>,
-    brd: Option<u32>,
-    ant: Option<u8>,
-    stat: Option<i8>,
-    modu: Option<Modulation>,
-    datr: Option<DataRate>,
-    codr: Option<CodingRate>,
-    hpw: Option<u32>,
-    rssi: Option<i16>,
-    rssis: Option<i16>,
-    lsnr: Option<f64>,
-    foff: Option<i32>,
-    aesk: Option<u32>,
-    rsig: Option<Vec<Rsig>>,
-    #[serde(default, deserialize_with = "base64::field::deserialize_opt")]
-    data: Option<Vec<u8>>,
-}
-
-impl TryFrom<RxpkWire> for Rxpk {
-    type Error = String;
-
-    fn try_from(w: RxpkWire) -> Result<Self, String> {
-        let datr = w.datr.ok_or("missing field `datr`")?;
-        if let Some(modu) = w.modu
-            && modu != datr.modulation()
-        {
-            return Err(format!(
-                "modu `{}` does not match datr `{datr}`",
-                modu.wire_name()
-            ));
-        }
-        let stat = match w.stat {
-            None => None,
-            Some(v) => Some(
-                CrcStatus::from_wire(v).ok_or_else(|| format!("stat: invalid CRC status {v}"))?,
-            ),
-        };
-        Ok(Rxpk {
-            time: w.time,
-            tmms: w.tmms,
-            tmst: w.tmst.ok_or("missing field `tmst`")?,
-            ftime: w.ftime,
-            freq: w.freq.ok_or("missing field `freq`")?,
-            chan: w.chan,
-            rfch: w.rfch,
-            mid: w.mid,
-            brd: w.brd,
-            ant: w.ant,
-            stat,
-            datr,
-            codr: w.codr,
-            hpw: w.hpw,
-            rssi: w.rssi,
-            rssis: w.rssis,
-            lsnr: w.lsnr,
-            foff: w.foff,
-            aesk: w.aesk,
-            rsig: w.rsig.unwrap_or_default(),
-            data: w.data.ok_or("missing field `data`")?,
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for Rxpk {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let wire = RxpkWire::deserialize(d)?;
-        Rxpk::try_from(wire).map_err(serde::de::Error::custom)
-    }
 }
 
 impl Rxpk {

@@ -1,9 +1,5 @@
 //! `stat`: the gateway status report (PUSH_DATA).
 
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
-
 use super::time::Timestamp;
 use super::write::{ObjectWriter, write_escaped};
 use crate::error::EncodeError;
@@ -12,8 +8,7 @@ use crate::error::EncodeError;
 pub const MAX_STAT_EXTRAS: usize = 32;
 
 /// Hardware versions (`hver`) reported by some forwarders.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HardwareVersions {
     /// FPGA version (`fpga`).
     pub fpga: Option<u32>,
@@ -73,75 +68,9 @@ pub struct Stat {
     pub mail: Option<String>,
     /// Free-form description (`desc`).
     pub desc: Option<String>,
-    /// Any other field, in order of appearance (at most [`MAX_STAT_EXTRAS`]).
-    pub extra: Vec<(String, serde_json::Value)>,
-}
-
-fn next<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
-    map: &mut A,
-    key: &str,
-) -> Result<T, A::Error> {
-    map.next_value::<T>()
-        .map_err(|e| de::Error::custom(format_args!("{key}: {e}")))
-}
-
-struct StatVisitor;
-
-impl<'de> Visitor<'de> for StatVisitor {
-    type Value = Stat;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a stat object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Stat, A::Error> {
-        let mut s = Stat::default();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match &*key {
-                "time" => s.time = next(&mut map, "time")?,
-                "boot" => s.boot = next(&mut map, "boot")?,
-                "lati" => s.lati = next(&mut map, "lati")?,
-                "long" => s.long = next(&mut map, "long")?,
-                "alti" => s.alti = next(&mut map, "alti")?,
-                "rxnb" => s.rxnb = next(&mut map, "rxnb")?,
-                "rxok" => s.rxok = next(&mut map, "rxok")?,
-                "rxfw" => s.rxfw = next(&mut map, "rxfw")?,
-                "ackr" => s.ackr = next(&mut map, "ackr")?,
-                "dwnb" => s.dwnb = next(&mut map, "dwnb")?,
-                "txnb" => s.txnb = next(&mut map, "txnb")?,
-                "temp" => s.temp = next(&mut map, "temp")?,
-                "lpps" => s.lpps = next(&mut map, "lpps")?,
-                "lmnw" => s.lmnw = next(&mut map, "lmnw")?,
-                "lmst" => s.lmst = next(&mut map, "lmst")?,
-                "lmok" => s.lmok = next(&mut map, "lmok")?,
-                "hal" => s.hal = next(&mut map, "hal")?,
-                "fpga" => s.fpga = next(&mut map, "fpga")?,
-                "dsp" => s.dsp = next(&mut map, "dsp")?,
-                "hver" => s.hver = next(&mut map, "hver")?,
-                "pfrm" => s.pfrm = next(&mut map, "pfrm")?,
-                "mail" => s.mail = next(&mut map, "mail")?,
-                "desc" => s.desc = next(&mut map, "desc")?,
-                other => {
-                    if s.extra.len() < MAX_STAT_EXTRAS && !s.extra.iter().any(|(k, _)| k == other) {
-                        let value: serde_json::Value = map.next_value()?;
-                        // A null says nothing; dropping it keeps encoding free of nulls.
-                        if !value.is_null() {
-                            s.extra.push((other.to_owned(), value));
-                        }
-                    } else {
-                        map.next_value::<de::IgnoredAny>()?;
-                    }
-                }
-            }
-        }
-        Ok(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Stat {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(StatVisitor)
-    }
+    /// Any other field, in order of appearance (at most [`MAX_STAT_EXTRAS`]): the key and the
+    /// raw JSON text of its value (fields whose value is `null` are dropped).
+    pub extra: Vec<(String, String)>,
 }
 
 const KNOWN_KEYS: [&str; 23] = [
@@ -203,15 +132,18 @@ impl Stat {
             }
         }
         for (key, value) in &self.extra {
-            if KNOWN_KEYS.contains(&key.as_str()) || value.is_null() {
+            if KNOWN_KEYS.contains(&key.as_str()) || value.trim() == "null" {
                 continue;
             }
-            // The key is arbitrary text: write it escaped, then the value.
+            if !is_one_json_value(value) {
+                return Err(EncodeError::InvalidValue {
+                    field: "stat.extra",
+                    reason: "not one JSON value",
+                });
+            }
+            // The key is arbitrary text: write it escaped, then the raw value.
             let b = o.key_escaped(key);
-            serde_json::to_writer(b, value).map_err(|_| EncodeError::InvalidValue {
-                field: "stat.extra",
-                reason: "vendor value cannot be written",
-            })?;
+            b.extend_from_slice(value.trim().as_bytes());
         }
         o.end();
         Ok(())
@@ -228,4 +160,9 @@ impl ObjectWriter<'_> {
         b.push(b':');
         b
     }
+}
+
+fn is_one_json_value(text: &str) -> bool {
+    let mut lx = super::lex::Lexer::new(text.as_bytes());
+    lx.raw_value().is_ok() && lx.finish().is_ok()
 }

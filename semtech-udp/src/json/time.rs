@@ -9,8 +9,6 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, Visitor};
-
 /// A UTC instant with nanosecond precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Timestamp {
@@ -86,7 +84,11 @@ impl Timestamp {
 
     /// Parses either time format (see the module docs).
     pub fn parse(text: &str) -> Result<Self, TimeError> {
-        let s = text.as_bytes();
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    /// [`Timestamp::parse`] on bytes.
+    pub fn parse_bytes(s: &[u8]) -> Result<Self, TimeError> {
         if s.len() < 19 {
             return Err(TimeError("time too short (expected YYYY-MM-DDTHH:MM:SS…)"));
         }
@@ -227,26 +229,6 @@ impl fmt::Display for Timestamp {
         let mut out = Vec::with_capacity(32);
         self.write_compact(&mut out);
         f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
-    }
-}
-
-struct TimeVisitor;
-
-impl Visitor<'_> for TimeVisitor {
-    type Value = Timestamp;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a UTC time string")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
-        Timestamp::parse(v).map_err(|e| E::custom(format_args!("time `{v}`: {e}")))
-    }
-}
-
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(TimeVisitor)
     }
 }
 

@@ -1,7 +1,5 @@
 //! `txpk`: a packet to transmit (PULL_RESP).
 
-use serde::Deserialize;
-
 use super::base64;
 use super::datr::{CodingRate, DataRate, Modulation};
 use super::freq::Frequency;
@@ -55,77 +53,6 @@ pub struct Txpk {
     pub nhdr: Option<bool>,
     /// The PHY payload (`data`, base64 on the wire).
     pub data: Vec<u8>,
-}
-
-#[derive(Deserialize)]
-struct TxpkWire {
-    imme: Option<bool>,
-    tmst: Option<u32>,
-    tmms: Option<u64>,
-    freq: Option<Frequency>,
-    rfch: Option<u8>,
-    powe: Option<i8>,
-    ant: Option<u8>,
-    brd: Option<u32>,
-    modu: Option<Modulation>,
-    datr: Option<DataRate>,
-    codr: Option<CodingRate>,
-    fdev: Option<u32>,
-    ipol: Option<bool>,
-    prea: Option<u16>,
-    ncrc: Option<bool>,
-    nhdr: Option<bool>,
-    #[serde(default, deserialize_with = "base64::field::deserialize_opt")]
-    data: Option<Vec<u8>>,
-}
-
-impl TryFrom<TxpkWire> for Txpk {
-    type Error = String;
-
-    fn try_from(w: TxpkWire) -> Result<Self, String> {
-        // Priority as in the reference forwarder: imme, then tmst, then tmms.
-        let timing = if w.imme == Some(true) {
-            TxTiming::Immediate
-        } else if let Some(t) = w.tmst {
-            TxTiming::Timestamp(t)
-        } else if let Some(t) = w.tmms {
-            TxTiming::GpsTime(t)
-        } else {
-            return Err("none of `imme`, `tmst`, `tmms` given".into());
-        };
-        let datr = w.datr.ok_or("missing field `datr`")?;
-        if let Some(modu) = w.modu
-            && modu != datr.modulation()
-        {
-            return Err(format!(
-                "modu `{}` does not match datr `{datr}`",
-                modu.wire_name()
-            ));
-        }
-        Ok(Txpk {
-            timing,
-            freq: w.freq.ok_or("missing field `freq`")?,
-            rfch: w.rfch.unwrap_or(0),
-            powe: w.powe,
-            ant: w.ant,
-            brd: w.brd,
-            datr,
-            codr: w.codr,
-            fdev: w.fdev,
-            ipol: w.ipol,
-            prea: w.prea,
-            ncrc: w.ncrc,
-            nhdr: w.nhdr,
-            data: w.data.ok_or("missing field `data`")?,
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for Txpk {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let wire = TxpkWire::deserialize(d)?;
-        Txpk::try_from(wire).map_err(serde::de::Error::custom)
-    }
 }
 
 impl Txpk {

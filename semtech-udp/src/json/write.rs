@@ -112,7 +112,15 @@ pub(crate) fn write_float(
     if !value.is_finite() {
         return Err(EncodeError::NotFinite { field });
     }
-    serde_json::to_writer(out, &value).map_err(|_| EncodeError::NotFinite { field })
+    // `Display` for f64 prints the shortest text that parses back to the same value, without
+    // an exponent; a whole number gets `.0` so that it still reads as a float.
+    use std::io::Write as _;
+    let start = out.len();
+    let _ = write!(out, "{value}");
+    if !out[start..].contains(&b'.') {
+        out.extend_from_slice(b".0");
+    }
+    Ok(())
 }
 
 /// Writes a JSON string literal with escapes.
@@ -125,7 +133,30 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, value: &str) {
         out.extend_from_slice(value.as_bytes());
         out.push(b'"');
     } else {
-        // Writing a &str into a Vec cannot fail.
-        let _ = serde_json::to_writer(out, value);
+        out.push(b'"');
+        for c in value.chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                    let mut hex = [0u8; 6];
+                    let n = c as u32;
+                    hex.copy_from_slice(b"\\u0000");
+                    hex[4] = HEX[(n >> 4) as usize & 0xf];
+                    hex[5] = HEX[n as usize & 0xf];
+                    out.extend_from_slice(&hex);
+                }
+                c => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
+        out.push(b'"');
     }
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -21,8 +21,33 @@ fn gw() -> GatewayIds {
     GatewayIds::new("test-gateway", Some(Eui64::from_u64(0x0102030405060708)))
 }
 
+/// Decodes the JSON of one `rxpk` the way a server receives it: in a PUSH_DATA datagram.
+fn push_data(body: Value) -> loragw_semtech_udp::PushData {
+    let mut d = vec![2, 0, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+    d.extend_from_slice(body.to_string().as_bytes());
+    let Packet::PushData(p) = Packet::decode(&d).unwrap() else {
+        panic!("not PUSH_DATA")
+    };
+    assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+    p
+}
+
 fn rxpk(v: Value) -> Rxpk {
-    serde_json::from_value(v).unwrap()
+    push_data(json!({ "rxpk": [v] })).rxpk.remove(0)
+}
+
+fn stat(v: Value) -> Stat {
+    push_data(json!({ "stat": v })).stat.unwrap()
+}
+
+/// Decodes the JSON of one `txpk` the way a gateway receives it: in a PULL_RESP datagram.
+fn decode_txpk(v: Value) -> Txpk {
+    let mut d = vec![2, 0, 1, 3];
+    d.extend_from_slice(json!({ "txpk": v }).to_string().as_bytes());
+    let Packet::PullResp(p) = Packet::decode(&d).unwrap() else {
+        panic!("not PULL_RESP")
+    };
+    p.txpk
 }
 
 fn ts(seconds: i64, nanos: i32) -> Option<Timestamp> {
@@ -45,8 +70,9 @@ fn txpk_json(txpk: Txpk) -> Value {
 
 #[test]
 fn example_1_status() {
-    let stat: Stat = serde_json::from_value(json!({"rxfw":0,"hal":"5.1.0","fpga":2,"dsp":31,"lpps":2,"lmnw":3,"lmst":1,"lmok":3,"temp":30.5,"lati":52.34223,"long":5.29685,"txnb":0,"dwnb":0,"alti":66,"rxok":0,"boot":"2017-06-07 09:40:42 GMT","time":"2017-06-08 09:40:42 GMT","rxnb":0,"ackr":0.0}))
-    .unwrap();
+    let stat = stat(
+        json!({"rxfw":0,"hal":"5.1.0","fpga":2,"dsp":31,"lpps":2,"lmnw":3,"lmst":1,"lmok":3,"temp":30.5,"lati":52.34223,"long":5.29685,"txnb":0,"dwnb":0,"alti":66,"rxok":0,"boot":"2017-06-07 09:40:42 GMT","time":"2017-06-08 09:40:42 GMT","rxnb":0,"ackr":0.0}),
+    );
     let status = stat_to_status(&stat, Some("192.0.2.7".parse().unwrap()));
     // 2017-06-08T09:40:42Z and 2017-06-07T09:40:42Z.
     assert_eq!(status.time, ts(1_496_914_842, 0));
@@ -99,14 +125,13 @@ fn example_1_status() {
 #[test]
 fn placeholder_locations_are_dropped() {
     for (lat, lon) in [(0.0, 0.0), (10.0005, 19.9995), (91.0, 0.0)] {
-        let stat: Stat =
-            serde_json::from_value(json!({"lati": lat, "long": lon, "alti": 5})).unwrap();
+        let stat = stat(json!({"lati": lat, "long": lon, "alti": 5}));
         assert!(
             stat_to_status(&stat, None).antenna_locations.is_empty(),
             "{lat},{lon}"
         );
     }
-    let only_lat: Stat = serde_json::from_value(json!({"lati": 52.0})).unwrap();
+    let only_lat = stat(json!({"lati": 52.0}));
     assert!(stat_to_status(&only_lat, None).antenna_locations.is_empty());
 }
 
@@ -320,7 +345,9 @@ fn example_5_immediate_downlink_json() {
         txpk_json(txpk.clone()),
         json!({"imme":true,"freq":864.123456,"rfch":0,"powe":14,"modu":"LORA","datr":"SF11BW125","codr":"4/6","ipol":false,"ncrc":false,"size":32,"data":"H3P3N2i9qc4yt7rK7ldqoeCVJGBybzPY5h1Dd7P7p8s="})
     );
-    let parsed: Txpk = serde_json::from_value(json!({"txpk":{"imme":true,"freq":864.123456,"rfch":0,"powe":14,"modu":"LORA","datr":"SF11BW125","codr":"4/6","ipol":false,"size":32,"data":"H3P3N2i9qc4yt7rK7ldqoeCVJGBybzPY5h1Dd7P7p8v"}})["txpk"].clone()).unwrap();
+    let parsed = decode_txpk(
+        json!({"imme":true,"freq":864.123456,"rfch":0,"powe":14,"modu":"LORA","datr":"SF11BW125","codr":"4/6","ipol":false,"size":32,"data":"H3P3N2i9qc4yt7rK7ldqoeCVJGBybzPY5h1Dd7P7p8v"}),
+    );
     assert_eq!(parsed.data, payload);
 }
 
@@ -508,8 +535,9 @@ fn uplink_to_rxpk_inverts_rxpk_to_uplink() {
 
 #[test]
 fn status_to_stat_inverts_stat_to_status() {
-    let stat: Stat = serde_json::from_value(json!({"rxfw":4,"hal":"5.1.0","fpga":2,"dsp":31,"lpps":2,"lmnw":3,"lmst":1,"lmok":3,"temp":30.5,"lati":52.34223,"long":5.29685,"txnb":7,"dwnb":8,"alti":66,"rxok":5,"boot":"2017-06-07 09:40:42 GMT","time":"2017-06-08 09:40:42 GMT","rxnb":6,"ackr":100.0,"pfrm":"IMST + Rpi","hver":{"dsp0":4,"dsp1":5}}))
-    .unwrap();
+    let stat = stat(
+        json!({"rxfw":4,"hal":"5.1.0","fpga":2,"dsp":31,"lpps":2,"lmnw":3,"lmst":1,"lmok":3,"temp":30.5,"lati":52.34223,"long":5.29685,"txnb":7,"dwnb":8,"alti":66,"rxok":5,"boot":"2017-06-07 09:40:42 GMT","time":"2017-06-08 09:40:42 GMT","rxnb":6,"ackr":100.0,"pfrm":"IMST + Rpi","hver":{"dsp0":4,"dsp1":5}}),
+    );
     let status = stat_to_status(&stat, None);
     assert_eq!(
         status.versions.get("platform").map(String::as_str),

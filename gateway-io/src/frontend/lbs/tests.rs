@@ -250,3 +250,23 @@ fn station_session() {
     f.handle_close(t1, c2, DisconnectReason::ClosedByGateway);
     assert_eq!(f.connected(), 0);
 }
+
+#[test]
+fn traffic_paths() {
+    assert_eq!(
+        parse_traffic_path("/traffic/eui-B827EBFFFE615E1C"),
+        Some(Eui64::from_u64(EUI))
+    );
+    assert_eq!(
+        parse_traffic_path("/traffic/eui-b827ebfffe615e1c/"),
+        Some(Eui64::from_u64(EUI))
+    );
+    for bad in [
+        "/traffic/eui-B827EBFFFE615E1",
+        "/traffic/B827EBFFFE615E1C",
+        "/router-info",
+        "/traffic/eui-B827EBFFFE615E1G",
+    ] {
+        assert_eq!(parse_traffic_path(bad), None, "{bad}");
+    }
+}

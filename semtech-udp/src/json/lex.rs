@@ -1,0 +1,802 @@
+//! A small JSON reader for the GWMP bodies: borrowed strings, numbers as text slices parsed by
+//! the standard library (correctly rounded), unknown values skipped without building anything.
+//!
+//! Two kinds of failure: [`Fatal`] (the text is not JSON; the datagram is lost) and a value
+//! error (`Bad::Value`: valid JSON with a wrong value; the reader has consumed the value and can
+//! go on, so one bad `rxpk` costs only itself).
+
+use std::borrow::Cow;
+
+/// Deepest nesting accepted in skipped values (protects the stack).
+pub(crate) const MAX_DEPTH: u32 = 64;
+
+/// The text is not JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fatal(pub(crate) String);
+
+/// Why a value was not read.
+#[derive(Debug)]
+pub(crate) enum Bad {
+    /// Not JSON: give up on the datagram.
+    Fatal(Fatal),
+    /// Valid JSON, unusable value (already consumed).
+    Value(String),
+}
+
+impl From<Fatal> for Bad {
+    fn from(f: Fatal) -> Self {
+        Bad::Fatal(f)
+    }
+}
+
+pub(crate) struct Lexer<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(s: &'a [u8]) -> Self {
+        Self { s, pos: 0 }
+    }
+
+    fn fatal(&self, what: &str) -> Fatal {
+        Fatal(format!("{what} at byte {}", self.pos))
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(&b) = self.s.get(self.pos) {
+            if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.s.get(self.pos).copied()
+    }
+
+    fn expect(&mut self, c: u8, what: &str) -> Result<(), Fatal> {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.fatal(what))
+        }
+    }
+
+    /// After the whole body: only whitespace may remain.
+    pub(crate) fn finish(&mut self) -> Result<(), Fatal> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.fatal("trailing characters after the JSON object")),
+        }
+    }
+
+    pub(crate) fn begin_object(&mut self) -> Result<(), Fatal> {
+        self.expect(b'{', "expected `{`")
+    }
+
+    /// The next key of an object, or `None` at its end. `first` tracks the comma.
+    pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {
+        match self.peek() {
+            Some(b'}') => {
+                self.pos += 1;
+                return Ok(None);
+            }
+            Some(b',') if !*first => self.pos += 1,
+            _ if *first => {}
+            _ => return Err(self.fatal("expected `,` or `}` in object")),
+        }
+        *first = false;
+        // Fast path: a plain key of at most 7 bytes directly followed by `":`, read as one
+        // 8-byte word whose low bytes are the key code.
+        let s = self.s;
+        let p = self.pos;
+        if s.get(p) == Some(&b'"')
+            && let Some(chunk) = s.get(p + 1..p + 9)
+        {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word);
+            let q = first_special(x);
+            if q < 8 && chunk[q] == b'"' && s.get(p + 2 + q) == Some(&b':') {
+                let code = x & ((1u64 << (8 * q)) - 1);
+                self.pos = p + 3 + q;
+                return Ok(Some(Key {
+                    code,
+                    bytes: Cow::Borrowed(&s[p + 1..p + 1 + q]),
+                }));
+            }
+        }
+        let bytes = self.str_bytes()?;
+        self.expect(b':', "expected `:` after key")?;
+        Ok(Some(Key {
+            code: key_code(&bytes),
+            bytes,
+        }))
+    }
+
+    pub(crate) fn next_element(&mut self, first: &mut bool) -> Result<bool, Fatal> {
+        match self.peek() {
+            Some(b']') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(b',') if !*first => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(_) if *first => {
+                *first = false;
+                Ok(true)
+            }
+            _ => Err(self.fatal("expected `,` or `]` in array")),
+        }
+    }
+
+    /// A string's bytes with escapes decoded (UTF-8 not checked: see [`Self::string`]).
+    pub(crate) fn str_bytes(&mut self) -> Result<Cow<'a, [u8]>, Fatal> {
+        self.ws();
+        let s = self.s;
+        let mut p = self.pos;
+        if s.get(p) != Some(&b'"') {
+            return Err(self.fatal("expected a string"));
+        }
+        p += 1;
+        let start = p;
+        p = scan_plain(s, p);
+        while let Some(&b) = s.get(p) {
+            if b == b'"' {
+                self.pos = p + 1;
+                return Ok(Cow::Borrowed(&s[start..p]));
+            }
+            if b == b'\\' {
+                self.pos = p;
+                return self.escaped(start).map(Cow::Owned);
+            }
+            if b < 0x20 {
+                self.pos = p;
+                return Err(self.fatal("control character in string"));
+            }
+            p += 1;
+        }
+        self.pos = p;
+        Err(self.fatal("unterminated string"))
+    }
+
+    /// A string, checked to be UTF-8.
+    pub(crate) fn string(&mut self) -> Result<Cow<'a, str>, Fatal> {
+        match self.str_bytes()? {
+            Cow::Borrowed(b) => std::str::from_utf8(b)
+                .map(Cow::Borrowed)
+                .map_err(|_| self.fatal("invalid UTF-8 in string")),
+            Cow::Owned(v) => String::from_utf8(v)
+                .map(Cow::Owned)
+                .map_err(|_| self.fatal("invalid UTF-8 in string")),
+        }
+    }
+
+    /// The rest of a string with escapes, from `start` (just after the quote); `pos` is at the
+    /// first backslash.
+    fn escaped(&mut self, start: usize) -> Result<Vec<u8>, Fatal> {
+        let mut out: Vec<u8> = self.s[start..self.pos].to_vec();
+        loop {
+            match self.s.get(self.pos) {
+                None => return Err(self.fatal("unterminated string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let c = self.s.get(self.pos).copied();
+                    self.pos += 1;
+                    let ch = match c {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => self.unicode_escape()?,
+                        _ => return Err(self.fatal("invalid escape in string")),
+                    };
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                Some(&b) if b < 0x20 => return Err(self.fatal("control character in string")),
+                Some(&b) => {
+                    out.push(b);
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Fatal> {
+        let digits = self
+            .s
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.fatal("truncated \\u escape"))?;
+        let text = std::str::from_utf8(digits).map_err(|_| self.fatal("bad \\u escape"))?;
+        let v = u32::from_str_radix(text, 16).map_err(|_| self.fatal("bad \\u escape"))?;
+        self.pos += 4;
+        Ok(v)
+    }
+
+    fn unicode_escape(&mut self) -> Result<char, Fatal> {
+        let hi = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&hi) {
+            if self.s.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                return Err(self.fatal("lone surrogate in \\u escape"));
+            }
+            self.pos += 2;
+            let lo = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(self.fatal("invalid surrogate pair"));
+            }
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        } else {
+            hi
+        };
+        char::from_u32(code).ok_or_else(|| self.fatal("invalid \\u escape"))
+    }
+
+    /// A number, checked against the JSON grammar; its decimal digits are kept exactly while
+    /// they fit in a `u64`.
+    pub(crate) fn number(&mut self) -> Result<Num<'a>, Fatal> {
+        self.ws();
+        let s = self.s;
+        let start = self.pos;
+        let mut p = start;
+        let neg = s.get(p) == Some(&b'-');
+        if neg {
+            p += 1;
+        }
+        // Digits are accumulated with wrapping arithmetic and counted; more than 19 of them
+        // (leading zeros included) mark the value inexact, and readers fall back to the text.
+        let mut mantissa: u64 = 0;
+        let mut count: u32 = 0;
+        let mut exp10: i32 = 0;
+        let int_start = p;
+        while let Some(&d) = s.get(p) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            p += 1;
+        }
+        let int_len = p - int_start;
+        if int_len == 0 || (int_len > 1 && s[int_start] == b'0') {
+            self.pos = p;
+            return Err(self.fatal("invalid number"));
+        }
+        count += int_len as u32;
+        if s.get(p) == Some(&b'.') {
+            p += 1;
+            let frac_start = p;
+            while let Some(&d) = s.get(p) {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                p += 1;
+            }
+            let frac_len = p - frac_start;
+            if frac_len == 0 {
+                self.pos = p;
+                return Err(self.fatal("invalid number"));
+            }
+            count = count.saturating_add(frac_len as u32);
+            exp10 = -(frac_len.min(100_000) as i32);
+        }
+        let mut exact = true;
+        if matches!(s.get(p), Some(b'e' | b'E')) {
+            p += 1;
+            let eneg = match s.get(p) {
+                Some(b'-') => {
+                    p += 1;
+                    true
+                }
+                Some(b'+') => {
+                    p += 1;
+                    false
+                }
+                _ => false,
+            };
+            if !s.get(p).is_some_and(u8::is_ascii_digit) {
+                self.pos = p;
+                return Err(self.fatal("invalid number"));
+            }
+            let mut e: i32 = 0;
+            while let Some(&d) = s.get(p) {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
+                p += 1;
+            }
+            if e > 10_000 {
+                exact = false;
+            }
+            exp10 = exp10.saturating_add(if eneg { -e } else { e });
+        }
+        if count > 19 {
+            exact = false;
+        }
+        self.pos = p;
+        Ok(Num {
+            text: &s[start..p],
+            mantissa,
+            exp10,
+            neg,
+            exact,
+        })
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), Fatal> {
+        if self.s.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.fatal("invalid literal"))
+        }
+    }
+
+    /// Consumes `null` if it is next.
+    pub(crate) fn null(&mut self) -> Result<bool, Fatal> {
+        if self.peek() == Some(b'n') {
+            self.literal(b"null")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Skips any value.
+    pub(crate) fn skip_value(&mut self) -> Result<(), Fatal> {
+        self.skip_inner(0)
+    }
+
+    /// Skips any value and returns its text, checked to be UTF-8.
+    pub(crate) fn raw_value(&mut self) -> Result<&'a str, Fatal> {
+        self.ws();
+        let start = self.pos;
+        self.skip_inner(0)?;
+        std::str::from_utf8(&self.s[start..self.pos]).map_err(|_| self.fatal("invalid UTF-8"))
+    }
+
+    fn skip_inner(&mut self, depth: u32) -> Result<(), Fatal> {
+        if depth > MAX_DEPTH {
+            return Err(self.fatal("nesting too deep"));
+        }
+        match self.peek() {
+            Some(b'"') => self.str_bytes().map(drop),
+            Some(b'{') => {
+                self.pos += 1;
+                let mut first = true;
+                while self.next_key(&mut first)?.is_some() {
+                    self.skip_inner(depth + 1)?;
+                }
+                Ok(())
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                let mut first = true;
+                while self.next_element(&mut first)? {
+                    self.skip_inner(depth + 1)?;
+                }
+                Ok(())
+            }
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number().map(drop),
+            _ => Err(self.fatal("expected a value")),
+        }
+    }
+
+    // ---- typed readers: `Ok(None)` for `null`; a value of the wrong type is skipped and
+    // reported as `Bad::Value`.
+
+    fn wrong(&mut self, expected: &str) -> Bad {
+        self.ws();
+        let start = self.pos;
+        match self.skip_value() {
+            Ok(()) => {
+                let shown: String = String::from_utf8_lossy(&self.s[start..self.pos])
+                    .chars()
+                    .take(40)
+                    .collect();
+                Bad::Value(format!("expected {expected}, found `{shown}`"))
+            }
+            Err(f) => Bad::Fatal(f),
+        }
+    }
+
+    /// A number, or `None` for null.
+    pub(crate) fn num(&mut self) -> Result<Option<Num<'a>>, Bad> {
+        match self.peek() {
+            Some(b'-' | b'0'..=b'9') => Ok(Some(self.number()?)),
+            Some(b'n') => {
+                self.literal(b"null")?;
+                Ok(None)
+            }
+            _ => Err(self.wrong("a number")),
+        }
+    }
+
+    pub(crate) fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
+        let Some(n) = self.num()? else {
+            return Ok(None);
+        };
+        let v = n
+            .to_i128()
+            .and_then(|v| u64::try_from(v).ok())
+            .and_then(|v| T::try_from(v).ok());
+        v.map(Some).ok_or_else(|| {
+            Bad::Value(format!(
+                "`{}` is not an unsigned integer in range",
+                n.show()
+            ))
+        })
+    }
+
+    pub(crate) fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
+        let Some(n) = self.num()? else {
+            return Ok(None);
+        };
+        n.to_i128()
+            .and_then(|v| T::try_from(v).ok())
+            .map(Some)
+            .ok_or_else(|| Bad::Value(format!("`{}` is not an integer in range", n.show())))
+    }
+
+    pub(crate) fn float(&mut self) -> Result<Option<f64>, Bad> {
+        let Some(n) = self.num()? else {
+            return Ok(None);
+        };
+        n.to_f64()
+            .map(Some)
+            .ok_or_else(|| Bad::Value(format!("`{}` is out of range", n.show())))
+    }
+
+    pub(crate) fn boolean(&mut self) -> Result<Option<bool>, Bad> {
+        match self.peek() {
+            Some(b't') => {
+                self.literal(b"true")?;
+                Ok(Some(true))
+            }
+            Some(b'f') => {
+                self.literal(b"false")?;
+                Ok(Some(false))
+            }
+            Some(b'n') => {
+                self.literal(b"null")?;
+                Ok(None)
+            }
+            _ => Err(self.wrong("true or false")),
+        }
+    }
+
+    pub(crate) fn str(&mut self) -> Result<Option<Cow<'a, str>>, Bad> {
+        match self.peek() {
+            Some(b'"') => Ok(Some(self.string()?)),
+            Some(b'n') => {
+                self.literal(b"null")?;
+                Ok(None)
+            }
+            _ => Err(self.wrong("a string")),
+        }
+    }
+
+    /// A string's bytes (escapes decoded), or `None` for null.
+    pub(crate) fn bytes(&mut self) -> Result<Option<Cow<'a, [u8]>>, Bad> {
+        match self.peek() {
+            Some(b'"') => Ok(Some(self.str_bytes()?)),
+            Some(b'n') => {
+                self.literal(b"null")?;
+                Ok(None)
+            }
+            _ => Err(self.wrong("a string")),
+        }
+    }
+
+    /// Checks that an object follows (or null, giving `false`); a wrong type is skipped.
+    pub(crate) fn object_start(&mut self) -> Result<bool, Bad> {
+        match self.peek() {
+            Some(b'{') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b'n') => {
+                self.literal(b"null")?;
+                Ok(false)
+            }
+            _ => Err(self.wrong("an object")),
+        }
+    }
+
+    /// Checks that an array follows (or null, giving `false`); a wrong type is skipped.
+    pub(crate) fn array_start(&mut self) -> Result<bool, Bad> {
+        match self.peek() {
+            Some(b'[') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b'n') => {
+                self.literal(b"null")?;
+                Ok(false)
+            }
+            _ => Err(self.wrong("an array")),
+        }
+    }
+}
+
+/// Index (0..8) of the first byte of a little-endian word that is `"`, `\\` or below 0x20;
+/// 8 when there is none. (The lowest flagged byte of these bit tricks is always a true hit.)
+#[inline]
+fn first_special(x: u64) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let quote = x ^ (LO * u64::from(b'"'));
+    let slash = x ^ (LO * u64::from(b'\\'));
+    let hit = ((quote.wrapping_sub(LO) & !quote)
+        | (slash.wrapping_sub(LO) & !slash)
+        | (x.wrapping_sub(LO * 0x20) & !x))
+        & HI;
+    (hit.trailing_zeros() / 8) as usize
+}
+
+/// The first position at or after `p` holding `"`, `\\` or a control character (or the end),
+/// looking at eight bytes at a time.
+#[inline]
+fn scan_plain(s: &[u8], mut p: usize) -> usize {
+    while let Some(chunk) = s.get(p..p + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let q = first_special(u64::from_le_bytes(word));
+        if q < 8 {
+            return p + q;
+        }
+        p += 8;
+    }
+    while let Some(&b) = s.get(p) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            return p;
+        }
+        p += 1;
+    }
+    p
+}
+
+/// An object key and its code for matching (see [`key_code`]).
+pub(crate) struct Key<'a> {
+    pub(crate) code: u64,
+    pub(crate) bytes: Cow<'a, [u8]>,
+}
+
+/// Packs a key of up to eight bytes into a `u64` so that decoders match keys with integer
+/// compares; longer keys and keys containing NUL get `u64::MAX` (no known key).
+pub(crate) const fn key_code(s: &[u8]) -> u64 {
+    if s.len() > 8 {
+        return u64::MAX;
+    }
+    let mut v = 0u64;
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == 0 {
+            return u64::MAX;
+        }
+        v |= (s[i] as u64) << (8 * i);
+        i += 1;
+    }
+    v
+}
+
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// A JSON number: its text and, when its digits fit in a `u64`, its exact value
+/// `mantissa × 10^exp10`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Num<'a> {
+    pub(crate) text: &'a [u8],
+    mantissa: u64,
+    exp10: i32,
+    neg: bool,
+    exact: bool,
+}
+
+impl Num<'_> {
+    pub(crate) fn show(&self) -> String {
+        String::from_utf8_lossy(self.text)
+            .chars()
+            .take(40)
+            .collect()
+    }
+
+    /// The value when it is a whole number (`50000`, `50000.0`, `5e4`).
+    pub(crate) fn to_i128(self) -> Option<i128> {
+        if !self.exact {
+            // Long plain integers (20 digits and more) are parsed from the text.
+            if self.text.iter().all(|b| b.is_ascii_digit() || *b == b'-') {
+                return std::str::from_utf8(self.text).ok()?.parse().ok();
+            }
+            return None;
+        }
+        let m = i128::from(self.mantissa);
+        let v = if self.exp10 >= 0 {
+            let e = usize::try_from(self.exp10).ok()?;
+            if self.mantissa == 0 {
+                0
+            } else {
+                m.checked_mul(i128::from(*POW10.get(e)?))?
+            }
+        } else {
+            let e = usize::try_from(-i64::from(self.exp10)).ok()?;
+            if self.mantissa == 0 {
+                0
+            } else {
+                let d = i128::from(*POW10.get(e)?);
+                if m % d != 0 {
+                    return None;
+                }
+                m / d
+            }
+        };
+        Some(if self.neg { -v } else { v })
+    }
+
+    /// The nearest `f64` (exact fast path when the digits and exponent allow, otherwise the
+    /// standard library's correctly rounded parser); `None` if infinite.
+    pub(crate) fn to_f64(self) -> Option<f64> {
+        const EXACT: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        let v = if self.exact && self.mantissa < (1 << 53) && self.exp10.abs() <= 22 {
+            let m = self.mantissa as f64;
+            let p = EXACT[self.exp10.unsigned_abs() as usize];
+            if self.exp10 >= 0 { m * p } else { m / p }
+        } else {
+            std::str::from_utf8(self.text).ok()?.parse::<f64>().ok()?
+        };
+        let v = if self.neg && v > 0.0 { -v } else { v };
+        v.is_finite().then_some(v)
+    }
+
+    /// The value scaled by 10^6 and rounded to the nearest integer (MHz → Hz), exactly from
+    /// the decimal digits; `None` when negative or above `max`.
+    pub(crate) fn to_scaled_micro(self, max: u64) -> Option<u64> {
+        if self.neg && self.mantissa != 0 {
+            return None;
+        }
+        if !self.exact {
+            let f = self.to_f64()? * 1e6;
+            return (f >= 0.0 && f <= max as f64).then(|| f.round() as u64);
+        }
+        let e = i64::from(self.exp10) + 6;
+        let v = if self.mantissa == 0 {
+            0
+        } else if e >= 0 {
+            self.mantissa
+                .checked_mul(*POW10.get(usize::try_from(e).ok()?)?)?
+        } else {
+            let Some(&d) = POW10.get(usize::try_from(-e).ok()?) else {
+                return Some(0);
+            };
+            let q = self.mantissa / d;
+            if (self.mantissa % d) * 2 >= d {
+                q + 1
+            } else {
+                q
+            }
+        };
+        (v <= max).then_some(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_and_escapes() {
+        let mut l = Lexer::new(br#""plain" "a\"b\\c\u00e9\ud83d\ude00\n""#);
+        assert_eq!(l.string().unwrap(), "plain");
+        assert_eq!(l.string().unwrap(), "a\"b\\c\u{e9}\u{1F600}\n");
+        for bad in [&br#""abc"#[..], b"\"\\x\"", b"\"\\ud800\"", b"\"a\x01\""] {
+            assert!(Lexer::new(bad).string().is_err());
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        for ok in ["0", "-0", "12", "-1.5", "1e5", "2.5E-3"] {
+            assert_eq!(
+                Lexer::new(ok.as_bytes()).number().unwrap().text,
+                ok.as_bytes()
+            );
+        }
+        for bad in ["-", "01x", "1.", ".5", "1e", "+1"] {
+            let mut l = Lexer::new(bad.as_bytes());
+            let r = l.number();
+            assert!(r.is_err() || l.finish().is_err(), "{bad}");
+        }
+        fn n(t: &str) -> Num<'_> {
+            Lexer::new(t.as_bytes()).number().unwrap()
+        }
+        assert_eq!(n("50000.0").to_i128(), Some(50_000));
+        assert_eq!(n("5e4").to_i128(), Some(50_000));
+        assert_eq!(n("1.5").to_i128(), None);
+        assert_eq!(n("-3").to_i128(), Some(-3));
+        assert_eq!(n("868.100000").to_scaled_micro(u64::MAX), Some(868_100_000));
+        assert_eq!(n("863.00981").to_scaled_micro(u64::MAX), Some(863_009_810));
+        assert_eq!(
+            n("868.1000005").to_scaled_micro(u64::MAX),
+            Some(868_100_001)
+        );
+        assert_eq!(n("0.1e-30").to_scaled_micro(u64::MAX), Some(0));
+        assert_eq!(n("-1").to_scaled_micro(u64::MAX), None);
+        assert_eq!(n("9.5").to_f64(), Some(9.5));
+        assert_eq!(n("-0.1").to_f64(), Some(-0.1));
+        assert_eq!(n("1e400").to_f64(), None);
+        assert_eq!(
+            n("12345678901234567890123").to_f64(),
+            Some(1.2345678901234568e22)
+        );
+    }
+
+    #[test]
+    fn skips_nested_and_bounds_depth() {
+        let mut l = Lexer::new(br#"{"a":[1,{"b":null},true,"x"],"c":{}} 7"#);
+        assert_eq!(
+            l.raw_value().unwrap(),
+            r#"{"a":[1,{"b":null},true,"x"],"c":{}}"#
+        );
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        assert!(Lexer::new(deep.as_bytes()).skip_value().is_err());
+    }
+
+    #[test]
+    fn wrong_types_are_value_errors_and_consumed() {
+        let mut l = Lexer::new(br#"{"x":1} 5"#);
+        assert!(matches!(l.uint::<u32>(), Err(Bad::Value(_))));
+        assert_eq!(l.uint::<u32>().unwrap(), Some(5));
+        let mut l = Lexer::new(b"300");
+        assert!(matches!(l.uint::<u8>(), Err(Bad::Value(_))));
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::scan_plain;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn swar_scan_matches_naive(s in proptest::collection::vec(
+            prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..=0xff], 0..40), p in 0usize..40) {
+            let p = p.min(s.len());
+            let naive = (p..s.len())
+                .find(|&i| s[i] == b'"' || s[i] == b'\\' || s[i] < 0x20)
+                .unwrap_or(s.len());
+            prop_assert_eq!(scan_plain(&s, p), naive);
+        }
+    }
+}
