@@ -321,3 +321,55 @@ async fn keep_alive_packet_bound_replacement_and_disconnect_command() {
         }
     ));
 }
+
+#[tokio::test]
+async fn publishing_faster_than_the_rate_limit_disconnects() {
+    use loragw_gateway_io::transport::mqtt_server::RateLimit;
+
+    // Burst 3, refilled at 1 per second: the fourth publish of a quick run is one too many.
+    let settings = MqttSettings::new(MqttVersion::V3).with_publish_rate_limit(RateLimit {
+        per_second: 1,
+        burst: 3,
+    });
+    let mut server = GatewayServer::builder()
+        .shared_registry(registry())
+        .mqtt_with("127.0.0.1:0", settings)
+        .start()
+        .await
+        .unwrap();
+    let port = server.local_addr(ListenerKind::MqttV3).unwrap().port();
+    let (mut raw, _) = Raw::connect(port, GW_ONE, KEY_ONE, 60).await;
+    assert!(matches!(
+        next_server_event(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+    // Six publishes in one write: processed within microseconds, so at most a refill or two
+    // (even on a slow machine) lets more than the burst of 3 through before the disconnect.
+    let mut bytes = BytesMut::new();
+    for fcnt in 1..=6u8 {
+        let up = sample_uplink(fcnt).encode_to_vec();
+        publish("v3/gw-one/up", QoS::AtLeastOnce, u16::from(fcnt), up)
+            .write(&mut bytes, 1 << 20)
+            .unwrap();
+    }
+    raw.send_bytes(&bytes).await;
+    let mut acked = 0;
+    while let Some(packet) = raw.recv().await {
+        assert_eq!(packet, Packet::PubAck(PubAck::new(acked + 1)));
+        acked += 1;
+    }
+    assert!((3..6).contains(&acked), "{acked} publishes acknowledged");
+    for _ in 0..acked {
+        assert!(matches!(
+            next_server_event(&mut server).await,
+            GatewayEvent::Uplink { .. }
+        ));
+    }
+    match next_server_event(&mut server).await {
+        GatewayEvent::Disconnected {
+            reason: DisconnectReason::ProtocolError(text),
+            ..
+        } => assert!(text.contains("rate limit"), "{text}"),
+        other => panic!("expected the rate-limit disconnect, got {other:?}"),
+    }
+}

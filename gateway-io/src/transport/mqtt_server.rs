@@ -41,7 +41,8 @@
 //!   connection before they are read; writes that take longer than
 //!   [`write_timeout`](MqttSettings::write_timeout) close it too.
 //!
-//! Not done: per-gateway publish rate limits.
+//! * **Rate limit** (optional, [`publish_rate_limit`](MqttSettings::publish_rate_limit)): a
+//!   gateway publishing faster is disconnected (`DisconnectReason::ProtocolError`).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -113,6 +114,18 @@ pub struct MqttSettings {
     /// Downlinks queued per connection (until subscribed, or while the socket is busy).
     /// Default 16.
     pub downlink_queue: usize,
+    /// PUBLISHes a gateway may send: exceeding the rate closes the connection, as The Things
+    /// Stack does. Default none (no limit).
+    pub publish_rate_limit: Option<RateLimit>,
+}
+
+/// A token bucket: `burst` messages at once, refilled at `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Messages per second, sustained.
+    pub per_second: u32,
+    /// Messages allowed at once.
+    pub burst: u32,
 }
 
 impl MqttSettings {
@@ -124,7 +137,14 @@ impl MqttSettings {
             connect_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
             downlink_queue: 16,
+            publish_rate_limit: None,
         }
+    }
+
+    /// Sets the publish rate limit.
+    pub fn with_publish_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.publish_rate_limit = Some(limit);
+        self
     }
 
     /// Sets the CONNECT timeout.

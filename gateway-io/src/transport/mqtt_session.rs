@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until, timeout};
 
-use super::mqtt_server::{Downlink, Input, PublishOutcome, Shared};
+use super::mqtt_server::{Downlink, Input, PublishOutcome, RateLimit, Shared};
 use crate::event::DisconnectReason;
 use crate::frontend::ConnectionId;
 use crate::frontend::mqtt::MqttError;
@@ -115,6 +115,37 @@ fn login_parts(login: Option<Login>) -> (String, Option<String>) {
     }
 }
 
+/// A token bucket on the monotonic clock.
+struct Bucket {
+    limit: RateLimit,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn new(limit: RateLimit) -> Self {
+        Bucket {
+            limit,
+            tokens: f64::from(limit.burst),
+            at: Instant::now(),
+        }
+    }
+
+    /// Takes a token; `false` when the rate is exceeded.
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * f64::from(self.limit.per_second);
+        self.tokens = (self.tokens + refill).min(f64::from(self.limit.burst));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// Serves one accepted connection until it ends.
 pub(crate) async fn serve<S>(stream: S, remote: SocketAddr, shared: Arc<Shared>)
 where
@@ -203,6 +234,7 @@ where
         wire,
         connection,
         subscriptions: Vec::new(),
+        bucket: settings.publish_rate_limit.map(Bucket::new),
     };
     let reason = session.run(keep_alive, downlinks, closed).await;
     let _ = session.wire.writer.shutdown().await;
@@ -222,6 +254,8 @@ struct Session<'a, S> {
     connection: ConnectionId,
     /// Filters the gateway subscribed with and was granted (all narrowed to its `down` topic).
     subscriptions: Vec<String>,
+    /// The publish rate limit, when configured.
+    bucket: Option<Bucket>,
 }
 
 impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
@@ -286,6 +320,13 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
         let connection = self.connection;
         match packet {
             Packet::Publish(publish) => {
+                if let Some(bucket) = &mut self.bucket
+                    && !bucket.take()
+                {
+                    return Err(Some(DisconnectReason::ProtocolError(
+                        "publish rate limit exceeded".into(),
+                    )));
+                }
                 let outcome = self
                     .ask(|reply| Input::Publish {
                         connection,
