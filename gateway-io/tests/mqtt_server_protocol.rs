@@ -373,3 +373,42 @@ async fn publishing_faster_than_the_rate_limit_disconnects() {
         other => panic!("expected the rate-limit disconnect, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn downlinks_wait_for_the_subscription_in_a_bounded_queue() {
+    let (mut server, port) = start().await;
+    let (mut raw, _) = Raw::connect(port, GW_ONE, KEY_ONE, 60).await;
+    assert!(matches!(
+        next_server_event(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+    // Not subscribed yet: the default queue takes 16 downlinks, the 17th is refused.
+    let ids = GatewayIds::new(GW_ONE, None);
+    for _ in 0..16 {
+        server.send_downlink(&ids, sample_downlink()).await.unwrap();
+    }
+    let refused = server.send_downlink(&ids, sample_downlink()).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("queue full")),
+        "{refused:?}"
+    );
+    // Subscribing releases the queued ones, in order, after the SUBACK.
+    let mut subscribe = Subscribe::new("v3/gw-one/#", QoS::AtMostOnce);
+    subscribe.pkid = 1;
+    raw.send(Packet::Subscribe(subscribe)).await;
+    assert!(matches!(raw.recv().await, Some(Packet::SubAck(_))));
+    let mut tokens = Vec::new();
+    for _ in 0..16 {
+        match raw.recv().await {
+            Some(Packet::Publish(p)) => {
+                let down = loragw_mqtt_v3::codec::decode_down(&p.payload).unwrap();
+                let ids = down.downlink_message.unwrap().correlation_ids;
+                tokens.push(loragw_mqtt_v3::find_token(&ids).unwrap());
+            }
+            other => panic!("expected a queued downlink, got {other:?}"),
+        }
+    }
+    assert!(tokens.windows(2).all(|w| w[0] < w[1]), "{tokens:?}");
+}

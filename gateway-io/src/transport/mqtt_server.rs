@@ -107,7 +107,8 @@ pub struct MqttSettings {
     /// fixed header); a larger one closes the connection before it is read. Also bounds each
     /// connection's read buffer. Default [`DEFAULT_MAX_PACKET_SIZE`].
     pub max_packet_size: usize,
-    /// Time from accept (or TLS handshake) to a complete CONNECT. Default 10 s.
+    /// Time allowed for the TLS handshake, and again from then to a complete CONNECT.
+    /// Default 10 s.
     pub connect_timeout: Duration,
     /// Time a write to the gateway may take before the connection is given up. Default 10 s.
     pub write_timeout: Duration,
@@ -249,9 +250,16 @@ pub(crate) async fn start(
             tokio::spawn(async move {
                 match tls {
                     #[cfg(feature = "tls")]
-                    Some(tls) => match tls.accept(stream).await {
-                        Ok(stream) => mqtt_session::serve(stream, remote, shared).await,
-                        Err(e) => tracing::debug!(%remote, error = %e, "MQTT TLS handshake"),
+                    // The handshake counts against the CONNECT timeout.
+                    Some(tls) => match tokio::time::timeout(
+                        shared.settings.connect_timeout,
+                        tls.accept(stream),
+                    )
+                    .await
+                    {
+                        Ok(Ok(stream)) => mqtt_session::serve(stream, remote, shared).await,
+                        Ok(Err(e)) => tracing::debug!(%remote, error = %e, "MQTT TLS handshake"),
+                        Err(_) => tracing::debug!(%remote, "MQTT TLS handshake timed out"),
                     },
                     #[cfg(not(feature = "tls"))]
                     Some(never) => match never {},
