@@ -1,6 +1,10 @@
 //! Example gateway server and gateway forwarder built on the loragw crates.
 //!
-//! Skeleton: this crate does not implement anything yet.
+//! - [`gateway_server`]: the core of the `gateway-server` binary (config file, listeners on The
+//!   Things Stack's default ports, events as JSON lines, downlinks as JSON lines), kept in the
+//!   library so tests can run it on port 0.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod gateway_server;

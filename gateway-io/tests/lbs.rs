@@ -81,11 +81,25 @@ impl Station {
         }
     }
 
-    /// Reads frames until the session reports an event.
+    /// Reads frames until the session reports an event. Time transfer (`getxtime`, which the
+    /// LNS starts on its own timer) is answered here, as a station would.
     async fn next_event(&mut self) -> StationEvent {
         loop {
-            if let Some(event) = self.session.poll_event() {
-                return event;
+            match self.session.poll_event() {
+                Some(StationEvent::XtimeRequested { mux_time }) => {
+                    let unix = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs_f64();
+                    self.session
+                        .reply_xtime(Instant::now(), unix, mux_time, &[0x0023_0000_1234_5678])
+                        .unwrap();
+                    self.flush().await;
+                    continue;
+                }
+                Some(StationEvent::TimeTransfer { .. }) => continue,
+                Some(event) => return event,
+                None => {}
             }
             let frame = timeout(STEP, self.ws.next())
                 .await
@@ -398,4 +412,25 @@ async fn a_station_that_stops_answering_pings_is_disconnected() {
         other => panic!("unexpected {other:?}"),
     }
     drop(ws);
+}
+
+#[tokio::test]
+async fn dropping_the_server_closes_station_connections() {
+    let (mut server, addr) = start(LbsSettings::default()).await;
+    let mut station = Station::connect(addr).await;
+    assert!(matches!(
+        station.next_event().await,
+        StationEvent::RouterConfig(_)
+    ));
+    assert!(matches!(
+        next(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+    drop(server);
+    loop {
+        match timeout(STEP, station.ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
 }

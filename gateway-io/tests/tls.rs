@@ -22,10 +22,11 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use common::*;
 
-#[tokio::test]
-async fn discovery_over_wss_answers_a_wss_traffic_uri() {
+/// A self-signed certificate for `localhost`, loaded from PEM files as a deployment would,
+/// and a client configuration trusting exactly that certificate.
+fn certificate(name: &str) -> (TlsConfig, TlsConnector) {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let dir = std::env::temp_dir().join(format!("loragw-tls-test-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("loragw-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert_path, certified.cert.pem()).unwrap();
@@ -33,15 +34,6 @@ async fn discovery_over_wss_answers_a_wss_traffic_uri() {
     let tls = TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 
-    let server = GatewayServer::builder()
-        .registry(registry())
-        .basic_station_tls("127.0.0.1:0", LbsSettings::default(), tls)
-        .start()
-        .await
-        .unwrap();
-    let addr = server.local_addr(ListenerKind::BasicStationTls).unwrap();
-
-    // A client trusting exactly that certificate.
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from(certified.cert.der().to_vec()))
@@ -52,7 +44,20 @@ async fn discovery_over_wss_answers_a_wss_traffic_uri() {
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let connector = TlsConnector::from(Arc::new(config));
+    (tls, TlsConnector::from(Arc::new(config)))
+}
+
+#[tokio::test]
+async fn discovery_over_wss_answers_a_wss_traffic_uri() {
+    let (tls, connector) = certificate("wss");
+
+    let server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station_tls("127.0.0.1:0", LbsSettings::default(), tls)
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStationTls).unwrap();
 
     let session = async {
         let tcp = TcpStream::connect(addr).await.unwrap();
@@ -91,4 +96,61 @@ fn pem_errors_say_what_is_wrong() {
     let err =
         TlsConfig::from_pem_files("/nonexistent/cert.pem", "/nonexistent/key.pem").unwrap_err();
     assert!(err.to_string().contains("/nonexistent/cert.pem"), "{err}");
+}
+
+#[cfg(feature = "cups")]
+#[tokio::test]
+async fn cups_over_https() {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::rt::TokioIo;
+    use loragw_basicstation::cups::{
+        Credentials, CupsTarget, NO_CREDENTIALS_CRC, UpdateInfoRequest, UpdateInfoResponse,
+    };
+    use loragw_gateway_io::registry::GatewayRecord;
+    use loragw_gateway_io::transport::cups::CupsSettings;
+
+    let (tls, connector) = certificate("https");
+    let settings = CupsSettings::new(|_: &GatewayRecord, _: &UpdateInfoRequest| {
+        Some(CupsTarget {
+            tc_uri: Some("ws://lns.example.com:1887".into()),
+            tc_credentials: Some(Credentials::token(None, LNS_KEY)),
+            ..Default::default()
+        })
+    });
+    let server = GatewayServer::builder()
+        .registry(registry_with_cups_key())
+        .cups_tls("127.0.0.1:0", settings, tls)
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::CupsTls).unwrap();
+    let exchange = async {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let stream = connector
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+            .unwrap();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let body = format!(
+            r#"{{"router":"01-02-03-04-05-06-07-08","cupsUri":"https://localhost","tcUri":null,"cupsCredCrc":{NO_CREDENTIALS_CRC},"tcCredCrc":{NO_CREDENTIALS_CRC},"station":"2.0.6","model":"rpi","package":null,"keys":[]}}"#
+        );
+        let request = hyper::Request::post("/update-info")
+            .header("host", "localhost")
+            .header("authorization", CUPS_KEY)
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.into_body().collect().await.unwrap().to_bytes()
+    };
+    let body = timeout(STEP, exchange).await.unwrap();
+    let response = UpdateInfoResponse::decode(&body).unwrap();
+    assert_eq!(
+        response.tc_uri.as_deref(),
+        Some("ws://lns.example.com:1887")
+    );
 }

@@ -463,3 +463,31 @@ fn tokens_are_reproducible_from_the_seed() {
     assert_eq!(run(1), run(1));
     assert_ne!(run(1), run(2));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Arbitrary datagrams (with valid-looking headers half of the time), downlinks and
+    /// timeouts on a monotonic clock: no panic, no due timer left after `handle_timeout`.
+    #[test]
+    fn server_survives_arbitrary_input(steps in proptest::collection::vec(
+        (0u8..4, 0u64..5_000, proptest::prelude::any::<bool>(), 0u8..6,
+         proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)), 0..60)) {
+        let t0 = Instant::now();
+        let mut now = t0;
+        let mut s = Server::new(ServerConfig {
+            schedule_late: Some(ScheduleLate::default()),
+            ..ServerConfig::default()
+        });
+        for (from, advance, framed, kind, body) in steps {
+            now += Duration::from_millis(advance * 50);
+            let bytes = if framed { dg(2, u16::from(from), kind, &body) } else { body };
+            s.handle_datagram(now, addr(&format!("10.0.0.{from}:1700")), &bytes);
+            let _ = s.send_downlink(now, EUI, txpk(TxTiming::Timestamp(u32::from(from) << 20)));
+            s.handle_timeout(now);
+            if let Some(next) = s.poll_timeout() {
+                proptest::prop_assert!(next > now);
+            }
+            drain(&mut s);
+        }
+    }
+}

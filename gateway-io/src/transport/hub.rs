@@ -137,3 +137,66 @@ pub(crate) async fn sleep_until(deadline: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{DisconnectReason, Protocol};
+    use crate::ids::GatewayIds;
+
+    fn connected(id: &str) -> GatewayEvent {
+        GatewayEvent::Connected {
+            gateway: GatewayIds::new(id, None),
+            protocol: Protocol::BasicStation,
+            remote: None,
+        }
+    }
+
+    fn disconnected(id: &str) -> GatewayEvent {
+        GatewayEvent::Disconnected {
+            gateway: GatewayIds::new(id, None),
+            protocol: Protocol::BasicStation,
+            reason: DisconnectReason::Replaced,
+        }
+    }
+
+    #[tokio::test]
+    async fn routes_follow_the_newest_listener_and_events_keep_their_order() {
+        let (tx, mut rx) = mpsc::channel(1);
+        let hub = Arc::new(Hub::new(tx));
+        let mut udp = Publisher::new(hub.clone(), ListenerId(0));
+        let mut lbs = Publisher::new(hub.clone(), ListenerId(1));
+
+        udp.push(connected("gw"));
+        assert_eq!(
+            hub.route("gw"),
+            Some(ListenerId(0)),
+            "routed before delivery"
+        );
+        lbs.push(connected("gw"));
+        // The late disconnect from the replaced listener keeps the new route.
+        udp.push(disconnected("gw"));
+        assert_eq!(hub.route("gw"), Some(ListenerId(1)));
+
+        // Channel of one: deliver, read, deliver, read; order per publisher is kept.
+        udp.deliver().await;
+        assert!(matches!(
+            rx.recv().await,
+            Some(GatewayEvent::Connected { .. })
+        ));
+        udp.deliver().await;
+        assert!(matches!(
+            rx.recv().await,
+            Some(GatewayEvent::Disconnected { .. })
+        ));
+        assert!(!udp.has_pending());
+
+        lbs.push(disconnected("gw"));
+        assert_eq!(hub.route("gw"), None);
+
+        // Once the application is gone, queued events are dropped instead of blocking.
+        drop(rx);
+        lbs.deliver().await;
+        assert!(!lbs.has_pending());
+    }
+}

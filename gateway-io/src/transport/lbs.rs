@@ -7,10 +7,10 @@
 //!   or wrong key 401, a key without the link right 403, and no websocket is opened. Each
 //!   accepted websocket is one LNS session in the frontend; a new connection of the same
 //!   gateway replaces the old one, which is closed (`Disconnected { reason: Replaced }`).
-//! - **Liveness**: the server pings every [`LbsSettings::ping_interval`]; a station that once
-//!   answered a ping and then misses more than [`LbsSettings::missed_pong_threshold`] pongs in a
-//!   row is disconnected (`MissedPongs`); stations that never answer pings are tolerated, as in
-//!   The Things Stack.
+//! - **Liveness**: the server pings every [`LbsSettings::ping_interval`] (±10 %); a station
+//!   that once answered a ping and then misses more than
+//!   [`LbsSettings::missed_pong_threshold`] pongs in a row is disconnected (`MissedPongs`);
+//!   stations that never answer pings are tolerated, as in The Things Stack.
 //! - **Bounds**: messages of at most 65,535 bytes both ways (Basics Station never fragments),
 //!   a 4 KiB read buffer per connection, bounded queues between the connection tasks and the
 //!   driver.
@@ -29,8 +29,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
@@ -41,7 +40,6 @@ use crate::event::DisconnectReason;
 use crate::frontend::lbs::{LbsConfig, LbsError, LbsFrontend, LbsOutput};
 use crate::frontend::{ConnectionId, Frontend, Now};
 use crate::ids::{Eui64, GatewayIds};
-use crate::registry::{AuthError, Credential, authorize_link};
 
 /// The discovery path.
 pub const DISCOVERY_PATH: &str = "/router-info";
@@ -143,6 +141,10 @@ enum Input {
     },
 }
 
+mod upgrade;
+
+use upgrade::{check_upgrade, error_response};
+
 /// What the upgrade request asked for.
 #[derive(Debug, Clone)]
 enum Route {
@@ -223,88 +225,18 @@ pub(crate) async fn start(
     })
 }
 
+/// `interval` ±10 %, spread by connection id, so stations that connected together (after a
+/// server restart) are not pinged in lockstep.
+fn jittered(interval: Duration, connection: ConnectionId) -> Duration {
+    // Fibonacci hashing of the id to a permille in 0..1000.
+    let permille = (connection.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) % 1000;
+    let factor = 0.9 + 0.2 * (permille as f64) / 1000.0;
+    interval.mul_f64(factor)
+}
+
 fn now_both() -> Now {
     let (instant, wall) = now();
     Now::new(instant, wall)
-}
-
-fn refuse(status: StatusCode, reason: String) -> (StatusCode, String) {
-    (status, reason)
-}
-
-fn error_response((status, reason): (StatusCode, String)) -> ErrorResponse {
-    let mut response = ErrorResponse::new(Some(reason));
-    *response.status_mut() = status;
-    response
-}
-
-/// The gateway EUI of `eui-<16 hex>` (as The Things Stack requires).
-fn traffic_eui(id: &str) -> Option<Eui64> {
-    let hex = id.strip_prefix("eui-")?;
-    if hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    u64::from_str_radix(hex, 16).ok().map(Eui64::from_u64)
-}
-
-/// Checks the upgrade request: the route, and for traffic the gateway and its credential.
-fn check_upgrade(request: &Request, shared: &Shared) -> Result<Route, (StatusCode, String)> {
-    let path = request.uri().path();
-    if path == DISCOVERY_PATH {
-        let traffic_base = match &shared.settings.traffic_base {
-            Some(base) => base.clone(),
-            None => {
-                let scheme = if shared.tls { "wss" } else { "ws" };
-                let host = request
-                    .headers()
-                    .get("host")
-                    .and_then(|h| h.to_str().ok())
-                    .map_or_else(|| shared.local_addr.to_string(), str::to_owned);
-                format!("{scheme}://{host}")
-            }
-        };
-        return Ok(Route::Discovery { traffic_base });
-    }
-    let Some(id) = path.strip_prefix(TRAFFIC_PREFIX) else {
-        return Err(refuse(
-            StatusCode::NOT_FOUND,
-            format!(
-                "{path}: not a Basics Station endpoint ({DISCOVERY_PATH}, {TRAFFIC_PREFIX}eui-<16 hex>)"
-            ),
-        ));
-    };
-    let eui = traffic_eui(id).ok_or_else(|| {
-        refuse(
-            StatusCode::BAD_REQUEST,
-            format!("{id}: invalid gateway id, expected eui-<16 hex digits>"),
-        )
-    })?;
-    let authorization = request
-        .headers()
-        .get("authorization")
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let record = shared.registry.gateway_by_eui(eui).ok_or_else(|| {
-        refuse(
-            StatusCode::NOT_FOUND,
-            format!("gateway with EUI {eui} is not registered"),
-        )
-    })?;
-    let credential = Credential::from_authorization_header(authorization.as_deref().unwrap_or(""));
-    authorize_link(
-        &*shared.registry,
-        &record,
-        credential,
-        shared.settings.frontend.allow_unauthenticated,
-    )
-    .map_err(|e| {
-        let status = match e {
-            AuthError::MissingRight { .. } => StatusCode::FORBIDDEN,
-            AuthError::UnknownGateway(_) => StatusCode::NOT_FOUND,
-            _ => StatusCode::UNAUTHORIZED,
-        };
-        refuse(status, e.to_string())
-    })?;
-    Ok(Route::Traffic { eui, authorization })
 }
 
 // The callback's error type is tungstenite's HTTP response.
@@ -406,7 +338,7 @@ async fn traffic<S>(
         Err(_) => return,
     }
 
-    let mut ping = tokio::time::interval(shared.settings.ping_interval);
+    let mut ping = tokio::time::interval(jittered(shared.settings.ping_interval, connection));
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await; // the first tick is immediate
     let mut missed_pongs = 0u32;
@@ -575,5 +507,26 @@ fn handle_input(
             connections.remove(&connection);
             frontend.handle_close(now, connection, reason);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ping_intervals_stay_within_ten_percent_and_spread() {
+        let base = Duration::from_secs(30);
+        let spread: Vec<Duration> = (1..=50)
+            .map(|id| jittered(base, ConnectionId(id)))
+            .collect();
+        for d in &spread {
+            assert!(
+                *d >= Duration::from_secs(27) && *d <= Duration::from_secs(33),
+                "{d:?}"
+            );
+        }
+        let (min, max) = (spread.iter().min().unwrap(), spread.iter().max().unwrap());
+        assert!(*max - *min > Duration::from_secs(3), "{min:?}..{max:?}");
     }
 }

@@ -518,7 +518,8 @@ impl GatewayServer {
         }
     }
 
-    /// The next event of any listener; `None` once every listener has stopped.
+    /// The next event of any listener. Listeners run until the server is dropped, so this
+    /// waits for as long as the server lives; `None` is kept for a future explicit shutdown.
     pub async fn next_event(&mut self) -> Option<GatewayEvent> {
         self.events.recv().await
     }

@@ -13,6 +13,7 @@ mod decode;
 mod freq;
 mod lex;
 mod rxpk;
+mod scalar;
 mod stat;
 mod time;
 mod txpk;

@@ -1,0 +1,95 @@
+//! Semtech UDP: decode and encode the four shared benchmark datagrams with
+//! `loragw-semtech-udp` and, in the same run, with the published `semtech-udp` 0.12.
+
+#![allow(missing_docs)]
+// criterion's macros generate undocumented items
+// A bench that cannot decode its own fixed inputs is broken: unwrap is the right answer.
+#![allow(clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use loragw_semtech_udp::Packet;
+use semtech_udp::SerializablePacket;
+
+const EUI: [u8; 8] = [0xAA, 0x55, 0x5A, 0x00, 0x00, 0x00, 0x01, 0x01];
+
+fn datagram(kind: u8, json: &str) -> Vec<u8> {
+    let mut d = vec![0x02, 0x12, 0x34, kind];
+    if kind == 0x00 {
+        d.extend_from_slice(&EUI);
+    }
+    d.extend_from_slice(json.trim_end().as_bytes());
+    d
+}
+
+fn inputs() -> [(&'static str, Vec<u8>); 4] {
+    [
+        (
+            "push_data_1rxpk",
+            datagram(
+                0x00,
+                include_str!("../../semtech-udp/tests/data/push_data_1rxpk.json"),
+            ),
+        ),
+        (
+            "push_data_8rxpk",
+            datagram(
+                0x00,
+                include_str!("../../semtech-udp/tests/data/push_data_8rxpk.json"),
+            ),
+        ),
+        (
+            "push_data_stat",
+            datagram(
+                0x00,
+                include_str!("../../semtech-udp/tests/data/push_data_stat.json"),
+            ),
+        ),
+        (
+            "pull_resp_txpk",
+            datagram(
+                0x03,
+                include_str!("../../semtech-udp/tests/data/pull_resp_txpk.json"),
+            ),
+        ),
+    ]
+}
+
+fn decode(c: &mut Criterion) {
+    let mut group = c.benchmark_group("semtech_udp/decode");
+    for (name, bytes) in inputs() {
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(format!("loragw/{name}"), |b| {
+            b.iter(|| Packet::decode(black_box(&bytes)).unwrap())
+        });
+        group.bench_function(format!("semtech-udp-0.12/{name}"), |b| {
+            b.iter(|| semtech_udp::Packet::parse(black_box(&bytes)).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn encode(c: &mut Criterion) {
+    let mut group = c.benchmark_group("semtech_udp/encode");
+    for (name, bytes) in inputs() {
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        let ours = Packet::decode(&bytes).unwrap();
+        let mut out = Vec::with_capacity(4096);
+        group.bench_function(format!("loragw/{name}"), |b| {
+            b.iter(|| {
+                black_box(&ours).encode(&mut out).unwrap();
+                out.len()
+            })
+        });
+        let theirs = semtech_udp::Packet::parse(&bytes).unwrap();
+        let mut buf = vec![0u8; 8192];
+        group.bench_function(format!("semtech-udp-0.12/{name}"), |b| {
+            b.iter(|| black_box(&theirs).serialize(&mut buf).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decode, encode);
+criterion_main!(benches);

@@ -1,0 +1,204 @@
+//! The `gateway-server` config file.
+
+use loragw_gateway_io::registry::{RegistryConfig, hash_key};
+use serde::Deserialize;
+
+/// The demo gateway's id.
+pub const DEMO_GATEWAY_ID: &str = "demo-gateway";
+/// The demo gateway's EUI.
+pub const DEMO_GATEWAY_EUI: &str = "58-A0-CB-FF-FE-80-00-01";
+/// The demo gateway's LNS key (Basics Station `tc.key`).
+pub const DEMO_LNS_KEY: &str = "NNSXS.DEMO-LNS-KEY";
+/// The demo gateway's CUPS key (Basics Station `cups.key`).
+pub const DEMO_CUPS_KEY: &str = "NNSXS.DEMO-CUPS-KEY";
+
+/// The whole file.
+///
+/// ```toml
+/// [listeners]            # "" disables one; TLS ones need [tls]
+/// udp = "0.0.0.0:1700"
+/// lbs = "0.0.0.0:1887"
+/// lbs_tls = "0.0.0.0:8887"
+/// cups = "0.0.0.0:1885"
+/// cups_tls = "0.0.0.0:8885"
+///
+/// [tls]
+/// cert = "cert.pem"      # chain, leaf first
+/// key = "key.pem"
+///
+/// [udp]
+/// allow_unregistered = false
+///
+/// [lbs]
+/// allow_unauthenticated = false
+///
+/// [cups]
+/// lns_uri = "ws://lns.example.com:1887"
+/// # lns_trust_der = "ca.der"   # needed for a wss:// LNS
+/// [[cups.gateway]]
+/// id = "gw-one"
+/// lns_key = "NNSXS...."  # handed to the station as its tc.key
+///
+/// [[registry.gateway]]   # gateway-io's registry format
+/// id = "gw-one"
+/// eui = "58-A0-CB-FF-FE-80-00-01"
+/// frequency_plans = ["EU_863_870"]
+/// [[registry.gateway.key]]
+/// name = "lns"
+/// hash = "sha256$..."    # see loragw_gateway_io::registry::hash_key
+/// rights = ["link"]
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Listen addresses.
+    #[serde(default)]
+    pub listeners: ListenerAddrs,
+    /// Certificate and key for the TLS listeners.
+    #[serde(default)]
+    pub tls: Option<TlsFiles>,
+    /// Semtech UDP options.
+    #[serde(default)]
+    pub udp: UdpOptions,
+    /// Basics Station LNS options.
+    #[serde(default)]
+    pub lbs: LbsOptions,
+    /// What CUPS hands out.
+    #[serde(default)]
+    pub cups: CupsConfig,
+    /// Gateways, keys and frequency plans.
+    #[serde(default)]
+    pub registry: RegistryConfig,
+}
+
+/// Listen addresses; `None` or `""` disables a listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListenerAddrs {
+    /// Semtech UDP.
+    pub udp: Option<String>,
+    /// Basics Station LNS, plain websocket.
+    pub lbs: Option<String>,
+    /// Basics Station LNS over TLS.
+    pub lbs_tls: Option<String>,
+    /// CUPS over HTTP.
+    pub cups: Option<String>,
+    /// CUPS over HTTPS.
+    pub cups_tls: Option<String>,
+}
+
+impl Default for ListenerAddrs {
+    /// The Things Stack's ports; the TLS listeners only when the file has `[tls]`.
+    fn default() -> Self {
+        ListenerAddrs {
+            udp: Some("0.0.0.0:1700".into()),
+            lbs: Some("0.0.0.0:1887".into()),
+            lbs_tls: None,
+            cups: Some("0.0.0.0:1885".into()),
+            cups_tls: None,
+        }
+    }
+}
+
+/// PEM files for the TLS listeners.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// Certificate chain, leaf first.
+    pub cert: String,
+    /// Private key.
+    pub key: String,
+}
+
+/// Semtech UDP options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UdpOptions {
+    /// Serve gateways that are not in the registry (as `eui-<hex>`).
+    pub allow_unregistered: bool,
+}
+
+/// Basics Station LNS options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LbsOptions {
+    /// Accept stations without an `Authorization` header (unless their entry requires one).
+    pub allow_unauthenticated: bool,
+}
+
+/// What CUPS hands out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CupsConfig {
+    /// The LNS URI stations are told to use.
+    pub lns_uri: String,
+    /// DER file of the CA that signed the LNS certificate (needed for `wss://`).
+    pub lns_trust_der: Option<String>,
+    /// Gateways managed by CUPS, with the LNS key each gets.
+    #[serde(rename = "gateway")]
+    pub gateways: Vec<CupsGateway>,
+}
+
+impl Default for CupsConfig {
+    fn default() -> Self {
+        CupsConfig {
+            lns_uri: "ws://localhost:1887".into(),
+            lns_trust_der: None,
+            gateways: Vec::new(),
+        }
+    }
+}
+
+/// A gateway managed by CUPS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CupsGateway {
+    /// Gateway id (as in the registry).
+    pub id: String,
+    /// The LNS key handed to the station (`tc.key`).
+    pub lns_key: String,
+}
+
+impl ServerConfig {
+    /// Parses a config file.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The built-in demo: default ports, one gateway ([`DEMO_GATEWAY_ID`], EU868) reachable
+    /// over every protocol with [`DEMO_LNS_KEY`] / [`DEMO_CUPS_KEY`], and any Semtech UDP
+    /// forwarder accepted.
+    pub fn demo() -> Self {
+        let text = format!(
+            r#"
+[udp]
+allow_unregistered = true
+
+[cups]
+lns_uri = "ws://localhost:1887"
+[[cups.gateway]]
+id = "{DEMO_GATEWAY_ID}"
+lns_key = "{DEMO_LNS_KEY}"
+
+[[registry.gateway]]
+id = "{DEMO_GATEWAY_ID}"
+eui = "{DEMO_GATEWAY_EUI}"
+frequency_plans = ["EU_863_870"]
+
+[[registry.gateway.key]]
+name = "lns"
+hash = "{lns}"
+rights = ["link"]
+
+[[registry.gateway.key]]
+name = "cups"
+hash = "{cups}"
+rights = ["info", "settings_basic", "read_secrets"]
+"#,
+            lns = hash_key(DEMO_LNS_KEY, b"demo-salt-lns-01"),
+            cups = hash_key(DEMO_CUPS_KEY, b"demo-salt-cups-1"),
+        );
+        Self::from_toml(&text).expect("the built-in demo config is valid")
+    }
+}

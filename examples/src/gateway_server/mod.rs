@@ -1,0 +1,154 @@
+//! The `gateway-server` example: every gateway protocol this workspace serves, on The Things
+//! Stack's default ports, with gateways and keys from a TOML file.
+//!
+//! | listener | default | |
+//! |---|---|---|
+//! | Semtech UDP | `0.0.0.0:1700` | |
+//! | Basics Station LNS | `0.0.0.0:1887` | `0.0.0.0:8887` with `[tls]` |
+//! | Basics Station CUPS | `0.0.0.0:1885` | `0.0.0.0:8885` with `[tls]` |
+//!
+//! Every [`GatewayEvent`] becomes one JSON line ([`event_json`]) with ttnpb's JSON (original
+//! field names); downlinks come in as JSON lines ([`parse_downlink`]):
+//!
+//! ```text
+//! {"gateway_id":"demo-gateway","downlink":{"raw_payload":"YAQDAgEAAQCqu8zd","scheduled":{...}}}
+//! ```
+//!
+//! The config file ([`ServerConfig`]) embeds gateway-io's registry format under `[registry]`.
+
+mod config;
+
+pub use config::{
+    CupsConfig, CupsGateway, DEMO_CUPS_KEY, DEMO_GATEWAY_EUI, DEMO_GATEWAY_ID, DEMO_LNS_KEY,
+    ListenerAddrs, ServerConfig, TlsFiles, UdpOptions,
+};
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use loragw_basicstation::cups::{Credentials, CupsTarget, UpdateInfoRequest};
+use loragw_gateway_io::event::GatewayEvent;
+use loragw_gateway_io::frontend::lbs::LbsConfig;
+use loragw_gateway_io::frontend::udp::UdpConfig;
+use loragw_gateway_io::ids::GatewayIds;
+use loragw_gateway_io::registry::{GatewayRecord, InMemoryRegistry};
+use loragw_gateway_io::transport::cups::CupsSettings;
+use loragw_gateway_io::transport::lbs::LbsSettings;
+use loragw_gateway_io::transport::tls::TlsConfig;
+use loragw_gateway_io::transport::udp::UdpSettings;
+use loragw_gateway_io::transport::{GatewayServer, ServerError};
+use loragw_ttnpb::DownlinkMessage;
+use serde_json::{Value, json};
+
+/// Why the server could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The registry section is invalid.
+    Registry(loragw_gateway_io::registry::RegistryConfigError),
+    /// The TLS files could not be loaded.
+    Tls(loragw_gateway_io::transport::tls::TlsError),
+    /// A TLS listener is configured without `[tls]`.
+    NoTls(&'static str),
+    /// A file could not be read.
+    Io(String, std::io::Error),
+    /// A listener could not start.
+    Server(ServerError),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Registry(e) => write!(f, "registry: {e}"),
+            StartError::Tls(e) => write!(f, "tls: {e}"),
+            StartError::NoTls(l) => write!(f, "listeners.{l} needs a [tls] section"),
+            StartError::Io(p, e) => write!(f, "{p}: {e}"),
+            StartError::Server(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// The CUPS policy of the config: gateways listed under `[[cups.gateway]]` get the LNS URI
+/// and their LNS key; others are not managed.
+fn cups_settings(cups: &CupsConfig) -> Result<CupsSettings, StartError> {
+    let trust = match &cups.lns_trust_der {
+        Some(path) => Some(std::fs::read(path).map_err(|e| StartError::Io(path.clone(), e))?),
+        None => None,
+    };
+    let uri = cups.lns_uri.clone();
+    let keys: HashMap<String, String> = cups
+        .gateways
+        .iter()
+        .map(|g| (g.id.clone(), g.lns_key.clone()))
+        .collect();
+    Ok(CupsSettings::new(
+        move |gateway: &GatewayRecord, _: &UpdateInfoRequest| {
+            let key = keys.get(&gateway.ids.gateway_id)?;
+            Some(CupsTarget {
+                tc_uri: Some(uri.clone()),
+                tc_credentials: Some(Credentials::token(trust.clone(), key)),
+                ..Default::default()
+            })
+        },
+    ))
+}
+
+/// Starts every configured listener.
+pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
+    let registry = InMemoryRegistry::from_config(config.registry).map_err(StartError::Registry)?;
+    let tls = match &config.tls {
+        Some(files) => {
+            Some(TlsConfig::from_pem_files(&files.cert, &files.key).map_err(StartError::Tls)?)
+        }
+        None => None,
+    };
+    let enabled = |a: &Option<String>| a.clone().filter(|a| !a.is_empty());
+    let listeners = &config.listeners;
+    let mut builder = GatewayServer::builder().shared_registry(Arc::new(registry));
+    if let Some(addr) = enabled(&listeners.udp) {
+        let udp = UdpConfig {
+            allow_unregistered: config.udp.allow_unregistered,
+            ..Default::default()
+        };
+        builder = builder.udp_with(addr.as_str(), UdpSettings::new(udp));
+    }
+    let lbs = LbsSettings::new(LbsConfig {
+        allow_unauthenticated: config.lbs.allow_unauthenticated,
+        ..Default::default()
+    });
+    if let Some(addr) = enabled(&listeners.lbs) {
+        builder = builder.basic_station_with(addr.as_str(), lbs.clone());
+    }
+    if let Some(addr) = enabled(&listeners.lbs_tls) {
+        let tls = tls.clone().ok_or(StartError::NoTls("lbs_tls"))?;
+        builder = builder.basic_station_tls(addr.as_str(), lbs.clone(), tls);
+    }
+    if let Some(addr) = enabled(&listeners.cups) {
+        builder = builder.cups(addr.as_str(), cups_settings(&config.cups)?);
+    }
+    if let Some(addr) = enabled(&listeners.cups_tls) {
+        let tls = tls.clone().ok_or(StartError::NoTls("cups_tls"))?;
+        builder = builder.cups_tls(addr.as_str(), cups_settings(&config.cups)?, tls);
+    }
+    builder.start().await.map_err(StartError::Server)
+}
+
+/// One event as a JSON object: gateway-io's JSON form of events (`event`, `gateway_id`, `eui`,
+/// `protocol`, and `message` / `status` / `ack` in ttnpb's JSON mapping, or `remote` / `reason`).
+pub fn event_json(event: &GatewayEvent) -> Value {
+    serde_json::to_value(event).unwrap_or_else(|e| json!({ "error": e.to_string() }))
+}
+
+/// A downlink line: `{"gateway_id": "...", "downlink": <ttnpb DownlinkMessage JSON>}`.
+pub fn parse_downlink(line: &str) -> Result<(GatewayIds, DownlinkMessage), String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Line {
+        gateway_id: String,
+        downlink: DownlinkMessage,
+    }
+    let line: Line = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    Ok((GatewayIds::new(line.gateway_id, None), line.downlink))
+}

@@ -1,0 +1,193 @@
+//! Scalars for the JSON reader: the eight-bytes-at-a-time string scan, object key codes, and
+//! [`Num`], a JSON number kept as exact decimal digits.
+
+use std::borrow::Cow;
+
+/// Index (0..8) of the first byte of a little-endian word that is `"`, `\\` or below 0x20;
+/// 8 when there is none. (The lowest flagged byte of these bit tricks is always a true hit.)
+#[inline]
+pub(crate) fn first_special(x: u64) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let quote = x ^ (LO * u64::from(b'"'));
+    let slash = x ^ (LO * u64::from(b'\\'));
+    let hit = ((quote.wrapping_sub(LO) & !quote)
+        | (slash.wrapping_sub(LO) & !slash)
+        | (x.wrapping_sub(LO * 0x20) & !x))
+        & HI;
+    (hit.trailing_zeros() / 8) as usize
+}
+
+/// The first position at or after `p` holding `"`, `\\` or a control character (or the end),
+/// looking at eight bytes at a time.
+#[inline]
+pub(crate) fn scan_plain(s: &[u8], mut p: usize) -> usize {
+    while let Some(chunk) = s.get(p..p + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let q = first_special(u64::from_le_bytes(word));
+        if q < 8 {
+            return p + q;
+        }
+        p += 8;
+    }
+    while let Some(&b) = s.get(p) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            return p;
+        }
+        p += 1;
+    }
+    p
+}
+
+/// An object key and its code for matching (see [`key_code`]).
+pub(crate) struct Key<'a> {
+    pub(crate) code: u64,
+    pub(crate) bytes: Cow<'a, [u8]>,
+}
+
+/// Packs a key of up to eight bytes into a `u64` so that decoders match keys with integer
+/// compares; longer keys and keys containing NUL get `u64::MAX` (no known key).
+pub(crate) const fn key_code(s: &[u8]) -> u64 {
+    if s.len() > 8 {
+        return u64::MAX;
+    }
+    let mut v = 0u64;
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == 0 {
+            return u64::MAX;
+        }
+        v |= (s[i] as u64) << (8 * i);
+        i += 1;
+    }
+    v
+}
+
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// A JSON number: its text and, when its digits fit in a `u64`, its exact value
+/// `mantissa × 10^exp10`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Num<'a> {
+    pub(crate) text: &'a [u8],
+    pub(crate) mantissa: u64,
+    pub(crate) exp10: i32,
+    pub(crate) neg: bool,
+    pub(crate) exact: bool,
+}
+
+impl Num<'_> {
+    pub(crate) fn show(&self) -> String {
+        String::from_utf8_lossy(self.text)
+            .chars()
+            .take(40)
+            .collect()
+    }
+
+    /// The value when it is a whole number (`50000`, `50000.0`, `5e4`).
+    pub(crate) fn to_i128(self) -> Option<i128> {
+        if !self.exact {
+            // Long plain integers (20 digits and more) are parsed from the text.
+            if self.text.iter().all(|b| b.is_ascii_digit() || *b == b'-') {
+                return std::str::from_utf8(self.text).ok()?.parse().ok();
+            }
+            return None;
+        }
+        let m = i128::from(self.mantissa);
+        let v = if self.exp10 >= 0 {
+            let e = usize::try_from(self.exp10).ok()?;
+            if self.mantissa == 0 {
+                0
+            } else {
+                m.checked_mul(i128::from(*POW10.get(e)?))?
+            }
+        } else {
+            let e = usize::try_from(-i64::from(self.exp10)).ok()?;
+            if self.mantissa == 0 {
+                0
+            } else {
+                let d = i128::from(*POW10.get(e)?);
+                if m % d != 0 {
+                    return None;
+                }
+                m / d
+            }
+        };
+        Some(if self.neg { -v } else { v })
+    }
+
+    /// The nearest `f64` (exact fast path when the digits and exponent allow, otherwise the
+    /// standard library's correctly rounded parser); `None` if infinite.
+    pub(crate) fn to_f64(self) -> Option<f64> {
+        const EXACT: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        let v = if self.exact && self.mantissa < (1 << 53) && self.exp10.abs() <= 22 {
+            let m = self.mantissa as f64;
+            let p = EXACT[self.exp10.unsigned_abs() as usize];
+            if self.exp10 >= 0 { m * p } else { m / p }
+        } else {
+            std::str::from_utf8(self.text).ok()?.parse::<f64>().ok()?
+        };
+        let v = if self.neg && v > 0.0 { -v } else { v };
+        v.is_finite().then_some(v)
+    }
+
+    /// The value scaled by 10^6 and rounded to the nearest integer (MHz → Hz), exactly from
+    /// the decimal digits; `None` when negative or above `max`.
+    pub(crate) fn to_scaled_micro(self, max: u64) -> Option<u64> {
+        if self.neg && self.mantissa != 0 {
+            return None;
+        }
+        if !self.exact {
+            let f = self.to_f64()? * 1e6;
+            return (f >= 0.0 && f <= max as f64).then(|| f.round() as u64);
+        }
+        let e = i64::from(self.exp10) + 6;
+        let v = if self.mantissa == 0 {
+            0
+        } else if e >= 0 {
+            self.mantissa
+                .checked_mul(*POW10.get(usize::try_from(e).ok()?)?)?
+        } else {
+            let Some(&d) = POW10.get(usize::try_from(-e).ok()?) else {
+                return Some(0);
+            };
+            let q = self.mantissa / d;
+            if (self.mantissa % d) * 2 >= d {
+                q + 1
+            } else {
+                q
+            }
+        };
+        (v <= max).then_some(v)
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::scan_plain;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn swar_scan_matches_naive(s in proptest::collection::vec(
+            prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..=0xff], 0..40), p in 0usize..40) {
+            let p = p.min(s.len());
+            let naive = (p..s.len())
+                .find(|&i| s[i] == b'"' || s[i] == b'\\' || s[i] < 0x20)
+                .unwrap_or(s.len());
+            prop_assert_eq!(scan_plain(&s, p), naive);
+        }
+    }
+}
