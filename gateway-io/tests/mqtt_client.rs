@@ -200,21 +200,49 @@ struct Broker {
 }
 
 impl Broker {
+    /// Starts mosquitto on a free port; when another process takes the port first (mosquitto
+    /// exits), tries again with a new one.
     async fn start(binary: &Path) -> Broker {
-        // A free port: bind, read, release. mosquitto binds with SO_REUSEADDR.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let mut broker = Broker {
             binary: binary.to_owned(),
             dir: TempDir::new("mosquitto"),
-            port,
+            port: 0,
             child: None,
         };
-        broker.spawn();
-        broker
+        for _ in 0..5 {
+            // A free port: bind, read, release. mosquitto binds with SO_REUSEADDR.
+            broker.port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            broker.spawn();
+            if broker.listening().await {
+                return broker;
+            }
+        }
+        panic!("mosquitto did not start listening");
+    }
+
+    /// Waits until the broker accepts connections; `false` if it exited instead.
+    async fn listening(&mut self) -> bool {
+        let deadline = tokio::time::Instant::now() + STEP;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(child) = &mut self.child
+                && child.try_wait().unwrap().is_some()
+            {
+                return false;
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return true;
+            }
+            // Readiness polling of a process we do not control, not synchronisation of ours.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
     }
 
     fn spawn(&mut self) {
@@ -239,6 +267,11 @@ impl Broker {
             child.kill().await.unwrap();
         }
         self.spawn();
+        assert!(
+            self.listening().await,
+            "mosquitto restarted on port {}",
+            self.port
+        );
     }
 }
 
