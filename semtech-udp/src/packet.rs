@@ -137,7 +137,7 @@ impl Packet {
     /// around the JSON is ignored, PUSH_DATA may have no JSON, a TX_ACK without JSON (or with
     /// only NULs) is a success, unknown JSON fields are skipped, and one rejected `rxpk` or
     /// `stat` is listed in [`PushData::rejected`] without losing the rest. Trailing bytes after
-    /// an ACK or PULL_DATA are rejected.
+    /// an ACK or PULL_DATA are rejected (a NUL terminator or whitespace is tolerated).
     pub fn decode(bytes: &[u8]) -> Result<Packet, DecodeError> {
         if bytes.len() > MAX_DATAGRAM_LEN {
             return Err(DecodeError::TooLong {
@@ -152,7 +152,8 @@ impl Packet {
             packet_type,
         } = header;
         let no_body = |packet: Packet| {
-            if body.is_empty() {
+            // A NUL terminator or whitespace after the header is tolerated.
+            if json::trim_body(body).is_empty() {
                 Ok(packet)
             } else {
                 Err(DecodeError::TrailingBytes {

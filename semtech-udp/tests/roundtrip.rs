@@ -415,3 +415,69 @@ proptest! {
         }
     }
 }
+
+/// Real datagrams with a few bytes changed: whatever still decodes must survive a round trip.
+fn mutated_datagram() -> impl Strategy<Value = Vec<u8>> {
+    let seeds: Vec<Vec<u8>> = [
+        (0u8, include_str!("data/push_data_1rxpk.json")),
+        (0, include_str!("data/push_data_stat.json")),
+        (3, include_str!("data/pull_resp_txpk.json")),
+        (0, r#"{"rxpk":[{"tmst":879148780,"time":"2017-07-04T13:51:17.997099Z","freq":868.5,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","data":"gM+AMQcAvgQBlohnlJqUGOJKTDuTscQD","aesk":42,"rsig":[{"ant":0,"chan":7,"lsnr":14,"etime":"42QMzOlYSSPMMeqVPrY0fQ==","rssis":-92,"rssic":-95,"rssisd":0,"ftime":1255738435,"foff":-8898}]},{"tmst":1,"freq":869.1,"modu":"FSK","datr":50000,"data":"AA=="}],"stat":{"time":"2014-01-12 08:59:28 GMT","hver":{"fpga":1},"x":[1,{"y":null}]}}"#),
+        (5, r#"{"txpk_ack":{"warn":"TX_POWER","value":20}}"#),
+    ]
+    .iter()
+    .map(|(kind, json)| {
+        let mut d = vec![2, 0x12, 0x34, *kind];
+        if *kind != 3 {
+            d.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        }
+        d.extend_from_slice(json.trim().as_bytes());
+        d
+    })
+    .collect();
+    (
+        proptest::sample::select(seeds),
+        vec(
+            (
+                any::<prop::sample::Index>(),
+                prop_oneof![
+                    Just(b'"'),
+                    Just(b'\\'),
+                    Just(b'{'),
+                    Just(b'}'),
+                    Just(b','),
+                    Just(b'0'),
+                    Just(b'-'),
+                    Just(b'.'),
+                    Just(b'e'),
+                    Just(b'n'),
+                    any::<u8>()
+                ],
+            ),
+            1..4,
+        ),
+    )
+        .prop_map(|(mut d, edits)| {
+            for (at, byte) in edits {
+                let i = at.index(d.len());
+                d[i] = byte;
+            }
+            d
+        })
+}
+
+proptest! {
+    #[test]
+    fn mutated_datagrams_round_trip(bytes in mutated_datagram()) {
+        if let Ok(mut p) = Packet::decode(&bytes) {
+            if let Packet::PushData(a) = &mut p {
+                a.rejected.clear();
+            }
+            let mut out = Vec::new();
+            if p.encode(&mut out).is_ok() {
+                let back = Packet::decode(&out).unwrap();
+                prop_assert_eq!(back, p);
+            }
+        }
+    }
+}

@@ -410,8 +410,13 @@ fn binary_framing_vectors() {
     .unwrap();
     assert_eq!(out, [1, 1, 2, 4]);
     assert!(matches!(
-        Packet::decode(&[2, 0, 0, 4, 0]),
+        Packet::decode(&[2, 0, 0, 4, b'x']),
         Err(DecodeError::TrailingBytes { extra: 1, .. })
+    ));
+    // A C-string terminator after a PULL_ACK is tolerated.
+    assert!(matches!(
+        Packet::decode(&[2, 0, 0, 4, 0]),
+        Ok(Packet::PullAck(_))
     ));
     assert!(matches!(
         Packet::decode(&[2, 0, 0, 3]),

@@ -5,7 +5,7 @@
 const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const INVALID: u8 = 0xff;
 
-const DECODE: [u8; 256] = {
+static DECODE: [u8; 256] = {
     let mut table = [INVALID; 256];
     let mut i = 0;
     while i < 64 {

@@ -41,7 +41,7 @@ pub enum Bandwidth {
 }
 
 /// (wire text after `BW`, hertz) for every bandwidth, in the order of the enum.
-const BANDWIDTHS: [(Bandwidth, &str, u32); 14] = [
+static BANDWIDTHS: [(Bandwidth, &str, u32); 14] = [
     (Bandwidth::Khz7_8, "7.8", 7_800),
     (Bandwidth::Khz10_4, "10.4", 10_400),
     (Bandwidth::Khz15_6, "15.6", 15_600),

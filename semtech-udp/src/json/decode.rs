@@ -127,6 +127,16 @@ fn bytes(lx: &mut Lexer<'_>) -> Result<Option<Vec<u8>>, Bad> {
 }
 
 fn freq(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
+    // Fast path: plain decimal MHz with at most 6 decimals, scaled exactly to Hz.
+    let save = lx.position();
+    if let Some((false, m, frac)) = lx.plain_decimal()
+        && frac <= 6
+        && let Some(hz) = m.checked_mul(10u64.pow(6 - frac))
+        && hz <= super::freq::MAX_FREQUENCY_HZ
+    {
+        return Ok(Some(Frequency::from_hz(hz)));
+    }
+    lx.set_position(save);
     let Some(n) = lx.num()? else {
         return Ok(None);
     };

@@ -71,6 +71,14 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn set_position(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
     /// After the whole body: only whitespace may remain.
     pub(crate) fn finish(&mut self) -> Result<(), Fatal> {
         match self.peek() {
@@ -84,7 +92,38 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next key of an object, or `None` at its end. `first` tracks the comma.
+    #[inline]
     pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {
+        // Fast path for compact JSON: `"key":` or `,"key":` with a plain key of at most 7
+        // bytes, read as one 8-byte word whose low bytes are the key code.
+        let s = self.s;
+        let mut p = self.pos;
+        if !*first && s.get(p) == Some(&b',') {
+            p += 1;
+        }
+        if (p > self.pos || *first)
+            && s.get(p) == Some(&b'"')
+            && let Some(chunk) = s.get(p + 1..p + 9)
+        {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word);
+            let q = first_special(x);
+            if q < 8 && chunk[q] == b'"' && s.get(p + 2 + q) == Some(&b':') {
+                *first = false;
+                self.pos = p + 3 + q;
+                return Ok(Some(Key {
+                    code: x & ((1u64 << (8 * q)) - 1),
+                    bytes: Cow::Borrowed(&s[p + 1..p + 1 + q]),
+                }));
+            }
+        }
+        self.next_key_slow(first)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn next_key_slow(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {
         match self.peek() {
             Some(b'}') => {
                 self.pos += 1;
@@ -95,26 +134,6 @@ impl<'a> Lexer<'a> {
             _ => return Err(self.fatal("expected `,` or `}` in object")),
         }
         *first = false;
-        // Fast path: a plain key of at most 7 bytes directly followed by `":`, read as one
-        // 8-byte word whose low bytes are the key code.
-        let s = self.s;
-        let p = self.pos;
-        if s.get(p) == Some(&b'"')
-            && let Some(chunk) = s.get(p + 1..p + 9)
-        {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let x = u64::from_le_bytes(word);
-            let q = first_special(x);
-            if q < 8 && chunk[q] == b'"' && s.get(p + 2 + q) == Some(&b':') {
-                let code = x & ((1u64 << (8 * q)) - 1);
-                self.pos = p + 3 + q;
-                return Ok(Some(Key {
-                    code,
-                    bytes: Cow::Borrowed(&s[p + 1..p + 1 + q]),
-                }));
-            }
-        }
         let bytes = self.str_bytes()?;
         self.expect(b':', "expected `:` after key")?;
         Ok(Some(Key {
@@ -424,6 +443,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A number, or `None` for null.
+    #[inline]
     pub(crate) fn num(&mut self) -> Result<Option<Num<'a>>, Bad> {
         match self.peek() {
             Some(b'-' | b'0'..=b'9') => Ok(Some(self.number()?)),
@@ -435,33 +455,150 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
+        if let Some((neg, v)) = self.plain_integer()
+            && !neg
+        {
+            return T::try_from(v)
+                .map(Some)
+                .map_err(|_| Bad::Value(format!("`{v}` is not an unsigned integer in range")));
+        }
+        match self.int_slow()? {
+            None => Ok(None),
+            Some((v, n)) => u64::try_from(v)
+                .ok()
+                .and_then(|v| T::try_from(v).ok())
+                .map(Some)
+                .ok_or_else(|| Bad::Value(format!("`{n}` is not an unsigned integer in range"))),
+        }
+    }
+
+    /// Any other number (or null, or a wrong type) read as an integer: the value and its text.
+    #[cold]
+    #[inline(never)]
+    fn int_slow(&mut self) -> Result<Option<(i128, String)>, Bad> {
         let Some(n) = self.num()? else {
             return Ok(None);
         };
-        let v = n
-            .to_i128()
-            .and_then(|v| u64::try_from(v).ok())
-            .and_then(|v| T::try_from(v).ok());
-        v.map(Some).ok_or_else(|| {
-            Bad::Value(format!(
-                "`{}` is not an unsigned integer in range",
-                n.show()
-            ))
-        })
+        match n.to_i128() {
+            Some(v) => Ok(Some((v, n.show()))),
+            None => Err(Bad::Value(format!("`{}` is not an integer", n.show()))),
+        }
     }
 
+    #[inline]
     pub(crate) fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
-        let Some(n) = self.num()? else {
-            return Ok(None);
-        };
-        n.to_i128()
-            .and_then(|v| T::try_from(v).ok())
-            .map(Some)
-            .ok_or_else(|| Bad::Value(format!("`{}` is not an integer in range", n.show())))
+        if let Some((neg, v)) = self.plain_integer() {
+            let v = if neg { -i128::from(v) } else { i128::from(v) };
+            return T::try_from(v)
+                .map(Some)
+                .map_err(|_| Bad::Value(format!("`{v}` is not an integer in range")));
+        }
+        match self.int_slow()? {
+            None => Ok(None),
+            Some((v, _)) => T::try_from(v)
+                .map(Some)
+                .map_err(|_| Bad::Value(format!("`{v}` is not an integer in range"))),
+        }
     }
 
+    /// Fast path for the common case: an optional minus and 1 to 19 digits (no leading zero),
+    /// followed by neither a fraction nor an exponent. Consumes it and returns (negative,
+    /// magnitude); otherwise consumes nothing.
+    #[inline]
+    fn plain_integer(&mut self) -> Option<(bool, u64)> {
+        let s = self.s;
+        let start = self.pos;
+        let neg = s.get(start) == Some(&b'-');
+        let mut p = start + usize::from(neg);
+        let digits = p;
+        let mut v: u64 = 0;
+        while let Some(&d) = s.get(p) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            p += 1;
+        }
+        let n = p - digits;
+        if n == 0 || n > 19 || (n > 1 && s[digits] == b'0') {
+            return None;
+        }
+        if matches!(s.get(p), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.pos = p;
+        Some((neg, v))
+    }
+
+    /// Fast path: an optional minus, 1 to 19 digits in all (no leading zero in the integer
+    /// part), an optional fraction, no exponent. Consumes it and returns (negative, digits as
+    /// an integer, number of fraction digits); otherwise consumes nothing.
+    #[inline]
+    pub(crate) fn plain_decimal(&mut self) -> Option<(bool, u64, u32)> {
+        let s = self.s;
+        let start = self.pos;
+        let neg = s.get(start) == Some(&b'-');
+        let mut p = start + usize::from(neg);
+        let int_start = p;
+        let mut v: u64 = 0;
+        while let Some(&d) = s.get(p) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            p += 1;
+        }
+        let int_len = p - int_start;
+        if int_len == 0 || (int_len > 1 && s[int_start] == b'0') {
+            return None;
+        }
+        let mut frac_len = 0;
+        if s.get(p) == Some(&b'.') {
+            p += 1;
+            let frac_start = p;
+            while let Some(&d) = s.get(p) {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                v = v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                p += 1;
+            }
+            frac_len = p - frac_start;
+            if frac_len == 0 {
+                return None;
+            }
+        }
+        if int_len + frac_len > 19 || matches!(s.get(p), Some(b'e' | b'E')) {
+            return None;
+        }
+        self.pos = p;
+        Some((neg, v, frac_len as u32))
+    }
+
+    #[inline]
     pub(crate) fn float(&mut self) -> Result<Option<f64>, Bad> {
+        // Exact when the digits fit in 53 bits: one correctly rounded division.
+        static EXACT: [f64; 20] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19,
+        ];
+        let save = self.pos;
+        if let Some((neg, m, frac)) = self.plain_decimal() {
+            if m < (1 << 53) {
+                let v = m as f64 / EXACT[frac as usize];
+                return Ok(Some(if neg { -v } else { v }));
+            }
+            self.pos = save;
+        }
+        self.float_slow()
+    }
+
+    /// Any other number (or null, or a wrong type) read as a float.
+    #[cold]
+    #[inline(never)]
+    fn float_slow(&mut self) -> Result<Option<f64>, Bad> {
         let Some(n) = self.num()? else {
             return Ok(None);
         };

@@ -64,7 +64,7 @@ pub(crate) const fn key_code(s: &[u8]) -> u64 {
     v
 }
 
-const POW10: [u64; 20] = {
+static POW10: [u64; 20] = {
     let mut t = [1u64; 20];
     let mut i = 1;
     while i < 20 {
@@ -94,7 +94,12 @@ impl Num<'_> {
     }
 
     /// The value when it is a whole number (`50000`, `50000.0`, `5e4`).
+    #[inline]
     pub(crate) fn to_i128(self) -> Option<i128> {
+        if self.exact && self.exp10 == 0 {
+            let m = i128::from(self.mantissa);
+            return Some(if self.neg { -m } else { m });
+        }
         if !self.exact {
             // Long plain integers (20 digits and more) are parsed from the text.
             if self.text.iter().all(|b| b.is_ascii_digit() || *b == b'-') {
@@ -128,7 +133,7 @@ impl Num<'_> {
     /// The nearest `f64` (exact fast path when the digits and exponent allow, otherwise the
     /// standard library's correctly rounded parser); `None` if infinite.
     pub(crate) fn to_f64(self) -> Option<f64> {
-        const EXACT: [f64; 23] = [
+        static EXACT: [f64; 23] = [
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
         ];

@@ -73,7 +73,7 @@ pub struct Stat {
     pub extra: Vec<(String, String)>,
 }
 
-const KNOWN_KEYS: [&str; 23] = [
+static KNOWN_KEYS: [&str; 23] = [
     "time", "boot", "lati", "long", "alti", "rxnb", "rxok", "rxfw", "ackr", "dwnb", "txnb", "temp",
     "lpps", "lmnw", "lmst", "lmok", "hal", "fpga", "dsp", "hver", "pfrm", "mail", "desc",
 ];

@@ -112,8 +112,34 @@ pub(crate) fn write_float(
     if !value.is_finite() {
         return Err(EncodeError::NotFinite { field });
     }
-    // `Display` for f64 prints the shortest text that parses back to the same value, without
-    // an exponent; a whole number gets `.0` so that it still reads as a float.
+    // Fast path: a value that is exactly m / 10^k (as a decoder computes it) for k <= 6 is
+    // written as that decimal; everything else through `Display`, which prints the shortest
+    // text that parses back to the same value, without an exponent.
+    static P10: [f64; 7] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
+    let magnitude = value.abs();
+    if magnitude < 1e9 {
+        for (k, p) in P10.iter().enumerate() {
+            let m = (magnitude * p).round();
+            if m / p == magnitude {
+                let m = m as u64;
+                if value.is_sign_negative() {
+                    out.push(b'-');
+                }
+                let scale = 10u64.pow(k as u32);
+                let mut buf = itoa::Buffer::new();
+                out.extend_from_slice(buf.format(m / scale).as_bytes());
+                out.push(b'.');
+                if k == 0 {
+                    out.push(b'0');
+                } else {
+                    let frac = buf.format(m % scale);
+                    out.extend(std::iter::repeat_n(b'0', k - frac.len()));
+                    out.extend_from_slice(frac.as_bytes());
+                }
+                return Ok(());
+            }
+        }
+    }
     use std::io::Write as _;
     let start = out.len();
     let _ = write!(out, "{value}");

@@ -229,14 +229,11 @@ impl Server {
                 }
             }
             PacketType::PullData => {
-                if bytes.len() != crate::header::HEADER_WITH_EUI_LEN {
+                if let Err(error) = Packet::decode(bytes) {
                     return self.event(ServerEvent::Malformed {
                         from,
                         gateway: Some(eui),
-                        error: DecodeError::TrailingBytes {
-                            packet_type: PacketType::PullData,
-                            extra: bytes.len() - crate::header::HEADER_WITH_EUI_LEN,
-                        },
+                        error,
                     });
                 }
                 self.ack(from, eui, header, PacketType::PullAck);
