@@ -103,7 +103,7 @@ pub mod freqplan;
 pub mod frontend;
 pub mod ids;
 pub mod registry;
-#[cfg(feature = "server")]
+#[cfg(any(feature = "server", feature = "mqtt-client"))]
 pub mod transport;
 
 pub use loragw_ttnpb as ttnpb;

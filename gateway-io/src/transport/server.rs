@@ -47,7 +47,14 @@ pub enum ListenerKind {
     Cups,
     /// Basics Station CUPS over HTTPS.
     CupsTls,
-    // MQTT listeners (`MqttV3`, `MqttV2`, TLS variants) are added with their transport.
+    /// The Things Stack MQTT v3 gateway protocol, plain TCP.
+    MqttV3,
+    /// MQTT v3 over TLS.
+    MqttV3Tls,
+    /// Legacy TTN v2 MQTT gateway protocol, plain TCP.
+    MqttV2,
+    /// MQTT v2 over TLS.
+    MqttV2Tls,
 }
 
 /// Why the server could not start or a command could not be carried out.
@@ -146,6 +153,8 @@ enum ListenerSpec {
     Lbs(super::lbs::LbsSettings, super::TlsOption),
     #[cfg(feature = "cups")]
     Cups(super::cups::CupsSettings, super::TlsOption),
+    #[cfg(feature = "mqtt-server")]
+    Mqtt(super::mqtt_server::MqttSettings, super::TlsOption),
 }
 
 impl ListenerSpec {
@@ -161,6 +170,16 @@ impl ListenerSpec {
             ListenerSpec::Cups(_, ref tls) if tls.is_some() => ListenerKind::CupsTls,
             #[cfg(feature = "cups")]
             ListenerSpec::Cups(..) => ListenerKind::Cups,
+            #[cfg(feature = "mqtt-server")]
+            ListenerSpec::Mqtt(ref settings, ref tls) => {
+                use crate::frontend::mqtt::MqttVersion;
+                match (settings.frontend.version, tls.is_some()) {
+                    (MqttVersion::V3, false) => ListenerKind::MqttV3,
+                    (MqttVersion::V3, true) => ListenerKind::MqttV3Tls,
+                    (MqttVersion::V2, false) => ListenerKind::MqttV2,
+                    (MqttVersion::V2, true) => ListenerKind::MqttV2Tls,
+                }
+            }
         }
     }
 
@@ -172,6 +191,10 @@ impl ListenerSpec {
             ListenerSpec::Lbs(settings, tls) => super::lbs::start(addr, settings, tls, ctx).await,
             #[cfg(feature = "cups")]
             ListenerSpec::Cups(settings, tls) => super::cups::start(addr, settings, tls, ctx).await,
+            #[cfg(feature = "mqtt-server")]
+            ListenerSpec::Mqtt(settings, tls) => {
+                super::mqtt_server::start(addr, settings, tls, ctx).await
+            }
         }
     }
 }
@@ -307,9 +330,41 @@ impl GatewayServerBuilder {
         self.push(addr, ListenerSpec::Cups(settings, Some(tls)))
     }
 
-    // The MQTT listeners (`mqtt_v3`, `mqtt_v2` and TLS variants) plug in here: a
-    // `ListenerSpec` variant, a `ListenerKind` variant and a `start` function in their
-    // transport module taking a `ListenerContext`.
+    /// An MQTT v3 gateway listener (The Things Stack's port: 1882) with default settings.
+    #[cfg(feature = "mqtt-server")]
+    pub fn mqtt_v3(self, addr: impl ToSocketAddrs + std::fmt::Debug) -> Self {
+        use crate::frontend::mqtt::MqttVersion;
+        self.mqtt_with(addr, super::mqtt_server::MqttSettings::new(MqttVersion::V3))
+    }
+
+    /// A legacy v2 MQTT gateway listener (The Things Stack's port: 1881) with default settings.
+    #[cfg(feature = "mqtt-server")]
+    pub fn mqtt_v2(self, addr: impl ToSocketAddrs + std::fmt::Debug) -> Self {
+        use crate::frontend::mqtt::MqttVersion;
+        self.mqtt_with(addr, super::mqtt_server::MqttSettings::new(MqttVersion::V2))
+    }
+
+    /// An MQTT gateway listener with the given settings (the version is in
+    /// `settings.frontend`).
+    #[cfg(feature = "mqtt-server")]
+    pub fn mqtt_with(
+        self,
+        addr: impl ToSocketAddrs + std::fmt::Debug,
+        settings: super::mqtt_server::MqttSettings,
+    ) -> Self {
+        self.push(addr, ListenerSpec::Mqtt(settings, None))
+    }
+
+    /// An MQTT gateway listener over TLS (The Things Stack's ports: 8882 for v3, 8881 for v2).
+    #[cfg(all(feature = "mqtt-server", feature = "tls"))]
+    pub fn mqtt_tls(
+        self,
+        addr: impl ToSocketAddrs + std::fmt::Debug,
+        settings: super::mqtt_server::MqttSettings,
+        tls: super::tls::TlsConfig,
+    ) -> Self {
+        self.push(addr, ListenerSpec::Mqtt(settings, Some(tls)))
+    }
 
     /// Binds every listener and starts serving. Must run inside a tokio runtime.
     pub async fn start(self) -> Result<GatewayServer, ServerError> {

@@ -1,0 +1,400 @@
+//! One gateway's MQTT connection: frames packets with rumqttc's codec, answers what MQTT itself
+//! asks for (CONNACK, SUBACK, PUBACK, PINGRESP), keeps the keep-alive, and passes CONNECT,
+//! SUBSCRIBE and PUBLISH to the listener's driver. See [`mqtt_server`](super::mqtt_server).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use rumqttc::mqttbytes::v4::{
+    ConnAck, ConnectReturnCode, Login, Packet, PubAck, PubComp, PubRec, Publish, SubAck,
+    SubscribeReasonCode, UnsubAck,
+};
+use rumqttc::mqttbytes::{Error as CodecError, QoS};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, sleep_until, timeout};
+
+use super::mqtt_server::{Downlink, Input, PublishOutcome, RateLimit, Shared};
+use crate::event::DisconnectReason;
+use crate::frontend::ConnectionId;
+use crate::frontend::mqtt::MqttError;
+use crate::registry::AuthError;
+
+/// How much the read buffer grows per read.
+const READ_CHUNK: usize = 4096;
+
+/// The connection's stream halves and buffers.
+struct Wire<S> {
+    reader: ReadHalf<S>,
+    writer: WriteHalf<S>,
+    /// Received bytes not yet framed: at most one packet plus one read chunk, since a packet
+    /// over the bound is refused from its header.
+    inbuf: BytesMut,
+    outbuf: BytesMut,
+    max_packet_size: usize,
+    write_timeout: Duration,
+}
+
+/// Why reading a packet failed.
+enum ReadError {
+    Closed,
+    Io(std::io::Error),
+    Codec(CodecError),
+}
+
+impl From<ReadError> for DisconnectReason {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Closed => DisconnectReason::ClosedByGateway,
+            ReadError::Io(e) => DisconnectReason::Transport(e.to_string()),
+            ReadError::Codec(e) => DisconnectReason::ProtocolError(format!("MQTT packet: {e}")),
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite> Wire<S> {
+    /// The next complete packet already in the buffer, if any.
+    fn framed(&mut self) -> Result<Option<Packet>, ReadError> {
+        match Packet::read(&mut self.inbuf, self.max_packet_size) {
+            Ok(packet) => Ok(Some(packet)),
+            Err(CodecError::InsufficientBytes(_)) => Ok(None),
+            Err(e) => Err(ReadError::Codec(e)),
+        }
+    }
+
+    /// Reads more bytes into the buffer (cancel safe).
+    async fn fill(&mut self) -> Result<(), ReadError> {
+        self.inbuf.reserve(READ_CHUNK);
+        match self.reader.read_buf(&mut self.inbuf).await {
+            Ok(0) => Err(ReadError::Closed),
+            Ok(_) => Ok(()),
+            Err(e) => Err(ReadError::Io(e)),
+        }
+    }
+
+    async fn read_packet(&mut self) -> Result<Packet, ReadError> {
+        loop {
+            if let Some(packet) = self.framed()? {
+                return Ok(packet);
+            }
+            self.fill().await?;
+        }
+    }
+
+    async fn write(&mut self, packet: Packet) -> Result<(), DisconnectReason> {
+        self.outbuf.clear();
+        packet
+            .write(&mut self.outbuf, self.max_packet_size)
+            .map_err(|e| DisconnectReason::ProtocolError(format!("encoding a packet: {e}")))?;
+        match timeout(self.write_timeout, self.writer.write_all(&self.outbuf)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(DisconnectReason::Transport(e.to_string())),
+            Err(_) => Err(DisconnectReason::Transport("write timed out".into())),
+        }
+    }
+}
+
+/// The CONNACK code for a refused CONNECT.
+fn refusal_code(e: &MqttError) -> ConnectReturnCode {
+    match e {
+        MqttError::Unauthorized(AuthError::MissingRight { .. }) => ConnectReturnCode::NotAuthorized,
+        MqttError::BadUsername(_) | MqttError::Unauthorized(_) => {
+            ConnectReturnCode::BadUserNamePassword
+        }
+        _ => ConnectReturnCode::ServiceUnavailable,
+    }
+}
+
+/// The username and password of a CONNECT; rumqttc reads an absent one as empty.
+fn login_parts(login: Option<Login>) -> (String, Option<String>) {
+    match login {
+        Some(Login { username, password }) => (username, Some(password).filter(|p| !p.is_empty())),
+        None => (String::new(), None),
+    }
+}
+
+/// A token bucket on the monotonic clock.
+struct Bucket {
+    limit: RateLimit,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn new(limit: RateLimit) -> Self {
+        Bucket {
+            limit,
+            tokens: f64::from(limit.burst),
+            at: Instant::now(),
+        }
+    }
+
+    /// Takes a token; `false` when the rate is exceeded.
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * f64::from(self.limit.per_second);
+        self.tokens = (self.tokens + refill).min(f64::from(self.limit.burst));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Serves one accepted connection until it ends.
+pub(crate) async fn serve<S>(stream: S, remote: SocketAddr, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite,
+{
+    let (reader, writer) = tokio::io::split(stream);
+    let settings = &shared.settings;
+    let mut wire = Wire {
+        reader,
+        writer,
+        inbuf: BytesMut::with_capacity(READ_CHUNK),
+        outbuf: BytesMut::with_capacity(256),
+        max_packet_size: settings.max_packet_size,
+        write_timeout: settings.write_timeout,
+    };
+
+    let refuse = |code| Packet::ConnAck(ConnAck::new(code, false));
+    let connect = match timeout(settings.connect_timeout, wire.read_packet()).await {
+        Ok(Ok(Packet::Connect(connect))) => connect,
+        // MQTT 3.1 (`MQIsdp`, level 3) and other levels: "unacceptable protocol version".
+        Ok(Err(ReadError::Codec(
+            e @ (CodecError::InvalidProtocolLevel(_) | CodecError::InvalidProtocol),
+        ))) => {
+            tracing::debug!(%remote, error = %e, "MQTT CONNECT of an unsupported protocol");
+            let _ = wire
+                .write(refuse(ConnectReturnCode::RefusedProtocolVersion))
+                .await;
+            return;
+        }
+        // Not a CONNECT, malformed, closed or too slow: MQTT says close without a CONNACK.
+        _ => return,
+    };
+    if connect.protocol != rumqttc::mqttbytes::Protocol::V4 {
+        let _ = wire
+            .write(refuse(ConnectReturnCode::RefusedProtocolVersion))
+            .await;
+        return;
+    }
+
+    let connection = shared.next_connection();
+    let (username, password) = login_parts(connect.login);
+    let (downlinks_tx, downlinks) = mpsc::channel(settings.downlink_queue.max(1));
+    let (open, closed) = oneshot::channel();
+    let (reply, connected) = oneshot::channel();
+    let input = Input::Connect {
+        connection,
+        username,
+        password,
+        remote,
+        downlinks: downlinks_tx,
+        open,
+        reply,
+    };
+    if shared.inputs.send(input).await.is_err() {
+        return;
+    }
+    match connected.await {
+        Ok(Ok(gateway)) => {
+            tracing::debug!(%remote, %gateway, ?connection, "MQTT gateway connected")
+        }
+        Ok(Err(e)) => {
+            tracing::info!(%remote, error = %e, "MQTT gateway refused");
+            let _ = wire.write(refuse(refusal_code(&e))).await;
+            return;
+        }
+        Err(_) => return,
+    }
+    if let Err(reason) = wire
+        .write(Packet::ConnAck(ConnAck::new(
+            ConnectReturnCode::Success,
+            false,
+        )))
+        .await
+    {
+        let _ = shared
+            .inputs
+            .send(Input::Closed { connection, reason })
+            .await;
+        return;
+    }
+
+    let keep_alive = (connect.keep_alive > 0)
+        .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500));
+    let mut session = Session {
+        shared: &shared,
+        wire,
+        connection,
+        subscriptions: Vec::new(),
+        bucket: settings.publish_rate_limit.map(Bucket::new),
+    };
+    let reason = session.run(keep_alive, downlinks, closed).await;
+    let _ = session.wire.writer.shutdown().await;
+    if let Some(reason) = reason {
+        tracing::debug!(%remote, ?connection, %reason, "MQTT gateway disconnected");
+        let _ = shared
+            .inputs
+            .send(Input::Closed { connection, reason })
+            .await;
+    }
+}
+
+/// An accepted connection.
+struct Session<'a, S> {
+    shared: &'a Shared,
+    wire: Wire<S>,
+    connection: ConnectionId,
+    /// Filters the gateway subscribed with and was granted (all narrowed to its `down` topic).
+    subscriptions: Vec<String>,
+    /// The publish rate limit, when configured.
+    bucket: Option<Bucket>,
+}
+
+impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
+    /// Serves packets until the connection ends; the reason, or `None` when the driver closed
+    /// it (it already knows why).
+    async fn run(
+        &mut self,
+        keep_alive: Option<Duration>,
+        mut downlinks: mpsc::Receiver<Downlink>,
+        mut closed: oneshot::Receiver<()>,
+    ) -> Option<DisconnectReason> {
+        let mut last_heard = Instant::now();
+        loop {
+            // Packets that arrived together with earlier ones (or right after CONNECT).
+            loop {
+                match self.wire.framed() {
+                    Ok(Some(packet)) => {
+                        if let Err(reason) = self.handle_packet(packet).await {
+                            return reason;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Some(e.into()),
+                }
+            }
+            let deadline = keep_alive.map(|k| last_heard + k);
+            let subscribed = !self.subscriptions.is_empty();
+            tokio::select! {
+                _ = &mut closed => return None,
+                read = self.wire.fill() => {
+                    if let Err(e) = read {
+                        return Some(e.into());
+                    }
+                    last_heard = Instant::now();
+                }
+                Some(Downlink { topic, payload }) = downlinks.recv(), if subscribed => {
+                    let publish = Publish::from_bytes(topic, QoS::AtMostOnce, payload);
+                    if let Err(reason) = self.wire.write(Packet::Publish(publish)).await {
+                        return Some(reason);
+                    }
+                }
+                () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    return Some(DisconnectReason::Timeout);
+                }
+            }
+        }
+    }
+
+    /// Asks the driver; `Err(None)` when it is gone (shutting down).
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Input,
+    ) -> Result<T, Option<DisconnectReason>> {
+        let (reply, answer) = oneshot::channel();
+        if self.shared.inputs.send(make(reply)).await.is_err() {
+            return Err(Some(DisconnectReason::Shutdown));
+        }
+        answer.await.map_err(|_| Some(DisconnectReason::Shutdown))
+    }
+
+    async fn handle_packet(&mut self, packet: Packet) -> Result<(), Option<DisconnectReason>> {
+        let connection = self.connection;
+        match packet {
+            Packet::Publish(publish) => {
+                if let Some(bucket) = &mut self.bucket
+                    && !bucket.take()
+                {
+                    return Err(Some(DisconnectReason::ProtocolError(
+                        "publish rate limit exceeded".into(),
+                    )));
+                }
+                let outcome = self
+                    .ask(|reply| Input::Publish {
+                        connection,
+                        topic: publish.topic,
+                        payload: publish.payload,
+                        reply,
+                    })
+                    .await?;
+                if let PublishOutcome::Denied(reason) = outcome {
+                    // MQTT 3.1.1 cannot refuse one publish: the connection ends.
+                    return Err(Some(DisconnectReason::ProtocolError(format!(
+                        "publish refused: {reason}"
+                    ))));
+                }
+                let ack = match publish.qos {
+                    QoS::AtMostOnce => return Ok(()),
+                    QoS::AtLeastOnce => Packet::PubAck(PubAck::new(publish.pkid)),
+                    QoS::ExactlyOnce => Packet::PubRec(PubRec::new(publish.pkid)),
+                };
+                self.write(ack).await
+            }
+            Packet::PubRel(rel) => self.write(Packet::PubComp(PubComp::new(rel.pkid))).await,
+            Packet::Subscribe(subscribe) => {
+                let filters: Vec<String> =
+                    subscribe.filters.iter().map(|f| f.path.clone()).collect();
+                let granted = self
+                    .ask(|reply| Input::Subscribe {
+                        connection,
+                        filters,
+                        reply,
+                    })
+                    .await?;
+                let mut codes = Vec::with_capacity(granted.len());
+                for (filter, granted) in subscribe.filters.into_iter().zip(granted) {
+                    if granted {
+                        codes.push(SubscribeReasonCode::Success(filter.qos));
+                        if !self.subscriptions.contains(&filter.path) {
+                            self.subscriptions.push(filter.path);
+                        }
+                    } else {
+                        codes.push(SubscribeReasonCode::Failure);
+                    }
+                }
+                self.write(Packet::SubAck(SubAck::new(subscribe.pkid, codes)))
+                    .await
+            }
+            Packet::Unsubscribe(unsubscribe) => {
+                self.subscriptions
+                    .retain(|f| !unsubscribe.topics.contains(f));
+                self.write(Packet::UnsubAck(UnsubAck::new(unsubscribe.pkid)))
+                    .await
+            }
+            Packet::PingReq => self.write(Packet::PingResp).await,
+            Packet::Disconnect => Err(Some(DisconnectReason::ClosedByGateway)),
+            // Downlinks go out with QoS 0, so acknowledgements are unexpected but harmless.
+            Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubComp(_) => Ok(()),
+            Packet::Connect(_) => Err(Some(DisconnectReason::ProtocolError(
+                "a second CONNECT".into(),
+            ))),
+            Packet::ConnAck(_) | Packet::SubAck(_) | Packet::UnsubAck(_) | Packet::PingResp => {
+                Err(Some(DisconnectReason::ProtocolError(
+                    "a server-to-client packet from the client".into(),
+                )))
+            }
+        }
+    }
+
+    async fn write(&mut self, packet: Packet) -> Result<(), Option<DisconnectReason>> {
+        self.wire.write(packet).await.map_err(Some)
+    }
+}
