@@ -21,6 +21,10 @@ pub const DEMO_CUPS_KEY: &str = "NNSXS.DEMO-CUPS-KEY";
 /// lbs_tls = "0.0.0.0:8887"
 /// cups = "0.0.0.0:1885"
 /// cups_tls = "0.0.0.0:8885"
+/// mqtt_v3 = "0.0.0.0:1882"
+/// mqtt_v3_tls = "0.0.0.0:8882"
+/// mqtt_v2 = "0.0.0.0:1881"
+/// mqtt_v2_tls = "0.0.0.0:8881"
 ///
 /// [tls]
 /// cert = "cert.pem"      # chain, leaf first
@@ -86,10 +90,18 @@ pub struct ListenerAddrs {
     pub cups: Option<String>,
     /// CUPS over HTTPS.
     pub cups_tls: Option<String>,
+    /// MQTT v3 (ttnpb payloads).
+    pub mqtt_v3: Option<String>,
+    /// MQTT v3 over TLS.
+    pub mqtt_v3_tls: Option<String>,
+    /// Legacy MQTT v2 (TTN v2 payloads).
+    pub mqtt_v2: Option<String>,
+    /// Legacy MQTT v2 over TLS.
+    pub mqtt_v2_tls: Option<String>,
 }
 
 impl Default for ListenerAddrs {
-    /// The Things Stack's ports; the TLS listeners only when the file has `[tls]`.
+    /// The Things Stack's plain ports; TLS listeners only when listed (they need `[tls]`).
     fn default() -> Self {
         ListenerAddrs {
             udp: Some("0.0.0.0:1700".into()),
@@ -97,6 +109,10 @@ impl Default for ListenerAddrs {
             lbs_tls: None,
             cups: Some("0.0.0.0:1885".into()),
             cups_tls: None,
+            mqtt_v3: Some("0.0.0.0:1882".into()),
+            mqtt_v3_tls: None,
+            mqtt_v2: Some("0.0.0.0:1881".into()),
+            mqtt_v2_tls: None,
         }
     }
 }

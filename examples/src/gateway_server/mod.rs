@@ -4,8 +4,10 @@
 //! | listener | default | |
 //! |---|---|---|
 //! | Semtech UDP | `0.0.0.0:1700` | |
-//! | Basics Station LNS | `0.0.0.0:1887` | `0.0.0.0:8887` with `[tls]` |
-//! | Basics Station CUPS | `0.0.0.0:1885` | `0.0.0.0:8885` with `[tls]` |
+//! | Basics Station LNS | `0.0.0.0:1887` | `0.0.0.0:8887` when listed (needs `[tls]`) |
+//! | Basics Station CUPS | `0.0.0.0:1885` | `0.0.0.0:8885` when listed (needs `[tls]`) |
+//! | MQTT v3 | `0.0.0.0:1882` | `0.0.0.0:8882` when listed (needs `[tls]`) |
+//! | MQTT v2 (legacy) | `0.0.0.0:1881` | `0.0.0.0:8881` when listed (needs `[tls]`) |
 //!
 //! Every [`GatewayEvent`] becomes one JSON line ([`event_json`]) with ttnpb's JSON (original
 //! field names); downlinks come in as JSON lines ([`parse_downlink`]):
@@ -29,11 +31,13 @@ use std::sync::Arc;
 use loragw_basicstation::cups::{Credentials, CupsTarget, UpdateInfoRequest};
 use loragw_gateway_io::event::GatewayEvent;
 use loragw_gateway_io::frontend::lbs::LbsConfig;
+use loragw_gateway_io::frontend::mqtt::MqttVersion;
 use loragw_gateway_io::frontend::udp::UdpConfig;
 use loragw_gateway_io::ids::GatewayIds;
 use loragw_gateway_io::registry::{GatewayRecord, InMemoryRegistry};
 use loragw_gateway_io::transport::cups::CupsSettings;
 use loragw_gateway_io::transport::lbs::LbsSettings;
+use loragw_gateway_io::transport::mqtt_server::MqttSettings;
 use loragw_gateway_io::transport::tls::TlsConfig;
 use loragw_gateway_io::transport::udp::UdpSettings;
 use loragw_gateway_io::transport::{GatewayServer, ServerError};
@@ -131,6 +135,23 @@ pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
     if let Some(addr) = enabled(&listeners.cups_tls) {
         let tls = tls.clone().ok_or(StartError::NoTls("cups_tls"))?;
         builder = builder.cups_tls(addr.as_str(), cups_settings(&config.cups)?, tls);
+    }
+    let mqtt = [
+        (&listeners.mqtt_v3, MqttVersion::V3, None),
+        (&listeners.mqtt_v3_tls, MqttVersion::V3, Some("mqtt_v3_tls")),
+        (&listeners.mqtt_v2, MqttVersion::V2, None),
+        (&listeners.mqtt_v2_tls, MqttVersion::V2, Some("mqtt_v2_tls")),
+    ];
+    for (addr, version, tls_name) in mqtt {
+        let Some(addr) = enabled(addr) else { continue };
+        let settings = MqttSettings::new(version);
+        builder = match tls_name {
+            None => builder.mqtt_with(addr.as_str(), settings),
+            Some(name) => {
+                let tls = tls.clone().ok_or(StartError::NoTls(name))?;
+                builder.mqtt_tls(addr.as_str(), settings, tls)
+            }
+        };
     }
     builder.start().await.map_err(StartError::Server)
 }
