@@ -102,24 +102,37 @@ impl<'a> Lexer<'a> {
     pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {
         let s = self.s;
         let p = self.pos;
-        // Fastest path, the usual GWMP key: `,"abcd":` is exactly one 8-byte word.
-        if !*first && let Some(chunk) = s.get(p..p + 8) {
+        // Fastest path, the usual GWMP key: `,"abcd":` is exactly one 8-byte word (`"abcd":`
+        // and one more byte for the first key, shifted to look the same).
+        if let Some(chunk) = s.get(p..p + 8) {
             const FRAME_LANES: u64 = 0xFFFF_0000_0000_FFFF;
             const KEY_LANES: u64 = 0x0000_8080_8080_0000;
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
             let x = u64::from_le_bytes(word);
+            let no_comma = usize::from(*first);
+            let x = if *first {
+                (x << 8) | u64::from(b',')
+            } else {
+                x
+            };
             // No lane of the key is flagged: none is `"`, `\\` or a control character (a
             // false hit only sends the key down the general path).
             if x & FRAME_LANES == u64::from_le_bytes(*b",\"\0\0\0\0\":")
                 && special_lanes(x) & KEY_LANES == 0
             {
-                self.pos = p + 8;
+                *first = false;
+                let key = p + 2 - no_comma;
+                self.pos = key + 6;
                 return Ok(Some(Key {
                     code: (x >> 16) & 0xFFFF_FFFF,
-                    bytes: Cow::Borrowed(&s[p + 2..p + 6]),
+                    bytes: Cow::Borrowed(&s[key..key + 4]),
                 }));
             }
+        }
+        if s.get(p) == Some(&b'}') {
+            self.pos = p + 1;
+            return Ok(None);
         }
         self.next_key_compact(first)
     }
@@ -785,6 +798,20 @@ mod tests {
             assert_eq!(bytes, w);
             assert_eq!(*code, key_code(w));
         }
+        // The first key in one word too, empty objects, nesting.
+        let got = keys(br#"{"rxnb":{},"tmst":{"freq":{"\"abc":[]}},"datr":"x"}"#).unwrap();
+        let want: [&[u8]; 3] = [b"rxnb", b"tmst", b"datr"];
+        assert_eq!(got.len(), want.len());
+        for ((code, bytes), w) in got.iter().zip(want) {
+            assert_eq!(bytes, w);
+            assert_eq!(*code, key_code(w));
+        }
+        assert_eq!(keys(b"{}").unwrap(), []);
+        assert_eq!(
+            keys(br#"{"\"ab":1}"#).unwrap(),
+            [(key_code(b"\"ab"), b"\"ab".to_vec())]
+        );
+        assert!(keys(b"{\"ab\x01c\":2}").is_err());
         // A control character in a four-byte key is still an error.
         assert!(keys(b"{\"a\":1,\"ab\x01c\":2}").is_err());
         assert!(keys(b"{\"a\":1,\"ab\x1fc\":2}").is_err());
