@@ -8,7 +8,7 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use loragw_semtech_udp::Packet;
 use semtech_udp::SerializablePacket;
 
@@ -92,4 +92,59 @@ fn encode(c: &mut Criterion) {
 }
 
 criterion_group!(benches, decode, encode);
-criterion_main!(benches);
+
+/// Instruction-count mode for valgrind/callgrind, outside criterion: with
+/// `SEMTECH_UDP_COUNT=<ours|theirs>/<decode|encode>/<datagram>/<iterations>` in the
+/// environment the binary runs that one operation that many times and exits, so that
+/// (instructions at N iterations − instructions at 0) / N is the cost of one operation with the
+/// setup subtracted. See the README of `loragw-semtech-udp`.
+fn count_mode(spec: &str) {
+    let parts: Vec<&str> = spec.split('/').collect();
+    let [side, op, name, n] = parts[..] else {
+        panic!("SEMTECH_UDP_COUNT=<ours|theirs>/<decode|encode>/<datagram>/<iterations>");
+    };
+    let n: u64 = n.parse().unwrap();
+    let bytes = inputs()
+        .into_iter()
+        .find(|(d, _)| *d == name)
+        .map(|(_, b)| b)
+        .unwrap();
+    let mut sink = 0usize;
+    match (side, op) {
+        ("ours", "decode") => {
+            for _ in 0..n {
+                black_box(Packet::decode(black_box(&bytes)).unwrap());
+            }
+        }
+        ("theirs", "decode") => {
+            for _ in 0..n {
+                black_box(semtech_udp::Packet::parse(black_box(&bytes)).unwrap());
+            }
+        }
+        ("ours", "encode") => {
+            let p = Packet::decode(&bytes).unwrap();
+            let mut out = Vec::with_capacity(4096);
+            for _ in 0..n {
+                black_box(&p).encode(&mut out).unwrap();
+                sink += out.len();
+            }
+        }
+        ("theirs", "encode") => {
+            let p = semtech_udp::Packet::parse(&bytes).unwrap();
+            let mut buf = vec![0u8; 8192];
+            for _ in 0..n {
+                sink += black_box(&p).serialize(&mut buf).unwrap() as usize;
+            }
+        }
+        _ => panic!("unknown side/operation `{side}/{op}`"),
+    }
+    black_box(sink);
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("SEMTECH_UDP_COUNT") {
+        return count_mode(&spec);
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

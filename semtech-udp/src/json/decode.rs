@@ -117,6 +117,10 @@ fn bytes_then<'a, T>(
 }
 
 fn time(lx: &mut Lexer<'_>) -> Result<Option<Timestamp>, Bad> {
+    if let Some(t) = Timestamp::parse_quoted_expanded(lx.rest()) {
+        lx.set_position(lx.position() + 25);
+        return Ok(Some(t));
+    }
     bytes_then(lx, |s| {
         Timestamp::parse_bytes(s).map_err(|e| format!("time `{}`: {e}", String::from_utf8_lossy(s)))
     })

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::scalar::{Key, Num, first_special, key_code, scan_plain};
+use super::scalar::{Key, Num, first_special, key_code, scan_plain, special_lanes};
 
 /// Deepest nesting accepted in skipped values (protects the stack).
 pub(crate) const MAX_DEPTH: u32 = 64;
@@ -75,6 +75,12 @@ impl<'a> Lexer<'a> {
         self.pos
     }
 
+    /// The text from the current position on.
+    #[inline]
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.s.get(self.pos..).unwrap_or_default()
+    }
+
     pub(crate) fn set_position(&mut self, pos: usize) {
         self.pos = pos;
     }
@@ -92,8 +98,48 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next key of an object, or `None` at its end. `first` tracks the comma.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {
+        let s = self.s;
+        let p = self.pos;
+        // Fastest path, the usual GWMP key: `,"abcd":` is exactly one 8-byte word (`"abcd":`
+        // and one more byte for the first key, shifted to look the same).
+        if let Some(chunk) = s.get(p..p + 8) {
+            const FRAME_LANES: u64 = 0xFFFF_0000_0000_FFFF;
+            const KEY_LANES: u64 = 0x0000_8080_8080_0000;
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word);
+            let no_comma = usize::from(*first);
+            let x = if *first {
+                (x << 8) | u64::from(b',')
+            } else {
+                x
+            };
+            // No lane of the key is flagged: none is `"`, `\\` or a control character (a
+            // false hit only sends the key down the general path).
+            if x & FRAME_LANES == u64::from_le_bytes(*b",\"\0\0\0\0\":")
+                && special_lanes(x) & KEY_LANES == 0
+            {
+                *first = false;
+                let key = p + 2 - no_comma;
+                self.pos = key + 6;
+                return Ok(Some(Key {
+                    code: (x >> 16) & 0xFFFF_FFFF,
+                    bytes: Cow::Borrowed(&s[key..key + 4]),
+                }));
+            }
+        }
+        if s.get(p) == Some(&b'}') {
+            self.pos = p + 1;
+            return Ok(None);
+        }
+        self.next_key_compact(first)
+    }
+
+    /// Compact keys of up to 7 bytes (`"key":` or `,"key":`), else the general reader.
+    #[inline(never)]
+    fn next_key_compact(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {
         // Fast path for compact JSON: `"key":` or `,"key":` with a plain key of at most 7
         // bytes, read as one 8-byte word whose low bytes are the key code.
         let s = self.s;
@@ -728,6 +774,47 @@ mod tests {
             n("12345678901234567890123").to_f64(),
             Some(1.2345678901234568e22)
         );
+    }
+
+    #[test]
+    fn keys_in_one_word_and_their_lookalikes() {
+        fn keys(text: &[u8]) -> Result<Vec<(u64, Vec<u8>)>, Fatal> {
+            let mut l = Lexer::new(text);
+            l.begin_object()?;
+            let mut first = true;
+            let mut out = Vec::new();
+            while let Some(k) = l.next_key(&mut first)? {
+                out.push((k.code, k.bytes.into_owned()));
+                l.skip_value()?;
+            }
+            l.finish()?;
+            Ok(out)
+        }
+        // `,"\"ab":` has the shape of a four-byte key but holds an escape.
+        let got = keys(br#"{"a":1,"rxnb":2,"\"ab":3,"hal":4,"abcde":5, "tmst" :6}"#).unwrap();
+        let want: [&[u8]; 6] = [b"a", b"rxnb", b"\"ab", b"hal", b"abcde", b"tmst"];
+        assert_eq!(got.len(), want.len());
+        for ((code, bytes), w) in got.iter().zip(want) {
+            assert_eq!(bytes, w);
+            assert_eq!(*code, key_code(w));
+        }
+        // The first key in one word too, empty objects, nesting.
+        let got = keys(br#"{"rxnb":{},"tmst":{"freq":{"\"abc":[]}},"datr":"x"}"#).unwrap();
+        let want: [&[u8]; 3] = [b"rxnb", b"tmst", b"datr"];
+        assert_eq!(got.len(), want.len());
+        for ((code, bytes), w) in got.iter().zip(want) {
+            assert_eq!(bytes, w);
+            assert_eq!(*code, key_code(w));
+        }
+        assert_eq!(keys(b"{}").unwrap(), []);
+        assert_eq!(
+            keys(br#"{"\"ab":1}"#).unwrap(),
+            [(key_code(b"\"ab"), b"\"ab".to_vec())]
+        );
+        assert!(keys(b"{\"ab\x01c\":2}").is_err());
+        // A control character in a four-byte key is still an error.
+        assert!(keys(b"{\"a\":1,\"ab\x01c\":2}").is_err());
+        assert!(keys(b"{\"a\":1,\"ab\x1fc\":2}").is_err());
     }
 
     #[test]

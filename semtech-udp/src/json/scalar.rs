@@ -7,15 +7,22 @@ use std::borrow::Cow;
 /// 8 when there is none. (The lowest flagged byte of these bit tricks is always a true hit.)
 #[inline]
 pub(crate) fn first_special(x: u64) -> usize {
+    (special_lanes(x).trailing_zeros() / 8) as usize
+}
+
+/// The high bit of each byte of a little-endian word that is `"`, `\\` or below 0x20, plus
+/// possibly some false hits: a byte above a true hit may be flagged too, a byte below the
+/// lowest true hit never is, and a true hit always is.
+#[inline]
+pub(crate) fn special_lanes(x: u64) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let quote = x ^ (LO * u64::from(b'"'));
     let slash = x ^ (LO * u64::from(b'\\'));
-    let hit = ((quote.wrapping_sub(LO) & !quote)
+    ((quote.wrapping_sub(LO) & !quote)
         | (slash.wrapping_sub(LO) & !slash)
         | (x.wrapping_sub(LO * 0x20) & !x))
-        & HI;
-    (hit.trailing_zeros() / 8) as usize
+        & HI
 }
 
 /// The first position at or after `p` holding `"`, `\\` or a control character (or the end),

@@ -28,7 +28,9 @@ impl fmt::Display for TimeError {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (the well-known civil-date algorithm).
+/// Days since 1970-01-01 of a proleptic Gregorian date (the well-known civil-date algorithm);
+/// the reference for `days_from_civil_4digit`, which the parser uses.
+#[cfg(test)]
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
@@ -39,7 +41,7 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Inverse of [`days_from_civil`].
+/// Inverse of `days_from_civil`.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -62,6 +64,79 @@ fn digits(s: &[u8], what: &'static str) -> Result<u32, TimeError> {
         v = v * 10 + u32::from(b - b'0');
     }
     Ok(v)
+}
+
+/// [`days_from_civil`] for years 0000 to 9999 and months 1 to 12, in unsigned arithmetic (the
+/// year shifted by one 400-year era so that nothing is negative; divisions by constants).
+fn days_from_civil_4digit(year: u32, month: u32, day: u32) -> i64 {
+    let y = year + 400 - u32::from(month <= 2);
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    i64::from(era * 146_097 + doe) - 719_468 - 146_097
+}
+
+/// Whether the lanes of `w` selected by `mask` (0xFF per lane) are all ASCII digits. Only sound
+/// when no lane of `w` is 0xFA or above, which callers guarantee by checking the other lanes
+/// for exact ASCII values in the same condition.
+#[inline]
+fn digit_lanes(w: u64, mask: u64) -> bool {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const SIX: u64 = 0x0606_0606_0606_0606;
+    // '0'..='9' is 0x30..=0x39: high nibble 3, and still 3 after adding 6.
+    w & mask & HIGH == ZEROS & mask && w.wrapping_add(SIX) & mask & HIGH == ZEROS & mask
+}
+
+/// `YYYY-MM-DD?HH:MM:SS` read at fixed positions, two words at a time; `None` for anything else
+/// (then [`fields_checked`] says what is wrong).
+#[inline]
+fn fields_fast(s: &[u8]) -> Option<[u32; 6]> {
+    let a = u64::from_le_bytes(s.get(0..8)?.try_into().ok()?); // YYYY-MM-
+    let b = u64::from_le_bytes(s.get(11..19)?.try_into().ok()?); // HH:MM:SS
+    let (d8, d9) = (s[8].wrapping_sub(b'0'), s[9].wrapping_sub(b'0'));
+    const SEP_A: u64 = 0xFF00_00FF_0000_0000;
+    const SEP_B: u64 = 0x0000_FF00_00FF_0000;
+    let ok = a & SEP_A == u64::from_le_bytes(*b"\0\0\0\0-\0\0-")
+        && b & SEP_B == u64::from_le_bytes(*b"\0\0:\0\0:\0\0")
+        && digit_lanes(a, !SEP_A)
+        && digit_lanes(b, !SEP_B)
+        && d8 < 10
+        && d9 < 10;
+    if !ok {
+        return None;
+    }
+    let d = |i: usize| u32::from(s[i] - b'0');
+    Some([
+        d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3),
+        d(5) * 10 + d(6),
+        u32::from(d8) * 10 + u32::from(d9),
+        d(11) * 10 + d(12),
+        d(14) * 10 + d(15),
+        d(17) * 10 + d(18),
+    ])
+}
+
+/// `YYYY-MM-DD?HH:MM:SS` read field by field, with the error for the first bad one.
+#[cold]
+#[inline(never)]
+fn fields_checked(s: &[u8]) -> Result<[u32; 6], TimeError> {
+    if s.len() < 19 {
+        return Err(TimeError("time too short (expected YYYY-MM-DDTHH:MM:SS…)"));
+    }
+    if s[4] != b'-' || s[7] != b'-' || s[13] != b':' || s[16] != b':' {
+        return Err(TimeError("time not in YYYY-MM-DDTHH:MM:SS form"));
+    }
+    Ok([
+        digits(&s[0..4], "bad year")?,
+        digits(&s[5..7], "bad month")?,
+        digits(&s[8..10], "bad day")?,
+        digits(&s[11..13], "bad hour")?,
+        digits(&s[14..16], "bad minute")?,
+        digits(&s[17..19], "bad second")?,
+    ])
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -87,21 +162,40 @@ impl Timestamp {
         Self::parse_bytes(text.as_bytes())
     }
 
+    /// Fast path for the usual `stat.time` as JSON text: `"YYYY-MM-DD HH:MM:SS GMT"` with its
+    /// quotes at the start of `json` (25 bytes). `None` when the text differs in any way (then the
+    /// general reader decides, with the same result for this form).
+    #[inline]
+    pub(crate) fn parse_quoted_expanded(json: &[u8]) -> Option<Self> {
+        let text = json.get(1..25)?;
+        // No escape or control character can hide in there: every byte is checked.
+        if json[0] != b'"' || text[10] != b' ' || text[19..] != *b" GMT\"" {
+            return None;
+        }
+        let [year, month, day, hour, minute, second] = fields_fast(text)?;
+        if !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(i64::from(year), month)
+            || hour > 23
+            || minute > 59
+            || second > 60
+        {
+            return None;
+        }
+        let days = days_from_civil_4digit(year, month, day);
+        Some(Self {
+            unix_seconds: days * 86_400 + i64::from(hour * 3600 + minute * 60 + second),
+            nanos: 0,
+        })
+    }
+
     /// [`Timestamp::parse`] on bytes.
     pub fn parse_bytes(s: &[u8]) -> Result<Self, TimeError> {
-        if s.len() < 19 {
-            return Err(TimeError("time too short (expected YYYY-MM-DDTHH:MM:SS…)"));
-        }
-        if s[4] != b'-' || s[7] != b'-' || s[13] != b':' || s[16] != b':' {
-            return Err(TimeError("time not in YYYY-MM-DDTHH:MM:SS form"));
-        }
-        let year = i64::from(digits(&s[0..4], "bad year")?);
-        let month = digits(&s[5..7], "bad month")?;
-        let day = digits(&s[8..10], "bad day")?;
-        let hour = digits(&s[11..13], "bad hour")?;
-        let minute = digits(&s[14..16], "bad minute")?;
-        let second = digits(&s[17..19], "bad second")?;
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        let [year, month, day, hour, minute, second] = match fields_fast(s) {
+            Some(f) => f,
+            None => fields_checked(s)?,
+        };
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
             return Err(TimeError("date out of range"));
         }
         // 60 is a leap second, folded into the next second as Unix time does.
@@ -141,7 +235,8 @@ impl Timestamp {
             }
             _ => return Err(TimeError("expected `T` or a space between date and time")),
         }
-        let days = days_from_civil(year, month, day);
+        // `year` has four digits and `month` is checked above: the unsigned form applies.
+        let days = days_from_civil_4digit(year, month, day);
         let secs =
             days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
                 - offset_seconds;
@@ -254,6 +349,65 @@ mod tests {
     }
 
     #[test]
+    fn fixed_position_fields_agree_with_the_checked_reader() {
+        for text in [
+            "2024-05-14 09:21:17 GMT",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:60Z",
+            "2014-0a-12 08:59:28 GMT",
+            "2014-01-12 08:5:28 GMT",
+            "2014/01/12 08:59:28 GMT",
+            "2014-01-12 08-59-28 GMT",
+            "20\u{ff}4-01-12 08:59:28 GMT",
+            "2014-01-1: 08:59:28 GMT",
+            "2014-01-12 08:59:2",
+            "\u{fa}014-01-12 08:59:28 GMT",
+            "2014-01-12 08:59:\u{ff}",
+        ] {
+            let s = text.as_bytes();
+            match fields_fast(s) {
+                Some(f) => assert_eq!(fields_checked(s).unwrap(), f, "{text}"),
+                None => assert!(fields_checked(s).is_err(), "{text}"),
+            }
+        }
+    }
+
+    #[test]
+    fn quoted_expanded_fast_path_agrees_with_the_parser() {
+        for text in [
+            "2024-05-14 09:21:17 GMT",
+            "2014-01-12 08:59:28 GMT",
+            "0000-01-01 00:00:00 GMT",
+            "9999-12-31 23:59:60 GMT",
+            "2024-02-29 00:00:00 GMT",
+        ] {
+            let json = format!("\"{text}\",");
+            assert_eq!(
+                Timestamp::parse_quoted_expanded(json.as_bytes()),
+                Some(Timestamp::parse(text).unwrap()),
+                "{text}"
+            );
+        }
+        // Anything else is left to the general reader.
+        for json in [
+            "\"2023-02-29 00:00:00 GMT\"",
+            "\"2024-05-14 24:00:00 GMT\"",
+            "\"2024-05-14T09:21:17 GMT\"",
+            "\"2024-05-14 09:21:17 UTC\"",
+            "\"2024-05-14 09:21:17 GMT",
+            "\"2024-05-14 09:21:17 GMTX\"",
+            "\"2024-05-14 09:21:17Z\"",
+            "2024-05-14 09:21:17 GMT\"",
+        ] {
+            assert_eq!(
+                Timestamp::parse_quoted_expanded(json.as_bytes()),
+                None,
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
     fn rejects_garbage() {
         for bad in [
             "",
@@ -283,6 +437,38 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn unsigned_day_count_agrees(year in 0u32..=9999, month in 1u32..=12, day in 1u32..=31) {
+            prop_assert_eq!(
+                days_from_civil_4digit(year, month, day),
+                days_from_civil(i64::from(year), month, day)
+            );
+        }
+
+        #[test]
+        fn fixed_position_fields_agree(
+            digits in proptest::collection::vec(b'0'..=b'9', 19),
+            at in 0usize..24,
+            byte in any::<u8>(),
+            len in 17usize..24,
+        ) {
+            // A valid `YYYY-MM-DD HH:MM:SS GMT` with random digits, one byte replaced, cut.
+            let mut s = b"0000-00-00 00:00:00 GMT".to_vec();
+            for (i, d) in digits.iter().enumerate() {
+                if s[i].is_ascii_digit() {
+                    s[i] = *d;
+                }
+            }
+            if at < s.len() {
+                s[at] = byte;
+            }
+            s.truncate(len);
+            match fields_fast(&s) {
+                Some(f) => prop_assert_eq!(fields_checked(&s).unwrap(), f),
+                None => prop_assert!(fields_checked(&s).is_err()),
+            }
+        }
+
         #[test]
         fn round_trips(secs in -62_167_219_200i64..=253_402_300_799, nanos in 0u32..1_000_000_000) {
             let t = Timestamp::new(secs, nanos).unwrap();
