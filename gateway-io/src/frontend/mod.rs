@@ -57,6 +57,24 @@ impl Now {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnectionId(pub u64);
 
+/// A downlink scheduled at an absolute `time` only, rescheduled at the concentrator timestamp
+/// of that time when `clock` knows it (for gateways that can only be told "at timestamp");
+/// others unchanged.
+pub(crate) fn with_timestamp(
+    mut message: loragw_ttnpb::DownlinkMessage,
+    clock: &crate::clock::ConcentratorClock,
+) -> loragw_ttnpb::DownlinkMessage {
+    if let Some(loragw_ttnpb::downlink_message::Settings::Scheduled(s)) = &mut message.settings
+        && s.timestamp == 0
+        && let Some(time) = &s.time
+        && let Some(timestamp) = clock.timestamp_for(time)
+    {
+        s.timestamp = timestamp;
+        s.time = None;
+    }
+    message
+}
+
 /// One protocol's sans-IO machine, seen through the common model.
 ///
 /// Drain order after every input: [`poll_event`](Frontend::poll_event) until `None`, then

@@ -20,9 +20,8 @@ use std::time::Instant;
 
 use loragw_mqtt_v3::{Action, DownlinkTokens, GatewayUid};
 use loragw_ttnpb::DownlinkMessage;
-use loragw_ttnpb::downlink_message::Settings;
 
-use super::{ConnectionId, Frontend, Now};
+use super::{ConnectionId, Frontend, Now, with_timestamp};
 use crate::adapter::{mqtt_v2, mqtt_v3};
 use crate::clock::ConcentratorClock;
 use crate::error::{CommandError, TranslateError};
@@ -344,20 +343,6 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
     pub fn connected(&self) -> usize {
         self.connections.len()
     }
-}
-
-/// A downlink scheduled at an absolute `time` only, rescheduled at the concentrator timestamp
-/// of that time when the clock knows it (v2 can say only "at timestamp"); others unchanged.
-fn with_timestamp(mut message: DownlinkMessage, clock: &ConcentratorClock) -> DownlinkMessage {
-    if let Some(Settings::Scheduled(s)) = &mut message.settings
-        && s.timestamp == 0
-        && let Some(time) = &s.time
-        && let Some(timestamp) = clock.timestamp_for(time)
-    {
-        s.timestamp = timestamp;
-        s.time = None;
-    }
-    message
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFrontend<R> {

@@ -8,6 +8,10 @@
 //! requires an authenticated connection; unregistered ones only when
 //! [`UdpConfig::allow_unregistered`] is set (with ids `eui-<hex>`). Datagrams of other gateways
 //! are still acknowledged by the server (as The Things Stack does) but produce no events.
+//!
+//! A downlink at an absolute time is sent with `tmms` to gateways whose uplinks carry GPS time;
+//! to others it is sent at the `tmst` of that time, from a concentrator clock synced on their
+//! uplinks' `time` (as accurate as the gateway's clock), when one is known.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -19,9 +23,10 @@ use loragw_semtech_udp::{
 };
 use loragw_ttnpb::DownlinkMessage;
 
-use super::{Frontend, Now};
+use super::{Frontend, Now, with_timestamp};
 use crate::adapter::lbs::tx_timeout_to_ack;
 use crate::adapter::udp::{downlink_to_txpk, rxpks_to_uplinks, stat_to_status, txpk_ack_to_tx_ack};
+use crate::clock::ConcentratorClock;
 use crate::error::CommandError;
 use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol};
 use crate::ids::{Eui64, GatewayIds};
@@ -43,6 +48,11 @@ struct Gateway {
     /// Whether the gateway ever sent a TX_ACK (v1 forwarders never do: a missing one means
     /// nothing then).
     acknowledges: bool,
+    /// Whether its uplinks carry GPS time (`tmms`): only then can it transmit at a GPS time.
+    has_gps: bool,
+    /// Its concentrator clock, synced on uplinks: turns an absolute-time downlink into a
+    /// `tmst` for a gateway without GPS (at the accuracy of the gateway's `time`).
+    clock: ConcentratorClock,
 }
 
 /// Semtech UDP gateways on one socket. See the [module docs](self).
@@ -139,6 +149,8 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                 ids: ids.clone(),
                 version: self.versions.get(&eui).copied().unwrap_or(2),
                 acknowledges: false,
+                has_gps: false,
+                clock: ConcentratorClock::new(),
             },
         );
         self.events.push_back(GatewayEvent::Connected {
@@ -153,7 +165,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
             match event {
                 ServerEvent::Connected { gateway, addr } => self.connect(gateway, addr),
                 ServerEvent::Uplink { gateway, rxpk, .. } => {
-                    let Some(g) = self.gateways.get(&gateway) else {
+                    let Some(g) = self.gateways.get_mut(&gateway) else {
                         continue;
                     };
                     let protocol = Protocol::SemtechUdp { version: g.version };
@@ -162,6 +174,8 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                         tracing::debug!(gateway = %g.ids, rxpk = i, error = %e, "rxpk dropped");
                     }
                     for message in ups {
+                        g.has_gps |= message.rx_metadata.iter().any(|m| m.gps_time.is_some());
+                        g.clock.sync_uplink(&message, now.instant, true);
                         self.events.push_back(GatewayEvent::Uplink {
                             gateway: g.ids.clone(),
                             protocol,
@@ -274,6 +288,10 @@ impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
             .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
         match command {
             GatewayCommand::Downlink { message, .. } => {
+                let message = match self.gateways.get(&eui) {
+                    Some(g) if !g.has_gps => with_timestamp(message, &g.clock),
+                    _ => message,
+                };
                 let txpk =
                     downlink_to_txpk(&message).map_err(|source| CommandError::Translate {
                         gateway: gateway_id.clone(),

@@ -218,3 +218,61 @@ fn unknown_and_locked_gateways_are_acknowledged_but_not_served() {
     );
     assert!(matches!(evs[1], GatewayEvent::Uplink { .. }));
 }
+
+#[test]
+fn absolute_time_downlinks_use_tmst_for_gateways_without_gps() {
+    use loragw_semtech_udp::TxTiming;
+    let t0 = start();
+    let addr: SocketAddr = "192.0.2.12:41000".parse().unwrap();
+    let mut f = UdpFrontend::new(UdpConfig::default(), registry());
+    f.handle_datagram(t0, addr, &datagram(2, 1, 2, GW, ""));
+    // An uplink at tmst 7 000 000 stamped 2025-06-15T15:06:40Z by the gateway's clock.
+    let push = r#"{"rxpk":[{"tmst":7000000,"time":"2025-06-15T15:06:40Z","freq":868.1,"datr":"SF7BW125","rssi":-70,"data":"QAEC"}]}"#;
+    f.handle_datagram(t0, addr, &datagram(2, 2, 0, GW, push));
+    let _ = transmits(&mut f);
+    let _ = events(&mut f);
+    let absolute = |seconds| DownlinkMessage {
+        raw_payload: vec![0x60],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(12, 125_000, "4/5")),
+            frequency: 869_525_000,
+            time: Some(Timestamp { seconds, nanos: 0 }),
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let ids = GatewayIds::new("udp-gw", Some(Eui64(GW)));
+    f.handle_command(
+        t0,
+        GatewayCommand::Downlink {
+            gateway: ids.clone(),
+            message: absolute(1_750_000_003),
+        },
+    )
+    .unwrap();
+    let tx = transmits(&mut f);
+    let Packet::PullResp(resp) = Packet::decode(&tx[0].1).unwrap() else {
+        panic!("not PULL_RESP")
+    };
+    // 3 s after the uplink's time: tmst 10 000 000 (2025-06-15T15:06:40Z is Unix 1750000000).
+    assert_eq!(resp.txpk.timing, TxTiming::Timestamp(10_000_000));
+
+    // A gateway whose uplinks carry GPS time is told the GPS time itself.
+    let gps_push = r#"{"rxpk":[{"tmst":8000000,"tmms":1434035218000,"freq":868.1,"datr":"SF7BW125","rssi":-70,"data":"QAEC"}]}"#;
+    f.handle_datagram(t0, addr, &datagram(2, 3, 0, GW, gps_push));
+    let _ = transmits(&mut f);
+    let _ = events(&mut f);
+    f.handle_command(
+        t0,
+        GatewayCommand::Downlink {
+            gateway: ids,
+            message: absolute(1_750_000_003),
+        },
+    )
+    .unwrap();
+    let tx = transmits(&mut f);
+    let Packet::PullResp(resp) = Packet::decode(&tx[0].1).unwrap() else {
+        panic!("not PULL_RESP")
+    };
+    assert!(matches!(resp.txpk.timing, TxTiming::GpsTime(_)));
+}
