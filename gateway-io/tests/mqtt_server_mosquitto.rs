@@ -154,8 +154,8 @@ async fn v3_uplink_downlink_and_ack_through_mosquitto_clients() {
         GatewayEvent::Disconnected { .. }
     ));
 
-    // The acknowledgement echoes the correlation ids (the downlink itself is attached only
-    // when the acknowledgement comes over the downlink's connection; see the client tests).
+    // The acknowledgement echoes the correlation ids; it comes over a new connection (another
+    // mosquitto_pub), and still finds its downlink: tokens belong to the gateway.
     let ack = TxAcknowledgment {
         correlation_ids: downlink.correlation_ids.clone(),
         result: tx_acknowledgment::Result::Success as i32,
@@ -187,7 +187,8 @@ async fn v3_uplink_downlink_and_ack_through_mosquitto_clients() {
     match next_server_event(events).await {
         GatewayEvent::TxAck { ack, .. } => {
             assert_eq!(ack.result, tx_acknowledgment::Result::Success as i32);
-            assert_eq!(ack.correlation_ids, downlink.correlation_ids);
+            assert_eq!(ack.correlation_ids, ["app:test:1"]);
+            assert_eq!(ack.downlink_message, Some(sample_downlink()));
         }
         other => panic!("expected TxAck, got {other:?}"),
     }

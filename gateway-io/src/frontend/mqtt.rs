@@ -106,10 +106,21 @@ pub enum MqttError {
 struct Connection {
     ids: GatewayIds,
     uid: GatewayUid,
-    tokens: DownlinkTokens<DownlinkMessage>,
     /// The gateway's concentrator clock, synced on its uplinks: turns absolute-time downlinks
     /// into timestamps for v2, which cannot carry a time.
     clock: ConcentratorClock,
+}
+
+/// The token ring of `gateway_id` (created at its first connect; created here only if a caller
+/// reaches it some other way).
+fn gateway_tokens<'a>(
+    tokens: &'a mut HashMap<String, DownlinkTokens<DownlinkMessage>>,
+    config: &MqttConfig,
+    gateway_id: &str,
+) -> &'a mut DownlinkTokens<DownlinkMessage> {
+    tokens
+        .entry(gateway_id.to_owned())
+        .or_insert_with(|| DownlinkTokens::new(config.tokens_capacity, config.token_seed))
 }
 
 /// Gateways on one MQTT listener. See the [module docs](self).
@@ -122,6 +133,11 @@ pub struct MqttFrontend<R: ?Sized> {
     registry: Arc<R>,
     connections: HashMap<ConnectionId, Connection>,
     by_gateway: HashMap<String, ConnectionId>,
+    /// Downlink correlation tokens per gateway, kept across reconnects: an acknowledgement sent
+    /// over a new connection still finds its downlink, and tokens never restart, so a stale
+    /// acknowledgement cannot match a newer downlink. One entry per gateway that ever connected
+    /// (only registered gateways can), each holding at most `tokens_capacity` downlinks.
+    tokens: HashMap<String, DownlinkTokens<DownlinkMessage>>,
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<MqttOutput>,
     buf: Vec<u8>,
@@ -135,6 +151,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
             registry,
             connections: HashMap::new(),
             by_gateway: HashMap::new(),
+            tokens: HashMap::new(),
             events: VecDeque::new(),
             outputs: VecDeque::new(),
             buf: Vec::new(),
@@ -169,6 +186,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         let credential = password.map_or(Credential::None, Credential::Password);
         authorize_link(&*self.registry, &record, credential, false)?;
         let ids = record.ids.clone();
+        let (capacity, seed) = (self.config.tokens_capacity, self.config.token_seed);
+        self.tokens
+            .entry(ids.gateway_id.clone())
+            .or_insert_with(|| DownlinkTokens::new(capacity, seed));
         if let Some(old) = self.by_gateway.insert(ids.gateway_id.clone(), connection)
             && old != connection
             && self.connections.remove(&old).is_some()
@@ -186,7 +207,6 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
             Connection {
                 ids: ids.clone(),
                 uid,
-                tokens: DownlinkTokens::new(self.config.tokens_capacity, self.config.token_seed),
                 clock: ConcentratorClock::new(),
             },
         );
@@ -265,7 +285,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
                         protocol,
                     },
                     TopicKind::DownAck => GatewayEvent::TxAck {
-                        ack: mqtt_v3::tx_ack_from_publish(payload, &mut conn.tokens)?,
+                        ack: mqtt_v3::tx_ack_from_publish(
+                            payload,
+                            gateway_tokens(&mut self.tokens, &self.config, &gateway.gateway_id),
+                        )?,
                         gateway,
                         protocol,
                     },
@@ -370,7 +393,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
                     MqttVersion::V3 => mqtt_v3::downlink_publish(
                         &conn.uid,
                         &message,
-                        &mut conn.tokens,
+                        gateway_tokens(&mut self.tokens, &self.config, &gateway_id),
                         &mut self.buf,
                     )
                     .map_err(translate)?

@@ -290,3 +290,107 @@ fn v2_gateway_uplink_and_downlink() {
     let v2 = loragw_mqtt_v2::codec::decode_downlink(&payload).unwrap();
     assert_eq!(v2.gateway_configuration.unwrap().timestamp, 15_000_000);
 }
+
+/// Sends `down` to `ids` and returns the correlation ids of what went out on the wire.
+fn send_v3_downlink<R: GatewayRegistry + Authenticator + 'static>(
+    f: &mut MqttFrontend<R>,
+    t: Now,
+    ids: &GatewayIds,
+    down: DownlinkMessage,
+) -> Vec<String> {
+    f.handle_command(
+        t,
+        GatewayCommand::Downlink {
+            gateway: ids.clone(),
+            message: down,
+        },
+    )
+    .unwrap();
+    let Some(MqttOutput::Publish { payload, .. }) = f.poll_output() else {
+        panic!("no publish")
+    };
+    loragw_mqtt_v3::codec::decode_down(&payload)
+        .unwrap()
+        .downlink_message
+        .unwrap()
+        .correlation_ids
+}
+
+fn scheduled(correlation: &str) -> DownlinkMessage {
+    DownlinkMessage {
+        raw_payload: vec![0x60, 1],
+        correlation_ids: vec![correlation.into()],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
+            frequency: 868_100_000,
+            timestamp: 1_000_005,
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
+fn ack_event<R: GatewayRegistry + Authenticator + 'static>(
+    f: &mut MqttFrontend<R>,
+    t: Now,
+    connection: ConnectionId,
+    correlation_ids: Vec<String>,
+) -> TxAcknowledgment {
+    let ack = TxAcknowledgment {
+        correlation_ids,
+        result: TxResult::Success as i32,
+        downlink_message: None,
+    };
+    f.handle_publish(t, connection, "v3/gw-mqtt/down/ack", &ack.encode_to_vec())
+        .unwrap();
+    let Ok::<[GatewayEvent; 1], _>([GatewayEvent::TxAck { ack, .. }]) = events(f).try_into() else {
+        panic!("no ack")
+    };
+    ack
+}
+
+/// Downlink tokens belong to the gateway, not to one connection: an acknowledgement that
+/// arrives over the next connection still finds its downlink, and after a reconnect a stale
+/// acknowledgement never matches the newer downlink (tokens do not restart).
+#[test]
+fn downlink_tokens_survive_reconnects_and_never_repeat() {
+    let t = now();
+    let mut f = MqttFrontend::new(MqttConfig::new(MqttVersion::V3), registry());
+    let (c1, c2) = (ConnectionId(1), ConnectionId(2));
+    let ids = f
+        .handle_connect(t, c1, "gw-mqtt", Some("SECRET"), None)
+        .unwrap();
+    f.handle_subscribe(c1, "v3/gw-mqtt/down").unwrap();
+    let first = send_v3_downlink(&mut f, t, &ids, scheduled("app:first"));
+    events(&mut f);
+
+    // Reconnect before acknowledging; a second downlink goes out on the new connection.
+    f.handle_connect(t, c2, "gw-mqtt", Some("SECRET"), None)
+        .unwrap();
+    assert_eq!(f.poll_output(), Some(MqttOutput::Close { connection: c1 }));
+    events(&mut f);
+    f.handle_subscribe(c2, "v3/gw-mqtt/down").unwrap();
+    let second = send_v3_downlink(&mut f, t, &ids, scheduled("app:second"));
+    let token = |ids: &[String]| {
+        ids.iter()
+            .find(|c| c.starts_with("gs:down:token:"))
+            .cloned()
+            .unwrap()
+    };
+    assert_ne!(
+        token(&first),
+        token(&second),
+        "tokens restart per connection"
+    );
+
+    // Both acknowledgements, over the new connection, find their own downlinks.
+    let ack = ack_event(&mut f, t, c2, second);
+    assert_eq!(ack.correlation_ids, ["app:second"]);
+    assert_eq!(ack.downlink_message, Some(scheduled("app:second")));
+    let ack = ack_event(&mut f, t, c2, first.clone());
+    assert_eq!(ack.correlation_ids, ["app:first"]);
+    assert_eq!(ack.downlink_message, Some(scheduled("app:first")));
+    // A repeated acknowledgement is no longer matched to anything.
+    let ack = ack_event(&mut f, t, c2, first);
+    assert_eq!(ack.downlink_message, None);
+}
