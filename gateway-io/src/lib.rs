@@ -2,10 +2,11 @@
 //! messages, one event model, a gateway registry with authentication, frequency plans and
 //! concentrator clocks.
 //!
-//! This is the sans-IO half of `gateway-io`: no sockets, no async runtime, no clock reads. Time
+//! Without features this crate is sans-IO: no sockets, no async runtime, no clock reads. Time
 //! comes in as [`frontend::Now`] (monotonic and wall clock); bytes come in and go out through
-//! the frontends' `handle_*` / `poll_*` methods. The async transports (tokio UDP, websocket,
-//! MQTT server, TLS) are a separate layer on top.
+//! the frontends' `handle_*` / `poll_*` methods. The async transports (module `transport`: tokio
+//! UDP, websockets, HTTP, MQTT, TLS, and the `GatewayServer` facade) are a layer on top, each
+//! behind a cargo feature.
 //!
 //! # What is here
 //!
@@ -32,8 +33,17 @@
 //!
 //! # Features
 //!
-//! - `serde` (off by default): `serde::Serialize` for [`GatewayEvent`](event::GatewayEvent), one
-//!   JSON object per event with the ttnpb messages in The Things Stack's JSON mapping.
+//! All off by default, additive:
+//!
+//! - `serde`: `serde::Serialize` for [`GatewayEvent`](event::GatewayEvent), one JSON object per
+//!   event with the ttnpb messages in The Things Stack's JSON mapping.
+//! - `server`: the async `GatewayServer` facade (tokio); every listener feature turns it on.
+//! - `udp`: Semtech UDP listener. `lbs`: Basics Station discovery and traffic websockets
+//!   (tokio-tungstenite). `cups`: CUPS `POST /update-info` (hyper). `mqtt-server`: MQTT 3.1.1
+//!   listener for v3 and v2 gateways (rumqttc's packet codec). `tls`: rustls for the TCP
+//!   listeners.
+//! - `mqtt-client`: gateway-side and upstream-broker MQTT clients (rumqttc), reconnecting and
+//!   re-subscribing.
 //!
 //! # Message flow
 //!
