@@ -1,0 +1,69 @@
+//! A simulated MQTT v3 gateway: [`GatewayMqttClient`] with the gateway id as username and the
+//! API key as password.
+
+use loragw_gateway_io::frontend::mqtt::MqttVersion;
+use loragw_gateway_io::transport::mqtt_client::{GatewayMqttClient, MqttClientConfig};
+use loragw_gateway_io::ttnpb::tx_acknowledgment::Result as TxResult;
+use loragw_mqtt_v3::GatewayUid;
+use tokio::time::MissedTickBehavior;
+
+use super::{Counters, ForwarderOptions, GatewaySim, RunError, stopped};
+
+/// Starts connecting (the client reconnects by itself).
+pub(super) fn connect(
+    options: &ForwarderOptions,
+    gw: &GatewaySim,
+) -> Result<GatewayMqttClient, RunError> {
+    let (host, port) = options
+        .server
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
+        .ok_or_else(|| {
+            RunError::Options(format!("server {:?} is not host:port", options.server))
+        })?;
+    let uid = GatewayUid::new(gw.gateway_id.clone())
+        .map_err(|e| RunError::Options(format!("gateway id {:?}: {e}", gw.gateway_id)))?;
+    let config = MqttClientConfig::new(host, port).credentials(
+        gw.gateway_id.clone(),
+        options.key.clone().unwrap_or_default(),
+    );
+    Ok(GatewayMqttClient::connect(config, MqttVersion::V3, uid))
+}
+
+/// Runs one gateway until the stop signal: waits for the connection and subscription, then
+/// publishes uplinks and acknowledges downlinks.
+pub(super) async fn run_gateway(mut gw: GatewaySim, mut client: GatewayMqttClient) {
+    let mut stop = gw.stop.clone();
+    tokio::select! {
+        status = client.link().wait_for(|s| s.is_ready()) => {
+            tracing::info!(gateway = %gw.gateway_id, ?status, "connected");
+        }
+        () = stopped(&mut stop) => return,
+    }
+    let start = gw.first_uplink.max(tokio::time::Instant::now());
+    let mut ticks = tokio::time::interval_at(start, gw.period);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        let sending = gw.remaining != Some(0);
+        tokio::select! {
+            _ = ticks.tick(), if sending => {
+                let Some(uplink) = gw.next_uplink() else { continue };
+                match client.publish_uplink(&uplink).await {
+                    Ok(()) => Counters::add(&gw.counters.uplinks_sent),
+                    Err(e) => tracing::warn!(gateway = %gw.gateway_id, error = %e, "uplink not sent"),
+                }
+            }
+            downlink = client.next_downlink() => {
+                let Some(downlink) = downlink else { break };
+                Counters::add(&gw.counters.downlinks_received);
+                tracing::info!(gateway = %gw.gateway_id, "downlink");
+                let ack = loragw_mqtt_v3::tx_ack_for(&downlink, TxResult::Success);
+                match client.publish_tx_ack(&ack).await {
+                    Ok(()) => Counters::add(&gw.counters.tx_acks_sent),
+                    Err(e) => tracing::warn!(gateway = %gw.gateway_id, error = %e, "TX ack not sent"),
+                }
+            }
+            () = stopped(&mut stop) => break,
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The `gateway-forwarder` core against the `gateway-server` core on port 0: simulated
+//! gateways' uplinks arrive with the generated payloads and radio settings, and a downlink sent
+//! to a simulated gateway comes back as a successful TX acknowledgement.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use loragw_examples::gateway_forwarder::sim::UplinkGenerator;
+use loragw_examples::gateway_forwarder::{self, ForwarderOptions, SimProtocol, Summary};
+use loragw_examples::gateway_server::{self, ServerConfig};
+use loragw_gateway_io::event::GatewayEvent;
+use loragw_gateway_io::ids::{Eui64, GatewayIds};
+use loragw_gateway_io::transport::{GatewayServer, ListenerKind};
+use loragw_gateway_io::ttnpb::downlink_message::Settings;
+use loragw_gateway_io::ttnpb::tx_acknowledgment::Result as TxResult;
+use loragw_gateway_io::ttnpb::{DataRate, DownlinkMessage, TxSettings, UplinkMessage, tx_settings};
+use loragw_ttnpb::data_rate::Modulation;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+
+const STEP: Duration = Duration::from_secs(10);
+const SEED: u64 = 5;
+
+fn demo_on_port_zero() -> ServerConfig {
+    let mut config = ServerConfig::demo();
+    config.listeners.udp = Some("127.0.0.1:0".into());
+    config.listeners.lbs = Some("127.0.0.1:0".into());
+    config.listeners.cups = Some("127.0.0.1:0".into());
+    config.listeners.mqtt_v3 = Some("127.0.0.1:0".into());
+    config.listeners.mqtt_v2 = Some("127.0.0.1:0".into());
+    config
+}
+
+/// Starts the forwarder core; it runs until the returned sender is used or dropped.
+fn spawn_forwarder(
+    options: ForwarderOptions,
+) -> (
+    oneshot::Sender<()>,
+    JoinHandle<Result<Summary, gateway_forwarder::RunError>>,
+) {
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(gateway_forwarder::run(options, async move {
+        let _ = stop_rx.await;
+    }));
+    (stop_tx, task)
+}
+
+/// Waits for `n` uplinks per gateway id in `ids`, in arrival order per gateway.
+async fn uplinks_of(
+    server: &mut GatewayServer,
+    ids: &[String],
+    n: usize,
+) -> Vec<Vec<UplinkMessage>> {
+    let mut seen = vec![Vec::new(); ids.len()];
+    while seen.iter().any(|s| s.len() < n) {
+        let event = timeout(STEP, server.next_event()).await.unwrap().unwrap();
+        if let GatewayEvent::Uplink {
+            gateway, message, ..
+        } = event
+        {
+            let i = ids.iter().position(|id| *id == gateway.gateway_id).unwrap();
+            seen[i].push(message);
+        }
+    }
+    seen
+}
+
+/// The uplinks match what gateway `index`'s generator makes.
+fn assert_generated(index: u32, uplinks: &[UplinkMessage]) {
+    let mut generator = UplinkGenerator::new(SEED, index);
+    for (f_cnt, got) in uplinks.iter().enumerate() {
+        let want = generator.next_uplink();
+        assert_eq!(want.f_cnt as usize, f_cnt);
+        assert_eq!(
+            got.raw_payload, want.phy_payload,
+            "gateway {index} FCnt {f_cnt}"
+        );
+        assert_eq!(got.raw_payload[6..8], (f_cnt as u16).to_le_bytes());
+        let settings = got.settings.as_ref().unwrap();
+        assert_eq!(settings.frequency, want.frequency);
+        let Some(Modulation::Lora(lora)) = &settings.data_rate.as_ref().unwrap().modulation else {
+            panic!("not LoRa: {settings:?}");
+        };
+        assert_eq!(
+            (lora.spreading_factor, lora.bandwidth),
+            (want.spreading_factor, 125_000)
+        );
+        let md = &got.rx_metadata[0];
+        assert_eq!(md.channel_rssi, f32::from(want.rssi));
+        assert_eq!(md.snr, want.snr);
+    }
+}
+
+fn downlink() -> DownlinkMessage {
+    DownlinkMessage {
+        raw_payload: vec![
+            0x60, 0x04, 0x03, 0x02, 0x01, 0x00, 0x01, 0x00, 0xAA, 0xBB, 0xCC, 0xDD,
+        ],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
+            frequency: 868_100_000,
+            timestamp: 1_000_000,
+            downlink: Some(tx_settings::Downlink {
+                tx_power: 14.0,
+                invert_polarization: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })),
+        correlation_ids: vec!["test:downlink:1".into()],
+        ..Default::default()
+    }
+}
+
+/// Sends the downlink to `gateway` and waits for its successful TX acknowledgement.
+async fn downlink_is_acknowledged(server: &mut GatewayServer, gateway: &GatewayIds) {
+    timeout(STEP, server.send_downlink(gateway, downlink()))
+        .await
+        .unwrap()
+        .unwrap();
+    loop {
+        let event = timeout(STEP, server.next_event()).await.unwrap().unwrap();
+        if let GatewayEvent::TxAck {
+            gateway: from, ack, ..
+        } = event
+        {
+            assert_eq!(from.gateway_id, gateway.gateway_id);
+            assert_eq!(ack.result, TxResult::Success as i32);
+            assert!(
+                ack.correlation_ids.iter().any(|c| c == "test:downlink:1"),
+                "{ack:?}"
+            );
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_udp_gateways_send_uplinks_and_acknowledge_a_downlink() {
+    let mut server = gateway_server::start(demo_on_port_zero()).await.unwrap();
+    let addr = server.local_addr(ListenerKind::Udp).unwrap();
+    let options = ForwarderOptions {
+        protocol: SimProtocol::Udp,
+        gateways: 2,
+        rate: 20.0,
+        count: Some(3),
+        seed: SEED,
+        ..ForwarderOptions::new(addr.to_string())
+    };
+    // The UDP server names unregistered gateways after their EUI.
+    let ids: Vec<String> = (0..2)
+        .map(|i| format!("eui-{:016x}", u64::from_be_bytes(options.eui_of(i))))
+        .collect();
+    assert_eq!(ids[0], "eui-58a0cbfffe900000");
+    let second = GatewayIds::from_eui(Eui64(options.eui_of(1)));
+    let (stop, task) = spawn_forwarder(options);
+
+    let uplinks = uplinks_of(&mut server, &ids, 3).await;
+    assert_generated(0, &uplinks[0]);
+    assert_generated(1, &uplinks[1]);
+    downlink_is_acknowledged(&mut server, &second).await;
+
+    stop.send(()).unwrap();
+    let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
+    assert_eq!(summary.uplinks_sent, 6);
+    assert_eq!(summary.uplinks_acked, Some(6));
+    assert_eq!(summary.downlinks_received, 1);
+    assert_eq!(summary.tx_acks_sent, 1);
+    assert_eq!(
+        summary.to_json().to_string(),
+        r#"{"downlinks_received":1,"tx_acks_sent":1,"uplinks_acked":6,"uplinks_sent":6}"#
+    );
+}
+
+#[tokio::test]
+async fn an_mqtt_v3_gateway_sends_uplinks_and_acknowledges_a_downlink() {
+    let mut server = gateway_server::start(demo_on_port_zero()).await.unwrap();
+    let addr = server.local_addr(ListenerKind::MqttV3).unwrap();
+    let options = ForwarderOptions {
+        protocol: SimProtocol::MqttV3,
+        gateways: 1,
+        rate: 20.0,
+        count: Some(2),
+        seed: SEED,
+        gateway_id: Some(gateway_server::DEMO_GATEWAY_ID.into()),
+        key: Some(gateway_server::DEMO_LNS_KEY.into()),
+        ..ForwarderOptions::new(addr.to_string())
+    };
+    let (stop, task) = spawn_forwarder(options);
+
+    let ids = [gateway_server::DEMO_GATEWAY_ID.to_string()];
+    let uplinks = uplinks_of(&mut server, &ids, 2).await;
+    assert_generated(0, &uplinks[0]);
+    let gateway = GatewayIds::new(gateway_server::DEMO_GATEWAY_ID, None);
+    downlink_is_acknowledged(&mut server, &gateway).await;
+
+    stop.send(()).unwrap();
+    let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
+    assert_eq!(summary.uplinks_sent, 2);
+    assert_eq!(summary.uplinks_acked, None);
+    assert_eq!(summary.downlinks_received, 1);
+    assert_eq!(summary.tx_acks_sent, 1);
+}
+
+#[tokio::test]
+async fn invalid_options_are_refused() {
+    let options = ForwarderOptions {
+        gateways: 0,
+        ..ForwarderOptions::new("127.0.0.1:1")
+    };
+    let err = gateway_forwarder::run(options, async {}).await.unwrap_err();
+    assert!(err.to_string().contains("gateways"), "{err}");
+    let options = ForwarderOptions {
+        rate: 0.0,
+        ..ForwarderOptions::new("127.0.0.1:1")
+    };
+    assert!(gateway_forwarder::run(options, async {}).await.is_err());
+}
