@@ -9,6 +9,9 @@ use tokio::time::MissedTickBehavior;
 
 use super::{Counters, ForwarderOptions, GatewaySim, RunError, stopped};
 
+/// How long to wait for the connection before each warning.
+const NOT_READY_WARNING: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Starts connecting (the client reconnects by itself).
 pub(super) fn connect(
     options: &ForwarderOptions,
@@ -34,11 +37,22 @@ pub(super) fn connect(
 /// publishes uplinks and acknowledges downlinks.
 pub(super) async fn run_gateway(mut gw: GatewaySim, mut client: GatewayMqttClient) {
     let mut stop = gw.stop.clone();
-    tokio::select! {
-        status = client.link().wait_for(|s| s.is_ready()) => {
-            tracing::info!(gateway = %gw.gateway_id, ?status, "connected");
+    loop {
+        tokio::select! {
+            status = client.link().wait_for(|s| s.is_ready()) => {
+                tracing::info!(gateway = %gw.gateway_id, ?status, "connected");
+                break;
+            }
+            () = stopped(&mut stop) => return,
+            () = tokio::time::sleep(NOT_READY_WARNING) => {
+                let status = client.link().status();
+                tracing::warn!(
+                    gateway = %gw.gateway_id,
+                    error = ?status.last_error,
+                    "not connected yet (wrong key or gateway id?)"
+                );
+            }
         }
-        () = stopped(&mut stop) => return,
     }
     let start = gw.first_uplink.max(tokio::time::Instant::now());
     let mut ticks = tokio::time::interval_at(start, gw.period);
