@@ -88,12 +88,17 @@ fn assert_generated(index: u32, uplinks: &[UplinkMessage]) {
             (want.spreading_factor, 125_000)
         );
         let md = &got.rx_metadata[0];
-        assert_eq!(md.channel_rssi, f32::from(want.rssi));
+        assert_eq!(md.rssi, f32::from(want.rssi));
         assert_eq!(md.snr, want.snr);
     }
 }
 
 fn downlink() -> DownlinkMessage {
+    downlink_at(Some(1_000_000))
+}
+
+/// A downlink at concentrator time `timestamp`, or class C (at once) without one.
+fn downlink_at(timestamp: Option<u32>) -> DownlinkMessage {
     DownlinkMessage {
         raw_payload: vec![
             0x60, 0x04, 0x03, 0x02, 0x01, 0x00, 0x01, 0x00, 0xAA, 0xBB, 0xCC, 0xDD,
@@ -101,7 +106,7 @@ fn downlink() -> DownlinkMessage {
         settings: Some(Settings::Scheduled(TxSettings {
             data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
             frequency: 868_100_000,
-            timestamp: 1_000_000,
+            timestamp: timestamp.unwrap_or(0),
             downlink: Some(tx_settings::Downlink {
                 tx_power: 14.0,
                 invert_polarization: true,
@@ -116,7 +121,11 @@ fn downlink() -> DownlinkMessage {
 
 /// Sends the downlink to `gateway` and waits for its successful TX acknowledgement.
 async fn downlink_is_acknowledged(server: &mut GatewayServer, gateway: &GatewayIds) {
-    timeout(STEP, server.send_downlink(gateway, downlink()))
+    acknowledged(server, gateway, downlink()).await;
+}
+
+async fn acknowledged(server: &mut GatewayServer, gateway: &GatewayIds, downlink: DownlinkMessage) {
+    timeout(STEP, server.send_downlink(gateway, downlink))
         .await
         .unwrap()
         .unwrap();
@@ -195,6 +204,36 @@ async fn an_mqtt_v3_gateway_sends_uplinks_and_acknowledges_a_downlink() {
     assert_generated(0, &uplinks[0]);
     let gateway = GatewayIds::new(gateway_server::DEMO_GATEWAY_ID, None);
     downlink_is_acknowledged(&mut server, &gateway).await;
+
+    stop.send(()).unwrap();
+    let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
+    assert_eq!(summary.uplinks_sent, 2);
+    assert_eq!(summary.uplinks_acked, None);
+    assert_eq!(summary.downlinks_received, 1);
+    assert_eq!(summary.tx_acks_sent, 1);
+}
+
+#[tokio::test]
+async fn a_basics_station_sends_uplinks_and_acknowledges_a_downlink() {
+    let mut server = gateway_server::start(demo_on_port_zero()).await.unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let options = ForwarderOptions {
+        protocol: SimProtocol::Lbs,
+        gateways: 1,
+        rate: 20.0,
+        count: Some(2),
+        seed: SEED,
+        eui_base: 0x58A0_CBFF_FE80_0001,
+        key: Some(gateway_server::DEMO_LNS_KEY.into()),
+        ..ForwarderOptions::new(addr.to_string())
+    };
+    let (stop, task) = spawn_forwarder(options);
+
+    let ids = [gateway_server::DEMO_GATEWAY_ID.to_string()];
+    let uplinks = uplinks_of(&mut server, &ids, 2).await;
+    assert_generated(0, &uplinks[0]);
+    let gateway = GatewayIds::new(gateway_server::DEMO_GATEWAY_ID, None);
+    acknowledged(&mut server, &gateway, downlink_at(None)).await;
 
     stop.send(()).unwrap();
     let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();

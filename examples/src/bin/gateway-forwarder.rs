@@ -1,5 +1,5 @@
 //! Simulated gateways for load and integration tests: N gateways send LoRaWAN uplinks to a
-//! Gateway Server over Semtech UDP or MQTT v3 and acknowledge every downlink; at the end, a
+//! Gateway Server over Semtech UDP, MQTT v3 or Basics Station LNS and acknowledge every downlink; at the end, a
 //! one-line JSON summary goes to stdout (logs go to stderr, `RUST_LOG` filters them).
 //!
 //! ```text
@@ -15,14 +15,14 @@ use std::time::Duration;
 use clap::Parser;
 use loragw_examples::gateway_forwarder::{self, ForwarderOptions, SimProtocol};
 
-/// Simulated LoRaWAN gateways (Semtech UDP or MQTT v3).
+/// Simulated LoRaWAN gateways (Semtech UDP, MQTT v3 or Basics Station).
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
 struct Args {
     /// Gateway Server address, host:port.
     #[arg(long, default_value = "127.0.0.1:1700")]
     server: String,
-    /// Protocol: udp or mqtt-v3.
+    /// Protocol: udp, mqtt-v3 or lbs.
     #[arg(long, default_value = "udp")]
     protocol: SimProtocol,
     /// Number of simulated gateways.

@@ -1,5 +1,5 @@
 //! The `gateway-forwarder` example: N simulated gateways sending LoRaWAN uplinks to a Gateway
-//! Server over Semtech UDP or MQTT v3, acknowledging every downlink.
+//! Server over Semtech UDP, MQTT v3 or Basics Station LNS, acknowledging every downlink.
 //!
 //! Gateway `i` (from 0) has the EUI `eui_base + i` and the id `{id_prefix}-{i}` (or
 //! `gateway_id` when there is a single gateway). It hears one end device, DevAddr
@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+mod lbs;
 mod mqtt;
 pub mod sim;
 mod udp;
@@ -47,6 +48,9 @@ pub enum SimProtocol {
     /// The Things Stack MQTT v3 (ttnpb protobuf payloads), username the gateway id, password
     /// the API key.
     MqttV3,
+    /// LoRa Basics Station LNS (websocket, straight to `/traffic/eui-<EUI>`), the key as the
+    /// `Authorization` header.
+    Lbs,
 }
 
 impl std::str::FromStr for SimProtocol {
@@ -56,7 +60,8 @@ impl std::str::FromStr for SimProtocol {
         match s {
             "udp" => Ok(SimProtocol::Udp),
             "mqtt-v3" => Ok(SimProtocol::MqttV3),
-            other => Err(format!("unknown protocol {other:?} (udp, mqtt-v3)")),
+            "lbs" => Ok(SimProtocol::Lbs),
+            other => Err(format!("unknown protocol {other:?} (udp, mqtt-v3, lbs)")),
         }
     }
 }
@@ -175,8 +180,8 @@ impl std::error::Error for RunError {}
 pub struct Summary {
     /// Uplinks handed to the transport.
     pub uplinks_sent: u64,
-    /// Uplinks the server acknowledged (UDP PUSH_ACK); `None` for MQTT, whose QoS 0 publishes
-    /// have no acknowledgement.
+    /// Uplinks the server acknowledged (UDP PUSH_ACK); `None` for MQTT (QoS 0 publishes) and
+    /// Basics Station, which have no uplink acknowledgement.
     pub uplinks_acked: Option<u64>,
     /// Downlinks received.
     pub downlinks_received: u64,
@@ -292,6 +297,10 @@ pub async fn run(
                 let client = mqtt::connect(&options, &gateway)?;
                 tasks.spawn(mqtt::run_gateway(gateway, client));
             }
+            SimProtocol::Lbs => {
+                let ws = lbs::connect(&options.server, gateway.eui, options.key.as_deref()).await?;
+                tasks.spawn(lbs::run_gateway(gateway, ws));
+            }
         }
     }
     while let Some(done) = tasks.join_next().await {
@@ -305,7 +314,7 @@ pub async fn run(
         uplinks_sent: load(&counters.uplinks_sent),
         uplinks_acked: match options.protocol {
             SimProtocol::Udp => Some(load(&counters.uplinks_acked)),
-            SimProtocol::MqttV3 => None,
+            SimProtocol::MqttV3 | SimProtocol::Lbs => None,
         },
         downlinks_received: load(&counters.downlinks_received),
         tx_acks_sent: load(&counters.tx_acks_sent),
