@@ -4,7 +4,8 @@
 //!   Things Stack's default ports, events as JSON lines, downlinks as JSON lines), kept in the
 //!   library so tests can run it on port 0.
 //! - [`gateway_forwarder`]: the core of the `gateway-forwarder` binary (simulated gateways
-//!   sending uplinks over Semtech UDP or MQTT v3 and acknowledging downlinks).
+//!   sending uplinks over Semtech UDP, MQTT v3 or Basics Station LNS and acknowledging
+//!   downlinks).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -7,6 +7,11 @@
 //! channel, SF7 to SF12, with random RSSI and SNR ([`sim`]). Every downlink is answered with a
 //! successful TX acknowledgement.
 //!
+//! Semtech UDP and Basics Station gateways are known to the server by their EUI (Basics
+//! Station sends the key as `Authorization`); MQTT v3 gateways by their id (username) and key
+//! (password). Uplink frames carry random FRMPayload and MIC bytes: no device keys are
+//! simulated.
+//!
 //! ```no_run
 //! use loragw_examples::gateway_forwarder::{self, ForwarderOptions, SimProtocol};
 //!
