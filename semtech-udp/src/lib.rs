@@ -88,6 +88,6 @@ pub use packet::{
     Ack, MAX_DATAGRAM_LEN, MAX_PULL_RESP_LEN, Packet, PullData, PullResp, PushData, TxAck,
 };
 pub use server::{
-    DownlinkId, DownlinkPath, ExpiryReason, RateLimit, RejectReason, ScheduleLate, Server,
-    ServerConfig, ServerEvent, Transmit, UnmatchedReason,
+    Admission, DownlinkId, DownlinkPath, ExpiryReason, RateLimit, RejectReason, ScheduleLate,
+    Server, ServerConfig, ServerEvent, Transmit, UnmatchedReason,
 };

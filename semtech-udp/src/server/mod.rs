@@ -1,9 +1,11 @@
 //! The network side: one [`Server`] serves many gateways on one socket.
 
+mod admission;
 mod config;
 mod event;
 mod gateway;
 
+pub use admission::Admission;
 pub use config::{RateLimit, ScheduleLate, ServerConfig};
 pub use event::{
     DownlinkId, DownlinkPath, ExpiryReason, RejectReason, ServerEvent, Transmit, UnmatchedReason,
@@ -14,6 +16,7 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use admission::{BoundedCache, Pending, PendingPull};
 use gateway::{Gateway, Held, InFlight, Path};
 
 use crate::error::{DecodeError, Error};
@@ -58,10 +61,28 @@ enum Outgoing {
 ///
 /// No input panics; a malformed datagram becomes a [`ServerEvent::Malformed`] and never affects
 /// other gateways. Memory is bounded by [`ServerConfig`].
+///
+/// # Identity before state
+///
+/// Nothing is allocated for a gateway before it is admitted. A datagram from an EUI the server
+/// holds no state for is answered statelessly (PUSH_ACK / PULL_ACK, as The Things Stack
+/// acknowledges everything) and, depending on [`ServerConfig::admission`]:
+/// - [`Admission::AdmitAll`]: the gateway is admitted at once;
+/// - [`Admission::Ask`]: a [`ServerEvent::AdmissionRequired`] is reported, and the embedder
+///   answers with [`admit`](Self::admit) or [`refuse`](Self::refuse) when it knows;
+/// - or, with [`handle_datagram_with`](Self::handle_datagram_with), a closure decides inline.
+///
+/// Pending requests and refusals live in two fixed-capacity tables with expiry
+/// ([`ServerConfig::max_pending_admissions`], [`ServerConfig::max_refused_cached`]), so traffic
+/// from any number of unadmitted EUIs costs O(1) memory in total, and
+/// [`ServerConfig::max_gateways`] counts admitted gateways only.
 #[derive(Debug)]
 pub struct Server {
     config: ServerConfig,
     gateways: HashMap<GatewayEui, Gateway>,
+    pending: BoundedCache<Pending>,
+    refused: BoundedCache<()>,
+    unadmitted_datagrams: u64,
     timers: BinaryHeap<Reverse<(Instant, u64, TimerKind)>>,
     timer_seq: u64,
     transmits: VecDeque<Outgoing>,
@@ -77,6 +98,9 @@ impl Server {
     pub fn new(config: ServerConfig) -> Self {
         Self {
             rng: SplitMix64::new(config.seed),
+            pending: BoundedCache::new(config.max_pending_admissions),
+            refused: BoundedCache::new(config.max_refused_cached),
+            unadmitted_datagrams: 0,
             config,
             gateways: HashMap::new(),
             timers: BinaryHeap::new(),
@@ -94,9 +118,31 @@ impl Server {
         &self.config
     }
 
-    /// Gateways currently tracked.
+    /// Admitted gateways currently tracked (at most [`ServerConfig::max_gateways`]).
     pub fn gateway_count(&self) -> usize {
         self.gateways.len()
+    }
+
+    /// Admission requests waiting for an answer (at most
+    /// [`ServerConfig::max_pending_admissions`]).
+    pub fn pending_admissions(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Refused EUIs remembered (at most [`ServerConfig::max_refused_cached`]).
+    pub fn refused_cached(&self) -> usize {
+        self.refused.len()
+    }
+
+    /// Datagrams from gateways that were not admitted (pending or refused), acknowledged
+    /// without being reported.
+    pub fn unadmitted_datagrams(&self) -> u64 {
+        self.unadmitted_datagrams
+    }
+
+    /// The protocol version of the admitted gateway's latest datagram.
+    pub fn protocol_version(&self, gateway: GatewayEui) -> Option<ProtocolVersion> {
+        self.gateways.get(&gateway).map(|g| g.version)
     }
 
     /// Whether the gateway is connected and has a live downlink path.
@@ -161,8 +207,35 @@ impl Server {
         });
     }
 
-    /// Handles one received datagram.
+    /// Handles one received datagram; a gateway without state is admitted as
+    /// [`ServerConfig::admission`] says.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+        match self.config.admission {
+            Admission::AdmitAll => self.process(now, from, bytes, Some(|_, _| true)),
+            Admission::Ask => self.process(now, from, bytes, None::<fn(_, _) -> bool>),
+        }
+    }
+
+    /// Handles one received datagram; a gateway without state (and not in the refusal cache)
+    /// is admitted at once if `decide(eui, source)` says so, and remembered as refused
+    /// otherwise. `decide` is called at most once, and only for such a gateway.
+    pub fn handle_datagram_with(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        bytes: &[u8],
+        decide: impl FnOnce(GatewayEui, SocketAddr) -> bool,
+    ) {
+        self.process(now, from, bytes, Some(decide));
+    }
+
+    fn process<F: FnOnce(GatewayEui, SocketAddr) -> bool>(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        bytes: &[u8],
+        decide: Option<F>,
+    ) {
         let (header, eui) = match Header::parse(bytes) {
             Ok((h, Some(eui), _)) => (h, eui),
             Ok((h, None, _)) => {
@@ -180,8 +253,16 @@ impl Server {
                 });
             }
         };
-        if !self.admit(now, from, eui) {
+        let admitted = if self.gateways.contains_key(&eui) {
+            self.guard(now, from, eui)
+        } else {
+            self.admit_unknown(now, from, header, bytes, eui, decide)
+        };
+        if !admitted {
             return;
+        }
+        if let Some(gw) = self.gateways.get_mut(&eui) {
+            gw.version = header.version;
         }
         match header.packet_type {
             PacketType::PushData => {
@@ -279,28 +360,19 @@ impl Server {
         }
     }
 
-    /// Applies the guards, creates the gateway on first sight, and refreshes liveness.
-    fn admit(&mut self, now: Instant, from: SocketAddr, eui: GatewayEui) -> bool {
-        let full = self.gateways.len() >= self.config.max_gateways;
-        let reject = match self.gateways.get_mut(&eui) {
-            None if full => Some(RejectReason::TooManyGateways),
-            None => None,
-            Some(gw) => {
-                let blocked = self.config.address_change_block.and_then(|block| {
-                    (gw.addr.ip() != from.ip()
-                        && now.saturating_duration_since(gw.last_seen) < block)
-                        .then_some(RejectReason::AddressChange {
-                            connected: gw.addr.ip(),
-                        })
-                });
-                let limited = self.config.rate_limit.and_then(|rl| {
-                    (!gw.admit(now, rl.max_datagrams, rl.window))
-                        .then_some(RejectReason::RateLimited)
-                });
-                limited.or(blocked)
-            }
-        };
-        if let Some(reason) = reject {
+    /// Applies the guards to an admitted gateway and refreshes its liveness.
+    fn guard(&mut self, now: Instant, from: SocketAddr, eui: GatewayEui) -> bool {
+        let gw = self.gateways.get_mut(&eui).expect("caller checked");
+        let blocked = self.config.address_change_block.and_then(|block| {
+            (gw.addr.ip() != from.ip() && now.saturating_duration_since(gw.last_seen) < block)
+                .then_some(RejectReason::AddressChange {
+                    connected: gw.addr.ip(),
+                })
+        });
+        let limited = self.config.rate_limit.and_then(|rl| {
+            (!gw.admit(now, rl.max_datagrams, rl.window)).then_some(RejectReason::RateLimited)
+        });
+        if let Some(reason) = limited.or(blocked) {
             self.event(ServerEvent::Rejected {
                 from,
                 gateway: eui,
@@ -308,26 +380,173 @@ impl Server {
             });
             return false;
         }
-        match self.gateways.get_mut(&eui) {
-            Some(gw) => {
-                gw.last_seen = now;
-                gw.addr = from;
-            }
-            None => {
-                let mut gw = Gateway::new(from, now);
+        gw.last_seen = now;
+        gw.addr = from;
+        true
+    }
+
+    /// A datagram from a gateway without state: answered statelessly unless `decide` admits it
+    /// now. Returns whether the gateway is admitted (its datagram is then processed).
+    fn admit_unknown<F: FnOnce(GatewayEui, SocketAddr) -> bool>(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        header: Header,
+        bytes: &[u8],
+        eui: GatewayEui,
+        decide: Option<F>,
+    ) -> bool {
+        if self.refused.get_mut(now, eui).is_some() {
+            self.ack_unadmitted(from, eui, header, bytes);
+            return false;
+        }
+        if self.gateways.len() >= self.config.max_gateways {
+            self.event(ServerEvent::Rejected {
+                from,
+                gateway: eui,
+                reason: RejectReason::TooManyGateways,
+            });
+            return false;
+        }
+        match decide.map(|decide| decide(eui, from)) {
+            Some(true) => {
+                self.create(now, eui, from, header.version, None);
                 if let Some(rl) = self.config.rate_limit {
+                    let gw = self.gateways.get_mut(&eui).expect("just created");
                     gw.admit(now, rl.max_datagrams, rl.window);
                 }
-                self.gateways.insert(eui, gw);
-                let at = now + self.config.connection_expiry;
-                self.arm_gateway(eui, at);
-                self.event(ServerEvent::Connected {
-                    gateway: eui,
+                true
+            }
+            Some(false) => {
+                let until = now + self.config.refusal_ttl;
+                self.refused.insert(now, eui, until, ());
+                self.ack_unadmitted(from, eui, header, bytes);
+                false
+            }
+            None => {
+                let pull = (header.packet_type == PacketType::PullData
+                    && Packet::decode(bytes).is_ok())
+                .then_some(PendingPull {
                     addr: from,
+                    version: header.version,
                 });
+                match self.pending.get_mut(now, eui) {
+                    Some(p) => {
+                        p.addr = from;
+                        p.pull = pull.or(p.pull);
+                    }
+                    None => {
+                        let until = now + self.config.admission_timeout;
+                        self.pending
+                            .insert(now, eui, until, Pending { addr: from, pull });
+                        self.event(ServerEvent::AdmissionRequired {
+                            gateway: eui,
+                            addr: from,
+                        });
+                    }
+                }
+                self.ack_unadmitted(from, eui, header, bytes);
+                false
             }
         }
+    }
+
+    /// The stateless answer to a gateway that is not admitted: PUSH_ACK for PUSH_DATA,
+    /// PULL_ACK for a well-formed PULL_DATA, nothing otherwise.
+    fn ack_unadmitted(&mut self, from: SocketAddr, eui: GatewayEui, h: Header, bytes: &[u8]) {
+        self.unadmitted_datagrams += 1;
+        match h.packet_type {
+            PacketType::PushData => self.ack(from, eui, h, PacketType::PushAck),
+            PacketType::PullData if Packet::decode(bytes).is_ok() => {
+                self.ack(from, eui, h, PacketType::PullAck)
+            }
+            _ => {}
+        }
+    }
+
+    /// Creates the state of an admitted gateway (with its downlink path when it already sent
+    /// a PULL_DATA) and reports it.
+    fn create(
+        &mut self,
+        now: Instant,
+        eui: GatewayEui,
+        from: SocketAddr,
+        version: ProtocolVersion,
+        pull: Option<PendingPull>,
+    ) {
+        let mut gw = Gateway::new(from, version, now);
+        let path = pull.map(|p| DownlinkPath {
+            addr: p.addr,
+            version: p.version,
+        });
+        gw.path = path.map(|path| Path {
+            path,
+            last_refresh: now,
+        });
+        self.gateways.insert(eui, gw);
+        let at = now
+            + if path.is_some() {
+                self.config
+                    .connection_expiry
+                    .min(self.config.downlink_path_expiry)
+            } else {
+                self.config.connection_expiry
+            };
+        self.arm_gateway(eui, at);
+        self.event(ServerEvent::Connected {
+            gateway: eui,
+            addr: from,
+        });
+        if let Some(path) = path {
+            self.event(ServerEvent::DownlinkPath {
+                gateway: eui,
+                path,
+                previous: None,
+            });
+        }
+    }
+
+    /// Admits a gateway that asked ([`ServerEvent::AdmissionRequired`]): its state is created
+    /// (with the downlink path of a PULL_DATA received meanwhile) and
+    /// [`ServerEvent::Connected`] reported. Returns whether the gateway is now admitted: `false`
+    /// when its request was forgotten (timed out or evicted; it asks again with its next
+    /// datagram) or [`ServerConfig::max_gateways`] are tracked.
+    pub fn admit(&mut self, now: Instant, gateway: GatewayEui) -> bool {
+        if self.gateways.contains_key(&gateway) {
+            return true;
+        }
+        let Some(p) = self.pending.remove(now, gateway) else {
+            return false;
+        };
+        self.refused.remove(now, gateway);
+        if self.gateways.len() >= self.config.max_gateways {
+            self.event(ServerEvent::Rejected {
+                from: p.addr,
+                gateway,
+                reason: RejectReason::TooManyGateways,
+            });
+            return false;
+        }
+        let version = p.pull.map_or(ProtocolVersion::V2, |pull| pull.version);
+        self.create(now, gateway, p.addr, version, p.pull);
         true
+    }
+
+    /// Refuses a gateway that asked: it is remembered (for [`ServerConfig::refusal_ttl`], in a
+    /// bounded cache) and its datagrams are acknowledged without asking again. Does nothing to
+    /// an admitted gateway.
+    pub fn refuse(&mut self, now: Instant, gateway: GatewayEui) {
+        self.pending.remove(now, gateway);
+        if !self.gateways.contains_key(&gateway) {
+            let until = now + self.config.refusal_ttl;
+            self.refused.insert(now, gateway, until, ());
+        }
+    }
+
+    /// Forgets a pending admission request without deciding (e.g. the embedder could not look
+    /// the gateway up now): the gateway's next datagram asks again.
+    pub fn cancel_admission(&mut self, now: Instant, gateway: GatewayEui) {
+        self.pending.remove(now, gateway);
     }
 
     fn handle_tx_ack(&mut self, now: Instant, eui: GatewayEui, token: u16, ack: TxpkAck) {
@@ -443,19 +662,19 @@ impl Server {
         id: DownlinkId,
         bytes: Vec<u8>,
     ) {
-        // Version 1 gateways never send TX_ACK: nothing to wait for.
-        if path.version != ProtocolVersion::V1 {
-            let expires_at = now + self.config.tx_ack_timeout;
-            if let Some(gw) = self.gateways.get_mut(&gateway) {
-                gw.in_flight.push(InFlight {
-                    token,
-                    id,
-                    sent_at: now,
-                    expires_at,
-                });
-            }
-            self.arm(expires_at, TimerKind::AckTimeout(gateway, id));
+        // Version 1 gateways never send TX_ACK; their downlinks are tracked all the same, so
+        // that each one ends with an event (`NoTxAckInV1`) after its transmit window.
+        let expires_at = now + self.config.tx_ack_timeout;
+        if let Some(gw) = self.gateways.get_mut(&gateway) {
+            gw.in_flight.push(InFlight {
+                token,
+                id,
+                sent_at: now,
+                expires_at,
+                v1: path.version == ProtocolVersion::V1,
+            });
         }
+        self.arm(expires_at, TimerKind::AckTimeout(gateway, id));
         self.transmit(Outgoing::PullResp {
             destination: path.addr,
             gateway,
@@ -564,7 +783,11 @@ impl Server {
         self.event(ServerEvent::DownlinkExpired {
             gateway: eui,
             downlink: id,
-            reason: ExpiryReason::NoTxAck,
+            reason: if f.v1 {
+                ExpiryReason::NoTxAckInV1
+            } else {
+                ExpiryReason::NoTxAck
+            },
         });
     }
 
