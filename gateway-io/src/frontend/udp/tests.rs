@@ -507,3 +507,54 @@ fn unregistered_flood_is_bounded() {
         "{evs:?}"
     );
 }
+
+/// A gateway with a key is not served over Semtech UDP (no `Connected`, so no route for a
+/// forger who knows its EUI) unless its entry says so explicitly.
+#[test]
+fn keyed_gateways_are_not_served_over_udp_by_default() {
+    let hash = crate::registry::hash_key("LNS", b"salt-for-udp-tst");
+    let config = |explicit: &str| {
+        format!(
+            "[[gateway]]\nid = \"keyed\"\neui = \"0102030405060708\"\nfrequency_plans = [\"EU_863_870\"]\n{explicit}\n\
+             [[gateway.key]]\nname = \"lns\"\nhash = \"{hash}\"\nrights = [\"link\"]\n"
+        )
+    };
+    let t0 = start();
+    let forger: SocketAddr = "203.0.113.66:1700".parse().unwrap();
+    let ids = GatewayIds::new("keyed", Some(Eui64(GW)));
+
+    let reg = Arc::new(InMemoryRegistry::from_toml(&config("")).unwrap());
+    let mut f = UdpFrontend::new(UdpConfig::default(), reg);
+    f.handle_datagram(t0, forger, &datagram(2, 1, 2, GW, ""));
+    assert_eq!(transmits(&mut f).len(), 1, "acknowledged like any datagram");
+    assert!(events(&mut f).is_empty());
+    assert_eq!(
+        f.server().downlink_path(loragw_semtech_udp::GatewayEui(GW)),
+        None
+    );
+    assert!(matches!(
+        f.handle_command(
+            t0,
+            GatewayCommand::Downlink {
+                gateway: ids.clone(),
+                message: class_a_down("ns:x"),
+            }
+        ),
+        Err(CommandError::NotConnected(_))
+    ));
+
+    let explicit = "require_authenticated_connection = false";
+    let reg = Arc::new(InMemoryRegistry::from_toml(&config(explicit)).unwrap());
+    let mut f = UdpFrontend::new(UdpConfig::default(), reg);
+    f.handle_datagram(t0, forger, &datagram(2, 1, 2, GW, ""));
+    let evs = events(&mut f);
+    assert!(
+        matches!(&evs[..], [GatewayEvent::Connected { gateway, .. }] if *gateway == ids),
+        "{evs:?}"
+    );
+    assert!(
+        f.server()
+            .downlink_path(loragw_semtech_udp::GatewayEui(GW))
+            .is_some()
+    );
+}
