@@ -1,167 +1,184 @@
-//! What the server remembers about gateways it has not admitted: a bounded set of pending
-//! admission requests and a bounded cache of refusals, both with expiry.
-//!
-//! Both are fixed-capacity tables keyed by EUI; when full, the oldest entry goes. So traffic from
-//! any number of unadmitted EUIs costs at most `capacity` entries of each, in total.
+//! Admission: what happens to a datagram from a gateway the server holds no state for, and the
+//! embedder's answers ([`Server::admit`], [`Server::refuse`], [`Server::cancel_admission`]).
 
-use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use crate::header::{GatewayEui, ProtocolVersion};
+use super::Server;
+use super::cache::{Pending, PendingPull};
+use super::event::{DownlinkPath, RejectReason, ServerEvent};
+use super::gateway::{Gateway, Path};
+use crate::header::{GatewayEui, Header, PacketType, ProtocolVersion};
+use crate::packet::Packet;
 
-/// How a [`Server`](super::Server) decides whether to serve a gateway it holds no state for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Admission {
-    /// Every gateway is admitted on its first datagram (bounded by
-    /// [`ServerConfig::max_gateways`](super::ServerConfig::max_gateways)). The default, for
-    /// simple embedders that serve anyone.
-    #[default]
-    AdmitAll,
-    /// The first datagram of an unknown gateway produces
-    /// [`ServerEvent::AdmissionRequired`](super::ServerEvent::AdmissionRequired); the
-    /// embedder answers with [`Server::admit`](super::Server::admit) or
-    /// [`Server::refuse`](super::Server::refuse), possibly later (e.g. after an asynchronous
-    /// registry lookup). Until then the gateway's datagrams are acknowledged but not reported.
-    Ask,
-}
-
-/// The most recent PULL_DATA of a gateway waiting for admission: its downlink path once
-/// admitted.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct PendingPull {
-    pub(super) addr: SocketAddr,
-    pub(super) version: ProtocolVersion,
-}
-
-/// A gateway waiting for [`Server::admit`](super::Server::admit) or
-/// [`Server::refuse`](super::Server::refuse).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Pending {
-    /// Source of its latest datagram.
-    pub(super) addr: SocketAddr,
-    /// Its latest PULL_DATA, if any.
-    pub(super) pull: Option<PendingPull>,
-}
-
-/// A map from EUI to `V` holding at most `capacity` entries, each until its expiry; the oldest
-/// entry is evicted when a new one does not fit. Entries are expected to be inserted with
-/// non-decreasing expiry (a constant time-to-live on a monotonic clock), so the oldest is also
-/// the first to expire.
-#[derive(Debug)]
-pub(super) struct BoundedCache<V> {
-    capacity: usize,
-    entries: HashMap<GatewayEui, (u64, Instant, V)>,
-    /// Insertion order: (EUI, sequence). A sequence that no longer matches the map entry is a
-    /// stale record of a removed or re-inserted entry. At most `2 * capacity` records.
-    order: VecDeque<(GatewayEui, u64)>,
-    seq: u64,
-}
-
-impl<V> BoundedCache<V> {
-    pub(super) fn new(capacity: usize) -> Self {
-        Self {
-            capacity,
-            entries: HashMap::new(),
-            order: VecDeque::new(),
-            seq: 0,
+impl Server {
+    /// A datagram from a gateway without state: answered statelessly unless `decide` admits it
+    /// now. Returns whether the gateway is admitted (its datagram is then processed).
+    pub(super) fn admit_unknown<F: FnOnce(GatewayEui, SocketAddr) -> bool>(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        header: Header,
+        bytes: &[u8],
+        eui: GatewayEui,
+        decide: Option<F>,
+    ) -> bool {
+        if self.refused.get_mut(now, eui).is_some() {
+            self.ack_unadmitted(from, eui, header, bytes);
+            return false;
         }
-    }
-
-    /// Live entries (expired ones not yet swept included).
-    pub(super) fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    fn pop_oldest(&mut self) {
-        if let Some((eui, seq)) = self.order.pop_front()
-            && self.entries.get(&eui).is_some_and(|e| e.0 == seq)
-        {
-            self.entries.remove(&eui);
+        if self.gateways.len() >= self.config.max_gateways {
+            self.event(ServerEvent::Rejected {
+                from,
+                gateway: eui,
+                reason: RejectReason::TooManyGateways,
+            });
+            return false;
         }
-    }
-
-    /// Drops expired entries from the front.
-    fn sweep(&mut self, now: Instant) {
-        while let Some(&(eui, seq)) = self.order.front() {
-            match self.entries.get(&eui) {
-                Some(e) if e.0 == seq && e.1 > now => break,
-                _ => self.pop_oldest(),
+        match decide.map(|decide| decide(eui, from)) {
+            Some(true) => {
+                self.create(now, eui, from, header.version, None);
+                if let Some(rl) = self.config.rate_limit {
+                    let gw = self.gateways.get_mut(&eui).expect("just created");
+                    gw.admit(now, rl.max_datagrams, rl.window);
+                }
+                true
+            }
+            Some(false) => {
+                let until = now + self.config.refusal_ttl;
+                self.refused.insert(now, eui, until, ());
+                self.ack_unadmitted(from, eui, header, bytes);
+                false
+            }
+            None => {
+                let pull = (header.packet_type == PacketType::PullData
+                    && Packet::decode(bytes).is_ok())
+                .then_some(PendingPull {
+                    addr: from,
+                    version: header.version,
+                });
+                match self.pending.get_mut(now, eui) {
+                    Some(p) => {
+                        p.addr = from;
+                        p.pull = pull.or(p.pull);
+                    }
+                    None => {
+                        let until = now + self.config.admission_timeout;
+                        self.pending
+                            .insert(now, eui, until, Pending { addr: from, pull });
+                        self.event(ServerEvent::AdmissionRequired {
+                            gateway: eui,
+                            addr: from,
+                        });
+                    }
+                }
+                self.ack_unadmitted(from, eui, header, bytes);
+                false
             }
         }
     }
 
-    /// Inserts or replaces the entry of `eui`, valid until `until`.
-    pub(super) fn insert(&mut self, now: Instant, eui: GatewayEui, until: Instant, value: V) {
-        if self.capacity == 0 {
-            return;
-        }
-        self.sweep(now);
-        // A replaced or removed entry leaves a stale order record. When stale records are as
-        // many as the capacity, drop them all (amortized O(1) per insertion).
-        self.entries.remove(&eui);
-        if self.order.len() >= 2 * self.capacity {
-            let entries = &self.entries;
-            self.order
-                .retain(|(e, seq)| entries.get(e).is_some_and(|x| x.0 == *seq));
-        }
-        while self.entries.len() >= self.capacity {
-            self.pop_oldest();
-        }
-        self.seq += 1;
-        self.entries.insert(eui, (self.seq, until, value));
-        self.order.push_back((eui, self.seq));
-    }
-
-    /// The live entry of `eui`.
-    pub(super) fn get_mut(&mut self, now: Instant, eui: GatewayEui) -> Option<&mut V> {
-        match self.entries.get_mut(&eui) {
-            Some(e) if e.1 > now => Some(&mut e.2),
-            _ => None,
+    /// The stateless answer to a gateway that is not admitted: PUSH_ACK for PUSH_DATA,
+    /// PULL_ACK for a well-formed PULL_DATA, nothing otherwise.
+    pub(super) fn ack_unadmitted(
+        &mut self,
+        from: SocketAddr,
+        eui: GatewayEui,
+        h: Header,
+        bytes: &[u8],
+    ) {
+        self.unadmitted_datagrams += 1;
+        match h.packet_type {
+            PacketType::PushData => self.ack(from, eui, h, PacketType::PushAck),
+            PacketType::PullData if Packet::decode(bytes).is_ok() => {
+                self.ack(from, eui, h, PacketType::PullAck)
+            }
+            _ => {}
         }
     }
 
-    /// Removes the entry of `eui` (live or expired) and returns it if it was live.
-    pub(super) fn remove(&mut self, now: Instant, eui: GatewayEui) -> Option<V> {
-        let (_, until, value) = self.entries.remove(&eui)?;
-        // The stale order record goes when it reaches the front.
-        self.sweep(now);
-        (until > now).then_some(value)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    fn eui(n: u64) -> GatewayEui {
-        GatewayEui(n.to_be_bytes())
-    }
-
-    #[test]
-    fn bounded_and_expiring() {
-        let t0 = Instant::now();
-        let ttl = Duration::from_secs(10);
-        let mut c = BoundedCache::new(3);
-        for n in 0..5 {
-            c.insert(t0, eui(n), t0 + ttl, n);
+    /// Creates the state of an admitted gateway (with its downlink path when it already sent
+    /// a PULL_DATA) and reports it.
+    fn create(
+        &mut self,
+        now: Instant,
+        eui: GatewayEui,
+        from: SocketAddr,
+        version: ProtocolVersion,
+        pull: Option<PendingPull>,
+    ) {
+        let mut gw = Gateway::new(from, version, now);
+        let path = pull.map(|p| DownlinkPath {
+            addr: p.addr,
+            version: p.version,
+        });
+        gw.path = path.map(|path| Path {
+            path,
+            last_refresh: now,
+        });
+        self.gateways.insert(eui, gw);
+        let at = now
+            + if path.is_some() {
+                self.config
+                    .connection_expiry
+                    .min(self.config.downlink_path_expiry)
+            } else {
+                self.config.connection_expiry
+            };
+        self.arm_gateway(eui, at);
+        self.event(ServerEvent::Connected {
+            gateway: eui,
+            addr: from,
+        });
+        if let Some(path) = path {
+            self.event(ServerEvent::DownlinkPath {
+                gateway: eui,
+                path,
+                previous: None,
+            });
         }
-        assert_eq!(c.len(), 3);
-        assert!(c.order.len() <= 3);
-        assert_eq!(c.get_mut(t0, eui(1)), None, "oldest evicted");
-        assert_eq!(c.get_mut(t0, eui(4)).copied(), Some(4));
-        assert_eq!(c.get_mut(t0 + ttl, eui(4)), None, "expired");
-        // Re-insertion and removal leave no stale entries behind beyond the capacity.
-        for _ in 0..100 {
-            c.insert(t0, eui(2), t0 + ttl, 20);
-            assert_eq!(c.remove(t0, eui(2)), Some(20));
+    }
+
+    /// Admits a gateway that asked ([`ServerEvent::AdmissionRequired`]): its state is created
+    /// (with the downlink path of a PULL_DATA received meanwhile) and
+    /// [`ServerEvent::Connected`] reported. Returns whether the gateway is now admitted: `false`
+    /// when its request was forgotten (timed out or evicted; it asks again with its next
+    /// datagram) or [`ServerConfig::max_gateways`] are tracked.
+    pub fn admit(&mut self, now: Instant, gateway: GatewayEui) -> bool {
+        if self.gateways.contains_key(&gateway) {
+            return true;
         }
-        assert!(c.order.len() <= 6);
-        assert_eq!(c.len(), 2);
-        c.insert(t0 + ttl, eui(9), t0 + ttl + ttl, 9);
-        assert_eq!(c.len(), 1, "expired ones swept");
+        let Some(p) = self.pending.remove(now, gateway) else {
+            return false;
+        };
+        self.refused.remove(now, gateway);
+        if self.gateways.len() >= self.config.max_gateways {
+            self.event(ServerEvent::Rejected {
+                from: p.addr,
+                gateway,
+                reason: RejectReason::TooManyGateways,
+            });
+            return false;
+        }
+        let version = p.pull.map_or(ProtocolVersion::V2, |pull| pull.version);
+        self.create(now, gateway, p.addr, version, p.pull);
+        true
+    }
+
+    /// Refuses a gateway that asked: it is remembered (for [`ServerConfig::refusal_ttl`], in a
+    /// bounded cache) and its datagrams are acknowledged without asking again. Does nothing to
+    /// an admitted gateway.
+    pub fn refuse(&mut self, now: Instant, gateway: GatewayEui) {
+        self.pending.remove(now, gateway);
+        if !self.gateways.contains_key(&gateway) {
+            let until = now + self.config.refusal_ttl;
+            self.refused.insert(now, gateway, until, ());
+        }
+    }
+
+    /// Forgets a pending admission request without deciding (e.g. the embedder could not look
+    /// the gateway up now): the gateway's next datagram asks again.
+    pub fn cancel_admission(&mut self, now: Instant, gateway: GatewayEui) {
+        self.pending.remove(now, gateway);
     }
 }

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use super::admission::Admission;
-
 /// Drop a gateway's datagrams when more than `max_datagrams` arrive within `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -128,4 +126,21 @@ impl Default for ServerConfig {
             seed: 0x5EED_5EED,
         }
     }
+}
+
+/// How a [`Server`](super::Server) decides whether to serve a gateway it holds no state for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Admission {
+    /// Every gateway is admitted on its first datagram (bounded by
+    /// [`ServerConfig::max_gateways`](super::ServerConfig::max_gateways)). The default, for
+    /// simple embedders that serve anyone.
+    #[default]
+    AdmitAll,
+    /// The first datagram of an unknown gateway produces
+    /// [`ServerEvent::AdmissionRequired`](super::ServerEvent::AdmissionRequired); the
+    /// embedder answers with [`Server::admit`](super::Server::admit) or
+    /// [`Server::refuse`](super::Server::refuse), possibly later (e.g. after an asynchronous
+    /// registry lookup). Until then the gateway's datagrams are acknowledged but not reported.
+    Ask,
 }

@@ -1,12 +1,13 @@
 //! The network side: one [`Server`] serves many gateways on one socket.
 
 mod admission;
+mod cache;
 mod config;
+mod downlink;
 mod event;
 mod gateway;
 
-pub use admission::Admission;
-pub use config::{RateLimit, ScheduleLate, ServerConfig};
+pub use config::{Admission, RateLimit, ScheduleLate, ServerConfig};
 pub use event::{
     DownlinkId, DownlinkPath, ExpiryReason, RejectReason, ServerEvent, Transmit, UnmatchedReason,
 };
@@ -16,13 +17,12 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use admission::{BoundedCache, Pending, PendingPull};
-use gateway::{Gateway, Held, InFlight, Path};
+use cache::{BoundedCache, Pending};
+use gateway::{Gateway, Path};
 
-use crate::error::{DecodeError, Error};
+use crate::error::DecodeError;
 use crate::header::{GatewayEui, Header, PacketType, ProtocolVersion};
-use crate::json::{TxTiming, Txpk, TxpkAck};
-use crate::packet::{Packet, PullResp};
+use crate::packet::Packet;
 use crate::rng::{SplitMix64, fnv1a};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -385,304 +385,6 @@ impl Server {
         true
     }
 
-    /// A datagram from a gateway without state: answered statelessly unless `decide` admits it
-    /// now. Returns whether the gateway is admitted (its datagram is then processed).
-    fn admit_unknown<F: FnOnce(GatewayEui, SocketAddr) -> bool>(
-        &mut self,
-        now: Instant,
-        from: SocketAddr,
-        header: Header,
-        bytes: &[u8],
-        eui: GatewayEui,
-        decide: Option<F>,
-    ) -> bool {
-        if self.refused.get_mut(now, eui).is_some() {
-            self.ack_unadmitted(from, eui, header, bytes);
-            return false;
-        }
-        if self.gateways.len() >= self.config.max_gateways {
-            self.event(ServerEvent::Rejected {
-                from,
-                gateway: eui,
-                reason: RejectReason::TooManyGateways,
-            });
-            return false;
-        }
-        match decide.map(|decide| decide(eui, from)) {
-            Some(true) => {
-                self.create(now, eui, from, header.version, None);
-                if let Some(rl) = self.config.rate_limit {
-                    let gw = self.gateways.get_mut(&eui).expect("just created");
-                    gw.admit(now, rl.max_datagrams, rl.window);
-                }
-                true
-            }
-            Some(false) => {
-                let until = now + self.config.refusal_ttl;
-                self.refused.insert(now, eui, until, ());
-                self.ack_unadmitted(from, eui, header, bytes);
-                false
-            }
-            None => {
-                let pull = (header.packet_type == PacketType::PullData
-                    && Packet::decode(bytes).is_ok())
-                .then_some(PendingPull {
-                    addr: from,
-                    version: header.version,
-                });
-                match self.pending.get_mut(now, eui) {
-                    Some(p) => {
-                        p.addr = from;
-                        p.pull = pull.or(p.pull);
-                    }
-                    None => {
-                        let until = now + self.config.admission_timeout;
-                        self.pending
-                            .insert(now, eui, until, Pending { addr: from, pull });
-                        self.event(ServerEvent::AdmissionRequired {
-                            gateway: eui,
-                            addr: from,
-                        });
-                    }
-                }
-                self.ack_unadmitted(from, eui, header, bytes);
-                false
-            }
-        }
-    }
-
-    /// The stateless answer to a gateway that is not admitted: PUSH_ACK for PUSH_DATA,
-    /// PULL_ACK for a well-formed PULL_DATA, nothing otherwise.
-    fn ack_unadmitted(&mut self, from: SocketAddr, eui: GatewayEui, h: Header, bytes: &[u8]) {
-        self.unadmitted_datagrams += 1;
-        match h.packet_type {
-            PacketType::PushData => self.ack(from, eui, h, PacketType::PushAck),
-            PacketType::PullData if Packet::decode(bytes).is_ok() => {
-                self.ack(from, eui, h, PacketType::PullAck)
-            }
-            _ => {}
-        }
-    }
-
-    /// Creates the state of an admitted gateway (with its downlink path when it already sent
-    /// a PULL_DATA) and reports it.
-    fn create(
-        &mut self,
-        now: Instant,
-        eui: GatewayEui,
-        from: SocketAddr,
-        version: ProtocolVersion,
-        pull: Option<PendingPull>,
-    ) {
-        let mut gw = Gateway::new(from, version, now);
-        let path = pull.map(|p| DownlinkPath {
-            addr: p.addr,
-            version: p.version,
-        });
-        gw.path = path.map(|path| Path {
-            path,
-            last_refresh: now,
-        });
-        self.gateways.insert(eui, gw);
-        let at = now
-            + if path.is_some() {
-                self.config
-                    .connection_expiry
-                    .min(self.config.downlink_path_expiry)
-            } else {
-                self.config.connection_expiry
-            };
-        self.arm_gateway(eui, at);
-        self.event(ServerEvent::Connected {
-            gateway: eui,
-            addr: from,
-        });
-        if let Some(path) = path {
-            self.event(ServerEvent::DownlinkPath {
-                gateway: eui,
-                path,
-                previous: None,
-            });
-        }
-    }
-
-    /// Admits a gateway that asked ([`ServerEvent::AdmissionRequired`]): its state is created
-    /// (with the downlink path of a PULL_DATA received meanwhile) and
-    /// [`ServerEvent::Connected`] reported. Returns whether the gateway is now admitted: `false`
-    /// when its request was forgotten (timed out or evicted; it asks again with its next
-    /// datagram) or [`ServerConfig::max_gateways`] are tracked.
-    pub fn admit(&mut self, now: Instant, gateway: GatewayEui) -> bool {
-        if self.gateways.contains_key(&gateway) {
-            return true;
-        }
-        let Some(p) = self.pending.remove(now, gateway) else {
-            return false;
-        };
-        self.refused.remove(now, gateway);
-        if self.gateways.len() >= self.config.max_gateways {
-            self.event(ServerEvent::Rejected {
-                from: p.addr,
-                gateway,
-                reason: RejectReason::TooManyGateways,
-            });
-            return false;
-        }
-        let version = p.pull.map_or(ProtocolVersion::V2, |pull| pull.version);
-        self.create(now, gateway, p.addr, version, p.pull);
-        true
-    }
-
-    /// Refuses a gateway that asked: it is remembered (for [`ServerConfig::refusal_ttl`], in a
-    /// bounded cache) and its datagrams are acknowledged without asking again. Does nothing to
-    /// an admitted gateway.
-    pub fn refuse(&mut self, now: Instant, gateway: GatewayEui) {
-        self.pending.remove(now, gateway);
-        if !self.gateways.contains_key(&gateway) {
-            let until = now + self.config.refusal_ttl;
-            self.refused.insert(now, gateway, until, ());
-        }
-    }
-
-    /// Forgets a pending admission request without deciding (e.g. the embedder could not look
-    /// the gateway up now): the gateway's next datagram asks again.
-    pub fn cancel_admission(&mut self, now: Instant, gateway: GatewayEui) {
-        self.pending.remove(now, gateway);
-    }
-
-    fn handle_tx_ack(&mut self, now: Instant, eui: GatewayEui, token: u16, ack: TxpkAck) {
-        let quarantine_until = now + self.config.token_quarantine;
-        let max_q = self.config.max_quarantined_tokens;
-        let gw = self
-            .gateways
-            .get_mut(&eui)
-            .expect("admitted gateway exists");
-        gw.has_sent_tx_ack = true;
-        // A TX_ACK keeps the downlink path alive (it proves the gateway still listens).
-        if let Some(p) = gw.path.as_mut() {
-            p.last_refresh = now;
-        }
-        match gw.in_flight.iter().position(|f| f.token == token) {
-            Some(i) => {
-                let f = gw.in_flight.swap_remove(i);
-                gw.quarantine(token, quarantine_until, max_q);
-                self.event(ServerEvent::TxAck {
-                    gateway: eui,
-                    downlink: f.id,
-                    ack,
-                    round_trip: now.saturating_duration_since(f.sent_at),
-                });
-            }
-            None => {
-                let reason = if gw.is_quarantined(token, now) {
-                    UnmatchedReason::LateOrDuplicate
-                } else {
-                    UnmatchedReason::UnknownToken
-                };
-                self.event(ServerEvent::TxAckUnmatched {
-                    gateway: eui,
-                    token,
-                    ack,
-                    reason,
-                });
-            }
-        }
-    }
-
-    /// Queues a downlink for a gateway with a live downlink path. Returns the id that the
-    /// matching [`ServerEvent::TxAck`] or [`ServerEvent::DownlinkExpired`] will carry.
-    ///
-    /// With schedule-late configured, a `tmst` downlink for a gateway without a JIT queue is
-    /// held until its transmit time minus the lead, using the concentrator clock learned from
-    /// the gateway's uplinks; without a clock it is sent at once.
-    pub fn send_downlink(
-        &mut self,
-        now: Instant,
-        gateway: GatewayEui,
-        txpk: Txpk,
-    ) -> Result<DownlinkId, Error> {
-        let path_expiry = self.config.downlink_path_expiry;
-        let max_pending = self.config.max_pending_downlinks;
-        let schedule_late = self.config.schedule_late;
-        let gw = self
-            .gateways
-            .get_mut(&gateway)
-            .ok_or(Error::UnknownGateway(gateway))?;
-        let path = match gw.path {
-            Some(p) if now.saturating_duration_since(p.last_refresh) < path_expiry => p.path,
-            _ => return Err(Error::NoDownlinkPath(gateway)),
-        };
-        if gw.pending() >= max_pending {
-            return Err(Error::TooManyPendingDownlinks {
-                gateway,
-                limit: max_pending,
-            });
-        }
-        let token = gw.allocate_token(&mut self.rng, now);
-        let tmst = match txpk.timing {
-            TxTiming::Timestamp(t) => Some(t),
-            _ => None,
-        };
-        let mut bytes_owned = Vec::with_capacity(256);
-        Packet::PullResp(PullResp {
-            version: path.version,
-            token,
-            txpk,
-        })
-        .encode(&mut bytes_owned)?;
-        self.next_downlink += 1;
-        let id = DownlinkId(self.next_downlink);
-
-        let release_at = match (schedule_late, tmst) {
-            (Some(sl), Some(tmst)) if !(sl.only_without_tx_ack && gw.has_sent_tx_ack) => gw
-                .instant_of_tmst(tmst, now)
-                .and_then(|at| at.checked_sub(sl.lead))
-                .filter(|at| *at > now),
-            _ => None,
-        };
-        match release_at {
-            Some(at) => {
-                gw.held.push(Held {
-                    token,
-                    id,
-                    bytes: bytes_owned,
-                });
-                self.arm(at, TimerKind::Release(gateway, id));
-            }
-            None => self.send_now(now, gateway, path, token, id, bytes_owned),
-        }
-        Ok(id)
-    }
-
-    fn send_now(
-        &mut self,
-        now: Instant,
-        gateway: GatewayEui,
-        path: DownlinkPath,
-        token: u16,
-        id: DownlinkId,
-        bytes: Vec<u8>,
-    ) {
-        // Version 1 gateways never send TX_ACK; their downlinks are tracked all the same, so
-        // that each one ends with an event (`NoTxAckInV1`) after its transmit window.
-        let expires_at = now + self.config.tx_ack_timeout;
-        if let Some(gw) = self.gateways.get_mut(&gateway) {
-            gw.in_flight.push(InFlight {
-                token,
-                id,
-                sent_at: now,
-                expires_at,
-                v1: path.version == ProtocolVersion::V1,
-            });
-        }
-        self.arm(expires_at, TimerKind::AckTimeout(gateway, id));
-        self.transmit(Outgoing::PullResp {
-            destination: path.addr,
-            gateway,
-            downlink: id,
-            bytes,
-        });
-    }
-
     /// Handles expired timers: TX_ACK timeouts, held downlinks that are due, downlink path
     /// expiry and gateway disconnection.
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -745,50 +447,6 @@ impl Server {
         if let Some(at) = next {
             self.arm_gateway(eui, at.max(now));
         }
-    }
-
-    fn release(&mut self, now: Instant, eui: GatewayEui, id: DownlinkId) {
-        let Some(gw) = self.gateways.get_mut(&eui) else {
-            return;
-        };
-        let Some(i) = gw.held.iter().position(|h| h.id == id) else {
-            return;
-        };
-        let held = gw.held.swap_remove(i);
-        match gw.path {
-            Some(p) => self.send_now(now, eui, p.path, held.token, id, held.bytes),
-            None => self.event(ServerEvent::DownlinkExpired {
-                gateway: eui,
-                downlink: id,
-                reason: ExpiryReason::PathExpired,
-            }),
-        }
-    }
-
-    fn ack_timeout(&mut self, now: Instant, eui: GatewayEui, id: DownlinkId) {
-        let until = now + self.config.token_quarantine;
-        let max_q = self.config.max_quarantined_tokens;
-        let Some(gw) = self.gateways.get_mut(&eui) else {
-            return;
-        };
-        let Some(i) = gw
-            .in_flight
-            .iter()
-            .position(|f| f.id == id && f.expires_at <= now)
-        else {
-            return;
-        };
-        let f = gw.in_flight.swap_remove(i);
-        gw.quarantine(f.token, until, max_q);
-        self.event(ServerEvent::DownlinkExpired {
-            gateway: eui,
-            downlink: id,
-            reason: if f.v1 {
-                ExpiryReason::NoTxAckInV1
-            } else {
-                ExpiryReason::NoTxAck
-            },
-        });
     }
 
     /// Writes the next datagram to send into `buf` (cleared first) and says where it goes.
