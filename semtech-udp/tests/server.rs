@@ -549,13 +549,19 @@ fn ask_mode_allocates_nothing_before_admit() {
         Err(Error::UnknownGateway(EUI))
     );
 
-    // Admitted: connected, with the downlink path of the PULL_DATA seen meanwhile.
+    // Admitted: connected, with the downlink path of the PULL_DATA seen meanwhile, and the
+    // PUSH_DATA held meanwhile reported (not acknowledged twice).
     assert!(s.admit(t0, EUI));
-    let (_, ev) = drain(&mut s);
+    let (tx, mut ev) = drain(&mut s);
+    assert!(tx.is_empty());
     let path = DownlinkPath {
         addr: from,
         version: ProtocolVersion::V2,
     };
+    let Some(ServerEvent::Uplink { rxpk, .. }) = ev.pop() else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(rxpk[0].data, [0x40, 1, 2]);
     assert_eq!(
         ev,
         [

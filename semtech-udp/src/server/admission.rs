@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::Server;
-use super::cache::{Pending, PendingPull};
+use super::cache::{HeldPush, Pending, PendingPull};
 use super::event::{DownlinkPath, RejectReason, ServerEvent};
 use super::gateway::{Gateway, Path};
 use crate::header::{GatewayEui, Header, PacketType, ProtocolVersion};
@@ -57,15 +57,29 @@ impl Server {
                     addr: from,
                     version: header.version,
                 });
+                let push = (header.packet_type == PacketType::PushData
+                    && bytes.len() <= self.config.max_held_push_len)
+                    .then(|| HeldPush {
+                        at: now,
+                        from,
+                        bytes: bytes.to_vec(),
+                    });
                 match self.pending.get_mut(now, eui) {
                     Some(p) => {
                         p.addr = from;
                         p.pull = pull.or(p.pull);
+                        if p.push.is_none() {
+                            p.push = push;
+                        }
                     }
                     None => {
                         let until = now + self.config.admission_timeout;
-                        self.pending
-                            .insert(now, eui, until, Pending { addr: from, pull });
+                        let pending = Pending {
+                            addr: from,
+                            pull,
+                            push,
+                        };
+                        self.pending.insert(now, eui, until, pending);
                         self.event(ServerEvent::AdmissionRequired {
                             gateway: eui,
                             addr: from,
@@ -140,8 +154,9 @@ impl Server {
     }
 
     /// Admits a gateway that asked ([`ServerEvent::AdmissionRequired`]): its state is created
-    /// (with the downlink path of a PULL_DATA received meanwhile) and
-    /// [`ServerEvent::Connected`] reported. Returns whether the gateway is now admitted: `false`
+    /// (with the downlink path of a PULL_DATA received meanwhile),
+    /// [`ServerEvent::Connected`] reported, and its first PUSH_DATA received meanwhile (if
+    /// held) reported as if it arrived now. Returns whether the gateway is now admitted: `false`
     /// when its request was forgotten (timed out or evicted; it asks again with its next
     /// datagram) or [`ServerConfig::max_gateways`] are tracked.
     pub fn admit(&mut self, now: Instant, gateway: GatewayEui) -> bool {
@@ -162,6 +177,13 @@ impl Server {
         }
         let version = p.pull.map_or(ProtocolVersion::V2, |pull| pull.version);
         self.create(now, gateway, p.addr, version, p.pull);
+        // The PUSH_DATA held while waiting is processed now, as of when it arrived (it was
+        // acknowledged then).
+        if let Some(held) = p.push
+            && let Ok((header, _, _)) = Header::parse(&held.bytes)
+        {
+            self.dispatch(held.at, held.from, header, gateway, &held.bytes, false);
+        }
         true
     }
 

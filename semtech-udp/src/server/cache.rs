@@ -20,12 +20,23 @@ pub(super) struct PendingPull {
 
 /// A gateway waiting for [`Server::admit`](super::Server::admit) or
 /// [`Server::refuse`](super::Server::refuse).
-#[derive(Debug, Clone, Copy)]
+/// The first PUSH_DATA of a gateway waiting for admission, processed once admitted.
+#[derive(Debug, Clone)]
+pub(super) struct HeldPush {
+    pub(super) at: Instant,
+    pub(super) from: SocketAddr,
+    pub(super) bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
 pub(super) struct Pending {
     /// Source of its latest datagram.
     pub(super) addr: SocketAddr,
     /// Its latest PULL_DATA, if any.
     pub(super) pull: Option<PendingPull>,
+    /// Its first PUSH_DATA, if not larger than
+    /// [`ServerConfig::max_held_push_len`](super::ServerConfig::max_held_push_len).
+    pub(super) push: Option<HeldPush>,
 }
 
 /// A map from EUI to `V` holding at most `capacity` entries, each until its expiry; the oldest

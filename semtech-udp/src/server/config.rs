@@ -85,6 +85,11 @@ pub struct ServerConfig {
     /// Most refused EUIs remembered; when full, the oldest is forgotten. Datagrams of a
     /// remembered EUI are acknowledged without asking again. Default 4 096.
     pub max_refused_cached: usize,
+    /// The first PUSH_DATA of a gateway waiting for admission is kept (one per pending
+    /// gateway) and reported once the gateway is admitted, when it is at most this many bytes;
+    /// larger ones are acknowledged and lost. Bounds that memory to
+    /// `max_pending_admissions * max_held_push_len` (2 MiB by default). Default 2 048.
+    pub max_held_push_len: usize,
     /// A refusal is remembered this long (then the next datagram asks again, so a gateway
     /// registered meanwhile is served). Default 60 s.
     pub refusal_ttl: Duration,
@@ -119,6 +124,7 @@ impl Default for ServerConfig {
             admission_timeout: Duration::from_secs(10),
             max_refused_cached: 4096,
             refusal_ttl: Duration::from_secs(60),
+            max_held_push_len: 2048,
             max_pending_downlinks: 32,
             max_quarantined_tokens: 256,
             max_queued_events: 65_536,

@@ -258,15 +258,30 @@ impl Server {
         } else {
             self.admit_unknown(now, from, header, bytes, eui, decide)
         };
-        if !admitted {
-            return;
+        if admitted {
+            self.dispatch(now, from, header, eui, bytes, true);
         }
+    }
+
+    /// Processes a datagram of an admitted gateway; `ack_push` is false for a PUSH_DATA that
+    /// was acknowledged while the gateway waited for admission.
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        header: Header,
+        eui: GatewayEui,
+        bytes: &[u8],
+        ack_push: bool,
+    ) {
         if let Some(gw) = self.gateways.get_mut(&eui) {
             gw.version = header.version;
         }
         match header.packet_type {
             PacketType::PushData => {
-                self.ack(from, eui, header, PacketType::PushAck);
+                if ack_push {
+                    self.ack(from, eui, header, PacketType::PushAck);
+                }
                 let hash = fnv1a(bytes);
                 let window = self.config.duplicate_window;
                 let gw = self

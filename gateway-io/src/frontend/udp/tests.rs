@@ -448,12 +448,18 @@ fn deferred_admission_waits_for_the_answer() {
         f.handle_admission(t0, r.eui, reg.gateway_by_eui(r.eui));
     }
     // Only the registered gateway without the authentication requirement is served, with its
-    // downlink path from the PULL_DATA that came before the answer.
+    // downlink path from the PULL_DATA and the uplink of the PUSH_DATA that came before the
+    // answer.
     let evs = events(&mut f);
-    let [GatewayEvent::Connected { gateway, .. }] = &evs[..] else {
+    let [
+        GatewayEvent::Connected { gateway, .. },
+        GatewayEvent::Uplink { message, .. },
+    ] = &evs[..]
+    else {
         panic!("{evs:?}")
     };
     assert_eq!(gateway.gateway_id, "udp-gw");
+    assert_eq!(message.raw_payload, [0x40, 1, 2]);
     assert_eq!(f.connected(), 1);
     assert_eq!(f.server().refused_cached(), 2);
     let _ = send(&mut f, t0, "ns:1");
