@@ -158,7 +158,7 @@ impl Server {
     /// [`ServerEvent::Connected`] reported, and its first PUSH_DATA received meanwhile (if
     /// held) reported as if it arrived now. Returns whether the gateway is now admitted: `false`
     /// when its request was forgotten (timed out or evicted; it asks again with its next
-    /// datagram) or [`ServerConfig::max_gateways`] are tracked.
+    /// datagram) or [`ServerConfig::max_gateways`](super::ServerConfig::max_gateways) are tracked.
     pub fn admit(&mut self, now: Instant, gateway: GatewayEui) -> bool {
         if self.gateways.contains_key(&gateway) {
             return true;
@@ -187,7 +187,7 @@ impl Server {
         true
     }
 
-    /// Refuses a gateway that asked: it is remembered (for [`ServerConfig::refusal_ttl`], in a
+    /// Refuses a gateway that asked: it is remembered (for [`ServerConfig::refusal_ttl`](super::ServerConfig::refusal_ttl), in a
     /// bounded cache) and its datagrams are acknowledged without asking again. Does nothing to
     /// an admitted gateway.
     pub fn refuse(&mut self, now: Instant, gateway: GatewayEui) {

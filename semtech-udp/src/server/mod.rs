@@ -73,9 +73,11 @@ enum Outgoing {
 /// - or, with [`handle_datagram_with`](Self::handle_datagram_with), a closure decides inline.
 ///
 /// Pending requests and refusals live in two fixed-capacity tables with expiry
-/// ([`ServerConfig::max_pending_admissions`], [`ServerConfig::max_refused_cached`]), so traffic
-/// from any number of unadmitted EUIs costs O(1) memory in total, and
-/// [`ServerConfig::max_gateways`] counts admitted gateways only.
+/// ([`ServerConfig::max_pending_admissions`], [`ServerConfig::max_refused_cached`]); a pending
+/// request holds at most one PUSH_DATA of at most [`ServerConfig::max_held_push_len`] bytes,
+/// reported once the gateway is admitted. So traffic from any number of unadmitted EUIs costs
+/// O(1) memory in total (about 2 MiB with the defaults), and [`ServerConfig::max_gateways`]
+/// counts admitted gateways only: unknown EUIs can never fill it.
 #[derive(Debug)]
 pub struct Server {
     config: ServerConfig,
