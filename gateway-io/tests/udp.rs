@@ -275,3 +275,45 @@ async fn a_slow_registry_lookup_delays_only_its_gateway() {
         );
     }
 }
+
+/// A forger who knows the EUI of a gateway with a key sends PULL_DATA over UDP: acknowledged
+/// like any datagram, but no `Connected`, and no downlink goes to it.
+#[tokio::test]
+async fn a_keyed_gateway_eui_over_udp_takes_no_route() {
+    use loragw_gateway_io::registry::{InMemoryRegistry, hash_key};
+    let toml = format!(
+        "[[gateway]]\nid = \"keyed\"\neui = \"0102030405060708\"\nfrequency_plans = [\"EU_863_870\"]\n\
+         [[gateway.key]]\nname = \"lns\"\nhash = \"{}\"\nrights = [\"link\"]\n\
+         [[gateway]]\nid = \"{UDP_ID}\"\neui = \"{UDP_EUI:016X}\"\nfrequency_plans = [\"EU_863_870\"]\n",
+        hash_key("LNS", b"salt-for-keyed-1")
+    );
+    let mut server = GatewayServer::builder()
+        .registry(InMemoryRegistry::from_toml(&toml).unwrap())
+        .udp("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr: SocketAddr = server.local_addr(ListenerKind::Udp).unwrap();
+    let forger = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    forger.connect(addr).await.unwrap();
+    let mut pull = datagram(7, 0x02, "");
+    pull[4..12].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+    forger.send(&pull).await.unwrap();
+    assert_eq!(recv(&forger).await, [2, 0, 7, 0x04]);
+
+    // A keyless registered gateway after it: its Connected is the first event.
+    let honest = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    honest.connect(addr).await.unwrap();
+    honest.send(&datagram(8, 0x02, "")).await.unwrap();
+    assert_eq!(recv(&honest).await, [2, 0, 8, 0x04]);
+    match next(&mut server).await {
+        GatewayEvent::Connected { gateway, .. } => assert_eq!(gateway.gateway_id, UDP_ID),
+        other => panic!("unexpected {other:?}"),
+    }
+    let keyed = GatewayIds::new("keyed", Some(Eui64::from_u64(0x0102_0304_0506_0708)));
+    let err = server
+        .send_downlink(&keyed, DownlinkMessage::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not connected"), "{err}");
+}
