@@ -45,6 +45,8 @@ pub struct GatewayRecord {
 
 impl GatewayRecord {
     /// A record with the given ids and plans, no authentication required, 0 dBi antenna.
+    /// A registry whose gateway has keys should set `require_authenticated_connection`, or
+    /// anyone who knows the EUI can connect as the gateway over Semtech UDP.
     pub fn new(ids: GatewayIds, frequency_plan_ids: Vec<String>) -> Self {
         GatewayRecord {
             ids,
