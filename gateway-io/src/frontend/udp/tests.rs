@@ -512,6 +512,43 @@ fn unregistered_flood_is_bounded() {
         matches!(evs[..], [GatewayEvent::Connected { .. }]),
         "{evs:?}"
     );
+
+    // Deferred: requests nobody answers stay within the pending bound, answered ones within
+    // the refusal cache.
+    let config = UdpConfig::default();
+    let (max_pending, max_refused) = (
+        config.server.max_pending_admissions,
+        config.server.max_refused_cached,
+    );
+    let reg = registry();
+    let mut f = UdpFrontend::deferred(config, reg.clone());
+    for i in 0..150_000u32 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        f.handle_datagram(t0, attacker, &datagram(2, 1, 2, x.to_be_bytes(), ""));
+        while f.poll_transmit(&mut buf).is_some() {}
+        if i % 2 == 0 {
+            while let Some(r) = f.poll_admission() {
+                f.handle_admission(t0, r.eui, reg.gateway_by_eui(r.eui));
+            }
+        }
+        assert!(f.poll_event().is_none());
+    }
+    let s = f.server();
+    assert!(s.pending_admissions() <= max_pending);
+    assert_eq!((s.gateway_count(), s.refused_cached()), (0, max_refused));
+    assert!(f.admissions.len() <= max_pending);
+    f.handle_datagram(t0, addr, &datagram(2, 1, 2, GW, ""));
+    let r = std::iter::from_fn(|| f.poll_admission())
+        .find(|r| r.eui == Eui64(GW))
+        .expect("the registered gateway is asked about");
+    f.handle_admission(t0, r.eui, reg.gateway_by_eui(r.eui));
+    let evs = events(&mut f);
+    assert!(
+        matches!(evs[..], [GatewayEvent::Connected { .. }]),
+        "{evs:?}"
+    );
 }
 
 /// A gateway with a key is not served over Semtech UDP (no `Connected`, so no route for a
