@@ -1,7 +1,9 @@
 //! Semtech UDP server state machine: an arbitrary sequence of datagrams (from a few source
 //! addresses), downlink commands and timeouts on a monotonic clock never panics, and the
 //! outputs stay consistent (every transmit goes to a known kind of destination, timeouts are
-//! not in the past after handling).
+//! not in the past after handling). Admission is fuzzed too: either every gateway is admitted,
+//! or the input answers the server's admission requests; the admitted, pending and refused
+//! tables never exceed their bounds.
 
 #![no_main]
 
@@ -11,7 +13,8 @@ use std::time::{Duration, Instant};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use loragw_semtech_udp::{
-    Bandwidth, DataRate, Frequency, GatewayEui, PacketType, Server, ServerConfig, TxTiming, Txpk,
+    Admission, Bandwidth, DataRate, Frequency, GatewayEui, PacketType, Server, ServerConfig,
+    TxTiming, Txpk,
 };
 
 #[derive(Arbitrary, Debug)]
@@ -29,15 +32,34 @@ enum Step {
     Timeout {
         advance_ms: u32,
     },
+    /// Answer (or drop) an admission request for gateway `gateway % 4`.
+    Answer {
+        gateway: u8,
+        admit: Option<bool>,
+    },
 }
 
-fuzz_target!(|steps: Vec<Step>| {
+#[derive(Arbitrary, Debug)]
+struct Input {
+    ask: bool,
+    steps: Vec<Step>,
+}
+
+fuzz_target!(|input: Input| {
+    let Input { ask, steps } = input;
     let t0 = Instant::now();
     let mut now = t0;
     let config = ServerConfig {
         schedule_late: Some(Default::default()),
         address_change_block: Some(Duration::from_secs(1)),
+        admission: if ask {
+            Admission::Ask
+        } else {
+            Admission::AdmitAll
+        },
         max_gateways: 8,
+        max_pending_admissions: 2,
+        max_refused_cached: 2,
         ..ServerConfig::default()
     };
     let mut server = Server::new(config);
@@ -81,6 +103,17 @@ fuzz_target!(|steps: Vec<Step>| {
                 let _ =
                     server.send_downlink(now, GatewayEui([0, 0, 0, 0, 0, 0, 0, gateway % 4]), txpk);
             }
+            Step::Answer { gateway, admit } => {
+                let eui = GatewayEui([0, 0, 0, 0, 0, 0, 0, gateway % 4]);
+                match admit {
+                    Some(true) => {
+                        let admitted = server.admit(now, eui);
+                        assert_eq!(admitted, server.protocol_version(eui).is_some());
+                    }
+                    Some(false) => server.refuse(now, eui),
+                    None => server.cancel_admission(now, eui),
+                }
+            }
             Step::Timeout { advance_ms } => {
                 now += Duration::from_millis(u64::from(advance_ms % 600_000));
                 server.handle_timeout(now);
@@ -97,5 +130,8 @@ fuzz_target!(|steps: Vec<Step>| {
             assert_eq!(buf[3], t.packet_type.to_byte());
         }
         while server.poll_event().is_some() {}
+        assert!(server.gateway_count() <= 8);
+        assert!(server.pending_admissions() <= 2);
+        assert!(server.refused_cached() <= 2);
     }
 });

@@ -21,9 +21,11 @@ use loragw_semtech_udp::PacketType;
 
 type Registry = InMemoryRegistry;
 
+// A keyed gateway is served over Semtech UDP only when its entry says so explicitly (here: a
+// gateway migrating from a packet forwarder to MQTT).
 fn registry() -> Arc<Registry> {
     let toml = format!(
-        "[[gateway]]\nid = \"multi-gw\"\neui = \"0102030405060708\"\nfrequency_plans = [\"EU_863_870\"]\n\
+        "[[gateway]]\nid = \"multi-gw\"\neui = \"0102030405060708\"\nfrequency_plans = [\"EU_863_870\"]\nrequire_authenticated_connection = false\n\
          [[gateway.key]]\nname = \"k\"\nhash = \"{}\"\nrights = [\"link\"]\n",
         hash_key("KEY", b"0123456789abcdef")
     );

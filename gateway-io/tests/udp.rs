@@ -177,3 +177,143 @@ async fn downlink_to_an_unknown_gateway_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("not connected"), "{err}");
 }
+
+/// The test registry, with one gateway whose lookup takes a second.
+struct SlowRegistry {
+    inner: loragw_gateway_io::registry::InMemoryRegistry,
+}
+
+const SLOW_EUI: [u8; 8] = [0x51, 0x0E, 0, 0, 0, 0, 0, 1];
+
+impl loragw_gateway_io::registry::GatewayRegistry for SlowRegistry {
+    fn gateway_by_id(
+        &self,
+        gateway_id: &str,
+    ) -> Option<loragw_gateway_io::registry::GatewayRecord> {
+        self.inner.gateway_by_id(gateway_id)
+    }
+
+    fn gateway_by_eui(&self, eui: Eui64) -> Option<loragw_gateway_io::registry::GatewayRecord> {
+        if eui.0 == SLOW_EUI {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            let ids = GatewayIds::new("gw-slow", Some(eui));
+            return Some(loragw_gateway_io::registry::GatewayRecord::new(
+                ids,
+                vec!["EU_863_870".into()],
+            ));
+        }
+        self.inner.gateway_by_eui(eui)
+    }
+}
+
+impl loragw_gateway_io::registry::Authenticator for SlowRegistry {
+    fn authenticate(
+        &self,
+        gateway_id: &str,
+        credential: loragw_gateway_io::registry::Credential<'_>,
+        right: loragw_gateway_io::registry::Right,
+    ) -> Result<(), loragw_gateway_io::registry::AuthError> {
+        self.inner.authenticate(gateway_id, credential, right)
+    }
+}
+
+/// A registry lookup that takes a second for one gateway does not hold up another gateway's
+/// uplinks: the lookups run off the listener's task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_registry_lookup_delays_only_its_gateway() {
+    let mut server = GatewayServer::builder()
+        .registry(SlowRegistry { inner: registry() })
+        .udp("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr: SocketAddr = server.local_addr(ListenerKind::Udp).unwrap();
+    let slow = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    slow.connect(addr).await.unwrap();
+    let fast = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    fast.connect(addr).await.unwrap();
+    let rxpk = r#"{"rxpk":[{"tmst":1000,"freq":868.1,"datr":"SF7BW125","codr":"4/5","rssi":-42,"lsnr":9,"data":"QAQDAgGAKgAK"}]}"#;
+
+    // The slow gateway speaks first (and is acknowledged at once), then the fast one.
+    let mut first = datagram(1, 0x00, rxpk);
+    first[4..12].copy_from_slice(&SLOW_EUI);
+    slow.send(&first).await.unwrap();
+    assert_eq!(recv(&slow).await, [2, 0, 1, 0x01]);
+    fast.send(&datagram(2, 0x00, rxpk)).await.unwrap();
+    assert_eq!(recv(&fast).await, [2, 0, 2, 0x01]);
+
+    // The fast gateway's Connected and Uplink come while the slow lookup is still running.
+    let fast_ids = GatewayIds::new(UDP_ID, Some(Eui64::from_u64(UDP_EUI)));
+    let quick = std::time::Duration::from_millis(300);
+    let connected = timeout(quick, server.next_event()).await.unwrap().unwrap();
+    assert!(
+        matches!(&connected, GatewayEvent::Connected { gateway, .. } if *gateway == fast_ids),
+        "{connected:?}"
+    );
+    let uplink = timeout(quick, server.next_event()).await.unwrap().unwrap();
+    assert!(
+        matches!(&uplink, GatewayEvent::Uplink { gateway, .. } if *gateway == fast_ids),
+        "{uplink:?}"
+    );
+
+    // Then the slow gateway is admitted, and the uplink it sent while waiting is reported;
+    // its next uplinks are served as usual.
+    let connected = timeout(STEP, server.next_event()).await.unwrap().unwrap();
+    assert!(
+        matches!(&connected, GatewayEvent::Connected { gateway, .. } if gateway.gateway_id == "gw-slow"),
+        "{connected:?}"
+    );
+    let mut again = datagram(3, 0x00, rxpk);
+    again[4..12].copy_from_slice(&SLOW_EUI);
+    slow.send(&again).await.unwrap();
+    assert_eq!(recv(&slow).await, [2, 0, 3, 0x01]);
+    for _ in 0..2 {
+        let uplink = next(&mut server).await;
+        assert!(
+            matches!(&uplink, GatewayEvent::Uplink { gateway, .. } if gateway.gateway_id == "gw-slow"),
+            "{uplink:?}"
+        );
+    }
+}
+
+/// A forger who knows the EUI of a gateway with a key sends PULL_DATA over UDP: acknowledged
+/// like any datagram, but no `Connected`, and no downlink goes to it.
+#[tokio::test]
+async fn a_keyed_gateway_eui_over_udp_takes_no_route() {
+    use loragw_gateway_io::registry::{InMemoryRegistry, hash_key};
+    let toml = format!(
+        "[[gateway]]\nid = \"keyed\"\neui = \"0102030405060708\"\nfrequency_plans = [\"EU_863_870\"]\n\
+         [[gateway.key]]\nname = \"lns\"\nhash = \"{}\"\nrights = [\"link\"]\n\
+         [[gateway]]\nid = \"{UDP_ID}\"\neui = \"{UDP_EUI:016X}\"\nfrequency_plans = [\"EU_863_870\"]\n",
+        hash_key("LNS", b"salt-for-keyed-1")
+    );
+    let mut server = GatewayServer::builder()
+        .registry(InMemoryRegistry::from_toml(&toml).unwrap())
+        .udp("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr: SocketAddr = server.local_addr(ListenerKind::Udp).unwrap();
+    let forger = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    forger.connect(addr).await.unwrap();
+    let mut pull = datagram(7, 0x02, "");
+    pull[4..12].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+    forger.send(&pull).await.unwrap();
+    assert_eq!(recv(&forger).await, [2, 0, 7, 0x04]);
+
+    // A keyless registered gateway after it: its Connected is the first event.
+    let honest = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    honest.connect(addr).await.unwrap();
+    honest.send(&datagram(8, 0x02, "")).await.unwrap();
+    assert_eq!(recv(&honest).await, [2, 0, 8, 0x04]);
+    match next(&mut server).await {
+        GatewayEvent::Connected { gateway, .. } => assert_eq!(gateway.gateway_id, UDP_ID),
+        other => panic!("unexpected {other:?}"),
+    }
+    let keyed = GatewayIds::new("keyed", Some(Eui64::from_u64(0x0102_0304_0506_0708)));
+    let err = server
+        .send_downlink(&keyed, DownlinkMessage::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not connected"), "{err}");
+}

@@ -63,7 +63,9 @@
 //! No input panics. Datagrams are at most [`MAX_DATAGRAM_LEN`] bytes (PULL_RESP at most
 //! [`MAX_PULL_RESP_LEN`], the reference forwarder's receive buffer); the server's gateway table,
 //! per-gateway downlink tables and output queues are bounded by [`ServerConfig`], the
-//! forwarder's by [`ForwarderConfig`].
+//! forwarder's by [`ForwarderConfig`]. The server allocates nothing for a gateway before it is
+//! admitted ([`Admission`]): traffic from unknown EUIs costs O(1) memory in total (see
+//! [`Server`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -88,6 +90,6 @@ pub use packet::{
     Ack, MAX_DATAGRAM_LEN, MAX_PULL_RESP_LEN, Packet, PullData, PullResp, PushData, TxAck,
 };
 pub use server::{
-    DownlinkId, DownlinkPath, ExpiryReason, RateLimit, RejectReason, ScheduleLate, Server,
-    ServerConfig, ServerEvent, Transmit, UnmatchedReason,
+    Admission, DownlinkId, DownlinkPath, ExpiryReason, RateLimit, RejectReason, ScheduleLate,
+    Server, ServerConfig, ServerEvent, Transmit, UnmatchedReason,
 };

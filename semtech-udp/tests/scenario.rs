@@ -129,10 +129,18 @@ struct Outcome {
     gateway_transmitted: Vec<Vec<u8>>,
     path_expired: bool,
     disconnected: bool,
+    admitted_at: Option<Instant>,
 }
 
 fn run(seed: u64, loss: u64, duplication: u64) -> Outcome {
+    run_with(seed, loss, duplication, None)
+}
+
+/// With `admission_delay`, the server asks before serving the gateway and the embedder answers
+/// after that long (a slow registry).
+fn run_with(seed: u64, loss: u64, duplication: u64, admission_delay: Option<Duration>) -> Outcome {
     let t0 = Instant::now();
+    let mut admit_at: Option<Instant> = None;
     let gw_addr: SocketAddr = "198.51.100.7:33000".parse().unwrap();
     let mut net = Network {
         dice: Dice(seed | 1),
@@ -143,6 +151,11 @@ fn run(seed: u64, loss: u64, duplication: u64) -> Outcome {
     };
     let mut server = Server::new(ServerConfig {
         seed,
+        admission: if admission_delay.is_some() {
+            Admission::Ask
+        } else {
+            Admission::AdmitAll
+        },
         ..ServerConfig::default()
     });
     let mut fwd = Forwarder::new(
@@ -183,6 +196,11 @@ fn run(seed: u64, loss: u64, duplication: u64) -> Outcome {
         }
         if server.poll_timeout().is_some_and(|t| t <= now) {
             server.handle_timeout(now);
+        }
+        if admit_at.is_some_and(|t| t <= now) {
+            admit_at = None;
+            assert!(server.admit(now, EUI));
+            out.admitted_at = Some(now);
         }
         // Deliver everything due.
         while let Some(at) = net.next_at() {
@@ -228,6 +246,11 @@ fn run(seed: u64, loss: u64, duplication: u64) -> Outcome {
                     ServerEvent::Disconnected { .. } => out.disconnected = true,
                     ServerEvent::Malformed { error, .. } => panic!("malformed: {error}"),
                     ServerEvent::Rejected { reason, .. } => panic!("rejected: {reason:?}"),
+                    ServerEvent::AdmissionRequired { gateway, .. } => {
+                        assert_eq!(gateway, EUI);
+                        assert!(out.admitted_at.is_none(), "asked again after admission");
+                        admit_at = Some(now + admission_delay.expect("asked only in Ask mode"));
+                    }
                     _ => {}
                 }
             }
@@ -258,6 +281,7 @@ fn run(seed: u64, loss: u64, duplication: u64) -> Outcome {
             server.poll_timeout(),
             net.next_at(),
             (now < active_until).then_some(next_uplink.min(next_status)),
+            admit_at,
             if now < active_until {
                 fwd.poll_timeout()
             } else {
@@ -335,4 +359,15 @@ fn lossy_duplicating_reordering_network() {
         let out = run(seed, 10, 10);
         check(&out, 0.9);
     }
+}
+
+/// The server asks before serving the gateway and the answer takes 300 ms: nothing is lost (the
+/// first PUSH_DATA is held and reported once admitted), and the gateway is asked about once.
+#[test]
+fn slow_admission_loses_nothing() {
+    let out = run_with(3, 0, 0, Some(Duration::from_millis(300)));
+    assert!(out.admitted_at.is_some());
+    assert_eq!(out.received.len(), 150);
+    assert_eq!(out.push_failed, 0);
+    check(&out, 1.0);
 }

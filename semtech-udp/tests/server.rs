@@ -127,7 +127,20 @@ fn case3_v1_gateway_answered_in_v1() {
     assert_eq!(tx[0].0.downlink, Some(id));
     assert_eq!(tx[0].1[0], 1, "PULL_RESP in the gateway's version");
     assert_eq!(tx[0].1[3], 3);
-    // No TX_ACK from v1 gateways: the downlink is not tracked and does not expire.
+    // No TX_ACK from v1 gateways: the downlink ends after the TX-ACK timeout with its own
+    // reason (so an embedder can forget it without reporting a failure), and only once.
+    s.handle_timeout(t0 + Duration::from_secs(9));
+    assert!(drain(&mut s).1.is_empty());
+    s.handle_timeout(t0 + Duration::from_secs(10));
+    let (_, ev) = drain(&mut s);
+    assert_eq!(
+        ev,
+        [ServerEvent::DownlinkExpired {
+            gateway: EUI,
+            downlink: id,
+            reason: ExpiryReason::NoTxAckInV1
+        }]
+    );
     s.handle_timeout(t0 + Duration::from_secs(60));
     let (_, ev) = drain(&mut s);
     assert!(ev.is_empty(), "{ev:?}");
@@ -490,4 +503,208 @@ proptest::proptest! {
             drain(&mut s);
         }
     }
+}
+
+fn dg_from(eui: GatewayEui, version: u8, token: u16, kind: u8, json: &[u8]) -> Vec<u8> {
+    let mut d = dg(version, token, kind, json);
+    d[4..12].copy_from_slice(&eui.0);
+    d
+}
+
+fn ask() -> ServerConfig {
+    ServerConfig {
+        admission: Admission::Ask,
+        ..ServerConfig::default()
+    }
+}
+
+#[test]
+fn ask_mode_allocates_nothing_before_admit() {
+    let t0 = Instant::now();
+    let mut s = Server::new(ask());
+    let from = addr("10.0.0.1:40000");
+    // PULL_DATA then PUSH_DATA while the embedder decides: both acked, one request, no state.
+    s.handle_datagram(t0, from, &dg(2, 7, 2, b""));
+    s.handle_datagram(t0, from, &dg(2, 8, 0, UPLINK));
+    let (tx, ev) = drain(&mut s);
+    let sent: Vec<&[u8]> = tx.iter().map(|(_, b)| &b[..]).collect();
+    assert_eq!(sent, [&[2, 0, 7, 4][..], &[2, 0, 8, 1][..]]);
+    assert_eq!(
+        ev,
+        [ServerEvent::AdmissionRequired {
+            gateway: EUI,
+            addr: from
+        }]
+    );
+    assert_eq!(
+        (
+            s.gateway_count(),
+            s.pending_admissions(),
+            s.unadmitted_datagrams()
+        ),
+        (0, 1, 2)
+    );
+    assert_eq!(
+        s.send_downlink(t0, EUI, txpk(TxTiming::Immediate)),
+        Err(Error::UnknownGateway(EUI))
+    );
+
+    // Admitted: connected, with the downlink path of the PULL_DATA seen meanwhile, and the
+    // PUSH_DATA held meanwhile reported (not acknowledged twice).
+    assert!(s.admit(t0, EUI));
+    let (tx, mut ev) = drain(&mut s);
+    assert!(tx.is_empty());
+    let path = DownlinkPath {
+        addr: from,
+        version: ProtocolVersion::V2,
+    };
+    let Some(ServerEvent::Uplink { rxpk, .. }) = ev.pop() else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(rxpk[0].data, [0x40, 1, 2]);
+    assert_eq!(
+        ev,
+        [
+            ServerEvent::Connected {
+                gateway: EUI,
+                addr: from
+            },
+            ServerEvent::DownlinkPath {
+                gateway: EUI,
+                path,
+                previous: None
+            }
+        ]
+    );
+    assert_eq!((s.gateway_count(), s.pending_admissions()), (1, 0));
+    assert_eq!(s.downlink_path(EUI), Some(path));
+    assert!(s.send_downlink(t0, EUI, txpk(TxTiming::Immediate)).is_ok());
+    // Later datagrams are served as usual.
+    s.handle_datagram(t0 + Duration::from_millis(100), from, &dg(2, 9, 0, UPLINK));
+    let (_, ev) = drain(&mut s);
+    assert!(
+        matches!(ev[..], [ServerEvent::Uplink { gateway: EUI, .. }]),
+        "{ev:?}"
+    );
+    // An answer to nothing does nothing.
+    assert!(!s.admit(t0, GatewayEui([7; 8])));
+    assert_eq!(s.gateway_count(), 1);
+}
+
+#[test]
+fn refusals_are_remembered_then_forgotten() {
+    let t0 = Instant::now();
+    let mut s = Server::new(ask());
+    let from = addr("10.0.0.2:40000");
+    s.handle_datagram(t0, from, &dg(2, 1, 0, UPLINK));
+    assert_eq!(drain(&mut s).1.len(), 1);
+    s.refuse(t0, EUI);
+    assert_eq!((s.pending_admissions(), s.refused_cached()), (0, 1));
+    // Refused: acknowledged, not asked again, not reported.
+    s.handle_datagram(t0 + Duration::from_secs(1), from, &dg(2, 2, 0, UPLINK));
+    let (tx, ev) = drain(&mut s);
+    assert_eq!(tx[0].1, [2, 0, 2, 1]);
+    assert!(ev.is_empty(), "{ev:?}");
+    // After the refusal TTL the gateway asks again (it may have been registered meanwhile).
+    s.handle_datagram(t0 + Duration::from_secs(60), from, &dg(2, 3, 0, UPLINK));
+    let (_, ev) = drain(&mut s);
+    assert!(
+        matches!(ev[..], [ServerEvent::AdmissionRequired { .. }]),
+        "{ev:?}"
+    );
+    // A request not answered in time is forgotten: the next datagram asks again.
+    s.handle_datagram(t0 + Duration::from_secs(69), from, &dg(2, 4, 0, UPLINK));
+    assert!(drain(&mut s).1.is_empty());
+    s.handle_datagram(t0 + Duration::from_secs(70), from, &dg(2, 5, 0, UPLINK));
+    let (_, ev) = drain(&mut s);
+    assert!(
+        matches!(ev[..], [ServerEvent::AdmissionRequired { .. }]),
+        "{ev:?}"
+    );
+    assert!(!s.admit(t0 + Duration::from_secs(81), EUI), "timed out");
+    // So is a cancelled one.
+    s.handle_datagram(t0 + Duration::from_secs(82), from, &dg(2, 6, 0, UPLINK));
+    assert_eq!(drain(&mut s).1.len(), 1);
+    s.cancel_admission(t0 + Duration::from_secs(82), EUI);
+    s.handle_datagram(t0 + Duration::from_secs(82), from, &dg(2, 7, 0, UPLINK));
+    assert_eq!(drain(&mut s).1.len(), 1);
+}
+
+/// 150 000 PULL_DATA from distinct random EUIs, all refused: the tables stay within their
+/// configured bounds, `max_gateways` is not touched, and a registered gateway is served after.
+#[test]
+fn unadmitted_flood_costs_bounded_memory() {
+    let t0 = Instant::now();
+    let config = ServerConfig {
+        max_gateways: 1,
+        ..ask()
+    };
+    let (max_pending, max_refused) = (config.max_pending_admissions, config.max_refused_cached);
+    let mut s = Server::new(config);
+    let from = addr("203.0.113.9:1700");
+    let mut x: u64 = 0x1234_5678;
+    let mut buf = Vec::new();
+    for i in 0..150_000u32 {
+        // xorshift: distinct random EUIs.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let eui = GatewayEui(x.to_be_bytes());
+        let now = t0 + Duration::from_micros(u64::from(i));
+        s.handle_datagram(now, from, &dg_from(eui, 2, 1, 2, b""));
+        while s.poll_transmit(&mut buf).is_some() {}
+        while let Some(e) = s.poll_event() {
+            let ServerEvent::AdmissionRequired { gateway, .. } = e else {
+                panic!("{e:?}")
+            };
+            // Every other one is answered; the rest stay pending until evicted.
+            if i % 2 == 0 {
+                s.refuse(now, gateway);
+            }
+        }
+        assert!(s.pending_admissions() <= max_pending);
+        assert!(s.refused_cached() <= max_refused);
+    }
+    assert_eq!(s.gateway_count(), 0);
+    assert_eq!(s.pending_admissions(), max_pending);
+    assert_eq!(s.refused_cached(), max_refused);
+    assert_eq!(s.unadmitted_datagrams(), 150_000);
+
+    // A registered gateway still gets in.
+    let later = t0 + Duration::from_secs(1);
+    let gw = addr("10.0.0.1:40000");
+    s.handle_datagram(later, gw, &dg(2, 1, 2, b""));
+    drain(&mut s);
+    assert!(s.admit(later, EUI));
+    s.handle_datagram(later, gw, &dg(2, 2, 0, UPLINK));
+    let (_, ev) = drain(&mut s);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, ServerEvent::Uplink { gateway: EUI, .. })),
+        "{ev:?}"
+    );
+
+    // The same with the inline decision: refusals are cached and bounded.
+    let mut s = Server::new(ServerConfig {
+        max_gateways: 1,
+        ..ServerConfig::default()
+    });
+    let mut asked = 0u32;
+    for i in 0..20_000u64 {
+        let eui = GatewayEui((i + 1_000_000).to_be_bytes());
+        for _ in 0..2 {
+            s.handle_datagram_with(t0, from, &dg_from(eui, 2, 1, 0, UPLINK), |_, _| {
+                asked += 1;
+                false
+            });
+        }
+        while s.poll_transmit(&mut buf).is_some() {}
+        assert!(s.poll_event().is_none());
+    }
+    assert_eq!(asked, 20_000, "a cached refusal is not asked again");
+    assert_eq!((s.gateway_count(), s.refused_cached()), (0, max_refused));
+    s.handle_datagram_with(t0, gw, &dg(2, 3, 0, UPLINK), |eui, _| eui == EUI);
+    let (_, ev) = drain(&mut s);
+    assert!(matches!(ev[0], ServerEvent::Connected { gateway: EUI, .. }));
+    assert!(matches!(ev[1], ServerEvent::Uplink { gateway: EUI, .. }));
 }

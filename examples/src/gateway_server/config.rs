@@ -183,8 +183,9 @@ impl ServerConfig {
     }
 
     /// The built-in demo: default ports, one gateway ([`DEMO_GATEWAY_ID`], EU868) reachable
-    /// over every protocol with [`DEMO_LNS_KEY`] / [`DEMO_CUPS_KEY`], and any Semtech UDP
-    /// forwarder accepted.
+    /// over every protocol that carries a key, with [`DEMO_LNS_KEY`] / [`DEMO_CUPS_KEY`] (having
+    /// keys, it is not served over Semtech UDP, which has no credentials), and any other
+    /// Semtech UDP forwarder accepted as `eui-…`.
     pub fn demo() -> Self {
         let text = format!(
             r#"

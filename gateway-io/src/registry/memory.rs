@@ -27,14 +27,22 @@ pub const MAX_CONFIG_LEN: usize = 16 * 1024 * 1024;
 /// id = "my-gateway"
 /// eui = "0102030405060708"                # optional; `01-02-…` and `01:02:…` work too
 /// frequency_plans = ["EU_863_870"]        # at least one
-/// require_authenticated_connection = true # optional, default false
+/// require_authenticated_connection = true # optional; default: true when the gateway has a
+///                                         # key, false without keys
 /// antenna_gain = 3.0                      # optional, dBi, default 0
 ///
 /// [[gateway.key]]
-/// name = "lns"                            # shown in errors and logs, never the key
+/// name = "lns"                            # shown in logs, never the key
 /// hash = "sha256:<salt hex>:<digest hex>" # from `registry::hash_key`
 /// rights = ["link"]                       # link, info, settings_basic, read_secrets, all
 /// ```
+///
+/// A gateway with a key is, by default, served only over connections that present a valid
+/// credential: Semtech UDP carries none, so anyone who knows the EUI could otherwise speak for
+/// the gateway and take its downlink route. The Things Stack has the same per-gateway setting
+/// ("Require authenticated connection"). Set `require_authenticated_connection = false` to
+/// serve a keyed gateway over Semtech UDP too (e.g. while it migrates), or `true` to refuse a
+/// keyless one everywhere.
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryConfig {
@@ -57,9 +65,11 @@ pub struct GatewayConfig {
     pub eui: Option<Eui64>,
     /// Frequency plan ids.
     pub frequency_plans: Vec<String>,
-    /// Refuse connections without a valid key.
+    /// Refuse connections without a valid key (Semtech UDP, and listeners that allow
+    /// unauthenticated gateways). `None` (absent from the file): `true` when the gateway has at
+    /// least one key, `false` otherwise; see [`RegistryConfig`] for why.
     #[serde(default)]
-    pub require_authenticated_connection: bool,
+    pub require_authenticated_connection: Option<bool>,
     /// Gain of antenna 0 in dBi.
     #[serde(default)]
     pub antenna_gain: f32,
@@ -72,7 +82,7 @@ pub struct GatewayConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyConfig {
-    /// Key name (for errors and logs).
+    /// Key name (for config errors; never shown to clients).
     pub name: String,
     /// `sha256:<salt hex>:<digest hex>`.
     pub hash: String,
@@ -132,7 +142,6 @@ pub enum RegistryConfigError {
 
 #[derive(Debug, Clone)]
 struct StoredKey {
-    name: String,
     hash: KeyHash,
     rights: Vec<Right>,
 }
@@ -188,7 +197,6 @@ impl InMemoryRegistry {
                 .iter()
                 .map(|k| {
                     Ok(StoredKey {
-                        name: k.name.clone(),
                         hash: k.hash.parse().map_err(|source| {
                             RegistryConfigError::InvalidKeyHash {
                                 gateway: gateway.id.clone(),
@@ -203,7 +211,9 @@ impl InMemoryRegistry {
             let record = GatewayRecord {
                 ids: GatewayIds::new(gateway.id.clone(), gateway.eui),
                 frequency_plan_ids: gateway.frequency_plans,
-                require_authenticated_connection: gateway.require_authenticated_connection,
+                require_authenticated_connection: gateway
+                    .require_authenticated_connection
+                    .unwrap_or(!keys.is_empty()),
                 antenna_gain: gateway.antenna_gain,
             };
             registry.insert(record, keys)?;
@@ -231,6 +241,9 @@ impl InMemoryRegistry {
     }
 
     /// Adds a gateway with one key, given in plain text and stored hashed with `salt`.
+    /// `record.require_authenticated_connection` is taken as given ([`GatewayRecord::new`]
+    /// leaves it `false`): set it to `true` unless the gateway must also be served over
+    /// Semtech UDP, which carries no credential.
     pub fn add_gateway(
         &mut self,
         record: GatewayRecord,
@@ -239,8 +252,9 @@ impl InMemoryRegistry {
         salt: &[u8],
         rights: &[Right],
     ) -> Result<(), RegistryConfigError> {
+        // The name only matters in config errors; none can occur here.
+        let _ = key_name;
         let keys = vec![StoredKey {
-            name: key_name.into(),
             hash: KeyHash::compute(key, salt),
             rights: rights.to_vec(),
         }];
@@ -302,7 +316,6 @@ impl Authenticator for InMemoryRegistry {
         } else {
             Err(AuthError::MissingRight {
                 gateway: gateway_id.into(),
-                key: key.name.clone(),
                 right,
             })
         }
@@ -390,7 +403,6 @@ frequency_plans = ["ONE_CHANNEL"]
             reg.authenticate("gw-one", Credential::Token("CUPS-KEY"), Right::Link),
             Err(AuthError::MissingRight {
                 gateway: "gw-one".into(),
-                key: "cups".into(),
                 right: Right::Link
             })
         );
@@ -409,6 +421,88 @@ frequency_plans = ["ONE_CHANNEL"]
         assert_eq!(
             reg.authenticate("nobody", Credential::ApiKey("x"), Right::Link),
             Err(AuthError::UnknownGateway("nobody".into()))
+        );
+    }
+
+    #[test]
+    fn keyed_gateways_require_authentication_by_default() {
+        let text = format!(
+            r#"
+[[gateway]]
+id = "keyed"
+eui = "0000000000000001"
+frequency_plans = ["EU_863_870"]
+[[gateway.key]]
+name = "k"
+hash = "{h}"
+rights = ["link"]
+
+[[gateway]]
+id = "keyed-udp-allowed"
+eui = "0000000000000002"
+frequency_plans = ["EU_863_870"]
+require_authenticated_connection = false
+[[gateway.key]]
+name = "k"
+hash = "{h}"
+rights = ["link"]
+
+[[gateway]]
+id = "keyless"
+eui = "0000000000000003"
+frequency_plans = ["EU_863_870"]
+
+[[gateway]]
+id = "keyless-locked"
+eui = "0000000000000004"
+frequency_plans = ["EU_863_870"]
+require_authenticated_connection = true
+"#,
+            h = hash_key("K", b"salt-three-16byt"),
+        );
+        let reg = InMemoryRegistry::from_toml(&text).unwrap();
+        let required = |id: &str| {
+            reg.gateway_by_id(id)
+                .unwrap()
+                .require_authenticated_connection
+        };
+        assert!(required("keyed"));
+        assert!(!required("keyed-udp-allowed"));
+        assert!(!required("keyless"));
+        assert!(required("keyless-locked"));
+    }
+
+    #[test]
+    fn auth_errors_do_not_tell_strangers_what_exists() {
+        let reg = InMemoryRegistry::from_toml(&config()).unwrap();
+        let unknown = reg
+            .authenticate("nobody", Credential::ApiKey("x"), Right::Link)
+            .unwrap_err();
+        let wrong = reg
+            .authenticate("gw-one", Credential::ApiKey("x"), Right::Link)
+            .unwrap_err();
+        let none = reg
+            .authenticate("gw-one", Credential::None, Right::Link)
+            .unwrap_err();
+        for e in [&unknown, &wrong, &none] {
+            assert!(e.is_unknown_or_invalid(), "{e:?}");
+            assert_eq!(
+                e.public_description(),
+                "unknown gateway or invalid credential"
+            );
+        }
+        let lacking = reg
+            .authenticate("gw-one", Credential::Token("CUPS-KEY"), Right::Link)
+            .unwrap_err();
+        assert!(!lacking.is_unknown_or_invalid());
+        assert_eq!(
+            lacking.public_description(),
+            "credential lacks the required right"
+        );
+        // No key name in any text.
+        assert_eq!(
+            lacking.to_string(),
+            "gateway `gw-one`: credential lacks the Link right"
         );
     }
 

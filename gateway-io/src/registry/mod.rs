@@ -34,7 +34,10 @@ pub struct GatewayRecord {
     /// Ids of the frequency plans the gateway runs (one per concentrator).
     pub frequency_plan_ids: Vec<String>,
     /// When true, connections without a valid credential are refused even on listeners that
-    /// allow unauthenticated gateways (Semtech UDP, which has no credentials, is refused too).
+    /// allow unauthenticated gateways, and Semtech UDP (which has no credentials) does not serve
+    /// the gateway at all, so nobody who merely knows its EUI can take its downlink route.
+    /// [`InMemoryRegistry`] sets it for every gateway with a key unless its entry says
+    /// otherwise (The Things Stack's "Require authenticated connection").
     pub require_authenticated_connection: bool,
     /// Gain of antenna 0 in dBi, subtracted from EIRP limits when scheduling.
     pub antenna_gain: f32,
@@ -42,6 +45,8 @@ pub struct GatewayRecord {
 
 impl GatewayRecord {
     /// A record with the given ids and plans, no authentication required, 0 dBi antenna.
+    /// A registry whose gateway has keys should set `require_authenticated_connection`, or
+    /// anyone who knows the EUI can connect as the gateway over Semtech UDP.
     pub fn new(ids: GatewayIds, frequency_plan_ids: Vec<String>) -> Self {
         GatewayRecord {
             ids,
@@ -139,6 +144,12 @@ pub enum Right {
 }
 
 /// Why a credential was refused.
+///
+/// The variants and their `Display` texts are for the server's logs. What a client that has
+/// not authenticated is told must not reveal whether a gateway exists: answer with
+/// [`public_description`](Self::public_description), and map
+/// [`is_unknown_or_invalid`](Self::is_unknown_or_invalid) errors to one status (HTTP 401,
+/// CONNACK "bad user name or password"). No text names which stored key matched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
@@ -151,16 +162,39 @@ pub enum AuthError {
     /// The credential matches none of the gateway's keys.
     #[error("gateway `{0}`: credential does not match any key")]
     InvalidCredential(String),
-    /// A key matched but does not grant the right.
-    #[error("gateway `{gateway}`: key `{key}` lacks the {right:?} right")]
+    /// A valid credential that does not grant the right.
+    #[error("gateway `{gateway}`: credential lacks the {right:?} right")]
     MissingRight {
         /// The gateway id.
         gateway: String,
-        /// Name of the matching key.
-        key: String,
         /// The right asked for.
         right: Right,
     },
+}
+
+impl AuthError {
+    /// Whether the client failed to prove who it is: unknown gateway, no credential or a wrong
+    /// one. These must look the same to the client (one status, one text), so that it cannot
+    /// probe which gateways exist.
+    pub fn is_unknown_or_invalid(&self) -> bool {
+        matches!(
+            self,
+            AuthError::UnknownGateway(_)
+                | AuthError::NoCredential(_)
+                | AuthError::InvalidCredential(_)
+        )
+    }
+
+    /// The text to show the client: the same for every
+    /// [`is_unknown_or_invalid`](Self::is_unknown_or_invalid) error, and no gateway id or key
+    /// name in any.
+    pub fn public_description(&self) -> &'static str {
+        if self.is_unknown_or_invalid() {
+            "unknown gateway or invalid credential"
+        } else {
+            "credential lacks the required right"
+        }
+    }
 }
 
 /// Checks credentials.

@@ -6,17 +6,32 @@
 //! sleeps until `poll_timeout`. The socket's receive buffer is raised to
 //! [`UdpSettings::recv_buffer_size`] where the OS allows, so bursts of PUSH_DATA are not lost
 //! while the task is busy.
+//!
+//! Registry lookups never run on that task: the frontend is [deferred](UdpFrontend::deferred),
+//! and each admission request is looked up on a blocking thread (`spawn_blocking`), at most
+//! [`UdpSettings::max_registry_lookups`] at once. A request beyond that is dropped and asked
+//! again with the gateway's next datagram. So a registry that takes a second for one gateway
+//! delays that gateway only.
+//!
+//! Downlink tokens are seeded from the OS (`RandomState` mixed with the wall clock), whatever
+//! seed the settings carry: an off-path attacker cannot predict them to forge a TX_ACK.
 
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::net::SocketAddr;
+use std::time::SystemTime;
 
 use loragw_semtech_udp::MAX_DATAGRAM_LEN;
 use socket2::{Domain, Protocol as IpProtocol, Socket, Type};
 use tokio::net::UdpSocket;
+use tokio::task::JoinSet;
 
 use super::hub::{Publisher, now, sleep_until};
 use super::server::{ListenerContext, Registry, Started};
 use crate::frontend::udp::{UdpConfig, UdpFrontend};
 use crate::frontend::{Frontend, Now};
+use crate::ids::Eui64;
+use crate::registry::GatewayRecord;
 
 /// Settings of a Semtech UDP listener.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +42,8 @@ pub struct UdpSettings {
     /// Socket receive buffer to ask the OS for, in bytes (4 MiB: the default ~208 KiB
     /// overflows under bursts). The OS may cap it (Linux: `net.core.rmem_max`).
     pub recv_buffer_size: usize,
+    /// Registry lookups of new gateways running at once, each on a blocking thread (64).
+    pub max_registry_lookups: usize,
 }
 
 impl Default for UdpSettings {
@@ -34,6 +51,7 @@ impl Default for UdpSettings {
         UdpSettings {
             frontend: UdpConfig::default(),
             recv_buffer_size: 4 * 1024 * 1024,
+            max_registry_lookups: 64,
         }
     }
 }
@@ -69,12 +87,19 @@ pub(crate) async fn start(
 ) -> std::io::Result<Started> {
     let socket = bind(addr, settings.recv_buffer_size)?;
     let local_addr = socket.local_addr()?;
-    let frontend = UdpFrontend::new(settings.frontend, ctx.registry.clone());
-    let task = tokio::spawn(drive(socket, frontend, ctx));
+    let mut config = settings.frontend;
+    config.server.seed = os_seed();
+    let frontend = UdpFrontend::deferred(config, ctx.registry.clone());
+    let task = tokio::spawn(drive(socket, frontend, ctx, settings.max_registry_lookups));
     Ok(Started {
         local_addr,
         tasks: vec![task],
     })
+}
+
+/// A token seed the gateways cannot predict: `RandomState`'s keys come from the OS.
+fn os_seed() -> u64 {
+    RandomState::new().hash_one(SystemTime::now())
 }
 
 fn now_both() -> Now {
@@ -82,13 +107,21 @@ fn now_both() -> Now {
     Now::new(instant, wall)
 }
 
-async fn drive(socket: UdpSocket, mut frontend: UdpFrontend<dyn Registry>, ctx: ListenerContext) {
+async fn drive(
+    socket: UdpSocket,
+    mut frontend: UdpFrontend<dyn Registry>,
+    ctx: ListenerContext,
+    max_lookups: usize,
+) {
     let ListenerContext {
         id,
         hub,
         mut commands,
+        registry,
         ..
     } = ctx;
+    let mut lookups: JoinSet<(Eui64, Option<GatewayRecord>)> = JoinSet::new();
+    let mut lookups_dropped: u64 = 0;
     let mut publisher = Publisher::new(hub, id);
     let mut input = vec![0u8; MAX_DATAGRAM_LEN];
     let mut output = Vec::with_capacity(1024);
@@ -106,6 +139,12 @@ async fn drive(socket: UdpSocket, mut frontend: UdpFrontend<dyn Registry>, ctx: 
                 None => commands_open = false,
             },
             () = publisher.deliver(), if publisher.has_pending() => {}
+            Some(done) = lookups.join_next(), if !lookups.is_empty() => match done {
+                Ok((eui, record)) => frontend.handle_admission(now_both(), eui, record),
+                // The registry panicked: the request times out in the server and the gateway
+                // asks again later.
+                Err(e) => tracing::warn!(error = %e, "registry lookup failed"),
+            },
             () = sleep_until(deadline) => frontend.handle_timeout(now_both()),
             received = socket.recv_from(&mut input), if !publisher.is_backlogged() => {
                 match received {
@@ -122,6 +161,21 @@ async fn drive(socket: UdpSocket, mut frontend: UdpFrontend<dyn Registry>, ctx: 
         }
         while let Some(event) = frontend.poll_event() {
             publisher.push(event);
+        }
+        while let Some(request) = frontend.poll_admission() {
+            if lookups.len() >= max_lookups {
+                frontend.cancel_admission(now_both(), request.eui);
+                lookups_dropped += 1;
+                if lookups_dropped.is_power_of_two() {
+                    tracing::warn!(
+                        dropped = lookups_dropped,
+                        "too many registry lookups in flight; gateways will ask again"
+                    );
+                }
+                continue;
+            }
+            let registry = registry.clone();
+            lookups.spawn_blocking(move || (request.eui, registry.gateway_by_eui(request.eui)));
         }
     }
 }

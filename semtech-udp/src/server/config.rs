@@ -51,7 +51,8 @@ pub struct ServerConfig {
     /// A gateway is disconnected after this long without any datagram. Default 3 min.
     pub connection_expiry: Duration,
     /// A sent downlink without TX_ACK for this long is reported expired. Default 10 s.
-    /// (Version 1 gateways send no TX_ACK; their downlinks are not tracked.)
+    /// Version 1 gateways send no TX_ACK: their downlinks end after this long with
+    /// [`ExpiryReason::NoTxAckInV1`](super::ExpiryReason::NoTxAckInV1) instead.
     pub tx_ack_timeout: Duration,
     /// A token whose downlink was acknowledged or expired is not reused for this long, so a
     /// late or repeated TX_ACK is reported unmatched instead of matching a newer downlink.
@@ -68,9 +69,30 @@ pub struct ServerConfig {
     pub address_change_block: Option<Duration>,
     /// Schedule-late for gateways without a JIT queue; `None` (default) sends at once.
     pub schedule_late: Option<ScheduleLate>,
-    /// Most gateways tracked at once; datagrams from further gateways are rejected.
+    /// How gateways without state are admitted. Default [`Admission::AdmitAll`].
+    pub admission: Admission,
+    /// Most admitted gateways tracked at once; datagrams from further gateways are rejected.
+    /// Only admitted gateways count, so unadmitted traffic can never fill the table.
     /// Default 100 000.
     pub max_gateways: usize,
+    /// Most gateways waiting for an admission decision ([`Admission::Ask`]); when full, the
+    /// oldest request is forgotten (its gateway asks again with its next datagram).
+    /// Default 1 024.
+    pub max_pending_admissions: usize,
+    /// An admission request not answered within this long is forgotten, and the gateway's next
+    /// datagram asks again. Default 10 s.
+    pub admission_timeout: Duration,
+    /// Most refused EUIs remembered; when full, the oldest is forgotten. Datagrams of a
+    /// remembered EUI are acknowledged without asking again. Default 4 096.
+    pub max_refused_cached: usize,
+    /// The first PUSH_DATA of a gateway waiting for admission is kept (one per pending
+    /// gateway) and reported once the gateway is admitted, when it is at most this many bytes;
+    /// larger ones are acknowledged and lost. Bounds that memory to
+    /// `max_pending_admissions * max_held_push_len` (2 MiB by default). Default 2 048.
+    pub max_held_push_len: usize,
+    /// A refusal is remembered this long (then the next datagram asks again, so a gateway
+    /// registered meanwhile is served). Default 60 s.
+    pub refusal_ttl: Duration,
     /// Most downlinks per gateway in flight (sent, waiting for TX_ACK) plus held for
     /// schedule-late. Default 32.
     pub max_pending_downlinks: usize,
@@ -96,7 +118,13 @@ impl Default for ServerConfig {
             rate_limit: Some(RateLimit::default()),
             address_change_block: None,
             schedule_late: None,
+            admission: Admission::AdmitAll,
             max_gateways: 100_000,
+            max_pending_admissions: 1024,
+            admission_timeout: Duration::from_secs(10),
+            max_refused_cached: 4096,
+            refusal_ttl: Duration::from_secs(60),
+            max_held_push_len: 2048,
             max_pending_downlinks: 32,
             max_quarantined_tokens: 256,
             max_queued_events: 65_536,
@@ -104,4 +132,21 @@ impl Default for ServerConfig {
             seed: 0x5EED_5EED,
         }
     }
+}
+
+/// How a [`Server`](super::Server) decides whether to serve a gateway it holds no state for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Admission {
+    /// Every gateway is admitted on its first datagram (bounded by
+    /// [`ServerConfig::max_gateways`](super::ServerConfig::max_gateways)). The default, for
+    /// simple embedders that serve anyone.
+    #[default]
+    AdmitAll,
+    /// The first datagram of an unknown gateway produces
+    /// [`ServerEvent::AdmissionRequired`](super::ServerEvent::AdmissionRequired); the
+    /// embedder answers with [`Server::admit`](super::Server::admit) or
+    /// [`Server::refuse`](super::Server::refuse), possibly later (e.g. after an asynchronous
+    /// registry lookup). Until then the gateway's datagrams are acknowledged but not reported.
+    Ask,
 }

@@ -42,6 +42,10 @@ pub enum ExpiryReason {
     PathExpired,
     /// The gateway was disconnected.
     Disconnected,
+    /// Sent to a GWMP version 1 gateway, which has no TX_ACK: the downlink is forgotten after
+    /// [`ServerConfig::tx_ack_timeout`](super::ServerConfig::tx_ack_timeout) (its transmit
+    /// window), and nothing is known about whether it was transmitted.
+    NoTxAckInV1,
 }
 
 /// Why a datagram from a gateway was dropped without an answer.
@@ -63,7 +67,19 @@ pub enum RejectReason {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ServerEvent {
-    /// First datagram from a gateway (or first after it was disconnected).
+    /// A gateway the server holds no state for sent a datagram, and
+    /// [`Admission::Ask`](super::Admission::Ask) is configured: answer with
+    /// [`Server::admit`](super::Server::admit) or [`Server::refuse`](super::Server::refuse).
+    /// Reported once per request (until answered, forgotten, or timed out).
+    AdmissionRequired {
+        /// The gateway.
+        gateway: GatewayEui,
+        /// Source address of the datagram.
+        addr: SocketAddr,
+    },
+    /// The gateway was admitted: on its first datagram (or first after it was disconnected)
+    /// with [`Admission::AdmitAll`](super::Admission::AdmitAll), or by
+    /// [`Server::admit`](super::Server::admit).
     Connected {
         /// The gateway.
         gateway: GatewayEui,

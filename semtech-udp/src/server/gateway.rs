@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::event::{DownlinkId, DownlinkPath};
+use crate::header::ProtocolVersion;
 use crate::rng::SplitMix64;
 
 /// Recent PUSH_DATA remembered for the duplicate filter.
@@ -27,6 +28,8 @@ pub(super) struct InFlight {
     pub(super) id: DownlinkId,
     pub(super) sent_at: Instant,
     pub(super) expires_at: Instant,
+    /// Sent to a version 1 gateway (no TX_ACK will come).
+    pub(super) v1: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +48,8 @@ pub(super) struct ClockAnchor {
 #[derive(Debug)]
 pub(super) struct Gateway {
     pub(super) addr: SocketAddr,
+    /// Protocol version of its latest datagram.
+    pub(super) version: ProtocolVersion,
     pub(super) last_seen: Instant,
     pub(super) path: Option<Path>,
     arrivals: VecDeque<Instant>,
@@ -59,9 +64,10 @@ pub(super) struct Gateway {
 }
 
 impl Gateway {
-    pub(super) fn new(addr: SocketAddr, now: Instant) -> Self {
+    pub(super) fn new(addr: SocketAddr, version: ProtocolVersion, now: Instant) -> Self {
         Self {
             addr,
+            version,
             last_seen: now,
             path: None,
             arrivals: VecDeque::new(),
@@ -214,7 +220,7 @@ mod tests {
     #[test]
     fn clock_handles_rollover() {
         let t0 = Instant::now();
-        let mut g = Gateway::new("127.0.0.1:1".parse().unwrap(), t0);
+        let mut g = Gateway::new("127.0.0.1:1".parse().unwrap(), ProtocolVersion::V2, t0);
         g.learn_clock([u32::MAX - 1_000_000, 5].into_iter(), t0);
         assert_eq!(g.clock.unwrap().tmst, 5);
         // 2 s after the anchor, across the wrap.
@@ -233,7 +239,7 @@ mod tests {
     #[test]
     fn rate_limit_window() {
         let t0 = Instant::now();
-        let mut g = Gateway::new("127.0.0.1:1".parse().unwrap(), t0);
+        let mut g = Gateway::new("127.0.0.1:1".parse().unwrap(), ProtocolVersion::V2, t0);
         for _ in 0..10 {
             assert!(g.admit(t0, 10, Duration::from_millis(10)));
         }
@@ -248,7 +254,7 @@ mod tests {
     #[test]
     fn tokens_avoid_busy_ones() {
         let t0 = Instant::now();
-        let mut g = Gateway::new("127.0.0.1:1".parse().unwrap(), t0);
+        let mut g = Gateway::new("127.0.0.1:1".parse().unwrap(), ProtocolVersion::V2, t0);
         let mut rng = SplitMix64::new(1);
         let first = g.allocate_token(&mut SplitMix64::new(1), t0);
         g.quarantine(first, t0 + Duration::from_secs(60), 256);

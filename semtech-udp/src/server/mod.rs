@@ -1,10 +1,13 @@
 //! The network side: one [`Server`] serves many gateways on one socket.
 
+mod admission;
+mod cache;
 mod config;
+mod downlink;
 mod event;
 mod gateway;
 
-pub use config::{RateLimit, ScheduleLate, ServerConfig};
+pub use config::{Admission, RateLimit, ScheduleLate, ServerConfig};
 pub use event::{
     DownlinkId, DownlinkPath, ExpiryReason, RejectReason, ServerEvent, Transmit, UnmatchedReason,
 };
@@ -14,12 +17,12 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use gateway::{Gateway, Held, InFlight, Path};
+use cache::{BoundedCache, Pending};
+use gateway::{Gateway, Path};
 
-use crate::error::{DecodeError, Error};
+use crate::error::DecodeError;
 use crate::header::{GatewayEui, Header, PacketType, ProtocolVersion};
-use crate::json::{TxTiming, Txpk, TxpkAck};
-use crate::packet::{Packet, PullResp};
+use crate::packet::Packet;
 use crate::rng::{SplitMix64, fnv1a};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,10 +61,30 @@ enum Outgoing {
 ///
 /// No input panics; a malformed datagram becomes a [`ServerEvent::Malformed`] and never affects
 /// other gateways. Memory is bounded by [`ServerConfig`].
+///
+/// # Identity before state
+///
+/// Nothing is allocated for a gateway before it is admitted. A datagram from an EUI the server
+/// holds no state for is answered statelessly (PUSH_ACK / PULL_ACK, as The Things Stack
+/// acknowledges everything) and, depending on [`ServerConfig::admission`]:
+/// - [`Admission::AdmitAll`]: the gateway is admitted at once;
+/// - [`Admission::Ask`]: a [`ServerEvent::AdmissionRequired`] is reported, and the embedder
+///   answers with [`admit`](Self::admit) or [`refuse`](Self::refuse) when it knows;
+/// - or, with [`handle_datagram_with`](Self::handle_datagram_with), a closure decides inline.
+///
+/// Pending requests and refusals live in two fixed-capacity tables with expiry
+/// ([`ServerConfig::max_pending_admissions`], [`ServerConfig::max_refused_cached`]); a pending
+/// request holds at most one PUSH_DATA of at most [`ServerConfig::max_held_push_len`] bytes,
+/// reported once the gateway is admitted. So traffic from any number of unadmitted EUIs costs
+/// O(1) memory in total (about 2 MiB with the defaults), and [`ServerConfig::max_gateways`]
+/// counts admitted gateways only: unknown EUIs can never fill it.
 #[derive(Debug)]
 pub struct Server {
     config: ServerConfig,
     gateways: HashMap<GatewayEui, Gateway>,
+    pending: BoundedCache<Pending>,
+    refused: BoundedCache<()>,
+    unadmitted_datagrams: u64,
     timers: BinaryHeap<Reverse<(Instant, u64, TimerKind)>>,
     timer_seq: u64,
     transmits: VecDeque<Outgoing>,
@@ -77,6 +100,9 @@ impl Server {
     pub fn new(config: ServerConfig) -> Self {
         Self {
             rng: SplitMix64::new(config.seed),
+            pending: BoundedCache::new(config.max_pending_admissions),
+            refused: BoundedCache::new(config.max_refused_cached),
+            unadmitted_datagrams: 0,
             config,
             gateways: HashMap::new(),
             timers: BinaryHeap::new(),
@@ -94,9 +120,31 @@ impl Server {
         &self.config
     }
 
-    /// Gateways currently tracked.
+    /// Admitted gateways currently tracked (at most [`ServerConfig::max_gateways`]).
     pub fn gateway_count(&self) -> usize {
         self.gateways.len()
+    }
+
+    /// Admission requests waiting for an answer (at most
+    /// [`ServerConfig::max_pending_admissions`]).
+    pub fn pending_admissions(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Refused EUIs remembered (at most [`ServerConfig::max_refused_cached`]).
+    pub fn refused_cached(&self) -> usize {
+        self.refused.len()
+    }
+
+    /// Datagrams from gateways that were not admitted (pending or refused), acknowledged
+    /// without being reported.
+    pub fn unadmitted_datagrams(&self) -> u64 {
+        self.unadmitted_datagrams
+    }
+
+    /// The protocol version of the admitted gateway's latest datagram.
+    pub fn protocol_version(&self, gateway: GatewayEui) -> Option<ProtocolVersion> {
+        self.gateways.get(&gateway).map(|g| g.version)
     }
 
     /// Whether the gateway is connected and has a live downlink path.
@@ -161,8 +209,35 @@ impl Server {
         });
     }
 
-    /// Handles one received datagram.
+    /// Handles one received datagram; a gateway without state is admitted as
+    /// [`ServerConfig::admission`] says.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+        match self.config.admission {
+            Admission::AdmitAll => self.process(now, from, bytes, Some(|_, _| true)),
+            Admission::Ask => self.process(now, from, bytes, None::<fn(_, _) -> bool>),
+        }
+    }
+
+    /// Handles one received datagram; a gateway without state (and not in the refusal cache)
+    /// is admitted at once if `decide(eui, source)` says so, and remembered as refused
+    /// otherwise. `decide` is called at most once, and only for such a gateway.
+    pub fn handle_datagram_with(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        bytes: &[u8],
+        decide: impl FnOnce(GatewayEui, SocketAddr) -> bool,
+    ) {
+        self.process(now, from, bytes, Some(decide));
+    }
+
+    fn process<F: FnOnce(GatewayEui, SocketAddr) -> bool>(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        bytes: &[u8],
+        decide: Option<F>,
+    ) {
         let (header, eui) = match Header::parse(bytes) {
             Ok((h, Some(eui), _)) => (h, eui),
             Ok((h, None, _)) => {
@@ -180,12 +255,35 @@ impl Server {
                 });
             }
         };
-        if !self.admit(now, from, eui) {
-            return;
+        let admitted = if self.gateways.contains_key(&eui) {
+            self.guard(now, from, eui)
+        } else {
+            self.admit_unknown(now, from, header, bytes, eui, decide)
+        };
+        if admitted {
+            self.dispatch(now, from, header, eui, bytes, true);
+        }
+    }
+
+    /// Processes a datagram of an admitted gateway; `ack_push` is false for a PUSH_DATA that
+    /// was acknowledged while the gateway waited for admission.
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        header: Header,
+        eui: GatewayEui,
+        bytes: &[u8],
+        ack_push: bool,
+    ) {
+        if let Some(gw) = self.gateways.get_mut(&eui) {
+            gw.version = header.version;
         }
         match header.packet_type {
             PacketType::PushData => {
-                self.ack(from, eui, header, PacketType::PushAck);
+                if ack_push {
+                    self.ack(from, eui, header, PacketType::PushAck);
+                }
                 let hash = fnv1a(bytes);
                 let window = self.config.duplicate_window;
                 let gw = self
@@ -279,28 +377,19 @@ impl Server {
         }
     }
 
-    /// Applies the guards, creates the gateway on first sight, and refreshes liveness.
-    fn admit(&mut self, now: Instant, from: SocketAddr, eui: GatewayEui) -> bool {
-        let full = self.gateways.len() >= self.config.max_gateways;
-        let reject = match self.gateways.get_mut(&eui) {
-            None if full => Some(RejectReason::TooManyGateways),
-            None => None,
-            Some(gw) => {
-                let blocked = self.config.address_change_block.and_then(|block| {
-                    (gw.addr.ip() != from.ip()
-                        && now.saturating_duration_since(gw.last_seen) < block)
-                        .then_some(RejectReason::AddressChange {
-                            connected: gw.addr.ip(),
-                        })
-                });
-                let limited = self.config.rate_limit.and_then(|rl| {
-                    (!gw.admit(now, rl.max_datagrams, rl.window))
-                        .then_some(RejectReason::RateLimited)
-                });
-                limited.or(blocked)
-            }
-        };
-        if let Some(reason) = reject {
+    /// Applies the guards to an admitted gateway and refreshes its liveness.
+    fn guard(&mut self, now: Instant, from: SocketAddr, eui: GatewayEui) -> bool {
+        let gw = self.gateways.get_mut(&eui).expect("caller checked");
+        let blocked = self.config.address_change_block.and_then(|block| {
+            (gw.addr.ip() != from.ip() && now.saturating_duration_since(gw.last_seen) < block)
+                .then_some(RejectReason::AddressChange {
+                    connected: gw.addr.ip(),
+                })
+        });
+        let limited = self.config.rate_limit.and_then(|rl| {
+            (!gw.admit(now, rl.max_datagrams, rl.window)).then_some(RejectReason::RateLimited)
+        });
+        if let Some(reason) = limited.or(blocked) {
             self.event(ServerEvent::Rejected {
                 from,
                 gateway: eui,
@@ -308,160 +397,9 @@ impl Server {
             });
             return false;
         }
-        match self.gateways.get_mut(&eui) {
-            Some(gw) => {
-                gw.last_seen = now;
-                gw.addr = from;
-            }
-            None => {
-                let mut gw = Gateway::new(from, now);
-                if let Some(rl) = self.config.rate_limit {
-                    gw.admit(now, rl.max_datagrams, rl.window);
-                }
-                self.gateways.insert(eui, gw);
-                let at = now + self.config.connection_expiry;
-                self.arm_gateway(eui, at);
-                self.event(ServerEvent::Connected {
-                    gateway: eui,
-                    addr: from,
-                });
-            }
-        }
+        gw.last_seen = now;
+        gw.addr = from;
         true
-    }
-
-    fn handle_tx_ack(&mut self, now: Instant, eui: GatewayEui, token: u16, ack: TxpkAck) {
-        let quarantine_until = now + self.config.token_quarantine;
-        let max_q = self.config.max_quarantined_tokens;
-        let gw = self
-            .gateways
-            .get_mut(&eui)
-            .expect("admitted gateway exists");
-        gw.has_sent_tx_ack = true;
-        // A TX_ACK keeps the downlink path alive (it proves the gateway still listens).
-        if let Some(p) = gw.path.as_mut() {
-            p.last_refresh = now;
-        }
-        match gw.in_flight.iter().position(|f| f.token == token) {
-            Some(i) => {
-                let f = gw.in_flight.swap_remove(i);
-                gw.quarantine(token, quarantine_until, max_q);
-                self.event(ServerEvent::TxAck {
-                    gateway: eui,
-                    downlink: f.id,
-                    ack,
-                    round_trip: now.saturating_duration_since(f.sent_at),
-                });
-            }
-            None => {
-                let reason = if gw.is_quarantined(token, now) {
-                    UnmatchedReason::LateOrDuplicate
-                } else {
-                    UnmatchedReason::UnknownToken
-                };
-                self.event(ServerEvent::TxAckUnmatched {
-                    gateway: eui,
-                    token,
-                    ack,
-                    reason,
-                });
-            }
-        }
-    }
-
-    /// Queues a downlink for a gateway with a live downlink path. Returns the id that the
-    /// matching [`ServerEvent::TxAck`] or [`ServerEvent::DownlinkExpired`] will carry.
-    ///
-    /// With schedule-late configured, a `tmst` downlink for a gateway without a JIT queue is
-    /// held until its transmit time minus the lead, using the concentrator clock learned from
-    /// the gateway's uplinks; without a clock it is sent at once.
-    pub fn send_downlink(
-        &mut self,
-        now: Instant,
-        gateway: GatewayEui,
-        txpk: Txpk,
-    ) -> Result<DownlinkId, Error> {
-        let path_expiry = self.config.downlink_path_expiry;
-        let max_pending = self.config.max_pending_downlinks;
-        let schedule_late = self.config.schedule_late;
-        let gw = self
-            .gateways
-            .get_mut(&gateway)
-            .ok_or(Error::UnknownGateway(gateway))?;
-        let path = match gw.path {
-            Some(p) if now.saturating_duration_since(p.last_refresh) < path_expiry => p.path,
-            _ => return Err(Error::NoDownlinkPath(gateway)),
-        };
-        if gw.pending() >= max_pending {
-            return Err(Error::TooManyPendingDownlinks {
-                gateway,
-                limit: max_pending,
-            });
-        }
-        let token = gw.allocate_token(&mut self.rng, now);
-        let tmst = match txpk.timing {
-            TxTiming::Timestamp(t) => Some(t),
-            _ => None,
-        };
-        let mut bytes_owned = Vec::with_capacity(256);
-        Packet::PullResp(PullResp {
-            version: path.version,
-            token,
-            txpk,
-        })
-        .encode(&mut bytes_owned)?;
-        self.next_downlink += 1;
-        let id = DownlinkId(self.next_downlink);
-
-        let release_at = match (schedule_late, tmst) {
-            (Some(sl), Some(tmst)) if !(sl.only_without_tx_ack && gw.has_sent_tx_ack) => gw
-                .instant_of_tmst(tmst, now)
-                .and_then(|at| at.checked_sub(sl.lead))
-                .filter(|at| *at > now),
-            _ => None,
-        };
-        match release_at {
-            Some(at) => {
-                gw.held.push(Held {
-                    token,
-                    id,
-                    bytes: bytes_owned,
-                });
-                self.arm(at, TimerKind::Release(gateway, id));
-            }
-            None => self.send_now(now, gateway, path, token, id, bytes_owned),
-        }
-        Ok(id)
-    }
-
-    fn send_now(
-        &mut self,
-        now: Instant,
-        gateway: GatewayEui,
-        path: DownlinkPath,
-        token: u16,
-        id: DownlinkId,
-        bytes: Vec<u8>,
-    ) {
-        // Version 1 gateways never send TX_ACK: nothing to wait for.
-        if path.version != ProtocolVersion::V1 {
-            let expires_at = now + self.config.tx_ack_timeout;
-            if let Some(gw) = self.gateways.get_mut(&gateway) {
-                gw.in_flight.push(InFlight {
-                    token,
-                    id,
-                    sent_at: now,
-                    expires_at,
-                });
-            }
-            self.arm(expires_at, TimerKind::AckTimeout(gateway, id));
-        }
-        self.transmit(Outgoing::PullResp {
-            destination: path.addr,
-            gateway,
-            downlink: id,
-            bytes,
-        });
     }
 
     /// Handles expired timers: TX_ACK timeouts, held downlinks that are due, downlink path
@@ -526,46 +464,6 @@ impl Server {
         if let Some(at) = next {
             self.arm_gateway(eui, at.max(now));
         }
-    }
-
-    fn release(&mut self, now: Instant, eui: GatewayEui, id: DownlinkId) {
-        let Some(gw) = self.gateways.get_mut(&eui) else {
-            return;
-        };
-        let Some(i) = gw.held.iter().position(|h| h.id == id) else {
-            return;
-        };
-        let held = gw.held.swap_remove(i);
-        match gw.path {
-            Some(p) => self.send_now(now, eui, p.path, held.token, id, held.bytes),
-            None => self.event(ServerEvent::DownlinkExpired {
-                gateway: eui,
-                downlink: id,
-                reason: ExpiryReason::PathExpired,
-            }),
-        }
-    }
-
-    fn ack_timeout(&mut self, now: Instant, eui: GatewayEui, id: DownlinkId) {
-        let until = now + self.config.token_quarantine;
-        let max_q = self.config.max_quarantined_tokens;
-        let Some(gw) = self.gateways.get_mut(&eui) else {
-            return;
-        };
-        let Some(i) = gw
-            .in_flight
-            .iter()
-            .position(|f| f.id == id && f.expires_at <= now)
-        else {
-            return;
-        };
-        let f = gw.in_flight.swap_remove(i);
-        gw.quarantine(f.token, until, max_q);
-        self.event(ServerEvent::DownlinkExpired {
-            gateway: eui,
-            downlink: id,
-            reason: ExpiryReason::NoTxAck,
-        });
     }
 
     /// Writes the next datagram to send into `buf` (cleared first) and says where it goes.

@@ -276,3 +276,328 @@ fn absolute_time_downlinks_use_tmst_for_gateways_without_gps() {
     };
     assert!(matches!(resp.txpk.timing, TxTiming::GpsTime(_)));
 }
+
+fn class_a_down(correlation: &str) -> DownlinkMessage {
+    DownlinkMessage {
+        raw_payload: vec![0x60, 1, 2],
+        correlation_ids: vec![correlation.into()],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
+            frequency: 868_300_000,
+            timestamp: 1_001_000,
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
+fn send(f: &mut UdpFrontend<InMemoryRegistry>, now: Now, correlation: &str) -> u16 {
+    f.handle_command(
+        now,
+        GatewayCommand::Downlink {
+            gateway: GatewayIds::new("udp-gw", Some(Eui64(GW))),
+            message: class_a_down(correlation),
+        },
+    )
+    .unwrap();
+    let tx = transmits(f);
+    let Packet::PullResp(resp) = Packet::decode(&tx[0].1).unwrap() else {
+        panic!("not PULL_RESP")
+    };
+    resp.token
+}
+
+fn tx_acks(evs: &[GatewayEvent]) -> Vec<(TxResult, Vec<String>)> {
+    evs.iter()
+        .filter_map(|e| match e {
+            GatewayEvent::TxAck { ack, .. } => Some((ack.result(), ack.correlation_ids.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_downlink_ends_once_and_stray_acks_are_not_reported() {
+    let t0 = start();
+    let addr: SocketAddr = "192.0.2.20:41000".parse().unwrap();
+    let mut f = UdpFrontend::new(UdpConfig::default(), registry());
+    f.handle_datagram(t0, addr, &datagram(2, 1, 2, GW, ""));
+    let _ = (transmits(&mut f), events(&mut f));
+
+    // An acknowledgement nobody asked for: no event (it used to be a SUCCESS without ids).
+    f.handle_datagram(
+        t0,
+        addr,
+        &datagram(2, 0x4242, 5, GW, r#"{"txpk_ack":{"error":"NONE"}}"#),
+    );
+    assert!(events(&mut f).is_empty());
+
+    // A downlink that gets no TX_ACK ends with one failure carrying its correlation ids; the
+    // TX_ACK arriving after that is ignored, not reported as a second outcome.
+    let token = send(&mut f, t0, "ns:late");
+    assert_eq!(f.pending_downlinks(), 1);
+    let expired = t0.after(Duration::from_secs(10));
+    f.handle_timeout(expired);
+    assert_eq!(
+        tx_acks(&events(&mut f)),
+        [(TxResult::UnknownError, vec!["ns:late".to_string()])]
+    );
+    assert_eq!(f.pending_downlinks(), 0);
+    f.handle_datagram(
+        expired,
+        addr,
+        &datagram(2, token, 5, GW, r#"{"txpk_ack":{}}"#),
+    );
+    assert!(events(&mut f).is_empty());
+
+    // A rejection keeps its result; a warning keeps SUCCESS, both with the ids.
+    let refresh = expired.after(Duration::from_secs(1));
+    f.handle_datagram(refresh, addr, &datagram(2, 2, 2, GW, ""));
+    let _ = transmits(&mut f);
+    let token = send(&mut f, refresh, "ns:late-2");
+    f.handle_datagram(
+        refresh,
+        addr,
+        &datagram(2, token, 5, GW, r#"{"txpk_ack":{"error":"TOO_LATE"}}"#),
+    );
+    let token = send(&mut f, refresh, "ns:warn");
+    f.handle_datagram(
+        refresh,
+        addr,
+        &datagram(
+            2,
+            token,
+            5,
+            GW,
+            r#"{"txpk_ack":{"warn":"TX_POWER","value":12}}"#,
+        ),
+    );
+    // Repeated: ignored.
+    f.handle_datagram(
+        refresh,
+        addr,
+        &datagram(
+            2,
+            token,
+            5,
+            GW,
+            r#"{"txpk_ack":{"warn":"TX_POWER","value":12}}"#,
+        ),
+    );
+    assert_eq!(
+        tx_acks(&events(&mut f)),
+        [
+            (TxResult::TooLate, vec!["ns:late-2".to_string()]),
+            (TxResult::Success, vec!["ns:warn".to_string()])
+        ]
+    );
+    assert_eq!(f.pending_downlinks(), 0);
+
+    // Downlinks outstanding when the gateway is disconnected end with a failure too.
+    let _ = send(&mut f, refresh, "ns:disc");
+    f.handle_timeout(refresh.after(Duration::from_secs(400)));
+    let evs = events(&mut f);
+    assert_eq!(
+        tx_acks(&evs),
+        [(TxResult::UnknownError, vec!["ns:disc".to_string()])]
+    );
+    assert!(matches!(
+        evs.last(),
+        Some(GatewayEvent::Disconnected { .. })
+    ));
+    assert_eq!(f.pending_downlinks(), 0);
+}
+
+#[test]
+fn v1_downlinks_are_forgotten_after_their_window() {
+    let t0 = start();
+    let addr: SocketAddr = "192.0.2.21:41000".parse().unwrap();
+    let mut f = UdpFrontend::new(UdpConfig::default(), registry());
+    f.handle_datagram(t0, addr, &datagram(1, 1, 2, GW, ""));
+    let _ = (transmits(&mut f), events(&mut f));
+    for i in 0..3 {
+        let _ = send(&mut f, t0, &format!("ns:v1:{i}"));
+    }
+    assert_eq!(f.pending_downlinks(), 3);
+    f.handle_timeout(t0.after(Duration::from_secs(10)));
+    // No outcome is invented for a protocol without acknowledgements, and nothing is kept.
+    assert!(events(&mut f).is_empty());
+    assert_eq!(f.pending_downlinks(), 0);
+}
+
+#[test]
+fn deferred_admission_waits_for_the_answer() {
+    let t0 = start();
+    let addr: SocketAddr = "192.0.2.22:41000".parse().unwrap();
+    let reg = registry();
+    let mut f = UdpFrontend::deferred(UdpConfig::default(), reg.clone());
+    let push = r#"{"rxpk":[{"tmst":1,"freq":868.1,"datr":"SF7BW125","rssi":-70,"data":"QAEC"}]}"#;
+    f.handle_datagram(t0, addr, &datagram(2, 1, 2, GW, ""));
+    f.handle_datagram(t0, addr, &datagram(2, 2, 0, GW, push));
+    f.handle_datagram(t0, addr, &datagram(2, 3, 0, LOCKED, push));
+    f.handle_datagram(t0, addr, &datagram(2, 4, 0, [0xEE; 8], push));
+    assert_eq!(transmits(&mut f).len(), 4, "everything is acknowledged");
+    assert!(events(&mut f).is_empty());
+    let requests: Vec<_> = std::iter::from_fn(|| f.poll_admission()).collect();
+    assert_eq!(
+        requests.iter().map(|r| r.eui.0).collect::<Vec<_>>(),
+        [GW, LOCKED, [0xEE; 8]]
+    );
+    assert_eq!(f.connected(), 0);
+    for r in requests {
+        f.handle_admission(t0, r.eui, reg.gateway_by_eui(r.eui));
+    }
+    // Only the registered gateway without the authentication requirement is served, with its
+    // downlink path from the PULL_DATA and the uplink of the PUSH_DATA that came before the
+    // answer.
+    let evs = events(&mut f);
+    let [
+        GatewayEvent::Connected { gateway, .. },
+        GatewayEvent::Uplink { message, .. },
+    ] = &evs[..]
+    else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(gateway.gateway_id, "udp-gw");
+    assert_eq!(message.raw_payload, [0x40, 1, 2]);
+    assert_eq!(f.connected(), 1);
+    assert_eq!(f.server().refused_cached(), 2);
+    let _ = send(&mut f, t0, "ns:1");
+    // Refused gateways are not asked about again.
+    f.handle_datagram(t0, addr, &datagram(2, 5, 0, LOCKED, push));
+    assert!(f.poll_admission().is_none());
+    f.handle_datagram(t0, addr, &datagram(2, 6, 0, GW, push));
+    assert!(matches!(events(&mut f)[..], [GatewayEvent::Uplink { .. }]));
+}
+
+/// The issue's flood: 150 000 PULL_DATA from random unregistered EUIs. Nothing is stored per
+/// EUI beyond the server's bounded refusal cache, and the registered gateway is served after.
+#[test]
+fn unregistered_flood_is_bounded() {
+    let t0 = start();
+    let attacker: SocketAddr = "198.51.100.7:1700".parse().unwrap();
+    let config = UdpConfig {
+        server: ServerConfig {
+            max_gateways: 1,
+            ..ServerConfig::default()
+        },
+        ..UdpConfig::default()
+    };
+    let max_refused = config.server.max_refused_cached;
+    let mut f = UdpFrontend::new(config, registry());
+    let mut x: u64 = 0x9E37_79B9;
+    let mut buf = Vec::new();
+    for _ in 0..150_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        f.handle_datagram(t0, attacker, &datagram(2, 1, 2, x.to_be_bytes(), ""));
+        while f.poll_transmit(&mut buf).is_some() {}
+        assert!(f.poll_event().is_none());
+    }
+    let s = f.server();
+    assert_eq!(
+        (
+            s.gateway_count(),
+            s.pending_admissions(),
+            s.refused_cached()
+        ),
+        (0, 0, max_refused)
+    );
+    assert_eq!(f.connected(), 0);
+    let addr: SocketAddr = "192.0.2.30:41000".parse().unwrap();
+    f.handle_datagram(t0, addr, &datagram(2, 1, 2, GW, ""));
+    let evs = events(&mut f);
+    assert!(
+        matches!(evs[..], [GatewayEvent::Connected { .. }]),
+        "{evs:?}"
+    );
+
+    // Deferred: requests nobody answers stay within the pending bound, answered ones within
+    // the refusal cache.
+    let config = UdpConfig::default();
+    let (max_pending, max_refused) = (
+        config.server.max_pending_admissions,
+        config.server.max_refused_cached,
+    );
+    let reg = registry();
+    let mut f = UdpFrontend::deferred(config, reg.clone());
+    for i in 0..150_000u32 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        f.handle_datagram(t0, attacker, &datagram(2, 1, 2, x.to_be_bytes(), ""));
+        while f.poll_transmit(&mut buf).is_some() {}
+        if i % 2 == 0 {
+            while let Some(r) = f.poll_admission() {
+                f.handle_admission(t0, r.eui, reg.gateway_by_eui(r.eui));
+            }
+        }
+        assert!(f.poll_event().is_none());
+    }
+    let s = f.server();
+    assert!(s.pending_admissions() <= max_pending);
+    assert_eq!((s.gateway_count(), s.refused_cached()), (0, max_refused));
+    assert!(f.admissions.len() <= max_pending);
+    f.handle_datagram(t0, addr, &datagram(2, 1, 2, GW, ""));
+    let r = std::iter::from_fn(|| f.poll_admission())
+        .find(|r| r.eui == Eui64(GW))
+        .expect("the registered gateway is asked about");
+    f.handle_admission(t0, r.eui, reg.gateway_by_eui(r.eui));
+    let evs = events(&mut f);
+    assert!(
+        matches!(evs[..], [GatewayEvent::Connected { .. }]),
+        "{evs:?}"
+    );
+}
+
+/// A gateway with a key is not served over Semtech UDP (no `Connected`, so no route for a
+/// forger who knows its EUI) unless its entry says so explicitly.
+#[test]
+fn keyed_gateways_are_not_served_over_udp_by_default() {
+    let hash = crate::registry::hash_key("LNS", b"salt-for-udp-tst");
+    let config = |explicit: &str| {
+        format!(
+            "[[gateway]]\nid = \"keyed\"\neui = \"0102030405060708\"\nfrequency_plans = [\"EU_863_870\"]\n{explicit}\n\
+             [[gateway.key]]\nname = \"lns\"\nhash = \"{hash}\"\nrights = [\"link\"]\n"
+        )
+    };
+    let t0 = start();
+    let forger: SocketAddr = "203.0.113.66:1700".parse().unwrap();
+    let ids = GatewayIds::new("keyed", Some(Eui64(GW)));
+
+    let reg = Arc::new(InMemoryRegistry::from_toml(&config("")).unwrap());
+    let mut f = UdpFrontend::new(UdpConfig::default(), reg);
+    f.handle_datagram(t0, forger, &datagram(2, 1, 2, GW, ""));
+    assert_eq!(transmits(&mut f).len(), 1, "acknowledged like any datagram");
+    assert!(events(&mut f).is_empty());
+    assert_eq!(
+        f.server().downlink_path(loragw_semtech_udp::GatewayEui(GW)),
+        None
+    );
+    assert!(matches!(
+        f.handle_command(
+            t0,
+            GatewayCommand::Downlink {
+                gateway: ids.clone(),
+                message: class_a_down("ns:x"),
+            }
+        ),
+        Err(CommandError::NotConnected(_))
+    ));
+
+    let explicit = "require_authenticated_connection = false";
+    let reg = Arc::new(InMemoryRegistry::from_toml(&config(explicit)).unwrap());
+    let mut f = UdpFrontend::new(UdpConfig::default(), reg);
+    f.handle_datagram(t0, forger, &datagram(2, 1, 2, GW, ""));
+    let evs = events(&mut f);
+    assert!(
+        matches!(&evs[..], [GatewayEvent::Connected { gateway, .. }] if *gateway == ids),
+        "{evs:?}"
+    );
+    assert!(
+        f.server()
+            .downlink_path(loragw_semtech_udp::GatewayEui(GW))
+            .is_some()
+    );
+}
