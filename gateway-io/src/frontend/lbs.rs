@@ -31,7 +31,7 @@ use crate::adapter::lbs::{
     tx_confirmed_to_ack, tx_timeout_to_ack, version_to_status,
 };
 use crate::error::{CommandError, TranslateError};
-use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol};
+use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxFailure};
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
     AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
@@ -48,7 +48,8 @@ pub struct LbsConfig {
     pub session: LnsConfig,
     /// How the `router_config` is built (region name spelling, `upchannels`, ...).
     pub router_config: RouterConfigOptions,
-    /// Downlinks remembered per station for matching `dntxed` (oldest forgotten first).
+    /// Downlinks in flight per station (sent, waiting for `dntxed` or its timeout); a
+    /// downlink past this is refused (`CommandError::Rejected`). Default 64.
     pub remembered_downlinks: usize,
 }
 
@@ -197,11 +198,12 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         Ok((region, session))
     }
 
-    /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any). A
-    /// connection of the same station that is still open is replaced.
+    /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any): looks
+    /// it up, checks the key, then [`connect_authenticated`](Self::connect_authenticated). No
+    /// state is created for a station that is refused.
     pub fn handle_connect(
         &mut self,
-        _now: Now,
+        now: Now,
         connection: ConnectionId,
         eui: Eui64,
         authorization: Option<&str>,
@@ -218,24 +220,33 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             credential,
             self.config.allow_unauthenticated,
         )?;
+        self.connect_authenticated(now, connection, &record, remote)
+    }
+
+    /// A station the caller already looked up and authenticated (for a transport that checks
+    /// keys off its driver task). A connection of the same station that is still open is
+    /// replaced (closed, `Disconnected { Replaced }`, its downlinks in flight failed).
+    pub fn connect_authenticated(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        record: &GatewayRecord,
+        remote: Option<SocketAddr>,
+    ) -> Result<GatewayIds, LbsError> {
         let (region, session) =
-            self.build_session(&record)
+            self.build_session(record)
                 .map_err(|source| LbsError::Configuration {
                     gateway: record.ids.gateway_id.clone(),
                     source,
                 })?;
         let ids = record.ids.clone();
-        if let Some(old) = self.by_gateway.insert(ids.gateway_id.clone(), connection)
+        if let Some(old) = self.by_gateway.get(&ids.gateway_id).copied()
             && old != connection
-            && self.stations.remove(&old).is_some()
         {
             self.outputs.push_back(LbsOutput::Close { connection: old });
-            self.events.push_back(GatewayEvent::Disconnected {
-                gateway: ids.clone(),
-                protocol: Protocol::BasicStation,
-                reason: DisconnectReason::Replaced,
-            });
+            self.handle_close(now, old, DisconnectReason::Replaced);
         }
+        self.by_gateway.insert(ids.gateway_id.clone(), connection);
         self.stations.insert(
             connection,
             Station {
@@ -252,6 +263,15 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             remote,
         });
         Ok(ids)
+    }
+
+    /// The gateway connected on another listener: closes its connection here, if any
+    /// (`Disconnected { Replaced }`, downlinks in flight failed as replaced).
+    pub fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        if let Some(connection) = self.by_gateway.get(gateway_id).copied() {
+            self.outputs.push_back(LbsOutput::Close { connection });
+            self.handle_close(now, connection, DisconnectReason::Replaced);
+        }
     }
 
     /// A text frame from the station.
@@ -272,11 +292,21 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         Ok(())
     }
 
-    /// The websocket closed.
+    /// The websocket closed: the station is reported `Disconnected` and each downlink still in
+    /// flight ends in a failed `TxAck`.
     pub fn handle_close(&mut self, _now: Now, connection: ConnectionId, reason: DisconnectReason) {
         if let Some(station) = self.stations.remove(&connection) {
             if self.by_gateway.get(&station.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&station.ids.gateway_id);
+            }
+            let failure = TxFailure::from_disconnect(&reason);
+            for (_, down) in &station.downlinks {
+                self.events.push_back(GatewayEvent::TxAck {
+                    gateway: station.ids.clone(),
+                    protocol: Protocol::BasicStation,
+                    ack: tx_timeout_to_ack(Some(down)),
+                    failure: Some(failure.clone()),
+                });
             }
             self.events.push_back(GatewayEvent::Disconnected {
                 gateway: station.ids,
@@ -284,6 +314,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                 reason,
             });
         }
+    }
+
+    /// Downlinks in flight (sent, not yet acknowledged or expired), over all stations.
+    pub fn downlinks_in_flight(&self) -> usize {
+        self.stations.values().map(|s| s.downlinks.len()).sum()
     }
 
     /// The next thing for the transport to do.
@@ -295,6 +330,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
     /// Number of connected stations.
     pub fn connected(&self) -> usize {
         self.stations.len()
+    }
+
+    /// Whether the gateway has a station connected here.
+    pub fn is_connected(&self, gateway_id: &str) -> bool {
+        self.by_gateway.contains_key(gateway_id)
     }
 
     /// Moves a session's output into the frontend's queues, translating its events.
@@ -347,12 +387,14 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                         gateway: gateway.clone(),
                         protocol,
                         ack: tx_confirmed_to_ack(down.as_ref()),
+                        failure: None,
                     })
                 }
                 LnsEvent::TxUnmatched(_) => Some(GatewayEvent::TxAck {
                     gateway: gateway.clone(),
                     protocol,
                     ack: tx_confirmed_to_ack(None),
+                    failure: None,
                 }),
                 LnsEvent::TxTimeout { diid, .. } => {
                     let down = station.take_downlink(diid);
@@ -360,6 +402,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                         gateway: gateway.clone(),
                         protocol,
                         ack: tx_timeout_to_ack(down.as_ref()),
+                        failure: Some(TxFailure::Expired),
                     })
                 }
                 LnsEvent::InvalidMessage(e) => {
@@ -396,6 +439,12 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
                     .stations
                     .get_mut(&connection)
                     .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+                if station.downlinks.len() >= remember {
+                    return Err(CommandError::Rejected {
+                        gateway: gateway_id,
+                        reason: format!("{remember} downlinks already in flight"),
+                    });
+                }
                 let ctx = DownlinkContext {
                     region: station.region,
                     reference_xtime: station.last_xtime,
@@ -413,9 +462,6 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
                         gateway: gateway_id.clone(),
                         reason: e.to_string(),
                     })?;
-                if station.downlinks.len() >= remember {
-                    station.downlinks.pop_front();
-                }
                 station.downlinks.push_back((diid, message));
                 self.drain(now, connection);
             }

@@ -217,6 +217,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                         gateway: g.ids.clone(),
                         protocol: Protocol::SemtechUdp { version: g.version },
                         ack: tx_ack,
+                        failure: None,
                     });
                 }
                 ServerEvent::TxAckUnmatched {
@@ -235,6 +236,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                         gateway: g.ids.clone(),
                         protocol: Protocol::SemtechUdp { version: g.version },
                         ack: txpk_ack_to_tx_ack(&ack),
+                        failure: None,
                     });
                 }
                 ServerEvent::DownlinkExpired {
@@ -254,6 +256,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                         gateway: g.ids.clone(),
                         protocol: Protocol::SemtechUdp { version: g.version },
                         ack: tx_timeout_to_ack(down.as_ref()),
+                        failure: Some(crate::event::TxFailure::Expired),
                     });
                 }
                 ServerEvent::Disconnected { gateway } => {

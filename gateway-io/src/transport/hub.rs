@@ -1,12 +1,19 @@
 //! What every listener shares: the one event channel, the gateway → listener routes, and the
-//! command path back to a listener's driver task.
+//! command and control paths back to a listener's driver task.
+//!
+//! A gateway has at most one route. When it connects on listener B while it holds a route on
+//! listener A, the route moves to B at once and A is told to close its connection
+//! ([`Control::Replaced`], reported `Disconnected { reason: Replaced }`); A's late disconnect
+//! never removes B's route. Within one listener the frontend replaces the older connection
+//! itself, and a frontend reports `Disconnected` only for the connection that holds the
+//! gateway there, so (listener) identifies the connection a route belongs to.
 
 // With only CUPS (no frontend-driven listener), the event path is unused.
 #![cfg_attr(not(any(feature = "udp", feature = "lbs")), allow(dead_code))]
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -31,12 +38,23 @@ pub(crate) struct CommandRequest {
     pub(crate) reply: oneshot::Sender<Result<(), CommandError>>,
 }
 
+/// What the hub asks of a listener's driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Control {
+    /// The gateway connected on another listener: close its connection here (reason
+    /// `Replaced`, its downlinks in flight failed as replaced).
+    Replaced { gateway_id: String },
+}
+
 /// The one event stream and the routes, shared by all drivers.
 #[derive(Debug)]
 pub(crate) struct Hub {
     events: mpsc::Sender<GatewayEvent>,
     /// gateway id → listener it is connected to.
     routes: Mutex<HashMap<String, ListenerId>>,
+    /// Each listener's control channel, by listener index. Unbounded: one message per
+    /// authenticated connection that replaces another, which the connection caps bound.
+    controls: Mutex<Vec<Option<mpsc::UnboundedSender<Control>>>>,
 }
 
 impl Hub {
@@ -44,6 +62,26 @@ impl Hub {
         Hub {
             events,
             routes: Mutex::new(HashMap::new()),
+            controls: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A control channel for listener `id`.
+    pub(crate) fn register(&self, id: ListenerId) -> mpsc::UnboundedReceiver<Control> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut controls = self.controls.lock().unwrap_or_else(PoisonError::into_inner);
+        if controls.len() <= id.0 {
+            controls.resize(id.0 + 1, None);
+        }
+        controls[id.0] = Some(tx);
+        rx
+    }
+
+    fn control(&self, id: ListenerId, control: Control) {
+        let controls = self.controls.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(Some(tx)) = controls.get(id.0) {
+            // A listener that stopped has no connection left to close.
+            let _ = tx.send(control);
         }
     }
 
@@ -56,20 +94,32 @@ impl Hub {
             .copied()
     }
 
-    /// Follows connects and disconnects: a newer connection (on any listener) takes the route;
-    /// only the listener holding the route may drop it, so a late disconnect of a replaced
-    /// connection cannot cut the new one.
+    /// Follows connects and disconnects: a newer connection (on any listener) takes the route
+    /// and the listener that held it is told to close its connection; only the listener
+    /// holding the route may drop it, so a late disconnect of a replaced connection cannot cut
+    /// the new one.
     fn track(&self, from: ListenerId, event: &GatewayEvent) {
         let id = &event.gateway().gateway_id;
-        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        match event {
-            GatewayEvent::Connected { .. } => {
-                routes.insert(id.clone(), from);
+        let replaced = {
+            let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+            match event {
+                GatewayEvent::Connected { .. } => {
+                    routes.insert(id.clone(), from).filter(|old| *old != from)
+                }
+                GatewayEvent::Disconnected { .. } if routes.get(id) == Some(&from) => {
+                    routes.remove(id);
+                    None
+                }
+                _ => None,
             }
-            GatewayEvent::Disconnected { .. } if routes.get(id) == Some(&from) => {
-                routes.remove(id);
-            }
-            _ => {}
+        };
+        if let Some(old) = replaced {
+            self.control(
+                old,
+                Control::Replaced {
+                    gateway_id: id.clone(),
+                },
+            );
         }
     }
 }
@@ -124,12 +174,6 @@ impl Publisher {
     }
 }
 
-/// The monotonic and wall clocks of an input, read once.
-pub(crate) fn now() -> (Instant, loragw_ttnpb::Timestamp) {
-    let wall = loragw_ttnpb::time::system_time_to_timestamp(SystemTime::now()).unwrap_or_default();
-    (Instant::now(), wall)
-}
-
 /// Sleeps until `deadline`, or forever without one (for `select!` branches).
 pub(crate) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
@@ -166,6 +210,8 @@ mod tests {
         let hub = Arc::new(Hub::new(tx));
         let mut udp = Publisher::new(hub.clone(), ListenerId(0));
         let mut lbs = Publisher::new(hub.clone(), ListenerId(1));
+        let mut udp_controls = hub.register(ListenerId(0));
+        let mut lbs_controls = hub.register(ListenerId(1));
 
         udp.push(connected("gw"));
         assert_eq!(
@@ -174,6 +220,14 @@ mod tests {
             "routed before delivery"
         );
         lbs.push(connected("gw"));
+        // The listener that held the route is told to close its connection, only that one.
+        assert_eq!(
+            udp_controls.try_recv(),
+            Ok(Control::Replaced {
+                gateway_id: "gw".into()
+            })
+        );
+        assert!(lbs_controls.try_recv().is_err());
         // The late disconnect from the replaced listener keeps the new route.
         udp.push(disconnected("gw"));
         assert_eq!(hub.route("gw"), Some(ListenerId(1)));

@@ -3,24 +3,39 @@
 //!
 //! - **Discovery**: one text message in, one out (answered by the frontend), then close.
 //! - **Traffic**: the path's EUI and the `Authorization` header are checked against the
-//!   registry *during the upgrade* (`accept_hdr_async`): an unknown gateway gets 404, a missing
-//!   or wrong key 401, a key without the link right 403, and no websocket is opened. Each
-//!   accepted websocket is one LNS session in the frontend; a new connection of the same
-//!   gateway replaces the old one, which is closed (`Disconnected { reason: Replaced }`).
+//!   registry *during the upgrade*, in the connection's task (not the driver's, so a slow
+//!   registry stalls only that connection): an unknown gateway and a missing or wrong key both
+//!   get 401 (an unauthenticated client cannot tell whether a gateway exists), a valid key
+//!   without the link right 403, and no websocket is opened. Only then is the station handed
+//!   to the driver ([`LbsFrontend::connect_authenticated`]): nothing is allocated in the
+//!   frontend for a client that was refused. Each accepted websocket is one LNS session; a new
+//!   connection of the same gateway, on this or another listener, replaces the old one, which
+//!   is closed (`Disconnected { reason: Replaced }`).
+//! - **Downlinks**: every `dnmsg` sent ends in exactly one `TxAck`: the station's `dntxed`, or a
+//!   failure (`TxFailure::Expired` after the session's `tx_confirm_timeout`,
+//!   `TxFailure::Replaced` / `Disconnected` when the connection ends first). At most
+//!   [`LbsConfig::remembered_downlinks`] (64) are in flight per station; more are refused.
 //! - **Liveness**: the server pings every [`LbsSettings::ping_interval`] (±10 %); a station
 //!   that once answered a ping and then misses more than
 //!   [`LbsSettings::missed_pong_threshold`] pongs in a row is disconnected (`MissedPongs`);
 //!   stations that never answer pings are tolerated, as in The Things Stack.
-//! - **Bounds**: messages of at most 65,535 bytes both ways (Basics Station never fragments),
-//!   a 4 KiB read buffer per connection, bounded queues between the connection tasks and the
-//!   driver.
+//! - **Bounds** ([`LbsSettings::limits`], see [`TcpLimits`]): 10,000 TCP connections per
+//!   listener and 64 per IP address (more are closed at once), 10 s from accept to a complete
+//!   TLS handshake and websocket upgrade (and, for discovery, its one request), 10 s per write
+//!   (a station that stops reading is disconnected without blocking the others), 10,000
+//!   sessions; messages of at most 65,535 bytes both ways (Basics Station never fragments), a
+//!   4 KiB read buffer per connection, 64 frames queued per connection, bounded queues to the
+//!   driver. `TCP_NODELAY` is set on every connection (`getxtime` must not wait in Nagle's
+//!   buffer). Refusals are logged at `info` at most once a second, the rest at `debug`.
+//! - **Failure**: a panic while handling one station's input closes that connection
+//!   (`Disconnected { reason: InternalError }`, counted in `ServerStats::isolated_panics`)
+//!   and the listener keeps serving the others.
 //!
 //! One driver task owns the frontend; one task per websocket only reads and writes frames.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -30,16 +45,19 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::TlsOption;
-use super::hub::{Publisher, now, sleep_until};
-use super::server::{ListenerContext, Registry, Started};
+use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, accept_loop};
+use super::hub::{Control, Publisher, sleep_until};
+use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
 use crate::event::DisconnectReason;
-use crate::frontend::lbs::{LbsConfig, LbsError, LbsFrontend, LbsOutput};
-use crate::frontend::{ConnectionId, Frontend, Now};
-use crate::ids::{Eui64, GatewayIds};
+use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput};
+use crate::frontend::{ConnectionId, Frontend};
+use crate::ids::GatewayIds;
+use crate::registry::GatewayRecord;
 
 /// The discovery path.
 pub const DISCOVERY_PATH: &str = "/router-info";
@@ -71,8 +89,9 @@ pub struct LbsSettings {
     /// The `scheme://host:port` put in discovery answers; by default taken from the request's
     /// `Host` header (`ws` or `wss` after the listener's TLS), else the listener's address.
     pub traffic_base: Option<String>,
-    /// How long the websocket upgrade (request and response) may take.
-    pub handshake_timeout: Duration,
+    /// Connection caps, the handshake deadline (TLS + upgrade), the write timeout and the
+    /// sessions cap ([`TcpLimits::default`]).
+    pub limits: TcpLimits,
 }
 
 impl Default for LbsSettings {
@@ -82,7 +101,7 @@ impl Default for LbsSettings {
             ping_interval: Duration::from_secs(30),
             missed_pong_threshold: 2,
             traffic_base: None,
-            handshake_timeout: Duration::from_secs(60),
+            limits: TcpLimits::default(),
         }
     }
 }
@@ -107,6 +126,12 @@ impl LbsSettings {
         self.traffic_base = Some(base.into());
         self
     }
+
+    /// The same settings with other connection bounds.
+    pub fn with_limits(mut self, limits: TcpLimits) -> Self {
+        self.limits = limits;
+        self
+    }
 }
 
 /// A frame (or the end) for one connection.
@@ -123,13 +148,13 @@ enum Input {
         traffic_base: String,
         reply: oneshot::Sender<String>,
     },
+    /// An authenticated station (checked in its connection task).
     Connect {
         connection: ConnectionId,
-        eui: Eui64,
-        authorization: Option<String>,
+        record: Box<GatewayRecord>,
         remote: SocketAddr,
         outbound: mpsc::Sender<Outbound>,
-        reply: oneshot::Sender<Result<GatewayIds, LbsError>>,
+        reply: oneshot::Sender<Result<GatewayIds, (RefusalReason, String)>>,
     },
     Message {
         connection: ConnectionId,
@@ -148,13 +173,8 @@ use upgrade::{check_upgrade, error_response};
 /// What the upgrade request asked for.
 #[derive(Debug, Clone)]
 enum Route {
-    Discovery {
-        traffic_base: String,
-    },
-    Traffic {
-        eui: Eui64,
-        authorization: Option<String>,
-    },
+    Discovery { traffic_base: String },
+    Traffic { record: Box<GatewayRecord> },
 }
 
 /// Shared by the accept loop and connection tasks.
@@ -164,7 +184,8 @@ struct Shared {
     inputs: mpsc::Sender<Input>,
     local_addr: SocketAddr,
     tls: bool,
-    next_connection: AtomicU64,
+    stats: Arc<Stats>,
+    log: Arc<RefusalLog>,
 }
 
 fn ws_config() -> WebSocketConfig {
@@ -184,41 +205,37 @@ pub(crate) async fn start(
     let local_addr = listener.local_addr()?;
     let (inputs_tx, inputs) = mpsc::channel(INPUT_CAPACITY);
     let frontend = LbsFrontend::new(settings.frontend.clone(), ctx.registry.clone());
+    let log = Arc::new(RefusalLog::new("Basics Station"));
+    let config = AcceptConfig {
+        limits: settings.limits,
+        tls: tls.clone(),
+        stats: ctx.stats.clone(),
+        log: log.clone(),
+    };
     let shared = Arc::new(Shared {
         settings,
         registry: ctx.registry.clone(),
-        inputs: inputs_tx,
+        inputs: inputs_tx.clone(),
         local_addr,
         tls: tls.is_some(),
-        next_connection: AtomicU64::new(1),
+        stats: ctx.stats.clone(),
+        log,
     });
-    let driver = tokio::spawn(drive(frontend, inputs, ctx));
-    let acceptor = tokio::spawn(async move {
-        loop {
-            let (stream, remote) = match listener.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "Basics Station accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            let shared = shared.clone();
-            let tls = tls.clone();
-            tokio::spawn(async move {
-                match tls {
-                    #[cfg(feature = "tls")]
-                    Some(tls) => match tls.accept(stream).await {
-                        Ok(stream) => serve(stream, remote, shared).await,
-                        Err(e) => tracing::debug!(%remote, error = %e, "LNS TLS handshake"),
-                    },
-                    #[cfg(not(feature = "tls"))]
-                    Some(never) => match never {},
-                    None => serve(stream, remote, shared).await,
-                }
-            });
-        }
-    });
+    let driver = tokio::spawn(drive(frontend, inputs, shared.settings.limits, ctx));
+    let on_panic = move |connection, message| {
+        let reason = DisconnectReason::InternalError(message);
+        // The driver may be busy: the report waits in its own task.
+        let inputs = inputs_tx.clone();
+        tokio::spawn(async move {
+            let _ = inputs.send(Input::Closed { connection, reason }).await;
+        });
+    };
+    let acceptor = tokio::spawn(accept_loop(
+        listener,
+        config,
+        move |accepted| serve(accepted, shared.clone()),
+        on_panic,
+    ));
     Ok(Started {
         local_addr,
         tasks: vec![driver, acceptor],
@@ -234,17 +251,15 @@ fn jittered(interval: Duration, connection: ConnectionId) -> Duration {
     interval.mul_f64(factor)
 }
 
-fn now_both() -> Now {
-    let (instant, wall) = now();
-    Now::new(instant, wall)
-}
-
 // The callback's error type is tungstenite's HTTP response.
 #[allow(clippy::result_large_err)]
-async fn serve<S>(stream: S, remote: SocketAddr, shared: Arc<Shared>)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+async fn serve(accepted: Accepted, shared: Arc<Shared>) {
+    let Accepted {
+        id,
+        stream,
+        remote,
+        deadline,
+    } = accepted;
     let mut route = None;
     let callback = |request: &Request, response: Response| match check_upgrade(request, &shared) {
         Ok(r) => {
@@ -252,38 +267,52 @@ where
             Ok(response)
         }
         Err((status, reason)) => {
-            tracing::info!(%remote, path = request.uri().path(), %status, %reason, "Basics Station upgrade refused");
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                shared.stats.refused(RefusalReason::Unauthenticated);
+            }
+            shared.log.refused(
+                remote,
+                RefusalReason::Unauthenticated,
+                &format!("{status}: {reason}"),
+            );
             Err(error_response((status, reason)))
         }
     };
     let upgrade =
         tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config()));
-    let ws = match tokio::time::timeout(shared.settings.handshake_timeout, upgrade).await {
+    let ws = match tokio::time::timeout_at(deadline, upgrade).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "websocket upgrade failed");
             return;
         }
         Err(_) => {
-            tracing::debug!(%remote, "websocket upgrade timed out");
+            shared.stats.refused(RefusalReason::HandshakeTimeout);
+            shared
+                .log
+                .refused(remote, RefusalReason::HandshakeTimeout, "websocket upgrade");
             return;
         }
     };
     match route {
-        Some(Route::Discovery { traffic_base }) => discovery(ws, traffic_base, &shared).await,
-        Some(Route::Traffic { eui, authorization }) => {
-            traffic(ws, eui, authorization, remote, &shared).await
+        Some(Route::Discovery { traffic_base }) => {
+            discovery(ws, traffic_base, deadline, &shared).await
         }
+        Some(Route::Traffic { record }) => traffic(ws, id, record, remote, &shared).await,
         None => {}
     }
 }
 
-async fn discovery<S>(mut ws: WebSocketStream<S>, traffic_base: String, shared: &Shared)
-where
+async fn discovery<S>(
+    mut ws: WebSocketStream<S>,
+    traffic_base: String,
+    deadline: tokio::time::Instant,
+    shared: &Shared,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let text = loop {
-        match tokio::time::timeout(shared.settings.handshake_timeout, ws.next()).await {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
             Ok(Some(Ok(Message::Text(t)))) => break t.as_str().to_owned(),
             Ok(Some(Ok(Message::Binary(b)))) => break String::from_utf8_lossy(&b).into_owned(),
             Ok(Some(Ok(_))) => continue,
@@ -299,28 +328,46 @@ where
     if shared.inputs.send(input).await.is_err() {
         return;
     }
+    let write_timeout = shared.settings.limits.write_timeout;
     if let Ok(answer) = answer.await {
-        let _ = ws.send(Message::text(answer)).await;
+        let _ = tokio::time::timeout(write_timeout, ws.send(Message::text(answer))).await;
     }
-    let _ = ws.close(None).await;
+    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
+}
+
+/// Sends a frame within the write timeout.
+async fn send<S>(
+    ws: &mut WebSocketStream<S>,
+    message: Message,
+    write_timeout: Duration,
+) -> Result<(), DisconnectReason>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match tokio::time::timeout(write_timeout, ws.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(DisconnectReason::Transport(e.to_string())),
+        Err(_) => Err(DisconnectReason::Transport(
+            "write timed out (the station does not read)".into(),
+        )),
+    }
 }
 
 async fn traffic<S>(
     mut ws: WebSocketStream<S>,
-    eui: Eui64,
-    authorization: Option<String>,
+    connection: ConnectionId,
+    record: Box<GatewayRecord>,
     remote: SocketAddr,
     shared: &Shared,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let connection = ConnectionId(shared.next_connection.fetch_add(1, Ordering::Relaxed));
+    let write_timeout = shared.settings.limits.write_timeout;
     let (outbound_tx, mut outbound) = mpsc::channel(OUTBOUND_CAPACITY);
     let (reply, connected) = oneshot::channel();
     let input = Input::Connect {
         connection,
-        eui,
-        authorization,
+        record,
         remote,
         outbound: outbound_tx,
         reply,
@@ -330,9 +377,10 @@ async fn traffic<S>(
     }
     match connected.await {
         Ok(Ok(ids)) => tracing::debug!(%remote, gateway = %ids, ?connection, "station connected"),
-        Ok(Err(e)) => {
-            tracing::info!(%remote, error = %e, "station refused");
-            let _ = ws.close(None).await;
+        Ok(Err((reason, detail))) => {
+            shared.stats.refused(reason);
+            shared.log.refused(remote, reason, &detail);
+            let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
             return;
         }
         Err(_) => return,
@@ -363,14 +411,14 @@ async fn traffic<S>(
             },
             out = outbound.recv() => match out {
                 Some(Outbound::Text(text)) => {
-                    if let Err(e) = ws.send(Message::text(text)).await {
-                        break DisconnectReason::Transport(e.to_string());
+                    if let Err(reason) = send(&mut ws, Message::text(text), write_timeout).await {
+                        break reason;
                     }
                 }
                 // The driver closed this connection (replaced, disconnected, shut down); it
                 // already reported why.
                 None => {
-                    let _ = ws.close(None).await;
+                    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
                     return;
                 }
             },
@@ -379,49 +427,98 @@ async fn traffic<S>(
                     break DisconnectReason::MissedPongs;
                 }
                 missed_pongs += 1;
-                if let Err(e) = ws.send(Message::Ping(Bytes::new())).await {
-                    break DisconnectReason::Transport(e.to_string());
+                if let Err(reason) = send(&mut ws, Message::Ping(Bytes::new()), write_timeout).await {
+                    break reason;
                 }
             }
         }
     };
     tracing::debug!(%remote, ?connection, %reason, "station disconnected");
-    let _ = ws.close(None).await;
+    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
     let _ = shared
         .inputs
         .send(Input::Closed { connection, reason })
         .await;
 }
 
+/// Owns the frontend: serves commands and hub controls first, then delivers events, then
+/// timers, then connection inputs (only while the application keeps up with the events). Each
+/// input is handled in isolation: a panic closes the connection it came from.
 async fn drive(
     mut frontend: LbsFrontend<dyn Registry>,
     mut inputs: mpsc::Receiver<Input>,
+    limits: TcpLimits,
     ctx: ListenerContext,
 ) {
     let ListenerContext {
         id,
         hub,
         mut commands,
+        mut controls,
+        stats,
         ..
     } = ctx;
     let mut publisher = Publisher::new(hub, id);
     let mut connections: HashMap<ConnectionId, mpsc::Sender<Outbound>> = HashMap::new();
     let mut commands_open = true;
+    let mut controls_open = true;
     loop {
         let deadline = frontend.poll_timeout();
+        let sessions_before = frontend.connected();
         tokio::select! {
             biased;
             request = commands.recv(), if commands_open => match request {
                 Some(request) => {
-                    let result = frontend.handle_command(now_both(), request.command);
+                    let gateway = request.command.gateway().gateway_id.clone();
+                    let result = isolate(|| frontend.handle_command(now(), request.command))
+                        .unwrap_or_else(|panic| {
+                            internal_error(&stats, &panic);
+                            Err(crate::error::CommandError::Rejected {
+                                gateway,
+                                reason: "internal error".into(),
+                            })
+                        });
                     let _ = request.reply.send(result);
                 }
                 None => commands_open = false,
             },
+            control = controls.recv(), if controls_open => match control {
+                Some(Control::Replaced { gateway_id }) => {
+                    if let Err(panic) = isolate(|| frontend.handle_replaced(now(), &gateway_id)) {
+                        internal_error(&stats, &panic);
+                    }
+                }
+                None => controls_open = false,
+            },
             () = publisher.deliver(), if publisher.has_pending() => {}
-            () = sleep_until(deadline) => frontend.handle_timeout(now_both()),
+            () = sleep_until(deadline) => {
+                if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
+                    internal_error(&stats, &panic);
+                }
+            }
             input = inputs.recv(), if !publisher.is_backlogged() => match input {
-                Some(input) => handle_input(&mut frontend, &mut connections, input),
+                Some(input) => {
+                    let connection = input.connection();
+                    let handled =
+                        isolate(|| handle_input(&mut frontend, &mut connections, limits, input));
+                    if let Err(panic) = handled {
+                        internal_error(&stats, &panic);
+                        if let Some(connection) = connection {
+                            // Dropping the sender closes the websocket.
+                            connections.remove(&connection);
+                            let closed = isolate(|| {
+                                frontend.handle_close(
+                                    now(),
+                                    connection,
+                                    DisconnectReason::InternalError(panic),
+                                )
+                            });
+                            if closed.is_err() {
+                                stats.panicked();
+                            }
+                        }
+                    }
+                }
                 // The accept loop is gone: the server is shutting down.
                 None => return,
             },
@@ -444,7 +541,7 @@ async fn drive(
                         // Too slow or gone: drop the sender, which closes the connection.
                         connections.remove(&connection);
                         frontend.handle_close(
-                            now_both(),
+                            now(),
                             connection,
                             DisconnectReason::Transport(
                                 "station does not read its messages".into(),
@@ -457,8 +554,30 @@ async fn drive(
                 }
             }
         }
+        stats.sessions_changed(sessions_before, frontend.connected());
         while let Some(event) = frontend.poll_event() {
             publisher.push(event);
+        }
+    }
+}
+
+/// A panic caught in the driver: logged and counted.
+fn internal_error(stats: &Stats, panic: &str) {
+    tracing::error!(
+        panic,
+        "Basics Station listener: panic while handling an input (isolated)"
+    );
+    stats.panicked();
+}
+
+impl Input {
+    /// The connection an input comes from (discovery has none).
+    fn connection(&self) -> Option<ConnectionId> {
+        match self {
+            Input::Discovery { .. } => None,
+            Input::Connect { connection, .. }
+            | Input::Message { connection, .. }
+            | Input::Closed { connection, .. } => Some(*connection),
         }
     }
 }
@@ -466,9 +585,10 @@ async fn drive(
 fn handle_input(
     frontend: &mut LbsFrontend<dyn Registry>,
     connections: &mut HashMap<ConnectionId, mpsc::Sender<Outbound>>,
+    limits: TcpLimits,
     input: Input,
 ) {
-    let now = now_both();
+    let now = now();
     match input {
         Input::Discovery {
             text,
@@ -479,21 +599,24 @@ fn handle_input(
         }
         Input::Connect {
             connection,
-            eui,
-            authorization,
+            record,
             remote,
             outbound,
             reply,
         } => {
-            let result = frontend.handle_connect(
-                now,
-                connection,
-                eui,
-                authorization.as_deref(),
-                Some(remote),
-            );
-            if result.is_ok() {
-                connections.insert(connection, outbound);
+            let reconnect = frontend.is_connected(&record.ids.gateway_id);
+            if !reconnect && frontend.connected() >= limits.max_sessions {
+                let detail = format!("{} sessions open", frontend.connected());
+                let _ = reply.send(Err((RefusalReason::SessionsFull, detail)));
+                return;
+            }
+            // Registered in the map first: a panic in the frontend then closes this socket.
+            connections.insert(connection, outbound);
+            let result = frontend
+                .connect_authenticated(now, connection, &record, Some(remote))
+                .map_err(|e| (RefusalReason::Unauthenticated, e.to_string()));
+            if result.is_err() {
+                connections.remove(&connection);
             }
             let _ = reply.send(result);
         }

@@ -14,8 +14,12 @@
 //! (UDP datagrams then queue in, and overflow, the kernel buffer), while downlink commands and
 //! timers are still served.
 
+#[cfg(any(feature = "lbs", feature = "cups", feature = "mqtt-server"))]
+pub mod accept;
 #[cfg(feature = "server")]
 mod hub;
+#[cfg(feature = "server")]
+mod listener;
 #[cfg(feature = "server")]
 mod server;
 
@@ -39,10 +43,14 @@ mod mqtt_session;
 #[cfg(feature = "mqtt-client")]
 pub mod mqtt_upstream;
 
+#[cfg(any(feature = "lbs", feature = "cups", feature = "mqtt-server"))]
+pub use accept::TcpLimits;
+#[cfg(feature = "server")]
+pub use listener::{RefusalReason, Registry, ServerStats};
 #[cfg(feature = "server")]
 pub use server::{
     DEFAULT_EVENT_CAPACITY, DownlinkSender, GatewayServer, GatewayServerBuilder, ListenerKind,
-    Registry, ServerError,
+    ServerError,
 };
 
 /// The TLS configuration of a TCP listener, if it uses TLS.

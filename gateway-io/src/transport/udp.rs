@@ -13,10 +13,10 @@ use loragw_semtech_udp::MAX_DATAGRAM_LEN;
 use socket2::{Domain, Protocol as IpProtocol, Socket, Type};
 use tokio::net::UdpSocket;
 
-use super::hub::{Publisher, now, sleep_until};
-use super::server::{ListenerContext, Registry, Started};
+use super::hub::{Publisher, sleep_until};
+use super::listener::{ListenerContext, Registry, Started, now};
+use crate::frontend::Frontend;
 use crate::frontend::udp::{UdpConfig, UdpFrontend};
-use crate::frontend::{Frontend, Now};
 
 /// Settings of a Semtech UDP listener.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,11 +77,6 @@ pub(crate) async fn start(
     })
 }
 
-fn now_both() -> Now {
-    let (instant, wall) = now();
-    Now::new(instant, wall)
-}
-
 async fn drive(socket: UdpSocket, mut frontend: UdpFrontend<dyn Registry>, ctx: ListenerContext) {
     let ListenerContext {
         id,
@@ -99,17 +94,17 @@ async fn drive(socket: UdpSocket, mut frontend: UdpFrontend<dyn Registry>, ctx: 
             biased;
             request = commands.recv(), if commands_open => match request {
                 Some(request) => {
-                    let result = frontend.handle_command(now_both(), request.command);
+                    let result = frontend.handle_command(now(), request.command);
                     // The caller may have given up waiting; nothing to do then.
                     let _ = request.reply.send(result);
                 }
                 None => commands_open = false,
             },
             () = publisher.deliver(), if publisher.has_pending() => {}
-            () = sleep_until(deadline) => frontend.handle_timeout(now_both()),
+            () = sleep_until(deadline) => frontend.handle_timeout(now()),
             received = socket.recv_from(&mut input), if !publisher.is_backlogged() => {
                 match received {
-                    Ok((len, from)) => frontend.handle_datagram(now_both(), from, &input[..len]),
+                    Ok((len, from)) => frontend.handle_datagram(now(), from, &input[..len]),
                     // E.g. ICMP port unreachable reported on the next receive: not fatal.
                     Err(e) => tracing::debug!(error = %e, "UDP receive"),
                 }

@@ -66,12 +66,18 @@ pub(super) fn check_upgrade(
         .headers()
         .get("authorization")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let record = shared.registry.gateway_by_eui(eui).ok_or_else(|| {
+    // An unknown gateway and a wrong key get the same answer: an unauthenticated client
+    // learns nothing about which gateways exist.
+    let unauthorized = || {
         refuse(
-            StatusCode::NOT_FOUND,
-            format!("gateway with EUI {eui} is not registered"),
+            StatusCode::UNAUTHORIZED,
+            "unknown gateway or invalid credentials".to_owned(),
         )
-    })?;
+    };
+    let record = shared
+        .registry
+        .gateway_by_eui(eui)
+        .ok_or_else(unauthorized)?;
     let credential = Credential::from_authorization_header(authorization.as_deref().unwrap_or(""));
     authorize_link(
         &*shared.registry,
@@ -79,15 +85,14 @@ pub(super) fn check_upgrade(
         credential,
         shared.settings.frontend.allow_unauthenticated,
     )
-    .map_err(|e| {
-        let status = match e {
-            AuthError::MissingRight { .. } => StatusCode::FORBIDDEN,
-            AuthError::UnknownGateway(_) => StatusCode::NOT_FOUND,
-            _ => StatusCode::UNAUTHORIZED,
-        };
-        refuse(status, e.to_string())
+    .map_err(|e| match e {
+        // Only a valid key of this gateway gets this far.
+        AuthError::MissingRight { .. } => refuse(StatusCode::FORBIDDEN, e.to_string()),
+        _ => unauthorized(),
     })?;
-    Ok(Route::Traffic { eui, authorization })
+    Ok(Route::Traffic {
+        record: Box::new(record),
+    })
 }
 
 #[cfg(test)]
