@@ -184,9 +184,10 @@ fn station_session() {
     let deadline = f.poll_timeout().unwrap();
     assert!(deadline > t1.instant);
     f.handle_timeout(t1.after(deadline - t1.instant));
-    let [GatewayEvent::TxAck { ack, .. }] = &events(&mut f)[..] else {
+    let [GatewayEvent::TxAck { ack, failure, .. }] = &events(&mut f)[..] else {
         panic!("no timeout ack")
     };
+    assert_eq!(failure, &Some(TxFailure::Expired));
     assert_eq!(ack.result(), TxResult::UnknownError);
     assert_eq!(ack.correlation_ids, ["ns:down:1"]);
 
@@ -247,8 +248,42 @@ fn station_session() {
         (out[0]["dC"].as_i64(), out[0]["RX2Freq"].as_i64()),
         (Some(2), Some(869_525_000))
     );
+    let _ = events(&mut f);
+    // The station goes before confirming it: the class C downlink ends in a failed TxAck.
     f.handle_close(t1, c2, DisconnectReason::ClosedByGateway);
     assert_eq!(f.connected(), 0);
+    let evs = events(&mut f);
+    let [
+        GatewayEvent::TxAck { ack, failure, .. },
+        GatewayEvent::Disconnected { .. },
+    ] = &evs[..]
+    else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(ack.result(), TxResult::UnknownError);
+    assert_eq!(
+        failure,
+        &Some(TxFailure::Disconnected(DisconnectReason::ClosedByGateway))
+    );
+    assert_eq!(f.downlinks_in_flight(), 0);
+}
+
+/// Refused stations leave no state behind (identity before state).
+#[test]
+fn refused_connects_leave_no_state() {
+    let mut f = frontend();
+    let t = start();
+    for i in 0..100u64 {
+        let eui = Eui64::from_u64(if i % 2 == 0 { EUI } else { i });
+        assert!(
+            f.handle_connect(t, ConnectionId(i), eui, Some("Bearer NNSXS.WRONG"), None)
+                .is_err()
+        );
+    }
+    assert_eq!(f.connected(), 0);
+    assert!(f.by_gateway.is_empty());
+    assert_eq!(events(&mut f), []);
+    assert_eq!(f.poll_output(), None);
 }
 
 #[test]
