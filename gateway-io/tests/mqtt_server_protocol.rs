@@ -10,7 +10,7 @@ mod mqtt_support;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use loragw_gateway_io::event::{DisconnectReason, GatewayCommand, GatewayEvent};
+use loragw_gateway_io::event::{DisconnectReason, GatewayCommand, GatewayEvent, TxFailure};
 use loragw_gateway_io::frontend::mqtt::MqttVersion;
 use loragw_gateway_io::ids::GatewayIds;
 use loragw_gateway_io::transport::mqtt_server::MqttSettings;
@@ -236,6 +236,20 @@ async fn subscriptions_payloads_and_access() {
     raw.send(publish("v3/gw-one/down", QoS::AtMostOnce, 0, vec![]))
         .await;
     assert_eq!(raw.recv().await, None);
+    // The downlink it never acknowledged ends in a failed TxAck, then the disconnect.
+    match next_server_event(&mut server).await {
+        GatewayEvent::TxAck { ack, failure, .. } => {
+            assert_eq!(ack.correlation_ids, ["app:test:1"]);
+            assert!(
+                matches!(
+                    failure,
+                    Some(TxFailure::Disconnected(DisconnectReason::ProtocolError(_)))
+                ),
+                "{failure:?}"
+            );
+        }
+        other => panic!("expected a failed TxAck, got {other:?}"),
+    }
     match next_server_event(&mut server).await {
         GatewayEvent::Disconnected {
             reason: DisconnectReason::ProtocolError(text),
@@ -382,7 +396,7 @@ async fn downlinks_wait_for_the_subscription_in_a_bounded_queue() {
         next_server_event(&mut server).await,
         GatewayEvent::Connected { .. }
     ));
-    // Not subscribed yet: the default queue takes 16 downlinks, the 17th is refused.
+    // Not subscribed yet: 16 downlinks may be in flight (queued), the 17th is refused.
     let ids = GatewayIds::new(GW_ONE, None);
     for _ in 0..16 {
         server.send_downlink(&ids, sample_downlink()).await.unwrap();
@@ -391,7 +405,7 @@ async fn downlinks_wait_for_the_subscription_in_a_bounded_queue() {
     assert!(
         refused
             .as_ref()
-            .is_err_and(|e| e.to_string().contains("queue full")),
+            .is_err_and(|e| e.to_string().contains("already in flight")),
         "{refused:?}"
     );
     // Subscribing releases the queued ones, in order, after the SUBACK.
@@ -411,4 +425,218 @@ async fn downlinks_wait_for_the_subscription_in_a_bounded_queue() {
         }
     }
     assert!(tokens.windows(2).all(|w| w[0] < w[1]), "{tokens:?}");
+}
+
+/// An MQTT 5 CONNECT gets CONNACK 0x01 ("unacceptable protocol version"), then the close; it
+/// is counted and produces no event.
+#[tokio::test]
+async fn mqtt5_connect_gets_connack_unacceptable_protocol() {
+    let (mut server, port) = start().await;
+    let mut raw = Raw::open(port).await;
+    // Fixed header, `MQTT`, level 5, clean start, keep-alive 60, no properties, client id "c".
+    raw.send_bytes(&[
+        0x10, 14, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x00, 0x00, 0x01,
+        b'c',
+    ])
+    .await;
+    assert_eq!(
+        raw.recv().await,
+        Some(Packet::ConnAck(ConnAck::new(
+            ConnectReturnCode::RefusedProtocolVersion,
+            false
+        )))
+    );
+    assert_eq!(raw.recv().await, None, "closed after the CONNACK");
+    assert_eq!(server.stats().refused_unsupported_protocol, 1);
+    let (_raw, ack) = Raw::connect(port, GW_ONE, KEY_ONE, 60).await;
+    assert_eq!(ack.code, ConnectReturnCode::Success);
+    assert!(matches!(
+        next_server_event(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+}
+
+/// Keep-alive 0 does not live forever: silence past `max_idle` closes the connection.
+#[tokio::test]
+async fn keep_alive_zero_is_bounded_by_max_idle() {
+    let mut settings = MqttSettings::new(MqttVersion::V3);
+    settings.max_idle = Duration::from_millis(500);
+    let mut server = GatewayServer::builder()
+        .shared_registry(registry())
+        .mqtt_with("127.0.0.1:0", settings)
+        .start()
+        .await
+        .unwrap();
+    let port = server.local_addr(ListenerKind::MqttV3).unwrap().port();
+    let started = std::time::Instant::now();
+    let (mut raw, ack) = Raw::connect(port, GW_ONE, KEY_ONE, 0).await;
+    assert_eq!(ack.code, ConnectReturnCode::Success);
+    assert!(matches!(
+        next_server_event(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+    assert_eq!(raw.recv().await, None);
+    let idle = started.elapsed();
+    assert!(idle >= Duration::from_millis(450), "{idle:?}");
+    assert!(matches!(
+        next_server_event(&mut server).await,
+        GatewayEvent::Disconnected {
+            reason: DisconnectReason::Timeout,
+            ..
+        }
+    ));
+}
+
+/// The same gateway on the v3 listener, then on the v2 listener: the v3 connection is closed
+/// (`Replaced`) as soon as the v2 one is up, the route follows v2, and once v2 closes nothing
+/// is left: no stale v3 connection delivering uplinks, downlinks refused "not connected".
+#[tokio::test]
+async fn a_gateway_moving_to_another_listener_replaces_its_connection_there() {
+    let mut server = GatewayServer::builder()
+        .shared_registry(registry())
+        .mqtt_v3("127.0.0.1:0")
+        .mqtt_v2("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let v3 = server.local_addr(ListenerKind::MqttV3).unwrap().port();
+    let v2 = server.local_addr(ListenerKind::MqttV2).unwrap().port();
+    let ids = GatewayIds::new(GW_ONE, None);
+
+    let (mut old, ack) = Raw::connect(v3, GW_ONE, KEY_ONE, 60).await;
+    assert_eq!(ack.code, ConnectReturnCode::Success);
+    let mut subscribe = Subscribe::new("v3/gw-one/down", QoS::AtMostOnce);
+    subscribe.pkid = 1;
+    old.send(Packet::Subscribe(subscribe)).await;
+    assert!(matches!(old.recv().await, Some(Packet::SubAck(_))));
+    match next_server_event(&mut server).await {
+        GatewayEvent::Connected { protocol, .. } => assert_eq!(protocol.name(), "mqtt-v3"),
+        other => panic!("{other:?}"),
+    }
+    // A downlink on v3, written but never acknowledged.
+    server.send_downlink(&ids, sample_downlink()).await.unwrap();
+    assert!(matches!(old.recv().await, Some(Packet::Publish(_))));
+
+    let (mut new, ack) = Raw::connect(v2, GW_ONE, KEY_ONE, 60).await;
+    assert_eq!(ack.code, ConnectReturnCode::Success);
+    // The old connection is closed by the server.
+    assert_eq!(old.recv().await, None);
+    let (mut connected, mut replaced, mut failed) = (false, false, false);
+    while !(connected && replaced && failed) {
+        match next_server_event(&mut server).await {
+            GatewayEvent::Connected { protocol, .. } => {
+                assert_eq!(protocol.name(), "mqtt-v2");
+                connected = true;
+            }
+            GatewayEvent::Disconnected {
+                protocol, reason, ..
+            } => {
+                assert_eq!(protocol.name(), "mqtt-v3");
+                assert_eq!(reason, DisconnectReason::Replaced);
+                replaced = true;
+            }
+            GatewayEvent::TxAck { failure, ack, .. } => {
+                assert_eq!(ack.correlation_ids, ["app:test:1"]);
+                assert_eq!(failure, Some(TxFailure::Replaced));
+                failed = true;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Downlinks go to v2 now (queued until it subscribes: accepted).
+    server.send_downlink(&ids, sample_downlink()).await.unwrap();
+
+    // v2 closes: its queued downlink fails, the route is gone, downlinks are refused.
+    new.send(Packet::Disconnect).await;
+    assert_eq!(new.recv().await, None);
+    match next_server_event(&mut server).await {
+        GatewayEvent::TxAck { failure, .. } => assert_eq!(
+            failure,
+            Some(TxFailure::Disconnected(DisconnectReason::ClosedByGateway))
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        next_server_event(&mut server).await,
+        GatewayEvent::Disconnected { .. }
+    ));
+    let refused = server.send_downlink(&ids, sample_downlink()).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("not connected")),
+        "{refused:?}"
+    );
+}
+
+/// A registry that takes a second to answer for `gw-two`.
+struct SlowRegistry(std::sync::Arc<loragw_gateway_io::registry::InMemoryRegistry>);
+
+impl loragw_gateway_io::registry::GatewayRegistry for SlowRegistry {
+    fn gateway_by_id(&self, id: &str) -> Option<loragw_gateway_io::registry::GatewayRecord> {
+        if id == GW_TWO {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        self.0.gateway_by_id(id)
+    }
+    fn gateway_by_eui(
+        &self,
+        eui: loragw_gateway_io::ids::Eui64,
+    ) -> Option<loragw_gateway_io::registry::GatewayRecord> {
+        self.0.gateway_by_eui(eui)
+    }
+}
+
+impl loragw_gateway_io::registry::Authenticator for SlowRegistry {
+    fn authenticate(
+        &self,
+        gateway_id: &str,
+        credential: loragw_gateway_io::registry::Credential<'_>,
+        right: loragw_gateway_io::registry::Right,
+    ) -> Result<(), loragw_gateway_io::registry::AuthError> {
+        self.0.authenticate(gateway_id, credential, right)
+    }
+}
+
+/// A registry that takes a second for one gateway stalls only that gateway: another connects
+/// and gets an uplink through meanwhile.
+#[tokio::test]
+async fn a_slow_registry_stalls_nobody_else() {
+    let mut server = GatewayServer::builder()
+        .registry(SlowRegistry(registry()))
+        .mqtt_v3("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let port = server.local_addr(ListenerKind::MqttV3).unwrap().port();
+    let slow = tokio::spawn(async move { Raw::connect(port, GW_TWO, KEY_TWO, 60).await });
+    // Let the slow CONNECT reach the registry first.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let (mut fast, ack) = Raw::connect(port, GW_ONE, KEY_ONE, 60).await;
+    assert_eq!(ack.code, ConnectReturnCode::Success);
+    fast.send(publish(
+        "v3/gw-one/up",
+        QoS::AtLeastOnce,
+        1,
+        sample_uplink(1).encode_to_vec(),
+    ))
+    .await;
+    assert!(matches!(fast.recv().await, Some(Packet::PubAck(_))));
+    match next_server_event(&mut server).await {
+        GatewayEvent::Connected { gateway, .. } => assert_eq!(gateway.gateway_id, GW_ONE),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        next_server_event(&mut server).await,
+        GatewayEvent::Uplink { .. }
+    ));
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(800), "{took:?}");
+    let (_slow, ack) = slow.await.unwrap();
+    assert_eq!(ack.code, ConnectReturnCode::Success);
+    match next_server_event(&mut server).await {
+        GatewayEvent::Connected { gateway, .. } => assert_eq!(gateway.gateway_id, GW_TWO),
+        other => panic!("{other:?}"),
+    }
 }
