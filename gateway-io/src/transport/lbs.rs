@@ -395,6 +395,8 @@ async fn traffic<S>(
         tokio::select! {
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
+                    #[cfg(test)]
+                    assert!(!text.as_str().contains(fault::CONNECTION), "injected connection fault");
                     let input = Input::Message { connection, text: text.as_str().to_owned() };
                     if shared.inputs.send(input).await.is_err() {
                         break DisconnectReason::Shutdown;
@@ -498,6 +500,10 @@ async fn drive(
             }
             input = inputs.recv(), if !publisher.is_backlogged() => match input {
                 Some(input) => {
+                    #[cfg(test)]
+                    if let Input::Message { text, .. } = &input {
+                        assert!(!text.contains(fault::LISTENER), "injected listener fault");
+                    }
                     let connection = input.connection();
                     let handled =
                         isolate(|| handle_input(&mut frontend, &mut connections, limits, input));
@@ -621,6 +627,8 @@ fn handle_input(
             let _ = reply.send(result);
         }
         Input::Message { connection, text } => {
+            #[cfg(test)]
+            assert!(!text.contains(fault::DRIVER), "injected driver fault");
             if let Err(e) = frontend.handle_message(now, connection, &text) {
                 // A message racing the connection's replacement: nothing to do.
                 tracing::trace!(error = %e, "message of a closed connection");
@@ -633,23 +641,16 @@ fn handle_input(
     }
 }
 
+/// Faults injected by the tests through a station's text message (compiled only in tests).
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ping_intervals_stay_within_ten_percent_and_spread() {
-        let base = Duration::from_secs(30);
-        let spread: Vec<Duration> = (1..=50)
-            .map(|id| jittered(base, ConnectionId(id)))
-            .collect();
-        for d in &spread {
-            assert!(
-                *d >= Duration::from_secs(27) && *d <= Duration::from_secs(33),
-                "{d:?}"
-            );
-        }
-        let (min, max) = (spread.iter().min().unwrap(), spread.iter().max().unwrap());
-        assert!(*max - *min > Duration::from_secs(3), "{min:?}..{max:?}");
-    }
+mod fault {
+    /// Panics in the driver while handling the message (isolated).
+    pub(super) const DRIVER: &str = "test-fault:driver";
+    /// Panics in the connection task.
+    pub(super) const CONNECTION: &str = "test-fault:connection";
+    /// Panics in the driver outside the isolation: the listener stops.
+    pub(super) const LISTENER: &str = "test-fault:listener";
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,182 @@
+//! The listener over loopback with faults injected: a panic while handling one station's
+//! message or connection closes only that connection; a listener that really stops is
+//! reported by `next_event`.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{WebSocketStream, client_async};
+
+use super::*;
+use crate::event::GatewayEvent;
+use crate::registry::{InMemoryRegistry, hash_key};
+use crate::transport::{GatewayServer, ListenerKind, ServerError};
+
+const STEP: Duration = Duration::from_secs(10);
+
+fn registry() -> InMemoryRegistry {
+    let gateway = |id: &str, eui: &str, key: &str| {
+        format!(
+            "[[gateway]]\nid = \"{id}\"\neui = \"{eui}\"\nfrequency_plans = [\"EU_863_870\"]\n[[gateway.key]]\nname = \"k\"\nhash = \"{}\"\nrights = [\"link\"]\n",
+            hash_key(key, b"0123456789abcdef")
+        )
+    };
+    let text = [
+        gateway("gw-a", "000000000000000A", "KEY-A"),
+        gateway("gw-b", "000000000000000B", "KEY-B"),
+    ]
+    .concat();
+    InMemoryRegistry::from_toml(&text).unwrap()
+}
+
+type Ws = WebSocketStream<TcpStream>;
+
+async fn station(addr: SocketAddr, eui: u64, key: &str) -> Result<Ws, tungstenite::Error> {
+    let mut request = format!("ws://{addr}/traffic/eui-{eui:016X}")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", key.parse().unwrap());
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    client_async(request, tcp).await.map(|(ws, _)| ws)
+}
+
+async fn next(server: &mut GatewayServer) -> Result<GatewayEvent, ServerError> {
+    timeout(STEP, server.next_event()).await.unwrap()
+}
+
+/// Reads until the server closes the websocket.
+async fn closed(ws: &mut Ws) {
+    loop {
+        match timeout(STEP, ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+async fn connected(server: &mut GatewayServer, id: &str) {
+    match next(server).await {
+        Ok(GatewayEvent::Connected { gateway, .. }) => assert_eq!(gateway.gateway_id, id),
+        other => panic!("expected {id} connected, got {other:?}"),
+    }
+}
+
+const VERSION: &str = r#"{"msgtype":"version","station":"2.0.6","protocol":2,"features":""}"#;
+
+async fn version_answered(server: &mut GatewayServer, ws: &mut Ws, id: &str) {
+    ws.send(Message::text(VERSION)).await.unwrap();
+    match next(server).await {
+        Ok(GatewayEvent::Status { gateway, .. }) => assert_eq!(gateway.gateway_id, id),
+        other => panic!("expected {id} status, got {other:?}"),
+    }
+    // router_config comes back.
+    match timeout(STEP, ws.next()).await.unwrap() {
+        Some(Ok(Message::Text(t))) => assert!(t.as_str().contains("router_config"), "{t}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_panic_on_one_station_closes_only_that_station() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    let mut b = station(addr, 0xB, "KEY-B").await.unwrap();
+    connected(&mut server, "gw-b").await;
+    assert_eq!(server.stats().sessions, 2);
+
+    // A bug in the driver while handling a's message: a is closed and reported, b carries on.
+    a.send(Message::text(fault::DRIVER)).await.unwrap();
+    closed(&mut a).await;
+    match next(&mut server).await {
+        Ok(GatewayEvent::Disconnected {
+            gateway,
+            reason: DisconnectReason::InternalError(text),
+            ..
+        }) => {
+            assert_eq!(gateway.gateway_id, "gw-a");
+            assert!(text.contains("injected driver fault"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.stats().isolated_panics, 1);
+    version_answered(&mut server, &mut b, "gw-b").await;
+
+    // A bug in a connection task: the driver learns the connection ended.
+    let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    a.send(Message::text(fault::CONNECTION)).await.unwrap();
+    closed(&mut a).await;
+    match next(&mut server).await {
+        Ok(GatewayEvent::Disconnected {
+            gateway,
+            reason: DisconnectReason::InternalError(text),
+            ..
+        }) => {
+            assert_eq!(gateway.gateway_id, "gw-a");
+            assert!(text.contains("injected connection fault"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.stats().isolated_panics, 2);
+    assert_eq!(server.stats().sessions, 1);
+
+    // The listener still takes new stations.
+    let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    version_answered(&mut server, &mut a, "gw-a").await;
+}
+
+#[tokio::test]
+async fn a_listener_that_stops_is_reported_and_the_others_keep_serving() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station("127.0.0.1:0")
+        .basic_station("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let (first, second) = (server.listeners()[0].1, server.listeners()[1].1);
+    let mut a = station(first, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    a.send(Message::text(fault::LISTENER)).await.unwrap();
+    match next(&mut server).await {
+        Err(ServerError::ListenerStopped { listener, reason }) => {
+            assert_eq!(listener, ListenerKind::BasicStation);
+            assert!(reason.contains("injected listener fault"), "{reason}");
+        }
+        other => panic!("expected ListenerStopped, got {other:?}"),
+    }
+    // The second listener serves on.
+    let mut b = station(second, 0xB, "KEY-B").await.unwrap();
+    connected(&mut server, "gw-b").await;
+    version_answered(&mut server, &mut b, "gw-b").await;
+}
+
+#[test]
+fn ping_intervals_stay_within_ten_percent_and_spread() {
+    let base = Duration::from_secs(30);
+    let spread: Vec<Duration> = (1..=50)
+        .map(|id| jittered(base, ConnectionId(id)))
+        .collect();
+    for d in &spread {
+        assert!(
+            *d >= Duration::from_secs(27) && *d <= Duration::from_secs(33),
+            "{d:?}"
+        );
+    }
+    let (min, max) = (spread.iter().min().unwrap(), spread.iter().max().unwrap());
+    assert!(*max - *min > Duration::from_secs(3), "{min:?}..{max:?}");
+}
