@@ -72,7 +72,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static> Io for T {}
 
 /// An accepted connection handed to the listener.
 pub(crate) struct Accepted {
-    /// Numbered from 1 per listener.
+    /// Numbered from 1 per listener (CUPS has no use for it).
+    #[cfg_attr(not(any(feature = "lbs", feature = "mqtt-server")), allow(dead_code))]
     pub(crate) id: ConnectionId,
     pub(crate) stream: Box<dyn Io>,
     pub(crate) remote: SocketAddr,
