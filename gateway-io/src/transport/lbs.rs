@@ -51,7 +51,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::TlsOption;
 use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, accept_loop};
-use super::hub::{Control, Publisher, sleep_until};
+use super::hub::{Publisher, sleep_until};
 use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
 use crate::event::DisconnectReason;
 use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput};
@@ -485,9 +485,12 @@ async fn drive(
                 None => commands_open = false,
             },
             control = controls.recv(), if controls_open => match control {
-                Some(Control::Replaced { gateway_id }) => {
-                    if let Err(panic) = isolate(|| frontend.handle_replaced(now(), &gateway_id)) {
-                        internal_error(&stats, &panic);
+                Some(control) => {
+                    if let Some(gateway_id) = publisher.replaced(&control) {
+                        let replaced = isolate(|| frontend.handle_replaced(now(), gateway_id));
+                        if let Err(panic) = replaced {
+                            internal_error(&stats, &panic);
+                        }
                     }
                 }
                 None => controls_open = false,

@@ -100,7 +100,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::TlsOption;
 use super::accept::{AcceptConfig, RefusalLog, TcpLimits, accept_loop};
-use super::hub::{Control, Publisher, sleep_until};
+use super::hub::{Publisher, sleep_until};
 use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
 use super::mqtt_session;
 use crate::error::CommandError;
@@ -341,9 +341,12 @@ async fn drive(
                 None => commands_open = false,
             },
             control = controls.recv(), if controls_open => match control {
-                Some(Control::Replaced { gateway_id }) => {
-                    if let Err(panic) = isolate(|| frontend.handle_replaced(now(), &gateway_id)) {
-                        internal_error(&stats, &panic);
+                Some(control) => {
+                    if let Some(gateway_id) = publisher.replaced(&control) {
+                        let replaced = isolate(|| frontend.handle_replaced(now(), gateway_id));
+                        if let Err(panic) = replaced {
+                            internal_error(&stats, &panic);
+                        }
                     }
                 }
                 None => controls_open = false,
