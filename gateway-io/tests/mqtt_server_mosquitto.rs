@@ -331,6 +331,33 @@ async fn v3_refusals_through_mosquitto_clients() {
     let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
     assert!(stderr.contains("protocol version"), "{stderr}");
 
+    // An MQTT 5 client gets CONNACK 0x01 too (not silence): mosquitto_pub reports it and
+    // exits at once.
+    let out = run(
+        pub_bin,
+        port,
+        &[
+            "-u",
+            GW_ONE,
+            "-P",
+            KEY_ONE,
+            "-t",
+            "v3/gw-one/up",
+            "-m",
+            "x",
+            "-V",
+            "mqttv5",
+        ],
+    )
+    .await;
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(
+        stderr.contains("protocol version") || stderr.contains("unsupported"),
+        "{stderr}"
+    );
+    assert_eq!(events.stats().refused_unsupported_protocol, 2);
+
     // Publishing to another gateway's topic: connected, then disconnected. (The refused
     // connections above left no event: this Connected is the first.)
     let _ = run(

@@ -640,3 +640,53 @@ async fn a_slow_registry_stalls_nobody_else() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The connection and session caps, each at its bound: a third TCP connection on a listener
+/// capped at two is closed at once; a second gateway on a listener capped at one session gets
+/// CONNACK 0x03, while the first gateway may still reconnect (replacing itself).
+#[tokio::test]
+async fn connection_and_session_caps() {
+    let mut limits = loragw_gateway_io::transport::TcpLimits::default();
+    limits.max_connections = 2;
+    limits.max_sessions = 1;
+    let settings = MqttSettings::new(MqttVersion::V3).with_limits(limits);
+    let mut server = GatewayServer::builder()
+        .shared_registry(registry())
+        .mqtt_with("127.0.0.1:0", settings)
+        .start()
+        .await
+        .unwrap();
+    let port = server.local_addr(ListenerKind::MqttV3).unwrap().port();
+
+    let (one, ack) = Raw::connect(port, GW_ONE, KEY_ONE, 60).await;
+    assert_eq!(ack.code, ConnectReturnCode::Success);
+    assert!(matches!(
+        next_server_event(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+    let (mut two, ack) = Raw::connect(port, GW_TWO, KEY_TWO, 60).await;
+    assert_eq!(ack.code, ConnectReturnCode::ServiceUnavailable);
+    assert_eq!(two.recv().await, None);
+    assert_eq!(server.stats().refused_sessions_full, 1);
+
+    // Two connections open (one, and an idle one): the third is closed without a byte.
+    let _idle = Raw::open(port).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = Raw::open(port).await;
+    assert_eq!(third.recv().await, None);
+    assert_eq!(server.stats().refused_listener_full, 1);
+    drop(_idle);
+    drop(one);
+    assert!(matches!(
+        next_server_event(&mut server).await,
+        GatewayEvent::Disconnected { .. }
+    ));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Room again: the first gateway reconnects, and replaces itself within the session cap.
+    let (_one, ack) = Raw::connect(port, GW_ONE, KEY_ONE, 60).await;
+    assert_eq!(ack.code, ConnectReturnCode::Success);
+    let (_again, ack) = Raw::connect(port, GW_ONE, KEY_ONE, 60).await;
+    assert_eq!(ack.code, ConnectReturnCode::Success);
+    assert_eq!(server.stats().sessions, 1);
+}
