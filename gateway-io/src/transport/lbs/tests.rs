@@ -180,3 +180,69 @@ fn ping_intervals_stay_within_ten_percent_and_spread() {
     let (min, max) = (spread.iter().min().unwrap(), spread.iter().max().unwrap());
     assert!(*max - *min > Duration::from_secs(3), "{min:?}..{max:?}");
 }
+
+/// A station that never reads is disconnected once its queue and socket are full, within the
+/// write timeout, and does not hold up another station.
+#[tokio::test]
+async fn a_station_that_never_reads_is_disconnected_without_blocking_others() {
+    use loragw_ttnpb::downlink_message::Settings;
+    use loragw_ttnpb::{DataRate, DownlinkMessage, TxSettings};
+
+    let mut frontend = LbsConfig::default();
+    frontend.remembered_downlinks = 1_000_000;
+    let mut settings = LbsSettings::new(frontend);
+    settings.limits.write_timeout = Duration::from_millis(500);
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station_with("127.0.0.1:0", settings)
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    version_answered(&mut server, &mut a, "gw-a").await;
+    let mut b = station(addr, 0xB, "KEY-B").await.unwrap();
+    connected(&mut server, "gw-b").await;
+
+    // `a` stops reading; class C downlinks of 200 bytes pile up.
+    let down = DownlinkMessage {
+        raw_payload: vec![0x60; 200],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(12, 125_000, "4/5")),
+            frequency: 869_525_000,
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let ids = crate::ids::GatewayIds::new("gw-a", None);
+    let started = std::time::Instant::now();
+    let mut sent = 0;
+    while server.send_downlink(&ids, down.clone()).await.is_ok() {
+        sent += 1;
+        assert!(sent < 200_000, "never disconnected");
+    }
+    // Each accepted downlink ended in a failed TxAck, then the disconnect.
+    let mut failed = 0;
+    let reason = loop {
+        match next(&mut server).await {
+            Ok(GatewayEvent::TxAck { failure, .. }) => {
+                assert!(failure.is_some());
+                failed += 1;
+            }
+            Ok(GatewayEvent::Disconnected {
+                gateway, reason, ..
+            }) => {
+                assert_eq!(gateway.gateway_id, "gw-a");
+                break reason;
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(matches!(reason, DisconnectReason::Transport(_)), "{reason}");
+    assert_eq!(failed, sent);
+    assert!(started.elapsed() < STEP, "{:?}", started.elapsed());
+    // `b` is served as ever.
+    version_answered(&mut server, &mut b, "gw-b").await;
+    drop(a);
+}
