@@ -44,7 +44,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
@@ -168,7 +167,7 @@ enum Input {
 
 mod upgrade;
 
-use upgrade::{check_upgrade, error_response};
+use upgrade::{Prefixed, check_upgrade, parse_head, read_head, write_refusal};
 
 /// What the upgrade request asked for.
 #[derive(Debug, Clone)]
@@ -251,48 +250,80 @@ fn jittered(interval: Duration, connection: ConnectionId) -> Duration {
     interval.mul_f64(factor)
 }
 
-// The callback's error type is tungstenite's HTTP response.
-#[allow(clippy::result_large_err)]
+/// Reads and checks the upgrade request (registry on a blocking thread), answers a refusal
+/// itself, and hands an accepted request to tungstenite's handshake; all within the handshake
+/// deadline.
 async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     let Accepted {
         id,
-        stream,
+        mut stream,
         remote,
         deadline,
     } = accepted;
-    let mut route = None;
-    let callback = |request: &Request, response: Response| match check_upgrade(request, &shared) {
-        Ok(r) => {
-            route = Some(r);
-            Ok(response)
-        }
-        Err((status, reason)) => {
-            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                shared.stats.refused(RefusalReason::Unauthenticated);
-            }
-            shared.log.refused(
-                remote,
-                RefusalReason::Unauthenticated,
-                &format!("{status}: {reason}"),
-            );
-            Err(error_response((status, reason)))
-        }
+    let timed_out = |what| {
+        shared.stats.refused(RefusalReason::HandshakeTimeout);
+        shared
+            .log
+            .refused(remote, RefusalReason::HandshakeTimeout, what);
     };
-    let upgrade =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config()));
+    let head = match tokio::time::timeout_at(deadline, read_head(&mut stream)).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(e)) => {
+            tracing::debug!(%remote, error = %e, "websocket upgrade request unreadable");
+            return;
+        }
+        Err(_) => return timed_out("upgrade request"),
+    };
+    let route = match parse_head(&head) {
+        Some(request) => {
+            let checker = shared.clone();
+            let checked =
+                tokio::task::spawn_blocking(move || check_upgrade(&request, &checker)).await;
+            let refusal = match checked {
+                Ok(Ok(route)) => Ok(route),
+                Ok(Err(refusal)) => {
+                    if refusal.0 == StatusCode::UNAUTHORIZED || refusal.0 == StatusCode::FORBIDDEN {
+                        shared.stats.refused(RefusalReason::Unauthenticated);
+                    }
+                    let detail = format!("{}: {}", refusal.0, refusal.1);
+                    shared
+                        .log
+                        .refused(remote, RefusalReason::Unauthenticated, &detail);
+                    Err(refusal)
+                }
+                Err(e) => {
+                    tracing::error!(%remote, error = %e, "Basics Station registry lookup failed");
+                    if e.is_panic() {
+                        shared.stats.panicked();
+                    }
+                    Err((
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal error".to_owned(),
+                    ))
+                }
+            };
+            match refusal {
+                Ok(route) => Some(route),
+                Err((status, reason)) => {
+                    let write_timeout = shared.settings.limits.write_timeout;
+                    let write = write_refusal(&mut stream, status, &reason);
+                    let _ = tokio::time::timeout(write_timeout, write).await;
+                    return;
+                }
+            }
+        }
+        // Not HTTP: tungstenite answers the replayed bytes with its own error.
+        None => None,
+    };
+    let stream = Prefixed::new(head, stream);
+    let upgrade = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config()));
     let ws = match tokio::time::timeout_at(deadline, upgrade).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "websocket upgrade failed");
             return;
         }
-        Err(_) => {
-            shared.stats.refused(RefusalReason::HandshakeTimeout);
-            shared
-                .log
-                .refused(remote, RefusalReason::HandshakeTimeout, "websocket upgrade");
-            return;
-        }
+        Err(_) => return timed_out("websocket upgrade"),
     };
     match route {
         Some(Route::Discovery { traffic_base }) => {
@@ -546,16 +577,23 @@ async fn drive(
                     let Some(tx) = connections.get(&connection) else {
                         continue;
                     };
-                    if tx.try_send(Outbound::Text(text)).is_err() {
-                        // Too slow or gone: drop the sender, which closes the connection.
-                        connections.remove(&connection);
-                        frontend.handle_close(
-                            now(),
-                            connection,
-                            DisconnectReason::Transport(
-                                "station does not read its messages".into(),
-                            ),
-                        );
+                    match tx.try_send(Outbound::Text(text)) {
+                        Ok(()) => {}
+                        // The connection task ended: its `Closed` input says why.
+                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                            connections.remove(&connection);
+                        }
+                        // Too slow: drop the sender, which closes the connection.
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            connections.remove(&connection);
+                            frontend.handle_close(
+                                now(),
+                                connection,
+                                DisconnectReason::Transport(
+                                    "station does not read its messages".into(),
+                                ),
+                            );
+                        }
                     }
                 }
                 LbsOutput::Close { connection } => {

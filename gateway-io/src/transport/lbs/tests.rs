@@ -188,8 +188,10 @@ async fn a_station_that_never_reads_is_disconnected_without_blocking_others() {
     use loragw_ttnpb::downlink_message::Settings;
     use loragw_ttnpb::{DataRate, DownlinkMessage, TxSettings};
 
-    let mut frontend = LbsConfig::default();
-    frontend.remembered_downlinks = 1_000_000;
+    let frontend = LbsConfig {
+        remembered_downlinks: 1_000_000,
+        ..Default::default()
+    };
     let mut settings = LbsSettings::new(frontend);
     settings.limits.write_timeout = Duration::from_millis(500);
     let mut server = GatewayServer::builder()
@@ -245,4 +247,54 @@ async fn a_station_that_never_reads_is_disconnected_without_blocking_others() {
     // `b` is served as ever.
     version_answered(&mut server, &mut b, "gw-b").await;
     drop(a);
+}
+
+/// A registry that takes a second to answer for `gw-a`'s EUI.
+struct SlowRegistry(InMemoryRegistry);
+
+impl crate::registry::GatewayRegistry for SlowRegistry {
+    fn gateway_by_id(&self, id: &str) -> Option<crate::registry::GatewayRecord> {
+        self.0.gateway_by_id(id)
+    }
+    fn gateway_by_eui(&self, eui: crate::ids::Eui64) -> Option<crate::registry::GatewayRecord> {
+        if eui == crate::ids::Eui64::from_u64(0xA) {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        self.0.gateway_by_eui(eui)
+    }
+}
+
+impl crate::registry::Authenticator for SlowRegistry {
+    fn authenticate(
+        &self,
+        gateway_id: &str,
+        credential: crate::registry::Credential<'_>,
+        right: crate::registry::Right,
+    ) -> Result<(), crate::registry::AuthError> {
+        self.0.authenticate(gateway_id, credential, right)
+    }
+}
+
+/// A registry slow for one station stalls only that station (on a single-threaded runtime,
+/// so a lookup on a runtime thread would stall everything): another connects and is served
+/// meanwhile.
+#[tokio::test]
+async fn a_slow_registry_stalls_nobody_else() {
+    let mut server = GatewayServer::builder()
+        .registry(SlowRegistry(registry()))
+        .basic_station("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let slow = tokio::spawn(async move { station(addr, 0xA, "KEY-A").await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let mut b = station(addr, 0xB, "KEY-B").await.unwrap();
+    connected(&mut server, "gw-b").await;
+    version_answered(&mut server, &mut b, "gw-b").await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(800), "{took:?}");
+    let _a = timeout(STEP, slow).await.unwrap().unwrap();
+    connected(&mut server, "gw-a").await;
 }
