@@ -690,3 +690,43 @@ async fn connection_and_session_caps() {
     assert_eq!(ack.code, ConnectReturnCode::Success);
     assert_eq!(server.stats().sessions, 1);
 }
+
+/// A client that sends its CONNECT one byte every 100 ms (a slowloris) is cut at the
+/// handshake deadline, although it keeps sending.
+#[tokio::test]
+async fn a_slow_connect_is_cut_at_the_handshake_deadline() {
+    let settings =
+        MqttSettings::new(MqttVersion::V3).with_connect_timeout(Duration::from_millis(500));
+    let server = GatewayServer::builder()
+        .shared_registry(registry())
+        .mqtt_with("127.0.0.1:0", settings)
+        .start()
+        .await
+        .unwrap();
+    let port = server.local_addr(ListenerKind::MqttV3).unwrap().port();
+    let mut connect = Connect::new("slow");
+    connect.set_login(GW_ONE, KEY_ONE);
+    let mut bytes = BytesMut::new();
+    Packet::Connect(connect).write(&mut bytes, 1 << 20).unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut cut = None;
+    for byte in bytes.iter() {
+        if stream.write_all(&[*byte]).await.is_err() {
+            cut = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut buf = [0u8; 8];
+        if let Ok(Ok(0) | Err(_)) = timeout(Duration::from_millis(1), stream.read(&mut buf)).await {
+            cut = Some(started.elapsed());
+            break;
+        }
+    }
+    let cut = cut.expect("the slow CONNECT was never cut");
+    assert!(
+        cut >= Duration::from_millis(450) && cut < Duration::from_secs(2),
+        "{cut:?}"
+    );
+    assert_eq!(server.stats().refused_handshake_timeout, 1);
+}

@@ -280,3 +280,48 @@ async fn handshake_tls(
         None => Some(Box::new(stream)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_logged_loudly_at_most_once_a_second() {
+        let log = RefusalLog::new("test");
+        let remote: SocketAddr = "192.0.2.1:4000".parse().unwrap();
+        for _ in 0..1000 {
+            log.refused(remote, RefusalReason::Unauthenticated, "flood");
+        }
+        // The first was loud; the other 999 went to debug and are counted for the next loud
+        // line.
+        assert_eq!(log.suppressed.load(Ordering::Relaxed), 999);
+        *log.last.lock().unwrap() = Some(Instant::now() - Duration::from_secs(1));
+        log.refused(remote, RefusalReason::Unauthenticated, "later");
+        assert_eq!(log.suppressed.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn slots_count_per_address_and_free_on_drop() {
+        let limits = TcpLimits {
+            max_connections: 3,
+            max_connections_per_ip: 2,
+            ..TcpLimits::default()
+        };
+        let counts = Arc::new(Mutex::new(Counts::default()));
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let a1 = admit(&counts, a, &limits).unwrap();
+        let _a2 = admit(&counts, a, &limits).unwrap();
+        assert_eq!(
+            admit(&counts, a, &limits).err(),
+            Some(RefusalReason::AddressFull)
+        );
+        let _b1 = admit(&counts, b, &limits).unwrap();
+        assert_eq!(
+            admit(&counts, b, &limits).err(),
+            Some(RefusalReason::ListenerFull)
+        );
+        drop(a1);
+        let _b2 = admit(&counts, b, &limits).unwrap();
+        assert_eq!(counts.lock().unwrap().total, 3);
+    }
+}

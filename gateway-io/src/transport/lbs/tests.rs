@@ -298,3 +298,44 @@ async fn a_slow_registry_stalls_nobody_else() {
     let _a = timeout(STEP, slow).await.unwrap().unwrap();
     connected(&mut server, "gw-a").await;
 }
+
+/// An upgrade request sent one byte every 100 ms is cut at the handshake deadline; nothing
+/// reaches the frontend.
+#[tokio::test]
+async fn a_slow_upgrade_is_cut_at_the_handshake_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut settings = LbsSettings::default();
+    settings.limits.handshake_timeout = Duration::from_millis(500);
+    let server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station_with("127.0.0.1:0", settings)
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let request = "GET /traffic/eui-000000000000000A HTTP/1.1\r\nHost: x\r\nAuthorization: KEY-A\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut cut = None;
+    for byte in request.bytes() {
+        if stream.write_all(&[byte]).await.is_err() {
+            cut = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut buf = [0u8; 8];
+        if let Ok(Ok(0) | Err(_)) = timeout(Duration::from_millis(1), stream.read(&mut buf)).await {
+            cut = Some(started.elapsed());
+            break;
+        }
+    }
+    let cut = cut.expect("the slow upgrade was never cut");
+    assert!(
+        cut >= Duration::from_millis(450) && cut < Duration::from_secs(2),
+        "{cut:?}"
+    );
+    let stats = server.stats();
+    assert_eq!(stats.refused_handshake_timeout, 1, "{stats:?}");
+    assert_eq!(stats.sessions, 0);
+}
