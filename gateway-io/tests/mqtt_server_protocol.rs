@@ -150,7 +150,10 @@ async fn connack_codes() {
     let mut raw = Raw::open(port).await;
     assert_eq!(raw.recv().await, None, "closed after the CONNECT timeout");
 
-    // None of the above produced an event: the first one is this connection's.
+    // None of the above produced an event or a session: the first one is this connection's.
+    let stats = server.stats();
+    assert_eq!(stats.sessions, 0, "{stats:?}");
+    assert_eq!(stats.refused_unauthenticated, 5, "{stats:?}");
     let (_raw, ack) = Raw::connect(port, GW_ONE, KEY_ONE, 60).await;
     assert_eq!(ack.code, ConnectReturnCode::Success);
     assert!(!ack.session_present);

@@ -305,3 +305,55 @@ fn traffic_paths() {
         assert_eq!(parse_traffic_path(bad), None, "{bad}");
     }
 }
+
+/// At most `remembered_downlinks` are in flight per station; one more is refused, and a
+/// confirmation makes room again.
+#[test]
+fn downlinks_in_flight_are_capped() {
+    let t = start();
+    let mut config = LbsConfig {
+        remembered_downlinks: 2,
+        ..LbsConfig::default()
+    };
+    config.session.time_transfer_interval = None;
+    let mut f = LbsFrontend::new(config, registry());
+    let c = ConnectionId(1);
+    let ids = f
+        .handle_connect(t, c, Eui64::from_u64(EUI), Some("NNSXS.KEY"), None)
+        .unwrap();
+    f.handle_message(
+        t,
+        c,
+        r#"{"msgtype":"version","station":"2.0.6","protocol":2,"features":""}"#,
+    )
+    .unwrap();
+    let _ = sent(&mut f);
+    let class_c = || GatewayCommand::Downlink {
+        gateway: ids.clone(),
+        message: DownlinkMessage {
+            raw_payload: vec![0x60],
+            settings: Some(Settings::Scheduled(TxSettings {
+                data_rate: Some(DataRate::lora(12, 125_000, "4/5")),
+                frequency: 869_525_000,
+                ..Default::default()
+            })),
+            ..Default::default()
+        },
+    };
+    f.handle_command(t, class_c()).unwrap();
+    f.handle_command(t, class_c()).unwrap();
+    assert_eq!(f.downlinks_in_flight(), 2);
+    assert!(matches!(
+        f.handle_command(t, class_c()),
+        Err(CommandError::Rejected { .. })
+    ));
+    let diid = sent(&mut f)[0]["diid"].as_i64().unwrap();
+    f.handle_message(
+        t,
+        c,
+        &format!(r#"{{"msgtype":"dntxed","diid":{diid},"DevEui":"00-00-00-00-00-00-00-01","rctx":0,"xtime":0,"txtime":1.5,"gpstime":0}}"#),
+    )
+    .unwrap();
+    assert_eq!(f.downlinks_in_flight(), 1);
+    f.handle_command(t, class_c()).unwrap();
+}
