@@ -506,6 +506,12 @@ fn handle_input(
             payload,
             reply,
         } => {
+            // A fault injected by the tests: a bug while handling one gateway's message.
+            #[cfg(test)]
+            assert!(
+                &payload[..] != b"test-fault:driver",
+                "injected driver fault"
+            );
             let outcome = match frontend.handle_publish(now, connection, &topic, &payload) {
                 Ok(()) => PublishOutcome::Accepted,
                 Err(MqttError::Payload(e)) => {
@@ -522,3 +528,6 @@ fn handle_input(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,7 +20,7 @@ use super::listener::RefusalReason;
 use super::mqtt_server::{Downlink, Input, PublishOutcome, RateLimit, Shared};
 use crate::event::DisconnectReason;
 use crate::frontend::ConnectionId;
-use crate::frontend::mqtt::{MqttError, authenticate_connect};
+use crate::frontend::mqtt::{MqttError, MqttVersion, authenticate_connect};
 use crate::registry::AuthError;
 
 /// How much the read buffer grows per read.
@@ -395,9 +395,12 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
                     if let Err(reason) = self.wire.write(Packet::Publish(publish)).await {
                         return Some(reason);
                     }
-                    let written = Input::Written { connection: self.connection, downlink: id };
-                    if self.shared.inputs.send(written).await.is_err() {
-                        return Some(DisconnectReason::Shutdown);
+                    // Only v2 downlinks end when written (v3 ones wait for the gateway's ack).
+                    if self.shared.settings.frontend.version == MqttVersion::V2 {
+                        let written = Input::Written { connection: self.connection, downlink: id };
+                        if self.shared.inputs.send(written).await.is_err() {
+                            return Some(DisconnectReason::Shutdown);
+                        }
                     }
                 }
                 () = sleep_until(deadline) => {
