@@ -528,6 +528,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
                         let topic =
                             mqtt_v3::downlink_publish(&conn.uid, &message, tokens, &mut self.buf)
                                 .map_err(translate)?;
+                        // The adapter keeps the token it assigned in what it encoded (and
+                        // nowhere else it returns): read it back, to end this downlink later.
                         token = loragw_mqtt_v3::find_token(
                             &loragw_mqtt_v3::codec::decode_down(&self.buf)
                                 .ok()

@@ -180,6 +180,7 @@ impl Publisher {
 
     /// The gateway to close for a hub control, if its connection here is older than the route
     /// that replaced it.
+    #[cfg_attr(not(any(feature = "lbs", feature = "mqtt-server")), allow(dead_code))]
     pub(crate) fn replaced<'c>(&self, control: &'c Control) -> Option<&'c str> {
         match control {
             Control::Replaced { gateway_id, epoch } => self

@@ -379,12 +379,20 @@ impl GatewayServerBuilder {
                 reason,
             })?;
             let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
+            // Only listeners with connections to close read controls; the others get a closed
+            // channel, so nothing piles up for them.
+            let controls = match kind {
+                ListenerKind::Udp | ListenerKind::Cups | ListenerKind::CupsTls => {
+                    mpsc::unbounded_channel().1
+                }
+                _ => hub.register(ListenerId(i)),
+            };
             let ctx = ListenerContext {
                 id: ListenerId(i),
                 hub: hub.clone(),
                 registry: registry.clone(),
                 commands: command_rx,
-                controls: hub.register(ListenerId(i)),
+                controls,
                 shutdown: shutdown_rx.clone(),
                 stats: stats.clone(),
             };
