@@ -32,6 +32,7 @@ use crate::adapter::lbs::{
 };
 use crate::error::{CommandError, TranslateError};
 use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxFailure};
+use crate::freqplan::FrequencyPlan;
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
     AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
@@ -128,6 +129,45 @@ impl Station {
     }
 }
 
+/// The answer to a discovery request (`/router-info` text frame): the traffic URI of a
+/// registered station is `<traffic_base>/traffic/eui-<16 upper-case hex>` (`traffic_base` such
+/// as `wss://lns.example.com:8887`); unknown stations get an error reply. Touches only the
+/// registry, so a transport may run it off its driver.
+pub fn discovery_answer<R: GatewayRegistry + ?Sized>(
+    registry: &R,
+    text: &str,
+    traffic_base: &str,
+) -> String {
+    discovery::handle_request(text, |eui| {
+        let eui = Eui64::from_u64(eui.0);
+        match registry.gateway_by_eui(eui) {
+            Some(_) => Ok(format!(
+                "{}/traffic/eui-{eui}",
+                traffic_base.trim_end_matches('/')
+            )),
+            None => Err(format!("gateway {eui} is not registered")),
+        }
+    })
+}
+
+/// The frequency plans of a gateway, from the registry, in the record's order (the first one
+/// gives the region); a transport may look them up off its driver and connect the station with
+/// [`LbsFrontend::connect_with_plans`].
+pub fn frequency_plans<R: GatewayRegistry + ?Sized>(
+    registry: &R,
+    record: &GatewayRecord,
+) -> Result<Vec<FrequencyPlan>, TranslateError> {
+    record
+        .frequency_plan_ids
+        .iter()
+        .map(|id| {
+            registry.frequency_plan(id).ok_or_else(|| {
+                TranslateError::invalid("frequency_plan_ids", format!("unknown plan `{id}`"))
+            })
+        })
+        .collect()
+}
+
 /// Basics Station connections on one listener. See the [module docs](self).
 ///
 /// Drain order after every input: [`poll_output`](Self::poll_output), then
@@ -156,41 +196,22 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         }
     }
 
-    /// Answers a discovery request (`/router-info` text frame): the traffic URI of a registered
-    /// station is `<traffic_base>/traffic/eui-<16 upper-case hex>` (`traffic_base` such as
-    /// `wss://lns.example.com:8887`); unknown stations get an error reply.
+    /// Answers a discovery request (`/router-info` text frame) with [`discovery_answer`].
     pub fn handle_discovery(&self, text: &str, traffic_base: &str) -> String {
-        discovery::handle_request(text, |eui| {
-            let eui = Eui64::from_u64(eui.0);
-            match self.registry.gateway_by_eui(eui) {
-                Some(_) => Ok(format!(
-                    "{}/traffic/eui-{eui}",
-                    traffic_base.trim_end_matches('/')
-                )),
-                None => Err(format!("gateway {eui} is not registered")),
-            }
-        })
+        discovery_answer(&*self.registry, text, traffic_base)
     }
 
     fn build_session(
         &self,
         record: &GatewayRecord,
+        plans: &[FrequencyPlan],
     ) -> Result<(Region, LnsSession), TranslateError> {
-        let plans = record
-            .frequency_plan_ids
-            .iter()
-            .map(|id| {
-                self.registry.frequency_plan(id).ok_or_else(|| {
-                    TranslateError::invalid("frequency_plan_ids", format!("unknown plan `{id}`"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let first = plans
             .first()
             .ok_or(TranslateError::Missing("frequency_plan_ids"))?;
         let region = region_of(first)?;
         let gain = (record.antenna_gain != 0.0).then_some(f64::from(record.antenna_gain));
-        let config = router_config(&plans, gain, &self.config.router_config)?;
+        let config = router_config(plans, gain, &self.config.router_config)?;
         let session = LnsSession::new(LnsConfig {
             router_config: Some(config),
             ..self.config.session.clone()
@@ -224,8 +245,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
     }
 
     /// A station the caller already looked up and authenticated (for a transport that checks
-    /// keys off its driver task). A connection of the same station that is still open is
-    /// replaced (closed, `Disconnected { Replaced }`, its downlinks in flight failed).
+    /// keys off its driver task): its frequency plans are looked up, then
+    /// [`connect_with_plans`](Self::connect_with_plans).
     pub fn connect_authenticated(
         &mut self,
         now: Now,
@@ -233,8 +254,28 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         record: &GatewayRecord,
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
+        let plans =
+            frequency_plans(&*self.registry, record).map_err(|source| LbsError::Configuration {
+                gateway: record.ids.gateway_id.clone(),
+                source,
+            })?;
+        self.connect_with_plans(now, connection, record, &plans, remote)
+    }
+
+    /// A station already authenticated, with its frequency plans already looked up (see
+    /// [`frequency_plans`]; this touches no registry). A connection of the same station that is
+    /// still open is replaced (closed, `Disconnected { Replaced }`, its downlinks in flight
+    /// failed).
+    pub fn connect_with_plans(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        record: &GatewayRecord,
+        plans: &[FrequencyPlan],
+        remote: Option<SocketAddr>,
+    ) -> Result<GatewayIds, LbsError> {
         let (region, session) =
-            self.build_session(record)
+            self.build_session(record, plans)
                 .map_err(|source| LbsError::Configuration {
                     gateway: record.ids.gateway_id.clone(),
                     source,

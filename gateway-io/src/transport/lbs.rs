@@ -1,13 +1,14 @@
 //! The Basics Station LNS listener (tokio-tungstenite): discovery on `/router-info` and traffic
 //! on `/traffic/eui-<16 hex>`, driving the sans-IO [`LbsFrontend`].
 //!
-//! - **Discovery**: one text message in, one out (answered by the frontend), then close.
+//! - **Discovery**: one text message in (within the handshake deadline), one out (answered
+//!   from the registry on a blocking thread, [`discovery_answer`]), then close.
 //! - **Traffic**: the path's EUI and the `Authorization` header are checked against the
 //!   registry *during the upgrade*, in the connection's task (not the driver's, so a slow
 //!   registry stalls only that connection): an unknown gateway and a missing or wrong key both
 //!   get 401 (an unauthenticated client cannot tell whether a gateway exists), a valid key
 //!   without the link right 403, and no websocket is opened. Only then is the station handed
-//!   to the driver ([`LbsFrontend::connect_authenticated`]): nothing is allocated in the
+//!   to the driver ([`LbsFrontend::connect_with_plans`]): nothing is allocated in the
 //!   frontend for a client that was refused. Each accepted websocket is one LNS session; a new
 //!   connection of the same gateway, on this or another listener, replaces the old one, which
 //!   is closed (`Disconnected { reason: Replaced }`).
@@ -53,7 +54,8 @@ use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, accept_loop};
 use super::hub::{Publisher, sleep_until};
 use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
 use crate::event::DisconnectReason;
-use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput};
+use crate::freqplan::FrequencyPlan;
+use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput, discovery_answer};
 use crate::frontend::{ConnectionId, Frontend};
 use crate::ids::GatewayIds;
 use crate::registry::GatewayRecord;
@@ -142,15 +144,12 @@ enum Outbound {
 /// What connection tasks tell the driver.
 #[derive(Debug)]
 enum Input {
-    Discovery {
-        text: String,
-        traffic_base: String,
-        reply: oneshot::Sender<String>,
-    },
-    /// An authenticated station (checked in its connection task).
+    /// An authenticated station (checked, and its frequency plans looked up, in its
+    /// connection task).
     Connect {
         connection: ConnectionId,
         record: Box<GatewayRecord>,
+        plans: Vec<FrequencyPlan>,
         remote: SocketAddr,
         outbound: mpsc::Sender<Outbound>,
         reply: oneshot::Sender<Result<GatewayIds, (RefusalReason, String)>>,
@@ -172,8 +171,13 @@ use upgrade::{Prefixed, check_upgrade, parse_head, read_head, write_refusal};
 /// What the upgrade request asked for.
 #[derive(Debug, Clone)]
 enum Route {
-    Discovery { traffic_base: String },
-    Traffic { record: Box<GatewayRecord> },
+    Discovery {
+        traffic_base: String,
+    },
+    Traffic {
+        record: Box<GatewayRecord>,
+        plans: Vec<FrequencyPlan>,
+    },
 }
 
 /// Shared by the accept loop and connection tasks.
@@ -329,7 +333,9 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
         Some(Route::Discovery { traffic_base }) => {
             discovery(ws, traffic_base, deadline, &shared).await
         }
-        Some(Route::Traffic { record }) => traffic(ws, id, record, remote, &shared).await,
+        Some(Route::Traffic { record, plans }) => {
+            traffic(ws, id, record, plans, remote, &shared).await
+        }
         None => {}
     }
 }
@@ -350,17 +356,13 @@ async fn discovery<S>(
             _ => return,
         }
     };
-    let (reply, answer) = oneshot::channel();
-    let input = Input::Discovery {
-        text,
-        traffic_base,
-        reply,
-    };
-    if shared.inputs.send(input).await.is_err() {
-        return;
-    }
+    // Answered here, off the driver: only the registry is asked.
+    let registry = shared.registry.clone();
+    let answer =
+        tokio::task::spawn_blocking(move || discovery_answer(&*registry, &text, &traffic_base))
+            .await;
     let write_timeout = shared.settings.limits.write_timeout;
-    if let Ok(answer) = answer.await {
+    if let Ok(answer) = answer {
         let _ = tokio::time::timeout(write_timeout, ws.send(Message::text(answer))).await;
     }
     let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
@@ -388,6 +390,7 @@ async fn traffic<S>(
     mut ws: WebSocketStream<S>,
     connection: ConnectionId,
     record: Box<GatewayRecord>,
+    plans: Vec<FrequencyPlan>,
     remote: SocketAddr,
     shared: &Shared,
 ) where
@@ -399,6 +402,7 @@ async fn traffic<S>(
     let input = Input::Connect {
         connection,
         record,
+        plans,
         remote,
         outbound: outbound_tx,
         reply,
@@ -543,19 +547,17 @@ async fn drive(
                         isolate(|| handle_input(&mut frontend, &mut connections, limits, input));
                     if let Err(panic) = handled {
                         internal_error(&stats, &panic);
-                        if let Some(connection) = connection {
-                            // Dropping the sender closes the websocket.
-                            connections.remove(&connection);
-                            let closed = isolate(|| {
-                                frontend.handle_close(
-                                    now(),
-                                    connection,
-                                    DisconnectReason::InternalError(panic),
-                                )
-                            });
-                            if closed.is_err() {
-                                stats.panicked();
-                            }
+                        // Dropping the sender closes the websocket.
+                        connections.remove(&connection);
+                        let closed = isolate(|| {
+                            frontend.handle_close(
+                                now(),
+                                connection,
+                                DisconnectReason::InternalError(panic),
+                            )
+                        });
+                        if closed.is_err() {
+                            stats.panicked();
                         }
                     }
                 }
@@ -618,13 +620,12 @@ fn internal_error(stats: &Stats, panic: &str) {
 }
 
 impl Input {
-    /// The connection an input comes from (discovery has none).
-    fn connection(&self) -> Option<ConnectionId> {
+    /// The connection an input comes from.
+    fn connection(&self) -> ConnectionId {
         match self {
-            Input::Discovery { .. } => None,
             Input::Connect { connection, .. }
             | Input::Message { connection, .. }
-            | Input::Closed { connection, .. } => Some(*connection),
+            | Input::Closed { connection, .. } => *connection,
         }
     }
 }
@@ -637,16 +638,10 @@ fn handle_input(
 ) {
     let now = now();
     match input {
-        Input::Discovery {
-            text,
-            traffic_base,
-            reply,
-        } => {
-            let _ = reply.send(frontend.handle_discovery(&text, &traffic_base));
-        }
         Input::Connect {
             connection,
             record,
+            plans,
             remote,
             outbound,
             reply,
@@ -660,7 +655,7 @@ fn handle_input(
             // Registered in the map first: a panic in the frontend then closes this socket.
             connections.insert(connection, outbound);
             let result = frontend
-                .connect_authenticated(now, connection, &record, Some(remote))
+                .connect_with_plans(now, connection, &record, &plans, Some(remote))
                 .map_err(|e| (RefusalReason::Unauthenticated, e.to_string()));
             if result.is_err() {
                 connections.remove(&connection);

@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::handshake::server::Request;
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
 use super::{DISCOVERY_PATH, Route, Shared, TRAFFIC_PREFIX};
+use crate::frontend::lbs::frequency_plans;
 use crate::ids::Eui64;
 use crate::registry::{AuthError, Credential, authorize_link};
 
@@ -208,8 +209,16 @@ pub(super) fn check_upgrade(
         AuthError::MissingRight { .. } => refuse(StatusCode::FORBIDDEN, e.to_string()),
         _ => unauthorized(),
     })?;
+    // The frequency plans too are looked up here, off the driver.
+    let plans = frequency_plans(&*shared.registry, &record).map_err(|e| {
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("gateway `{}`: {e}", record.ids.gateway_id),
+        )
+    })?;
     Ok(Route::Traffic {
         record: Box::new(record),
+        plans,
     })
 }
 
