@@ -11,8 +11,10 @@
 //! On connect the gateway's frequency plans become the `router_config` the station gets after
 //! `version`. Uplinks are translated with the plan's region table; downlinks use the xtime of
 //! the station's latest uplink for timestamp-scheduled and class A transmissions, and need none
-//! for class B and C. `dntxed` (or its absence within the session's timeout) becomes a `TxAck`
-//! with the downlink's correlation ids.
+//! for class B and C. Every downlink accepted ends in exactly one `TxAck` with its correlation
+//! ids: the station's `dntxed`, or a failure ([`TxFailure`]): `Expired` when no `dntxed` came
+//! within the session's timeout, `Replaced` / `Disconnected` when the connection ended first.
+//! A late `dntxed` of a downlink that already ended is dropped.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -431,12 +433,12 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                         failure: None,
                     })
                 }
-                LnsEvent::TxUnmatched(_) => Some(GatewayEvent::TxAck {
-                    gateway: gateway.clone(),
-                    protocol,
-                    ack: tx_confirmed_to_ack(None),
-                    failure: None,
-                }),
+                // A `dntxed` for a downlink that already ended (expired, or sent by an earlier
+                // session): its one `TxAck` was reported.
+                LnsEvent::TxUnmatched(d) => {
+                    tracing::debug!(gateway = %gateway, diid = d.diid, "late dntxed dropped");
+                    None
+                }
                 LnsEvent::TxTimeout { diid, .. } => {
                     let down = station.take_downlink(diid);
                     Some(GatewayEvent::TxAck {
