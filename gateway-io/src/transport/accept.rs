@@ -13,9 +13,15 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::TlsOption;
 use super::listener::{CatchUnwind, RefusalReason, Stats};
 use crate::frontend::ConnectionId;
+
+/// The TLS configuration of a TCP listener, if it uses TLS.
+#[cfg(feature = "tls")]
+pub(crate) type TlsOption = Option<super::tls::TlsConfig>;
+/// Without the `tls` feature no listener can be given TLS.
+#[cfg(not(feature = "tls"))]
+pub(crate) type TlsOption = Option<std::convert::Infallible>;
 
 /// Default [`TcpLimits::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;

@@ -29,8 +29,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use loragw_basicstation::cups::{CupsTarget, MAX_REQUEST_LEN, UpdateInfoRequest, decide_update};
 use tokio::net::TcpListener;
 
-use super::TlsOption;
-use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, accept_loop};
+use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, TlsOption, accept_loop};
 use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats};
 use crate::ids::Eui64;
 use crate::registry::{AuthError, Credential, GatewayRecord, Right};

@@ -49,8 +49,7 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
-use super::TlsOption;
-use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, accept_loop};
+use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, TlsOption, accept_loop};
 use super::hub::{Publisher, sleep_until};
 use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
 use crate::event::DisconnectReason;
@@ -59,12 +58,6 @@ use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput, discovery_answer};
 use crate::frontend::{ConnectionId, Frontend};
 use crate::ids::GatewayIds;
 use crate::registry::GatewayRecord;
-
-/// The discovery path.
-pub const DISCOVERY_PATH: &str = "/router-info";
-
-/// The prefix of traffic paths (`/traffic/eui-<16 hex>`).
-pub const TRAFFIC_PREFIX: &str = "/traffic/";
 
 /// Read buffer per websocket: small, since station messages are a few hundred bytes and the
 /// default 128 KiB would be kept per idle connection.
@@ -166,27 +159,14 @@ enum Input {
 
 mod upgrade;
 
-use upgrade::{Prefixed, check_upgrade, parse_head, read_head, write_refusal};
-
-/// What the upgrade request asked for.
-#[derive(Debug, Clone)]
-enum Route {
-    Discovery {
-        traffic_base: String,
-    },
-    Traffic {
-        record: Box<GatewayRecord>,
-        plans: Vec<FrequencyPlan>,
-    },
-}
+pub use upgrade::{DISCOVERY_PATH, TRAFFIC_PREFIX};
+use upgrade::{Endpoint, Prefixed, Route, check_upgrade, parse_head, read_head, write_refusal};
 
 /// Shared by the accept loop and connection tasks.
 struct Shared {
     settings: LbsSettings,
-    registry: Arc<dyn Registry>,
+    endpoint: Arc<Endpoint>,
     inputs: mpsc::Sender<Input>,
-    local_addr: SocketAddr,
-    tls: bool,
     stats: Arc<Stats>,
     log: Arc<RefusalLog>,
 }
@@ -215,12 +195,17 @@ pub(crate) async fn start(
         stats: ctx.stats.clone(),
         log: log.clone(),
     };
+    let endpoint = Arc::new(Endpoint {
+        registry: ctx.registry.clone(),
+        traffic_base: settings.traffic_base.clone(),
+        tls: tls.is_some(),
+        local_addr,
+        allow_unauthenticated: settings.frontend.allow_unauthenticated,
+    });
     let shared = Arc::new(Shared {
         settings,
-        registry: ctx.registry.clone(),
+        endpoint,
         inputs: inputs_tx.clone(),
-        local_addr,
-        tls: tls.is_some(),
         stats: ctx.stats.clone(),
         log,
     });
@@ -280,9 +265,9 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     };
     let route = match parse_head(&head) {
         Some(request) => {
-            let checker = shared.clone();
+            let endpoint = shared.endpoint.clone();
             let checked =
-                tokio::task::spawn_blocking(move || check_upgrade(&request, &checker)).await;
+                tokio::task::spawn_blocking(move || check_upgrade(&request, &endpoint)).await;
             let refusal = match checked {
                 Ok(Ok(route)) => Ok(route),
                 Ok(Err(refusal)) => {
@@ -357,7 +342,7 @@ async fn discovery<S>(
         }
     };
     // Answered here, off the driver: only the registry is asked.
-    let registry = shared.registry.clone();
+    let registry = shared.endpoint.registry.clone();
     let answer =
         tokio::task::spawn_blocking(move || discovery_answer(&*registry, &text, &traffic_base))
             .await;

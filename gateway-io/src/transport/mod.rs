@@ -62,9 +62,13 @@ pub mod mqtt_client;
 #[cfg(feature = "mqtt-client")]
 mod mqtt_format;
 #[cfg(feature = "mqtt-server")]
+mod mqtt_link;
+#[cfg(feature = "mqtt-server")]
 pub mod mqtt_server;
 #[cfg(feature = "mqtt-server")]
 mod mqtt_session;
+#[cfg(feature = "mqtt-server")]
+mod mqtt_settings;
 #[cfg(feature = "mqtt-client")]
 pub mod mqtt_upstream;
 
@@ -77,16 +81,3 @@ pub use server::{
     DEFAULT_EVENT_CAPACITY, DownlinkSender, GatewayServer, GatewayServerBuilder, ListenerKind,
     ServerError,
 };
-
-/// The TLS configuration of a TCP listener, if it uses TLS.
-#[cfg(all(
-    feature = "tls",
-    any(feature = "lbs", feature = "cups", feature = "mqtt-server")
-))]
-pub(crate) type TlsOption = Option<tls::TlsConfig>;
-/// Without the `tls` feature no listener can be given TLS.
-#[cfg(all(
-    not(feature = "tls"),
-    any(feature = "lbs", feature = "cups", feature = "mqtt-server")
-))]
-pub(crate) type TlsOption = Option<std::convert::Infallible>;

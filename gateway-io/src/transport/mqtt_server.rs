@@ -41,10 +41,10 @@
 //! * **Downlinks** go out with QoS 0 on `v3/{uid}/down` (`GatewayDown` with the correlation id
 //!   `gs:down:token:<n>`, which the acknowledgement echoes) or `{uid}/down` (v2). They wait in
 //!   the connection's queue until the gateway has subscribed. At most
-//!   [`MqttConfig::tokens_capacity`] (16) are in flight per gateway; more are refused. Every
+//!   [`MqttConfig::tokens_capacity`](crate::frontend::mqtt::MqttConfig::tokens_capacity) (16) are in flight per gateway; more are refused. Every
 //!   downlink accepted ends in exactly one `TxAck`: the gateway's `down/ack` (v3), or a
 //!   failure: `Replaced` / `Disconnected` when the connection ends first, `Expired` after
-//!   [`MqttConfig::downlink_ack_timeout`] (60 s). MQTT v2 has no acknowledgements
+//!   [`MqttConfig::downlink_ack_timeout`](crate::frontend::mqtt::MqttConfig::downlink_ack_timeout) (60 s). MQTT v2 has no acknowledgements
 //!   (`Protocol::supports_tx_ack`): a v2 downlink ends silently once written, and only its
 //!   failures (connection gone or never subscribed before it was written) are reported.
 //! * A new connection of the same gateway, on this or another listener, **replaces** the old
@@ -91,157 +91,24 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use loragw_mqtt_v3::GatewayUid;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-use super::TlsOption;
-use super::accept::{AcceptConfig, RefusalLog, TcpLimits, accept_loop};
+use super::accept::{AcceptConfig, RefusalLog, TcpLimits, TlsOption, accept_loop};
 use super::hub::{Publisher, sleep_until};
 use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
+use super::mqtt_link::{Downlink, Input, PublishOutcome, Shared};
 use super::mqtt_session;
+pub use super::mqtt_settings::{DEFAULT_MAX_PACKET_SIZE, MqttSettings, RateLimit};
 use crate::error::CommandError;
 use crate::event::DisconnectReason;
-use crate::frontend::mqtt::{MqttConfig, MqttError, MqttFrontend, MqttOutput, MqttVersion};
+use crate::frontend::mqtt::{MqttError, MqttFrontend, MqttOutput, MqttVersion};
 use crate::frontend::{ConnectionId, Frontend};
-use crate::ids::GatewayIds;
-use crate::registry::GatewayRecord;
-
-/// Default [`MqttSettings::max_packet_size`]: 64 KiB of payload (the payload codecs' bound)
-/// plus 1 KiB for the topic and the variable header.
-pub const DEFAULT_MAX_PACKET_SIZE: usize = 65 * 1024;
 
 /// Inputs from connection tasks waiting for the driver.
 const INPUT_CAPACITY: usize = 1024;
-
-/// Settings of one MQTT listener.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct MqttSettings {
-    /// The frontend's settings, including the protocol version (v3 or v2).
-    pub frontend: MqttConfig,
-    /// Largest MQTT packet accepted, as the packet's "remaining length" (everything after the
-    /// fixed header); a larger one closes the connection before it is read. Also bounds each
-    /// connection's read buffer. Default [`DEFAULT_MAX_PACKET_SIZE`].
-    pub max_packet_size: usize,
-    /// Connection caps, the handshake deadline (TLS + CONNECT, 10 s), the write timeout and
-    /// the sessions cap ([`TcpLimits::default`]). Downlinks queued per connection are bounded
-    /// by the frontend's downlinks in flight ([`MqttConfig::tokens_capacity`]).
-    pub limits: TcpLimits,
-    /// Longest silence of a gateway that connected with keep-alive 0 (which MQTT would let
-    /// live forever). Default 1 hour, as The Things Stack.
-    pub max_idle: Duration,
-    /// PUBLISHes a gateway may send: exceeding the rate closes the connection, as The Things
-    /// Stack does. Default none (no limit).
-    pub publish_rate_limit: Option<RateLimit>,
-}
-
-/// A token bucket: `burst` messages at once, refilled at `per_second`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Messages per second, sustained.
-    pub per_second: u32,
-    /// Messages allowed at once.
-    pub burst: u32,
-}
-
-impl MqttSettings {
-    /// Defaults for `version`.
-    pub fn new(version: MqttVersion) -> Self {
-        MqttSettings {
-            frontend: MqttConfig::new(version),
-            max_packet_size: DEFAULT_MAX_PACKET_SIZE,
-            limits: TcpLimits::default(),
-            max_idle: Duration::from_secs(3600),
-            publish_rate_limit: None,
-        }
-    }
-
-    /// Sets the publish rate limit.
-    pub fn with_publish_rate_limit(mut self, limit: RateLimit) -> Self {
-        self.publish_rate_limit = Some(limit);
-        self
-    }
-
-    /// Sets the handshake deadline (TLS + CONNECT, [`TcpLimits::handshake_timeout`]).
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.limits.handshake_timeout = timeout;
-        self
-    }
-
-    /// Sets the connection bounds.
-    pub fn with_limits(mut self, limits: TcpLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-}
-
-/// A downlink PUBLISH for a connection task.
-#[derive(Debug)]
-pub(crate) struct Downlink {
-    /// The frontend's number for it, reported back once written.
-    pub(crate) id: u64,
-    pub(crate) topic: String,
-    pub(crate) payload: Bytes,
-}
-
-/// What a PUBLISH led to.
-#[derive(Debug)]
-pub(crate) enum PublishOutcome {
-    /// Taken (or a payload dropped as undecodable): acknowledge, carry on.
-    Accepted,
-    /// The access rules refuse it: close the connection.
-    Denied(String),
-}
-
-/// What connection tasks tell the driver.
-#[derive(Debug)]
-pub(crate) enum Input {
-    /// An authenticated gateway (checked in its connection task).
-    Connect {
-        connection: ConnectionId,
-        uid: GatewayUid,
-        record: Box<GatewayRecord>,
-        remote: SocketAddr,
-        downlinks: mpsc::Sender<Downlink>,
-        /// Dropped by the driver to close the connection.
-        open: oneshot::Sender<()>,
-        reply: oneshot::Sender<Result<GatewayIds, RefusalReason>>,
-    },
-    /// A downlink PUBLISH was written.
-    Written {
-        connection: ConnectionId,
-        downlink: u64,
-    },
-    Subscribe {
-        connection: ConnectionId,
-        filters: Vec<String>,
-        /// Per filter: granted or not.
-        reply: oneshot::Sender<Vec<bool>>,
-    },
-    Publish {
-        connection: ConnectionId,
-        topic: String,
-        payload: Bytes,
-        reply: oneshot::Sender<PublishOutcome>,
-    },
-    Closed {
-        connection: ConnectionId,
-        reason: DisconnectReason,
-    },
-}
-
-/// What connection tasks share.
-pub(crate) struct Shared {
-    pub(crate) settings: MqttSettings,
-    pub(crate) inputs: mpsc::Sender<Input>,
-    pub(crate) registry: Arc<dyn Registry>,
-    pub(crate) stats: Arc<Stats>,
-    pub(crate) log: Arc<RefusalLog>,
-}
 
 /// Binds `addr` and starts the listener's driver and accept loop.
 pub(crate) async fn start(

@@ -17,7 +17,8 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use super::accept::Accepted;
 use super::listener::RefusalReason;
-use super::mqtt_server::{Downlink, Input, PublishOutcome, RateLimit, Shared};
+use super::mqtt_link::{Downlink, Input, PublishOutcome, Shared};
+use super::mqtt_settings::RateLimit;
 use crate::event::DisconnectReason;
 use crate::frontend::ConnectionId;
 use crate::frontend::mqtt::{MqttError, MqttVersion, authenticate_connect};

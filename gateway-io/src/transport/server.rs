@@ -137,11 +137,11 @@ enum ListenerSpec {
     #[cfg(feature = "udp")]
     Udp(super::udp::UdpSettings),
     #[cfg(feature = "lbs")]
-    Lbs(super::lbs::LbsSettings, super::TlsOption),
+    Lbs(super::lbs::LbsSettings, super::accept::TlsOption),
     #[cfg(feature = "cups")]
-    Cups(super::cups::CupsSettings, super::TlsOption),
+    Cups(super::cups::CupsSettings, super::accept::TlsOption),
     #[cfg(feature = "mqtt-server")]
-    Mqtt(super::mqtt_server::MqttSettings, super::TlsOption),
+    Mqtt(super::mqtt_server::MqttSettings, super::accept::TlsOption),
 }
 
 impl ListenerSpec {

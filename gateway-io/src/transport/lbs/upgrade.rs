@@ -14,10 +14,43 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_tungstenite::tungstenite::handshake::server::Request;
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
-use super::{DISCOVERY_PATH, Route, Shared, TRAFFIC_PREFIX};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::freqplan::FrequencyPlan;
 use crate::frontend::lbs::frequency_plans;
 use crate::ids::Eui64;
+use crate::registry::GatewayRecord;
 use crate::registry::{AuthError, Credential, authorize_link};
+use crate::transport::listener::Registry;
+
+/// The discovery path.
+pub const DISCOVERY_PATH: &str = "/router-info";
+
+/// The prefix of traffic paths (`/traffic/eui-<16 hex>`).
+pub const TRAFFIC_PREFIX: &str = "/traffic/";
+
+/// What the upgrade request asked for.
+#[derive(Debug, Clone)]
+pub(super) enum Route {
+    Discovery {
+        traffic_base: String,
+    },
+    Traffic {
+        record: Box<GatewayRecord>,
+        plans: Vec<FrequencyPlan>,
+    },
+}
+
+/// What the check of an upgrade request needs of its listener.
+pub(super) struct Endpoint {
+    pub(super) registry: Arc<dyn Registry>,
+    /// The configured discovery base, if any.
+    pub(super) traffic_base: Option<String>,
+    pub(super) tls: bool,
+    pub(super) local_addr: SocketAddr,
+    pub(super) allow_unauthenticated: bool,
+}
 
 /// Largest upgrade request head (request line and headers) read.
 pub(super) const MAX_REQUEST_HEAD: usize = 8 * 1024;
@@ -149,11 +182,11 @@ fn traffic_eui(id: &str) -> Option<Eui64> {
 /// Checks the upgrade request: the route, and for traffic the gateway and its credential.
 pub(super) fn check_upgrade(
     request: &Request,
-    shared: &Shared,
+    shared: &Endpoint,
 ) -> Result<Route, (StatusCode, String)> {
     let path = request.uri().path();
     if path == DISCOVERY_PATH {
-        let traffic_base = match &shared.settings.traffic_base {
+        let traffic_base = match &shared.traffic_base {
             Some(base) => base.clone(),
             None => {
                 let scheme = if shared.tls { "wss" } else { "ws" };
@@ -202,7 +235,7 @@ pub(super) fn check_upgrade(
         &*shared.registry,
         &record,
         credential,
-        shared.settings.frontend.allow_unauthenticated,
+        shared.allow_unauthenticated,
     )
     .map_err(|e| match e {
         // Only a valid key of this gateway gets this far.
