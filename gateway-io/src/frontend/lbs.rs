@@ -535,6 +535,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
         self.events.pop_front()
     }
 
+    fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        LbsFrontend::handle_replaced(self, now, gateway_id)
+    }
+
     fn poll_timeout(&self) -> Option<Instant> {
         self.stations
             .values()

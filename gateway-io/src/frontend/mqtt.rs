@@ -592,6 +592,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
         self.events.pop_front()
     }
 
+    fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        MqttFrontend::handle_replaced(self, now, gateway_id)
+    }
+
     fn poll_timeout(&self) -> Option<Instant> {
         // Keep-alive is the MQTT transport's; the frontend's only timers are downlink expiries
         // (in deadline order per connection, since the timeout is the same for all).

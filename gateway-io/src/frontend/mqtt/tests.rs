@@ -509,7 +509,8 @@ fn v2_downlinks_end_when_written_or_fail() {
     send(&mut f, "app:queued");
     f.handle_written(c, written);
     assert_eq!(f.downlinks_in_flight(), 1);
-    f.handle_replaced(t, "gw-mqtt");
+    // Through the trait, as `Frontends` calls it.
+    Frontend::handle_replaced(&mut f, t, "gw-mqtt");
     assert_eq!(f.poll_output(), Some(MqttOutput::Close { connection: c }));
     let evs = events(&mut f);
     let [
