@@ -370,7 +370,7 @@ impl GatewayServerBuilder {
         let stats = Arc::new(Stats::default());
         let mut listeners = Vec::with_capacity(self.listeners.len());
         let mut commands = Vec::with_capacity(self.listeners.len());
-        let mut tasks: Vec<(ListenerKind, JoinHandle<()>)> = Vec::new();
+        let mut tasks: Vec<(ListenerKind, Vec<JoinHandle<()>>)> = Vec::new();
         for (i, (addr, text, spec)) in self.listeners.into_iter().enumerate() {
             let kind = spec.kind();
             let addr = addr.map_err(|reason| ServerError::Address {
@@ -407,43 +407,54 @@ impl GatewayServerBuilder {
             let started = match started {
                 Ok(s) => s,
                 Err(e) => {
-                    tasks.iter().for_each(|(_, t)| t.abort());
+                    tasks
+                        .iter()
+                        .flat_map(|(_, t)| t)
+                        .for_each(JoinHandle::abort);
                     return Err(e);
                 }
             };
             tracing::info!(listener = ?kind, addr = %started.local_addr, "listening");
             listeners.push((kind, started.local_addr));
             commands.push(command_tx);
-            tasks.extend(started.tasks.into_iter().map(|t| (kind, t)));
+            tasks.push((kind, started.tasks));
         }
-        // One watcher per listener task reports its end; the tasks are aborted through their
-        // handles when the server is dropped.
+        // One watcher per listener task reports its end and stops the listener's other tasks
+        // (a listener without its driver must not accept connections it cannot serve; their
+        // cancellation is not reported again). Every task is aborted through its handle when
+        // the server is dropped.
         let (stopped_tx, stopped) = mpsc::channel(tasks.len().max(1));
-        let mut aborts = Vec::with_capacity(tasks.len());
-        for (kind, task) in tasks {
-            aborts.push(task.abort_handle());
-            let stopped_tx = stopped_tx.clone();
-            tokio::spawn(async move {
-                let reason = match task.await {
-                    Ok(()) => "the task returned".to_owned(),
-                    Err(e) if e.is_cancelled() => return,
-                    Err(e) => match e.try_into_panic() {
-                        Ok(p) => format!("panic: {}", super::listener::panic_message(&*p)),
-                        Err(e) => e.to_string(),
-                    },
-                };
-                tracing::error!(listener = ?kind, %reason, "listener task stopped");
-                let _ = stopped_tx
-                    .send(ServerError::ListenerStopped {
-                        listener: kind,
-                        reason,
-                    })
-                    .await;
-            });
+        let mut aborts = Vec::new();
+        for (kind, handles) in tasks {
+            let siblings: Vec<AbortHandle> = handles.iter().map(JoinHandle::abort_handle).collect();
+            aborts.extend(siblings.iter().cloned());
+            for task in handles {
+                let stopped_tx = stopped_tx.clone();
+                let siblings = siblings.clone();
+                tokio::spawn(async move {
+                    let reason = match task.await {
+                        Ok(()) => "the task returned".to_owned(),
+                        Err(e) if e.is_cancelled() => return,
+                        Err(e) => match e.try_into_panic() {
+                            Ok(p) => format!("panic: {}", super::listener::panic_message(&*p)),
+                            Err(e) => e.to_string(),
+                        },
+                    };
+                    siblings.iter().for_each(AbortHandle::abort);
+                    tracing::error!(listener = ?kind, %reason, "listener task stopped");
+                    let _ = stopped_tx
+                        .send(ServerError::ListenerStopped {
+                            listener: kind,
+                            reason,
+                        })
+                        .await;
+                });
+            }
         }
         Ok(GatewayServer {
             events,
             stopped,
+            all_stopped: false,
             sender: DownlinkSender {
                 hub,
                 commands: Arc::new(commands),
@@ -529,6 +540,8 @@ impl DownlinkSender {
 pub struct GatewayServer {
     events: mpsc::Receiver<GatewayEvent>,
     stopped: mpsc::Receiver<ServerError>,
+    /// Every listener task has ended (and was reported).
+    all_stopped: bool,
     sender: DownlinkSender,
     listeners: Vec<(ListenerKind, SocketAddr)>,
     tasks: Vec<AbortHandle>,
@@ -555,9 +568,19 @@ impl GatewayServer {
     ///   other listeners keep running and later calls return their events.
     /// - [`ServerError::Stopped`] when every listener is gone.
     pub async fn next_event(&mut self) -> Result<GatewayEvent, ServerError> {
+        if self.all_stopped {
+            // Every listener task ended: only what they queued before is left.
+            return self.events.try_recv().map_err(|_| ServerError::Stopped);
+        }
         tokio::select! {
             biased;
-            Some(stopped) = self.stopped.recv() => Err(stopped),
+            stopped = self.stopped.recv() => match stopped {
+                Some(stopped) => Err(stopped),
+                None => {
+                    self.all_stopped = true;
+                    self.events.try_recv().map_err(|_| ServerError::Stopped)
+                }
+            },
             event = self.events.recv() => event.ok_or(ServerError::Stopped),
         }
     }

@@ -163,6 +163,22 @@ async fn a_listener_that_stops_is_reported_and_the_others_keep_serving() {
     let mut b = station(second, 0xB, "KEY-B").await.unwrap();
     connected(&mut server, "gw-b").await;
     version_answered(&mut server, &mut b, "gw-b").await;
+
+    // The stopped listener accepts no more connections (its accept loop was stopped with it).
+    let refused = timeout(STEP, TcpStream::connect(first)).await.unwrap();
+    assert!(
+        refused.is_err(),
+        "a stopped listener still accepts connections"
+    );
+
+    // Once the other stops too, the server says it has stopped instead of waiting forever.
+    b.send(Message::text(fault::LISTENER)).await.unwrap();
+    assert!(matches!(
+        next(&mut server).await,
+        Err(ServerError::ListenerStopped { .. })
+    ));
+    assert!(matches!(next(&mut server).await, Err(ServerError::Stopped)));
+    assert!(matches!(next(&mut server).await, Err(ServerError::Stopped)));
 }
 
 #[test]
