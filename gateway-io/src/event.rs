@@ -73,6 +73,9 @@ pub enum DisconnectReason {
     Shutdown,
     /// The transport failed (I/O error), with its description.
     Transport(String),
+    /// A bug (a panic) while handling this connection's input: the connection was closed and
+    /// the listener kept serving the others. The text is the panic message.
+    InternalError(String),
 }
 
 impl fmt::Display for DisconnectReason {
@@ -86,6 +89,43 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Unauthorized => f.write_str("unauthorized"),
             DisconnectReason::Shutdown => f.write_str("shutdown"),
             DisconnectReason::Transport(e) => write!(f, "transport error: {e}"),
+            DisconnectReason::InternalError(e) => write!(f, "internal error: {e}"),
+        }
+    }
+}
+
+/// Why an accepted downlink was not transmitted (or its transmission never confirmed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TxFailure {
+    /// A newer connection of the gateway (on this or another listener) replaced the one the
+    /// downlink was sent on.
+    Replaced,
+    /// The gateway's connection ended before the downlink was acknowledged (or, for MQTT v2,
+    /// written).
+    Disconnected(DisconnectReason),
+    /// The gateway never acknowledged it within the listener's timeout (Basics Station:
+    /// `tx_confirm_timeout` after the transmit time; MQTT: the listener's
+    /// `downlink_ack_timeout`).
+    Expired,
+}
+
+impl fmt::Display for TxFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TxFailure::Replaced => f.write_str("replaced"),
+            TxFailure::Disconnected(reason) => write!(f, "disconnected: {reason}"),
+            TxFailure::Expired => f.write_str("expired"),
+        }
+    }
+}
+
+impl TxFailure {
+    /// The failure for a connection that ended with `reason`.
+    pub fn from_disconnect(reason: &DisconnectReason) -> Self {
+        match reason {
+            DisconnectReason::Replaced => TxFailure::Replaced,
+            other => TxFailure::Disconnected(other.clone()),
         }
     }
 }
@@ -127,7 +167,10 @@ pub enum GatewayEvent {
         status: GatewayStatus,
     },
     /// The result of a downlink transmission, with the downlink's correlation ids when it could
-    /// be matched.
+    /// be matched. On the Basics Station and MQTT listeners every downlink accepted by
+    /// `send_downlink` ends in exactly one `TxAck`: the gateway's acknowledgement
+    /// (`failure: None`), or a failure (`ack.result` `UNKNOWN_ERROR`, `failure` saying why).
+    /// MQTT v2 gateways never acknowledge: only failures are reported for them.
     TxAck {
         /// Who.
         gateway: GatewayIds,
@@ -135,6 +178,8 @@ pub enum GatewayEvent {
         protocol: Protocol,
         /// The acknowledgement.
         ack: TxAcknowledgment,
+        /// Set when the server gave up on the downlink (the gateway did not report it).
+        failure: Option<TxFailure>,
     },
     /// The connection ended.
     Disconnected {
@@ -207,7 +252,7 @@ impl GatewayCommand {
 /// JSON form of events, for logs and line-oriented output: an object with `event`
 /// (`connected`, `uplink`, `status`, `tx_ack`, `disconnected`), `gateway_id`, `eui` (when
 /// known), `protocol` (`udp/v2`, `lbs`, ...) and the event's payload: `message`, `status` or
-/// `ack` in ttnpb's JSON mapping, `remote` or `reason` as text.
+/// `ack` in ttnpb's JSON mapping, `remote`, `reason` or a TX `failure` as text.
 #[cfg(feature = "serde")]
 impl serde::Serialize for GatewayEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -235,7 +280,12 @@ impl serde::Serialize for GatewayEvent {
             }
             GatewayEvent::Uplink { message, .. } => map.serialize_entry("message", message)?,
             GatewayEvent::Status { status, .. } => map.serialize_entry("status", status)?,
-            GatewayEvent::TxAck { ack, .. } => map.serialize_entry("ack", ack)?,
+            GatewayEvent::TxAck { ack, failure, .. } => {
+                map.serialize_entry("ack", ack)?;
+                if let Some(failure) = failure {
+                    map.serialize_entry("failure", &failure.to_string())?;
+                }
+            }
             GatewayEvent::Disconnected { reason, .. } => {
                 map.serialize_entry("reason", &reason.to_string())?
             }

@@ -18,7 +18,7 @@ use loragw_basicstation::cups::{
 };
 use loragw_gateway_io::registry::GatewayRecord;
 use loragw_gateway_io::transport::cups::CupsSettings;
-use loragw_gateway_io::transport::{GatewayServer, ListenerKind};
+use loragw_gateway_io::transport::{GatewayServer, ListenerKind, TcpLimits};
 use tokio::time::timeout;
 
 use common::*;
@@ -119,29 +119,33 @@ async fn refusals_say_why() {
               auth: Option<&'static str>,
               body: String| { timeout(STEP, post(addr, method, path, auth, body)) };
 
-    // No key, a wrong key, and the LNS key (which lacks the CUPS rights).
-    let (status, _, body) = go("POST", "/update-info", None, request_body())
+    // No key, a wrong key and an unknown gateway get the same answer: an unauthenticated
+    // client cannot tell whether a gateway exists.
+    let (status, _, no_key) = go("POST", "/update-info", None, request_body())
         .await
         .unwrap();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(String::from_utf8_lossy(&body).contains("no credential"));
-    let (status, _, _) = go("POST", "/update-info", Some("NNSXS.WRONG"), request_body())
+    let (status, _, wrong_key) = go("POST", "/update-info", Some("NNSXS.WRONG"), request_body())
         .await
         .unwrap();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let unknown = request_body().replace("102:304:506:708", "ffff::1");
+    let (status, _, unknown_gateway) = go("POST", "/update-info", Some(CUPS_KEY), unknown)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(no_key, wrong_key);
+    assert_eq!(no_key, unknown_gateway);
+    assert!(!String::from_utf8_lossy(&no_key).contains("0102030405060708"));
+    assert_eq!(server.stats().refused_unauthenticated, 3);
+    // The LNS key is a valid key of this gateway, lacking the CUPS rights.
     let (status, _, body) = go("POST", "/update-info", Some(LNS_KEY), request_body())
         .await
         .unwrap();
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(String::from_utf8_lossy(&body).contains("lacks"));
 
-    // Unknown gateway, malformed body, wrong method and path.
-    let unknown = request_body().replace("102:304:506:708", "ffff::1");
-    let (status, _, body) = go("POST", "/update-info", Some(CUPS_KEY), unknown)
-        .await
-        .unwrap();
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(String::from_utf8_lossy(&body).contains("not registered"));
+    // Malformed body, wrong method and path.
     let (status, _, _) = go("POST", "/update-info", Some(CUPS_KEY), "{".into())
         .await
         .unwrap();
@@ -161,4 +165,57 @@ async fn refusals_say_why() {
         .await
         .unwrap();
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A client that sends its request one byte every 200 ms (a slowloris) is cut at the
+/// handshake deadline, counted; a client past the per-address cap is closed at once.
+#[tokio::test]
+async fn slow_and_excess_clients_are_cut() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut limits = TcpLimits::default();
+    limits.handshake_timeout = Duration::from_secs(1);
+    limits.max_connections_per_ip = 2;
+    let server = GatewayServer::builder()
+        .registry(registry_with_cups_key())
+        .cups("127.0.0.1:0", settings().with_limits(limits))
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::Cups).unwrap();
+
+    let started = Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The third connection from 127.0.0.1 is closed without an answer.
+    let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let n = timeout(STEP, third.read(&mut buf)).await.unwrap();
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+
+    let request = b"POST /update-info HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}";
+    let mut cut = None;
+    for byte in request {
+        if slow.write_all(&[*byte]).await.is_err() {
+            cut = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Closed by the server: the read ends (EOF or reset).
+        if let Ok(Ok(0) | Err(_)) = timeout(Duration::from_millis(1), slow.read(&mut buf)).await {
+            cut = Some(started.elapsed());
+            break;
+        }
+    }
+    let cut = cut.expect("the slow client was never cut");
+    assert!(
+        cut >= Duration::from_millis(900) && cut < Duration::from_secs(3),
+        "{cut:?}"
+    );
+    let n = timeout(STEP, idle.read(&mut buf)).await.unwrap();
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    let stats = server.stats();
+    assert_eq!(stats.refused_address_full, 1, "{stats:?}");
+    assert_eq!(stats.refused_handshake_timeout, 2, "{stats:?}");
 }

@@ -15,7 +15,7 @@ use futures_util::{SinkExt, StreamExt};
 use loragw_basicstation::station::{
     Modulation, ReceivedFrame, StationConfig, StationEvent, StationSession, TxStarted,
 };
-use loragw_gateway_io::event::{DisconnectReason, GatewayEvent, Protocol};
+use loragw_gateway_io::event::{DisconnectReason, GatewayEvent, Protocol, TxFailure};
 use loragw_gateway_io::transport::lbs::LbsSettings;
 use loragw_gateway_io::transport::{GatewayServer, ListenerKind};
 use loragw_gateway_io::ttnpb::downlink_message::Settings;
@@ -320,13 +320,24 @@ async fn traffic_uplink_downlink_tx_ack_and_reconnect() {
         StationEvent::Transmit(_)
     ));
 
-    // The station closes: Disconnected, ClosedByGateway; the route is gone.
+    // The station closes without confirming the class C downlink: that downlink ends in a
+    // failed TxAck, then Disconnected, ClosedByGateway; the route is gone.
     second.ws.close(None).await.unwrap();
+    let mut failed = 0;
     loop {
         match next(&mut server).await {
             // The second station's `version`, if not yet seen.
             GatewayEvent::Status { .. } => {}
+            GatewayEvent::TxAck { ack, failure, .. } => {
+                assert_eq!(ack.result, TxResult::UnknownError as i32);
+                assert_eq!(
+                    failure,
+                    Some(TxFailure::Disconnected(DisconnectReason::ClosedByGateway))
+                );
+                failed += 1;
+            }
             GatewayEvent::Disconnected { reason, .. } => {
+                assert_eq!(failed, 1, "one failed TxAck before the disconnect");
                 assert_eq!(reason, DisconnectReason::ClosedByGateway);
                 break;
             }
@@ -361,9 +372,10 @@ async fn bad_credentials_are_refused_before_the_upgrade() {
         http_status(attempt(path.clone(), Some("NNSXS.WRONG")).await),
         401
     );
+    // An unknown gateway gets the same answer as a wrong key.
     assert_eq!(
         http_status(attempt("/traffic/eui-FFFFFFFFFFFFFFFF".into(), Some(LNS_KEY)).await),
-        404
+        401
     );
     assert_eq!(
         http_status(attempt("/traffic/gw-one".into(), Some(LNS_KEY)).await),
@@ -373,7 +385,9 @@ async fn bad_credentials_are_refused_before_the_upgrade() {
         http_status(attempt("/elsewhere".into(), Some(LNS_KEY)).await),
         404
     );
-    // None of these produced an event; a good key does.
+    assert_eq!(server.stats().refused_unauthenticated, 3);
+    // None of these produced an event or a session; a good key does.
+    assert_eq!(server.stats().sessions, 0);
     let _ok = attempt(path, Some(LNS_KEY)).await.unwrap();
     assert!(matches!(
         next(&mut server).await,

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 
 use loragw_gateway_io::adapter::{mqtt_v2 as v2_adapter, mqtt_v3 as v3_adapter};
-use loragw_gateway_io::event::{DisconnectReason, GatewayEvent, Protocol};
+use loragw_gateway_io::event::{DisconnectReason, GatewayEvent, Protocol, TxFailure};
 use loragw_gateway_io::ids::{Eui64, GatewayIds};
 use loragw_gateway_io::transport::{GatewayServer, ListenerKind};
 use loragw_gateway_io::ttnpb::prost::Message;
@@ -149,13 +149,26 @@ async fn v3_uplink_downlink_and_ack_through_mosquitto_clients() {
         "{:?}",
         downlink.correlation_ids
     );
+    // mosquitto_sub leaves after one message, before acknowledging: the downlink ends in a
+    // failed TxAck (every accepted downlink ends in exactly one), then the disconnect.
+    match next_server_event(events).await {
+        GatewayEvent::TxAck { ack, failure, .. } => {
+            assert_eq!(ack.result, tx_acknowledgment::Result::UnknownError as i32);
+            assert_eq!(ack.correlation_ids, ["app:test:1"]);
+            assert_eq!(
+                failure,
+                Some(TxFailure::Disconnected(DisconnectReason::ClosedByGateway))
+            );
+        }
+        other => panic!("expected a failed TxAck, got {other:?}"),
+    }
     assert!(matches!(
         next_server_event(events).await,
         GatewayEvent::Disconnected { .. }
     ));
 
-    // The acknowledgement echoes the correlation ids; it comes over a new connection (another
-    // mosquitto_pub), and still finds its downlink: tokens belong to the gateway.
+    // A late acknowledgement over a new connection (another mosquitto_pub) is dropped: the
+    // downlink already ended.
     let ack = TxAcknowledgment {
         correlation_ids: downlink.correlation_ids.clone(),
         result: tx_acknowledgment::Result::Success as i32,
@@ -185,13 +198,86 @@ async fn v3_uplink_downlink_and_ack_through_mosquitto_clients() {
         GatewayEvent::Connected { .. }
     ));
     match next_server_event(events).await {
-        GatewayEvent::TxAck { ack, .. } => {
-            assert_eq!(ack.result, tx_acknowledgment::Result::Success as i32);
-            assert_eq!(ack.correlation_ids, ["app:test:1"]);
-            assert_eq!(ack.downlink_message, Some(sample_downlink()));
-        }
-        other => panic!("expected TxAck, got {other:?}"),
+        GatewayEvent::Disconnected { .. } => {}
+        other => panic!("expected no second TxAck, got {other:?}"),
     }
+}
+
+/// The README recipe: `mosquitto_sub` holds the gateway's downlinks, then a `mosquitto_pub`
+/// of the same gateway connects and replaces it. The downlink the subscriber received but
+/// never acknowledged ends in a TxAck failed as `Replaced`.
+#[tokio::test]
+async fn v3_replacing_the_subscriber_fails_its_downlink_as_replaced() {
+    let Some(tools) = mosquitto_tools(&["mosquitto_pub", "mosquitto_sub"]) else {
+        return;
+    };
+    let (pub_bin, sub_bin) = (&tools[0], &tools[1]);
+    let (mut server, port) = start(ListenerKind::MqttV3).await;
+    let events = &mut server;
+    let sub_port = port.to_string();
+    let mut sub = Command::new(sub_bin);
+    sub.args(["-h", "127.0.0.1", "-p", &sub_port, "-V", "mqttv311"])
+        .args(["-u", GW_ONE, "-P", KEY_ONE, "-i", "gw-one-sub"])
+        .args(["-t", "v3/gw-one/down", "-F", "%x"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut sub = sub.spawn().unwrap();
+    assert!(matches!(
+        next_server_event(events).await,
+        GatewayEvent::Connected { .. }
+    ));
+    events
+        .send_downlink(&gw_one(), sample_downlink())
+        .await
+        .unwrap();
+    // Wait until mosquitto_sub printed it (it was written and read).
+    let mut stdout = sub.stdout.take().unwrap();
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\n") {
+        use tokio::io::AsyncReadExt;
+        let n = tokio::time::timeout(STEP, stdout.read(&mut byte))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 1, "mosquitto_sub ended early");
+        line.push(byte[0]);
+    }
+    let out = run(
+        pub_bin,
+        port,
+        &[
+            "-u",
+            GW_ONE,
+            "-P",
+            KEY_ONE,
+            "-t",
+            "v3/gw-one/status",
+            "-m",
+            "",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "mosquitto_pub: {out:?}");
+    // The subscriber's end (failed downlink, then Disconnected Replaced) comes before the
+    // publisher's Connected.
+    let mut replaced = None;
+    loop {
+        match next_server_event(events).await {
+            GatewayEvent::TxAck { ack, failure, .. } => {
+                assert_eq!(ack.correlation_ids, ["app:test:1"]);
+                assert!(replaced.is_none(), "a second TxAck");
+                replaced = failure;
+            }
+            GatewayEvent::Disconnected { reason, .. } => {
+                assert_eq!(reason, DisconnectReason::Replaced)
+            }
+            GatewayEvent::Connected { .. } => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(replaced, Some(TxFailure::Replaced));
+    let _ = sub.kill().await;
 }
 
 #[tokio::test]
@@ -244,6 +330,33 @@ async fn v3_refusals_through_mosquitto_clients() {
     assert!(!out.status.success(), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
     assert!(stderr.contains("protocol version"), "{stderr}");
+
+    // An MQTT 5 client gets CONNACK 0x01 too (not silence): mosquitto_pub reports it and
+    // exits at once.
+    let out = run(
+        pub_bin,
+        port,
+        &[
+            "-u",
+            GW_ONE,
+            "-P",
+            KEY_ONE,
+            "-t",
+            "v3/gw-one/up",
+            "-m",
+            "x",
+            "-V",
+            "mqttv5",
+        ],
+    )
+    .await;
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(
+        stderr.contains("protocol version") || stderr.contains("unsupported"),
+        "{stderr}"
+    );
+    assert_eq!(events.stats().refused_unsupported_protocol, 2);
 
     // Publishing to another gateway's topic: connected, then disconnected. (The refused
     // connections above left no event: this Connected is the first.)

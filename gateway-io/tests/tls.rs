@@ -154,3 +154,189 @@ async fn cups_over_https() {
         Some("ws://lns.example.com:1887")
     );
 }
+
+/// A station on the plain listener, then on the TLS listener: the plain connection is closed
+/// (`Replaced`) as soon as the TLS one is up; once the TLS one closes nothing is left and
+/// downlinks are refused "not connected". A client that never starts its TLS handshake is cut
+/// at the handshake deadline.
+#[tokio::test]
+async fn a_station_moving_from_plain_to_tls_replaces_its_plain_connection() {
+    use loragw_gateway_io::event::{DisconnectReason, GatewayEvent};
+    use loragw_gateway_io::transport::TcpLimits;
+    use tokio::io::AsyncReadExt;
+
+    let (tls, connector) = certificate("move");
+    let mut limits = TcpLimits::default();
+    limits.handshake_timeout = std::time::Duration::from_millis(500);
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station("127.0.0.1:0")
+        .basic_station_tls(
+            "127.0.0.1:0",
+            LbsSettings::default().with_limits(limits),
+            tls,
+        )
+        .start()
+        .await
+        .unwrap();
+    let plain = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let secure = server.local_addr(ListenerKind::BasicStationTls).unwrap();
+    let path = format!("/traffic/eui-{GW_EUI:016X}");
+    let mut next = async || timeout(STEP, server.next_event()).await.unwrap().unwrap();
+
+    let mut request = format!("ws://{plain}{path}").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", LNS_KEY.parse().unwrap());
+    let (mut old, _) = client_async(request, TcpStream::connect(plain).await.unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(next().await, GatewayEvent::Connected { .. }));
+
+    let tcp = TcpStream::connect(secure).await.unwrap();
+    let stream = connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let mut request = format!("wss://localhost:{}{path}", secure.port())
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", LNS_KEY.parse().unwrap());
+    let (mut new, _) = client_async(request, stream).await.unwrap();
+    // The plain connection is closed by the server.
+    loop {
+        match timeout(STEP, old.next()).await.unwrap() {
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    let (mut connected, mut replaced) = (false, false);
+    while !(connected && replaced) {
+        match next().await {
+            GatewayEvent::Connected { .. } => connected = true,
+            GatewayEvent::Disconnected { reason, .. } => {
+                assert_eq!(reason, DisconnectReason::Replaced);
+                replaced = true;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    new.close(None).await.unwrap();
+    match next().await {
+        GatewayEvent::Disconnected { reason, .. } => {
+            assert_eq!(reason, DisconnectReason::ClosedByGateway)
+        }
+        other => panic!("{other:?}"),
+    }
+    let refused = server
+        .send_downlink(&gateway_ids(), Default::default())
+        .await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("not connected")),
+        "{refused:?}"
+    );
+
+    // Silence instead of a ClientHello: cut at the deadline, counted.
+    let started = std::time::Instant::now();
+    let mut silent = TcpStream::connect(secure).await.unwrap();
+    let mut buf = [0u8; 16];
+    let n = timeout(STEP, silent.read(&mut buf)).await.unwrap();
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(450),
+        "{waited:?}"
+    );
+    assert_eq!(server.stats().refused_handshake_timeout, 1);
+}
+
+/// The same gateway on the plain MQTT v3 listener, then on the TLS one: the plain connection
+/// is closed (`Replaced`); once the TLS one closes nothing is left.
+#[cfg(feature = "mqtt-server")]
+#[tokio::test]
+async fn an_mqtt_gateway_moving_from_plain_to_tls_replaces_its_plain_connection() {
+    use bytes::BytesMut;
+    use loragw_gateway_io::event::{DisconnectReason, GatewayEvent};
+    use loragw_gateway_io::frontend::mqtt::MqttVersion;
+    use loragw_gateway_io::transport::mqtt_server::MqttSettings;
+    use rumqttc::mqttbytes::v4::{Connect, Packet};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (tls, connector) = certificate("mqtt");
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .mqtt_v3("127.0.0.1:0")
+        .mqtt_tls("127.0.0.1:0", MqttSettings::new(MqttVersion::V3), tls)
+        .start()
+        .await
+        .unwrap();
+    let plain = server.local_addr(ListenerKind::MqttV3).unwrap();
+    let secure = server.local_addr(ListenerKind::MqttV3Tls).unwrap();
+    let mut connect_bytes = BytesMut::new();
+    let mut connect = Connect::new("c");
+    connect.keep_alive = 60;
+    connect.set_login(GW_ID, LNS_KEY);
+    Packet::Connect(connect)
+        .write(&mut connect_bytes, 1 << 16)
+        .unwrap();
+    const CONNACK_OK: [u8; 4] = [0x20, 0x02, 0x00, 0x00];
+
+    let mut old = TcpStream::connect(plain).await.unwrap();
+    old.write_all(&connect_bytes).await.unwrap();
+    let mut ack = [0u8; 4];
+    timeout(STEP, old.read_exact(&mut ack))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ack, CONNACK_OK);
+    let mut next = async || timeout(STEP, server.next_event()).await.unwrap().unwrap();
+    assert!(matches!(next().await, GatewayEvent::Connected { .. }));
+
+    let tcp = TcpStream::connect(secure).await.unwrap();
+    let mut new = connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    new.write_all(&connect_bytes).await.unwrap();
+    timeout(STEP, new.read_exact(&mut ack))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ack, CONNACK_OK);
+    // The plain connection is closed by the server.
+    let mut rest = [0u8; 16];
+    let n = timeout(STEP, old.read(&mut rest)).await.unwrap();
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    let (mut connected, mut replaced) = (false, false);
+    while !(connected && replaced) {
+        match next().await {
+            GatewayEvent::Connected { .. } => connected = true,
+            GatewayEvent::Disconnected { reason, .. } => {
+                assert_eq!(reason, DisconnectReason::Replaced);
+                replaced = true;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // DISCONNECT on the TLS connection: gone, and no stale route.
+    new.write_all(&[0xE0, 0x00]).await.unwrap();
+    match next().await {
+        GatewayEvent::Disconnected { reason, .. } => {
+            assert_eq!(reason, DisconnectReason::ClosedByGateway)
+        }
+        other => panic!("{other:?}"),
+    }
+    let refused = server
+        .send_downlink(&gateway_ids(), Default::default())
+        .await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("not connected")),
+        "{refused:?}"
+    );
+}

@@ -145,6 +145,7 @@ async fn uplink_downlink_and_tx_ack() {
             gateway,
             protocol,
             ack,
+            ..
         } => {
             assert_eq!(gateway, ids);
             assert_eq!(protocol, udp);

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use loragw_examples::gateway_server::{self, ServerConfig};
+use loragw_gateway_io::transport::ServerError;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Gateway server for Semtech UDP, Basics Station LNS and CUPS.
@@ -89,7 +90,15 @@ async fn main() -> ExitCode {
     loop {
         tokio::select! {
             event = server.next_event() => {
-                let Some(event) = event else { break };
+                let event = match event {
+                    Ok(event) => event,
+                    // One listener stopped (a bug): the others keep serving; say so and go on.
+                    Err(e @ ServerError::ListenerStopped { .. }) => {
+                        tracing::error!(error = %e, "listener stopped");
+                        continue;
+                    }
+                    Err(_) => break,
+                };
                 let line = gateway_server::event_json(&event);
                 if writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_err() {
                     break;

@@ -11,8 +11,10 @@
 //! On connect the gateway's frequency plans become the `router_config` the station gets after
 //! `version`. Uplinks are translated with the plan's region table; downlinks use the xtime of
 //! the station's latest uplink for timestamp-scheduled and class A transmissions, and need none
-//! for class B and C. `dntxed` (or its absence within the session's timeout) becomes a `TxAck`
-//! with the downlink's correlation ids.
+//! for class B and C. Every downlink accepted ends in exactly one `TxAck` with its correlation
+//! ids: the station's `dntxed`, or a failure ([`TxFailure`]): `Expired` when no `dntxed` came
+//! within the session's timeout, `Replaced` / `Disconnected` when the connection ended first.
+//! A late `dntxed` of a downlink that already ended is dropped.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -31,7 +33,8 @@ use crate::adapter::lbs::{
     tx_confirmed_to_ack, tx_timeout_to_ack, version_to_status,
 };
 use crate::error::{CommandError, TranslateError};
-use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol};
+use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxFailure};
+use crate::freqplan::FrequencyPlan;
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
     AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
@@ -48,7 +51,8 @@ pub struct LbsConfig {
     pub session: LnsConfig,
     /// How the `router_config` is built (region name spelling, `upchannels`, ...).
     pub router_config: RouterConfigOptions,
-    /// Downlinks remembered per station for matching `dntxed` (oldest forgotten first).
+    /// Downlinks in flight per station (sent, waiting for `dntxed` or its timeout); a
+    /// downlink past this is refused (`CommandError::Rejected`). Default 64.
     pub remembered_downlinks: usize,
 }
 
@@ -127,6 +131,45 @@ impl Station {
     }
 }
 
+/// The answer to a discovery request (`/router-info` text frame): the traffic URI of a
+/// registered station is `<traffic_base>/traffic/eui-<16 upper-case hex>` (`traffic_base` such
+/// as `wss://lns.example.com:8887`); unknown stations get an error reply. Touches only the
+/// registry, so a transport may run it off its driver.
+pub fn discovery_answer<R: GatewayRegistry + ?Sized>(
+    registry: &R,
+    text: &str,
+    traffic_base: &str,
+) -> String {
+    discovery::handle_request(text, |eui| {
+        let eui = Eui64::from_u64(eui.0);
+        match registry.gateway_by_eui(eui) {
+            Some(_) => Ok(format!(
+                "{}/traffic/eui-{eui}",
+                traffic_base.trim_end_matches('/')
+            )),
+            None => Err(format!("gateway {eui} is not registered")),
+        }
+    })
+}
+
+/// The frequency plans of a gateway, from the registry, in the record's order (the first one
+/// gives the region); a transport may look them up off its driver and connect the station with
+/// [`LbsFrontend::connect_with_plans`].
+pub fn frequency_plans<R: GatewayRegistry + ?Sized>(
+    registry: &R,
+    record: &GatewayRecord,
+) -> Result<Vec<FrequencyPlan>, TranslateError> {
+    record
+        .frequency_plan_ids
+        .iter()
+        .map(|id| {
+            registry.frequency_plan(id).ok_or_else(|| {
+                TranslateError::invalid("frequency_plan_ids", format!("unknown plan `{id}`"))
+            })
+        })
+        .collect()
+}
+
 /// Basics Station connections on one listener. See the [module docs](self).
 ///
 /// Drain order after every input: [`poll_output`](Self::poll_output), then
@@ -155,41 +198,22 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         }
     }
 
-    /// Answers a discovery request (`/router-info` text frame): the traffic URI of a registered
-    /// station is `<traffic_base>/traffic/eui-<16 upper-case hex>` (`traffic_base` such as
-    /// `wss://lns.example.com:8887`); unknown stations get an error reply.
+    /// Answers a discovery request (`/router-info` text frame) with [`discovery_answer`].
     pub fn handle_discovery(&self, text: &str, traffic_base: &str) -> String {
-        discovery::handle_request(text, |eui| {
-            let eui = Eui64::from_u64(eui.0);
-            match self.registry.gateway_by_eui(eui) {
-                Some(_) => Ok(format!(
-                    "{}/traffic/eui-{eui}",
-                    traffic_base.trim_end_matches('/')
-                )),
-                None => Err(format!("gateway {eui} is not registered")),
-            }
-        })
+        discovery_answer(&*self.registry, text, traffic_base)
     }
 
     fn build_session(
         &self,
         record: &GatewayRecord,
+        plans: &[FrequencyPlan],
     ) -> Result<(Region, LnsSession), TranslateError> {
-        let plans = record
-            .frequency_plan_ids
-            .iter()
-            .map(|id| {
-                self.registry.frequency_plan(id).ok_or_else(|| {
-                    TranslateError::invalid("frequency_plan_ids", format!("unknown plan `{id}`"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let first = plans
             .first()
             .ok_or(TranslateError::Missing("frequency_plan_ids"))?;
         let region = region_of(first)?;
         let gain = (record.antenna_gain != 0.0).then_some(f64::from(record.antenna_gain));
-        let config = router_config(&plans, gain, &self.config.router_config)?;
+        let config = router_config(plans, gain, &self.config.router_config)?;
         let session = LnsSession::new(LnsConfig {
             router_config: Some(config),
             ..self.config.session.clone()
@@ -197,11 +221,12 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         Ok((region, session))
     }
 
-    /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any). A
-    /// connection of the same station that is still open is replaced.
+    /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any): looks
+    /// it up, checks the key, then [`connect_authenticated`](Self::connect_authenticated). No
+    /// state is created for a station that is refused.
     pub fn handle_connect(
         &mut self,
-        _now: Now,
+        now: Now,
         connection: ConnectionId,
         eui: Eui64,
         authorization: Option<&str>,
@@ -218,24 +243,53 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             credential,
             self.config.allow_unauthenticated,
         )?;
+        self.connect_authenticated(now, connection, &record, remote)
+    }
+
+    /// A station the caller already looked up and authenticated (for a transport that checks
+    /// keys off its driver task): its frequency plans are looked up, then
+    /// [`connect_with_plans`](Self::connect_with_plans).
+    pub fn connect_authenticated(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        record: &GatewayRecord,
+        remote: Option<SocketAddr>,
+    ) -> Result<GatewayIds, LbsError> {
+        let plans =
+            frequency_plans(&*self.registry, record).map_err(|source| LbsError::Configuration {
+                gateway: record.ids.gateway_id.clone(),
+                source,
+            })?;
+        self.connect_with_plans(now, connection, record, &plans, remote)
+    }
+
+    /// A station already authenticated, with its frequency plans already looked up (see
+    /// [`frequency_plans`]; this touches no registry). A connection of the same station that is
+    /// still open is replaced (closed, `Disconnected { Replaced }`, its downlinks in flight
+    /// failed).
+    pub fn connect_with_plans(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        record: &GatewayRecord,
+        plans: &[FrequencyPlan],
+        remote: Option<SocketAddr>,
+    ) -> Result<GatewayIds, LbsError> {
         let (region, session) =
-            self.build_session(&record)
+            self.build_session(record, plans)
                 .map_err(|source| LbsError::Configuration {
                     gateway: record.ids.gateway_id.clone(),
                     source,
                 })?;
         let ids = record.ids.clone();
-        if let Some(old) = self.by_gateway.insert(ids.gateway_id.clone(), connection)
+        if let Some(old) = self.by_gateway.get(&ids.gateway_id).copied()
             && old != connection
-            && self.stations.remove(&old).is_some()
         {
             self.outputs.push_back(LbsOutput::Close { connection: old });
-            self.events.push_back(GatewayEvent::Disconnected {
-                gateway: ids.clone(),
-                protocol: Protocol::BasicStation,
-                reason: DisconnectReason::Replaced,
-            });
+            self.handle_close(now, old, DisconnectReason::Replaced);
         }
+        self.by_gateway.insert(ids.gateway_id.clone(), connection);
         self.stations.insert(
             connection,
             Station {
@@ -252,6 +306,15 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             remote,
         });
         Ok(ids)
+    }
+
+    /// The gateway connected on another listener: closes its connection here, if any
+    /// (`Disconnected { Replaced }`, downlinks in flight failed as replaced).
+    pub fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        if let Some(connection) = self.by_gateway.get(gateway_id).copied() {
+            self.outputs.push_back(LbsOutput::Close { connection });
+            self.handle_close(now, connection, DisconnectReason::Replaced);
+        }
     }
 
     /// A text frame from the station.
@@ -272,11 +335,21 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         Ok(())
     }
 
-    /// The websocket closed.
+    /// The websocket closed: the station is reported `Disconnected` and each downlink still in
+    /// flight ends in a failed `TxAck`.
     pub fn handle_close(&mut self, _now: Now, connection: ConnectionId, reason: DisconnectReason) {
         if let Some(station) = self.stations.remove(&connection) {
             if self.by_gateway.get(&station.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&station.ids.gateway_id);
+            }
+            let failure = TxFailure::from_disconnect(&reason);
+            for (_, down) in &station.downlinks {
+                self.events.push_back(GatewayEvent::TxAck {
+                    gateway: station.ids.clone(),
+                    protocol: Protocol::BasicStation,
+                    ack: tx_timeout_to_ack(Some(down)),
+                    failure: Some(failure.clone()),
+                });
             }
             self.events.push_back(GatewayEvent::Disconnected {
                 gateway: station.ids,
@@ -284,6 +357,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                 reason,
             });
         }
+    }
+
+    /// Downlinks in flight (sent, not yet acknowledged or expired), over all stations.
+    pub fn downlinks_in_flight(&self) -> usize {
+        self.stations.values().map(|s| s.downlinks.len()).sum()
     }
 
     /// The next thing for the transport to do.
@@ -295,6 +373,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
     /// Number of connected stations.
     pub fn connected(&self) -> usize {
         self.stations.len()
+    }
+
+    /// Whether the gateway has a station connected here.
+    pub fn is_connected(&self, gateway_id: &str) -> bool {
+        self.by_gateway.contains_key(gateway_id)
     }
 
     /// Moves a session's output into the frontend's queues, translating its events.
@@ -347,19 +430,22 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                         gateway: gateway.clone(),
                         protocol,
                         ack: tx_confirmed_to_ack(down.as_ref()),
+                        failure: None,
                     })
                 }
-                LnsEvent::TxUnmatched(_) => Some(GatewayEvent::TxAck {
-                    gateway: gateway.clone(),
-                    protocol,
-                    ack: tx_confirmed_to_ack(None),
-                }),
+                // A `dntxed` for a downlink that already ended (expired, or sent by an earlier
+                // session): its one `TxAck` was reported.
+                LnsEvent::TxUnmatched(d) => {
+                    tracing::debug!(gateway = %gateway, diid = d.diid, "late dntxed dropped");
+                    None
+                }
                 LnsEvent::TxTimeout { diid, .. } => {
                     let down = station.take_downlink(diid);
                     Some(GatewayEvent::TxAck {
                         gateway: gateway.clone(),
                         protocol,
                         ack: tx_timeout_to_ack(down.as_ref()),
+                        failure: Some(TxFailure::Expired),
                     })
                 }
                 LnsEvent::InvalidMessage(e) => {
@@ -396,6 +482,12 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
                     .stations
                     .get_mut(&connection)
                     .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+                if station.downlinks.len() >= remember {
+                    return Err(CommandError::Rejected {
+                        gateway: gateway_id,
+                        reason: format!("{remember} downlinks already in flight"),
+                    });
+                }
                 let ctx = DownlinkContext {
                     region: station.region,
                     reference_xtime: station.last_xtime,
@@ -413,9 +505,6 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
                         gateway: gateway_id.clone(),
                         reason: e.to_string(),
                     })?;
-                if station.downlinks.len() >= remember {
-                    station.downlinks.pop_front();
-                }
                 station.downlinks.push_back((diid, message));
                 self.drain(now, connection);
             }
@@ -444,6 +533,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
 
     fn poll_event(&mut self) -> Option<GatewayEvent> {
         self.events.pop_front()
+    }
+
+    fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        LbsFrontend::handle_replaced(self, now, gateway_id)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

@@ -98,6 +98,13 @@ pub trait Frontend: Any {
     /// When [`handle_timeout`](Frontend::handle_timeout) should be called next.
     #[must_use]
     fn poll_timeout(&self) -> Option<Instant>;
+
+    /// The gateway connected through another frontend: close its connection here, if any
+    /// (reported `Disconnected { reason: Replaced }`, its downlinks in flight failed). The
+    /// default does nothing (for protocols without connections).
+    fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        let _ = (now, gateway_id);
+    }
 }
 
 /// Index of a frontend in [`Frontends`].
@@ -105,7 +112,11 @@ pub trait Frontend: Any {
 pub struct FrontendId(pub usize);
 
 /// Several frontends behind one event stream, routing each command to the frontend the gateway
-/// last connected to (a newer connection replaces an older one, whatever the protocol).
+/// last connected to (a newer connection replaces an older one, whatever the protocol: the
+/// frontend that held the gateway is told to close its connection
+/// ([`Frontend::handle_replaced`]) at the next [`handle_timeout`](Frontends::handle_timeout)
+/// or [`handle_command`](Frontends::handle_command), and [`poll_timeout`](Frontends::poll_timeout)
+/// says so).
 ///
 /// With `Box<dyn Frontend>` the set holds frontends of different protocols; reach one with
 /// [`downcast_mut`](Frontends::downcast_mut) to feed it its protocol's input.
@@ -139,6 +150,10 @@ pub struct Frontends<F> {
     /// gateway id → frontend it is connected to.
     routes: HashMap<String, FrontendId>,
     next: usize,
+    /// Gateways that moved: the frontend to close them on.
+    replaced: Vec<(FrontendId, String)>,
+    /// The time of the last input, when replacements wait.
+    last: Option<Instant>,
 }
 
 impl<F: Frontend> Frontends<F> {
@@ -148,6 +163,8 @@ impl<F: Frontend> Frontends<F> {
             frontends: Vec::new(),
             routes: HashMap::new(),
             next: 0,
+            replaced: Vec::new(),
+            last: None,
         }
     }
 
@@ -173,6 +190,7 @@ impl<F: Frontend> Frontends<F> {
         now: Now,
         command: GatewayCommand,
     ) -> Result<(), CommandError> {
+        self.apply_replaced(now);
         let gateway_id = command.gateway().gateway_id.clone();
         let id = self
             .route(&gateway_id)
@@ -180,10 +198,21 @@ impl<F: Frontend> Frontends<F> {
         self.frontends[id.0].handle_command(now, command)
     }
 
-    /// Lets time pass in every frontend.
+    /// Lets time pass in every frontend (and closes the connections of gateways that moved).
     pub fn handle_timeout(&mut self, now: Now) {
+        self.apply_replaced(now);
         for f in &mut self.frontends {
             f.handle_timeout(now);
+        }
+    }
+
+    fn apply_replaced(&mut self, now: Now) {
+        self.last = Some(now.instant);
+        for (id, gateway_id) in std::mem::take(&mut self.replaced) {
+            // Only if the gateway did not come back to that frontend meanwhile.
+            if self.routes.get(&gateway_id) != Some(&id) {
+                self.frontends[id.0].handle_replaced(now, &gateway_id);
+            }
         }
     }
 
@@ -202,17 +231,27 @@ impl<F: Frontend> Frontends<F> {
         None
     }
 
-    /// The earliest timeout of any frontend.
+    /// The earliest timeout of any frontend; the last input's time when a gateway that moved
+    /// waits to be closed on its old frontend.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.frontends.iter().filter_map(|f| f.poll_timeout()).min()
+        let pending = self.last.filter(|_| !self.replaced.is_empty());
+        self.frontends
+            .iter()
+            .filter_map(|f| f.poll_timeout())
+            .chain(pending)
+            .min()
     }
 
     fn track(&mut self, from: FrontendId, event: &GatewayEvent) {
         let id = &event.gateway().gateway_id;
         match event {
             GatewayEvent::Connected { .. } => {
-                self.routes.insert(id.clone(), from);
+                if let Some(old) = self.routes.insert(id.clone(), from)
+                    && old != from
+                {
+                    self.replaced.push((old, id.clone()));
+                }
             }
             // Only the frontend that holds the route may drop it: a late disconnect of a
             // replaced connection must not cut the new one.
@@ -249,6 +288,9 @@ impl<F: Frontend + ?Sized> Frontend for Box<F> {
     fn poll_timeout(&self) -> Option<Instant> {
         (**self).poll_timeout()
     }
+    fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        (**self).handle_replaced(now, gateway_id)
+    }
 }
 
 #[cfg(test)]
@@ -266,6 +308,7 @@ mod tests {
         events: VecDeque<GatewayEvent>,
         commands: Vec<GatewayCommand>,
         timeout: Option<Instant>,
+        replaced: Vec<String>,
     }
 
     impl Scripted {
@@ -275,6 +318,7 @@ mod tests {
                 events: VecDeque::new(),
                 commands: Vec::new(),
                 timeout: None,
+                replaced: Vec::new(),
             }
         }
     }
@@ -293,6 +337,9 @@ mod tests {
         }
         fn poll_timeout(&self) -> Option<Instant> {
             self.timeout
+        }
+        fn handle_replaced(&mut self, _: Now, gateway_id: &str) {
+            self.replaced.push(gateway_id.to_owned());
         }
     }
 
@@ -361,8 +408,13 @@ mod tests {
             .push_back(disconnect("gw-1", udp));
         while set.poll_event().is_some() {}
         assert_eq!(set.route("gw-1"), Some(b));
+        // The frontend that held the gateway is told to close it, once, with the next input.
+        assert_eq!(set.poll_timeout(), Some(now.instant));
         set.handle_command(now, downlink("gw-1")).unwrap();
         assert_eq!(set.get_mut(b).unwrap().commands.len(), 1);
+        assert_eq!(set.get_mut(a).unwrap().replaced, ["gw-1"]);
+        assert!(set.get_mut(b).unwrap().replaced.is_empty());
+        assert_eq!(set.poll_timeout(), Some(t0 + Duration::from_secs(3)));
 
         set.get_mut(b)
             .unwrap()

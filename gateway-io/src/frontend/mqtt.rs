@@ -16,18 +16,21 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use loragw_mqtt_v3::{Action, DownlinkTokens, GatewayUid};
 use loragw_ttnpb::DownlinkMessage;
 
 use super::{ConnectionId, Frontend, Now, with_timestamp};
+use crate::adapter::lbs::tx_timeout_to_ack;
 use crate::adapter::{mqtt_v2, mqtt_v3};
 use crate::clock::ConcentratorClock;
 use crate::error::{CommandError, TranslateError};
-use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol};
+use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxFailure};
 use crate::ids::GatewayIds;
-use crate::registry::{AuthError, Authenticator, Credential, GatewayRegistry, authorize_link};
+use crate::registry::{
+    AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
+};
 
 /// Which MQTT gateway protocol a listener speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,19 +46,26 @@ pub enum MqttVersion {
 pub struct MqttConfig {
     /// The protocol.
     pub version: MqttVersion,
-    /// Downlinks remembered per gateway for matching acknowledgements (v3).
+    /// Downlinks remembered per gateway for matching acknowledgements (v3), and the most
+    /// downlinks in flight per gateway (v3: not yet acknowledged; v2: not yet written); a
+    /// downlink past this is refused (`CommandError::Rejected`). Default 16.
     pub tokens_capacity: usize,
     /// First downlink token (reproducible runs).
     pub token_seed: u64,
+    /// How long a downlink may stay in flight before it ends in a `TxAck` failed as
+    /// [`TxFailure::Expired`]: v3 gateways acknowledge after transmitting, v2 downlinks must
+    /// at least be written (the gateway must have subscribed). Default 60 s.
+    pub downlink_ack_timeout: Duration,
 }
 
 impl MqttConfig {
-    /// Defaults for `version`: 16 remembered downlinks, tokens from 1.
+    /// Defaults for `version`: 16 downlinks in flight, tokens from 1, 60 s to acknowledge.
     pub fn new(version: MqttVersion) -> Self {
         MqttConfig {
             version,
             tokens_capacity: 16,
             token_seed: 1,
+            downlink_ack_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -72,6 +82,9 @@ pub enum MqttOutput {
         topic: String,
         /// Payload.
         payload: Vec<u8>,
+        /// The downlink's number in this frontend: report it written with
+        /// [`handle_written`](MqttFrontend::handle_written).
+        downlink: u64,
     },
     /// Close `connection`.
     Close {
@@ -109,6 +122,21 @@ struct Connection {
     /// The gateway's concentrator clock, synced on its uplinks: turns absolute-time downlinks
     /// into timestamps for v2, which cannot carry a time.
     clock: ConcentratorClock,
+    /// Downlinks sent on this connection and not yet ended (acknowledged, written for v2,
+    /// failed), oldest first.
+    in_flight: VecDeque<InFlight>,
+}
+
+/// A downlink waiting for its end.
+#[derive(Debug)]
+struct InFlight {
+    /// The frontend's number for it ([`MqttOutput::Publish::downlink`]).
+    id: u64,
+    /// v3: its token (the message stays in the token ring until acknowledged or failed).
+    token: Option<u64>,
+    /// v2: the message itself.
+    message: Option<DownlinkMessage>,
+    deadline: Instant,
 }
 
 /// The token ring of `gateway_id` (created at its first connect; created here only if a caller
@@ -121,6 +149,26 @@ fn gateway_tokens<'a>(
     tokens
         .entry(gateway_id.to_owned())
         .or_insert_with(|| DownlinkTokens::new(config.tokens_capacity, config.token_seed))
+}
+
+/// Checks a CONNECT's credentials without touching any frontend state: `username` must be a
+/// gateway uid of a registered gateway and `password` an API key with the link right. Returns
+/// the parsed uid and the gateway's record, for
+/// [`MqttFrontend::connect_authenticated`]. Safe to run on another thread (a slow registry
+/// then stalls only this connection).
+pub fn authenticate_connect<R: GatewayRegistry + Authenticator + ?Sized>(
+    registry: &R,
+    username: &str,
+    password: Option<&str>,
+) -> Result<(GatewayUid, GatewayRecord), MqttError> {
+    let uid = GatewayUid::parse(username)
+        .map_err(|_| MqttError::BadUsername(username.chars().take(64).collect()))?;
+    let record = registry
+        .gateway_by_id(&uid.gateway_id)
+        .ok_or_else(|| AuthError::UnknownGateway(uid.gateway_id.clone()))?;
+    let credential = password.map_or(Credential::None, Credential::Password);
+    authorize_link(registry, &record, credential, false)?;
+    Ok((uid, record))
 }
 
 /// Gateways on one MQTT listener. See the [module docs](self).
@@ -141,6 +189,7 @@ pub struct MqttFrontend<R: ?Sized> {
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<MqttOutput>,
     buf: Vec<u8>,
+    next_downlink: u64,
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
@@ -155,6 +204,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
             events: VecDeque::new(),
             outputs: VecDeque::new(),
             buf: Vec::new(),
+            next_downlink: 1,
         }
     }
 
@@ -166,48 +216,54 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
     }
 
     /// A CONNECT: `username` is the gateway uid (`gateway-id`, or `gateway-id@tenant-id`),
-    /// `password` its API key, which must grant the link right. A connection of the same gateway
-    /// that is still open is replaced (closed, with a `Disconnected { Replaced }` event). The
-    /// registry is asked for the gateway id; a tenant part is kept for the topics only.
+    /// `password` its API key, which must grant the link right. The registry is asked for the
+    /// gateway id (a tenant part is kept for the topics only); then
+    /// [`connect_authenticated`](Self::connect_authenticated). No state is created for a
+    /// gateway that is refused.
     pub fn handle_connect(
         &mut self,
-        _now: Now,
+        now: Now,
         connection: ConnectionId,
         username: &str,
         password: Option<&str>,
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, MqttError> {
-        let uid = GatewayUid::parse(username)
-            .map_err(|_| MqttError::BadUsername(username.chars().take(64).collect()))?;
-        let record = self
-            .registry
-            .gateway_by_id(&uid.gateway_id)
-            .ok_or_else(|| AuthError::UnknownGateway(uid.gateway_id.clone()))?;
-        let credential = password.map_or(Credential::None, Credential::Password);
-        authorize_link(&*self.registry, &record, credential, false)?;
+        let (uid, record) = authenticate_connect(&*self.registry, username, password)?;
+        Ok(self.connect_authenticated(now, connection, uid, &record, remote))
+    }
+
+    /// A gateway the caller already authenticated with [`authenticate_connect`] (for a
+    /// transport that checks keys off its driver task). A connection of the same gateway that
+    /// is still open is replaced (closed, `Disconnected { Replaced }`, its downlinks in flight
+    /// failed as replaced).
+    pub fn connect_authenticated(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        uid: GatewayUid,
+        record: &GatewayRecord,
+        remote: Option<SocketAddr>,
+    ) -> GatewayIds {
         let ids = record.ids.clone();
         let (capacity, seed) = (self.config.tokens_capacity, self.config.token_seed);
         self.tokens
             .entry(ids.gateway_id.clone())
             .or_insert_with(|| DownlinkTokens::new(capacity, seed));
-        if let Some(old) = self.by_gateway.insert(ids.gateway_id.clone(), connection)
+        if let Some(old) = self.by_gateway.get(&ids.gateway_id).copied()
             && old != connection
-            && self.connections.remove(&old).is_some()
         {
             self.outputs
                 .push_back(MqttOutput::Close { connection: old });
-            self.events.push_back(GatewayEvent::Disconnected {
-                gateway: ids.clone(),
-                protocol: self.protocol_id(),
-                reason: DisconnectReason::Replaced,
-            });
+            self.handle_disconnect(now, old, DisconnectReason::Replaced);
         }
+        self.by_gateway.insert(ids.gateway_id.clone(), connection);
         self.connections.insert(
             connection,
             Connection {
                 ids: ids.clone(),
                 uid,
                 clock: ConcentratorClock::new(),
+                in_flight: VecDeque::new(),
             },
         );
         self.events.push_back(GatewayEvent::Connected {
@@ -215,7 +271,50 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
             protocol: self.protocol_id(),
             remote,
         });
-        Ok(ids)
+        ids
+    }
+
+    /// The gateway connected on another listener: closes its connection here, if any
+    /// (`Disconnected { Replaced }`, downlinks in flight failed as replaced).
+    pub fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        if let Some(connection) = self.by_gateway.get(gateway_id).copied() {
+            self.outputs.push_back(MqttOutput::Close { connection });
+            self.handle_disconnect(now, connection, DisconnectReason::Replaced);
+        }
+    }
+
+    /// The transport wrote the PUBLISH of downlink `downlink` to the gateway. For v2, which
+    /// has no acknowledgements, this ends the downlink (no event); for v3 the downlink waits
+    /// for the gateway's `down/ack`.
+    pub fn handle_written(&mut self, connection: ConnectionId, downlink: u64) {
+        if self.config.version != MqttVersion::V2 {
+            return;
+        }
+        if let Some(conn) = self.connections.get_mut(&connection) {
+            conn.in_flight.retain(|d| d.id != downlink);
+        }
+    }
+
+    /// Downlinks in flight, over all connections.
+    pub fn downlinks_in_flight(&self) -> usize {
+        self.connections.values().map(|c| c.in_flight.len()).sum()
+    }
+
+    /// Ends downlink `d` of `gateway` with a failed `TxAck`.
+    fn fail(&mut self, gateway: &GatewayIds, d: InFlight, failure: TxFailure) {
+        let message = match d.token {
+            Some(token) => self
+                .tokens
+                .get_mut(&gateway.gateway_id)
+                .and_then(|t| t.take(token)),
+            None => d.message,
+        };
+        self.events.push_back(GatewayEvent::TxAck {
+            gateway: gateway.clone(),
+            protocol: self.protocol_id(),
+            ack: tx_timeout_to_ack(message.as_ref()),
+            failure: Some(failure),
+        });
     }
 
     /// A SUBSCRIBE filter: returns the topic the client is subscribed to (always its own `down`
@@ -284,14 +383,29 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
                         gateway,
                         protocol,
                     },
-                    TopicKind::DownAck => GatewayEvent::TxAck {
-                        ack: mqtt_v3::tx_ack_from_publish(
-                            payload,
-                            gateway_tokens(&mut self.tokens, &self.config, &gateway.gateway_id),
-                        )?,
-                        gateway,
-                        protocol,
-                    },
+                    TopicKind::DownAck => {
+                        let tokens =
+                            gateway_tokens(&mut self.tokens, &self.config, &gateway.gateway_id);
+                        let ack = mqtt_v3::tx_ack_from_publish(payload, tokens)?;
+                        // The downlinks in flight whose token the acknowledgement took.
+                        let before = conn.in_flight.len();
+                        conn.in_flight
+                            .retain(|d| d.token.is_none_or(|t| tokens.get(t).is_some()));
+                        if before == conn.in_flight.len()
+                            && loragw_mqtt_v3::find_token(&ack.correlation_ids).is_some()
+                        {
+                            // A downlink that already ended (failed or expired): its one
+                            // `TxAck` was reported.
+                            tracing::debug!(gateway = %gateway, "late MQTT acknowledgement dropped");
+                            return Ok(());
+                        }
+                        GatewayEvent::TxAck {
+                            ack,
+                            gateway,
+                            protocol,
+                            failure: None,
+                        }
+                    }
                     _ => {
                         return Err(MqttError::Denied(format!(
                             "gateways do not publish to `{topic}`"
@@ -337,16 +451,21 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         Ok(())
     }
 
-    /// The connection ended (DISCONNECT, TCP close, keep-alive expiry, ...).
+    /// The connection ended (DISCONNECT, TCP close, keep-alive expiry, ...): the gateway is
+    /// reported `Disconnected` and each downlink still in flight ends in a failed `TxAck`.
     pub fn handle_disconnect(
         &mut self,
         _now: Now,
         connection: ConnectionId,
         reason: DisconnectReason,
     ) {
-        if let Some(conn) = self.connections.remove(&connection) {
+        if let Some(mut conn) = self.connections.remove(&connection) {
             if self.by_gateway.get(&conn.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&conn.ids.gateway_id);
+            }
+            let failure = TxFailure::from_disconnect(&reason);
+            for d in std::mem::take(&mut conn.in_flight) {
+                self.fail(&conn.ids, d, failure.clone());
             }
             self.events.push_back(GatewayEvent::Disconnected {
                 gateway: conn.ids,
@@ -365,6 +484,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
     /// Number of connected gateways.
     pub fn connected(&self) -> usize {
         self.connections.len()
+    }
+
+    /// Whether the gateway is connected here.
+    pub fn is_connected(&self, gateway_id: &str) -> bool {
+        self.by_gateway.contains_key(gateway_id)
     }
 }
 
@@ -385,30 +509,58 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
                     .connections
                     .get_mut(&connection)
                     .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+                let cap = self.config.tokens_capacity.max(1);
+                if conn.in_flight.len() >= cap {
+                    return Err(CommandError::Rejected {
+                        gateway: gateway_id,
+                        reason: format!("{cap} downlinks already in flight"),
+                    });
+                }
+                let mut token = None;
+                let mut kept = None;
                 let translate = |source| CommandError::Translate {
                     gateway: gateway_id.clone(),
                     source,
                 };
                 let topic = match self.config.version {
-                    MqttVersion::V3 => mqtt_v3::downlink_publish(
-                        &conn.uid,
-                        &message,
-                        gateway_tokens(&mut self.tokens, &self.config, &gateway_id),
-                        &mut self.buf,
-                    )
-                    .map_err(translate)?
-                    .to_string(),
+                    MqttVersion::V3 => {
+                        let tokens = gateway_tokens(&mut self.tokens, &self.config, &gateway_id);
+                        let topic =
+                            mqtt_v3::downlink_publish(&conn.uid, &message, tokens, &mut self.buf)
+                                .map_err(translate)?;
+                        // The adapter keeps the token it assigned in what it encoded (and
+                        // nowhere else it returns): read it back, to end this downlink later.
+                        token = loragw_mqtt_v3::find_token(
+                            &loragw_mqtt_v3::codec::decode_down(&self.buf)
+                                .ok()
+                                .and_then(|d| d.downlink_message)
+                                .map(|m| m.correlation_ids)
+                                .unwrap_or_default(),
+                        );
+                        topic.to_string()
+                    }
                     MqttVersion::V2 => {
                         let message = with_timestamp(message, &conn.clock);
-                        mqtt_v2::downlink_publish(&conn.uid, &message, &mut self.buf)
+                        let topic = mqtt_v2::downlink_publish(&conn.uid, &message, &mut self.buf)
                             .map_err(translate)?
-                            .to_string()
+                            .to_string();
+                        kept = Some(message);
+                        topic
                     }
                 };
+                let id = self.next_downlink;
+                self.next_downlink += 1;
+                conn.in_flight.push_back(InFlight {
+                    id,
+                    token,
+                    message: kept,
+                    deadline: now.instant + self.config.downlink_ack_timeout,
+                });
                 self.outputs.push_back(MqttOutput::Publish {
                     connection,
                     topic,
                     payload: self.buf.clone(),
+                    downlink: id,
                 });
             }
             GatewayCommand::Disconnect { .. } => {
@@ -419,15 +571,38 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
         Ok(())
     }
 
-    fn handle_timeout(&mut self, _now: Now) {}
+    fn handle_timeout(&mut self, now: Now) {
+        let mut expired = Vec::new();
+        for conn in self.connections.values_mut() {
+            while conn
+                .in_flight
+                .front()
+                .is_some_and(|d| d.deadline <= now.instant)
+            {
+                let d = conn.in_flight.pop_front().expect("front checked above");
+                expired.push((conn.ids.clone(), d));
+            }
+        }
+        for (gateway, d) in expired {
+            self.fail(&gateway, d, TxFailure::Expired);
+        }
+    }
 
     fn poll_event(&mut self) -> Option<GatewayEvent> {
         self.events.pop_front()
     }
 
+    fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        MqttFrontend::handle_replaced(self, now, gateway_id)
+    }
+
     fn poll_timeout(&self) -> Option<Instant> {
-        // Keep-alive is the MQTT transport's; the frontend has no timers.
-        None
+        // Keep-alive is the MQTT transport's; the frontend's only timers are downlink expiries
+        // (in deadline order per connection, since the timeout is the same for all).
+        self.connections
+            .values()
+            .filter_map(|c| c.in_flight.front().map(|d| d.deadline))
+            .min()
     }
 }
 

@@ -65,7 +65,7 @@ use crate::adapter::lbs::tx_timeout_to_ack;
 use crate::adapter::udp::{downlink_to_txpk, rxpks_to_uplinks, stat_to_status, txpk_ack_to_tx_ack};
 use crate::clock::ConcentratorClock;
 use crate::error::CommandError;
-use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol};
+use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxFailure};
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{GatewayRecord, GatewayRegistry};
 
@@ -373,10 +373,19 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                     return;
                 }
                 tracing::debug!(gateway = %g.ids, ?reason, "Semtech UDP downlink failed");
+                let failure = match reason {
+                    ExpiryReason::Disconnected => {
+                        TxFailure::Disconnected(DisconnectReason::Timeout)
+                    }
+                    // No TX_ACK in time, or the downlink path expired before a held
+                    // (schedule-late) downlink was due.
+                    _ => TxFailure::Expired,
+                };
                 self.events.push_back(GatewayEvent::TxAck {
                     gateway: g.ids.clone(),
                     protocol,
                     ack: tx_timeout_to_ack(Some(&down)),
+                    failure: Some(failure),
                 });
             }
             ServerEvent::Disconnected { gateway } => {
@@ -448,6 +457,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
             gateway: ids,
             protocol,
             ack: tx_ack,
+            failure: None,
         });
     }
 }

@@ -5,13 +5,20 @@
 //! by the request's `router` EUI, and the `Authorization` header (Basics Station sends the raw
 //! `cups.key` line) checked for the rights The Things Stack asks for (`info`,
 //! `settings_basic`, `read_secrets`). Errors are answered with a status and a plain-text body
-//! that says what was wrong (gateway not registered, key lacking a right, LNS credentials not
-//! configured, ...).
+//! that says what was wrong (key lacking a right, LNS credentials not configured, ...); an
+//! unknown gateway and a missing or wrong key get the same 401, so an unauthenticated client
+//! cannot tell whether a gateway exists. The registry is consulted on a blocking thread
+//! (`spawn_blocking`), so a slow registry stalls only that request.
+//!
+//! Bounds ([`CupsSettings::limits`], see [`TcpLimits`]): 10,000 TCP connections per listener
+//! and 64 per IP address (more are closed at once), one request per connection, which must
+//! arrive (TLS, headers and body together) within the 10 s handshake deadline; the answer must
+//! be written within the 10 s write timeout. `TCP_NODELAY` is set; refusals are logged at
+//! `info` at most once a second, the rest at `debug`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -20,22 +27,15 @@ use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use loragw_basicstation::cups::{CupsTarget, MAX_REQUEST_LEN, UpdateInfoRequest, decide_update};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
-use super::TlsOption;
-use super::server::{ListenerContext, Registry, Started};
+use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, TlsOption, accept_loop};
+use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats};
 use crate::ids::Eui64;
 use crate::registry::{AuthError, Credential, GatewayRecord, Right};
 
 /// The path Basics Station POSTs to (`{cups.uri}/update-info`).
 pub const UPDATE_INFO_PATH: &str = "/update-info";
-
-/// How long a client may take to send its request headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How long a client may take to send the request body.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What each gateway should be told: the application's CUPS policy.
 pub trait CupsTargets: Send + Sync {
@@ -55,9 +55,13 @@ where
 
 /// Settings of a CUPS listener.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct CupsSettings {
     /// The per-gateway policy.
     pub targets: Arc<dyn CupsTargets>,
+    /// Connection caps, the deadline for TLS and the whole request, and the write timeout
+    /// ([`TcpLimits::default`]; `max_sessions` is not used).
+    pub limits: TcpLimits,
 }
 
 impl std::fmt::Debug for CupsSettings {
@@ -71,7 +75,14 @@ impl CupsSettings {
     pub fn new(targets: impl CupsTargets + 'static) -> Self {
         CupsSettings {
             targets: Arc::new(targets),
+            limits: TcpLimits::default(),
         }
+    }
+
+    /// The same settings with other connection bounds.
+    pub fn with_limits(mut self, limits: TcpLimits) -> Self {
+        self.limits = limits;
+        self
     }
 }
 
@@ -81,6 +92,9 @@ const CUPS_RIGHTS: [Right; 3] = [Right::Info, Right::SettingsBasic, Right::ReadS
 struct State {
     registry: Arc<dyn Registry>,
     targets: Arc<dyn CupsTargets>,
+    limits: TcpLimits,
+    stats: Arc<Stats>,
+    log: Arc<RefusalLog>,
 }
 
 pub(crate) async fn start(
@@ -91,66 +105,83 @@ pub(crate) async fn start(
 ) -> std::io::Result<Started> {
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
+    let log = Arc::new(RefusalLog::new("CUPS"));
+    let config = AcceptConfig {
+        limits: settings.limits,
+        tls,
+        stats: ctx.stats.clone(),
+        log: log.clone(),
+    };
     let state = Arc::new(State {
         registry: ctx.registry,
         targets: settings.targets,
+        limits: settings.limits,
+        stats: ctx.stats,
+        log,
     });
     let shutdown = ctx.shutdown;
-    let task = tokio::spawn(async move {
-        loop {
-            let (stream, remote) = match listener.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "CUPS accept failed");
-                    // Out of descriptors and the like: do not spin.
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
+    let task = tokio::spawn(accept_loop(
+        listener,
+        config,
+        move |accepted| {
             let state = state.clone();
-            let tls = tls.clone();
             let mut shutdown = shutdown.clone();
-            tokio::spawn(async move {
-                let served = async {
-                    match tls {
-                        #[cfg(feature = "tls")]
-                        Some(tls) => match tls.accept(stream).await {
-                            Ok(stream) => serve(stream, remote, state).await,
-                            Err(e) => tracing::debug!(%remote, error = %e, "CUPS TLS handshake"),
-                        },
-                        #[cfg(not(feature = "tls"))]
-                        Some(never) => match never {},
-                        None => serve(stream, remote, state).await,
-                    }
-                };
+            async move {
                 tokio::select! {
-                    () = served => {}
+                    () = serve(accepted, state) => {}
                     _ = shutdown.changed() => {}
                 }
-            });
-        }
-    });
+            }
+        },
+        // A panicking request handler ends only its connection; nothing else to tell.
+        |_, _| {},
+    ));
     Ok(Started {
         local_addr,
         tasks: vec![task],
     })
 }
 
-async fn serve<S>(stream: S, remote: SocketAddr, state: Arc<State>)
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+/// Serves one request: reading it (headers and body) must finish by the handshake deadline,
+/// writing the answer within the write timeout.
+async fn serve(accepted: Accepted, state: Arc<State>) {
+    let Accepted {
+        stream,
+        remote,
+        deadline,
+        ..
+    } = accepted;
+    let header_time = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let service_state = state.clone();
     let service = hyper::service::service_fn(move |req| {
-        let state = state.clone();
-        async move { Ok::<_, Infallible>(handle(req, remote, &state).await) }
+        let state = service_state.clone();
+        async move { Ok::<_, Infallible>(handle(req, remote, deadline, &state).await) }
     });
-    let result = hyper::server::conn::http1::Builder::new()
+    let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(TokioIo::new(stream), service)
-        .await;
-    if let Err(e) = result {
-        tracing::debug!(%remote, error = %e, "CUPS connection ended");
+        .header_read_timeout(header_time)
+        .keep_alive(false)
+        .serve_connection(TokioIo::new(stream), service);
+    // Everything after the deadline is the answer being written.
+    let bound = deadline + state.limits.write_timeout;
+    match tokio::time::timeout_at(bound, connection).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            if e.is_timeout() {
+                state.stats.refused(RefusalReason::HandshakeTimeout);
+                state
+                    .log
+                    .refused(remote, RefusalReason::HandshakeTimeout, "HTTP headers");
+            } else {
+                tracing::debug!(%remote, error = %e, "CUPS connection ended");
+            }
+        }
+        Err(_) => {
+            state.stats.refused(RefusalReason::HandshakeTimeout);
+            state
+                .log
+                .refused(remote, RefusalReason::HandshakeTimeout, "HTTP request");
+        }
     }
 }
 
@@ -167,7 +198,8 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response<Full<Bytes>> {
 async fn handle(
     req: Request<Incoming>,
     remote: SocketAddr,
-    state: &State,
+    deadline: tokio::time::Instant,
+    state: &Arc<State>,
 ) -> Response<Full<Bytes>> {
     if req.uri().path() != UPDATE_INFO_PATH {
         return text(
@@ -186,7 +218,7 @@ async fn handle(
         .get(AUTHORIZATION)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let body = Limited::new(req.into_body(), MAX_REQUEST_LEN).collect();
-    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, body).await {
+    let body = match tokio::time::timeout_at(deadline, body).await {
         Ok(Ok(b)) => b.to_bytes(),
         Ok(Err(e)) => {
             return if e.is::<http_body_util::LengthLimitError>() {
@@ -200,7 +232,21 @@ async fn handle(
         }
         Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "request body too slow"),
     };
-    match update_info(&body, authorization.as_deref(), state) {
+    let decision_state = state.clone();
+    let decided = tokio::task::spawn_blocking(move || {
+        update_info(&body, authorization.as_deref(), &decision_state)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        if e.is_panic() {
+            state.stats.panicked();
+        }
+        Err((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error".to_owned(),
+        ))
+    });
+    match decided {
         Ok(bytes) => {
             let mut response = Response::new(Full::new(Bytes::from(bytes)));
             response.headers_mut().insert(
@@ -210,7 +256,14 @@ async fn handle(
             response
         }
         Err((status, message)) => {
-            tracing::info!(%remote, %status, %message, "CUPS request refused");
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                state.stats.refused(RefusalReason::Unauthenticated);
+            }
+            state.log.refused(
+                remote,
+                RefusalReason::Unauthenticated,
+                &format!("{status}: {message}"),
+            );
             text(status, message)
         }
     }
@@ -225,23 +278,27 @@ fn update_info(
     let request =
         UpdateInfoRequest::parse(body).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
     let eui = Eui64::from_u64(request.router);
-    let record = state.registry.gateway_by_eui(eui).ok_or_else(|| {
+    // An unknown gateway and a wrong key get the same answer: an unauthenticated client
+    // learns nothing about which gateways exist.
+    let unauthorized = || {
         (
-            StatusCode::NOT_FOUND,
-            format!("gateway with EUI {eui} is not registered"),
+            StatusCode::UNAUTHORIZED,
+            "unknown gateway or invalid credentials".to_owned(),
         )
-    })?;
+    };
+    let record = state
+        .registry
+        .gateway_by_eui(eui)
+        .ok_or_else(unauthorized)?;
     let credential = Credential::from_authorization_header(authorization.unwrap_or(""));
     for right in CUPS_RIGHTS {
         state
             .registry
             .authenticate(&record.ids.gateway_id, credential, right)
-            .map_err(|e| {
-                let status = match e {
-                    AuthError::MissingRight { .. } => StatusCode::FORBIDDEN,
-                    _ => StatusCode::UNAUTHORIZED,
-                };
-                (status, e.to_string())
+            .map_err(|e| match e {
+                // Only a valid key of this gateway gets this far.
+                AuthError::MissingRight { .. } => (StatusCode::FORBIDDEN, e.to_string()),
+                _ => unauthorized(),
             })?;
     }
     let target = state.targets.target(&record, &request).ok_or_else(|| {

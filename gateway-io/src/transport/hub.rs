@@ -1,12 +1,23 @@
 //! What every listener shares: the one event channel, the gateway → listener routes, and the
-//! command path back to a listener's driver task.
+//! command and control paths back to a listener's driver task.
+//!
+//! A gateway has at most one route. When it connects on listener B while it holds a route on
+//! listener A, the route moves to B at once and A is told to close its connection
+//! ([`Control::Replaced`], reported `Disconnected { reason: Replaced }`); A's late disconnect
+//! never removes B's route. Within one listener the frontend replaces the older connection
+//! itself, and a frontend reports `Disconnected` only for the connection that holds the
+//! gateway there. Each route carries the epoch of the `Connected` that made it (a counter of
+//! the hub), and a [`Control::Replaced`] carries the new route's epoch: a listener closes its
+//! connection only if that connection is older, so a control that arrives after the gateway
+//! reconnected to the same listener never closes the newest connection.
 
 // With only CUPS (no frontend-driven listener), the event path is unused.
 #![cfg_attr(not(any(feature = "udp", feature = "lbs")), allow(dead_code))]
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -31,12 +42,26 @@ pub(crate) struct CommandRequest {
     pub(crate) reply: oneshot::Sender<Result<(), CommandError>>,
 }
 
+/// What the hub asks of a listener's driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Control {
+    /// The gateway connected on another listener (the route of epoch `epoch`): close its
+    /// connection here if it is older (reason `Replaced`, its downlinks in flight failed as
+    /// replaced).
+    Replaced { gateway_id: String, epoch: u64 },
+}
+
 /// The one event stream and the routes, shared by all drivers.
 #[derive(Debug)]
 pub(crate) struct Hub {
     events: mpsc::Sender<GatewayEvent>,
-    /// gateway id → listener it is connected to.
-    routes: Mutex<HashMap<String, ListenerId>>,
+    /// gateway id → listener it is connected to, and the epoch of that connection.
+    routes: Mutex<HashMap<String, (ListenerId, u64)>>,
+    /// The epoch of the last `Connected` tracked.
+    epoch: std::sync::atomic::AtomicU64,
+    /// Each listener's control channel, by listener index. Unbounded: one message per
+    /// authenticated connection that replaces another, which the connection caps bound.
+    controls: Mutex<Vec<Option<mpsc::UnboundedSender<Control>>>>,
 }
 
 impl Hub {
@@ -44,6 +69,27 @@ impl Hub {
         Hub {
             events,
             routes: Mutex::new(HashMap::new()),
+            epoch: std::sync::atomic::AtomicU64::new(0),
+            controls: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A control channel for listener `id`.
+    pub(crate) fn register(&self, id: ListenerId) -> mpsc::UnboundedReceiver<Control> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut controls = self.controls.lock().unwrap_or_else(PoisonError::into_inner);
+        if controls.len() <= id.0 {
+            controls.resize(id.0 + 1, None);
+        }
+        controls[id.0] = Some(tx);
+        rx
+    }
+
+    fn control(&self, id: ListenerId, control: Control) {
+        let controls = self.controls.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(Some(tx)) = controls.get(id.0) {
+            // A listener that stopped has no connection left to close.
+            let _ = tx.send(control);
         }
     }
 
@@ -53,23 +99,42 @@ impl Hub {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(gateway_id)
-            .copied()
+            .map(|(listener, _)| *listener)
     }
 
-    /// Follows connects and disconnects: a newer connection (on any listener) takes the route;
-    /// only the listener holding the route may drop it, so a late disconnect of a replaced
-    /// connection cannot cut the new one.
-    fn track(&self, from: ListenerId, event: &GatewayEvent) {
+    /// Follows connects and disconnects: a newer connection (on any listener) takes the route
+    /// and the listener that held it is told to close its connection; only the listener
+    /// holding the route may drop it, so a late disconnect of a replaced connection cannot cut
+    /// the new one.
+    /// Returns the epoch of a `Connected`.
+    fn track(&self, from: ListenerId, event: &GatewayEvent) -> Option<u64> {
         let id = &event.gateway().gateway_id;
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         match event {
             GatewayEvent::Connected { .. } => {
-                routes.insert(id.clone(), from);
+                let epoch = self.epoch.fetch_add(1, Ordering::Relaxed) + 1;
+                let old = routes.insert(id.clone(), (from, epoch));
+                drop(routes);
+                if let Some((old, _)) = old.filter(|(old, _)| *old != from) {
+                    self.control(
+                        old,
+                        Control::Replaced {
+                            gateway_id: id.clone(),
+                            epoch,
+                        },
+                    );
+                }
+                Some(epoch)
             }
-            GatewayEvent::Disconnected { .. } if routes.get(id) == Some(&from) => {
+            GatewayEvent::Disconnected { .. }
+                if routes
+                    .get(id)
+                    .is_some_and(|(listener, _)| *listener == from) =>
+            {
                 routes.remove(id);
+                None
             }
-            _ => {}
+            _ => None,
         }
     }
 }
@@ -81,6 +146,8 @@ pub(crate) struct Publisher {
     hub: Arc<Hub>,
     id: ListenerId,
     pending: VecDeque<GatewayEvent>,
+    /// The epoch of each gateway connected on this listener (one entry per session).
+    epochs: HashMap<String, u64>,
 }
 
 impl Publisher {
@@ -89,14 +156,39 @@ impl Publisher {
             hub,
             id,
             pending: VecDeque::new(),
+            epochs: HashMap::new(),
         }
     }
 
     /// Queues an event (and updates the routes, so downlinks reach a gateway the application
     /// has not yet heard of).
     pub(crate) fn push(&mut self, event: GatewayEvent) {
-        self.hub.track(self.id, &event);
+        let epoch = self.hub.track(self.id, &event);
+        match &event {
+            GatewayEvent::Connected { gateway, .. } => {
+                if let Some(epoch) = epoch {
+                    self.epochs.insert(gateway.gateway_id.clone(), epoch);
+                }
+            }
+            GatewayEvent::Disconnected { gateway, .. } => {
+                self.epochs.remove(&gateway.gateway_id);
+            }
+            _ => {}
+        }
         self.pending.push_back(event);
+    }
+
+    /// The gateway to close for a hub control, if its connection here is older than the route
+    /// that replaced it.
+    #[cfg_attr(not(any(feature = "lbs", feature = "mqtt-server")), allow(dead_code))]
+    pub(crate) fn replaced<'c>(&self, control: &'c Control) -> Option<&'c str> {
+        match control {
+            Control::Replaced { gateway_id, epoch } => self
+                .epochs
+                .get(gateway_id)
+                .is_some_and(|mine| mine < epoch)
+                .then_some(gateway_id.as_str()),
+        }
     }
 
     /// Whether events wait for delivery.
@@ -122,12 +214,6 @@ impl Publisher {
             Err(_) => self.pending.clear(),
         }
     }
-}
-
-/// The monotonic and wall clocks of an input, read once.
-pub(crate) fn now() -> (Instant, loragw_ttnpb::Timestamp) {
-    let wall = loragw_ttnpb::time::system_time_to_timestamp(SystemTime::now()).unwrap_or_default();
-    (Instant::now(), wall)
 }
 
 /// Sleeps until `deadline`, or forever without one (for `select!` branches).
@@ -166,6 +252,8 @@ mod tests {
         let hub = Arc::new(Hub::new(tx));
         let mut udp = Publisher::new(hub.clone(), ListenerId(0));
         let mut lbs = Publisher::new(hub.clone(), ListenerId(1));
+        let mut udp_controls = hub.register(ListenerId(0));
+        let mut lbs_controls = hub.register(ListenerId(1));
 
         udp.push(connected("gw"));
         assert_eq!(
@@ -174,6 +262,18 @@ mod tests {
             "routed before delivery"
         );
         lbs.push(connected("gw"));
+        // The listener that held the route is told to close its connection, only that one.
+        let control = udp_controls.try_recv().unwrap();
+        assert_eq!(udp.replaced(&control), Some("gw"));
+        assert!(lbs_controls.try_recv().is_err());
+        // Had the gateway reconnected to the first listener meanwhile, the late control would
+        // not close that newer connection.
+        let mut again = Publisher::new(hub.clone(), ListenerId(0));
+        again.push(connected("gw"));
+        assert_eq!(again.replaced(&control), None);
+        let _ = lbs_controls.try_recv().unwrap();
+        lbs.push(connected("gw"));
+        assert!(udp_controls.try_recv().is_ok());
         // The late disconnect from the replaced listener keeps the new route.
         udp.push(disconnected("gw"));
         assert_eq!(hub.route("gw"), Some(ListenerId(1)));

@@ -1,26 +1,42 @@
 //! The Basics Station LNS listener (tokio-tungstenite): discovery on `/router-info` and traffic
 //! on `/traffic/eui-<16 hex>`, driving the sans-IO [`LbsFrontend`].
 //!
-//! - **Discovery**: one text message in, one out (answered by the frontend), then close.
+//! - **Discovery**: one text message in (within the handshake deadline), one out (answered
+//!   from the registry on a blocking thread, [`discovery_answer`]), then close.
 //! - **Traffic**: the path's EUI and the `Authorization` header are checked against the
-//!   registry *during the upgrade* (`accept_hdr_async`): an unknown gateway gets 404, a missing
-//!   or wrong key 401, a key without the link right 403, and no websocket is opened. Each
-//!   accepted websocket is one LNS session in the frontend; a new connection of the same
-//!   gateway replaces the old one, which is closed (`Disconnected { reason: Replaced }`).
+//!   registry *during the upgrade*, in the connection's task (not the driver's, so a slow
+//!   registry stalls only that connection): an unknown gateway and a missing or wrong key both
+//!   get 401 (an unauthenticated client cannot tell whether a gateway exists), a valid key
+//!   without the link right 403, and no websocket is opened. Only then is the station handed
+//!   to the driver ([`LbsFrontend::connect_with_plans`]): nothing is allocated in the
+//!   frontend for a client that was refused. Each accepted websocket is one LNS session; a new
+//!   connection of the same gateway, on this or another listener, replaces the old one, which
+//!   is closed (`Disconnected { reason: Replaced }`).
+//! - **Downlinks**: every `dnmsg` sent ends in exactly one `TxAck`: the station's `dntxed`, or a
+//!   failure (`TxFailure::Expired` after the session's `tx_confirm_timeout`,
+//!   `TxFailure::Replaced` / `Disconnected` when the connection ends first). At most
+//!   [`LbsConfig::remembered_downlinks`] (64) are in flight per station; more are refused.
 //! - **Liveness**: the server pings every [`LbsSettings::ping_interval`] (±10 %); a station
 //!   that once answered a ping and then misses more than
 //!   [`LbsSettings::missed_pong_threshold`] pongs in a row is disconnected (`MissedPongs`);
 //!   stations that never answer pings are tolerated, as in The Things Stack.
-//! - **Bounds**: messages of at most 65,535 bytes both ways (Basics Station never fragments),
-//!   a 4 KiB read buffer per connection, bounded queues between the connection tasks and the
-//!   driver.
+//! - **Bounds** ([`LbsSettings::limits`], see [`TcpLimits`]): 10,000 TCP connections per
+//!   listener and 64 per IP address (more are closed at once), 10 s from accept to a complete
+//!   TLS handshake and websocket upgrade (and, for discovery, its one request), 10 s per write
+//!   (a station that stops reading is disconnected without blocking the others), 10,000
+//!   sessions; messages of at most 65,535 bytes both ways (Basics Station never fragments), a
+//!   4 KiB read buffer per connection, 64 frames queued per connection, bounded queues to the
+//!   driver. `TCP_NODELAY` is set on every connection (`getxtime` must not wait in Nagle's
+//!   buffer). Refusals are logged at `info` at most once a second, the rest at `debug`.
+//! - **Failure**: a panic while handling one station's input closes that connection
+//!   (`Disconnected { reason: InternalError }`, counted in `ServerStats::isolated_panics`)
+//!   and the listener keeps serving the others.
 //!
 //! One driver task owns the frontend; one task per websocket only reads and writes frames.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -29,23 +45,19 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
-use super::TlsOption;
-use super::hub::{Publisher, now, sleep_until};
-use super::server::{ListenerContext, Registry, Started};
+use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, TlsOption, accept_loop};
+use super::hub::{Publisher, sleep_until};
+use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
 use crate::event::DisconnectReason;
-use crate::frontend::lbs::{LbsConfig, LbsError, LbsFrontend, LbsOutput};
-use crate::frontend::{ConnectionId, Frontend, Now};
-use crate::ids::{Eui64, GatewayIds};
-
-/// The discovery path.
-pub const DISCOVERY_PATH: &str = "/router-info";
-
-/// The prefix of traffic paths (`/traffic/eui-<16 hex>`).
-pub const TRAFFIC_PREFIX: &str = "/traffic/";
+use crate::freqplan::FrequencyPlan;
+use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput, discovery_answer};
+use crate::frontend::{ConnectionId, Frontend};
+use crate::ids::GatewayIds;
+use crate::registry::GatewayRecord;
 
 /// Read buffer per websocket: small, since station messages are a few hundred bytes and the
 /// default 128 KiB would be kept per idle connection.
@@ -71,8 +83,9 @@ pub struct LbsSettings {
     /// The `scheme://host:port` put in discovery answers; by default taken from the request's
     /// `Host` header (`ws` or `wss` after the listener's TLS), else the listener's address.
     pub traffic_base: Option<String>,
-    /// How long the websocket upgrade (request and response) may take.
-    pub handshake_timeout: Duration,
+    /// Connection caps, the handshake deadline (TLS + upgrade), the write timeout and the
+    /// sessions cap ([`TcpLimits::default`]).
+    pub limits: TcpLimits,
 }
 
 impl Default for LbsSettings {
@@ -82,7 +95,7 @@ impl Default for LbsSettings {
             ping_interval: Duration::from_secs(30),
             missed_pong_threshold: 2,
             traffic_base: None,
-            handshake_timeout: Duration::from_secs(60),
+            limits: TcpLimits::default(),
         }
     }
 }
@@ -107,6 +120,12 @@ impl LbsSettings {
         self.traffic_base = Some(base.into());
         self
     }
+
+    /// The same settings with other connection bounds.
+    pub fn with_limits(mut self, limits: TcpLimits) -> Self {
+        self.limits = limits;
+        self
+    }
 }
 
 /// A frame (or the end) for one connection.
@@ -118,18 +137,15 @@ enum Outbound {
 /// What connection tasks tell the driver.
 #[derive(Debug)]
 enum Input {
-    Discovery {
-        text: String,
-        traffic_base: String,
-        reply: oneshot::Sender<String>,
-    },
+    /// An authenticated station (checked, and its frequency plans looked up, in its
+    /// connection task).
     Connect {
         connection: ConnectionId,
-        eui: Eui64,
-        authorization: Option<String>,
+        record: Box<GatewayRecord>,
+        plans: Vec<FrequencyPlan>,
         remote: SocketAddr,
         outbound: mpsc::Sender<Outbound>,
-        reply: oneshot::Sender<Result<GatewayIds, LbsError>>,
+        reply: oneshot::Sender<Result<GatewayIds, (RefusalReason, String)>>,
     },
     Message {
         connection: ConnectionId,
@@ -143,28 +159,16 @@ enum Input {
 
 mod upgrade;
 
-use upgrade::{check_upgrade, error_response};
-
-/// What the upgrade request asked for.
-#[derive(Debug, Clone)]
-enum Route {
-    Discovery {
-        traffic_base: String,
-    },
-    Traffic {
-        eui: Eui64,
-        authorization: Option<String>,
-    },
-}
+pub use upgrade::{DISCOVERY_PATH, TRAFFIC_PREFIX};
+use upgrade::{Endpoint, Prefixed, Route, check_upgrade, parse_head, read_head, write_refusal};
 
 /// Shared by the accept loop and connection tasks.
 struct Shared {
     settings: LbsSettings,
-    registry: Arc<dyn Registry>,
+    endpoint: Arc<Endpoint>,
     inputs: mpsc::Sender<Input>,
-    local_addr: SocketAddr,
-    tls: bool,
-    next_connection: AtomicU64,
+    stats: Arc<Stats>,
+    log: Arc<RefusalLog>,
 }
 
 fn ws_config() -> WebSocketConfig {
@@ -184,41 +188,42 @@ pub(crate) async fn start(
     let local_addr = listener.local_addr()?;
     let (inputs_tx, inputs) = mpsc::channel(INPUT_CAPACITY);
     let frontend = LbsFrontend::new(settings.frontend.clone(), ctx.registry.clone());
+    let log = Arc::new(RefusalLog::new("Basics Station"));
+    let config = AcceptConfig {
+        limits: settings.limits,
+        tls: tls.clone(),
+        stats: ctx.stats.clone(),
+        log: log.clone(),
+    };
+    let endpoint = Arc::new(Endpoint {
+        registry: ctx.registry.clone(),
+        traffic_base: settings.traffic_base.clone(),
+        tls: tls.is_some(),
+        local_addr,
+        allow_unauthenticated: settings.frontend.allow_unauthenticated,
+    });
     let shared = Arc::new(Shared {
         settings,
-        registry: ctx.registry.clone(),
-        inputs: inputs_tx,
-        local_addr,
-        tls: tls.is_some(),
-        next_connection: AtomicU64::new(1),
+        endpoint,
+        inputs: inputs_tx.clone(),
+        stats: ctx.stats.clone(),
+        log,
     });
-    let driver = tokio::spawn(drive(frontend, inputs, ctx));
-    let acceptor = tokio::spawn(async move {
-        loop {
-            let (stream, remote) = match listener.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "Basics Station accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            let shared = shared.clone();
-            let tls = tls.clone();
-            tokio::spawn(async move {
-                match tls {
-                    #[cfg(feature = "tls")]
-                    Some(tls) => match tls.accept(stream).await {
-                        Ok(stream) => serve(stream, remote, shared).await,
-                        Err(e) => tracing::debug!(%remote, error = %e, "LNS TLS handshake"),
-                    },
-                    #[cfg(not(feature = "tls"))]
-                    Some(never) => match never {},
-                    None => serve(stream, remote, shared).await,
-                }
-            });
-        }
-    });
+    let driver = tokio::spawn(drive(frontend, inputs, shared.settings.limits, ctx));
+    let on_panic = move |connection, message| {
+        let reason = DisconnectReason::InternalError(message);
+        // The driver may be busy: the report waits in its own task.
+        let inputs = inputs_tx.clone();
+        tokio::spawn(async move {
+            let _ = inputs.send(Input::Closed { connection, reason }).await;
+        });
+    };
+    let acceptor = tokio::spawn(accept_loop(
+        listener,
+        config,
+        move |accepted| serve(accepted, shared.clone()),
+        on_panic,
+    ));
     Ok(Started {
         local_addr,
         tasks: vec![driver, acceptor],
@@ -234,93 +239,155 @@ fn jittered(interval: Duration, connection: ConnectionId) -> Duration {
     interval.mul_f64(factor)
 }
 
-fn now_both() -> Now {
-    let (instant, wall) = now();
-    Now::new(instant, wall)
-}
-
-// The callback's error type is tungstenite's HTTP response.
-#[allow(clippy::result_large_err)]
-async fn serve<S>(stream: S, remote: SocketAddr, shared: Arc<Shared>)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let mut route = None;
-    let callback = |request: &Request, response: Response| match check_upgrade(request, &shared) {
-        Ok(r) => {
-            route = Some(r);
-            Ok(response)
-        }
-        Err((status, reason)) => {
-            tracing::info!(%remote, path = request.uri().path(), %status, %reason, "Basics Station upgrade refused");
-            Err(error_response((status, reason)))
-        }
+/// Reads and checks the upgrade request (registry on a blocking thread), answers a refusal
+/// itself, and hands an accepted request to tungstenite's handshake; all within the handshake
+/// deadline.
+async fn serve(accepted: Accepted, shared: Arc<Shared>) {
+    let Accepted {
+        id,
+        mut stream,
+        remote,
+        deadline,
+    } = accepted;
+    let timed_out = |what| {
+        shared.stats.refused(RefusalReason::HandshakeTimeout);
+        shared
+            .log
+            .refused(remote, RefusalReason::HandshakeTimeout, what);
     };
-    let upgrade =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config()));
-    let ws = match tokio::time::timeout(shared.settings.handshake_timeout, upgrade).await {
+    let head = match tokio::time::timeout_at(deadline, read_head(&mut stream)).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(e)) => {
+            tracing::debug!(%remote, error = %e, "websocket upgrade request unreadable");
+            return;
+        }
+        Err(_) => return timed_out("upgrade request"),
+    };
+    let route = match parse_head(&head) {
+        Some(request) => {
+            let endpoint = shared.endpoint.clone();
+            let checked =
+                tokio::task::spawn_blocking(move || check_upgrade(&request, &endpoint)).await;
+            let refusal = match checked {
+                Ok(Ok(route)) => Ok(route),
+                Ok(Err(refusal)) => {
+                    if refusal.0 == StatusCode::UNAUTHORIZED || refusal.0 == StatusCode::FORBIDDEN {
+                        shared.stats.refused(RefusalReason::Unauthenticated);
+                    }
+                    let detail = format!("{}: {}", refusal.0, refusal.1);
+                    shared
+                        .log
+                        .refused(remote, RefusalReason::Unauthenticated, &detail);
+                    Err(refusal)
+                }
+                Err(e) => {
+                    tracing::error!(%remote, error = %e, "Basics Station registry lookup failed");
+                    if e.is_panic() {
+                        shared.stats.panicked();
+                    }
+                    Err((
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal error".to_owned(),
+                    ))
+                }
+            };
+            match refusal {
+                Ok(route) => Some(route),
+                Err((status, reason)) => {
+                    let write_timeout = shared.settings.limits.write_timeout;
+                    let write = write_refusal(&mut stream, status, &reason);
+                    let _ = tokio::time::timeout(write_timeout, write).await;
+                    return;
+                }
+            }
+        }
+        // Not HTTP: tungstenite answers the replayed bytes with its own error.
+        None => None,
+    };
+    let stream = Prefixed::new(head, stream);
+    let upgrade = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config()));
+    let ws = match tokio::time::timeout_at(deadline, upgrade).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "websocket upgrade failed");
             return;
         }
-        Err(_) => {
-            tracing::debug!(%remote, "websocket upgrade timed out");
-            return;
-        }
+        Err(_) => return timed_out("websocket upgrade"),
     };
     match route {
-        Some(Route::Discovery { traffic_base }) => discovery(ws, traffic_base, &shared).await,
-        Some(Route::Traffic { eui, authorization }) => {
-            traffic(ws, eui, authorization, remote, &shared).await
+        Some(Route::Discovery { traffic_base }) => {
+            discovery(ws, traffic_base, deadline, &shared).await
+        }
+        Some(Route::Traffic { record, plans }) => {
+            traffic(ws, id, record, plans, remote, &shared).await
         }
         None => {}
     }
 }
 
-async fn discovery<S>(mut ws: WebSocketStream<S>, traffic_base: String, shared: &Shared)
-where
+async fn discovery<S>(
+    mut ws: WebSocketStream<S>,
+    traffic_base: String,
+    deadline: tokio::time::Instant,
+    shared: &Shared,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let text = loop {
-        match tokio::time::timeout(shared.settings.handshake_timeout, ws.next()).await {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
             Ok(Some(Ok(Message::Text(t)))) => break t.as_str().to_owned(),
             Ok(Some(Ok(Message::Binary(b)))) => break String::from_utf8_lossy(&b).into_owned(),
             Ok(Some(Ok(_))) => continue,
             _ => return,
         }
     };
-    let (reply, answer) = oneshot::channel();
-    let input = Input::Discovery {
-        text,
-        traffic_base,
-        reply,
-    };
-    if shared.inputs.send(input).await.is_err() {
-        return;
+    // Answered here, off the driver: only the registry is asked.
+    let registry = shared.endpoint.registry.clone();
+    let answer =
+        tokio::task::spawn_blocking(move || discovery_answer(&*registry, &text, &traffic_base))
+            .await;
+    let write_timeout = shared.settings.limits.write_timeout;
+    if let Ok(answer) = answer {
+        let _ = tokio::time::timeout(write_timeout, ws.send(Message::text(answer))).await;
     }
-    if let Ok(answer) = answer.await {
-        let _ = ws.send(Message::text(answer)).await;
+    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
+}
+
+/// Sends a frame within the write timeout.
+async fn send<S>(
+    ws: &mut WebSocketStream<S>,
+    message: Message,
+    write_timeout: Duration,
+) -> Result<(), DisconnectReason>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match tokio::time::timeout(write_timeout, ws.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(DisconnectReason::Transport(e.to_string())),
+        Err(_) => Err(DisconnectReason::Transport(
+            "write timed out (the station does not read)".into(),
+        )),
     }
-    let _ = ws.close(None).await;
 }
 
 async fn traffic<S>(
     mut ws: WebSocketStream<S>,
-    eui: Eui64,
-    authorization: Option<String>,
+    connection: ConnectionId,
+    record: Box<GatewayRecord>,
+    plans: Vec<FrequencyPlan>,
     remote: SocketAddr,
     shared: &Shared,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let connection = ConnectionId(shared.next_connection.fetch_add(1, Ordering::Relaxed));
+    let write_timeout = shared.settings.limits.write_timeout;
     let (outbound_tx, mut outbound) = mpsc::channel(OUTBOUND_CAPACITY);
     let (reply, connected) = oneshot::channel();
     let input = Input::Connect {
         connection,
-        eui,
-        authorization,
+        record,
+        plans,
         remote,
         outbound: outbound_tx,
         reply,
@@ -330,9 +397,10 @@ async fn traffic<S>(
     }
     match connected.await {
         Ok(Ok(ids)) => tracing::debug!(%remote, gateway = %ids, ?connection, "station connected"),
-        Ok(Err(e)) => {
-            tracing::info!(%remote, error = %e, "station refused");
-            let _ = ws.close(None).await;
+        Ok(Err((reason, detail))) => {
+            shared.stats.refused(reason);
+            shared.log.refused(remote, reason, &detail);
+            let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
             return;
         }
         Err(_) => return,
@@ -347,6 +415,8 @@ async fn traffic<S>(
         tokio::select! {
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
+                    #[cfg(test)]
+                    assert!(!text.as_str().contains(fault::CONNECTION), "injected connection fault");
                     let input = Input::Message { connection, text: text.as_str().to_owned() };
                     if shared.inputs.send(input).await.is_err() {
                         break DisconnectReason::Shutdown;
@@ -363,14 +433,14 @@ async fn traffic<S>(
             },
             out = outbound.recv() => match out {
                 Some(Outbound::Text(text)) => {
-                    if let Err(e) = ws.send(Message::text(text)).await {
-                        break DisconnectReason::Transport(e.to_string());
+                    if let Err(reason) = send(&mut ws, Message::text(text), write_timeout).await {
+                        break reason;
                     }
                 }
                 // The driver closed this connection (replaced, disconnected, shut down); it
                 // already reported why.
                 None => {
-                    let _ = ws.close(None).await;
+                    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
                     return;
                 }
             },
@@ -379,49 +449,103 @@ async fn traffic<S>(
                     break DisconnectReason::MissedPongs;
                 }
                 missed_pongs += 1;
-                if let Err(e) = ws.send(Message::Ping(Bytes::new())).await {
-                    break DisconnectReason::Transport(e.to_string());
+                if let Err(reason) = send(&mut ws, Message::Ping(Bytes::new()), write_timeout).await {
+                    break reason;
                 }
             }
         }
     };
     tracing::debug!(%remote, ?connection, %reason, "station disconnected");
-    let _ = ws.close(None).await;
+    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
     let _ = shared
         .inputs
         .send(Input::Closed { connection, reason })
         .await;
 }
 
+/// Owns the frontend: serves commands and hub controls first, then delivers events, then
+/// timers, then connection inputs (only while the application keeps up with the events). Each
+/// input is handled in isolation: a panic closes the connection it came from.
 async fn drive(
     mut frontend: LbsFrontend<dyn Registry>,
     mut inputs: mpsc::Receiver<Input>,
+    limits: TcpLimits,
     ctx: ListenerContext,
 ) {
     let ListenerContext {
         id,
         hub,
         mut commands,
+        mut controls,
+        stats,
         ..
     } = ctx;
     let mut publisher = Publisher::new(hub, id);
     let mut connections: HashMap<ConnectionId, mpsc::Sender<Outbound>> = HashMap::new();
     let mut commands_open = true;
+    let mut controls_open = true;
     loop {
         let deadline = frontend.poll_timeout();
+        let sessions_before = frontend.connected();
         tokio::select! {
             biased;
             request = commands.recv(), if commands_open => match request {
                 Some(request) => {
-                    let result = frontend.handle_command(now_both(), request.command);
+                    let gateway = request.command.gateway().gateway_id.clone();
+                    let result = isolate(|| frontend.handle_command(now(), request.command))
+                        .unwrap_or_else(|panic| {
+                            internal_error(&stats, &panic);
+                            Err(crate::error::CommandError::Rejected {
+                                gateway,
+                                reason: "internal error".into(),
+                            })
+                        });
                     let _ = request.reply.send(result);
                 }
                 None => commands_open = false,
             },
+            control = controls.recv(), if controls_open => match control {
+                Some(control) => {
+                    if let Some(gateway_id) = publisher.replaced(&control) {
+                        let replaced = isolate(|| frontend.handle_replaced(now(), gateway_id));
+                        if let Err(panic) = replaced {
+                            internal_error(&stats, &panic);
+                        }
+                    }
+                }
+                None => controls_open = false,
+            },
             () = publisher.deliver(), if publisher.has_pending() => {}
-            () = sleep_until(deadline) => frontend.handle_timeout(now_both()),
+            () = sleep_until(deadline) => {
+                if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
+                    internal_error(&stats, &panic);
+                }
+            }
             input = inputs.recv(), if !publisher.is_backlogged() => match input {
-                Some(input) => handle_input(&mut frontend, &mut connections, input),
+                Some(input) => {
+                    #[cfg(test)]
+                    if let Input::Message { text, .. } = &input {
+                        assert!(!text.contains(fault::LISTENER), "injected listener fault");
+                    }
+                    let connection = input.connection();
+                    let handled =
+                        isolate(|| handle_input(&mut frontend, &mut connections, limits, input));
+                    if let Err(panic) = handled {
+                        internal_error(&stats, &panic);
+                        // Dropping the sender closes the websocket.
+                        connections.remove(&connection);
+                        let closed = isolate(|| {
+                            frontend.handle_close(
+                                now(),
+                                connection,
+                                DisconnectReason::InternalError(panic),
+                            )
+                        });
+                        if closed.is_err() {
+                            stats.panicked();
+                        }
+                    }
+                }
                 // The accept loop is gone: the server is shutting down.
                 None => return,
             },
@@ -440,16 +564,23 @@ async fn drive(
                     let Some(tx) = connections.get(&connection) else {
                         continue;
                     };
-                    if tx.try_send(Outbound::Text(text)).is_err() {
-                        // Too slow or gone: drop the sender, which closes the connection.
-                        connections.remove(&connection);
-                        frontend.handle_close(
-                            now_both(),
-                            connection,
-                            DisconnectReason::Transport(
-                                "station does not read its messages".into(),
-                            ),
-                        );
+                    match tx.try_send(Outbound::Text(text)) {
+                        Ok(()) => {}
+                        // The connection task ended: its `Closed` input says why.
+                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                            connections.remove(&connection);
+                        }
+                        // Too slow: drop the sender, which closes the connection.
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            connections.remove(&connection);
+                            frontend.handle_close(
+                                now(),
+                                connection,
+                                DisconnectReason::Transport(
+                                    "station does not read its messages".into(),
+                                ),
+                            );
+                        }
                     }
                 }
                 LbsOutput::Close { connection } => {
@@ -457,8 +588,29 @@ async fn drive(
                 }
             }
         }
+        stats.sessions_changed(sessions_before, frontend.connected());
         while let Some(event) = frontend.poll_event() {
             publisher.push(event);
+        }
+    }
+}
+
+/// A panic caught in the driver: logged and counted.
+fn internal_error(stats: &Stats, panic: &str) {
+    tracing::error!(
+        panic,
+        "Basics Station listener: panic while handling an input (isolated)"
+    );
+    stats.panicked();
+}
+
+impl Input {
+    /// The connection an input comes from.
+    fn connection(&self) -> ConnectionId {
+        match self {
+            Input::Connect { connection, .. }
+            | Input::Message { connection, .. }
+            | Input::Closed { connection, .. } => *connection,
         }
     }
 }
@@ -466,38 +618,38 @@ async fn drive(
 fn handle_input(
     frontend: &mut LbsFrontend<dyn Registry>,
     connections: &mut HashMap<ConnectionId, mpsc::Sender<Outbound>>,
+    limits: TcpLimits,
     input: Input,
 ) {
-    let now = now_both();
+    let now = now();
     match input {
-        Input::Discovery {
-            text,
-            traffic_base,
-            reply,
-        } => {
-            let _ = reply.send(frontend.handle_discovery(&text, &traffic_base));
-        }
         Input::Connect {
             connection,
-            eui,
-            authorization,
+            record,
+            plans,
             remote,
             outbound,
             reply,
         } => {
-            let result = frontend.handle_connect(
-                now,
-                connection,
-                eui,
-                authorization.as_deref(),
-                Some(remote),
-            );
-            if result.is_ok() {
-                connections.insert(connection, outbound);
+            let reconnect = frontend.is_connected(&record.ids.gateway_id);
+            if !reconnect && frontend.connected() >= limits.max_sessions {
+                let detail = format!("{} sessions open", frontend.connected());
+                let _ = reply.send(Err((RefusalReason::SessionsFull, detail)));
+                return;
+            }
+            // Registered in the map first: a panic in the frontend then closes this socket.
+            connections.insert(connection, outbound);
+            let result = frontend
+                .connect_with_plans(now, connection, &record, &plans, Some(remote))
+                .map_err(|e| (RefusalReason::Unauthenticated, e.to_string()));
+            if result.is_err() {
+                connections.remove(&connection);
             }
             let _ = reply.send(result);
         }
         Input::Message { connection, text } => {
+            #[cfg(test)]
+            assert!(!text.contains(fault::DRIVER), "injected driver fault");
             if let Err(e) = frontend.handle_message(now, connection, &text) {
                 // A message racing the connection's replacement: nothing to do.
                 tracing::trace!(error = %e, "message of a closed connection");
@@ -510,23 +662,16 @@ fn handle_input(
     }
 }
 
+/// Faults injected by the tests through a station's text message (compiled only in tests).
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ping_intervals_stay_within_ten_percent_and_spread() {
-        let base = Duration::from_secs(30);
-        let spread: Vec<Duration> = (1..=50)
-            .map(|id| jittered(base, ConnectionId(id)))
-            .collect();
-        for d in &spread {
-            assert!(
-                *d >= Duration::from_secs(27) && *d <= Duration::from_secs(33),
-                "{d:?}"
-            );
-        }
-        let (min, max) = (spread.iter().min().unwrap(), spread.iter().max().unwrap());
-        assert!(*max - *min > Duration::from_secs(3), "{min:?}..{max:?}");
-    }
+mod fault {
+    /// Panics in the driver while handling the message (isolated).
+    pub(super) const DRIVER: &str = "test-fault:driver";
+    /// Panics in the connection task.
+    pub(super) const CONNECTION: &str = "test-fault:connection";
+    /// Panics in the driver outside the isolation: the listener stops.
+    pub(super) const LISTENER: &str = "test-fault:listener";
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,15 +12,22 @@
 //!
 //! # Behaviour
 //!
-//! * **CONNECT** must be the first packet and arrive within
-//!   [`connect_timeout`](MqttSettings::connect_timeout), else the socket is closed without a
-//!   CONNACK. CONNACK codes: `0x01` for anything but MQTT 3.1.1 (protocol name `MQTT`, level
-//!   4; MQTT 3.1's `MQIsdp` included), `0x04` for a
-//!   username that is not a gateway uid, an unknown gateway, a missing or wrong key, `0x05` for a
-//!   key without the link right. A session is never resumed (`session_present = 0`); last wills
-//!   are ignored (v2's `disconnect` will is only a courtesy).
+//! * **CONNECT** must be the first packet and arrive within the handshake deadline
+//!   ([`TcpLimits::handshake_timeout`], 10 s from accept, TLS included), else the socket is
+//!   closed without a CONNACK. CONNACK codes: `0x01` for anything but MQTT 3.1.1 (protocol
+//!   name `MQTT`, level 4): MQTT 3.1's `MQIsdp` and MQTT 5 (level 5, recognised from its
+//!   fixed bytes before the 3.1.1 codec reads the body) included; `0x04` for a username that
+//!   is not a gateway uid, an unknown gateway, a missing or wrong key (the same code for all,
+//!   so an unauthenticated client cannot tell whether a gateway exists); `0x05` for a valid
+//!   key without the link right; `0x03` when the listener holds
+//!   [`TcpLimits::max_sessions`] sessions. The key is checked in the connection's task
+//!   (`spawn_blocking`), never on the driver, so a slow registry stalls only that client, and
+//!   nothing is allocated in the frontend before the gateway is authenticated. A session is
+//!   never resumed (`session_present = 0`); last wills are ignored (v2's `disconnect` will is
+//!   only a courtesy).
 //! * **Keep-alive**: the connection is closed (`DisconnectReason::Timeout`) when nothing arrives
-//!   for 1.5 × the CONNECT keep-alive; a keep-alive of 0 disables the check, as MQTT says.
+//!   for 1.5 × the CONNECT keep-alive; a keep-alive of 0 is bounded by
+//!   [`max_idle`](MqttSettings::max_idle) (1 hour, as The Things Stack).
 //! * **SUBSCRIBE**: a filter matching the gateway's own `down` topic is granted with the
 //!   requested QoS (as The Things Stack does; downlinks still go out with QoS 0) and narrowed to
 //!   exactly that topic; any other filter gets the failure code `0x80`. UNSUBSCRIBE is
@@ -32,17 +39,27 @@
 //!   up. QoS 1 is acknowledged with PUBACK once the frontend took the message; QoS 2 with
 //!   PUBREC / PUBCOMP (handled on receipt, so at least once).
 //! * **Downlinks** go out with QoS 0 on `v3/{uid}/down` (`GatewayDown` with the correlation id
-//!   `gs:down:token:<n>`, which the acknowledgement echoes) or `{uid}/down` (v2). They wait in a
-//!   bounded per-connection queue ([`downlink_queue`](MqttSettings::downlink_queue)) until the
-//!   gateway has subscribed; a full queue refuses the command.
-//! * A new connection of the same gateway **replaces** the old one (closed, reported
-//!   `Disconnected { reason: Replaced }` before the new `Connected`).
-//! * Bounds: packets larger than [`max_packet_size`](MqttSettings::max_packet_size) close the
-//!   connection before they are read; writes that take longer than
-//!   [`write_timeout`](MqttSettings::write_timeout) close it too.
-//!
+//!   `gs:down:token:<n>`, which the acknowledgement echoes) or `{uid}/down` (v2). They wait in
+//!   the connection's queue until the gateway has subscribed. At most
+//!   [`MqttConfig::tokens_capacity`](crate::frontend::mqtt::MqttConfig::tokens_capacity) (16) are in flight per gateway; more are refused. Every
+//!   downlink accepted ends in exactly one `TxAck`: the gateway's `down/ack` (v3), or a
+//!   failure: `Replaced` / `Disconnected` when the connection ends first, `Expired` after
+//!   [`MqttConfig::downlink_ack_timeout`](crate::frontend::mqtt::MqttConfig::downlink_ack_timeout) (60 s). MQTT v2 has no acknowledgements
+//!   (`Protocol::supports_tx_ack`): a v2 downlink ends silently once written, and only its
+//!   failures (connection gone or never subscribed before it was written) are reported.
+//! * A new connection of the same gateway, on this or another listener, **replaces** the old
+//!   one (closed, reported `Disconnected { reason: Replaced }`).
+//! * **Bounds** ([`MqttSettings::limits`], see [`TcpLimits`]): 10,000 TCP connections per
+//!   listener and 64 per IP address (more are closed at once), 10 s handshake, 10 s per write
+//!   (a gateway that stops reading is disconnected), 10,000 sessions; packets larger than
+//!   [`max_packet_size`](MqttSettings::max_packet_size) close the connection before they are
+//!   read. `TCP_NODELAY` is set on every connection. Refusals are logged at `info` at most
+//!   once a second, the rest at `debug`.
 //! * **Rate limit** (optional, [`publish_rate_limit`](MqttSettings::publish_rate_limit)): a
 //!   gateway publishing faster is disconnected (`DisconnectReason::ProtocolError`).
+//! * **Failure**: a panic while handling one gateway's input closes that connection
+//!   (`Disconnected { reason: InternalError }`, counted in `ServerStats::isolated_panics`);
+//!   the listener keeps serving the others.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -58,7 +75,8 @@
 //!     .start()
 //!     .await?;
 //! let _v3 = server.local_addr(ListenerKind::MqttV3);
-//! while let Some(event) = server.next_event().await {
+//! loop {
+//!     let event = server.next_event().await?;
 //!     if let GatewayEvent::Uplink { gateway, message, .. } = event {
 //!         # let reply = |_: &loragw_gateway_io::ttnpb::UplinkMessage| None;
 //!         if let Some(downlink) = reply(&message) {
@@ -73,147 +91,24 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-use super::TlsOption;
-use super::hub::{Publisher, now};
+use super::accept::{AcceptConfig, RefusalLog, TcpLimits, TlsOption, accept_loop};
+use super::hub::{Publisher, sleep_until};
+use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
+use super::mqtt_link::{Downlink, Input, PublishOutcome, Shared};
 use super::mqtt_session;
-use super::server::{ListenerContext, Registry, Started};
+pub use super::mqtt_settings::{DEFAULT_MAX_PACKET_SIZE, MqttSettings, RateLimit};
 use crate::error::CommandError;
 use crate::event::DisconnectReason;
-use crate::frontend::mqtt::{MqttConfig, MqttError, MqttFrontend, MqttOutput, MqttVersion};
-use crate::frontend::{ConnectionId, Frontend, Now};
-use crate::ids::GatewayIds;
-
-/// Default [`MqttSettings::max_packet_size`]: 64 KiB of payload (the payload codecs' bound)
-/// plus 1 KiB for the topic and the variable header.
-pub const DEFAULT_MAX_PACKET_SIZE: usize = 65 * 1024;
+use crate::frontend::mqtt::{MqttError, MqttFrontend, MqttOutput, MqttVersion};
+use crate::frontend::{ConnectionId, Frontend};
 
 /// Inputs from connection tasks waiting for the driver.
 const INPUT_CAPACITY: usize = 1024;
-
-/// Settings of one MQTT listener.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct MqttSettings {
-    /// The frontend's settings, including the protocol version (v3 or v2).
-    pub frontend: MqttConfig,
-    /// Largest MQTT packet accepted, as the packet's "remaining length" (everything after the
-    /// fixed header); a larger one closes the connection before it is read. Also bounds each
-    /// connection's read buffer. Default [`DEFAULT_MAX_PACKET_SIZE`].
-    pub max_packet_size: usize,
-    /// Time allowed for the TLS handshake, and again from then to a complete CONNECT.
-    /// Default 10 s.
-    pub connect_timeout: Duration,
-    /// Time a write to the gateway may take before the connection is given up. Default 10 s.
-    pub write_timeout: Duration,
-    /// Downlinks queued per connection (until subscribed, or while the socket is busy).
-    /// Default 16.
-    pub downlink_queue: usize,
-    /// PUBLISHes a gateway may send: exceeding the rate closes the connection, as The Things
-    /// Stack does. Default none (no limit).
-    pub publish_rate_limit: Option<RateLimit>,
-}
-
-/// A token bucket: `burst` messages at once, refilled at `per_second`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Messages per second, sustained.
-    pub per_second: u32,
-    /// Messages allowed at once.
-    pub burst: u32,
-}
-
-impl MqttSettings {
-    /// Defaults for `version`.
-    pub fn new(version: MqttVersion) -> Self {
-        MqttSettings {
-            frontend: MqttConfig::new(version),
-            max_packet_size: DEFAULT_MAX_PACKET_SIZE,
-            connect_timeout: Duration::from_secs(10),
-            write_timeout: Duration::from_secs(10),
-            downlink_queue: 16,
-            publish_rate_limit: None,
-        }
-    }
-
-    /// Sets the publish rate limit.
-    pub fn with_publish_rate_limit(mut self, limit: RateLimit) -> Self {
-        self.publish_rate_limit = Some(limit);
-        self
-    }
-
-    /// Sets the CONNECT timeout.
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-}
-
-/// A downlink PUBLISH for a connection task.
-#[derive(Debug)]
-pub(crate) struct Downlink {
-    pub(crate) topic: String,
-    pub(crate) payload: Bytes,
-}
-
-/// What a PUBLISH led to.
-#[derive(Debug)]
-pub(crate) enum PublishOutcome {
-    /// Taken (or a payload dropped as undecodable): acknowledge, carry on.
-    Accepted,
-    /// The access rules refuse it: close the connection.
-    Denied(String),
-}
-
-/// What connection tasks tell the driver.
-#[derive(Debug)]
-pub(crate) enum Input {
-    Connect {
-        connection: ConnectionId,
-        username: String,
-        password: Option<String>,
-        remote: SocketAddr,
-        downlinks: mpsc::Sender<Downlink>,
-        /// Dropped by the driver to close the connection.
-        open: oneshot::Sender<()>,
-        reply: oneshot::Sender<Result<GatewayIds, MqttError>>,
-    },
-    Subscribe {
-        connection: ConnectionId,
-        filters: Vec<String>,
-        /// Per filter: granted or not.
-        reply: oneshot::Sender<Vec<bool>>,
-    },
-    Publish {
-        connection: ConnectionId,
-        topic: String,
-        payload: Bytes,
-        reply: oneshot::Sender<PublishOutcome>,
-    },
-    Closed {
-        connection: ConnectionId,
-        reason: DisconnectReason,
-    },
-}
-
-/// What connection tasks share.
-pub(crate) struct Shared {
-    pub(crate) settings: MqttSettings,
-    pub(crate) inputs: mpsc::Sender<Input>,
-    next_connection: AtomicU64,
-}
-
-impl Shared {
-    pub(crate) fn next_connection(&self) -> ConnectionId {
-        ConnectionId(self.next_connection.fetch_add(1, Ordering::Relaxed))
-    }
-}
 
 /// Binds `addr` and starts the listener's driver and accept loop.
 pub(crate) async fn start(
@@ -226,57 +121,42 @@ pub(crate) async fn start(
     let local_addr = listener.local_addr()?;
     let (inputs_tx, inputs) = mpsc::channel(INPUT_CAPACITY);
     let frontend = MqttFrontend::new(settings.frontend.clone(), ctx.registry.clone());
+    let log = Arc::new(RefusalLog::new(match settings.frontend.version {
+        MqttVersion::V3 => "MQTT v3",
+        MqttVersion::V2 => "MQTT v2",
+    }));
+    let config = AcceptConfig {
+        limits: settings.limits,
+        tls,
+        stats: ctx.stats.clone(),
+        log: log.clone(),
+    };
+    let limits = settings.limits;
     let shared = Arc::new(Shared {
         settings,
-        inputs: inputs_tx,
-        next_connection: AtomicU64::new(1),
+        inputs: inputs_tx.clone(),
+        registry: ctx.registry.clone(),
+        stats: ctx.stats.clone(),
+        log,
     });
-    let driver = tokio::spawn(drive(frontend, inputs, ctx));
-    let acceptor = tokio::spawn(async move {
-        loop {
-            let (stream, remote) = match listener.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "MQTT accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            let shared = shared.clone();
-            // `Option<Infallible>` (Copy) without the `tls` feature.
-            #[allow(clippy::clone_on_copy)]
-            let tls = tls.clone();
-            tokio::spawn(async move {
-                match tls {
-                    #[cfg(feature = "tls")]
-                    // The handshake counts against the CONNECT timeout.
-                    Some(tls) => match tokio::time::timeout(
-                        shared.settings.connect_timeout,
-                        tls.accept(stream),
-                    )
-                    .await
-                    {
-                        Ok(Ok(stream)) => mqtt_session::serve(stream, remote, shared).await,
-                        Ok(Err(e)) => tracing::debug!(%remote, error = %e, "MQTT TLS handshake"),
-                        Err(_) => tracing::debug!(%remote, "MQTT TLS handshake timed out"),
-                    },
-                    #[cfg(not(feature = "tls"))]
-                    Some(never) => match never {},
-                    None => mqtt_session::serve(stream, remote, shared).await,
-                }
-            });
-        }
-    });
+    let driver = tokio::spawn(drive(frontend, inputs, limits, ctx));
+    let on_panic = move |connection, message| {
+        let reason = DisconnectReason::InternalError(message);
+        let inputs = inputs_tx.clone();
+        tokio::spawn(async move {
+            let _ = inputs.send(Input::Closed { connection, reason }).await;
+        });
+    };
+    let acceptor = tokio::spawn(accept_loop(
+        listener,
+        config,
+        move |accepted| mqtt_session::serve(accepted, shared.clone()),
+        on_panic,
+    ));
     Ok(Started {
         local_addr,
         tasks: vec![driver, acceptor],
     })
-}
-
-fn now_both() -> Now {
-    let (instant, wall) = now();
-    Now::new(instant, wall)
 }
 
 /// A connection as the driver sees it.
@@ -286,80 +166,147 @@ struct Connection {
     _open: oneshot::Sender<()>,
 }
 
-/// Owns the frontend: serves commands first, then delivers events, then takes connection
-/// inputs (only while the application keeps up with the events).
+/// Owns the frontend: serves commands and hub controls first, then delivers events, then
+/// timers, then connection inputs (only while the application keeps up with the events). Each
+/// input is handled in isolation: a panic closes the connection it came from.
 async fn drive(
     mut frontend: MqttFrontend<dyn Registry>,
     mut inputs: mpsc::Receiver<Input>,
+    limits: TcpLimits,
     ctx: ListenerContext,
 ) {
     let ListenerContext {
         id,
         hub,
         mut commands,
+        mut controls,
+        stats,
         ..
     } = ctx;
     let mut publisher = Publisher::new(hub, id);
     let mut connections: HashMap<ConnectionId, Connection> = HashMap::new();
     let mut commands_open = true;
+    let mut controls_open = true;
     loop {
+        let deadline = frontend.poll_timeout();
+        let sessions_before = frontend.connected();
         tokio::select! {
             biased;
             request = commands.recv(), if commands_open => match request {
                 Some(request) => {
                     let gateway = request.command.gateway().gateway_id.clone();
-                    let mut result = frontend.handle_command(now_both(), request.command);
-                    // The outputs now queued are this command's: a downlink that finds the
-                    // connection's queue full fails the command.
-                    if !route_outputs(&mut frontend, &mut connections) && result.is_ok() {
-                        result = Err(CommandError::Rejected {
-                            gateway,
-                            reason: "downlink queue full (the gateway has not subscribed to \
-                                     its down topic, or does not read)"
-                                .into(),
+                    let result = isolate(|| frontend.handle_command(now(), request.command))
+                        .unwrap_or_else(|panic| {
+                            internal_error(&stats, &panic);
+                            Err(CommandError::Rejected {
+                                gateway,
+                                reason: "internal error".into(),
+                            })
                         });
-                    }
                     let _ = request.reply.send(result);
                 }
                 None => commands_open = false,
             },
+            control = controls.recv(), if controls_open => match control {
+                Some(control) => {
+                    if let Some(gateway_id) = publisher.replaced(&control) {
+                        let replaced = isolate(|| frontend.handle_replaced(now(), gateway_id));
+                        if let Err(panic) = replaced {
+                            internal_error(&stats, &panic);
+                        }
+                    }
+                }
+                None => controls_open = false,
+            },
             () = publisher.deliver(), if publisher.has_pending() => {}
+            () = sleep_until(deadline) => {
+                if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
+                    internal_error(&stats, &panic);
+                }
+            }
             input = inputs.recv(), if !publisher.is_backlogged() => match input {
-                Some(input) => handle_input(&mut frontend, &mut connections, input),
+                Some(input) => {
+                    let connection = input.connection();
+                    let handled =
+                        isolate(|| handle_input(&mut frontend, &mut connections, limits, input));
+                    if let Err(panic) = handled {
+                        internal_error(&stats, &panic);
+                        // Dropping the connection's handle closes it.
+                        connections.remove(&connection);
+                        let closed = isolate(|| {
+                            frontend.handle_disconnect(
+                                now(),
+                                connection,
+                                DisconnectReason::InternalError(panic),
+                            )
+                        });
+                        if closed.is_err() {
+                            stats.panicked();
+                        }
+                    }
+                }
                 // The accept loop is gone: the server is shutting down.
                 None => return,
             },
         }
         route_outputs(&mut frontend, &mut connections);
+        stats.sessions_changed(sessions_before, frontend.connected());
         while let Some(event) = frontend.poll_event() {
             publisher.push(event);
         }
     }
 }
 
-/// Hands the frontend's outputs to the connections; `false` when a downlink found its
-/// connection's queue full and was dropped.
+/// A panic caught in the driver: logged and counted.
+fn internal_error(stats: &Stats, panic: &str) {
+    tracing::error!(
+        panic,
+        "MQTT listener: panic while handling an input (isolated)"
+    );
+    stats.panicked();
+}
+
+impl Input {
+    /// The connection an input comes from.
+    fn connection(&self) -> ConnectionId {
+        match self {
+            Input::Connect { connection, .. }
+            | Input::Written { connection, .. }
+            | Input::Subscribe { connection, .. }
+            | Input::Publish { connection, .. }
+            | Input::Closed { connection, .. } => *connection,
+        }
+    }
+}
+
+/// Hands the frontend's outputs to the connections. A connection's queue holds as many
+/// downlinks as the frontend lets be in flight, so a downlink that does not fit means the
+/// connection is gone: its `Closed` input follows and fails the downlink.
 fn route_outputs(
     frontend: &mut MqttFrontend<dyn Registry>,
     connections: &mut HashMap<ConnectionId, Connection>,
-) -> bool {
-    let mut all_queued = true;
+) {
     while let Some(output) = frontend.poll_output() {
         match output {
             MqttOutput::Publish {
                 connection,
                 topic,
                 payload,
+                downlink,
             } => {
                 let Some(conn) = connections.get(&connection) else {
                     continue;
                 };
                 let downlink = Downlink {
+                    id: downlink,
                     topic,
                     payload: Bytes::from(payload),
                 };
                 if conn.downlinks.try_send(downlink).is_err() {
-                    all_queued = false;
+                    // Gone (or, against the invariant, full): close it; the frontend fails
+                    // its downlinks when the connection reports its end.
+                    tracing::debug!(?connection, "MQTT downlink queue unavailable: closing");
+                    connections.remove(&connection);
                 }
             }
             MqttOutput::Close { connection } => {
@@ -370,43 +317,45 @@ fn route_outputs(
             _ => {}
         }
     }
-    all_queued
 }
 
 fn handle_input(
     frontend: &mut MqttFrontend<dyn Registry>,
     connections: &mut HashMap<ConnectionId, Connection>,
+    limits: TcpLimits,
     input: Input,
 ) {
-    let now = now_both();
+    let now = now();
     match input {
         Input::Connect {
             connection,
-            username,
-            password,
+            uid,
+            record,
             remote,
             downlinks,
             open,
             reply,
         } => {
-            let result = frontend.handle_connect(
-                now,
-                connection,
-                &username,
-                password.as_deref(),
-                Some(remote),
-            );
-            if result.is_ok() {
-                connections.insert(
-                    connection,
-                    Connection {
-                        downlinks,
-                        _open: open,
-                    },
-                );
+            let reconnect = frontend.is_connected(&record.ids.gateway_id);
+            if !reconnect && frontend.connected() >= limits.max_sessions {
+                let _ = reply.send(Err(RefusalReason::SessionsFull));
+                return;
             }
-            let _ = reply.send(result);
+            // Registered first: a panic in the frontend then closes this connection.
+            connections.insert(
+                connection,
+                Connection {
+                    downlinks,
+                    _open: open,
+                },
+            );
+            let ids = frontend.connect_authenticated(now, connection, uid, &record, Some(remote));
+            let _ = reply.send(Ok(ids));
         }
+        Input::Written {
+            connection,
+            downlink,
+        } => frontend.handle_written(connection, downlink),
         Input::Subscribe {
             connection,
             filters,
@@ -424,6 +373,12 @@ fn handle_input(
             payload,
             reply,
         } => {
+            // A fault injected by the tests: a bug while handling one gateway's message.
+            #[cfg(test)]
+            assert!(
+                &payload[..] != b"test-fault:driver",
+                "injected driver fault"
+            );
             let outcome = match frontend.handle_publish(now, connection, &topic, &payload) {
                 Ok(()) => PublishOutcome::Accepted,
                 Err(MqttError::Payload(e)) => {
@@ -440,3 +395,6 @@ fn handle_input(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

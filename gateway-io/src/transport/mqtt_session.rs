@@ -2,7 +2,6 @@
 //! asks for (CONNACK, SUBACK, PUBACK, PINGRESP), keeps the keep-alive, and passes CONNECT,
 //! SUBSCRIBE and PUBLISH to the listener's driver. See [`mqtt_server`](super::mqtt_server).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,10 +15,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until, timeout};
 
-use super::mqtt_server::{Downlink, Input, PublishOutcome, RateLimit, Shared};
+use super::accept::Accepted;
+use super::listener::RefusalReason;
+use super::mqtt_link::{Downlink, Input, PublishOutcome, Shared};
+use super::mqtt_settings::RateLimit;
 use crate::event::DisconnectReason;
 use crate::frontend::ConnectionId;
-use crate::frontend::mqtt::MqttError;
+use crate::frontend::mqtt::{MqttError, MqttVersion, authenticate_connect};
 use crate::registry::AuthError;
 
 /// How much the read buffer grows per read.
@@ -74,15 +76,6 @@ impl<S: AsyncRead + AsyncWrite> Wire<S> {
         }
     }
 
-    async fn read_packet(&mut self) -> Result<Packet, ReadError> {
-        loop {
-            if let Some(packet) = self.framed()? {
-                return Ok(packet);
-            }
-            self.fill().await?;
-        }
-    }
-
     async fn write(&mut self, packet: Packet) -> Result<(), DisconnectReason> {
         self.outbuf.clear();
         packet
@@ -96,7 +89,9 @@ impl<S: AsyncRead + AsyncWrite> Wire<S> {
     }
 }
 
-/// The CONNACK code for a refused CONNECT.
+/// The CONNACK code for a refused CONNECT: `0x04` for every unknown gateway or bad key alike
+/// (an unauthenticated client cannot tell them apart), `0x05` for a valid key without the link
+/// right.
 fn refusal_code(e: &MqttError) -> ConnectReturnCode {
     match e {
         MqttError::Unauthorized(AuthError::MissingRight { .. }) => ConnectReturnCode::NotAuthorized,
@@ -105,6 +100,30 @@ fn refusal_code(e: &MqttError) -> ConnectReturnCode {
         }
         _ => ConnectReturnCode::ServiceUnavailable,
     }
+}
+
+/// The protocol level of the CONNECT at the start of `buf`, once its bytes up to the level
+/// have arrived: `None` while incomplete or when `buf` does not start with a CONNECT (the
+/// codec then says what is wrong). Read before rumqttc's 3.1.1 codec, which fails on an MQTT 5
+/// body before its own protocol-level check.
+fn connect_level(buf: &[u8]) -> Option<u8> {
+    if buf.first()? >> 4 != 1 {
+        return None;
+    }
+    // The remaining length: 1 to 4 bytes, 7 bits each, high bit "more".
+    let mut at = 1;
+    loop {
+        let b = *buf.get(at)?;
+        at += 1;
+        if b & 0x80 == 0 {
+            break;
+        }
+        if at > 4 {
+            return None;
+        }
+    }
+    let name_len = usize::from(u16::from_be_bytes([*buf.get(at)?, *buf.get(at + 1)?]));
+    buf.get(at + 2 + name_len).copied()
 }
 
 /// The username and password of a CONNECT; rumqttc reads an absent one as empty.
@@ -146,11 +165,55 @@ impl Bucket {
     }
 }
 
+/// Reads the CONNECT: `Ok(None)` when the socket should just be closed (not a CONNECT,
+/// malformed, closed, too slow), `Err(())` after a CONNACK refusing the protocol version.
+async fn read_connect<S: AsyncRead + AsyncWrite>(
+    wire: &mut Wire<S>,
+) -> Result<Option<rumqttc::mqttbytes::v4::Connect>, ()> {
+    let refuse = Packet::ConnAck(ConnAck::new(
+        ConnectReturnCode::RefusedProtocolVersion,
+        false,
+    ));
+    loop {
+        // MQTT 5 (level 5) and any level but 3.1.1's 4: "unacceptable protocol version".
+        if let Some(level) = connect_level(&wire.inbuf)
+            && level != 4
+        {
+            let _ = wire.write(refuse).await;
+            return Err(());
+        }
+        match wire.framed() {
+            Ok(Some(Packet::Connect(connect))) => {
+                if connect.protocol != rumqttc::mqttbytes::Protocol::V4 {
+                    let _ = wire.write(refuse).await;
+                    return Err(());
+                }
+                return Ok(Some(connect));
+            }
+            // MQTT 3.1 (`MQIsdp`, level 3) and other names.
+            Err(ReadError::Codec(
+                CodecError::InvalidProtocolLevel(_) | CodecError::InvalidProtocol,
+            )) => {
+                let _ = wire.write(refuse).await;
+                return Err(());
+            }
+            Ok(Some(_)) | Err(_) => return Ok(None),
+            Ok(None) => {}
+        }
+        if wire.fill().await.is_err() {
+            return Ok(None);
+        }
+    }
+}
+
 /// Serves one accepted connection until it ends.
-pub(crate) async fn serve<S>(stream: S, remote: SocketAddr, shared: Arc<Shared>)
-where
-    S: AsyncRead + AsyncWrite,
-{
+pub(crate) async fn serve(accepted: Accepted, shared: Arc<Shared>) {
+    let Accepted {
+        id: connection,
+        stream,
+        remote,
+        deadline,
+    } = accepted;
     let (reader, writer) = tokio::io::split(stream);
     let settings = &shared.settings;
     let mut wire = Wire {
@@ -159,41 +222,68 @@ where
         inbuf: BytesMut::with_capacity(READ_CHUNK),
         outbuf: BytesMut::with_capacity(256),
         max_packet_size: settings.max_packet_size,
-        write_timeout: settings.write_timeout,
+        write_timeout: settings.limits.write_timeout,
     };
 
     let refuse = |code| Packet::ConnAck(ConnAck::new(code, false));
-    let connect = match timeout(settings.connect_timeout, wire.read_packet()).await {
-        Ok(Ok(Packet::Connect(connect))) => connect,
-        // MQTT 3.1 (`MQIsdp`, level 3) and other levels: "unacceptable protocol version".
-        Ok(Err(ReadError::Codec(
-            e @ (CodecError::InvalidProtocolLevel(_) | CodecError::InvalidProtocol),
-        ))) => {
-            tracing::debug!(%remote, error = %e, "MQTT CONNECT of an unsupported protocol");
+    let connect = match tokio::time::timeout_at(deadline, read_connect(&mut wire)).await {
+        Ok(Ok(Some(connect))) => connect,
+        Ok(Ok(None)) => return,
+        Ok(Err(())) => {
+            shared.stats.refused(RefusalReason::UnsupportedProtocol);
+            shared
+                .log
+                .refused(remote, RefusalReason::UnsupportedProtocol, "MQTT version");
+            return;
+        }
+        Err(_) => {
+            shared.stats.refused(RefusalReason::HandshakeTimeout);
+            shared
+                .log
+                .refused(remote, RefusalReason::HandshakeTimeout, "CONNECT");
+            return;
+        }
+    };
+
+    // The key check runs off the driver (and off this runtime's workers): a slow registry
+    // stalls only this client.
+    let (username, password) = login_parts(connect.login);
+    let registry = shared.registry.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        authenticate_connect(&*registry, &username, password.as_deref())
+    })
+    .await;
+    let (uid, record) = match checked {
+        Ok(Ok(ok)) => ok,
+        Ok(Err(e)) => {
+            shared.stats.refused(RefusalReason::Unauthenticated);
+            shared
+                .log
+                .refused(remote, RefusalReason::Unauthenticated, &e.to_string());
+            let _ = wire.write(refuse(refusal_code(&e))).await;
+            return;
+        }
+        Err(e) => {
+            // The registry panicked: the connection goes, the listener stays.
+            tracing::error!(%remote, error = %e, "MQTT registry lookup failed");
+            if e.is_panic() {
+                shared.stats.panicked();
+            }
             let _ = wire
-                .write(refuse(ConnectReturnCode::RefusedProtocolVersion))
+                .write(refuse(ConnectReturnCode::ServiceUnavailable))
                 .await;
             return;
         }
-        // Not a CONNECT, malformed, closed or too slow: MQTT says close without a CONNACK.
-        _ => return,
     };
-    if connect.protocol != rumqttc::mqttbytes::Protocol::V4 {
-        let _ = wire
-            .write(refuse(ConnectReturnCode::RefusedProtocolVersion))
-            .await;
-        return;
-    }
 
-    let connection = shared.next_connection();
-    let (username, password) = login_parts(connect.login);
-    let (downlinks_tx, downlinks) = mpsc::channel(settings.downlink_queue.max(1));
+    let queue = settings.frontend.tokens_capacity.max(1);
+    let (downlinks_tx, downlinks) = mpsc::channel(queue);
     let (open, closed) = oneshot::channel();
     let (reply, connected) = oneshot::channel();
     let input = Input::Connect {
         connection,
-        username,
-        password,
+        uid,
+        record: Box::new(record),
         remote,
         downlinks: downlinks_tx,
         open,
@@ -206,9 +296,12 @@ where
         Ok(Ok(gateway)) => {
             tracing::debug!(%remote, %gateway, ?connection, "MQTT gateway connected")
         }
-        Ok(Err(e)) => {
-            tracing::info!(%remote, error = %e, "MQTT gateway refused");
-            let _ = wire.write(refuse(refusal_code(&e))).await;
+        Ok(Err(reason)) => {
+            shared.stats.refused(reason);
+            shared.log.refused(remote, reason, "MQTT CONNECT");
+            let _ = wire
+                .write(refuse(ConnectReturnCode::ServiceUnavailable))
+                .await;
             return;
         }
         Err(_) => return,
@@ -227,8 +320,11 @@ where
         return;
     }
 
-    let keep_alive = (connect.keep_alive > 0)
-        .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500));
+    let keep_alive = if connect.keep_alive > 0 {
+        Duration::from_millis(u64::from(connect.keep_alive) * 1500)
+    } else {
+        settings.max_idle
+    };
     let mut session = Session {
         shared: &shared,
         wire,
@@ -237,7 +333,11 @@ where
         bucket: settings.publish_rate_limit.map(Bucket::new),
     };
     let reason = session.run(keep_alive, downlinks, closed).await;
-    let _ = session.wire.writer.shutdown().await;
+    let _ = timeout(
+        settings.limits.write_timeout,
+        session.wire.writer.shutdown(),
+    )
+    .await;
     if let Some(reason) = reason {
         tracing::debug!(%remote, ?connection, %reason, "MQTT gateway disconnected");
         let _ = shared
@@ -263,7 +363,7 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
     /// it (it already knows why).
     async fn run(
         &mut self,
-        keep_alive: Option<Duration>,
+        keep_alive: Duration,
         mut downlinks: mpsc::Receiver<Downlink>,
         mut closed: oneshot::Receiver<()>,
     ) -> Option<DisconnectReason> {
@@ -281,7 +381,7 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
                     Err(e) => return Some(e.into()),
                 }
             }
-            let deadline = keep_alive.map(|k| last_heard + k);
+            let deadline = last_heard + keep_alive;
             let subscribed = !self.subscriptions.is_empty();
             tokio::select! {
                 _ = &mut closed => return None,
@@ -291,13 +391,20 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
                     }
                     last_heard = Instant::now();
                 }
-                Some(Downlink { topic, payload }) = downlinks.recv(), if subscribed => {
+                Some(Downlink { id, topic, payload }) = downlinks.recv(), if subscribed => {
                     let publish = Publish::from_bytes(topic, QoS::AtMostOnce, payload);
                     if let Err(reason) = self.wire.write(Packet::Publish(publish)).await {
                         return Some(reason);
                     }
+                    // Only v2 downlinks end when written (v3 ones wait for the gateway's ack).
+                    if self.shared.settings.frontend.version == MqttVersion::V2 {
+                        let written = Input::Written { connection: self.connection, downlink: id };
+                        if self.shared.inputs.send(written).await.is_err() {
+                            return Some(DisconnectReason::Shutdown);
+                        }
+                    }
                 }
-                () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                () = sleep_until(deadline) => {
                     return Some(DisconnectReason::Timeout);
                 }
             }

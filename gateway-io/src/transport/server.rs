@@ -13,9 +13,10 @@ use std::sync::Arc;
 
 use loragw_ttnpb::DownlinkMessage;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use super::hub::{COMMAND_CAPACITY, CommandRequest, Hub, ListenerId};
+use super::listener::{ListenerContext, Registry, ServerStats, Started, Stats};
 use crate::error::CommandError;
 use crate::event::{GatewayCommand, GatewayEvent};
 use crate::freqplan::FrequencyPlan;
@@ -26,12 +27,6 @@ use crate::registry::{
 
 /// Events buffered between the listeners and [`GatewayServer::next_event`] by default.
 pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
-
-/// A registry that also authenticates: what every listener needs. Implemented for every type
-/// that implements both traits (such as [`InMemoryRegistry`](crate::registry::InMemoryRegistry)).
-pub trait Registry: GatewayRegistry + Authenticator {}
-
-impl<T: GatewayRegistry + Authenticator + ?Sized> Registry for T {}
 
 /// A listener of the server, to ask for its address with [`GatewayServer::local_addr`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,6 +86,16 @@ pub enum ServerError {
     /// The server is shutting down.
     #[error("the server has stopped")]
     Stopped,
+    /// A listener's task ended (a bug that escaped the per-connection isolation, or a
+    /// runtime shutting down): that listener no longer serves anyone. Returned once per task by
+    /// [`GatewayServer::next_event`]; the other listeners keep running.
+    #[error("{listener:?} listener stopped: {reason}")]
+    ListenerStopped {
+        /// The listener.
+        listener: ListenerKind,
+        /// Why (the panic message, or how the task ended).
+        reason: String,
+    },
 }
 
 /// The registry with extra frequency plans (given to the builder) consulted first.
@@ -125,24 +130,6 @@ impl Authenticator for WithPlans {
     }
 }
 
-/// Everything a listener is started with.
-// Which fields a listener reads depends on the listener (CUPS sends no events, only CUPS
-// watches `shutdown`), so with some feature sets a field is unused.
-#[allow(dead_code)]
-pub(crate) struct ListenerContext {
-    pub(crate) id: ListenerId,
-    pub(crate) hub: Arc<Hub>,
-    pub(crate) registry: Arc<dyn Registry>,
-    pub(crate) commands: mpsc::Receiver<CommandRequest>,
-    pub(crate) shutdown: watch::Receiver<bool>,
-}
-
-/// A started listener.
-pub(crate) struct Started {
-    pub(crate) local_addr: SocketAddr,
-    pub(crate) tasks: Vec<JoinHandle<()>>,
-}
-
 /// A listener to start, with its settings.
 // Built once per listener at configuration time: boxing would buy nothing.
 #[allow(clippy::large_enum_variant)]
@@ -150,11 +137,11 @@ enum ListenerSpec {
     #[cfg(feature = "udp")]
     Udp(super::udp::UdpSettings),
     #[cfg(feature = "lbs")]
-    Lbs(super::lbs::LbsSettings, super::TlsOption),
+    Lbs(super::lbs::LbsSettings, super::accept::TlsOption),
     #[cfg(feature = "cups")]
-    Cups(super::cups::CupsSettings, super::TlsOption),
+    Cups(super::cups::CupsSettings, super::accept::TlsOption),
     #[cfg(feature = "mqtt-server")]
-    Mqtt(super::mqtt_server::MqttSettings, super::TlsOption),
+    Mqtt(super::mqtt_server::MqttSettings, super::accept::TlsOption),
 }
 
 impl ListenerSpec {
@@ -380,9 +367,10 @@ impl GatewayServerBuilder {
         let (events_tx, events) = mpsc::channel(self.event_capacity);
         let hub = Arc::new(Hub::new(events_tx));
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let stats = Arc::new(Stats::default());
         let mut listeners = Vec::with_capacity(self.listeners.len());
         let mut commands = Vec::with_capacity(self.listeners.len());
-        let mut tasks = Vec::new();
+        let mut tasks: Vec<(ListenerKind, Vec<JoinHandle<()>>)> = Vec::new();
         for (i, (addr, text, spec)) in self.listeners.into_iter().enumerate() {
             let kind = spec.kind();
             let addr = addr.map_err(|reason| ServerError::Address {
@@ -391,12 +379,22 @@ impl GatewayServerBuilder {
                 reason,
             })?;
             let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
+            // Only listeners with connections to close read controls; the others get a closed
+            // channel, so nothing piles up for them.
+            let controls = match kind {
+                ListenerKind::Udp | ListenerKind::Cups | ListenerKind::CupsTls => {
+                    mpsc::unbounded_channel().1
+                }
+                _ => hub.register(ListenerId(i)),
+            };
             let ctx = ListenerContext {
                 id: ListenerId(i),
                 hub: hub.clone(),
                 registry: registry.clone(),
                 commands: command_rx,
+                controls,
                 shutdown: shutdown_rx.clone(),
+                stats: stats.clone(),
             };
             let started = spec.start(addr, ctx).await.map_err(|source| {
                 // Listeners started so far stop with `tasks` when this returns.
@@ -409,23 +407,61 @@ impl GatewayServerBuilder {
             let started = match started {
                 Ok(s) => s,
                 Err(e) => {
-                    tasks.iter().for_each(JoinHandle::abort);
+                    tasks
+                        .iter()
+                        .flat_map(|(_, t)| t)
+                        .for_each(JoinHandle::abort);
                     return Err(e);
                 }
             };
             tracing::info!(listener = ?kind, addr = %started.local_addr, "listening");
             listeners.push((kind, started.local_addr));
             commands.push(command_tx);
-            tasks.extend(started.tasks);
+            tasks.push((kind, started.tasks));
+        }
+        // One watcher per listener task reports its end and stops the listener's other tasks
+        // (a listener without its driver must not accept connections it cannot serve; their
+        // cancellation is not reported again). Every task is aborted through its handle when
+        // the server is dropped.
+        let (stopped_tx, stopped) = mpsc::channel(tasks.len().max(1));
+        let mut aborts = Vec::new();
+        for (kind, handles) in tasks {
+            let siblings: Vec<AbortHandle> = handles.iter().map(JoinHandle::abort_handle).collect();
+            aborts.extend(siblings.iter().cloned());
+            for task in handles {
+                let stopped_tx = stopped_tx.clone();
+                let siblings = siblings.clone();
+                tokio::spawn(async move {
+                    let reason = match task.await {
+                        Ok(()) => "the task returned".to_owned(),
+                        Err(e) if e.is_cancelled() => return,
+                        Err(e) => match e.try_into_panic() {
+                            Ok(p) => format!("panic: {}", super::listener::panic_message(&*p)),
+                            Err(e) => e.to_string(),
+                        },
+                    };
+                    siblings.iter().for_each(AbortHandle::abort);
+                    tracing::error!(listener = ?kind, %reason, "listener task stopped");
+                    let _ = stopped_tx
+                        .send(ServerError::ListenerStopped {
+                            listener: kind,
+                            reason,
+                        })
+                        .await;
+                });
+            }
         }
         Ok(GatewayServer {
             events,
+            stopped,
+            all_stopped: false,
             sender: DownlinkSender {
                 hub,
                 commands: Arc::new(commands),
             },
             listeners,
-            tasks,
+            tasks: aborts,
+            stats,
             _shutdown: shutdown,
         })
     }
@@ -487,7 +523,9 @@ impl DownlinkSender {
 ///     .udp("[::]:1700")
 ///     .start()
 ///     .await?;
-/// while let Some(event) = server.next_event().await {
+/// loop {
+///     // An error: a listener stopped (the others keep serving) or the server is gone.
+///     let event = server.next_event().await?;
 ///     if let GatewayEvent::Uplink { gateway, message, .. } = event {
 ///         # let reply = |_: &loragw_gateway_io::ttnpb::UplinkMessage| None;
 ///         if let Some(downlink) = reply(&message) {
@@ -501,9 +539,13 @@ impl DownlinkSender {
 #[derive(Debug)]
 pub struct GatewayServer {
     events: mpsc::Receiver<GatewayEvent>,
+    stopped: mpsc::Receiver<ServerError>,
+    /// Every listener task has ended (and was reported).
+    all_stopped: bool,
     sender: DownlinkSender,
     listeners: Vec<(ListenerKind, SocketAddr)>,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Vec<AbortHandle>,
+    stats: Arc<Stats>,
     _shutdown: watch::Sender<bool>,
 }
 
@@ -518,10 +560,34 @@ impl GatewayServer {
         }
     }
 
-    /// The next event of any listener. Listeners run until the server is dropped, so this
-    /// waits for as long as the server lives; `None` is kept for a future explicit shutdown.
-    pub async fn next_event(&mut self) -> Option<GatewayEvent> {
-        self.events.recv().await
+    /// The next event of any listener, or why the server cannot go on as before:
+    ///
+    /// - [`ServerError::ListenerStopped`] when a listener's task ended (never silently: a
+    ///   panic while handling one message or connection is isolated and closes only that
+    ///   connection, so this means a bug escaped the isolation). Reported once per task; the
+    ///   other listeners keep running and later calls return their events.
+    /// - [`ServerError::Stopped`] when every listener is gone.
+    pub async fn next_event(&mut self) -> Result<GatewayEvent, ServerError> {
+        if self.all_stopped {
+            // Every listener task ended: only what they queued before is left.
+            return self.events.try_recv().map_err(|_| ServerError::Stopped);
+        }
+        tokio::select! {
+            biased;
+            stopped = self.stopped.recv() => match stopped {
+                Some(stopped) => Err(stopped),
+                None => {
+                    self.all_stopped = true;
+                    self.events.try_recv().map_err(|_| ServerError::Stopped)
+                }
+            },
+            event = self.events.recv() => event.ok_or(ServerError::Stopped),
+        }
+    }
+
+    /// The server's counters: connections refused by reason, isolated panics, open sessions.
+    pub fn stats(&self) -> ServerStats {
+        self.stats.snapshot()
     }
 
     /// Sends a downlink to a gateway ([`DownlinkSender::send_downlink`]).

@@ -1,6 +1,11 @@
-//! TLS for the TCP listeners (Basics Station `wss://`, CUPS `https://`, later MQTT over TLS):
-//! a rustls server configuration from PEM files, with the `ring` crypto provider (it builds with
+//! TLS for the TCP listeners (Basics Station `wss://`, CUPS `https://`, MQTT over TLS): a
+//! rustls server configuration from PEM files, with the `ring` crypto provider (it builds with
 //! a C compiler alone; `aws-lc-rs` would also need cmake).
+//!
+//! In a listener the handshake counts against the listener's handshake deadline
+//! ([`TcpLimits::handshake_timeout`](super::TcpLimits::handshake_timeout), 10 s by default,
+//! together with the websocket upgrade, HTTP request or MQTT CONNECT that follows);
+//! [`TlsConfig::accept`] on its own is bounded by [`HANDSHAKE_TIMEOUT`].
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,8 +18,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-/// How long a client may take to complete the TLS handshake. Generous: slow gateways with
-/// ECDSA certificates (the TTIG) need several seconds.
+/// How long [`TlsConfig::accept`] lets a client take to complete the TLS handshake when used
+/// outside a listener (listeners apply their own, shorter, handshake deadline). Generous: slow
+/// gateways with ECDSA certificates (the TTIG) need several seconds.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why a TLS configuration could not be built.

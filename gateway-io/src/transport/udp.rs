@@ -26,10 +26,10 @@ use socket2::{Domain, Protocol as IpProtocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
-use super::hub::{Publisher, now, sleep_until};
-use super::server::{ListenerContext, Registry, Started};
+use super::hub::{Publisher, sleep_until};
+use super::listener::{ListenerContext, Registry, Started, Stats, isolate, now};
+use crate::frontend::Frontend;
 use crate::frontend::udp::{UdpConfig, UdpFrontend};
-use crate::frontend::{Frontend, Now};
 use crate::ids::Eui64;
 use crate::registry::GatewayRecord;
 
@@ -102,9 +102,16 @@ fn os_seed() -> u64 {
     RandomState::new().hash_one(SystemTime::now())
 }
 
-fn now_both() -> Now {
-    let (instant, wall) = now();
-    Now::new(instant, wall)
+/// Logs and counts a panic caught while handling one input. Semtech UDP has no connection to
+/// close: the datagram (or command, or timer) that caused it is dropped and the listener goes on
+/// with the next one; its tables are bounded whatever state the panic left them in.
+fn report_panic(stats: &Stats, what: &str, panic: &str) {
+    stats.panicked();
+    tracing::error!(
+        input = what,
+        panic,
+        "Semtech UDP listener: panic while handling an input (isolated)"
+    );
 }
 
 async fn drive(
@@ -118,6 +125,7 @@ async fn drive(
         hub,
         mut commands,
         registry,
+        stats,
         ..
     } = ctx;
     let mut lookups: JoinSet<(Eui64, Option<GatewayRecord>)> = JoinSet::new();
@@ -131,24 +139,39 @@ async fn drive(
         tokio::select! {
             biased;
             request = commands.recv(), if commands_open => match request {
-                Some(request) => {
-                    let result = frontend.handle_command(now_both(), request.command);
+                Some(request) => match isolate(|| frontend.handle_command(now(), request.command)) {
                     // The caller may have given up waiting; nothing to do then.
-                    let _ = request.reply.send(result);
-                }
+                    Ok(result) => drop(request.reply.send(result)),
+                    // The reply channel is dropped: the caller sees the server as stopped for
+                    // this command only.
+                    Err(panic) => report_panic(&stats, "command", &panic),
+                },
                 None => commands_open = false,
             },
             () = publisher.deliver(), if publisher.has_pending() => {}
             Some(done) = lookups.join_next(), if !lookups.is_empty() => match done {
-                Ok((eui, record)) => frontend.handle_admission(now_both(), eui, record),
+                Ok((eui, record)) => {
+                    if let Err(panic) = isolate(|| frontend.handle_admission(now(), eui, record)) {
+                        report_panic(&stats, "admission", &panic);
+                    }
+                }
                 // The registry panicked: the request times out in the server and the gateway
                 // asks again later.
                 Err(e) => tracing::warn!(error = %e, "registry lookup failed"),
             },
-            () = sleep_until(deadline) => frontend.handle_timeout(now_both()),
+            () = sleep_until(deadline) => {
+                if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
+                    report_panic(&stats, "timer", &panic);
+                }
+            }
             received = socket.recv_from(&mut input), if !publisher.is_backlogged() => {
                 match received {
-                    Ok((len, from)) => frontend.handle_datagram(now_both(), from, &input[..len]),
+                    Ok((len, from)) => {
+                        let datagram = &input[..len];
+                        if let Err(panic) = isolate(|| frontend.handle_datagram(now(), from, datagram)) {
+                            report_panic(&stats, "datagram", &panic);
+                        }
+                    }
                     // E.g. ICMP port unreachable reported on the next receive: not fatal.
                     Err(e) => tracing::debug!(error = %e, "UDP receive"),
                 }
@@ -164,7 +187,7 @@ async fn drive(
         }
         while let Some(request) = frontend.poll_admission() {
             if lookups.len() >= max_lookups {
-                frontend.cancel_admission(now_both(), request.eui);
+                frontend.cancel_admission(now(), request.eui);
                 lookups_dropped += 1;
                 if lookups_dropped.is_power_of_two() {
                     tracing::warn!(

@@ -184,9 +184,10 @@ fn station_session() {
     let deadline = f.poll_timeout().unwrap();
     assert!(deadline > t1.instant);
     f.handle_timeout(t1.after(deadline - t1.instant));
-    let [GatewayEvent::TxAck { ack, .. }] = &events(&mut f)[..] else {
+    let [GatewayEvent::TxAck { ack, failure, .. }] = &events(&mut f)[..] else {
         panic!("no timeout ack")
     };
+    assert_eq!(failure, &Some(TxFailure::Expired));
     assert_eq!(ack.result(), TxResult::UnknownError);
     assert_eq!(ack.correlation_ids, ["ns:down:1"]);
 
@@ -247,8 +248,42 @@ fn station_session() {
         (out[0]["dC"].as_i64(), out[0]["RX2Freq"].as_i64()),
         (Some(2), Some(869_525_000))
     );
+    let _ = events(&mut f);
+    // The station goes before confirming it: the class C downlink ends in a failed TxAck.
     f.handle_close(t1, c2, DisconnectReason::ClosedByGateway);
     assert_eq!(f.connected(), 0);
+    let evs = events(&mut f);
+    let [
+        GatewayEvent::TxAck { ack, failure, .. },
+        GatewayEvent::Disconnected { .. },
+    ] = &evs[..]
+    else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(ack.result(), TxResult::UnknownError);
+    assert_eq!(
+        failure,
+        &Some(TxFailure::Disconnected(DisconnectReason::ClosedByGateway))
+    );
+    assert_eq!(f.downlinks_in_flight(), 0);
+}
+
+/// Refused stations leave no state behind (identity before state).
+#[test]
+fn refused_connects_leave_no_state() {
+    let mut f = frontend();
+    let t = start();
+    for i in 0..100u64 {
+        let eui = Eui64::from_u64(if i % 2 == 0 { EUI } else { i });
+        assert!(
+            f.handle_connect(t, ConnectionId(i), eui, Some("Bearer NNSXS.WRONG"), None)
+                .is_err()
+        );
+    }
+    assert_eq!(f.connected(), 0);
+    assert!(f.by_gateway.is_empty());
+    assert_eq!(events(&mut f), []);
+    assert_eq!(f.poll_output(), None);
 }
 
 #[test]
@@ -269,4 +304,56 @@ fn traffic_paths() {
     ] {
         assert_eq!(parse_traffic_path(bad), None, "{bad}");
     }
+}
+
+/// At most `remembered_downlinks` are in flight per station; one more is refused, and a
+/// confirmation makes room again.
+#[test]
+fn downlinks_in_flight_are_capped() {
+    let t = start();
+    let mut config = LbsConfig {
+        remembered_downlinks: 2,
+        ..LbsConfig::default()
+    };
+    config.session.time_transfer_interval = None;
+    let mut f = LbsFrontend::new(config, registry());
+    let c = ConnectionId(1);
+    let ids = f
+        .handle_connect(t, c, Eui64::from_u64(EUI), Some("NNSXS.KEY"), None)
+        .unwrap();
+    f.handle_message(
+        t,
+        c,
+        r#"{"msgtype":"version","station":"2.0.6","protocol":2,"features":""}"#,
+    )
+    .unwrap();
+    let _ = sent(&mut f);
+    let class_c = || GatewayCommand::Downlink {
+        gateway: ids.clone(),
+        message: DownlinkMessage {
+            raw_payload: vec![0x60],
+            settings: Some(Settings::Scheduled(TxSettings {
+                data_rate: Some(DataRate::lora(12, 125_000, "4/5")),
+                frequency: 869_525_000,
+                ..Default::default()
+            })),
+            ..Default::default()
+        },
+    };
+    f.handle_command(t, class_c()).unwrap();
+    f.handle_command(t, class_c()).unwrap();
+    assert_eq!(f.downlinks_in_flight(), 2);
+    assert!(matches!(
+        f.handle_command(t, class_c()),
+        Err(CommandError::Rejected { .. })
+    ));
+    let diid = sent(&mut f)[0]["diid"].as_i64().unwrap();
+    f.handle_message(
+        t,
+        c,
+        &format!(r#"{{"msgtype":"dntxed","diid":{diid},"DevEui":"00-00-00-00-00-00-00-01","rctx":0,"xtime":0,"txtime":1.5,"gpstime":0}}"#),
+    )
+    .unwrap();
+    assert_eq!(f.downlinks_in_flight(), 1);
+    f.handle_command(t, class_c()).unwrap();
 }

@@ -128,6 +128,7 @@ fn v3_gateway_session() {
         connection,
         topic,
         payload,
+        ..
     }) = f.poll_output()
     else {
         panic!("no publish")
@@ -349,11 +350,12 @@ fn ack_event<R: GatewayRegistry + Authenticator + 'static>(
     ack
 }
 
-/// Downlink tokens belong to the gateway, not to one connection: an acknowledgement that
-/// arrives over the next connection still finds its downlink, and after a reconnect a stale
-/// acknowledgement never matches the newer downlink (tokens do not restart).
+/// Every accepted downlink ends in exactly one `TxAck`: a reconnect fails the downlinks in
+/// flight on the replaced connection (reason `Replaced`), a late acknowledgement of one of them
+/// is dropped, tokens never restart (a stale acknowledgement never matches a newer downlink),
+/// and the downlink of the new connection is matched to its acknowledgement.
 #[test]
-fn downlink_tokens_survive_reconnects_and_never_repeat() {
+fn downlinks_end_once_and_tokens_never_repeat() {
     let t = now();
     let mut f = MqttFrontend::new(MqttConfig::new(MqttVersion::V3), registry());
     let (c1, c2) = (ConnectionId(1), ConnectionId(2));
@@ -363,12 +365,26 @@ fn downlink_tokens_survive_reconnects_and_never_repeat() {
     f.handle_subscribe(c1, "v3/gw-mqtt/down").unwrap();
     let first = send_v3_downlink(&mut f, t, &ids, scheduled("app:first"));
     events(&mut f);
+    assert_eq!(f.downlinks_in_flight(), 1);
 
-    // Reconnect before acknowledging; a second downlink goes out on the new connection.
+    // Reconnect before acknowledging: the first downlink fails as replaced.
     f.handle_connect(t, c2, "gw-mqtt", Some("SECRET"), None)
         .unwrap();
     assert_eq!(f.poll_output(), Some(MqttOutput::Close { connection: c1 }));
-    events(&mut f);
+    let evs = events(&mut f);
+    let failed: Vec<_> = evs
+        .iter()
+        .filter_map(|e| match e {
+            GatewayEvent::TxAck { ack, failure, .. } => Some((ack, failure)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{evs:?}");
+    assert_eq!(failed[0].1, &Some(TxFailure::Replaced));
+    assert_eq!(failed[0].0.correlation_ids, ["app:first"]);
+    assert_eq!(failed[0].0.result(), TxResult::UnknownError);
+    assert_eq!(f.downlinks_in_flight(), 0);
+
     f.handle_subscribe(c2, "v3/gw-mqtt/down").unwrap();
     let second = send_v3_downlink(&mut f, t, &ids, scheduled("app:second"));
     let token = |ids: &[String]| {
@@ -383,14 +399,150 @@ fn downlink_tokens_survive_reconnects_and_never_repeat() {
         "tokens restart per connection"
     );
 
-    // Both acknowledgements, over the new connection, find their own downlinks.
-    let ack = ack_event(&mut f, t, c2, second);
+    // The second is acknowledged over the new connection.
+    let ack = ack_event(&mut f, t, c2, second.clone());
     assert_eq!(ack.correlation_ids, ["app:second"]);
     assert_eq!(ack.downlink_message, Some(scheduled("app:second")));
-    let ack = ack_event(&mut f, t, c2, first.clone());
-    assert_eq!(ack.correlation_ids, ["app:first"]);
-    assert_eq!(ack.downlink_message, Some(scheduled("app:first")));
-    // A repeated acknowledgement is no longer matched to anything.
-    let ack = ack_event(&mut f, t, c2, first);
-    assert_eq!(ack.downlink_message, None);
+    // A late acknowledgement of the failed first one, and a repeated one of the second: no
+    // second `TxAck` for either.
+    let ack = |ids: Vec<String>| TxAcknowledgment {
+        correlation_ids: ids,
+        result: TxResult::Success as i32,
+        downlink_message: None,
+    };
+    for late in [first, second] {
+        f.handle_publish(t, c2, "v3/gw-mqtt/down/ack", &ack(late).encode_to_vec())
+            .unwrap();
+        assert_eq!(events(&mut f), []);
+    }
+}
+
+/// A downlink never acknowledged expires after `downlink_ack_timeout`, once; a disconnect
+/// fails the ones still in flight; the in-flight cap refuses more.
+#[test]
+fn downlinks_expire_fail_on_disconnect_and_are_capped() {
+    let t = now();
+    let mut config = MqttConfig::new(MqttVersion::V3);
+    config.tokens_capacity = 2;
+    config.downlink_ack_timeout = Duration::from_secs(5);
+    let mut f = MqttFrontend::new(config, registry());
+    let c = ConnectionId(1);
+    let ids = f
+        .handle_connect(t, c, "gw-mqtt", Some("SECRET"), None)
+        .unwrap();
+    events(&mut f);
+    send_v3_downlink(&mut f, t, &ids, scheduled("app:1"));
+    send_v3_downlink(
+        &mut f,
+        t.after(Duration::from_secs(1)),
+        &ids,
+        scheduled("app:2"),
+    );
+    let third = f.handle_command(
+        t,
+        GatewayCommand::Downlink {
+            gateway: ids.clone(),
+            message: scheduled("app:3"),
+        },
+    );
+    assert!(
+        matches!(third, Err(CommandError::Rejected { .. })),
+        "{third:?}"
+    );
+    assert_eq!(f.poll_timeout(), Some(t.instant + Duration::from_secs(5)));
+
+    f.handle_timeout(t.after(Duration::from_secs(5)));
+    let evs = events(&mut f);
+    let [GatewayEvent::TxAck { ack, failure, .. }] = &evs[..] else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(ack.correlation_ids, ["app:1"]);
+    assert_eq!(failure, &Some(TxFailure::Expired));
+
+    f.handle_disconnect(
+        t.after(Duration::from_secs(5)),
+        c,
+        DisconnectReason::ClosedByGateway,
+    );
+    let evs = events(&mut f);
+    let [
+        GatewayEvent::TxAck { ack, failure, .. },
+        GatewayEvent::Disconnected { .. },
+    ] = &evs[..]
+    else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(ack.correlation_ids, ["app:2"]);
+    assert_eq!(
+        failure,
+        &Some(TxFailure::Disconnected(DisconnectReason::ClosedByGateway))
+    );
+    assert_eq!(f.poll_timeout(), None);
+}
+
+/// MQTT v2 has no acknowledgements: a written downlink ends silently, an unwritten one fails
+/// when the connection ends.
+#[test]
+fn v2_downlinks_end_when_written_or_fail() {
+    let t = now();
+    let mut f = MqttFrontend::new(MqttConfig::new(MqttVersion::V2), registry());
+    let c = ConnectionId(1);
+    let ids = f
+        .handle_connect(t, c, "gw-mqtt", Some("SECRET"), None)
+        .unwrap();
+    events(&mut f);
+    let send = |f: &mut MqttFrontend<InMemoryRegistry>, name: &str| {
+        f.handle_command(
+            t,
+            GatewayCommand::Downlink {
+                gateway: ids.clone(),
+                message: scheduled(name),
+            },
+        )
+        .unwrap();
+        let Some(MqttOutput::Publish { downlink, .. }) = f.poll_output() else {
+            panic!("no publish")
+        };
+        downlink
+    };
+    let written = send(&mut f, "app:written");
+    send(&mut f, "app:queued");
+    f.handle_written(c, written);
+    assert_eq!(f.downlinks_in_flight(), 1);
+    // Through the trait, as `Frontends` calls it.
+    Frontend::handle_replaced(&mut f, t, "gw-mqtt");
+    assert_eq!(f.poll_output(), Some(MqttOutput::Close { connection: c }));
+    let evs = events(&mut f);
+    let [
+        GatewayEvent::TxAck { ack, failure, .. },
+        GatewayEvent::Disconnected { reason, .. },
+    ] = &evs[..]
+    else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(ack.correlation_ids, ["app:queued"]);
+    assert_eq!(failure, &Some(TxFailure::Replaced));
+    assert_eq!(reason, &DisconnectReason::Replaced);
+}
+
+/// Refused CONNECTs leave no state behind (identity before state).
+#[test]
+fn refused_connects_leave_no_state() {
+    let t = now();
+    let mut f = MqttFrontend::new(MqttConfig::new(MqttVersion::V3), registry());
+    for i in 0..100 {
+        let user = if i % 2 == 0 {
+            "gw-mqtt".to_owned()
+        } else {
+            format!("gw-nobody-{i}")
+        };
+        assert!(
+            f.handle_connect(t, ConnectionId(i), &user, Some("WRONG"), None)
+                .is_err()
+        );
+    }
+    assert_eq!(f.connected(), 0);
+    assert!(f.tokens.is_empty());
+    assert_eq!(events(&mut f), []);
+    assert_eq!(f.poll_output(), None);
 }

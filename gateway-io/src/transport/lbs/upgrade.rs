@@ -1,21 +1,173 @@
 //! The websocket upgrade of the Basics Station listener: which endpoint, which gateway, and
 //! whether its `Authorization` header grants the link right (checked before any upgrade).
+//!
+//! The request head is read here first (at most [`MAX_REQUEST_HEAD`] bytes), checked against
+//! the registry on a blocking thread, answered with a plain HTTP refusal if need be, and only
+//! then replayed into tungstenite's handshake ([`Prefixed`]): a slow registry stalls only the
+//! one connection, never a runtime thread or the driver.
 
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio_tungstenite::tungstenite::handshake::server::Request;
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
-use super::{DISCOVERY_PATH, Route, Shared, TRAFFIC_PREFIX};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::freqplan::FrequencyPlan;
+use crate::frontend::lbs::frequency_plans;
 use crate::ids::Eui64;
+use crate::registry::GatewayRecord;
 use crate::registry::{AuthError, Credential, authorize_link};
+use crate::transport::listener::Registry;
+
+/// The discovery path.
+pub const DISCOVERY_PATH: &str = "/router-info";
+
+/// The prefix of traffic paths (`/traffic/eui-<16 hex>`).
+pub const TRAFFIC_PREFIX: &str = "/traffic/";
+
+/// What the upgrade request asked for.
+#[derive(Debug, Clone)]
+pub(super) enum Route {
+    Discovery {
+        traffic_base: String,
+    },
+    Traffic {
+        record: Box<GatewayRecord>,
+        plans: Vec<FrequencyPlan>,
+    },
+}
+
+/// What the check of an upgrade request needs of its listener.
+pub(super) struct Endpoint {
+    pub(super) registry: Arc<dyn Registry>,
+    /// The configured discovery base, if any.
+    pub(super) traffic_base: Option<String>,
+    pub(super) tls: bool,
+    pub(super) local_addr: SocketAddr,
+    pub(super) allow_unauthenticated: bool,
+}
+
+/// Largest upgrade request head (request line and headers) read.
+pub(super) const MAX_REQUEST_HEAD: usize = 8 * 1024;
 
 fn refuse(status: StatusCode, reason: String) -> (StatusCode, String) {
     (status, reason)
 }
 
-pub(super) fn error_response((status, reason): (StatusCode, String)) -> ErrorResponse {
-    let mut response = ErrorResponse::new(Some(reason));
-    *response.status_mut() = status;
-    response
+/// Reads until the end of the request head; returns everything read (the head and any bytes
+/// after it). `InvalidData` past [`MAX_REQUEST_HEAD`].
+pub(super) async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(1024);
+    loop {
+        if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            return Ok(buf);
+        }
+        if buf.len() > MAX_REQUEST_HEAD {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "request head too large",
+            ));
+        }
+        let mut chunk = [0u8; 1024];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// The request line and headers of a head, as an `http` request (for [`check_upgrade`]);
+/// `None` when it is not HTTP (tungstenite then answers the replayed bytes itself).
+pub(super) fn parse_head(bytes: &[u8]) -> Option<Request> {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&bytes[..end]);
+    let mut lines = head.split("\r\n");
+    let mut parts = lines.next()?.split_whitespace();
+    let (method, target) = (parts.next()?, parts.next()?);
+    let mut request = Request::builder().method(method).uri(target);
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        request = request.header(name.trim(), value.trim());
+    }
+    request.body(()).ok()
+}
+
+/// Writes a refusal (the status and the reason as plain text), then closes.
+pub(super) async fn write_refusal<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    status: StatusCode,
+    reason: &str,
+) -> io::Result<()> {
+    let response = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reason}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        reason.len()
+    );
+    stream.write_all(response.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+/// A stream whose first bytes are replayed from `prefix` (the request head already read).
+pub(super) struct Prefixed<S> {
+    prefix: Vec<u8>,
+    at: usize,
+    inner: S,
+}
+
+impl<S> Prefixed<S> {
+    pub(super) fn new(prefix: Vec<u8>, inner: S) -> Self {
+        Prefixed {
+            prefix,
+            at: 0,
+            inner,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.at < this.prefix.len() {
+            let n = buf.remaining().min(this.prefix.len() - this.at);
+            buf.put_slice(&this.prefix[this.at..this.at + n]);
+            this.at += n;
+            if this.at == this.prefix.len() {
+                this.prefix = Vec::new();
+                this.at = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }
 
 /// The gateway EUI of `eui-<16 hex>` (as The Things Stack requires).
@@ -30,11 +182,11 @@ fn traffic_eui(id: &str) -> Option<Eui64> {
 /// Checks the upgrade request: the route, and for traffic the gateway and its credential.
 pub(super) fn check_upgrade(
     request: &Request,
-    shared: &Shared,
+    shared: &Endpoint,
 ) -> Result<Route, (StatusCode, String)> {
     let path = request.uri().path();
     if path == DISCOVERY_PATH {
-        let traffic_base = match &shared.settings.traffic_base {
+        let traffic_base = match &shared.traffic_base {
             Some(base) => base.clone(),
             None => {
                 let scheme = if shared.tls { "wss" } else { "ws" };
@@ -66,33 +218,68 @@ pub(super) fn check_upgrade(
         .headers()
         .get("authorization")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let record = shared.registry.gateway_by_eui(eui).ok_or_else(|| {
+    // An unknown gateway and a wrong key get the same answer: an unauthenticated client
+    // learns nothing about which gateways exist.
+    let unauthorized = || {
         refuse(
-            StatusCode::NOT_FOUND,
-            format!("gateway with EUI {eui} is not registered"),
+            StatusCode::UNAUTHORIZED,
+            "unknown gateway or invalid credentials".to_owned(),
         )
-    })?;
+    };
+    let record = shared
+        .registry
+        .gateway_by_eui(eui)
+        .ok_or_else(unauthorized)?;
     let credential = Credential::from_authorization_header(authorization.as_deref().unwrap_or(""));
     authorize_link(
         &*shared.registry,
         &record,
         credential,
-        shared.settings.frontend.allow_unauthenticated,
+        shared.allow_unauthenticated,
     )
-    .map_err(|e| {
-        let status = match e {
-            AuthError::MissingRight { .. } => StatusCode::FORBIDDEN,
-            AuthError::UnknownGateway(_) => StatusCode::NOT_FOUND,
-            _ => StatusCode::UNAUTHORIZED,
-        };
-        refuse(status, e.to_string())
+    .map_err(|e| match e {
+        // Only a valid key of this gateway gets this far.
+        AuthError::MissingRight { .. } => refuse(StatusCode::FORBIDDEN, e.to_string()),
+        _ => unauthorized(),
     })?;
-    Ok(Route::Traffic { eui, authorization })
+    // The frequency plans too are looked up here, off the driver.
+    let plans = frequency_plans(&*shared.registry, &record).map_err(|e| {
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("gateway `{}`: {e}", record.ids.gateway_id),
+        )
+    })?;
+    Ok(Route::Traffic {
+        record: Box::new(record),
+        plans,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_heads_parse_and_replay() {
+        let bytes = b"GET /traffic/eui-0102030405060708 HTTP/1.1\r\nHost: lns:1887\r\nAuthorization: Bearer K\r\n\r\nrest";
+        let request = parse_head(bytes).unwrap();
+        assert_eq!(request.uri().path(), "/traffic/eui-0102030405060708");
+        assert_eq!(request.headers()["authorization"], "Bearer K");
+        assert_eq!(request.headers()["host"], "lns:1887");
+        assert!(parse_head(b"GET / HTTP/1.1\r\nno colon here\r\n\r\n").is_none());
+        assert!(parse_head(b"GET / HTTP/1.1\r\n").is_none());
+    }
+
+    #[tokio::test]
+    async fn the_head_is_replayed_before_the_rest() {
+        let (mut client, server) = tokio::io::duplex(64);
+        client.write_all(b"after").await.unwrap();
+        drop(client);
+        let mut stream = Prefixed::new(b"head ".to_vec(), server);
+        let mut all = String::new();
+        stream.read_to_string(&mut all).await.unwrap();
+        assert_eq!(all, "head after");
+    }
 
     #[test]
     fn traffic_paths_need_sixteen_hex_digits() {

@@ -1,0 +1,333 @@
+//! The one accept loop of the TCP listeners (Basics Station, CUPS, MQTT v3 and v2): caps on
+//! connections per listener and per remote IP address, `TCP_NODELAY`, TLS within the
+//! handshake deadline, rate-limited logs of refusals, and one task per connection whose panic
+//! is caught and reported to the listener.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::listener::{CatchUnwind, RefusalReason, Stats};
+use crate::frontend::ConnectionId;
+
+/// The TLS configuration of a TCP listener, if it uses TLS.
+#[cfg(feature = "tls")]
+pub(crate) type TlsOption = Option<super::tls::TlsConfig>;
+/// Without the `tls` feature no listener can be given TLS.
+#[cfg(not(feature = "tls"))]
+pub(crate) type TlsOption = Option<std::convert::Infallible>;
+
+/// Default [`TcpLimits::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default [`TcpLimits::max_connections_per_ip`].
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 64;
+/// Default [`TcpLimits::handshake_timeout`].
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`TcpLimits::write_timeout`].
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`TcpLimits::max_sessions`].
+pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
+
+/// Bounds of a TCP listener (Basics Station, CUPS, MQTT), each with its default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TcpLimits {
+    /// TCP connections open at once on the listener, in any state; one more is closed at once
+    /// (counted as [`RefusalReason::ListenerFull`]). Default [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: usize,
+    /// TCP connections open at once from one IP address; one more is closed at once
+    /// ([`RefusalReason::AddressFull`]). Default [`DEFAULT_MAX_CONNECTIONS_PER_IP`] (a NAT may
+    /// hide several gateways).
+    pub max_connections_per_ip: usize,
+    /// Time from accept to a complete handshake: TLS, then the websocket upgrade (Basics
+    /// Station), the HTTP request (CUPS) or the MQTT CONNECT, together. A client that has not
+    /// finished by then (a slowloris sending one byte per second) is cut
+    /// ([`RefusalReason::HandshakeTimeout`]). Default [`DEFAULT_HANDSHAKE_TIMEOUT`] (10 s).
+    pub handshake_timeout: Duration,
+    /// Time one write to a peer may take; a peer that stops reading is disconnected when it
+    /// passes, without slowing the others. Default [`DEFAULT_WRITE_TIMEOUT`] (10 s).
+    pub write_timeout: Duration,
+    /// Gateway sessions open at once on the listener (Basics Station traffic, MQTT); one more
+    /// authenticated gateway is refused ([`RefusalReason::SessionsFull`]). Not used by CUPS.
+    /// Default [`DEFAULT_MAX_SESSIONS`].
+    pub max_sessions: usize,
+}
+
+impl Default for TcpLimits {
+    fn default() -> Self {
+        TcpLimits {
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+        }
+    }
+}
+
+/// A byte stream of an accepted connection, plain or TLS.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static> Io for T {}
+
+/// An accepted connection handed to the listener.
+pub(crate) struct Accepted {
+    /// Numbered from 1 per listener (CUPS has no use for it).
+    #[cfg_attr(not(any(feature = "lbs", feature = "mqtt-server")), allow(dead_code))]
+    pub(crate) id: ConnectionId,
+    pub(crate) stream: Box<dyn Io>,
+    pub(crate) remote: SocketAddr,
+    /// When the handshake (upgrade, request, CONNECT) must be complete.
+    pub(crate) deadline: tokio::time::Instant,
+}
+
+/// Logs refusals at `info` at most once per second per listener (with the number suppressed
+/// since), the rest at `debug`, so a flood of bad clients cannot fill a disk.
+#[derive(Debug)]
+pub(crate) struct RefusalLog {
+    listener: &'static str,
+    last: Mutex<Option<Instant>>,
+    suppressed: AtomicU64,
+}
+
+impl RefusalLog {
+    pub(crate) fn new(listener: &'static str) -> Self {
+        RefusalLog {
+            listener,
+            last: Mutex::new(None),
+            suppressed: AtomicU64::new(0),
+        }
+    }
+
+    /// Logs one refusal of `remote`.
+    pub(crate) fn refused(&self, remote: SocketAddr, reason: RefusalReason, detail: &str) {
+        let now = Instant::now();
+        let loud = {
+            let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+            let loud = last.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+            if loud {
+                *last = Some(now);
+            }
+            loud
+        };
+        if loud {
+            let suppressed = self.suppressed.swap(0, Ordering::Relaxed);
+            tracing::info!(listener = self.listener, %remote, ?reason, detail, suppressed, "client refused");
+        } else {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(listener = self.listener, %remote, ?reason, detail, "client refused");
+        }
+    }
+}
+
+/// Open connections per IP address, released by [`Slot`]'s drop.
+#[derive(Debug, Default)]
+struct Counts {
+    total: usize,
+    per_ip: HashMap<IpAddr, usize>,
+}
+
+/// A connection's place in the counts.
+pub(crate) struct Slot {
+    counts: Arc<Mutex<Counts>>,
+    ip: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts.total = counts.total.saturating_sub(1);
+        if let Some(n) = counts.per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                counts.per_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Takes a slot for `ip`, or says which cap is reached.
+fn admit(
+    counts: &Arc<Mutex<Counts>>,
+    ip: IpAddr,
+    limits: &TcpLimits,
+) -> Result<Slot, RefusalReason> {
+    let mut c = counts.lock().unwrap_or_else(PoisonError::into_inner);
+    if c.total >= limits.max_connections {
+        return Err(RefusalReason::ListenerFull);
+    }
+    let n = c.per_ip.get(&ip).copied().unwrap_or(0);
+    if n >= limits.max_connections_per_ip {
+        return Err(RefusalReason::AddressFull);
+    }
+    c.total += 1;
+    c.per_ip.insert(ip, n + 1);
+    Ok(Slot {
+        counts: counts.clone(),
+        ip,
+    })
+}
+
+/// What the accept loop needs of a listener.
+pub(crate) struct AcceptConfig {
+    pub(crate) limits: TcpLimits,
+    pub(crate) tls: TlsOption,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) log: Arc<RefusalLog>,
+}
+
+/// Accepts connections forever, one task per admitted connection running `serve`; when that
+/// task panics, `on_panic` is called with its id and the message (the listener reports the
+/// connection closed).
+pub(crate) async fn accept_loop<S, SF, P>(
+    listener: TcpListener,
+    config: AcceptConfig,
+    serve: S,
+    on_panic: P,
+) where
+    S: Fn(Accepted) -> SF + Send + Sync + 'static,
+    SF: Future<Output = ()> + Send + 'static,
+    P: Fn(ConnectionId, String) + Send + Sync + Clone + 'static,
+{
+    let counts = Arc::new(Mutex::new(Counts::default()));
+    let serve = Arc::new(serve);
+    let mut next_id = 0u64;
+    loop {
+        let (stream, remote) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(listener = config.log.listener, error = %e, "accept failed");
+                // Out of descriptors and the like: do not spin.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let slot = match admit(&counts, remote.ip(), &config.limits) {
+            Ok(slot) => slot,
+            Err(reason) => {
+                config.stats.refused(reason);
+                config.log.refused(remote, reason, "connection cap");
+                drop(stream);
+                continue;
+            }
+        };
+        // Basics Station's `getxtime` and MQTT's small packets must not wait in Nagle's buffer.
+        let _ = stream.set_nodelay(true);
+        let deadline = tokio::time::Instant::now() + config.limits.handshake_timeout;
+        next_id += 1;
+        let id = ConnectionId(next_id);
+        // `Option<Infallible>` (Copy) without the `tls` feature.
+        #[allow(clippy::clone_on_copy)]
+        let tls = config.tls.clone();
+        let serve = serve.clone();
+        let on_panic = on_panic.clone();
+        let stats = config.stats.clone();
+        let log = config.log.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let task_stats = stats.clone();
+            let task = async move {
+                let Some(stream) =
+                    handshake_tls(stream, remote, tls, deadline, &task_stats, &log).await
+                else {
+                    return;
+                };
+                serve(Accepted {
+                    id,
+                    stream,
+                    remote,
+                    deadline,
+                })
+                .await;
+            };
+            if let Err(message) = CatchUnwind::new(task).await {
+                tracing::error!(%remote, panic = %message, "connection task panicked");
+                stats.panicked();
+                on_panic(id, message);
+            }
+        });
+    }
+}
+
+/// The TLS handshake, if the listener has TLS, within the handshake deadline.
+async fn handshake_tls(
+    stream: TcpStream,
+    remote: SocketAddr,
+    tls: TlsOption,
+    deadline: tokio::time::Instant,
+    stats: &Stats,
+    log: &RefusalLog,
+) -> Option<Box<dyn Io>> {
+    match tls {
+        #[cfg(feature = "tls")]
+        Some(tls) => match tokio::time::timeout_at(deadline, tls.accept(stream)).await {
+            Ok(Ok(stream)) => Some(Box::new(stream)),
+            Ok(Err(e)) => {
+                tracing::debug!(%remote, error = %e, "TLS handshake failed");
+                None
+            }
+            Err(_) => {
+                stats.refused(RefusalReason::HandshakeTimeout);
+                log.refused(remote, RefusalReason::HandshakeTimeout, "TLS");
+                None
+            }
+        },
+        #[cfg(not(feature = "tls"))]
+        Some(never) => {
+            let _ = (remote, deadline, stats, log);
+            match never {}
+        }
+        None => Some(Box::new(stream)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_logged_loudly_at_most_once_a_second() {
+        let log = RefusalLog::new("test");
+        let remote: SocketAddr = "192.0.2.1:4000".parse().unwrap();
+        for _ in 0..1000 {
+            log.refused(remote, RefusalReason::Unauthenticated, "flood");
+        }
+        // The first was loud; the other 999 went to debug and are counted for the next loud
+        // line.
+        assert_eq!(log.suppressed.load(Ordering::Relaxed), 999);
+        *log.last.lock().unwrap() = Some(Instant::now() - Duration::from_secs(1));
+        log.refused(remote, RefusalReason::Unauthenticated, "later");
+        assert_eq!(log.suppressed.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn slots_count_per_address_and_free_on_drop() {
+        let limits = TcpLimits {
+            max_connections: 3,
+            max_connections_per_ip: 2,
+            ..TcpLimits::default()
+        };
+        let counts = Arc::new(Mutex::new(Counts::default()));
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let a1 = admit(&counts, a, &limits).unwrap();
+        let _a2 = admit(&counts, a, &limits).unwrap();
+        assert_eq!(
+            admit(&counts, a, &limits).err(),
+            Some(RefusalReason::AddressFull)
+        );
+        let _b1 = admit(&counts, b, &limits).unwrap();
+        assert_eq!(
+            admit(&counts, b, &limits).err(),
+            Some(RefusalReason::ListenerFull)
+        );
+        drop(a1);
+        let _b2 = admit(&counts, b, &limits).unwrap();
+        assert_eq!(counts.lock().unwrap().total, 3);
+    }
+}

@@ -1,0 +1,357 @@
+//! The listener over loopback with faults injected: a panic while handling one station's
+//! message or connection closes only that connection; a listener that really stops is
+//! reported by `next_event`.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{WebSocketStream, client_async};
+
+use super::*;
+use crate::event::GatewayEvent;
+use crate::registry::{InMemoryRegistry, hash_key};
+use crate::transport::{GatewayServer, ListenerKind, ServerError};
+
+const STEP: Duration = Duration::from_secs(10);
+
+fn registry() -> InMemoryRegistry {
+    let gateway = |id: &str, eui: &str, key: &str| {
+        format!(
+            "[[gateway]]\nid = \"{id}\"\neui = \"{eui}\"\nfrequency_plans = [\"EU_863_870\"]\n[[gateway.key]]\nname = \"k\"\nhash = \"{}\"\nrights = [\"link\"]\n",
+            hash_key(key, b"0123456789abcdef")
+        )
+    };
+    let text = [
+        gateway("gw-a", "000000000000000A", "KEY-A"),
+        gateway("gw-b", "000000000000000B", "KEY-B"),
+    ]
+    .concat();
+    InMemoryRegistry::from_toml(&text).unwrap()
+}
+
+type Ws = WebSocketStream<TcpStream>;
+
+async fn station(addr: SocketAddr, eui: u64, key: &str) -> Result<Ws, tungstenite::Error> {
+    let mut request = format!("ws://{addr}/traffic/eui-{eui:016X}")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", key.parse().unwrap());
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    client_async(request, tcp).await.map(|(ws, _)| ws)
+}
+
+async fn next(server: &mut GatewayServer) -> Result<GatewayEvent, ServerError> {
+    timeout(STEP, server.next_event()).await.unwrap()
+}
+
+/// Reads until the server closes the websocket.
+async fn closed(ws: &mut Ws) {
+    loop {
+        match timeout(STEP, ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+async fn connected(server: &mut GatewayServer, id: &str) {
+    match next(server).await {
+        Ok(GatewayEvent::Connected { gateway, .. }) => assert_eq!(gateway.gateway_id, id),
+        other => panic!("expected {id} connected, got {other:?}"),
+    }
+}
+
+const VERSION: &str = r#"{"msgtype":"version","station":"2.0.6","protocol":2,"features":""}"#;
+
+async fn version_answered(server: &mut GatewayServer, ws: &mut Ws, id: &str) {
+    ws.send(Message::text(VERSION)).await.unwrap();
+    match next(server).await {
+        Ok(GatewayEvent::Status { gateway, .. }) => assert_eq!(gateway.gateway_id, id),
+        other => panic!("expected {id} status, got {other:?}"),
+    }
+    // router_config comes back.
+    match timeout(STEP, ws.next()).await.unwrap() {
+        Some(Ok(Message::Text(t))) => assert!(t.as_str().contains("router_config"), "{t}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_panic_on_one_station_closes_only_that_station() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    let mut b = station(addr, 0xB, "KEY-B").await.unwrap();
+    connected(&mut server, "gw-b").await;
+    assert_eq!(server.stats().sessions, 2);
+
+    // A bug in the driver while handling a's message: a is closed and reported, b carries on.
+    a.send(Message::text(fault::DRIVER)).await.unwrap();
+    closed(&mut a).await;
+    match next(&mut server).await {
+        Ok(GatewayEvent::Disconnected {
+            gateway,
+            reason: DisconnectReason::InternalError(text),
+            ..
+        }) => {
+            assert_eq!(gateway.gateway_id, "gw-a");
+            assert!(text.contains("injected driver fault"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.stats().isolated_panics, 1);
+    version_answered(&mut server, &mut b, "gw-b").await;
+
+    // A bug in a connection task: the driver learns the connection ended.
+    let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    a.send(Message::text(fault::CONNECTION)).await.unwrap();
+    closed(&mut a).await;
+    match next(&mut server).await {
+        Ok(GatewayEvent::Disconnected {
+            gateway,
+            reason: DisconnectReason::InternalError(text),
+            ..
+        }) => {
+            assert_eq!(gateway.gateway_id, "gw-a");
+            assert!(text.contains("injected connection fault"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.stats().isolated_panics, 2);
+    assert_eq!(server.stats().sessions, 1);
+
+    // The listener still takes new stations.
+    let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    version_answered(&mut server, &mut a, "gw-a").await;
+}
+
+#[tokio::test]
+async fn a_listener_that_stops_is_reported_and_the_others_keep_serving() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station("127.0.0.1:0")
+        .basic_station("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let (first, second) = (server.listeners()[0].1, server.listeners()[1].1);
+    let mut a = station(first, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    a.send(Message::text(fault::LISTENER)).await.unwrap();
+    match next(&mut server).await {
+        Err(ServerError::ListenerStopped { listener, reason }) => {
+            assert_eq!(listener, ListenerKind::BasicStation);
+            assert!(reason.contains("injected listener fault"), "{reason}");
+        }
+        other => panic!("expected ListenerStopped, got {other:?}"),
+    }
+    // The second listener serves on.
+    let mut b = station(second, 0xB, "KEY-B").await.unwrap();
+    connected(&mut server, "gw-b").await;
+    version_answered(&mut server, &mut b, "gw-b").await;
+
+    // The stopped listener accepts no more connections (its accept loop was stopped with it).
+    let refused = timeout(STEP, TcpStream::connect(first)).await.unwrap();
+    assert!(
+        refused.is_err(),
+        "a stopped listener still accepts connections"
+    );
+
+    // Once the other stops too, the server says it has stopped instead of waiting forever.
+    b.send(Message::text(fault::LISTENER)).await.unwrap();
+    assert!(matches!(
+        next(&mut server).await,
+        Err(ServerError::ListenerStopped { .. })
+    ));
+    assert!(matches!(next(&mut server).await, Err(ServerError::Stopped)));
+    assert!(matches!(next(&mut server).await, Err(ServerError::Stopped)));
+}
+
+#[test]
+fn ping_intervals_stay_within_ten_percent_and_spread() {
+    let base = Duration::from_secs(30);
+    let spread: Vec<Duration> = (1..=50)
+        .map(|id| jittered(base, ConnectionId(id)))
+        .collect();
+    for d in &spread {
+        assert!(
+            *d >= Duration::from_secs(27) && *d <= Duration::from_secs(33),
+            "{d:?}"
+        );
+    }
+    let (min, max) = (spread.iter().min().unwrap(), spread.iter().max().unwrap());
+    assert!(*max - *min > Duration::from_secs(3), "{min:?}..{max:?}");
+}
+
+/// A station that never reads is disconnected once its queue and socket are full, within the
+/// write timeout, and does not hold up another station.
+#[tokio::test]
+async fn a_station_that_never_reads_is_disconnected_without_blocking_others() {
+    use loragw_ttnpb::downlink_message::Settings;
+    use loragw_ttnpb::{DataRate, DownlinkMessage, TxSettings};
+
+    let frontend = LbsConfig {
+        remembered_downlinks: 1_000_000,
+        ..Default::default()
+    };
+    let mut settings = LbsSettings::new(frontend);
+    settings.limits.write_timeout = Duration::from_millis(500);
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station_with("127.0.0.1:0", settings)
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    version_answered(&mut server, &mut a, "gw-a").await;
+    let mut b = station(addr, 0xB, "KEY-B").await.unwrap();
+    connected(&mut server, "gw-b").await;
+
+    // `a` stops reading; class C downlinks of 200 bytes pile up.
+    let down = DownlinkMessage {
+        raw_payload: vec![0x60; 200],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(12, 125_000, "4/5")),
+            frequency: 869_525_000,
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let ids = crate::ids::GatewayIds::new("gw-a", None);
+    let started = std::time::Instant::now();
+    let mut sent = 0;
+    while server.send_downlink(&ids, down.clone()).await.is_ok() {
+        sent += 1;
+        assert!(sent < 200_000, "never disconnected");
+    }
+    // Each accepted downlink ended in a failed TxAck, then the disconnect.
+    let mut failed = 0;
+    let reason = loop {
+        match next(&mut server).await {
+            Ok(GatewayEvent::TxAck { failure, .. }) => {
+                assert!(failure.is_some());
+                failed += 1;
+            }
+            Ok(GatewayEvent::Disconnected {
+                gateway, reason, ..
+            }) => {
+                assert_eq!(gateway.gateway_id, "gw-a");
+                break reason;
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(matches!(reason, DisconnectReason::Transport(_)), "{reason}");
+    assert_eq!(failed, sent);
+    assert!(started.elapsed() < STEP, "{:?}", started.elapsed());
+    // `b` is served as ever.
+    version_answered(&mut server, &mut b, "gw-b").await;
+    drop(a);
+}
+
+/// A registry that takes a second to answer for `gw-a`'s EUI.
+struct SlowRegistry(InMemoryRegistry);
+
+impl crate::registry::GatewayRegistry for SlowRegistry {
+    fn gateway_by_id(&self, id: &str) -> Option<crate::registry::GatewayRecord> {
+        self.0.gateway_by_id(id)
+    }
+    fn gateway_by_eui(&self, eui: crate::ids::Eui64) -> Option<crate::registry::GatewayRecord> {
+        if eui == crate::ids::Eui64::from_u64(0xA) {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        self.0.gateway_by_eui(eui)
+    }
+}
+
+impl crate::registry::Authenticator for SlowRegistry {
+    fn authenticate(
+        &self,
+        gateway_id: &str,
+        credential: crate::registry::Credential<'_>,
+        right: crate::registry::Right,
+    ) -> Result<(), crate::registry::AuthError> {
+        self.0.authenticate(gateway_id, credential, right)
+    }
+}
+
+/// A registry slow for one station stalls only that station (on a single-threaded runtime,
+/// so a lookup on a runtime thread would stall everything): another connects and is served
+/// meanwhile.
+#[tokio::test]
+async fn a_slow_registry_stalls_nobody_else() {
+    let mut server = GatewayServer::builder()
+        .registry(SlowRegistry(registry()))
+        .basic_station("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let slow = tokio::spawn(async move { station(addr, 0xA, "KEY-A").await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let mut b = station(addr, 0xB, "KEY-B").await.unwrap();
+    connected(&mut server, "gw-b").await;
+    version_answered(&mut server, &mut b, "gw-b").await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(800), "{took:?}");
+    let _a = timeout(STEP, slow).await.unwrap().unwrap();
+    connected(&mut server, "gw-a").await;
+}
+
+/// An upgrade request sent one byte every 100 ms is cut at the handshake deadline; nothing
+/// reaches the frontend.
+#[tokio::test]
+async fn a_slow_upgrade_is_cut_at_the_handshake_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut settings = LbsSettings::default();
+    settings.limits.handshake_timeout = Duration::from_millis(500);
+    let server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station_with("127.0.0.1:0", settings)
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let request = "GET /traffic/eui-000000000000000A HTTP/1.1\r\nHost: x\r\nAuthorization: KEY-A\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut cut = None;
+    for byte in request.bytes() {
+        if stream.write_all(&[byte]).await.is_err() {
+            cut = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut buf = [0u8; 8];
+        if let Ok(Ok(0) | Err(_)) = timeout(Duration::from_millis(1), stream.read(&mut buf)).await {
+            cut = Some(started.elapsed());
+            break;
+        }
+    }
+    let cut = cut.expect("the slow upgrade was never cut");
+    assert!(
+        cut >= Duration::from_millis(450) && cut < Duration::from_secs(2),
+        "{cut:?}"
+    );
+    let stats = server.stats();
+    assert_eq!(stats.refused_handshake_timeout, 1, "{stats:?}");
+    assert_eq!(stats.sessions, 0);
+}

@@ -1,0 +1,194 @@
+//! What a listener is started with and gives back, shared by [`server`](super::server) (which
+//! starts listeners) and every listener (which never imports the server): the registry bound,
+//! the listener context, the clock reader, server statistics and panic isolation.
+
+// Which items a listener uses depends on the enabled listener features.
+#![cfg_attr(not(any(feature = "lbs", feature = "mqtt-server")), allow(dead_code))]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime};
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::hub::{CommandRequest, Control, Hub, ListenerId};
+use crate::frontend::Now;
+use crate::registry::{Authenticator, GatewayRegistry};
+
+/// A registry that also authenticates: what every listener needs. Implemented for every type
+/// that implements both traits (such as [`InMemoryRegistry`](crate::registry::InMemoryRegistry)).
+pub trait Registry: GatewayRegistry + Authenticator {}
+
+impl<T: GatewayRegistry + Authenticator + ?Sized> Registry for T {}
+
+/// Everything a listener is started with.
+// Which fields a listener reads depends on the listener (CUPS sends no events, only CUPS
+// watches `shutdown`), so with some feature sets a field is unused.
+#[allow(dead_code)]
+pub(crate) struct ListenerContext {
+    pub(crate) id: ListenerId,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) registry: Arc<dyn Registry>,
+    pub(crate) commands: mpsc::Receiver<CommandRequest>,
+    /// What the hub asks of this listener (close a gateway that connected elsewhere).
+    pub(crate) controls: mpsc::UnboundedReceiver<Control>,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    pub(crate) stats: Arc<Stats>,
+}
+
+/// A started listener.
+pub(crate) struct Started {
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) tasks: Vec<JoinHandle<()>>,
+}
+
+/// The monotonic and wall clocks of an input, read once: the one clock reader of the
+/// transports.
+pub(crate) fn now() -> Now {
+    let wall = loragw_ttnpb::time::system_time_to_timestamp(SystemTime::now()).unwrap_or_default();
+    Now::new(Instant::now(), wall)
+}
+
+/// Why a TCP connection was refused or cut before it became a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefusalReason {
+    /// The listener already holds its maximum of TCP connections.
+    ListenerFull,
+    /// The remote IP address already holds its maximum of TCP connections.
+    AddressFull,
+    /// TLS, websocket upgrade, HTTP request or MQTT CONNECT did not complete within the
+    /// handshake deadline.
+    HandshakeTimeout,
+    /// Unknown gateway, missing or wrong key, or a key without the needed right.
+    Unauthenticated,
+    /// The listener already holds its maximum of gateway sessions.
+    SessionsFull,
+    /// The client speaks another protocol version (MQTT 3.1, MQTT 5, ...).
+    UnsupportedProtocol,
+}
+
+const REFUSAL_REASONS: usize = 6;
+
+impl RefusalReason {
+    fn index(self) -> usize {
+        match self {
+            RefusalReason::ListenerFull => 0,
+            RefusalReason::AddressFull => 1,
+            RefusalReason::HandshakeTimeout => 2,
+            RefusalReason::Unauthenticated => 3,
+            RefusalReason::SessionsFull => 4,
+            RefusalReason::UnsupportedProtocol => 5,
+        }
+    }
+}
+
+/// Counters shared by every listener of a server (lock-free).
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    refused: [AtomicU64; REFUSAL_REASONS],
+    isolated_panics: AtomicU64,
+    sessions: AtomicUsize,
+}
+
+impl Stats {
+    pub(crate) fn refused(&self, reason: RefusalReason) {
+        self.refused[reason.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn panicked(&self) {
+        self.isolated_panics.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds `delta` (may be negative) to the gateway sessions gauge.
+    pub(crate) fn sessions_changed(&self, before: usize, after: usize) {
+        if after > before {
+            self.sessions.fetch_add(after - before, Ordering::Relaxed);
+        } else {
+            self.sessions.fetch_sub(before - after, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> ServerStats {
+        let r = |reason: RefusalReason| self.refused[reason.index()].load(Ordering::Relaxed);
+        ServerStats {
+            refused_listener_full: r(RefusalReason::ListenerFull),
+            refused_address_full: r(RefusalReason::AddressFull),
+            refused_handshake_timeout: r(RefusalReason::HandshakeTimeout),
+            refused_unauthenticated: r(RefusalReason::Unauthenticated),
+            refused_sessions_full: r(RefusalReason::SessionsFull),
+            refused_unsupported_protocol: r(RefusalReason::UnsupportedProtocol),
+            isolated_panics: self.isolated_panics.load(Ordering::Relaxed),
+            sessions: self.sessions.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A snapshot of the server's counters ([`GatewayServer::stats`](super::GatewayServer::stats)),
+/// summed over every TCP listener (Basics Station, CUPS, MQTT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ServerStats {
+    /// Connections closed at once because the listener was full.
+    pub refused_listener_full: u64,
+    /// Connections closed at once because their IP address held too many.
+    pub refused_address_full: u64,
+    /// Connections cut at the handshake deadline.
+    pub refused_handshake_timeout: u64,
+    /// Clients refused for an unknown gateway or a wrong, missing or insufficient key.
+    pub refused_unauthenticated: u64,
+    /// Gateways refused because the listener held its maximum of sessions.
+    pub refused_sessions_full: u64,
+    /// Clients refused for speaking another protocol version.
+    pub refused_unsupported_protocol: u64,
+    /// Panics caught while handling one message or connection; each closed that connection
+    /// (`DisconnectReason::InternalError`) and the listener kept serving the others.
+    pub isolated_panics: u64,
+    /// Gateway sessions open now on the Basics Station and MQTT listeners.
+    pub sessions: usize,
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_owned()
+    }
+}
+
+/// Runs `f`, turning a panic into `Err(message)`: the driver's isolation of one input.
+pub(crate) fn isolate<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| panic_message(&*p))
+}
+
+/// A future whose panic becomes `Err(message)` (each connection task runs in one, so the
+/// driver learns that the connection ended).
+pub(crate) struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> CatchUnwind<F> {
+    pub(crate) fn new(future: F) -> Self {
+        CatchUnwind(Box::pin(future))
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(p) => Poll::Ready(Err(panic_message(&*p))),
+        }
+    }
+}
