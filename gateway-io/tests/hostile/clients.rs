@@ -103,10 +103,20 @@ impl UdpGateway {
         }
     }
 
-    /// PULL_DATA and its PULL_ACK: proof that the listener still answers this gateway.
+    /// PULL_DATA and its PULL_ACK, retried every 250 ms (a PULL_DATA may meet the server's
+    /// per-gateway rate limit) until `wait` passes: proof that the listener still answers
+    /// this gateway.
     pub async fn pull(&mut self, wait: Duration) -> bool {
-        let token = self.send_kind(PULL_DATA, "").await;
-        self.expect_reply(PULL_ACK, token, wait).await.is_some()
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            let token = self.send_kind(PULL_DATA, "").await;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let attempt = left.min(Duration::from_millis(250));
+            if self.expect_reply(PULL_ACK, token, attempt).await.is_some() {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -254,9 +264,11 @@ impl Station {
         self.ws.send(Message::text(text)).await.is_ok()
     }
 
-    /// A `timesync` round trip (the LNS answers each one with the same `txtime`): proof that
-    /// the station's session is still served. False on timeout or close.
-    pub async fn probe(&mut self, marker: f64, wait: Duration) -> bool {
+    /// A `timesync` round trip (the LNS answers each one with the same `txtime`, an integer
+    /// number of microseconds): proof that the station's session is still served. False on
+    /// timeout or close.
+    pub async fn probe(&mut self, marker: u32, wait: Duration) -> bool {
+        let marker = f64::from(marker);
         let text = format!(r#"{{"msgtype":"timesync","txtime":{marker}}}"#);
         if !self.send_text(text).await {
             return false;

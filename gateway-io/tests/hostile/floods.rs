@@ -213,13 +213,12 @@ async fn idle_connections_and_slowloris_leave_gateways_served() {
         clients::closed_within(tcp, left)
     }))
     .await;
-    let mut still_open: Vec<&str> = idle
-        .iter()
-        .zip(&closed)
-        .filter(|(_, closed)| !**closed)
-        .map(|((name, _), _)| *name)
-        .collect();
-    still_open.dedup();
+    let mut still_open = std::collections::BTreeMap::<&str, usize>::new();
+    for ((name, _), closed) in idle.iter().zip(&closed) {
+        if !closed {
+            *still_open.entry(*name).or_default() += 1;
+        }
+    }
     let open_count = closed.iter().filter(|c| !**c).count();
     let mut slow_open = Vec::new();
     for ((name, _), task) in listeners.iter().zip(slow) {
@@ -230,7 +229,7 @@ async fn idle_connections_and_slowloris_leave_gateways_served() {
     assert!(
         open_count == 0 && slow_open.is_empty(),
         "{HANDSHAKE_BOUND:?} after they opened, {open_count} idle connections were still open \
-         (listeners: {still_open:?}) and slowloris handshakes were still open on {slow_open:?}: \
+         (per listener: {still_open:?}) and slowloris handshakes were still open on {slow_open:?}: \
          the handshake deadline is missing"
     );
     drop(idle);

@@ -91,6 +91,8 @@ async fn udp_garbage_truncated_and_oversized_datagrams() {
                 if d.len() <= 65_507 {
                     attacker.send(d).await;
                 }
+                // Under the server's per-gateway rate limit (10 datagrams in 10 ms).
+                tokio::time::sleep(std::time::Duration::from_millis(3)).await;
                 if !gateway.pull(STEP).await {
                     return Some(what.clone());
                 }
@@ -154,8 +156,12 @@ async fn lbs_garbage_http_and_websocket_frames() {
     let one_mib = RawWs::frame(0x1, &vec![b' '; 1 << 20]);
     let mut unfinished = RawWs::frame(0x1, b"{\"msgtype\":");
     unfinished[0] = 0x01; // FIN clear: a first fragment, never continued
+    // Random bytes start with a reserved opcode (FIN + 0x3), so they cannot pass for the
+    // header of a long frame still arriving.
+    let mut not_a_frame = rng.bytes(2048);
+    not_a_frame[0] = 0x83;
     let cases: Vec<(&str, Vec<u8>, bool)> = vec![
-        ("random bytes instead of a frame", rng.bytes(2048), true),
+        ("random bytes instead of a frame", not_a_frame, true),
         ("a 1 MiB text frame", one_mib, true),
         (
             "a frame header announcing 2^63 bytes",
@@ -291,8 +297,12 @@ async fn mqtt_garbage_on(
 ) {
     let mut rng = Rng::new(0x5EED_0004);
     // Before CONNECT: each of these ends the connection, promptly.
+    // Random bytes start with a reserved packet type here (0x00), so that they cannot pass for
+    // the header of a long packet still arriving.
+    let mut garbage = rng.bytes(1024);
+    garbage[0] = 0x00;
     let before: Vec<(&str, Vec<u8>)> = vec![
-        ("random bytes", rng.bytes(1024)),
+        ("random bytes", garbage.clone()),
         (
             "CONNECT with remaining length 256 MiB",
             vec![0x10, 0xFF, 0xFF, 0xFF, 0x7F],
@@ -332,7 +342,7 @@ async fn mqtt_garbage_on(
             vec![0x30, 5, 0, 3, 0xFF, 0xC0, 0x80],
             true,
         ),
-        ("random bytes", rng.bytes(512), true),
+        ("random bytes", garbage, true),
         ("reserved packet type 15", vec![0xF0, 0x00], true),
         (
             "a second CONNECT",
@@ -460,7 +470,10 @@ async fn tls_listeners_survive_garbage_handshakes() {
         ("MQTT v2/TLS", h.addrs.mqtt2_tls),
     ] {
         for (what, bytes) in [
-            ("random bytes instead of a ClientHello", rng.bytes(1024)),
+            (
+                "random bytes instead of a ClientHello",
+                [vec![0x00], rng.bytes(1023)].concat(),
+            ),
             (
                 "plain HTTP on the TLS port",
                 b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
