@@ -81,10 +81,10 @@ fn leaves(v: &Value, path: &mut Vec<PathStep>, out: &mut Vec<(Vec<PathStep>, Lea
     match v {
         Value::Number(_) => out.push((path.clone(), Leaf::Number)),
         Value::String(_) => {
-            if let Some(PathStep::Key(k)) = path.last() {
-                if let Some((_, values)) = NUMERIC_STRINGS.iter().find(|(key, _)| key == k) {
-                    out.push((path.clone(), Leaf::Strings(values)));
-                }
+            if let Some(PathStep::Key(k)) = path.last()
+                && let Some((_, values)) = NUMERIC_STRINGS.iter().find(|(key, _)| key == k)
+            {
+                out.push((path.clone(), Leaf::Strings(values)));
             }
         }
         Value::Array(items) => {

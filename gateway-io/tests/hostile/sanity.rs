@@ -11,12 +11,11 @@ const MAX_SECONDS: i64 = 253_402_300_799;
 const MAX_FREQUENCY_HZ: u64 = 10_000_000_000;
 
 fn timestamp(what: &str, t: &Option<Timestamp>, bad: &mut Vec<String>) {
-    if let Some(t) = t {
-        if !(MIN_SECONDS..=MAX_SECONDS).contains(&t.seconds)
-            || !(0..1_000_000_000).contains(&t.nanos)
-        {
-            bad.push(format!("{what} = {t:?} is not a valid Timestamp"));
-        }
+    if let Some(t) = t
+        && !((MIN_SECONDS..=MAX_SECONDS).contains(&t.seconds)
+            && (0..1_000_000_000).contains(&t.nanos))
+    {
+        bad.push(format!("{what} = {t:?} is not a valid Timestamp"));
     }
 }
 
@@ -26,16 +25,20 @@ fn finite(what: &str, v: f64, bad: &mut Vec<String>) {
     }
 }
 
-fn location(what: &str, l: &Option<Location>, bad: &mut Vec<String>) {
-    if let Some(l) = l {
-        if !(l.latitude.is_finite() && l.latitude.abs() <= 90.0)
-            || !(l.longitude.is_finite() && l.longitude.abs() <= 180.0)
-        {
-            bad.push(format!(
-                "{what} = ({}, {}) is not on the globe",
-                l.latitude, l.longitude
-            ));
-        }
+fn location(what: &str, l: Option<&Location>, bad: &mut Vec<String>) {
+    let on_globe = |l: &Location| {
+        l.latitude.is_finite()
+            && l.latitude.abs() <= 90.0
+            && l.longitude.is_finite()
+            && l.longitude.abs() <= 180.0
+    };
+    if let Some(l) = l
+        && !on_globe(l)
+    {
+        bad.push(format!(
+            "{what} = ({}, {}) is not on the globe",
+            l.latitude, l.longitude
+        ));
     }
 }
 
@@ -70,7 +73,7 @@ fn uplink(m: &UplinkMessage, bad: &mut Vec<String>) {
         timestamp(&format!("{p}.time"), &md.time, bad);
         timestamp(&format!("{p}.gps_time"), &md.gps_time, bad);
         timestamp(&format!("{p}.received_at"), &md.received_at, bad);
-        location(&format!("{p}.location"), &md.location, bad);
+        location(&format!("{p}.location"), md.location.as_ref(), bad);
     }
 }
 
@@ -83,23 +86,18 @@ pub fn insane(event: &GatewayEvent) -> Option<String> {
             timestamp("time", &status.time, &mut bad);
             timestamp("boot_time", &status.boot_time, &mut bad);
             for (i, l) in status.antenna_locations.iter().enumerate() {
-                location(
-                    &format!("antenna_locations[{i}]"),
-                    &Some(l.clone()),
-                    &mut bad,
-                );
+                location(&format!("antenna_locations[{i}]"), Some(l), &mut bad);
             }
             for (k, v) in &status.metrics {
                 finite(&format!("metrics[{k}]"), (*v).into(), &mut bad);
             }
         }
         GatewayEvent::TxAck { ack, .. } => {
-            if let Some(d) = &ack.downlink_message {
-                if let Some(loragw_gateway_io::ttnpb::downlink_message::Settings::Scheduled(s)) =
+            if let Some(d) = &ack.downlink_message
+                && let Some(loragw_gateway_io::ttnpb::downlink_message::Settings::Scheduled(s)) =
                     &d.settings
-                {
-                    settings("downlink_message.settings", &Some(s.clone()), &mut bad);
-                }
+            {
+                settings("downlink_message.settings", &Some(s.clone()), &mut bad);
             }
         }
         _ => {}

@@ -81,6 +81,8 @@ impl Addrs {
 
 /// What waiting for an event gave.
 #[derive(Debug)]
+// Built once per wait and matched at once: boxing the event would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Next {
     Event(GatewayEvent),
     Timeout,
@@ -345,10 +347,10 @@ impl Harness {
             tokio::select! {
                 out = &mut work => return out,
                 event = next_raw(&mut self.server), if self.stopped.is_none() => {
-                    if let Next::Event(e) = self.record(event) {
-                        if self.pending.len() < HISTORY_CAP {
-                            self.pending.push(e);
-                        }
+                    if let Next::Event(e) = self.record(event)
+                        && self.pending.len() < HISTORY_CAP
+                    {
+                        self.pending.push(e);
                     }
                 }
             }
