@@ -46,6 +46,8 @@ mod numbers;
 mod panics;
 #[path = "hostile/races.rs"]
 mod races;
+#[path = "hostile/stalls.rs"]
+mod stalls;
 
 /// A small deterministic generator (xorshift64*) for random bytes and EUIs: runs repeat.
 pub struct Rng(u64);

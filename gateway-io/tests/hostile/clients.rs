@@ -162,6 +162,19 @@ pub async fn ws_connect(
     path: &str,
     authorization: Option<&str>,
 ) -> Result<Ws, u16> {
+    let Ok(Ok(tcp)) = timeout(STEP, TcpStream::connect(addr)).await else {
+        return Err(0);
+    };
+    ws_connect_over(tcp, addr, path, authorization).await
+}
+
+/// As [`ws_connect`], over a TCP stream already connected to `addr`.
+pub async fn ws_connect_over(
+    tcp: TcpStream,
+    addr: SocketAddr,
+    path: &str,
+    authorization: Option<&str>,
+) -> Result<Ws, u16> {
     let mut request = format!("ws://{addr}{path}")
         .into_client_request()
         .expect("websocket request");
@@ -170,15 +183,21 @@ pub async fn ws_connect(
             .headers_mut()
             .insert("authorization", a.parse().expect("header value"));
     }
-    let attempt = async {
-        let tcp = TcpStream::connect(addr).await.map_err(|_| 0u16)?;
-        match client_async(request, tcp).await {
-            Ok((ws, _)) => Ok(ws),
-            Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
-            Err(_) => Err(0),
-        }
-    };
-    timeout(STEP, attempt).await.unwrap_or(Err(0))
+    match timeout(STEP, client_async(request, tcp)).await {
+        Ok(Ok((ws, _))) => Ok(ws),
+        Ok(Err(tungstenite::Error::Http(response))) => Err(response.status().as_u16()),
+        _ => Err(0),
+    }
+}
+
+/// A TCP connection to `addr` whose receive buffer is as small as the OS allows, so that a
+/// client that stops reading makes the server's writes block soon.
+pub async fn tcp_small_receive_buffer(addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("TCP socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("a small receive buffer");
+    socket.connect(addr).await.expect("TCP connect")
 }
 
 /// A well-behaved station: basicstation's sans-IO session over a real websocket.
@@ -193,6 +212,21 @@ impl Station {
     /// Connects to `/traffic/eui-…` with `key`; `Err(status)` if refused (0: no HTTP answer).
     pub async fn connect(addr: SocketAddr, eui: u64, key: &str) -> Result<Station, u16> {
         let ws = ws_connect(addr, &format!("/traffic/eui-{eui:016X}"), Some(key)).await?;
+        Station::over(ws).await
+    }
+
+    /// As [`connect`](Self::connect), over `tcp` (already connected to `addr`).
+    pub async fn connect_over(
+        tcp: TcpStream,
+        addr: SocketAddr,
+        eui: u64,
+        key: &str,
+    ) -> Result<Station, u16> {
+        let ws = ws_connect_over(tcp, addr, &format!("/traffic/eui-{eui:016X}"), Some(key)).await?;
+        Station::over(ws).await
+    }
+
+    async fn over(ws: Ws) -> Result<Station, u16> {
         let mut station = Station {
             ws,
             session: StationSession::new(StationConfig::default(), Instant::now()),
