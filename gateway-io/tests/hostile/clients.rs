@@ -165,6 +165,8 @@ pub async fn ws_connect(
     let Ok(Ok(tcp)) = timeout(STEP, TcpStream::connect(addr)).await else {
         return Err(0);
     };
+    // Small frames back to back: no Nagle delay.
+    let _ = tcp.set_nodelay(true);
     ws_connect_over(tcp, addr, path, authorization).await
 }
 
@@ -417,11 +419,12 @@ pub struct RawMqtt<S> {
 
 impl RawMqtt<TcpStream> {
     pub async fn open(addr: SocketAddr) -> RawMqtt<TcpStream> {
-        RawMqtt::over(
-            TcpStream::connect(addr)
-                .await
-                .expect("TCP connect to the MQTT listener"),
-        )
+        let tcp = TcpStream::connect(addr)
+            .await
+            .expect("TCP connect to the MQTT listener");
+        // Small packets back to back: no Nagle delay.
+        let _ = tcp.set_nodelay(true);
+        RawMqtt::over(tcp)
     }
 
     /// Opens and sends CONNECT as `user` / `pass`; the CONNACK if one came.

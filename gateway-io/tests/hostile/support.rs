@@ -386,14 +386,18 @@ impl Harness {
         self.downlinks().send(gateway_id, message).await
     }
 
-    /// Panics (naming `after`) if any event seen carries an out-of-range number.
-    pub fn assert_events_sane(&self, after: &str) {
-        let bad: Vec<String> = self
-            .history
+    /// Descriptions of (at most 5) events seen that carry an out-of-range number.
+    pub fn insane_events(&self) -> Vec<String> {
+        self.history
             .iter()
             .filter_map(sanity::insane)
             .take(5)
-            .collect();
+            .collect()
+    }
+
+    /// Panics (naming `after`) if any event seen carries an out-of-range number.
+    pub fn assert_events_sane(&self, after: &str) {
+        let bad = self.insane_events();
         assert!(
             bad.is_empty(),
             "after {after}: the server passed numbers it should have range-checked into its events: {bad:#?}"
