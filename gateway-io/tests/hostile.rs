@@ -5,8 +5,12 @@
 //!
 //! Batteries (one module each): garbage, truncated and oversized frames; extreme numbers in
 //! every numeric field of every message type; forged identities; UDP amplification; floods
-//! (unregistered EUIs, idle connections, slowloris) with a memory bound; replacement races of
-//! one gateway across listeners; a panic-inducing input followed by new stations.
+//! (unregistered EUIs, idle connections, slowloris) with a memory bound, and gateways that stop
+//! reading; replacement races of one gateway across listeners; a panic-inducing input followed
+//! by new stations.
+//!
+//! Run alone with `cargo test -p loragw-gateway-io --all-features --test hostile`; the memory
+//! measurement takes a lock that keeps the other tests of this binary out while it runs.
 //!
 //! `hostile/support.rs` is the only module that touches the server's API; the clients in
 //! `hostile/clients.rs` speak the protocols over sockets only.

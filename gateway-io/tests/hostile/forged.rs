@@ -253,3 +253,47 @@ async fn gateways_cannot_publish_or_subscribe_on_another_gateways_topics() {
     h.assert_all_protocols_healthy("publishing on another gateway's topics")
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_and_spoofed_tx_acks_end_in_one_tx_ack() {
+    let _guard = shared().await;
+    let mut h = Harness::start().await;
+    let mut gw = UdpGateway::new(h.addrs.udp, UDP_EUI).await;
+    assert!(gw.pull(STEP).await, "PULL_ACK");
+    let tag = format!("forged:txack:{}", marker());
+    assert_eq!(h.send_downlink(UDP_ID, downlink(&tag)).await, Ok(()));
+    let resp = gw
+        .expect_reply(PULL_RESP, 0, STEP)
+        .await
+        .expect("PULL_RESP for the downlink");
+    let token = u16::from_be_bytes([resp[1], resp[2]]);
+    // The gateway acknowledges three times; a spoofer (another source port) twice more.
+    let spoofer = UdpGateway::new(h.addrs.udp, UDP_EUI).await;
+    for (sender, error) in [
+        (&gw, "NONE"),
+        (&gw, "NONE"),
+        (&spoofer, "TOO_LATE"),
+        (&gw, "NONE"),
+        (&spoofer, "COLLISION_PACKET"),
+    ] {
+        let body = format!(r#"{{"txpk_ack":{{"error":"{error}"}}}}"#);
+        sender
+            .send(&clients::gwmp(token, clients::TX_ACK, UDP_EUI, &body))
+            .await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let events = h.drain_for(QUIET).await;
+    let acks: Vec<GatewayEvent> = events
+        .into_iter()
+        .filter(|e| matches!(e, GatewayEvent::TxAck { ack, .. } if ack_carries(ack, &tag)))
+        .collect();
+    assert_eq!(
+        acks.len(),
+        1,
+        "five TX_ACKs (three replays, two spoofed) for one downlink must end in exactly one \
+         TxAck: {}",
+        summarize(&acks)
+    );
+    h.assert_all_protocols_healthy("replayed and spoofed TX_ACKs")
+        .await;
+}
