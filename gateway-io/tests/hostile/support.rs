@@ -386,12 +386,15 @@ impl Harness {
         self.downlinks().send(gateway_id, message).await
     }
 
-    /// Descriptions of (at most 5) events seen that carry an out-of-range number.
+    /// Descriptions of events seen that carry an out-of-range number, one per event kind and
+    /// field (at most 12).
     pub fn insane_events(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
         self.history
             .iter()
             .filter_map(sanity::insane)
-            .take(5)
+            .filter(|d| seen.insert(d.split(" = ").next().unwrap_or(d).to_owned()))
+            .take(12)
             .collect()
     }
 
