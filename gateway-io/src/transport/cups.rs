@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
@@ -217,6 +218,15 @@ async fn handle(
         .headers()
         .get(AUTHORIZATION)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    // A declared length over the bound is refused before any byte of the body is awaited (a
+    // client announcing 1 GiB and sending two bytes would otherwise hold the connection until
+    // the deadline).
+    if req.body().size_hint().lower() > MAX_REQUEST_LEN as u64 {
+        return text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body over {MAX_REQUEST_LEN} bytes"),
+        );
+    }
     let body = Limited::new(req.into_body(), MAX_REQUEST_LEN).collect();
     let body = match tokio::time::timeout_at(deadline, body).await {
         Ok(Ok(b)) => b.to_bytes(),

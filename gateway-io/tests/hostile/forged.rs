@@ -260,6 +260,14 @@ async fn replayed_and_spoofed_tx_acks_end_in_one_tx_ack() {
     let mut h = Harness::start().await;
     let mut gw = UdpGateway::new(h.addrs.udp, UDP_EUI).await;
     assert!(gw.pull(STEP).await, "PULL_ACK");
+    // The first datagram of a gateway is acknowledged at once and admitted after the registry
+    // answered (off the driver task): downlinks wait for its `Connected`.
+    h.wait_for(
+        STEP,
+        |e| matches!(e, GatewayEvent::Connected { gateway, .. } if gateway.gateway_id == UDP_ID),
+    )
+    .await
+    .expect("the UDP gateway is admitted after its PULL_DATA");
     let tag = format!("forged:txack:{}", marker());
     assert_eq!(h.send_downlink(UDP_ID, downlink(&tag)).await, Ok(()));
     let resp = gw

@@ -202,8 +202,10 @@ fn cups_settings() -> CupsSettings {
     })
 }
 
-async fn next_raw(server: &mut GatewayServer) -> Option<GatewayEvent> {
-    server.next_event().await
+/// The next event; `Err` when a listener (or the whole server) stopped, with the server's
+/// own description.
+async fn next_raw(server: &mut GatewayServer) -> Result<GatewayEvent, String> {
+    server.next_event().await.map_err(|e| e.to_string())
 }
 
 static MARKER: AtomicU16 = AtomicU16::new(1);
@@ -259,17 +261,16 @@ impl Harness {
         }
     }
 
-    fn record(&mut self, event: Option<GatewayEvent>) -> Next {
+    fn record(&mut self, event: Result<GatewayEvent, String>) -> Next {
         match event {
-            Some(event) => {
+            Ok(event) => {
                 self.events_seen += 1;
                 if self.history.len() < HISTORY_CAP {
                     self.history.push(event.clone());
                 }
                 Next::Event(event)
             }
-            None => {
-                let why = "the event stream ended".to_owned();
+            Err(why) => {
                 self.stopped = Some(why.clone());
                 Next::Stopped(why)
             }
