@@ -503,9 +503,14 @@ impl<'a> Lexer<'a> {
 
     #[inline]
     pub(crate) fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
-        if let Some((neg, v)) = self.plain_integer()
-            && !neg
-        {
+        if let Some((neg, v)) = self.plain_integer() {
+            // `plain_integer` consumed the number: a negative one is reported here, not read
+            // again (the reader would be past it, and the whole datagram would be lost).
+            if neg && v != 0 {
+                return Err(Bad::Value(format!(
+                    "`-{v}` is not an unsigned integer in range"
+                )));
+            }
             return T::try_from(v)
                 .map(Some)
                 .map_err(|_| Bad::Value(format!("`{v}` is not an unsigned integer in range")));
