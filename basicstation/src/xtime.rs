@@ -114,7 +114,7 @@ pub fn secs_to_micros(secs: f64) -> Option<i64> {
     // 2^63 is exactly representable; anything in (-2^63, 2^63) converts without saturating.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     #[allow(clippy::cast_possible_truncation)] // range checked on the line before
-    (us.is_finite() && us > -LIMIT && us < LIMIT).then(|| us as i64)
+    (us.is_finite() && us > -LIMIT && us < LIMIT).then_some(us as i64)
 }
 
 /// Converts GPS µs to Unix seconds (UTC, fractional).

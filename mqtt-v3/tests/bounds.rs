@@ -1,7 +1,7 @@
 //! The `rx_metadata` bound of `UplinkMessage`, exactly at the limit.
 
-use loragw_mqtt_v3::codec::{self, MAX_RX_METADATA, PayloadError};
 use loragw_mqtt_v3::TopicKind;
+use loragw_mqtt_v3::codec::{self, MAX_RX_METADATA, PayloadError};
 use loragw_mqtt_v3::ttnpb::{RxMetadata, UplinkMessage};
 
 fn uplink(n: usize) -> Vec<u8> {
