@@ -26,9 +26,27 @@ enum Op {
     /// Raw text from the LNS.
     Raw(String),
     /// A frame the radio received.
-    Uplink { phy: Vec<u8>, freq: u32, sf: u8, xtime: i64, rctx: i64, gpstime: Option<i64>, rssi: i32, snr: f64, rxtime: f64 },
+    Uplink {
+        phy: Vec<u8>,
+        freq: u32,
+        sf: u8,
+        xtime: i64,
+        rctx: i64,
+        gpstime: Option<i64>,
+        rssi: i32,
+        snr: f64,
+        rxtime: f64,
+    },
     /// The `which`-th pending transmit started (or failed).
-    TxStarted { which: u8, failed: bool, xtime: i64, rctx: i64, dr: u8, freq: u32, gpstime: Option<i64> },
+    TxStarted {
+        which: u8,
+        failed: bool,
+        xtime: i64,
+        rctx: i64,
+        dr: u8,
+        freq: u32,
+        gpstime: Option<i64>,
+    },
     /// Answer a getxtime request.
     Xtime { now_unix: f64, xtimes: Vec<i64> },
     /// Time passes, then the timer runs.
@@ -60,11 +78,24 @@ fuzz_target!(|input: (bool, Vec<Op>)| {
                 s.handle_message(now, &splice(t, &nums[..nums.len().min(64)]));
             }
             Op::Raw(text) => s.handle_message(now, &text),
-            Op::Uplink { phy, freq, sf, xtime, rctx, gpstime, rssi, snr, rxtime } => {
+            Op::Uplink {
+                phy,
+                freq,
+                sf,
+                xtime,
+                rctx,
+                gpstime,
+                rssi,
+                snr,
+                rxtime,
+            } => {
                 let frame = ReceivedFrame {
                     phy_payload: phy,
                     freq,
-                    modulation: Modulation::Lora { spreading_factor: sf, bandwidth_khz: 125 },
+                    modulation: Modulation::Lora {
+                        spreading_factor: sf,
+                        bandwidth_khz: 125,
+                    },
                     xtime,
                     rctx,
                     gpstime,
@@ -75,18 +106,41 @@ fuzz_target!(|input: (bool, Vec<Op>)| {
                 };
                 let _ = s.send_uplink(now, &frame);
             }
-            Op::TxStarted { which, failed, xtime, rctx, dr, freq, gpstime } => {
+            Op::TxStarted {
+                which,
+                failed,
+                xtime,
+                rctx,
+                dr,
+                freq,
+                gpstime,
+            } => {
                 if !pending.is_empty() {
                     let diid = pending.remove(usize::from(which) % pending.len());
                     if failed {
                         s.tx_failed(diid);
                     } else {
-                        let _ = s.tx_started(now, diid, TxStarted { xtime, rctx, dr, freq, gpstime });
+                        let _ = s.tx_started(
+                            now,
+                            diid,
+                            TxStarted {
+                                xtime,
+                                rctx,
+                                dr,
+                                freq,
+                                gpstime,
+                            },
+                        );
                     }
                 }
             }
             Op::Xtime { now_unix, xtimes } => {
-                let _ = s.reply_xtime(now, now_unix, s.ref_time(now), &xtimes[..xtimes.len().min(8)]);
+                let _ = s.reply_xtime(
+                    now,
+                    now_unix,
+                    s.ref_time(now),
+                    &xtimes[..xtimes.len().min(8)],
+                );
             }
             Op::Advance { ms } => {
                 now += Duration::from_millis(u64::from(ms % 600_000));

@@ -17,7 +17,12 @@ use loragw_basicstation::cups::{
 #[derive(Arbitrary, Debug)]
 enum Blob {
     Raw(Vec<u8>),
-    Creds { trust: Option<Vec<u8>>, auth: u8, a: Vec<u8>, b: Vec<u8> },
+    Creds {
+        trust: Option<Vec<u8>>,
+        auth: u8,
+        a: Vec<u8>,
+        b: Vec<u8>,
+    },
 }
 
 impl Blob {
@@ -30,7 +35,9 @@ impl Blob {
                     1 => ClientAuth::Tls { cert: a, key: b },
                     _ => ClientAuth::Token(a),
                 };
-                Credentials { trust, auth }.to_blob(field).unwrap_or_default()
+                Credentials { trust, auth }
+                    .to_blob(field)
+                    .unwrap_or_default()
             }
         }
     }
@@ -71,8 +78,14 @@ fuzz_target!(|input: Input| {
     let response = UpdateInfoResponse {
         cups_uri: input.cups_uri.filter(|s| !s.is_empty()),
         tc_uri: input.tc_uri.filter(|s| !s.is_empty()),
-        cups_cred: input.cups_cred.map(|b| b.bytes("cupsCred")).filter(|b| !b.is_empty()),
-        tc_cred: input.tc_cred.map(|b| b.bytes("tcCred")).filter(|b| !b.is_empty()),
+        cups_cred: input
+            .cups_cred
+            .map(|b| b.bytes("cupsCred"))
+            .filter(|b| !b.is_empty()),
+        tc_cred: input
+            .tc_cred
+            .map(|b| b.bytes("tcCred"))
+            .filter(|b| !b.is_empty()),
         signature,
         update,
     };
@@ -112,13 +125,18 @@ fuzz_target!(|input: Input| {
     let Ok(actions) = StationActions::from_response(&decoded, &keys) else {
         return;
     };
-    assert_eq!(actions.restarts_lns(), decoded.tc_uri.is_some() || actions.tc_credentials.is_some());
+    assert_eq!(
+        actions.restarts_lns(),
+        decoded.tc_uri.is_some() || actions.tc_credentials.is_some()
+    );
     if !actions.reconnects_cups() {
         assert_eq!(actions.next_check(), CUPS_REGULAR_INTERVAL);
     }
     match (&decoded.update, &decoded.signature) {
         (None, _) => assert_eq!(actions.update, UpdateVerdict::NoUpdate),
-        (Some(u), None) if keys.is_empty() => assert_eq!(actions.update, UpdateVerdict::Run(u.clone())),
+        (Some(u), None) if keys.is_empty() => {
+            assert_eq!(actions.update, UpdateVerdict::Run(u.clone()))
+        }
         (Some(_), None) => assert!(matches!(actions.update, UpdateVerdict::Rejected(_))),
         (Some(u), Some(_)) if !damaged && input.sign % 3 == 0 && input.install_real_key => {
             assert_eq!(actions.update, UpdateVerdict::Run(u.clone()));

@@ -43,30 +43,94 @@ fn registry() -> Arc<Registry> {
 
 #[derive(Arbitrary, Debug)]
 enum Step {
-    UdpRaw { from: u8, bytes: Vec<u8> },
-    UdpTemplate { from: u8, which: bool, nums: Vec<Num> },
-    UdpPull { from: u8, token: u16 },
-    LbsConnect { conn: u8, known: bool },
-    LbsTemplate { conn: u8, which: u8, nums: Vec<Num> },
-    LbsRaw { conn: u8, text: String },
-    LbsClose { conn: u8 },
-    MqttConnect { conn: u8, v2: bool, user: bool },
-    MqttSubscribe { conn: u8, v2: bool, filter: String },
-    MqttPublish { conn: u8, v2: bool, topic: u8, payload: Vec<u8> },
-    MqttDisconnect { conn: u8, v2: bool },
-    Downlink { timestamp: u32, time: Option<(i64, i32)>, frequency: u64, sf: u8, payload_len: u8 },
+    UdpRaw {
+        from: u8,
+        bytes: Vec<u8>,
+    },
+    UdpTemplate {
+        from: u8,
+        which: bool,
+        nums: Vec<Num>,
+    },
+    UdpPull {
+        from: u8,
+        token: u16,
+    },
+    LbsConnect {
+        conn: u8,
+        known: bool,
+    },
+    LbsTemplate {
+        conn: u8,
+        which: u8,
+        nums: Vec<Num>,
+    },
+    LbsRaw {
+        conn: u8,
+        text: String,
+    },
+    LbsClose {
+        conn: u8,
+    },
+    MqttConnect {
+        conn: u8,
+        v2: bool,
+        user: bool,
+    },
+    MqttSubscribe {
+        conn: u8,
+        v2: bool,
+        filter: String,
+    },
+    MqttPublish {
+        conn: u8,
+        v2: bool,
+        topic: u8,
+        payload: Vec<u8>,
+    },
+    MqttDisconnect {
+        conn: u8,
+        v2: bool,
+    },
+    Downlink {
+        timestamp: u32,
+        time: Option<(i64, i32)>,
+        frequency: u64,
+        sf: u8,
+        payload_len: u8,
+    },
     Disconnect,
-    Advance { ms: u32 },
+    Advance {
+        ms: u32,
+    },
 }
 
 fuzz_target!(|steps: Vec<Step>| {
     let registry = registry();
-    let mut now = Now::new(Instant::now(), Timestamp { seconds: 1_760_000_000, nanos: 0 });
+    let mut now = Now::new(
+        Instant::now(),
+        Timestamp {
+            seconds: 1_760_000_000,
+            nanos: 0,
+        },
+    );
     let mut set: Frontends<Box<dyn Frontend>> = Frontends::new();
-    let udp = set.add(Box::new(UdpFrontend::new(UdpConfig::default(), registry.clone())));
-    let lbs = set.add(Box::new(LbsFrontend::new(LbsConfig::default(), registry.clone())));
-    let mqtt3 = set.add(Box::new(MqttFrontend::new(MqttConfig::new(MqttVersion::V3), registry.clone())));
-    let mqtt2 = set.add(Box::new(MqttFrontend::new(MqttConfig::new(MqttVersion::V2), registry)));
+    let udp = set.add(Box::new(UdpFrontend::new(
+        UdpConfig::default(),
+        registry.clone(),
+    )));
+    let lbs = set.add(Box::new(LbsFrontend::new(
+        LbsConfig::default(),
+        registry.clone(),
+    )));
+    let mqtt3 = set.add(Box::new(MqttFrontend::new(
+        MqttConfig::new(MqttVersion::V3),
+        registry.clone(),
+    )));
+    let mqtt2 = set.add(Box::new(MqttFrontend::new(
+        MqttConfig::new(MqttVersion::V2),
+        registry,
+    )));
     let gw = GatewayIds::new("fuzz-gw", Some(Eui64::from_u64(0x0102_0304_0506_0708)));
     let addr = |from: u8| SocketAddr::from(([10, 0, 0, from % 3], 1700));
     let mut buf = Vec::new();
@@ -102,7 +166,11 @@ fuzz_target!(|steps: Vec<Step>| {
             Step::LbsTemplate { conn, which, nums } => {
                 let t = LBS_UP[usize::from(which) % LBS_UP.len()];
                 let f = set.downcast_mut::<LbsFrontend<Registry>>(lbs).expect("lbs");
-                let _ = f.handle_message(now, ConnectionId(u64::from(conn % 3)), &splice(t, &nums[..nums.len().min(64)]));
+                let _ = f.handle_message(
+                    now,
+                    ConnectionId(u64::from(conn % 3)),
+                    &splice(t, &nums[..nums.len().min(64)]),
+                );
             }
             Step::LbsRaw { conn, text } => {
                 let f = set.downcast_mut::<LbsFrontend<Registry>>(lbs).expect("lbs");
@@ -110,20 +178,39 @@ fuzz_target!(|steps: Vec<Step>| {
             }
             Step::LbsClose { conn } => {
                 let f = set.downcast_mut::<LbsFrontend<Registry>>(lbs).expect("lbs");
-                f.handle_close(now, ConnectionId(u64::from(conn % 3)), DisconnectReason::ClosedByGateway);
+                f.handle_close(
+                    now,
+                    ConnectionId(u64::from(conn % 3)),
+                    DisconnectReason::ClosedByGateway,
+                );
             }
             Step::MqttConnect { conn, v2, user } => {
                 let id = if v2 { mqtt2 } else { mqtt3 };
-                let f = set.downcast_mut::<MqttFrontend<Registry>>(id).expect("mqtt");
+                let f = set
+                    .downcast_mut::<MqttFrontend<Registry>>(id)
+                    .expect("mqtt");
                 let name = if user { "fuzz-gw" } else { "other" };
-                let _ = f.handle_connect(now, ConnectionId(u64::from(conn % 3)), name, Some(if user { "KEY" } else { "x" }), None);
+                let _ = f.handle_connect(
+                    now,
+                    ConnectionId(u64::from(conn % 3)),
+                    name,
+                    Some(if user { "KEY" } else { "x" }),
+                    None,
+                );
             }
             Step::MqttSubscribe { conn, v2, filter } => {
                 let id = if v2 { mqtt2 } else { mqtt3 };
-                let f = set.downcast_mut::<MqttFrontend<Registry>>(id).expect("mqtt");
+                let f = set
+                    .downcast_mut::<MqttFrontend<Registry>>(id)
+                    .expect("mqtt");
                 let _ = f.handle_subscribe(ConnectionId(u64::from(conn % 3)), &filter);
             }
-            Step::MqttPublish { conn, v2, topic, payload } => {
+            Step::MqttPublish {
+                conn,
+                v2,
+                topic,
+                payload,
+            } => {
                 let id = if v2 { mqtt2 } else { mqtt3 };
                 let topic = match (v2, topic % 4) {
                     (false, 0) => "v3/fuzz-gw/up",
@@ -133,15 +220,29 @@ fuzz_target!(|steps: Vec<Step>| {
                     (true, 1) => "fuzz-gw/status",
                     _ => "connect",
                 };
-                let f = set.downcast_mut::<MqttFrontend<Registry>>(id).expect("mqtt");
+                let f = set
+                    .downcast_mut::<MqttFrontend<Registry>>(id)
+                    .expect("mqtt");
                 let _ = f.handle_publish(now, ConnectionId(u64::from(conn % 3)), topic, &payload);
             }
             Step::MqttDisconnect { conn, v2 } => {
                 let id = if v2 { mqtt2 } else { mqtt3 };
-                let f = set.downcast_mut::<MqttFrontend<Registry>>(id).expect("mqtt");
-                f.handle_disconnect(now, ConnectionId(u64::from(conn % 3)), DisconnectReason::ClosedByGateway);
+                let f = set
+                    .downcast_mut::<MqttFrontend<Registry>>(id)
+                    .expect("mqtt");
+                f.handle_disconnect(
+                    now,
+                    ConnectionId(u64::from(conn % 3)),
+                    DisconnectReason::ClosedByGateway,
+                );
             }
-            Step::Downlink { timestamp, time, frequency, sf, payload_len } => {
+            Step::Downlink {
+                timestamp,
+                time,
+                frequency,
+                sf,
+                payload_len,
+            } => {
                 let message = DownlinkMessage {
                     raw_payload: vec![0x60; usize::from(payload_len)],
                     settings: Some(Settings::Scheduled(TxSettings {
@@ -153,10 +254,21 @@ fuzz_target!(|steps: Vec<Step>| {
                     })),
                     ..Default::default()
                 };
-                let _ = set.handle_command(now, GatewayCommand::Downlink { gateway: gw.clone(), message });
+                let _ = set.handle_command(
+                    now,
+                    GatewayCommand::Downlink {
+                        gateway: gw.clone(),
+                        message,
+                    },
+                );
             }
             Step::Disconnect => {
-                let _ = set.handle_command(now, GatewayCommand::Disconnect { gateway: gw.clone() });
+                let _ = set.handle_command(
+                    now,
+                    GatewayCommand::Disconnect {
+                        gateway: gw.clone(),
+                    },
+                );
             }
             Step::Advance { ms } => {
                 now = now.after(Duration::from_millis(u64::from(ms % 600_000)));
@@ -169,7 +281,9 @@ fuzz_target!(|steps: Vec<Step>| {
         let f = set.downcast_mut::<LbsFrontend<Registry>>(lbs).expect("lbs");
         while f.poll_output().is_some() {}
         for id in [mqtt2, mqtt3] {
-            let f = set.downcast_mut::<MqttFrontend<Registry>>(id).expect("mqtt");
+            let f = set
+                .downcast_mut::<MqttFrontend<Registry>>(id)
+                .expect("mqtt");
             while f.poll_output().is_some() {}
         }
     }

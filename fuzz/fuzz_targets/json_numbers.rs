@@ -36,7 +36,11 @@ const STATION_CONFIG: &str = r#"{"msgtype":"router_config","region":"EU868","hws
 const VERSION: &str = r#"{"msgtype":"version","station":"2.0.6","firmware":null,"package":null,"model":"linux","protocol":2,"features":"rmtsh"}"#;
 
 fn check_uplink(up: &UplinkMessage) {
-    assert!(up.rx_metadata.len() <= MAX_RX_METADATA, "{} rx_metadata", up.rx_metadata.len());
+    assert!(
+        up.rx_metadata.len() <= MAX_RX_METADATA,
+        "{} rx_metadata",
+        up.rx_metadata.len()
+    );
     assert!(validate_uplink(up).is_ok());
     for md in &up.rx_metadata {
         assert!(md.snr.is_finite() && md.rssi.is_finite() && md.channel_rssi.is_finite());

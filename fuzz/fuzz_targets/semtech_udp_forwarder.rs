@@ -22,13 +22,21 @@ enum Step {
     /// Raw bytes from the server.
     Raw(Vec<u8>),
     /// A PUSH_ACK (type 1) or PULL_ACK (type 4) for the `which`-th token seen (or any token).
-    Ack { pull: bool, which: u8, token: Option<u16>, version: bool },
+    Ack {
+        pull: bool,
+        which: u8,
+        token: Option<u16>,
+        version: bool,
+    },
     /// A PULL_RESP whose txpk numbers are extreme.
     PullResp { token: u16, nums: Vec<Num> },
     /// Uplinks decoded from a PUSH_DATA template with extreme numbers.
     Push { nums: Vec<Num>, copies: u8 },
     /// A status report.
-    Status { rxnb: Option<u32>, temp: Option<f64> },
+    Status {
+        rxnb: Option<u32>,
+        temp: Option<f64>,
+    },
     /// A TX_ACK for the `which`-th downlink handed out.
     TxAck { which: u8, error: bool },
     /// Time passes, then the timer runs.
@@ -57,11 +65,18 @@ fuzz_target!(|input: (u8, u64, Vec<Step>)| {
     for step in steps.into_iter().take(128) {
         match step {
             Step::Raw(bytes) => f.handle_datagram(now, &bytes),
-            Step::Ack { pull, which, token, version } => {
+            Step::Ack {
+                pull,
+                which,
+                token,
+                version,
+            } => {
                 let token = token.unwrap_or_else(|| {
                     let want: Vec<u16> =
                         tokens.iter().filter(|t| t.1 == pull).map(|t| t.0).collect();
-                    want.get(usize::from(which) % want.len().max(1)).copied().unwrap_or(0)
+                    want.get(usize::from(which) % want.len().max(1))
+                        .copied()
+                        .unwrap_or(0)
                 });
                 let [hi, lo] = token.to_be_bytes();
                 let v = if version { 1 } else { 2 };
@@ -85,13 +100,20 @@ fuzz_target!(|input: (u8, u64, Vec<Step>)| {
                 }
             }
             Step::Status { rxnb, temp } => {
-                let stat = Stat { rxnb, temp, ..Stat::default() };
+                let stat = Stat {
+                    rxnb,
+                    temp,
+                    ..Stat::default()
+                };
                 let _ = f.push_status(now, stat);
             }
             Step::TxAck { which, error } => {
                 if let Some(&token) = downlinks.get(usize::from(which) % downlinks.len().max(1)) {
                     let ack = if error {
-                        TxpkAck { error: Some(loragw_semtech_udp::TxError::TooLate), ..TxpkAck::success() }
+                        TxpkAck {
+                            error: Some(loragw_semtech_udp::TxError::TooLate),
+                            ..TxpkAck::success()
+                        }
                     } else {
                         TxpkAck::success()
                     };

@@ -133,8 +133,20 @@ pub const LBS_DOWN: &[&str] = &[
 /// Semtech UDP JSON bodies (after the 12-byte header of the type named first), every number
 /// replaced by `#`.
 pub const UDP: &[(u8, &str)] = &[
-    (0, r##"{"rxpk":[{"time":"2013-03-31T16:21:17.528002Z","tmms":#,"tmst":#,"ftime":#,"chan":#,"rfch":#,"freq":#,"mid":#,"stat":#,"modu":"LORA","datr":"SF7BW125","codr":"4/5","rssi":#,"rssis":#,"lsnr":#,"foff":#,"hpw":#,"aesk":#,"size":#,"data":"QAEAAAA="},{"tmst":#,"freq":#,"brd":#,"ant":#,"datr":"SF9BW125","data":"QAEAAAA=","rsig":[{"ant":#,"chan":#,"rssic":#,"rssis":#,"rssisd":#,"lsnr":#,"etime":"AAAA","ftime":#,"foff":#,"fdri":#}]}]}"##),
-    (0, r##"{"rxpk":[{"tmst":#,"freq":#,"datr":#,"modu":"FSK","data":"QAEAAAA="}],"stat":{"time":"2014-01-12 08:59:28 GMT","boot":"2014-01-12 08:59:28 GMT","lati":#,"long":#,"alti":#,"rxnb":#,"rxok":#,"rxfw":#,"ackr":#,"dwnb":#,"txnb":#,"temp":#,"lpps":#,"lmnw":#,"lmst":#,"lmok":#,"fpga":#,"dsp":#,"hver":{"fpga":#,"dsp0":#,"dsp1":#}}}"##),
-    (3, r##"{"txpk":{"imme":false,"tmst":#,"tmms":#,"freq":#,"rfch":#,"powe":#,"ant":#,"brd":#,"modu":"LORA","datr":"SF11BW125","codr":"4/6","fdev":#,"ipol":true,"prea":#,"size":#,"ncrc":false,"nhdr":false,"data":"H3P3N2i9qc4yt7rK7ldqoeCVJGBybzPY5h1Dd7P7p8v"}}"##),
-    (5, r##"{"txpk_ack":{"error":"TOO_LATE","warn":"TX_POWER","value":#}}"##),
+    (
+        0,
+        r##"{"rxpk":[{"time":"2013-03-31T16:21:17.528002Z","tmms":#,"tmst":#,"ftime":#,"chan":#,"rfch":#,"freq":#,"mid":#,"stat":#,"modu":"LORA","datr":"SF7BW125","codr":"4/5","rssi":#,"rssis":#,"lsnr":#,"foff":#,"hpw":#,"aesk":#,"size":#,"data":"QAEAAAA="},{"tmst":#,"freq":#,"brd":#,"ant":#,"datr":"SF9BW125","data":"QAEAAAA=","rsig":[{"ant":#,"chan":#,"rssic":#,"rssis":#,"rssisd":#,"lsnr":#,"etime":"AAAA","ftime":#,"foff":#,"fdri":#}]}]}"##,
+    ),
+    (
+        0,
+        r##"{"rxpk":[{"tmst":#,"freq":#,"datr":#,"modu":"FSK","data":"QAEAAAA="}],"stat":{"time":"2014-01-12 08:59:28 GMT","boot":"2014-01-12 08:59:28 GMT","lati":#,"long":#,"alti":#,"rxnb":#,"rxok":#,"rxfw":#,"ackr":#,"dwnb":#,"txnb":#,"temp":#,"lpps":#,"lmnw":#,"lmst":#,"lmok":#,"fpga":#,"dsp":#,"hver":{"fpga":#,"dsp0":#,"dsp1":#}}}"##,
+    ),
+    (
+        3,
+        r##"{"txpk":{"imme":false,"tmst":#,"tmms":#,"freq":#,"rfch":#,"powe":#,"ant":#,"brd":#,"modu":"LORA","datr":"SF11BW125","codr":"4/6","fdev":#,"ipol":true,"prea":#,"size":#,"ncrc":false,"nhdr":false,"data":"H3P3N2i9qc4yt7rK7ldqoeCVJGBybzPY5h1Dd7P7p8v"}}"##,
+    ),
+    (
+        5,
+        r##"{"txpk_ack":{"error":"TOO_LATE","warn":"TX_POWER","value":#}}"##,
+    ),
 ];
