@@ -61,7 +61,10 @@
 //! # Panics and bounds
 //!
 //! No input panics. Datagrams are at most [`MAX_DATAGRAM_LEN`] bytes (PULL_RESP at most
-//! [`MAX_PULL_RESP_LEN`], the reference forwarder's receive buffer); the server's gateway table,
+//! [`MAX_PULL_RESP_LEN`], the reference forwarder's receive buffer); a PUSH_DATA keeps at most
+//! [`MAX_RXPK`] `rxpk` and an `rxpk` at most [`MAX_RSIG`] `rsig` entries (beyond, reported in
+//! [`PushData::rejected`]); a number out of its field's range rejects only its element, with
+//! the field named. The server's gateway table,
 //! per-gateway downlink tables and output queues are bounded by [`ServerConfig`], the
 //! forwarder's by [`ForwarderConfig`].
 
