@@ -563,6 +563,30 @@ mod tests {
         assert_eq!(clock.gps_time_of(4_000_000_001), None);
         assert_eq!(clock.concentrator_time_of_gps(i64::MIN), None);
         assert_eq!(clock.server_time_of(i64::MIN), None);
+        // An MQTT uplink's gps_time at the Timestamp limits: no GPS relation, no overflow.
+        for seconds in [i64::MAX, i64::MIN, 9_223_372_036_854] {
+            let up = UplinkMessage {
+                rx_metadata: vec![loragw_ttnpb::RxMetadata {
+                    timestamp: 5,
+                    gps_time: Some(Timestamp { seconds, nanos: 0 }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            let mut clock = ConcentratorClock::new();
+            assert_eq!(clock.sync_uplink(&up, t0, true), Some(5));
+            let near = Timestamp {
+                seconds: seconds.saturating_add(1),
+                nanos: 0,
+            };
+            let expected = if seconds == 9_223_372_036_854 {
+                // Still inside i64 µs: a real GPS relation, one second later is 1e6 µs on.
+                Ok(1_000_005)
+            } else {
+                Err(ClockError::NoAbsoluteTime)
+            };
+            assert_eq!(clock.try_timestamp_for(&near), expected, "{seconds}");
+        }
         // Far-away server instants saturate.
         let far = t0 + Duration::from_secs(400_000 * 365 * 86_400);
         assert_eq!(clock.concentrator_time_at(far), Some(i64::MAX));
