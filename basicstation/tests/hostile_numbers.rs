@@ -61,6 +61,42 @@ fn fuzz_crash_router_config_mux_time_round_trips() {
     assert_eq!(first, second);
 }
 
+/// Integers out of their field's range are decode errors that name the field.
+#[test]
+fn out_of_range_integers_name_the_field() {
+    use loragw_basicstation::message::decode_up;
+    let updf = r#"{"msgtype":"updf","MHdr":64,"DevAddr":1,"FCtrl":0,"FCnt":0,"FOpts":"","FPort":1,"FRMPayload":"0102","MIC":1,"RefTime":0,"DR":#,"Freq":868100000,"upinfo":{"rctx":0,"xtime":1,"gpstime":0,"fts":-1,"rssi":-50,"snr":9,"rxtime":0}}"#;
+    for (value, field) in [
+        ("-1", "DR"),
+        ("256", "DR"),
+        ("1e300", "DR"),
+        ("18446744073709551616", "DR"),
+    ] {
+        let err = decode_up(&updf.replace('#', value))
+            .expect_err(value)
+            .to_string();
+        assert!(
+            err.starts_with(&format!("updf: {field}: ")),
+            "{value}: {err}"
+        );
+    }
+    let err = decode_up(
+        &updf
+            .replace("\"Freq\":868100000", "\"Freq\":-868100000")
+            .replace('#', "0"),
+    )
+    .expect_err("negative Freq")
+    .to_string();
+    assert!(
+        err.starts_with("updf: Freq: invalid value: integer `-868100000`"),
+        "{err}"
+    );
+    let err = decode_down(r#"{"msgtype":"dnmsg","DevEui":"00-00-00-00-00-00-00-01","dC":0,"diid":1,"pdu":"00","RxDelay":300,"RX1DR":5,"RX1Freq":868100000,"xtime":1}"#)
+        .expect_err("RxDelay 300")
+        .to_string();
+    assert!(err.starts_with("dnmsg: RxDelay: "), "{err}");
+}
+
 /// `getxtime` with `MuxTime: ±1e300` panicked in `Duration::from_secs_f64`.
 #[test]
 fn getxtime_with_extreme_mux_time_gives_no_round_trip() {
