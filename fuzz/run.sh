@@ -44,7 +44,7 @@ for t in "${targets[@]}"; do
         printf '%-32s %14s %8s\n' "$t" "$execs" 1
         echo
         grep -E 'panicked at|ERROR: libFuzzer|SUMMARY|Test unit written to|^thread' "$log" | head -n 20 || tail -n 30 "$log"
-        echo "fuzz target $t crashed after ${secs}s or less (full log: $log)" >&2
+        echo "fuzz target $t crashed (or failed to build or run) within ${secs}s; full log: $log" >&2
         exit 1
     fi
     printf '%-32s %14s %8s\n' "$t" "$execs" 0
