@@ -21,12 +21,12 @@ pub const MICROS_MASK: i64 = 0xFFFF_FFFF_FFFF;
 
 /// The session id (bits 55..48).
 pub fn session_id(xtime: i64) -> u8 {
-    ((xtime >> 48) & 0xFF) as u8
+    ((xtime >> 48) & 0xFF) as u8 // masked to 8 bits: exact
 }
 
 /// The txunit (bits 62..56).
 pub fn txunit(xtime: i64) -> u8 {
-    ((xtime >> 56) & 0x7F) as u8
+    ((xtime >> 56) & 0x7F) as u8 // masked to 7 bits: exact
 }
 
 /// The microsecond counter (bits 47..0).
@@ -47,7 +47,7 @@ pub fn add_micros(xtime: i64, delta_us: i64) -> i64 {
 
 /// The txunit named by an `rctx` (bits 6..0).
 pub fn rctx_txunit(rctx: i64) -> u8 {
-    (rctx & 0x7F) as u8
+    (rctx & 0x7F) as u8 // masked to 7 bits: exact
 }
 
 /// The rctx the station derives from an xtime when a `dnmsg` carries none.
