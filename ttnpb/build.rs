@@ -49,6 +49,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         .compile_well_known_types()
         // Timestamp is this crate's own: its JSON form ends in `Z` like The Things Stack's.
         .extern_path(".google.protobuf.Timestamp", "crate::Timestamp")
+        // Struct and friends are this crate's own too: their map is a BTreeMap, so encoding
+        // is deterministic (pbjson-types holds it in a HashMap).
+        .extern_path(".google.protobuf.Struct", "crate::pb_struct::Struct")
+        .extern_path(".google.protobuf.Value", "crate::pb_struct::Value")
+        .extern_path(".google.protobuf.ListValue", "crate::pb_struct::ListValue")
+        .extern_path(".google.protobuf.NullValue", "crate::pb_struct::NullValue")
         .extern_path(".google.protobuf", "::pbjson_types")
         // Deterministic encoding: map entries in key order.
         .btree_map(["."]);

@@ -2,6 +2,17 @@
 
 use std::fmt;
 
+/// The key of the innermost `"key":` that starts before 1-based `line`/`column` of `text`.
+fn field_before(text: &str, line: usize, column: usize) -> Option<&str> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let prefix = l.get(..column.min(l.len()))?;
+    let colon = prefix.rfind("\":")?;
+    let key = &prefix[..colon];
+    let start = key.rfind('"')?;
+    let key = &key[start + 1..];
+    (!key.is_empty() && key.len() <= 32 && !key.contains('\\')).then_some(key)
+}
+
 /// Why a JSON message (or an EUI inside one) could not be decoded.
 ///
 /// Every variant says what was wrong; [`DecodeError::Json`] carries serde_json's message, which
@@ -44,10 +55,19 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
-    pub(crate) fn json(msgtype: &'static str, err: &serde_json::Error) -> Self {
+    /// serde_json's error on `text`; a value error (out of range, wrong type) is prefixed with
+    /// the name of the field it is in (`DR: invalid value: integer `-1`, expected u8 at ...`),
+    /// found as the nearest `"key":` before the error's position.
+    pub(crate) fn json(msgtype: &'static str, err: &serde_json::Error, text: &str) -> Self {
+        let field = (err.classify() == serde_json::error::Category::Data)
+            .then(|| field_before(text, err.line(), err.column()))
+            .flatten();
         DecodeError::Json {
             msgtype,
-            detail: err.to_string(),
+            detail: match field {
+                Some(f) => format!("{f}: {err}"),
+                None => err.to_string(),
+            },
         }
     }
 

@@ -21,12 +21,12 @@ pub const MICROS_MASK: i64 = 0xFFFF_FFFF_FFFF;
 
 /// The session id (bits 55..48).
 pub fn session_id(xtime: i64) -> u8 {
-    ((xtime >> 48) & 0xFF) as u8
+    ((xtime >> 48) & 0xFF) as u8 // masked to 8 bits: exact
 }
 
 /// The txunit (bits 62..56).
 pub fn txunit(xtime: i64) -> u8 {
-    ((xtime >> 56) & 0x7F) as u8
+    ((xtime >> 56) & 0x7F) as u8 // masked to 7 bits: exact
 }
 
 /// The microsecond counter (bits 47..0).
@@ -47,7 +47,7 @@ pub fn add_micros(xtime: i64, delta_us: i64) -> i64 {
 
 /// The txunit named by an `rctx` (bits 6..0).
 pub fn rctx_txunit(rctx: i64) -> u8 {
-    (rctx & 0x7F) as u8
+    (rctx & 0x7F) as u8 // masked to 7 bits: exact
 }
 
 /// The rctx the station derives from an xtime when a `dnmsg` carries none.
@@ -90,13 +90,31 @@ pub fn leap_seconds_at(unix_secs: i64) -> i64 {
 }
 
 /// Converts Unix seconds (UTC, fractional) to GPS µs.
+///
+/// Saturates at `i64::MIN` / `i64::MAX` µs for times beyond ±292,000 years; NaN gives the
+/// value of Unix time 0. Never panics.
 pub fn unix_to_gps_micros(unix_secs: f64) -> i64 {
     let whole = unix_secs.floor();
-    #[allow(clippy::cast_possible_truncation)] // times are far below 2^62 µs
-    let whole_i = whole as i64;
+    // `as` saturates a float (NaN → 0); the arithmetic below saturates too.
     #[allow(clippy::cast_possible_truncation)]
+    let whole_i = whole as i64;
+    #[allow(clippy::cast_possible_truncation)] // 0 <= fraction < 1: at most 1e6
     let frac_us = ((unix_secs - whole) * 1e6).round() as i64;
-    (whole_i - GPS_EPOCH_UNIX + leap_seconds_at(whole_i)) * 1_000_000 + frac_us
+    whole_i
+        .saturating_sub(GPS_EPOCH_UNIX)
+        .saturating_add(leap_seconds_at(whole_i))
+        .saturating_mul(1_000_000)
+        .saturating_add(frac_us)
+}
+
+/// Seconds (a JSON float such as `ontime`) as whole µs, rounded; `None` when NaN, infinite or
+/// beyond the ±2^63 µs an `i64` holds.
+pub fn secs_to_micros(secs: f64) -> Option<i64> {
+    let us = (secs * 1e6).round();
+    // 2^63 is exactly representable; anything in (-2^63, 2^63) converts without saturating.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    #[allow(clippy::cast_possible_truncation)] // range checked on the line before
+    (us.is_finite() && us > -LIMIT && us < LIMIT).then_some(us as i64)
 }
 
 /// Converts GPS µs to Unix seconds (UTC, fractional).
@@ -145,6 +163,19 @@ mod tests {
         );
         // Before the first leap second: offset 0; between 1999 and 2006: 13.
         assert_eq!(leap_seconds_at(362_793_599), 0);
+        assert_eq!(secs_to_micros(1.5), Some(1_500_000));
+        assert_eq!(secs_to_micros(-2.0), Some(-2_000_000));
+        assert_eq!(secs_to_micros(1e300), None);
+        assert_eq!(secs_to_micros(-1e300), None);
+        assert_eq!(secs_to_micros(f64::NAN), None);
+        assert_eq!(secs_to_micros(9.3e12), None);
+        // Extreme inputs saturate instead of overflowing (debug builds panicked).
+        assert_eq!(unix_to_gps_micros(1e300), i64::MAX);
+        assert_eq!(unix_to_gps_micros(-1e300), i64::MIN);
+        assert_eq!(unix_to_gps_micros(f64::INFINITY), i64::MAX);
+        assert_eq!(unix_to_gps_micros(f64::NAN), -GPS_EPOCH_UNIX * 1_000_000);
+        assert!(gps_micros_to_unix(i64::MAX) > 9.2e12);
+        assert!(gps_micros_to_unix(i64::MIN) < -9.2e12);
         assert_eq!(leap_seconds_at(1_000_000_000), 13);
     }
 }

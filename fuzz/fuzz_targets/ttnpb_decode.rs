@@ -1,7 +1,8 @@
 //! Decodes arbitrary bytes as the gateway messages of `loragw-ttnpb` and checks that whatever
 //! decodes re-encodes to bytes that decode to the same value (decode ∘ encode is the identity on
-//! decoded values). The first byte picks the message type; seeds are golden vectors with that
-//! prefix byte.
+//! decoded values), compared on the bytes of a second encoding so that a NaN float (`rssi` from
+//! the wire, never equal to itself) does not count as a difference. The first byte picks the
+//! message type; seeds are golden vectors with that prefix byte.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +14,7 @@ fn check<M: Message + Default + PartialEq + std::fmt::Debug>(bytes: &[u8]) {
         let encoded = message.encode_to_vec();
         assert_eq!(encoded.len(), message.encoded_len());
         let again = M::decode(encoded.as_slice()).expect("re-encoded message decodes");
-        assert_eq!(again, message);
+        assert_eq!(again.encode_to_vec(), encoded);
     }
 }
 

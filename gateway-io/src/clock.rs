@@ -26,18 +26,51 @@ struct Anchor {
     concentrator_us: i64,
 }
 
+/// How far (in µs, either direction) from the latest sync point an absolute time may lie to be
+/// turned into a 32-bit `timestamp`: less than half the counter's period, so the timestamp
+/// names exactly one instant near the sync point (2^31 µs ≈ 35.8 minutes).
+pub const MAX_TIMESTAMP_DISTANCE_US: i64 = (1 << 31) - 1;
+
+/// Why an absolute time has no concentrator `timestamp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClockError {
+    /// No uplink has synced the clock yet.
+    #[error("the concentrator clock has not been synced by an uplink yet")]
+    NotSynced,
+    /// The clock knows the concentrator counter but not the gateway's absolute (GPS) time.
+    #[error("the gateway has reported no absolute time to relate the concentrator clock to")]
+    NoAbsoluteTime,
+    /// The time is before the GPS epoch or beyond what µs in an `i64` hold.
+    #[error("the time is out of range (before 1980-01-06 or too far in the future)")]
+    OutOfRange,
+    /// The time is further from the latest sync point than [`MAX_TIMESTAMP_DISTANCE_US`]:
+    /// a 32-bit timestamp would name a different instant (the counter wraps every 71.6 min).
+    #[error(
+        "the time is {distance_us} µs from the latest sync point; a 32-bit timestamp reaches \
+         only ±{MAX_TIMESTAMP_DISTANCE_US} µs"
+    )]
+    OutsideCounterWindow {
+        /// Concentrator time of the requested instant minus that of the latest sync point.
+        distance_us: i64,
+    },
+}
+
 /// The value `≡ timestamp (mod 2^32)` nearest to `reference`.
 fn nearest(timestamp: u32, reference: i64) -> i64 {
     let low = i64::from(timestamp);
     let base = reference - reference.rem_euclid(TIMESTAMP_PERIOD_US);
+    // Saturating: a reference within 2^32 of the i64 limits (never a real counter) must not
+    // overflow; the candidates there are merely clamped.
     let candidates = [
-        base - TIMESTAMP_PERIOD_US + low,
-        base + low,
-        base + TIMESTAMP_PERIOD_US + low,
+        base.saturating_sub(TIMESTAMP_PERIOD_US).saturating_add(low),
+        base.saturating_add(low),
+        base.saturating_add(TIMESTAMP_PERIOD_US).saturating_add(low),
     ];
+    let distance = |c: i64| c.abs_diff(reference);
     let mut best = candidates[1];
     for c in candidates {
-        if (c - reference).abs() < (best - reference).abs() {
+        if distance(c) < distance(best) {
             best = c;
         }
     }
@@ -97,12 +130,14 @@ impl ConcentratorClock {
         };
         let expected = match now.checked_duration_since(anchor.server) {
             Some(d) => anchor.concentrator_us.saturating_add(micros(d)),
-            None => anchor.concentrator_us - micros(anchor.server - now),
+            None => anchor
+                .concentrator_us
+                .saturating_sub(micros(anchor.server - now)),
         };
         let value = nearest(timestamp, expected);
-        if (value - expected).abs() > RESET_THRESHOLD_US {
+        if value.abs_diff(expected) > RESET_THRESHOLD_US.unsigned_abs() {
             // The counter restarted: the old relation to server and GPS time is void.
-            self.resets += 1;
+            self.resets = self.resets.saturating_add(1);
             self.gps_offset_us = None;
             self.anchor = Some(Anchor {
                 server: now,
@@ -118,10 +153,12 @@ impl ConcentratorClock {
     }
 
     /// Like [`sync`](Self::sync), and also records that the gateway's GPS receiver read
-    /// `gps_time_us` (µs since 1980-01-06) at that moment.
+    /// `gps_time_us` (µs since 1980-01-06) at that moment. A GPS time so far from the
+    /// concentrator time that their difference overflows is not recorded (and forgets the
+    /// previous GPS relation).
     pub fn sync_gps(&mut self, timestamp: u32, now: Instant, gps_time_us: i64) -> i64 {
         let concentrator_us = self.sync(timestamp, now);
-        self.gps_offset_us = Some(gps_time_us - concentrator_us);
+        self.gps_offset_us = gps_time_us.checked_sub(concentrator_us);
         concentrator_us
     }
 
@@ -135,19 +172,19 @@ impl ConcentratorClock {
         let a = self.anchor?;
         Some(match now.checked_duration_since(a.server) {
             Some(d) => a.concentrator_us.saturating_add(micros(d)),
-            None => a.concentrator_us - micros(a.server - now),
+            None => a.concentrator_us.saturating_sub(micros(a.server - now)),
         })
     }
 
     /// The 32-bit counter value at server time `now` (what a `tmst` sent now would name).
     pub fn timestamp_at(&self, now: Instant) -> Option<u32> {
-        self.concentrator_time_at(now).map(|c| c as u32)
+        self.concentrator_time_at(now).map(low_32_bits)
     }
 
     /// The server time at which the concentrator reaches 64-bit time `concentrator_us`.
     pub fn server_time_of(&self, concentrator_us: i64) -> Option<Instant> {
         let a = self.anchor?;
-        let delta = concentrator_us - a.concentrator_us;
+        let delta = concentrator_us.checked_sub(a.concentrator_us)?;
         let d = Duration::from_micros(delta.unsigned_abs());
         if delta >= 0 {
             a.server.checked_add(d)
@@ -161,15 +198,17 @@ impl ConcentratorClock {
         self.server_time_of(self.extend(timestamp)?)
     }
 
-    /// GPS time (µs since the GPS epoch) of a concentrator time, once GPS-synced.
+    /// GPS time (µs since the GPS epoch) of a concentrator time, once GPS-synced; `None` also
+    /// when the sum overflows.
     pub fn gps_time_of(&self, concentrator_us: i64) -> Option<i64> {
-        Some(concentrator_us + self.gps_offset_us?)
+        concentrator_us.checked_add(self.gps_offset_us?)
     }
 
     /// The concentrator time at GPS time `gps_time_us`, once GPS-synced (class B and
-    /// absolute-time downlinks to gateways that take a timestamp only).
+    /// absolute-time downlinks to gateways that take a timestamp only); `None` also when the
+    /// difference overflows.
     pub fn concentrator_time_of_gps(&self, gps_time_us: i64) -> Option<i64> {
-        Some(gps_time_us - self.gps_offset_us?)
+        gps_time_us.checked_sub(self.gps_offset_us?)
     }
 
     /// Syncs on an uplink received at `now`: its first metadata entry's `timestamp`, and its
@@ -210,11 +249,37 @@ impl ConcentratorClock {
     }
 
     /// The 32-bit `timestamp` at which the concentrator reaches UTC `time`, once the clock knows
-    /// the gateway's absolute time (see [`sync_uplink`](Self::sync_uplink)).
+    /// the gateway's absolute time (see [`sync_uplink`](Self::sync_uplink)); `None` in every
+    /// case [`try_timestamp_for`](Self::try_timestamp_for) explains.
     pub fn timestamp_for(&self, time: &Timestamp) -> Option<u32> {
-        let gps_us = i64::try_from(timestamp_to_gps_micros(time).ok()?).ok()?;
-        self.concentrator_time_of_gps(gps_us).map(|c| c as u32)
+        self.try_timestamp_for(time).ok()
     }
+
+    /// The 32-bit `timestamp` at which the concentrator reaches UTC `time`, or why there is
+    /// none. Times further than [`MAX_TIMESTAMP_DISTANCE_US`] from the latest sync point are
+    /// refused rather than wrapped: the 32-bit counter would name another instant.
+    pub fn try_timestamp_for(&self, time: &Timestamp) -> Result<u32, ClockError> {
+        let anchor = self.anchor.ok_or(ClockError::NotSynced)?;
+        let offset = self.gps_offset_us.ok_or(ClockError::NoAbsoluteTime)?;
+        let gps_us = timestamp_to_gps_micros(time)
+            .ok()
+            .and_then(|us| i64::try_from(us).ok())
+            .ok_or(ClockError::OutOfRange)?;
+        let concentrator_us = gps_us.checked_sub(offset).ok_or(ClockError::OutOfRange)?;
+        let distance_us = concentrator_us.saturating_sub(anchor.concentrator_us);
+        if distance_us.unsigned_abs() > MAX_TIMESTAMP_DISTANCE_US.unsigned_abs() {
+            return Err(ClockError::OutsideCounterWindow { distance_us });
+        }
+        Ok(low_32_bits(concentrator_us))
+    }
+}
+
+/// The 32-bit counter reading of a 64-bit concentrator time: its value modulo 2^32, which is
+/// what the wire's `tmst` / `timestamp` means (the counter wraps).
+fn low_32_bits(concentrator_us: i64) -> u32 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // modulo 2^32 wanted
+    let low = concentrator_us as u32;
+    low
 }
 
 /// Basics Station's 64-bit concentrator time.
@@ -248,17 +313,23 @@ impl XTime {
 
     /// The transmit unit (bits 62..56).
     pub fn txunit(self) -> u8 {
-        ((self.0 >> 56) & 0x7F) as u8
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // masked to 7 bits
+        let unit = ((self.0 >> 56) & 0x7F) as u8;
+        unit
     }
 
     /// The session id (bits 55..48).
     pub fn session(self) -> u8 {
-        ((self.0 >> 48) & 0xFF) as u8
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // masked to 8 bits
+        let session = ((self.0 >> 48) & 0xFF) as u8;
+        session
     }
 
     /// The session-and-unit part (bits 62..48) The Things Stack calls the session id.
     pub fn session_id(self) -> i32 {
-        (self.0 >> 48) as i32
+        #[allow(clippy::cast_possible_truncation)] // an i64 shifted right by 48 fits 16 bits
+        let id = (self.0 >> 48) as i32;
+        id
     }
 
     /// Microseconds since the concentrator started (bits 47..0).
@@ -268,7 +339,7 @@ impl XTime {
 
     /// The low 32 bits: the Semtech UDP `tmst` / ttnpb `timestamp` of the same instant.
     pub fn timestamp(self) -> u32 {
-        self.0 as u32
+        low_32_bits(self.0)
     }
 
     /// The xtime of concentrator time `concentrator_us` in the same unit and session.
@@ -395,6 +466,132 @@ mod tests {
             ConcentratorClock::new().sync_uplink(&UplinkMessage::default(), t0, true),
             None
         );
+    }
+
+    /// Issue 14: an absolute time far from the sync point wrapped into a wrong `tmst`
+    /// (`as u32`); it is refused now, at exactly the window's edge.
+    #[test]
+    fn absolute_times_outside_the_counter_window_are_refused() {
+        use loragw_ttnpb::RxMetadata;
+        let t0 = Instant::now();
+        let sync_time = Timestamp {
+            seconds: 1_700_000_000,
+            nanos: 0,
+        };
+        let up = UplinkMessage {
+            rx_metadata: vec![RxMetadata {
+                timestamp: 4_000_000_000,
+                gps_time: Some(sync_time),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut clock = ConcentratorClock::new();
+        let at = |secs: i64, nanos: i32| Timestamp {
+            seconds: 1_700_000_000 + secs,
+            nanos,
+        };
+        assert_eq!(
+            clock.try_timestamp_for(&at(1, 0)),
+            Err(ClockError::NotSynced)
+        );
+        clock.sync(1, t0);
+        assert_eq!(
+            clock.try_timestamp_for(&at(1, 0)),
+            Err(ClockError::NoAbsoluteTime)
+        );
+        let mut clock = ConcentratorClock::new();
+        clock.sync_uplink(&up, t0, false);
+        assert_eq!(clock.try_timestamp_for(&at(1, 0)), Ok(4_001_000_000));
+        // +300 s crosses the 32-bit wrap: the low 32 bits of 4_300_000_000.
+        assert_eq!(
+            clock.try_timestamp_for(&at(300, 0)),
+            Ok((4_300_000_000_u64 - (1 << 32)) as u32)
+        );
+        // The window's edges: 2^31 - 1 µs accepted either way, one µs more refused.
+        let edge = MAX_TIMESTAMP_DISTANCE_US; // 2147.483647 s
+        let (s, us) = (edge / 1_000_000, edge % 1_000_000);
+        let plus_edge = at(s, (us * 1000) as i32);
+        assert_eq!(
+            clock.try_timestamp_for(&plus_edge),
+            Ok(((4_000_000_000 + edge) % (1 << 32)) as u32)
+        );
+        let past_edge = at(s, ((us + 1) * 1000) as i32);
+        assert_eq!(
+            clock.try_timestamp_for(&past_edge),
+            Err(ClockError::OutsideCounterWindow {
+                distance_us: edge + 1
+            })
+        );
+        let minus_edge = at(-s - 1, ((1_000_000 - us) * 1000) as i32);
+        assert_eq!(
+            clock.try_timestamp_for(&minus_edge),
+            Ok((4_000_000_000 - edge) as u32)
+        );
+        // The issue's cases: +10 h, -1 h, +6 years.
+        for (secs, distance_us) in [
+            (10 * 3600, 36_000_000_000),
+            (-3600, -3_600_000_000),
+            (6 * 365 * 86_400 + 86_400, 189_302_400_000_000),
+        ] {
+            assert_eq!(
+                clock.try_timestamp_for(&at(secs, 0)),
+                Err(ClockError::OutsideCounterWindow { distance_us }),
+                "{secs} s"
+            );
+            assert_eq!(clock.timestamp_for(&at(secs, 0)), None);
+        }
+        // Before the GPS epoch, and the far future.
+        for seconds in [0, i64::MIN, i64::MAX] {
+            assert_eq!(
+                clock.try_timestamp_for(&Timestamp { seconds, nanos: 0 }),
+                Err(ClockError::OutOfRange),
+                "{seconds}"
+            );
+        }
+    }
+
+    /// GPS times at the i64 limits (from a hostile uplink) must not overflow the offset.
+    #[test]
+    fn extreme_gps_times_do_not_overflow() {
+        let t0 = Instant::now();
+        let mut clock = ConcentratorClock::new();
+        clock.sync_gps(4_000_000_000, t0, i64::MIN);
+        assert_eq!(clock.gps_time_of(4_000_000_000), None);
+        clock.sync_gps(4_000_000_000, t0, i64::MAX);
+        assert_eq!(clock.gps_time_of(4_000_000_000), Some(i64::MAX));
+        assert_eq!(clock.gps_time_of(4_000_000_001), None);
+        assert_eq!(clock.concentrator_time_of_gps(i64::MIN), None);
+        assert_eq!(clock.server_time_of(i64::MIN), None);
+        // An MQTT uplink's gps_time at the Timestamp limits: no GPS relation, no overflow.
+        for seconds in [i64::MAX, i64::MIN, 9_223_372_036_854] {
+            let up = UplinkMessage {
+                rx_metadata: vec![loragw_ttnpb::RxMetadata {
+                    timestamp: 5,
+                    gps_time: Some(Timestamp { seconds, nanos: 0 }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            let mut clock = ConcentratorClock::new();
+            assert_eq!(clock.sync_uplink(&up, t0, true), Some(5));
+            let near = Timestamp {
+                seconds: seconds.saturating_add(1),
+                nanos: 0,
+            };
+            let expected = if seconds == 9_223_372_036_854 {
+                // Still inside i64 µs: a real GPS relation, one second later is 1e6 µs on.
+                Ok(1_000_005)
+            } else {
+                Err(ClockError::NoAbsoluteTime)
+            };
+            assert_eq!(clock.try_timestamp_for(&near), expected, "{seconds}");
+        }
+        // Far-away server instants saturate.
+        let far = t0 + Duration::from_secs(400_000 * 365 * 86_400);
+        assert_eq!(clock.concentrator_time_at(far), Some(i64::MAX));
+        let v = clock.sync(7, far);
+        assert!(v > i64::MAX - (1 << 33), "{v}");
     }
 
     #[test]

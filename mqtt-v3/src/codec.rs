@@ -13,6 +13,14 @@ use crate::topic::TopicKind;
 /// keeping a hostile client from making the server decode megabytes.
 pub const MAX_PAYLOAD_LEN: usize = 64 * 1024;
 
+/// Most `rx_metadata` entries (one per receiving antenna) an `UplinkMessage` may carry;
+/// [`decode_uplink`] refuses more, and [`validate_uplink`] checks a message from elsewhere.
+///
+/// Real gateways report one entry per antenna: a Semtech UDP `rxpk` at most
+/// `MAX_RSIG` (16) and a Basics Station uplink one. Without a bound, one 64 KiB payload of
+/// empty entries becomes an uplink with thousands of receptions.
+pub const MAX_RX_METADATA: usize = 16;
+
 /// Why a v3 payload could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -33,6 +41,14 @@ pub enum PayloadError {
         /// What prost reported.
         source: loragw_ttnpb::prost::DecodeError,
     },
+    /// An `UplinkMessage` with more than [`MAX_RX_METADATA`] `rx_metadata` entries.
+    #[error(
+        "UplinkMessage.rx_metadata has {count} entries, more than the maximum of {MAX_RX_METADATA}"
+    )]
+    TooManyRxMetadata {
+        /// How many entries the message has.
+        count: usize,
+    },
     /// The topic carries server-to-gateway traffic (`down`), which a gateway does not publish.
     #[error("topic kind {0:?} carries no gateway-to-server payload")]
     NotAnUpstreamTopic(TopicKind),
@@ -50,8 +66,22 @@ fn decode<M: Message + Default>(message: &'static str, bytes: &[u8]) -> Result<M
 
 /// Decodes the `ttn.lorawan.v3.UplinkMessage` published on `v3/{uid}/up` (one message, not a
 /// `GatewayUp`).
+///
+/// Refuses more than [`MAX_RX_METADATA`] `rx_metadata` entries ([`validate_uplink`]).
 pub fn decode_uplink(bytes: &[u8]) -> Result<UplinkMessage, PayloadError> {
-    decode("ttn.lorawan.v3.UplinkMessage", bytes)
+    let message = decode("ttn.lorawan.v3.UplinkMessage", bytes)?;
+    validate_uplink(&message)?;
+    Ok(message)
+}
+
+/// Checks the bounds [`decode_uplink`] enforces on an `UplinkMessage` that came another way
+/// (an adapter, a bridge): at most [`MAX_RX_METADATA`] `rx_metadata` entries.
+pub fn validate_uplink(message: &UplinkMessage) -> Result<(), PayloadError> {
+    let count = message.rx_metadata.len();
+    if count > MAX_RX_METADATA {
+        return Err(PayloadError::TooManyRxMetadata { count });
+    }
+    Ok(())
 }
 
 /// Decodes the `ttn.lorawan.v3.GatewayStatus` published on `v3/{uid}/status`.

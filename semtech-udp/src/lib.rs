@@ -61,7 +61,10 @@
 //! # Panics and bounds
 //!
 //! No input panics. Datagrams are at most [`MAX_DATAGRAM_LEN`] bytes (PULL_RESP at most
-//! [`MAX_PULL_RESP_LEN`], the reference forwarder's receive buffer); the server's gateway table,
+//! [`MAX_PULL_RESP_LEN`], the reference forwarder's receive buffer); a PUSH_DATA keeps at most
+//! [`MAX_RXPK`] `rxpk` and an `rxpk` at most [`MAX_RSIG`] `rsig` entries (beyond, reported in
+//! [`PushData::rejected`]); a number out of its field's range rejects only its element, with
+//! the field named. The server's gateway table,
 //! per-gateway downlink tables and output queues are bounded by [`ServerConfig`], the
 //! forwarder's by [`ForwarderConfig`]. The server allocates nothing for a gateway before it is
 //! admitted ([`Admission`]): traffic from unknown EUIs costs O(1) memory in total (see
@@ -83,8 +86,8 @@ pub use forwarder::{Forwarder, ForwarderConfig, ForwarderEvent};
 pub use header::{GatewayEui, Header, PacketType, ProtocolVersion};
 pub use json::{
     AckValue, Bandwidth, CodingRate, CrcStatus, DataRate, Frequency, HardwareVersions,
-    MAX_FREQUENCY_HZ, Modulation, Rsig, Rxpk, Stat, Timestamp, TxError, TxTiming, TxWarning, Txpk,
-    TxpkAck,
+    MAX_FREQUENCY_HZ, MAX_RSIG, MAX_RXPK, Modulation, Rsig, Rxpk, Stat, Timestamp, TxError,
+    TxTiming, TxWarning, Txpk, TxpkAck,
 };
 pub use packet::{
     Ack, MAX_DATAGRAM_LEN, MAX_PULL_RESP_LEN, Packet, PullData, PullResp, PushData, TxAck,

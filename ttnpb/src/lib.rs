@@ -34,9 +34,11 @@
 //!   so encoding is deterministic (entries in key order).
 //! - The well-known types: [`Timestamp`] is this crate's own (same fields and wire format as
 //!   `google.protobuf.Timestamp`, RFC 3339 text ending in `Z` as The Things Stack prints it);
-//!   `Duration`, `BoolValue`, `FloatValue`, `StringValue` and `Struct` come from [`pbjson_types`]
-//!   (prost-compatible, with the proto3 JSON mapping) and are re-exported here: [`Duration`],
-//!   [`BoolValue`], [`FloatValue`], [`StringValue`], [`Struct`].
+//!   so is `Struct` with `Value` and `ListValue` ([`pb_struct`]: its map is a `BTreeMap`, so a
+//!   `GatewayStatus.advanced` encodes deterministically); `Duration`, `BoolValue`,
+//!   `FloatValue` and `StringValue` come from [`pbjson_types`] (prost-compatible, with the
+//!   proto3 JSON mapping) and are re-exported here: [`Duration`], [`BoolValue`],
+//!   [`FloatValue`], [`StringValue`].
 //! - Helpers that remove boilerplate, with no protocol logic: data-rate constructors and
 //!   accessors ([`DataRate::lora`], [`DataRate::fsk`], [`DataRate::lrfhss`],
 //!   [`DataRate::as_lora`]), GPS and Unix time conversions with the leap-second table
@@ -103,8 +105,8 @@
 //!   - fields this schema does not know are skipped when parsing, as in the binary decoder.
 //!
 //!   [`Eui64`] serializes as 16 uppercase hex digits. The Rust types are the same with and
-//!   without the feature. Known quirks of `pbjson-types`: a JSON `null` inside a `Struct`
-//!   parses as a `Value` without a kind (it prints back as `null`), and parsing doubles exactly
+//!   without the feature. A JSON `null` inside a `Struct` parses as
+//!   `Kind::NullValue` (a `Value` without a kind prints as `null`), and parsing doubles exactly
 //!   needs `serde_json`'s `float_roundtrip` feature in the application.
 //!
 //! # Size limits
@@ -124,6 +126,7 @@ mod data_rates;
 mod eui;
 #[cfg(feature = "serde")]
 mod hex_json;
+pub mod pb_struct;
 pub mod time;
 mod timestamp;
 
@@ -136,7 +139,8 @@ mod generated {
 
 pub use eui::{Eui64, ParseEuiError};
 pub use generated::*;
+pub use pb_struct::{ListValue, Struct, Value};
 pub use pbjson_types;
-pub use pbjson_types::{BoolValue, Duration, FloatValue, StringValue, Struct};
+pub use pbjson_types::{BoolValue, Duration, FloatValue, StringValue};
 pub use prost;
 pub use timestamp::{ParseTimestampError, Timestamp};

@@ -248,6 +248,7 @@ impl UpdateInfoResponse {
                 0 => None,
                 8..=132 => {
                     let key_crc = r.u32("sigKeyCrc")?;
+                    // 8..=132 (this arm): no underflow, and the length fits any usize.
                     let der = r.take("signature", (sig_len - 4) as usize)?.to_vec();
                     Some(UpdateSignature { key_crc, der })
                 }

@@ -127,7 +127,12 @@ impl LnsSession {
                 let session = self.xtime_session.ok_or(SessionError::NoXtimeSession)?;
                 msg.rx_delay = Some(1);
                 msg.rx1 = Some(window);
-                msg.xtime = Some(xtime::make(txunit, session, micros - 1_000_000));
+                let rx1_micros = micros.checked_sub(1_000_000).ok_or_else(|| {
+                    SessionError::InvalidArgument(format!(
+                        "concentrator time {micros} µs is out of range"
+                    ))
+                })?;
+                msg.xtime = Some(xtime::make(txunit, session, rx1_micros));
                 lead = Duration::from_secs(2);
             }
         }

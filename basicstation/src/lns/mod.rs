@@ -63,8 +63,13 @@ pub struct LnsSession {
     scratch: Vec<u8>,
 }
 
+/// A non-negative number of seconds as a `Duration`; `None` for negative, NaN, infinite or
+/// too large values (the difference of two wire times can be anything, e.g. `MuxTime: -1e300`).
 fn secs(d: f64) -> Option<Duration> {
-    (d.is_finite() && d >= 0.0).then(|| Duration::from_secs_f64(d))
+    if d < 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(d).ok()
 }
 
 impl LnsSession {
@@ -214,8 +219,7 @@ impl LnsSession {
         }
         let round_trip = radio
             .ref_time
-            .and_then(|r| secs(now_unix - r))
-            .filter(|rtt| !rtt.is_zero() && *rtt <= self.config.max_round_trip);
+            .and_then(|r| self.round_trip_since(now_unix, r));
         if round_trip.is_some() {
             self.last_round_trip = round_trip;
         }
@@ -232,6 +236,13 @@ impl LnsSession {
         })));
     }
 
+    /// The round trip from an echoed wall time (`RefTime`, a `getxtime` reply's `MuxTime`) to
+    /// `now_unix`, when plausible: positive and at most `max_round_trip`. Wire values such as
+    /// `-1e300` or `-1` give `None`.
+    fn round_trip_since(&self, now_unix: f64, echoed: f64) -> Option<Duration> {
+        secs(now_unix - echoed).filter(|rtt| !rtt.is_zero() && *rtt <= self.config.max_round_trip)
+    }
+
     fn on_getxtime(&mut self, now_unix: f64, reply: crate::message::GetxtimeReply) {
         for &x in &reply.xtimes {
             if x != 0 {
@@ -239,7 +250,9 @@ impl LnsSession {
                 break;
             }
         }
-        let round_trip = reply.mux_time.and_then(|m| secs(now_unix - m));
+        let round_trip = reply
+            .mux_time
+            .and_then(|m| self.round_trip_since(now_unix, m));
         if round_trip.is_some() {
             self.last_round_trip = round_trip;
         }

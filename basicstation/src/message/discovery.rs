@@ -20,7 +20,7 @@ impl DiscoveryRequest {
     /// Decodes a request (any EUI form accepted).
     pub fn decode(text: &str) -> Result<DiscoveryRequest, DecodeError> {
         super::check_input_len(text)?;
-        serde_json::from_str(text).map_err(|e| DecodeError::json("router-info", &e))
+        serde_json::from_str(text).map_err(|e| DecodeError::json("router-info", &e, text))
     }
 
     /// Encodes the request as the reference station does (router id in ID6 form).
@@ -96,7 +96,7 @@ impl DiscoveryResponse {
     pub fn decode(text: &str) -> Result<DiscoveryResponse, DecodeError> {
         super::check_input_len(text)?;
         let w: ResponseWire =
-            serde_json::from_str(text).map_err(|e| DecodeError::json("router-info", &e))?;
+            serde_json::from_str(text).map_err(|e| DecodeError::json("router-info", &e, text))?;
         let router = w.router.unwrap_or_default();
         match (w.error, w.uri) {
             (None, Some(uri)) => Ok(DiscoveryResponse::Muxs {

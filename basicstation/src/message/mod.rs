@@ -130,12 +130,12 @@ fn msgtype_of(text: &str) -> Result<Cow<'_, str>, DecodeError> {
     if let Some(m) = fast {
         return Ok(Cow::Borrowed(m));
     }
-    let tag: Tag<'_> = serde_json::from_str(text).map_err(|e| DecodeError::json("?", &e))?;
+    let tag: Tag<'_> = serde_json::from_str(text).map_err(|e| DecodeError::json("?", &e, text))?;
     tag.msgtype.ok_or(DecodeError::MissingMsgtype)
 }
 
 fn parse<'a, T: Deserialize<'a>>(msgtype: &'static str, text: &'a str) -> Result<T, DecodeError> {
-    serde_json::from_str(text).map_err(|e| DecodeError::json(msgtype, &e))
+    serde_json::from_str(text).map_err(|e| DecodeError::json(msgtype, &e, text))
 }
 
 /// Decodes a text frame sent by a station.

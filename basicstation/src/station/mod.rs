@@ -118,10 +118,14 @@ impl StationSession {
             .map(|(m, at)| m + now.saturating_duration_since(at).as_secs_f64())
     }
 
-    /// GPS time (µs) at `now`, once a `timesync` round trip succeeded.
+    /// GPS time (µs) at `now`, once a `timesync` round trip succeeded; `None` when the
+    /// LNS's `gpstime` plus the time elapsed since does not fit an `i64`.
     pub fn gps_time(&self, now: Instant) -> Option<i64> {
-        self.gps
-            .map(|g| g.gpstime + (self.local_micros(now) - g.local_us))
+        let g = self.gps?;
+        // `gpstime` comes from the wire and can be anything (i64::MAX): checked.
+        self.local_micros(now)
+            .checked_sub(g.local_us)
+            .and_then(|elapsed| g.gpstime.checked_add(elapsed))
     }
 
     /// Handles one text frame from the LNS.
@@ -159,9 +163,11 @@ impl StationSession {
                     let diid = e.diid.unwrap_or(0);
                     let time = match e.time {
                         ScheduledTime::Ontime(secs) => {
-                            #[allow(clippy::cast_possible_truncation)]
-                            // GPS seconds, far below 2^53
-                            let us = (secs * 1e6).round() as i64;
+                            // An `ontime` no i64 of µs can hold (1e300, NaN) is not a time:
+                            // the entry is skipped, as a station cannot schedule it.
+                            let Some(us) = crate::xtime::secs_to_micros(secs) else {
+                                continue;
+                            };
                             TxTime::Gps(us)
                         }
                         ScheduledTime::Gpstime(g) => TxTime::Gps(g),

@@ -12,6 +12,32 @@ pub mod udp;
 
 use loragw_ttnpb::{Timestamp, UplinkMessage};
 
+use crate::error::TranslateError;
+
+/// A wire float (`lsnr`, `snr`, a metric) as the ttnpb `float` it goes to. NaN, infinities and
+/// magnitudes beyond `f32::MAX` (they would become ±inf, e.g. `"lsnr":1e300`) are refused,
+/// naming `field`; the precision beyond an `f32`'s is dropped by design (the field is a float).
+pub(crate) fn f32_field(v: f64, field: &'static str) -> Result<f32, TranslateError> {
+    if v.is_finite() && v.abs() <= f64::from(f32::MAX) {
+        #[allow(clippy::cast_possible_truncation)] // range checked above: rounding only
+        Ok(v as f32)
+    } else {
+        Err(TranslateError::invalid(field, format!("{v} out of range")))
+    }
+}
+
+/// An RSSI in dBm rounded to a whole `i16`; NaN, infinities and values beyond the `i16` range
+/// are refused, naming `field`.
+pub(crate) fn rssi_i16(v: f32, field: &'static str) -> Result<i16, TranslateError> {
+    let r = v.round();
+    if r.is_finite() && (f32::from(i16::MIN)..=f32::from(i16::MAX)).contains(&r) {
+        #[allow(clippy::cast_possible_truncation)] // whole and in range (checked above)
+        Ok(r as i16)
+    } else {
+        Err(TranslateError::invalid(field, format!("{v} out of range")))
+    }
+}
+
 /// The LR-FHSS coding rate as ttnpb names it: `4/6` → `2/3`, `4/8` → `1/2`, `2/6` → `1/3`
 /// (forwarders report the LoRa-style fraction), anything else verbatim.
 pub(crate) fn lrfhss_coding_rate(codr: &str) -> String {

@@ -66,6 +66,10 @@ pub enum ConvertError {
     /// A v3 downlink scheduled at an absolute time without a concentrator timestamp.
     #[error("v3 downlink is scheduled at an absolute time only, which v2 cannot express")]
     AbsoluteTimeOnly,
+    /// A v2 uplink with more antennas than a v3 uplink may carry `rx_metadata` entries
+    /// ([`loragw_mqtt_v3::codec::MAX_RX_METADATA`]).
+    #[error("v2 uplink has {0} antennas, more than the maximum of {max}", max = loragw_mqtt_v3::codec::MAX_RX_METADATA)]
+    TooManyAntennas(usize),
     /// A v3 uplink without settings.
     #[error("v3 uplink has no settings")]
     MissingSettings,

@@ -14,7 +14,8 @@ use crate::pb;
 /// * `protocol_metadata.lorawan` and `gateway_metadata` are required. LoRa data rates are
 ///   parsed from `data_rate` (`SF7BW125`) with `coding_rate`; FSK uses `bit_rate`.
 /// * `settings = {data_rate, frequency, timestamp}`; `settings.time` is not set.
-/// * One `RxMetadata` per antenna: `antenna_index = antenna`, `channel_index = channel`,
+/// * One `RxMetadata` per antenna (more than [`loragw_mqtt_v3::codec::MAX_RX_METADATA`] are
+///   refused): `antenna_index = antenna`, `channel_index = channel`,
 ///   `rssi = channel_rssi = (channel_rssi if ≠ 0, else rssi)`, `signal_rssi = rssi` when both
 ///   are reported, `snr`, `frequency_offset`, `rssi_standard_deviation`,
 ///   `fine_timestamp = fine_time` (when > 0), `encrypted_fine_timestamp = encrypted_time`,
@@ -44,6 +45,9 @@ pub fn uplink_to_v3(
         lorawan.bit_rate,
         &lorawan.coding_rate,
     )?;
+    if gm.antennas.len() > loragw_mqtt_v3::codec::MAX_RX_METADATA {
+        return Err(ConvertError::TooManyAntennas(gm.antennas.len()));
+    }
     let time = unix_nanos_to_timestamp(gm.time);
     let base = RxMetadata {
         gateway_ids: Some(gateway_ids.clone()),

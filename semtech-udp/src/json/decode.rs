@@ -11,7 +11,7 @@ use super::base64;
 use super::datr::{CodingRate, DataRate, Modulation};
 use super::freq::Frequency;
 use super::lex::{Bad, Fatal, Lexer};
-use super::rxpk::{CrcStatus, Rsig, Rxpk};
+use super::rxpk::{CrcStatus, MAX_RSIG, Rsig, Rxpk};
 use super::scalar::key_code;
 use super::stat::{HardwareVersions, MAX_STAT_EXTRAS, Stat};
 use super::time::Timestamp;
@@ -302,9 +302,15 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
                     let mut first = true;
                     let mut i = 0;
                     while lx.next_element(&mut first)? {
-                        match rsig(lx)? {
-                            Ok(s) => r.rsig.push(s),
-                            Err(m) => e.fail(format!("rsig[{i}].{m}")),
+                        if i >= MAX_RSIG {
+                            // Skipped unread: the element is rejected anyway.
+                            lx.skip_value()?;
+                            e.fail(format!("rsig: more than {MAX_RSIG} entries"));
+                        } else {
+                            match rsig(lx)? {
+                                Ok(s) => r.rsig.push(s),
+                                Err(m) => e.fail(format!("rsig[{i}].{m}")),
+                            }
                         }
                         i += 1;
                     }

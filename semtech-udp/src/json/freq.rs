@@ -34,6 +34,7 @@ impl Frequency {
         if hz > MAX_FREQUENCY_HZ as f64 {
             return None;
         }
+        // Whole, finite and in 0..=MAX_FREQUENCY_HZ (checked above): exact.
         Some(Self(hz as u64))
     }
 

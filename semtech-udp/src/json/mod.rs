@@ -22,7 +22,12 @@ mod write;
 pub use ack::{AckValue, TxError, TxWarning, TxpkAck};
 pub use datr::{Bandwidth, CodingRate, DataRate, DataRateError, Modulation};
 pub use freq::{Frequency, MAX_FREQUENCY_HZ};
-pub use rxpk::{CrcStatus, Rsig, Rxpk};
+pub use rxpk::{CrcStatus, MAX_RSIG, Rsig, Rxpk};
+
+/// Most `rxpk` one PUSH_DATA may carry; the ones past it are dropped and reported once in
+/// [`PushData::rejected`](crate::PushData::rejected). The SX1302 reference forwarder fetches
+/// at most 255 packets per cycle (`NB_PKT_MAX`), so a real gateway never sends more.
+pub const MAX_RXPK: usize = 255;
 pub use stat::{HardwareVersions, MAX_STAT_EXTRAS, Stat};
 pub use time::{TimeError, Timestamp};
 pub use txpk::{TxTiming, Txpk};
@@ -81,14 +86,28 @@ pub(crate) fn decode_push_body(body: &[u8], out: &mut PushData) -> Result<(), De
                 let mut first = true;
                 let mut i = 0;
                 while lx.next_element(&mut first).map_err(&f)? {
-                    match decode::rxpk(&mut lx).map_err(&f)? {
-                        Ok(r) => out.rxpk.push(r),
-                        Err(message) => out.rejected.push(ElementError {
-                            element: Element::Rxpk(i),
-                            message,
-                        }),
+                    if i >= MAX_RXPK {
+                        // Past the bound: skipped unread, reported once below.
+                        lx.skip_value().map_err(&f)?;
+                    } else {
+                        match decode::rxpk(&mut lx).map_err(&f)? {
+                            Ok(r) => out.rxpk.push(r),
+                            Err(message) => out.rejected.push(ElementError {
+                                element: Element::Rxpk(i),
+                                message,
+                            }),
+                        }
                     }
                     i += 1;
+                }
+                if i > MAX_RXPK {
+                    out.rejected.push(ElementError {
+                        element: Element::Rxpk(MAX_RXPK),
+                        message: format!(
+                            "more than {MAX_RXPK} rxpk in one PUSH_DATA: the last {} dropped",
+                            i - MAX_RXPK
+                        ),
+                    });
                 }
             }
             b"stat" => {

@@ -7,6 +7,13 @@ use super::time::Timestamp;
 use super::write::ObjectWriter;
 use crate::error::EncodeError;
 
+/// Most `rsig` entries (one per antenna) one `rxpk` may carry; an `rxpk` with more is rejected.
+///
+/// The SX1302 reference forwarder reports at most 2 per board and multi-board gateways have
+/// at most 8 boards; 16 leaves headroom while a 64 KB datagram of empty `{}` entries can no
+/// longer become an uplink with 19,000 receptions.
+pub const MAX_RSIG: usize = 16;
+
 /// CRC status of a received packet (`stat`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CrcStatus {

@@ -163,6 +163,7 @@ impl Num<'_> {
         }
         if !self.exact {
             let f = self.to_f64()? * 1e6;
+            // In 0..=max (checked first; NaN fails the check): the cast only rounds.
             return (f >= 0.0 && f <= max as f64).then(|| f.round() as u64);
         }
         let e = i64::from(self.exp10) + 6;

@@ -1,7 +1,7 @@
 //! Hand-written proptest strategies for the gateway messages. Enum fields take only defined
 //! values (the JSON mapping cannot print unknown ones), floats are finite, timestamps valid.
 
-use loragw_ttnpb::pbjson_types::{Value, value::Kind};
+use loragw_ttnpb::pb_struct::{Value, value::Kind};
 use loragw_ttnpb::{
     BoolValue, DataRate, DownlinkMessage, DownlinkPath, Duration, EndDeviceIdentifiers, FCtrl,
     Fhdr, FloatValue, GatewayAntennaIdentifiers, GatewayDown, GatewayIdentifiers, GatewayStatus,
@@ -82,8 +82,8 @@ fn location() -> impl Strategy<Value = Location> {
 }
 
 fn advanced() -> impl Strategy<Value = Struct> {
-    // No `NullValue`: pbjson-types parses a JSON `null` in a Struct as a Value without kind
-    // (documented in the crate docs), so it would not round-trip through JSON.
+    // No `NullValue` (and no kindless Value): both print as JSON `null`, which parses back as
+    // `NullValue`, so a kindless Value would not round-trip through JSON.
     let value = prop_oneof![
         double().prop_map(Kind::NumberValue),
         text().prop_map(Kind::StringValue),

@@ -200,6 +200,8 @@ pub fn downlink_to_request(
                     window: rx2.ok_or(TranslateError::Missing("request.rx2_frequency"))?,
                 },
             };
+            // 0..=6 scaled to 0..=255: in range.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let priority = (r.priority.clamp(0, 6) * 255 / 6) as u8;
             (schedule, i64::from(txunit(antenna)?), priority)
         }

@@ -9,6 +9,8 @@ use loragw_ttnpb::{BoolValue, RxMetadata, Timestamp, TxSettings, UplinkMessage};
 
 use super::{data_rate_of_index, modulation_of};
 use crate::adapter::lorawan::parse_phy_payload;
+use crate::adapter::{f32_field, rssi_i16};
+use crate::clock::XTime;
 use crate::error::TranslateError;
 use crate::ids::GatewayIds;
 
@@ -17,21 +19,28 @@ fn unix_float_to_timestamp(seconds: f64) -> Option<Timestamp> {
         return None;
     }
     let whole = seconds.floor();
-    // Microsecond precision, as the station writes it.
-    let micros = ((seconds - whole) * 1e6).round() as i64;
+    // Microsecond precision, as the station writes it. The casts are exact: `whole` is a whole
+    // number in 0..=1e11 (checked above) and the fraction's µs are in 0..=1e6.
+    #[allow(clippy::cast_possible_truncation)]
+    let micros = ((seconds - whole) * 1e6).round() as i32;
+    #[allow(clippy::cast_possible_truncation)]
+    let whole = whole as i64;
     let (whole, micros) = if micros >= 1_000_000 {
-        (whole as i64 + 1, 0)
+        (whole + 1, 0)
     } else {
-        (whole as i64, micros)
+        (whole, micros)
     };
     Some(Timestamp {
         seconds: whole,
-        nanos: (micros * 1000) as i32,
+        nanos: micros * 1000,
     })
 }
 
 fn timestamp_to_unix_float(t: &Timestamp) -> f64 {
-    t.seconds as f64 + f64::from(t.nanos) / 1e9
+    // Exact for every second count below 2^53 (285 million years); beyond, rounded.
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = t.seconds as f64;
+    seconds + f64::from(t.nanos) / 1e9
 }
 
 /// The `UplinkMessage` of a station uplink's PHYPayload (already rebuilt from the message
@@ -56,7 +65,7 @@ pub fn radio_to_uplink(
 ) -> Result<UplinkMessage, TranslateError> {
     let info = &radio.upinfo;
     let data_rate = data_rate_of_index(region, radio.dr)?;
-    let timestamp = info.xtime as u32;
+    let timestamp = XTime(info.xtime).timestamp();
     let (time, gps_time) = match info.gpstime {
         Some(us) => {
             let us = u64::try_from(us).map_err(|_| {
@@ -68,6 +77,10 @@ pub fn radio_to_uplink(
         }
         None => (unix_float_to_timestamp(info.rxtime), None),
     };
+    // Whole dBm in the i16 range: exact as an f32.
+    let rssi = i16::try_from(info.rssi).map(f32::from).map_err(|_| {
+        TranslateError::invalid("upinfo.rssi", format!("{} out of range", info.rssi))
+    })?;
     let md = RxMetadata {
         gateway_ids: Some(gateway.to_ttnpb()),
         antenna_index: u32::from(xtime::rctx_txunit(info.rctx)),
@@ -75,9 +88,9 @@ pub fn radio_to_uplink(
         time,
         gps_time,
         fine_timestamp: info.fts.and_then(|f| u64::try_from(f).ok()).unwrap_or(0),
-        rssi: info.rssi as f32,
-        channel_rssi: info.rssi as f32,
-        snr: info.snr as f32,
+        rssi,
+        channel_rssi: rssi,
+        snr: f32_field(info.snr, "upinfo.snr")?,
         ..Default::default()
     };
     Ok(UplinkMessage {
@@ -168,7 +181,7 @@ pub fn uplink_to_up_message(
             xtime: xtime::make(antenna, session, i64::from(md.timestamp)),
             gpstime,
             fts: i64::try_from(md.fine_timestamp).ok().filter(|f| *f != 0),
-            rssi: md.channel_rssi.round() as i32,
+            rssi: i32::from(rssi_i16(md.channel_rssi, "rx_metadata[0].channel_rssi")?),
             snr: f64::from(md.snr),
             rxtime: md.time.as_ref().map_or(0.0, timestamp_to_unix_float),
         },

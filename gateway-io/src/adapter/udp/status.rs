@@ -6,6 +6,7 @@ use loragw_semtech_udp::{HardwareVersions, Stat};
 use loragw_ttnpb::{GatewayStatus, Location, LocationSource};
 
 use super::{from_udp_time, to_udp_time};
+use crate::adapter::f32_field;
 
 /// Key under which [`stat_to_status`] reports this crate's version, as The Things Stack adds
 /// `ttn-lw-gateway-server`.
@@ -32,7 +33,7 @@ pub fn is_valid_location(latitude: f64, longitude: f64) -> bool {
 /// - `antenna_locations[0]` = (`lati`, `long`, `alti`), source GPS, only when both coordinates
 ///   are present and [valid](is_valid_location).
 /// - `metrics`: `rxnb` → `rxin`, `rxok`, `rxfw`, `ackr`, `dwnb` → `txin`, `txnb` → `txok`,
-///   `temp`, `lpps`, `lmnw`, `lmst`, `lmok`: each when present.
+///   `temp`, `lpps`, `lmnw`, `lmst`, `lmok`: each when present and within the `f32` range.
 /// - `versions`: `hal`, `fpga`, `dsp`, `hver.{fpga,dsp0,dsp1}` (as `fpga`, `dsp0`, `dsp1`),
 ///   `pfrm` → `platform`, and [`GATEWAY_SERVER_VERSION_KEY`] → this crate's version.
 /// - `ip`: `remote`, when given.
@@ -69,8 +70,9 @@ pub fn stat_to_status(stat: &Stat, remote: Option<IpAddr>) -> GatewayStatus {
         ("lmok", stat.lmok.map(f64::from)),
     ];
     for (key, value) in metrics {
-        if let Some(v) = value {
-            status.metrics.insert(key.into(), v as f32);
+        // A metric no f32 can hold (`"temp":1e300`) is left out, as if absent.
+        if let Some(v) = value.and_then(|v| f32_field(v, "stat").ok()) {
+            status.metrics.insert(key.into(), v);
         }
     }
     let mut version = |key: &str, value: Option<String>| {

@@ -11,7 +11,7 @@ use loragw_ttnpb::{
 
 use super::{from_udp_time, to_udp_time};
 use crate::adapter::lorawan::parse_phy_payload;
-use crate::adapter::{dedup_by_rssi, lrfhss_coding_rate};
+use crate::adapter::{dedup_by_rssi, f32_field, lrfhss_coding_rate, rssi_i16};
 use crate::error::TranslateError;
 use crate::ids::GatewayIds;
 
@@ -150,7 +150,11 @@ pub fn rxpk_to_uplink(
             signal_rssi: rxpk.rssis.map(|v| FloatValue {
                 value: f32::from(v),
             }),
-            snr: rxpk.lsnr.map_or(0.0, |v| v as f32),
+            snr: rxpk
+                .lsnr
+                .map(|v| f32_field(v, "rxpk.lsnr"))
+                .transpose()?
+                .unwrap_or(0.0),
             frequency_offset: rxpk.foff.map_or(0, i64::from),
             fine_timestamp: rxpk.ftime.map_or(0, u64::from),
             ..base
@@ -159,7 +163,7 @@ pub fn rxpk_to_uplink(
         rxpk.rsig
             .iter()
             .map(|rsig| rsig_metadata(&base, rsig, rxpk.aesk))
-            .collect()
+            .collect::<Result<_, _>>()?
     };
     Ok(UplinkMessage {
         raw_payload: rxpk.data.clone(),
@@ -182,7 +186,11 @@ pub fn rxpk_to_uplink(
     })
 }
 
-fn rsig_metadata(base: &RxMetadata, rsig: &Rsig, aesk: Option<u32>) -> RxMetadata {
+fn rsig_metadata(
+    base: &RxMetadata,
+    rsig: &Rsig,
+    aesk: Option<u32>,
+) -> Result<RxMetadata, TranslateError> {
     let (encrypted_fine_timestamp, encrypted_fine_timestamp_key_id) = match &rsig.etime {
         Some(etime) => (
             etime.clone(),
@@ -190,7 +198,7 @@ fn rsig_metadata(base: &RxMetadata, rsig: &Rsig, aesk: Option<u32>) -> RxMetadat
         ),
         None => (Vec::new(), String::new()),
     };
-    RxMetadata {
+    Ok(RxMetadata {
         antenna_index: rsig.ant.map_or(0, u32::from),
         channel_index: rsig.chan.map_or(0, u32::from),
         rssi: rsig.rssic.map_or(0.0, f32::from),
@@ -199,14 +207,18 @@ fn rsig_metadata(base: &RxMetadata, rsig: &Rsig, aesk: Option<u32>) -> RxMetadat
             value: f32::from(v),
         }),
         rssi_standard_deviation: rsig.rssisd.map_or(0.0, f32::from),
-        snr: rsig.lsnr.map_or(0.0, |v| v as f32),
+        snr: rsig
+            .lsnr
+            .map(|v| f32_field(v, "rxpk.rsig[].lsnr"))
+            .transpose()?
+            .unwrap_or(0.0),
         encrypted_fine_timestamp,
         encrypted_fine_timestamp_key_id,
         fine_timestamp: rsig.ftime.map_or(0, u64::from),
         frequency_offset: rsig.foff.map_or(0, i64::from),
         frequency_drift: rsig.fdri.unwrap_or(0),
         ..base.clone()
-    }
+    })
 }
 
 /// Every `rxpk` of a PUSH_DATA, with mirrors (same payload) collapsed to the one with the best
@@ -225,15 +237,6 @@ pub fn rxpks_to_uplinks(
         }
     }
     (dedup_by_rssi(ups), errors)
-}
-
-fn rssi_i16(v: f32, field: &'static str) -> Result<i16, TranslateError> {
-    let r = v.round();
-    if r.is_finite() && (f32::from(i16::MIN)..=f32::from(i16::MAX)).contains(&r) {
-        Ok(r as i16)
-    } else {
-        Err(TranslateError::invalid(field, format!("{v} out of range")))
-    }
 }
 
 fn opt<T: PartialEq + Default>(v: T) -> Option<T> {
@@ -358,6 +361,9 @@ pub fn uplink_to_rxpk(message: &UplinkMessage) -> Result<Rxpk, TranslateError> {
                     .signal_rssi
                     .map(|s| rssi_i16(s.value, "rx_metadata[].signal_rssi"))
                     .transpose()?,
+                // Clamped into the u16 range first (NaN becomes 0): the cast only drops
+                // the (zero) fraction.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 rssisd: opt(m
                     .rssi_standard_deviation
                     .round()
