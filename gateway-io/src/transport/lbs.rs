@@ -475,11 +475,13 @@ async fn traffic<S>(
         }
     };
     tracing::debug!(%remote, ?connection, %reason, "station disconnected");
-    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
+    // Reported before the close frame is tried: after a write timed out, that one would wait
+    // for the write timeout again.
     let _ = shared
         .inputs
         .send(Input::Closed { connection, reason })
         .await;
+    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
 }
 
 /// Owns the frontend: serves commands and hub controls first, then delivers events, then

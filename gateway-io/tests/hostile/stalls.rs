@@ -23,11 +23,12 @@ use crate::clients::{Flood, RawMqtt, RawWs, Station, duplicate, flood, tcp_small
 use crate::fixtures::*;
 use crate::support::{Harness, marker, shared, summarize};
 
-/// The write timeout the listeners promise is 10 s *per write*; a connection whose peer never
-/// reads still takes a few bytes now and then (presumably the kernel compacting the peer's
-/// receive queue and reopening the window), which restarts it: observed 13 s (MQTT) and up to
-/// 21 s (Basics Station) from the flood's start. Two timeouts plus margin for a loaded machine.
-const WRITE_BOUND: Duration = Duration::from_secs(35);
+/// The write timeout the listeners promise (10 s per write) with margin for a loaded machine,
+/// counted from the flood's start. The client's writes stall once the server's receive buffer
+/// is full, but the server still answers the requests already buffered until its own write
+/// blocks (for MQTT's 2-byte PINGREQs, ~3 s), and the 10 s start there. Observed: Basics
+/// Station ~11 s, MQTT 13–15 s.
+const WRITE_BOUND: Duration = Duration::from_secs(25);
 /// Downlinks sent to each stalled gateway at most (far more than the caps).
 const MAX_DOWNLINKS: usize = 1_000;
 /// Downlinks refused in a row after which the burst stops.
