@@ -25,8 +25,10 @@
 //!   TLS handshake and websocket upgrade (and, for discovery, its one request), 10 s per write
 //!   (a station that stops reading is disconnected without blocking the others), 10,000
 //!   sessions; messages of at most 65,535 bytes both ways (Basics Station never fragments), a
-//!   4 KiB read buffer per connection, 64 frames queued per connection, bounded queues to the
-//!   driver. `TCP_NODELAY` is set on every connection (`getxtime` must not wait in Nagle's
+//!   4 KiB read buffer per connection, 64 frames queued per connection (written before more
+//!   are read; a station's next message is read only while the queue has room for the answers
+//!   to its 16 messages at most in the driver, so a station that bursts requests and reads the
+//!   answers is not taken for one that stopped reading), bounded queues to the driver. `TCP_NODELAY` is set on every connection (`getxtime` must not wait in Nagle's
 //!   buffer). Refusals are logged at `info` at most once a second, the rest at `debug`.
 //! - **Failure**: a panic while handling one station's input closes that connection
 //!   (`Disconnected { reason: InternalError }`, counted in `ServerStats::isolated_panics`)
@@ -43,7 +45,7 @@ use futures_util::{SinkExt, StreamExt};
 use loragw_basicstation::message::MAX_MESSAGE_LEN;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -69,6 +71,12 @@ const INPUT_CAPACITY: usize = 1024;
 /// Frames queued from the driver to one connection; a station that does not take them is
 /// disconnected rather than slowing the others.
 const OUTBOUND_CAPACITY: usize = 64;
+
+/// Messages of one station handed to the driver and not yet handled. The connection task
+/// reads a frame only while the outbound queue has room for the answers to all of them, and
+/// writes queued frames before reading more, so a station that sends a burst of requests and
+/// reads the answers never fills its queue (only one that stops reading does).
+const MESSAGES_IN_FLIGHT: usize = 16;
 
 /// Settings of a Basics Station listener.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +158,8 @@ enum Input {
     Message {
         connection: ConnectionId,
         text: String,
+        /// Released once the driver handled the message (one of [`MESSAGES_IN_FLIGHT`]).
+        permit: OwnedSemaphorePermit,
     },
     Closed {
         connection: ConnectionId,
@@ -411,26 +421,12 @@ async fn traffic<S>(
     ping.tick().await; // the first tick is immediate
     let mut missed_pongs = 0u32;
     let mut answered_a_ping = false;
+    let permits = Arc::new(Semaphore::new(MESSAGES_IN_FLIGHT));
     let reason = loop {
+        // Queued frames go out before more are read: a station that reads its answers is
+        // never taken for one that does not.
         tokio::select! {
-            frame = ws.next() => match frame {
-                Some(Ok(Message::Text(text))) => {
-                    #[cfg(test)]
-                    assert!(!text.as_str().contains(fault::CONNECTION), "injected connection fault");
-                    let input = Input::Message { connection, text: text.as_str().to_owned() };
-                    if shared.inputs.send(input).await.is_err() {
-                        break DisconnectReason::Shutdown;
-                    }
-                }
-                Some(Ok(Message::Pong(_))) => {
-                    missed_pongs = 0;
-                    answered_a_ping = true;
-                }
-                // Pings are answered by tungstenite; binary frames are remote-shell data.
-                Some(Ok(Message::Ping(_) | Message::Binary(_) | Message::Frame(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break DisconnectReason::ClosedByGateway,
-                Some(Err(e)) => break DisconnectReason::Transport(e.to_string()),
-            },
+            biased;
             out = outbound.recv() => match out {
                 Some(Outbound::Text(text)) => {
                     if let Err(reason) = send(&mut ws, Message::text(text), write_timeout).await {
@@ -453,14 +449,39 @@ async fn traffic<S>(
                     break reason;
                 }
             }
+            // Read only while the queue has room for the answers to every message in flight.
+            frame = ws.next(), if outbound.len() + MESSAGES_IN_FLIGHT < OUTBOUND_CAPACITY => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    #[cfg(test)]
+                    assert!(!text.as_str().contains(fault::CONNECTION), "injected connection fault");
+                    let Ok(permit) = permits.clone().acquire_owned().await else {
+                        break DisconnectReason::Shutdown;
+                    };
+                    let text = text.as_str().to_owned();
+                    let input = Input::Message { connection, text, permit };
+                    if shared.inputs.send(input).await.is_err() {
+                        break DisconnectReason::Shutdown;
+                    }
+                }
+                Some(Ok(Message::Pong(_))) => {
+                    missed_pongs = 0;
+                    answered_a_ping = true;
+                }
+                // Pings are answered by tungstenite; binary frames are remote-shell data.
+                Some(Ok(Message::Ping(_) | Message::Binary(_) | Message::Frame(_))) => {}
+                Some(Ok(Message::Close(_))) | None => break DisconnectReason::ClosedByGateway,
+                Some(Err(e)) => break DisconnectReason::Transport(e.to_string()),
+            },
         }
     };
     tracing::debug!(%remote, ?connection, %reason, "station disconnected");
-    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
+    // Reported before the close frame is tried: after a write timed out, that one would wait
+    // for the write timeout again.
     let _ = shared
         .inputs
         .send(Input::Closed { connection, reason })
         .await;
+    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
 }
 
 /// Owns the frontend: serves commands and hub controls first, then delivers events, then
@@ -647,13 +668,20 @@ fn handle_input(
             }
             let _ = reply.send(result);
         }
-        Input::Message { connection, text } => {
+        Input::Message {
+            connection,
+            text,
+            permit,
+        } => {
             #[cfg(test)]
             assert!(!text.contains(fault::DRIVER), "injected driver fault");
             if let Err(e) = frontend.handle_message(now, connection, &text) {
                 // A message racing the connection's replacement: nothing to do.
                 tracing::trace!(error = %e, "message of a closed connection");
             }
+            // The answers are queued by the caller before the connection task reads again
+            // (it reads only while the queue has room for them).
+            drop(permit);
         }
         Input::Closed { connection, reason } => {
             connections.remove(&connection);

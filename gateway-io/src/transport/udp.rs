@@ -13,6 +13,14 @@
 //! again with the gateway's next datagram. So a registry that takes a second for one gateway
 //! delays that gateway only.
 //!
+//! **Failure**: a panic while handling one input (a datagram, a command, a timer, a registry
+//! answer) or inside one registry lookup is caught, logged at `error` and counted in
+//! `ServerStats::isolated_panics`; the listener goes on with the next input. Semtech UDP has no
+//! connection to close: the datagram that caused it is dropped (the gateway retries), a command
+//! that caused it is refused, and a gateway whose lookup panicked stays unadmitted until its
+//! request expires (`admission_timeout`, 10 s) and its next datagram asks again (so a registry
+//! entry that always panics costs one lookup per gateway per expiry, not one per datagram).
+//!
 //! Downlink tokens are seeded from the OS (`RandomState` mixed with the wall clock), whatever
 //! seed the settings carry: an off-path attacker cannot predict them to forge a TX_ACK.
 
@@ -128,7 +136,8 @@ async fn drive(
         stats,
         ..
     } = ctx;
-    let mut lookups: JoinSet<(Eui64, Option<GatewayRecord>)> = JoinSet::new();
+    // Each lookup's panic is caught on its blocking thread, so the EUI comes back with it.
+    let mut lookups: JoinSet<(Eui64, Result<Option<GatewayRecord>, String>)> = JoinSet::new();
     let mut lookups_dropped: u64 = 0;
     let mut publisher = Publisher::new(hub, id);
     let mut input = vec![0u8; MAX_DATAGRAM_LEN];
@@ -150,14 +159,25 @@ async fn drive(
             },
             () = publisher.deliver(), if publisher.has_pending() => {}
             Some(done) = lookups.join_next(), if !lookups.is_empty() => match done {
-                Ok((eui, record)) => {
+                Ok((eui, Ok(record))) => {
                     if let Err(panic) = isolate(|| frontend.handle_admission(now(), eui, record)) {
                         report_panic(&stats, "admission", &panic);
                     }
                 }
-                // The registry panicked: the request times out in the server and the gateway
-                // asks again later.
-                Err(e) => tracing::warn!(error = %e, "registry lookup failed"),
+                // The registry panicked: the request expires in the server and the gateway asks
+                // again with a later datagram.
+                Ok((eui, Err(panic))) => {
+                    tracing::error!(%eui, "Semtech UDP registry lookup panicked");
+                    report_panic(&stats, "registry lookup", &panic);
+                }
+                // Not a panic (caught above): the lookup was cancelled, which only happens when
+                // the set is dropped.
+                Err(e) => {
+                    tracing::warn!(error = %e, "registry lookup failed");
+                    if e.is_panic() {
+                        stats.panicked();
+                    }
+                }
             },
             () = sleep_until(deadline) => {
                 if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
@@ -168,7 +188,12 @@ async fn drive(
                 match received {
                     Ok((len, from)) => {
                         let datagram = &input[..len];
-                        if let Err(panic) = isolate(|| frontend.handle_datagram(now(), from, datagram)) {
+                        let handled = isolate(|| {
+                            #[cfg(test)]
+                            assert!(!fault::injected(datagram), "injected datagram fault");
+                            frontend.handle_datagram(now(), from, datagram)
+                        });
+                        if let Err(panic) = handled {
                             report_panic(&stats, "datagram", &panic);
                         }
                     }
@@ -198,7 +223,23 @@ async fn drive(
                 continue;
             }
             let registry = registry.clone();
-            lookups.spawn_blocking(move || (request.eui, registry.gateway_by_eui(request.eui)));
+            let eui = request.eui;
+            lookups.spawn_blocking(move || (eui, isolate(|| registry.gateway_by_eui(eui))));
         }
     }
 }
+
+/// Faults injected by the tests through a datagram's bytes (compiled only in tests).
+#[cfg(test)]
+mod fault {
+    /// Panics in the driver's frontend call for a datagram carrying it (isolated).
+    pub(super) const DATAGRAM: &[u8] = b"test-fault:udp-datagram";
+
+    /// Whether `datagram` carries [`DATAGRAM`].
+    pub(super) fn injected(datagram: &[u8]) -> bool {
+        datagram.windows(DATAGRAM.len()).any(|w| w == DATAGRAM)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -202,6 +202,82 @@ pub async fn tcp_small_receive_buffer(addr: SocketAddr) -> TcpStream {
     socket.connect(addr).await.expect("TCP connect")
 }
 
+/// A second handle on the same TCP connection (a duplicated descriptor), so a flood can
+/// write under a client that keeps the original (a websocket, an MQTT codec).
+pub fn duplicate(tcp: &TcpStream) -> TcpStream {
+    use std::os::fd::AsFd;
+    let fd = tcp
+        .as_fd()
+        .try_clone_to_owned()
+        .expect("duplicate a socket descriptor");
+    let std = std::net::TcpStream::from(fd);
+    std.set_nonblocking(true).expect("non-blocking socket");
+    TcpStream::from_std(std).expect("register the duplicated socket")
+}
+
+/// How a [`flood`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flood {
+    /// Whole requests written (the kernel took their bytes).
+    pub requests: u64,
+    /// When the last byte went out before the writes stopped making progress for
+    /// [`FLOOD_STUCK`] (the server stopped reading), if they did.
+    pub stuck_at: Option<Instant>,
+    /// When a write failed (the server closed the connection), if one did.
+    pub closed_at: Option<Instant>,
+}
+
+/// Writes that made no progress for this long mean the peer stopped reading.
+pub const FLOOD_STUCK: Duration = Duration::from_millis(500);
+
+/// Writes `request` over and over on `tcp` without ever reading, never blocking: each write
+/// takes what the kernel accepts at once, and a full socket is waited on for at most 50 ms at
+/// a time. Ends when a write fails (the server closed the connection) or at `until`.
+/// `stuck` is told once when the writes stop making progress for [`FLOOD_STUCK`].
+pub async fn flood(
+    tcp: TcpStream,
+    request: Vec<u8>,
+    until: Instant,
+    stuck: tokio::sync::watch::Sender<Option<Instant>>,
+) -> Flood {
+    assert!(!request.is_empty(), "test bug: an empty flood request");
+    let batch = request.repeat((4096 / request.len()).max(1));
+    let mut at = 0;
+    let mut written: u64 = 0;
+    let mut progress = Instant::now();
+    let mut result = Flood {
+        requests: 0,
+        stuck_at: None,
+        closed_at: None,
+    };
+    while Instant::now() < until {
+        match tcp.try_write(&batch[at..]) {
+            Ok(0) => {
+                result.closed_at = Some(Instant::now());
+                break;
+            }
+            Ok(n) => {
+                written += n as u64;
+                at = (at + n) % batch.len();
+                progress = Instant::now();
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if result.stuck_at.is_none() && progress.elapsed() >= FLOOD_STUCK {
+                    result.stuck_at = Some(progress);
+                    let _ = stuck.send(Some(progress));
+                }
+                let _ = timeout(Duration::from_millis(50), tcp.writable()).await;
+            }
+            Err(_) => {
+                result.closed_at = Some(Instant::now());
+                break;
+            }
+        }
+    }
+    result.requests = written / request.len() as u64;
+    result
+}
+
 /// A well-behaved station: basicstation's sans-IO session over a real websocket.
 pub struct Station {
     pub ws: Ws,

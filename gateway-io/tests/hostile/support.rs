@@ -114,6 +114,8 @@ pub struct Harness {
     pending: Vec<GatewayEvent>,
     /// Every event seen (up to [`HISTORY_CAP`]).
     history: Vec<GatewayEvent>,
+    /// When each event of `history` was received.
+    received_at: Vec<std::time::Instant>,
     /// Events seen in all.
     pub events_seen: usize,
     stopped: Option<String>,
@@ -256,6 +258,7 @@ impl Harness {
             tls: clients::tls_connector(&der),
             pending: Vec::new(),
             history: Vec::new(),
+            received_at: Vec::new(),
             events_seen: 0,
             stopped: None,
         }
@@ -267,6 +270,7 @@ impl Harness {
                 self.events_seen += 1;
                 if self.history.len() < HISTORY_CAP {
                     self.history.push(event.clone());
+                    self.received_at.push(std::time::Instant::now());
                 }
                 Next::Event(event)
             }
@@ -366,6 +370,15 @@ impl Harness {
     /// Every event seen so far.
     pub fn history(&self) -> &[GatewayEvent] {
         &self.history
+    }
+
+    /// When the first event of the history matching `pred` was received from the server.
+    pub fn received_at(
+        &self,
+        mut pred: impl FnMut(&GatewayEvent) -> bool,
+    ) -> Option<std::time::Instant> {
+        let i = self.history.iter().position(&mut pred)?;
+        self.received_at.get(i).copied()
     }
 
     /// Why the server stopped, if it said so.
