@@ -59,11 +59,23 @@ fn refuse(status: StatusCode, reason: String) -> (StatusCode, String) {
     (status, reason)
 }
 
+/// How every upgrade request starts.
+const UPGRADE_METHOD: &[u8] = b"GET ";
+
 /// Reads until the end of the request head; returns everything read (the head and any bytes
 /// after it). `InvalidData` past [`MAX_REQUEST_HEAD`].
 pub(super) async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(1024);
     loop {
+        // A websocket upgrade is a GET: anything else is refused as soon as its first bytes
+        // show it, rather than held until the handshake deadline.
+        let start = buf.len().min(UPGRADE_METHOD.len());
+        if buf[..start] != UPGRADE_METHOD[..start] {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not an HTTP GET request",
+            ));
+        }
         if buf.windows(4).any(|w| w == b"\r\n\r\n") {
             return Ok(buf);
         }
@@ -279,6 +291,33 @@ mod tests {
         let mut all = String::new();
         stream.read_to_string(&mut all).await.unwrap();
         assert_eq!(all, "head after");
+    }
+
+    #[tokio::test]
+    async fn anything_but_a_get_is_refused_without_waiting_for_more() {
+        // The client keeps its end open: a refusal that waited for the end of the head (or for
+        // EOF) would hang here.
+        for first in [
+            &b"\x00\xFF\xFE GET /"[..],
+            b"POST /router-info",
+            b"G\x00",
+            b"get /",
+        ] {
+            let (mut client, mut server) = tokio::io::duplex(1024);
+            client.write_all(first).await.unwrap();
+            let read =
+                tokio::time::timeout(std::time::Duration::from_secs(5), read_head(&mut server))
+                    .await;
+            let error = read.expect("refused at once").expect_err("not a GET");
+            assert_eq!(error.kind(), io::ErrorKind::InvalidData, "{first:?}");
+            drop(client);
+        }
+        let (mut client, mut server) = tokio::io::duplex(1024);
+        client.write_all(b"GE").await.unwrap();
+        let pending =
+            tokio::time::timeout(std::time::Duration::from_millis(50), read_head(&mut server))
+                .await;
+        assert!(pending.is_err(), "a GET still arriving is waited for");
     }
 
     #[test]
