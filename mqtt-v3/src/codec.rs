@@ -59,7 +59,7 @@ pub enum PayloadError {
         /// The field, as named in the `.proto`.
         field: &'static str,
     },
-    /// A number out of its range ([`validate`](crate::validate) lists the rules).
+    /// A number out of its range ([`validate`] lists the rules).
     #[error("{field}: {problem}")]
     OutOfRange {
         /// The field, with its path from the message (`UplinkMessage.rx_metadata[0].rssi`).
