@@ -25,6 +25,27 @@ pub enum TranslateError {
     },
 }
 
+/// The text of [`CommandError::Unschedulable`] after the gateway id.
+fn describe_unschedulable(
+    protocol: &str,
+    time: &loragw_ttnpb::Timestamp,
+    reason: &crate::clock::ClockError,
+) -> String {
+    use crate::clock::{ClockError, MAX_TIMESTAMP_DISTANCE_US};
+    let window_s = MAX_TIMESTAMP_DISTANCE_US / 1_000_000;
+    match reason {
+        ClockError::OutsideCounterWindow { distance_us } => {
+            let side = if *distance_us >= 0 { "after" } else { "before" };
+            format!(
+                "absolute time {time} is {} s {side} the gateway's clock sync; {protocol} cannot \
+                 be scheduled more than {window_s} s from it",
+                distance_us.unsigned_abs() / 1_000_000
+            )
+        }
+        other => format!("absolute time {time} cannot be scheduled on {protocol}: {other}"),
+    }
+}
+
 impl TranslateError {
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         TranslateError::Invalid {
@@ -48,6 +69,21 @@ pub enum CommandError {
         gateway: String,
         /// Why.
         source: TranslateError,
+    },
+    /// A downlink at an absolute time only, for a gateway that must be told a concentrator
+    /// timestamp (Semtech UDP without GPS, MQTT v2), when the gateway's clock cannot turn the
+    /// time into one: not synced yet, or further than ±2^31 µs (about 35.8 min) from the last
+    /// sync, where the 32-bit counter would name another instant.
+    #[error("gateway `{gateway}`: {}", describe_unschedulable(.protocol, .time, .reason))]
+    Unschedulable {
+        /// The gateway id.
+        gateway: String,
+        /// The gateway's protocol, as people name it ("a Semtech UDP gateway without GPS").
+        protocol: &'static str,
+        /// The absolute time asked for.
+        time: loragw_ttnpb::Timestamp,
+        /// Why the clock has no timestamp for it.
+        reason: crate::clock::ClockError,
     },
     /// The protocol machine refused the command (queue full, no downlink path, ...).
     #[error("gateway `{gateway}`: {reason}")]

@@ -169,9 +169,17 @@ fn v2_lorawan() -> pb::ProtocolRxMetadata {
     }
 }
 
+/// The reference vectors' uplinks have no payload and no frequency, which The Things Stack's
+/// conversion passes on and its Gateway Server refuses later; here the conversion refuses them
+/// ([`loragw_mqtt_v3::validate::uplink`]), so the vectors get both.
+const PAYLOAD: [u8; 5] = [0x40, 1, 2, 3, 4];
+const FREQUENCY: u64 = 868_100_000;
+
 fn expected_v3_uplink() -> UplinkMessage {
     UplinkMessage {
+        raw_payload: PAYLOAD.to_vec(),
         settings: Some(TxSettings {
+            frequency: FREQUENCY,
             timestamp: 1000,
             data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
             ..Default::default()
@@ -193,11 +201,13 @@ fn expected_v3_uplink() -> UplinkMessage {
 
 #[test]
 fn reference_uplinks() {
-    // "correct Input"
+    // "correct Input" (with a payload and a frequency, see `PAYLOAD`)
     let up = pb::UplinkMessage {
+        payload: PAYLOAD.to_vec(),
         protocol_metadata: Some(v2_lorawan()),
         gateway_metadata: Some(pb::GatewayRxMetadata {
             gateway_id: "gateway-id".into(),
+            frequency: FREQUENCY,
             rssi: -2.0,
             snr: -75.0,
             timestamp: 1000,
@@ -209,9 +219,11 @@ fn reference_uplinks() {
 
     // "correct Input with Rsig": one antenna with rssi and snr only.
     let up = pb::UplinkMessage {
+        payload: PAYLOAD.to_vec(),
         protocol_metadata: Some(v2_lorawan()),
         gateway_metadata: Some(pb::GatewayRxMetadata {
             gateway_id: "gateway-id".into(),
+            frequency: FREQUENCY,
             antennas: vec![pb::gateway_rx_metadata::Antenna {
                 rssi: -2.0,
                 snr: -75.0,
@@ -504,9 +516,12 @@ fn status_times_sources_and_bad_locations() {
         (V2::Registry, LocationSource::SourceRegistry),
         (V2::IpGeolocation, LocationSource::SourceIpGeolocation),
     ] {
+        // Not at (0, 0), which is dropped as a placeholder.
         let v2 = pb::StatusMessage {
             location: Some(pb::LocationMetadata {
                 source: v2_source as i32,
+                latitude: 46.5,
+                longitude: 6.25,
                 ..Default::default()
             }),
             ..Default::default()

@@ -48,7 +48,8 @@ fn ids() -> GatewayIdentifiers {
 
 prop_compose! {
     fn v3_uplink()(
-        raw in prop::collection::vec(any::<u8>(), 0..64),
+        // Not empty: an uplink without a payload is refused.
+        raw in prop::collection::vec(any::<u8>(), 1..64),
         dr in v3_lora_or_fsk(),
         frequency in 100_000u64..3_000_000_000,
         timestamp in any::<u32>(),
@@ -125,7 +126,8 @@ prop_compose! {
         ],
         time in any::<i64>(),
         boot in any::<i64>(),
-        location in proptest::option::of((-90.0f32..90.0, -180.0f32..180.0, any::<i32>(), any::<i32>(),
+        // Within ±89.9°: a polar latitude is dropped as implausible.
+        location in proptest::option::of((-89.9f32..89.9, -180.0f32..180.0, any::<i32>(), any::<i32>(),
             prop::sample::select(vec![0i32, 1, 3, 4]))),
         ip in prop::collection::vec("[0-9.]{7,15}", 0..3),
     ) -> pb::StatusMessage {

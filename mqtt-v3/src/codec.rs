@@ -4,6 +4,7 @@ use loragw_ttnpb::prost::Message;
 use loragw_ttnpb::{GatewayDown, GatewayStatus, TxAcknowledgment, UplinkMessage};
 
 use crate::topic::TopicKind;
+use crate::validate::{self, RangeError};
 
 /// Largest payload the decoders accept, in bytes (64 KiB).
 ///
@@ -49,6 +50,23 @@ pub enum PayloadError {
         /// How many entries the message has.
         count: usize,
     },
+    /// A field the message cannot do without is absent or empty (an uplink without
+    /// `raw_payload` or `settings`, which The Things Stack refuses too).
+    #[error("{message} has no {field}")]
+    MissingField {
+        /// The message type.
+        message: &'static str,
+        /// The field, as named in the `.proto`.
+        field: &'static str,
+    },
+    /// A number out of its range ([`validate`] lists the rules).
+    #[error("{field}: {problem}")]
+    OutOfRange {
+        /// The field, with its path from the message (`UplinkMessage.rx_metadata[0].rssi`).
+        field: String,
+        /// What is wrong with its value.
+        problem: RangeError,
+    },
     /// The topic carries server-to-gateway traffic (`down`), which a gateway does not publish.
     #[error("topic kind {0:?} carries no gateway-to-server payload")]
     NotAnUpstreamTopic(TopicKind),
@@ -67,15 +85,18 @@ fn decode<M: Message + Default>(message: &'static str, bytes: &[u8]) -> Result<M
 /// Decodes the `ttn.lorawan.v3.UplinkMessage` published on `v3/{uid}/up` (one message, not a
 /// `GatewayUp`).
 ///
-/// Refuses more than [`MAX_RX_METADATA`] `rx_metadata` entries ([`validate_uplink`]).
+/// Range-checked with [`validate::uplink`]: refuses more than [`MAX_RX_METADATA`]
+/// `rx_metadata` entries, a message without `raw_payload` or `settings` and numbers out of
+/// range; drops `rx_metadata` locations off the globe.
 pub fn decode_uplink(bytes: &[u8]) -> Result<UplinkMessage, PayloadError> {
-    let message = decode("ttn.lorawan.v3.UplinkMessage", bytes)?;
-    validate_uplink(&message)?;
+    let mut message = decode("ttn.lorawan.v3.UplinkMessage", bytes)?;
+    validate::uplink(&mut message)?;
     Ok(message)
 }
 
-/// Checks the bounds [`decode_uplink`] enforces on an `UplinkMessage` that came another way
-/// (an adapter, a bridge): at most [`MAX_RX_METADATA`] `rx_metadata` entries.
+/// Checks the bound [`decode_uplink`] enforces on the size of an `UplinkMessage` that came
+/// another way (an adapter, a bridge): at most [`MAX_RX_METADATA`] `rx_metadata` entries. The
+/// range checks on its numbers are [`validate::uplink`].
 pub fn validate_uplink(message: &UplinkMessage) -> Result<(), PayloadError> {
     let count = message.rx_metadata.len();
     if count > MAX_RX_METADATA {
@@ -85,13 +106,22 @@ pub fn validate_uplink(message: &UplinkMessage) -> Result<(), PayloadError> {
 }
 
 /// Decodes the `ttn.lorawan.v3.GatewayStatus` published on `v3/{uid}/status`.
+///
+/// Range-checked with [`validate::status`]: refuses an invalid `time` or `boot_time`; drops
+/// non-finite metrics and antenna locations off the globe.
 pub fn decode_status(bytes: &[u8]) -> Result<GatewayStatus, PayloadError> {
-    decode("ttn.lorawan.v3.GatewayStatus", bytes)
+    let mut status = decode("ttn.lorawan.v3.GatewayStatus", bytes)?;
+    validate::status(&mut status)?;
+    Ok(status)
 }
 
 /// Decodes the `ttn.lorawan.v3.TxAcknowledgment` published on `v3/{uid}/down/ack`.
+///
+/// Range-checked with [`validate::tx_ack`]: the echoed downlink's settings must be in range.
 pub fn decode_tx_ack(bytes: &[u8]) -> Result<TxAcknowledgment, PayloadError> {
-    decode("ttn.lorawan.v3.TxAcknowledgment", bytes)
+    let ack = decode("ttn.lorawan.v3.TxAcknowledgment", bytes)?;
+    validate::tx_ack(&ack)?;
+    Ok(ack)
 }
 
 /// Decodes the `ttn.lorawan.v3.GatewayDown` received on `v3/{uid}/down` (gateway side).

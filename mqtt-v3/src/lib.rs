@@ -87,6 +87,9 @@
 //!   that topic, even when it could also match other gateways' topics (`#`, `v3/+/down`); see
 //!   [`authorize`].
 //! * Payloads are bounded to [`codec::MAX_PAYLOAD_LEN`] bytes before decoding.
+//! * Every number a gateway publishes is range-checked when decoded ([`validate`]): an uplink
+//!   with a NaN, an invalid timestamp or a frequency of 10 GHz is refused, a status loses its
+//!   non-finite metrics, locations off the globe are dropped.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -98,6 +101,7 @@ pub mod filter;
 mod id;
 mod tokens;
 mod topic;
+pub mod validate;
 
 pub use access::{Access, Action, DenyReason, authorize};
 pub use credentials::{Credentials, CredentialsError};

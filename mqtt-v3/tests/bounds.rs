@@ -2,11 +2,15 @@
 
 use loragw_mqtt_v3::TopicKind;
 use loragw_mqtt_v3::codec::{self, MAX_RX_METADATA, PayloadError};
-use loragw_mqtt_v3::ttnpb::{RxMetadata, UplinkMessage};
+use loragw_mqtt_v3::ttnpb::{RxMetadata, TxSettings, UplinkMessage};
 
 fn uplink(n: usize) -> Vec<u8> {
     let message = UplinkMessage {
         raw_payload: vec![0x40, 1, 2, 3, 4, 0, 0, 0, 1, 2, 3, 4],
+        settings: Some(TxSettings {
+            frequency: 868_100_000,
+            ..Default::default()
+        }),
         rx_metadata: vec![RxMetadata::default(); n],
         ..Default::default()
     };

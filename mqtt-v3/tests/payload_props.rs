@@ -96,7 +96,8 @@ fn rx_metadata() -> impl Strategy<Value = RxMetadata> {
 
 fn uplink() -> impl Strategy<Value = UplinkMessage> {
     (
-        prop::collection::vec(any::<u8>(), 0..64),
+        // Not empty: an uplink without a payload is refused.
+        prop::collection::vec(any::<u8>(), 1..64),
         settings(),
         prop::collection::vec(rx_metadata(), 0..4),
         prop::collection::vec("[ -~]{0,40}", 0..3),

@@ -42,6 +42,7 @@ fn v2_uplink_vector_without_the_1970_bug() {
             rssi: -2.0,
             snr: -75.0,
             timestamp: 1000,
+            frequency: 868_100_000,
             ..Default::default()
         }),
         ..Default::default()

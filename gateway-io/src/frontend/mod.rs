@@ -58,21 +58,32 @@ impl Now {
 pub struct ConnectionId(pub u64);
 
 /// A downlink scheduled at an absolute `time` only, rescheduled at the concentrator timestamp
-/// of that time when `clock` knows it (for gateways that can only be told "at timestamp");
-/// others unchanged.
+/// of that time (for gateways that can only be told "at timestamp": `protocol` names them in
+/// the error, e.g. "a Semtech UDP gateway without GPS"); others unchanged. Refused with
+/// [`CommandError::Unschedulable`] when `clock` has no timestamp for the time (not synced, or
+/// outside the 32-bit counter's window around the last sync).
 pub(crate) fn with_timestamp(
     mut message: loragw_ttnpb::DownlinkMessage,
     clock: &crate::clock::ConcentratorClock,
-) -> loragw_ttnpb::DownlinkMessage {
+    gateway: &str,
+    protocol: &'static str,
+) -> Result<loragw_ttnpb::DownlinkMessage, CommandError> {
     if let Some(loragw_ttnpb::downlink_message::Settings::Scheduled(s)) = &mut message.settings
         && s.timestamp == 0
-        && let Some(time) = &s.time
-        && let Some(timestamp) = clock.timestamp_for(time)
+        && let Some(time) = s.time
     {
-        s.timestamp = timestamp;
+        s.timestamp =
+            clock
+                .try_timestamp_for(&time)
+                .map_err(|reason| CommandError::Unschedulable {
+                    gateway: gateway.to_owned(),
+                    protocol,
+                    time,
+                    reason,
+                })?;
         s.time = None;
     }
-    message
+    Ok(message)
 }
 
 /// One protocol's sans-IO machine, seen through the common model.

@@ -11,7 +11,11 @@
 //!
 //! Access rules are the protocol crates' (`authorize`): a gateway publishes only to its own
 //! uplink topics and subscribes only to its own `down` topic. Bad payloads are reported to the
-//! caller and dropped; the connection stays up.
+//! caller ([`MqttError::Payload`], which the transport logs at debug level) and dropped; the
+//! connection stays up. A payload is bad when it does not decode, or when one of its numbers is
+//! out of range (`loragw_mqtt_v3::validate`, applied to v3 payloads and to converted v2 ones:
+//! NaN, invalid timestamps, frequencies of 0 or 10 GHz and more, uplinks without payload or
+//! settings); non-finite status metrics and locations off the globe are dropped, the rest kept.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -348,7 +352,9 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         }
     }
 
-    /// A PUBLISH from a gateway: an uplink, status or (v3) transmission acknowledgement.
+    /// A PUBLISH from a gateway: an uplink, status or (v3) transmission acknowledgement. A
+    /// payload that does not decode or has a number out of range is an
+    /// [`MqttError::Payload`]: no event, the connection stays up.
     pub fn handle_publish(
         &mut self,
         now: Now,
@@ -540,7 +546,12 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
                         topic.to_string()
                     }
                     MqttVersion::V2 => {
-                        let message = with_timestamp(message, &conn.clock);
+                        let message = with_timestamp(
+                            message,
+                            &conn.clock,
+                            &gateway_id,
+                            "an MQTT v2 gateway",
+                        )?;
                         let topic = mqtt_v2::downlink_publish(&conn.uid, &message, &mut self.buf)
                             .map_err(translate)?
                             .to_string();

@@ -486,7 +486,12 @@ impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
         match command {
             GatewayCommand::Downlink { message, .. } => {
                 let message = match self.gateways.get(&eui) {
-                    Some(g) if !g.has_gps => with_timestamp(message, &g.clock),
+                    Some(g) if !g.has_gps => with_timestamp(
+                        message,
+                        &g.clock,
+                        &gateway_id,
+                        "a Semtech UDP gateway without GPS",
+                    )?,
                     _ => message,
                 };
                 let txpk =

@@ -15,6 +15,11 @@
 //!   `signal_rssi`.
 //! * The transmit power is rounded, not truncated, when going from EIRP to ERP
 //!   ([`eirp_to_erp`](crate::datarate::eirp_to_erp)).
+//! * Every number is range-checked as in a v3 message ([`loragw_mqtt_v3::validate`]): an uplink
+//!   with a non-finite RSSI or SNR, a frequency of 0 or of 10 GHz or more or an empty payload is
+//!   refused; a status loses its non-finite OS metrics; a status location is dropped when off
+//!   the globe, at (0, 0), at the Kickstarter placeholder (10, 20) or with |latitude| ≥ 89.99,
+//!   as The Things Stack drops them.
 //! * A downlink scheduled at an absolute time only (no concentrator timestamp) cannot be
 //!   expressed in v2 and is an error; The Things Stack sends it with timestamp 0, which a
 //!   packet forwarder transmits at once.
@@ -24,7 +29,7 @@ mod status;
 mod uplink;
 
 pub use downlink::{downlink_from_v3, downlink_to_v3};
-pub use status::{status_from_v3, status_to_v3};
+pub use status::{location_is_plausible, status_from_v3, status_to_v3};
 pub use uplink::{uplink_from_v3, uplink_to_v3};
 
 use loragw_ttnpb::{DataRate, Timestamp, data_rate};
@@ -73,6 +78,11 @@ pub enum ConvertError {
     /// A v3 uplink without settings.
     #[error("v3 uplink has no settings")]
     MissingSettings,
+    /// The converted v3 uplink fails the range checks every v3 uplink passes
+    /// ([`loragw_mqtt_v3::validate::uplink`]): a non-finite RSSI or SNR, a frequency of 0 or
+    /// of 10 GHz or more, an empty payload.
+    #[error("converted v3 uplink: {0}")]
+    Invalid(#[from] loragw_mqtt_v3::codec::PayloadError),
     /// A timestamp that does not fit in `int64` Unix nanoseconds (years before 1678 or after
     /// 2262).
     #[error("{0} is out of the range of v2 Unix nanoseconds")]

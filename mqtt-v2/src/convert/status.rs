@@ -32,10 +32,15 @@ const COUNTERS: [(&str, CounterField); 8] = [
 /// * `versions`: `fpga` and `dsp` (decimal) when > 0, `hal` and `platform` when not empty; a
 ///   Kickstarter platform string ([`KickstarterPlatform`]) adds `model` ([`KICKSTARTER_MODEL`])
 ///   and `firmware`.
+/// * Non-finite metrics are dropped ([`loragw_mqtt_v3::validate::clean_status`]), so a NaN
+///   `temp` is an absent `temp`.
 /// * `antenna_locations`: the location, when its latitude is within ±90° and its longitude
-///   within ±180°; sources GPS → GPS, CONFIG and REGISTRY → REGISTRY, IP_GEOLOCATION →
+///   within ±180°, and it is not a placeholder The Things Stack drops too: (0, 0), the
+///   Kickstarter gateway's (10, 20), or |latitude| ≥ 89.99° (see [`location_is_plausible`]);
+///   sources GPS → GPS, CONFIG and REGISTRY → REGISTRY, IP_GEOLOCATION →
 ///   IP_GEOLOCATION, others → UNKNOWN.
-/// * `time` and `boot_time` only when not 0 (The Things Stack writes 1970-01-01 for 0).
+/// * `time` and `boot_time` only when not 0 (The Things Stack writes 1970-01-01 for 0); v2
+///   nanoseconds always make valid timestamps (years 1677 to 2262).
 /// * `ip` copied. The other v2 fields are not used.
 pub fn status_to_v3(status: &pb::StatusMessage) -> GatewayStatus {
     let mut metrics = BTreeMap::new();
@@ -79,7 +84,7 @@ pub fn status_to_v3(status: &pb::StatusMessage) -> GatewayStatus {
     let antenna_locations = status
         .location
         .as_ref()
-        .filter(|l| location_is_valid(l))
+        .filter(|l| location_is_plausible(l))
         .map(|l| Location {
             latitude: f64::from(l.latitude),
             longitude: f64::from(l.longitude),
@@ -90,7 +95,7 @@ pub fn status_to_v3(status: &pb::StatusMessage) -> GatewayStatus {
         .into_iter()
         .collect();
 
-    GatewayStatus {
+    let mut v3 = GatewayStatus {
         time: unix_nanos_to_timestamp(status.time),
         boot_time: unix_nanos_to_timestamp(status.boot_time),
         versions,
@@ -98,11 +103,22 @@ pub fn status_to_v3(status: &pb::StatusMessage) -> GatewayStatus {
         ip: status.ip.clone(),
         metrics,
         advanced: None,
-    }
+    };
+    loragw_mqtt_v3::validate::clean_status(&mut v3);
+    v3
 }
 
-fn location_is_valid(l: &pb::LocationMetadata) -> bool {
-    (-90.0..=90.0).contains(&l.latitude) && (-180.0..=180.0).contains(&l.longitude)
+/// Whether a v2 status location is kept: on the globe (finite, |latitude| ≤ 90°,
+/// |longitude| ≤ 180°), |latitude| < 89.99°, and neither (0, 0) nor (10, 20), the placeholders
+/// of gateways without a fix (the latter the Kickstarter gateway's); The Things Stack drops the
+/// same ones.
+pub fn location_is_plausible(l: &pb::LocationMetadata) -> bool {
+    let (lat, lon) = (l.latitude, l.longitude);
+    (-90.0..=90.0).contains(&lat)
+        && (-180.0..=180.0).contains(&lon)
+        && lat.abs() < 89.99
+        && (lat, lon) != (0.0, 0.0)
+        && (lat, lon) != (10.0, 20.0)
 }
 
 fn source_to_v3(source: i32) -> LocationSource {

@@ -23,6 +23,9 @@ use crate::pb;
 /// * Without antennas, one `RxMetadata` for antenna 0 with `rssi = channel_rssi =` the gateway
 ///   metadata's `rssi`, its `snr`, `channel_index = channel`, `timestamp` and `time`.
 /// * `time` is set only when the v2 time is not 0.
+/// * The result passes [`loragw_mqtt_v3::validate::uplink`], or the conversion fails with
+///   [`ConvertError::Invalid`]: an empty payload, a frequency of 0 or of 10 GHz or more, a
+///   non-finite RSSI, SNR or RSSI standard deviation are refused.
 /// * The v2 `gateway_id`, `gateway_trusted`, `rf_chain`, `location`, top-level
 ///   `encrypted_time`, `f_cnt`, `frequency_plan` and `trace` are not used; the gateway ids come
 ///   from the connection.
@@ -90,7 +93,7 @@ pub fn uplink_to_v3(
             })
             .collect()
     };
-    Ok(UplinkMessage {
+    let mut v3 = UplinkMessage {
         raw_payload: up.payload.clone(),
         settings: Some(TxSettings {
             data_rate: Some(data_rate),
@@ -100,7 +103,9 @@ pub fn uplink_to_v3(
         }),
         rx_metadata,
         ..Default::default()
-    })
+    };
+    loragw_mqtt_v3::validate::uplink(&mut v3)?;
+    Ok(v3)
 }
 
 /// Gateway side: a v3 uplink → the v2 uplink the gateway `gateway_id` publishes on

@@ -258,10 +258,19 @@ fn v2_gateway_uplink_and_downlink() {
         gateway: ids.clone(),
         message: message.clone(),
     };
-    assert!(matches!(
+    assert_eq!(
         f.handle_command(t, command(&absolute)),
-        Err(CommandError::Translate { .. })
-    ));
+        Err(CommandError::Unschedulable {
+            gateway: "gw-mqtt".into(),
+            protocol: "an MQTT v2 gateway",
+            time: Timestamp {
+                seconds: 1_750_000_010,
+                nanos: 0
+            },
+            // The uplink above had no time: the counter is known, not its absolute time.
+            reason: crate::clock::ClockError::NoAbsoluteTime,
+        })
+    );
     // An uplink at timestamp 5_000_000 with time 1_750_000_000 s: 10 s later is 15_000_000.
     let timed = loragw_mqtt_v2::uplink_from_v3(
         &UplinkMessage {
@@ -545,4 +554,93 @@ fn refused_connects_leave_no_state() {
     assert!(f.tokens.is_empty());
     assert_eq!(events(&mut f), []);
     assert_eq!(f.poll_output(), None);
+}
+
+/// A payload with a number out of range is refused like an undecodable one: an error for the
+/// transport to log, no event, the connection kept; the next good payload is served.
+#[test]
+fn out_of_range_numbers_are_dropped_and_the_connection_kept() {
+    let t = now();
+    for version in [MqttVersion::V3, MqttVersion::V2] {
+        let mut f = MqttFrontend::new(MqttConfig::new(version), registry());
+        let c = ConnectionId(3);
+        f.handle_connect(t, c, "gw-mqtt", Some("SECRET"), None)
+            .unwrap();
+        let _ = events(&mut f);
+        let (up_topic, status_topic) = match version {
+            MqttVersion::V3 => ("v3/gw-mqtt/up", "v3/gw-mqtt/status"),
+            MqttVersion::V2 => ("gw-mqtt/up", "gw-mqtt/status"),
+        };
+        let encode = |up: &UplinkMessage| match version {
+            MqttVersion::V3 => up.encode_to_vec(),
+            MqttVersion::V2 => loragw_mqtt_v2::uplink_from_v3(up, "gw-mqtt")
+                .unwrap()
+                .encode_to_vec(),
+        };
+        let mut nan = UplinkMessage {
+            rx_metadata: vec![Default::default()],
+            ..uplink()
+        };
+        nan.rx_metadata[0].snr = f32::NAN;
+        let err = f.handle_publish(t, c, up_topic, &encode(&nan)).unwrap_err();
+        let expected = match version {
+            MqttVersion::V3 => {
+                "payload: UplinkMessage.rx_metadata[0].snr: NaN is not a finite number"
+            }
+            MqttVersion::V2 => {
+                "payload: converted v3 uplink: UplinkMessage.rx_metadata[0].snr: NaN is not a \
+                 finite number"
+            }
+        };
+        assert_eq!(err.to_string(), expected, "{version:?}");
+        assert!(matches!(err, MqttError::Payload(_)), "{version:?}");
+        let mut far = uplink();
+        far.settings.as_mut().unwrap().frequency = 10_000_000_000;
+        far.rx_metadata = vec![Default::default()];
+        assert!(
+            matches!(
+                f.handle_publish(t, c, up_topic, &encode(&far)),
+                Err(MqttError::Payload(_))
+            ),
+            "{version:?}"
+        );
+        assert_eq!(events(&mut f), [], "{version:?}: no event");
+        assert!(f.is_connected("gw-mqtt"), "{version:?}");
+
+        let good = UplinkMessage {
+            rx_metadata: vec![Default::default()],
+            ..uplink()
+        };
+        f.handle_publish(t, c, up_topic, &encode(&good)).unwrap();
+        assert!(
+            matches!(events(&mut f)[..], [GatewayEvent::Uplink { .. }]),
+            "{version:?}"
+        );
+
+        // A status with a NaN metric keeps its other metrics.
+        let status = match version {
+            MqttVersion::V3 => loragw_ttnpb::GatewayStatus {
+                metrics: [("temp".to_string(), f32::NAN), ("rxin".to_string(), 2.0)].into(),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+            MqttVersion::V2 => loragw_mqtt_v2::pb::StatusMessage {
+                rx_in: 2,
+                os: Some(loragw_mqtt_v2::pb::status_message::OsMetrics {
+                    temperature: f32::NAN,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+        };
+        f.handle_publish(t, c, status_topic, &status).unwrap();
+        let Ok::<[GatewayEvent; 1], _>([GatewayEvent::Status { status, .. }]) =
+            events(&mut f).try_into()
+        else {
+            panic!("{version:?}: no status")
+        };
+        assert_eq!(status.metrics.get("rxin"), Some(&2.0), "{version:?}");
+        assert_eq!(status.metrics.get("temp"), None, "{version:?}");
+    }
 }

@@ -277,6 +277,117 @@ fn absolute_time_downlinks_use_tmst_for_gateways_without_gps() {
     assert!(matches!(resp.txpk.timing, TxTiming::GpsTime(_)));
 }
 
+/// A time-only downlink for a gateway without GPS, `seconds` Unix.
+fn absolute(seconds: i64) -> DownlinkMessage {
+    DownlinkMessage {
+        raw_payload: vec![0x60],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(12, 125_000, "4/5")),
+            frequency: 869_525_000,
+            time: Some(Timestamp { seconds, nanos: 0 }),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn absolute_times_outside_the_counter_window_are_refused() {
+    use crate::clock::ClockError;
+    use loragw_semtech_udp::TxTiming;
+    let t0 = start();
+    let addr: SocketAddr = "192.0.2.13:41000".parse().unwrap();
+    let mut f = UdpFrontend::new(UdpConfig::default(), registry());
+    f.handle_datagram(t0, addr, &datagram(2, 1, 2, GW, ""));
+    let ids = GatewayIds::new("udp-gw", Some(Eui64(GW)));
+    let down = |f: &mut UdpFrontend<InMemoryRegistry>, seconds| {
+        f.handle_command(
+            t0,
+            GatewayCommand::Downlink {
+                gateway: ids.clone(),
+                message: absolute(seconds),
+            },
+        )
+    };
+    let time = |seconds| Timestamp { seconds, nanos: 0 };
+
+    // No uplink yet: nothing to relate the time to.
+    let err = down(&mut f, 1_750_000_001).unwrap_err();
+    assert_eq!(
+        err,
+        CommandError::Unschedulable {
+            gateway: "udp-gw".into(),
+            protocol: "a Semtech UDP gateway without GPS",
+            time: time(1_750_000_001),
+            reason: ClockError::NotSynced,
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "gateway `udp-gw`: absolute time 2025-06-15T15:06:41Z cannot be scheduled on a Semtech \
+         UDP gateway without GPS: the concentrator clock has not been synced by an uplink yet"
+    );
+
+    // Synced: tmst 7 000 000 is 2025-06-15T15:06:40Z (Unix 1 750 000 000).
+    let push = r#"{"rxpk":[{"tmst":7000000,"time":"2025-06-15T15:06:40Z","freq":868.1,"datr":"SF7BW125","rssi":-70,"data":"QAEC"}]}"#;
+    f.handle_datagram(t0, addr, &datagram(2, 2, 0, GW, push));
+    let _ = transmits(&mut f);
+    let _ = events(&mut f);
+
+    // +10 h and -1 h: beyond the ±2^31 µs a 32-bit timestamp can name.
+    let err = down(&mut f, 1_750_036_000).unwrap_err();
+    assert_eq!(
+        err,
+        CommandError::Unschedulable {
+            gateway: "udp-gw".into(),
+            protocol: "a Semtech UDP gateway without GPS",
+            time: time(1_750_036_000),
+            reason: ClockError::OutsideCounterWindow {
+                distance_us: 36_000_000_000
+            },
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "gateway `udp-gw`: absolute time 2025-06-16T01:06:40Z is 36000 s after the gateway's \
+         clock sync; a Semtech UDP gateway without GPS cannot be scheduled more than 2147 s \
+         from it"
+    );
+    let err = down(&mut f, 1_749_996_400).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "gateway `udp-gw`: absolute time 2025-06-15T14:06:40Z is 3600 s before the gateway's \
+         clock sync; a Semtech UDP gateway without GPS cannot be scheduled more than 2147 s \
+         from it"
+    );
+    assert!(
+        matches!(
+            err,
+            CommandError::Unschedulable {
+                reason: ClockError::OutsideCounterWindow {
+                    distance_us: -3_600_000_000
+                },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        transmits(&mut f).len(),
+        0,
+        "nothing sent for a refused downlink"
+    );
+
+    // +1 s: tmst 8 000 000.
+    assert_eq!(down(&mut f, 1_750_000_001), Ok(()));
+    let tx = transmits(&mut f);
+    assert_eq!(tx.len(), 1);
+    let Packet::PullResp(resp) = Packet::decode(&tx[0].1).unwrap() else {
+        panic!("not PULL_RESP")
+    };
+    assert_eq!(resp.txpk.timing, TxTiming::Timestamp(8_000_000));
+}
+
 fn class_a_down(correlation: &str) -> DownlinkMessage {
     DownlinkMessage {
         raw_payload: vec![0x60, 1, 2],
