@@ -475,13 +475,18 @@ async fn traffic<S>(
         }
     };
     tracing::debug!(%remote, ?connection, %reason, "station disconnected");
-    // Reported before the close frame is tried: after a write timed out, that one would wait
-    // for the write timeout again.
+    // A close frame only when the transport still works: after a failed or timed-out write
+    // the station is not reading, and the socket is dropped at once instead of being held
+    // for another write timeout.
+    let say_goodbye = !matches!(reason, DisconnectReason::Transport(_));
+    // Reported before the close frame is tried, so the disconnection never waits for it.
     let _ = shared
         .inputs
         .send(Input::Closed { connection, reason })
         .await;
-    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
+    if say_goodbye {
+        let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
+    }
 }
 
 /// Owns the frontend: serves commands and hub controls first, then delivers events, then
