@@ -369,7 +369,7 @@ fn example_6_class_a_and_fsk_downlinks() {
     );
     assert_eq!(
         txpk_json(downlink_to_txpk(&down).unwrap()),
-        json!({"tmst":1886440700,"freq":925.7,"rfch":0,"powe":17,"modu":"LORA","datr":"SF10BW500","codr":"4/5","ipol":true,"ncrc":true,"size":3,"data":"ffOO"})
+        json!({"imme":false,"tmst":1886440700,"freq":925.7,"rfch":0,"powe":17,"modu":"LORA","datr":"SF10BW500","codr":"4/5","ipol":true,"ncrc":true,"size":3,"data":"ffOO"})
     );
     let fsk = scheduled(
         TxSettings {
@@ -392,7 +392,7 @@ fn example_6_class_a_and_fsk_downlinks() {
     assert_eq!(txpk.ncrc, None);
     assert_eq!(
         txpk_json(txpk),
-        json!({"tmst":5,"freq":869.525,"rfch":0,"powe":14,"ant":1,"modu":"FSK","datr":50000,"fdev":25000,"size":1,"data":"AQ=="})
+        json!({"imme":false,"tmst":5,"freq":869.525,"rfch":0,"powe":14,"ant":1,"modu":"FSK","datr":50000,"fdev":25000,"size":1,"data":"AQ=="})
     );
 }
 
