@@ -58,6 +58,7 @@ pub struct LnsSession {
     events: VecDeque<LnsEvent>,
     next_time_transfer: Option<Instant>,
     time_transfer_enabled: bool,
+    /// The `MuxTime` of the periodic `getxtime` in flight, as written on the wire (µs).
     periodic_getxtime: Option<f64>,
     last_round_trip: Option<Duration>,
     scratch: Vec<u8>,
@@ -381,7 +382,9 @@ impl LnsSession {
         {
             match self.config.time_transfer_interval {
                 Some(interval) if self.time_transfer_enabled => {
-                    self.periodic_getxtime = Some(now_unix);
+                    // Keep the value as written (rounded to µs): the station echoes that, and
+                    // the reply is matched by equality.
+                    self.periodic_getxtime = Some(crate::json::wire_time(now_unix));
                     self.queue(DownMessage::Getxtime(GetxtimeRequest {
                         mux_time: Some(now_unix),
                     }));
