@@ -408,6 +408,55 @@ fn getxtime_echo_of_the_rounded_mux_time_is_accepted() {
     }));
 }
 
+/// A station whose radio clock is not up yet answers `getxtime` with every xtime 0: the LNS asks
+/// again after `TIME_TRANSFER_RETRY` (5 s), not after the 200 s interval.
+#[test]
+fn getxtime_with_zero_xtimes_is_retried_soon() {
+    let (mut s, t0) = running(LnsConfig::default());
+    drain(&mut s);
+    s.handle_timeout(t0, T0_UNIX);
+    drain(&mut s);
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(200)));
+    s.handle_message(
+        t0 + Duration::from_millis(40),
+        T0_UNIX + 0.04,
+        r#"{"msgtype":"getxtime","MuxTime":1795585800,"ustime":1.5,"UTCtime":1795585800.02,"xtimes":[0,0,0,0]}"#,
+    );
+    let (out, ev) = drain(&mut s);
+    assert!(out.is_empty(), "{out:?}");
+    assert!(
+        !ev.iter()
+            .any(|e| matches!(e, LnsEvent::TimeTransferred { .. }))
+    );
+    let retry = t0 + Duration::from_millis(40) + Duration::from_secs(5);
+    assert_eq!(TIME_TRANSFER_RETRY, Duration::from_secs(5));
+    assert_eq!(s.poll_timeout(), Some(retry));
+    // Nothing before the retry time.
+    s.handle_timeout(retry - Duration::from_millis(1), T0_UNIX + 5.039);
+    assert!(drain(&mut s).0.is_empty());
+    s.handle_timeout(retry, T0_UNIX + 5.04);
+    let (out, _) = drain(&mut s);
+    assert_eq!(
+        out,
+        vec![r#"{"msgtype":"getxtime","MuxTime":1795585805.04}"#.to_owned()]
+    );
+    // Now the radio is up: the transfer happens and the next one is a full interval away.
+    s.handle_message(
+        retry + Duration::from_millis(40),
+        T0_UNIX + 5.08,
+        r#"{"msgtype":"getxtime","MuxTime":1795585805.04,"ustime":6.5,"UTCtime":1795585805.06,"xtimes":[52072870960908878,0,0,0]}"#,
+    );
+    let (_, ev) = drain(&mut s);
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        LnsEvent::TimeTransferred {
+            xtime: 52072870960908878,
+            ..
+        }
+    )));
+    assert_eq!(s.poll_timeout(), Some(retry + Duration::from_secs(200)));
+}
+
 #[test]
 fn slow_getxtime_reply_gives_no_transfer() {
     let (mut s, t0) = running(LnsConfig::default());
