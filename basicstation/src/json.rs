@@ -161,6 +161,18 @@ pub(crate) fn write_hex_upper(out: &mut String, bytes: &[u8]) {
     }
 }
 
+/// A time as the peer reads it after [`ObjWriter::time`] wrote it: `v` rounded to microseconds,
+/// parsed back by the same JSON parser that decodes the peer's messages. A station echoes this
+/// value (`MuxTime`), not `v`. A non-finite `v` is returned unchanged.
+pub(crate) fn wire_time(v: f64) -> f64 {
+    if !v.is_finite() {
+        return v;
+    }
+    let mut s = String::new();
+    write_time(&mut s, v);
+    serde_json::from_str(&s).unwrap_or(v)
+}
+
 pub(crate) fn write_time(out: &mut String, v: f64) {
     // Fast path: below 2^31 s the product with 1e6 stays within a quarter unit of the exact
     // value, so rounding it gives the same six decimals as `{:.6}`.

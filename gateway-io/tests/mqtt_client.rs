@@ -108,7 +108,10 @@ async fn v3_client_against_our_server() {
     match next_server_event(&mut server).await {
         GatewayEvent::TxAck { ack, .. } => {
             assert_eq!(ack.downlink_message, Some(sample_downlink()));
-            assert_eq!(ack.correlation_ids, ["app:test:1"]);
+            // The ack's own ids (what the gateway echoed, token included) are kept.
+            assert_eq!(ack.correlation_ids, downlink.correlation_ids);
+            assert_eq!(ack.correlation_ids[0], "app:test:1");
+            assert_eq!(ack.correlation_ids.len(), 2);
         }
         other => panic!("expected TxAck, got {other:?}"),
     }

@@ -1,7 +1,7 @@
 //! The v2 LoRa data-rate strings (`SF7BW125`) and the transmit power convention.
 
 /// Formats a LoRa data rate as v2 writes it: `SF{sf}BW{bandwidth in kHz}`, the bandwidth
-/// truncated to whole kHz (125000 Hz → `125`; 812500 Hz → `812`).
+/// truncated to whole kHz (125000 Hz → `125`; 812000 and 812500 Hz → `812`).
 pub fn format_lora(spreading_factor: u32, bandwidth_hz: u32) -> String {
     format!("SF{spreading_factor}BW{}", bandwidth_hz / 1000)
 }
@@ -10,7 +10,8 @@ pub fn format_lora(spreading_factor: u32, bandwidth_hz: u32) -> String {
 ///
 /// Spreading factors 5 to 12 are accepted. The bandwidth is in whole kHz; the 2.4 GHz
 /// bandwidths that are not whole kHz are written truncated by [`format_lora`] and mapped back
-/// here (`812` → 812500, `406` → 406250, `203` → 203125). Returns `None` for anything else.
+/// here (`406` → 406250, `203` → 203125). `812` becomes 812000 Hz, The Things Stack's value for
+/// its ISM 2400 band (a downlink with 812500 is refused there). Returns `None` for anything else.
 pub fn parse_lora(data_rate: &str) -> Option<(u32, u32)> {
     let rest = data_rate.strip_prefix("SF")?;
     let (sf, bw) = rest.split_once("BW")?;
@@ -20,7 +21,7 @@ pub fn parse_lora(data_rate: &str) -> Option<(u32, u32)> {
         return None;
     }
     let bandwidth = match bw_khz {
-        812 => 812_500,
+        812 => 812_000,
         406 => 406_250,
         203 => 203_125,
         khz => khz.checked_mul(1000)?,
@@ -66,10 +67,12 @@ mod tests {
         assert_eq!(format_lora(12, 125_000), "SF12BW125");
         assert_eq!(format_lora(10, 500_000), "SF10BW500");
         assert_eq!(format_lora(12, 812_500), "SF12BW812");
+        assert_eq!(format_lora(12, 812_000), "SF12BW812");
         assert_eq!(parse_lora("SF7BW125"), Some((7, 125_000)));
         assert_eq!(parse_lora("SF12BW500"), Some((12, 500_000)));
         assert_eq!(parse_lora("SF5BW250"), Some((5, 250_000)));
-        assert_eq!(parse_lora("SF12BW812"), Some((12, 812_500)));
+        assert_eq!(parse_lora("SF12BW812"), Some((12, 812_000)));
+        assert_eq!(parse_lora("SF12BW406"), Some((12, 406_250)));
         for bad in [
             "",
             "SF7",

@@ -21,7 +21,7 @@ fn v3_lora_or_fsk() -> impl Strategy<Value = DataRate> {
     prop_oneof![
         (
             5u32..=12,
-            prop::sample::select(vec![125_000u32, 250_000, 500_000, 812_500]),
+            prop::sample::select(vec![125_000u32, 250_000, 500_000, 812_000]),
             "4/[5-8]"
         )
             .prop_map(|(sf, bw, cr)| DataRate::lora(sf, bw, cr)),

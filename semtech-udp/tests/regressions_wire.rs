@@ -125,10 +125,66 @@ fn case4_unset_txpk_fields_are_omitted() {
     .unwrap();
     assert_eq!(
         &out[4..],
-        br#"{"txpk":{"tmst":1000,"freq":869.525,"rfch":0,"powe":27,"modu":"LORA","datr":"SF9BW125","codr":"4/5","ipol":true,"size":3,"data":"AQID"}}"#
+        br#"{"txpk":{"imme":false,"tmst":1000,"freq":869.525,"rfch":0,"powe":27,"modu":"LORA","datr":"SF9BW125","codr":"4/5","ipol":true,"size":3,"data":"AQID"}}"#
     );
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains("null") && !text.contains("brd") && !text.contains("ant"));
+}
+
+/// Timed downlinks carry `"imme":false`: the published `semtech-udp` crate's gateway runtime
+/// refuses a `tmst`/`tmms` PULL_RESP without it (``missing field `imme` ``), and The Things Stack
+/// and ChirpStack always write it.
+#[test]
+fn timed_txpk_writes_imme_false() {
+    let txpk = |timing| Txpk {
+        timing,
+        freq: Frequency::from_hz(868_100_000),
+        rfch: 0,
+        powe: Some(14),
+        ant: None,
+        brd: None,
+        datr: DataRate::Lora {
+            spreading_factor: 7,
+            bandwidth: Bandwidth::Khz125,
+        },
+        codr: Some(CodingRate::Cr4_5),
+        fdev: None,
+        ipol: Some(true),
+        prea: None,
+        ncrc: None,
+        nhdr: None,
+        data: vec![0xff],
+    };
+    let encode = |timing| {
+        let mut out = Vec::new();
+        Packet::PullResp(PullResp {
+            version: ProtocolVersion::V2,
+            token: 0x0102,
+            txpk: txpk(timing),
+        })
+        .encode(&mut out)
+        .unwrap();
+        out
+    };
+    let tmst = encode(TxTiming::Timestamp(5_000_000));
+    assert_eq!(&tmst[..4], &[2, 0x01, 0x02, 3]);
+    assert_eq!(
+        &tmst[4..],
+        br#"{"txpk":{"imme":false,"tmst":5000000,"freq":868.1,"rfch":0,"powe":14,"modu":"LORA","datr":"SF7BW125","codr":"4/5","ipol":true,"size":1,"data":"/w=="}}"#
+    );
+    assert_eq!(
+        &encode(TxTiming::GpsTime(1_399_713_695_528))[4..],
+        br#"{"txpk":{"imme":false,"tmms":1399713695528,"freq":868.1,"rfch":0,"powe":14,"modu":"LORA","datr":"SF7BW125","codr":"4/5","ipol":true,"size":1,"data":"/w=="}}"#
+    );
+    assert_eq!(
+        &encode(TxTiming::Immediate)[4..],
+        br#"{"txpk":{"imme":true,"freq":868.1,"rfch":0,"powe":14,"modu":"LORA","datr":"SF7BW125","codr":"4/5","ipol":true,"size":1,"data":"/w=="}}"#
+    );
+    // What we write decodes back to the same timing.
+    let Packet::PullResp(back) = Packet::decode(&tmst).unwrap() else {
+        panic!("not PULL_RESP")
+    };
+    assert_eq!(back.txpk.timing, TxTiming::Timestamp(5_000_000));
 }
 
 /// Case 5 (lorawan-stack#4816): `tmms` without `time`; the GPS time must survive.

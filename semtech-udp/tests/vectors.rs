@@ -325,7 +325,7 @@ fn tts_downlink_sf10bw500_exact() {
     });
     assert_eq!(
         body(&packet),
-        r#"{"txpk":{"tmst":1886440700,"freq":925.7,"rfch":0,"powe":20,"modu":"LORA","datr":"SF10BW500","codr":"4/5","ipol":true,"ncrc":true,"size":3,"data":"ffOO"}}"#
+        r#"{"txpk":{"imme":false,"tmst":1886440700,"freq":925.7,"rfch":0,"powe":20,"modu":"LORA","datr":"SF10BW500","codr":"4/5","ipol":true,"ncrc":true,"size":3,"data":"ffOO"}}"#
     );
 }
 
@@ -446,6 +446,6 @@ fn bench_datagrams_decode_and_pull_resp_encodes_minimal() {
     let packet = Packet::decode(&d).unwrap();
     assert_eq!(
         body(&packet),
-        r#"{"txpk":{"tmst":3513348611,"freq":868.1,"rfch":0,"powe":14,"ant":0,"brd":0,"modu":"LORA","datr":"SF7BW125","codr":"4/5","ipol":true,"size":23,"data":"QF4SCyaAEgQBgNo0juhCnPZQqsWUh/Q="}}"#
+        r#"{"txpk":{"imme":false,"tmst":3513348611,"freq":868.1,"rfch":0,"powe":14,"ant":0,"brd":0,"modu":"LORA","datr":"SF7BW125","codr":"4/5","ipol":true,"size":23,"data":"QF4SCyaAEgQBgNo0juhCnPZQqsWUh/Q="}}"#
     );
 }

@@ -31,6 +31,11 @@ use crate::outbox::Outbox;
 use crate::router_config::RouterConfig;
 use crate::xtime;
 
+/// How soon the periodic time transfer asks again when the station answered its `getxtime`
+/// with every `xtimes` entry 0 (the radio clock is not up yet, e.g. just after the station
+/// started): 5 s, instead of a whole [`LnsConfig::time_transfer_interval`].
+pub const TIME_TRANSFER_RETRY: Duration = Duration::from_secs(5);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     AwaitingVersion,
@@ -58,6 +63,7 @@ pub struct LnsSession {
     events: VecDeque<LnsEvent>,
     next_time_transfer: Option<Instant>,
     time_transfer_enabled: bool,
+    /// The `MuxTime` of the periodic `getxtime` in flight, as written on the wire (µs).
     periodic_getxtime: Option<f64>,
     last_round_trip: Option<Duration>,
     scratch: Vec<u8>,
@@ -180,7 +186,7 @@ impl LnsSession {
                     gpstime,
                 });
             }
-            UpMessage::Getxtime(reply) => self.on_getxtime(now_unix, reply),
+            UpMessage::Getxtime(reply) => self.on_getxtime(now, now_unix, reply),
             UpMessage::Rmtsh(s) => self.events.push_back(LnsEvent::RemoteShell(s)),
             UpMessage::Event(e) => self.events.push_back(LnsEvent::StationEvent(e)),
             UpMessage::Alarm(a) => self.events.push_back(LnsEvent::Alarm(a)),
@@ -243,7 +249,7 @@ impl LnsSession {
         secs(now_unix - echoed).filter(|rtt| !rtt.is_zero() && *rtt <= self.config.max_round_trip)
     }
 
-    fn on_getxtime(&mut self, now_unix: f64, reply: crate::message::GetxtimeReply) {
+    fn on_getxtime(&mut self, now: Instant, now_unix: f64, reply: crate::message::GetxtimeReply) {
         for &x in &reply.xtimes {
             if x != 0 {
                 self.track_xtime(x);
@@ -257,6 +263,12 @@ impl LnsSession {
             self.last_round_trip = round_trip;
         }
         let periodic = self.periodic_getxtime.take();
+        if periodic.is_some() && self.time_transfer_enabled && reply.xtimes.iter().all(|&x| x == 0)
+        {
+            // The radio clock is not up yet: ask again soon rather than after a whole interval.
+            let retry = now + TIME_TRANSFER_RETRY;
+            self.next_time_transfer = Some(self.next_time_transfer.map_or(retry, |t| t.min(retry)));
+        }
         if let (Some(sent), Some(echo), Some(rtt)) = (periodic, reply.mux_time, round_trip)
             && sent == echo
             && self.time_transfer_enabled
@@ -381,7 +393,9 @@ impl LnsSession {
         {
             match self.config.time_transfer_interval {
                 Some(interval) if self.time_transfer_enabled => {
-                    self.periodic_getxtime = Some(now_unix);
+                    // Keep the value as written (rounded to µs): the station echoes that, and
+                    // the reply is matched by equality.
+                    self.periodic_getxtime = Some(crate::json::wire_time(now_unix));
                     self.queue(DownMessage::Getxtime(GetxtimeRequest {
                         mux_time: Some(now_unix),
                     }));

@@ -374,6 +374,89 @@ fn periodic_time_transfer_via_getxtime() {
     assert!(ev.iter().any(|e| matches!(e, LnsEvent::Xtime { round_trip: Some(r), .. } if (r.as_secs_f64() - 0.04).abs() < 1e-6)));
 }
 
+/// The LNS writes `MuxTime` rounded to microseconds; a station (without PPS) echoes the text it
+/// received. The echo must match what was sent, not the unrounded clock value.
+#[test]
+fn getxtime_echo_of_the_rounded_mux_time_is_accepted() {
+    let (mut s, t0) = running(LnsConfig::default());
+    drain(&mut s);
+    let sent_unix = T0_UNIX + 0.123_456_789;
+    s.handle_timeout(t0, sent_unix);
+    let (out, _) = drain(&mut s);
+    assert_eq!(
+        out,
+        vec![r#"{"msgtype":"getxtime","MuxTime":1795585800.123457}"#.to_owned()]
+    );
+    s.handle_message(
+        t0 + Duration::from_millis(40),
+        sent_unix + 0.04,
+        r#"{"msgtype":"getxtime","MuxTime":1795585800.123457,"ustime":3170.015805,"UTCtime":1795585800.14,"xtimes":[52072870960908878,0,0,0]}"#,
+    );
+    let (out, ev) = drain(&mut s);
+    // Half the measured round trip (from the echoed, rounded value) after the rounded send time.
+    let echoed = 1_795_585_800.123_457;
+    let gps = xtime::unix_to_gps_micros(echoed + (sent_unix + 0.04 - echoed) / 2.0);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(
+        out[0].starts_with(r#"{"msgtype":"timesync","xtime":52072870960908878,"gpstime":"#),
+        "{}",
+        out[0]
+    );
+    assert!(ev.contains(&LnsEvent::TimeTransferred {
+        xtime: 52072870960908878,
+        gpstime: gps
+    }));
+}
+
+/// A station whose radio clock is not up yet answers `getxtime` with every xtime 0: the LNS asks
+/// again after `TIME_TRANSFER_RETRY` (5 s), not after the 200 s interval.
+#[test]
+fn getxtime_with_zero_xtimes_is_retried_soon() {
+    let (mut s, t0) = running(LnsConfig::default());
+    drain(&mut s);
+    s.handle_timeout(t0, T0_UNIX);
+    drain(&mut s);
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(200)));
+    s.handle_message(
+        t0 + Duration::from_millis(40),
+        T0_UNIX + 0.04,
+        r#"{"msgtype":"getxtime","MuxTime":1795585800,"ustime":1.5,"UTCtime":1795585800.02,"xtimes":[0,0,0,0]}"#,
+    );
+    let (out, ev) = drain(&mut s);
+    assert!(out.is_empty(), "{out:?}");
+    assert!(
+        !ev.iter()
+            .any(|e| matches!(e, LnsEvent::TimeTransferred { .. }))
+    );
+    let retry = t0 + Duration::from_millis(40) + Duration::from_secs(5);
+    assert_eq!(TIME_TRANSFER_RETRY, Duration::from_secs(5));
+    assert_eq!(s.poll_timeout(), Some(retry));
+    // Nothing before the retry time.
+    s.handle_timeout(retry - Duration::from_millis(1), T0_UNIX + 5.039);
+    assert!(drain(&mut s).0.is_empty());
+    s.handle_timeout(retry, T0_UNIX + 5.04);
+    let (out, _) = drain(&mut s);
+    assert_eq!(
+        out,
+        vec![r#"{"msgtype":"getxtime","MuxTime":1795585805.04}"#.to_owned()]
+    );
+    // Now the radio is up: the transfer happens and the next one is a full interval away.
+    s.handle_message(
+        retry + Duration::from_millis(40),
+        T0_UNIX + 5.08,
+        r#"{"msgtype":"getxtime","MuxTime":1795585805.04,"ustime":6.5,"UTCtime":1795585805.06,"xtimes":[52072870960908878,0,0,0]}"#,
+    );
+    let (_, ev) = drain(&mut s);
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        LnsEvent::TimeTransferred {
+            xtime: 52072870960908878,
+            ..
+        }
+    )));
+    assert_eq!(s.poll_timeout(), Some(retry + Duration::from_secs(200)));
+}
+
 #[test]
 fn slow_getxtime_reply_gives_no_transfer() {
     let (mut s, t0) = running(LnsConfig::default());

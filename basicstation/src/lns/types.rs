@@ -19,7 +19,8 @@ pub struct LnsConfig {
     pub tx_confirm_timeout: Duration,
     /// Interval of LNS-initiated time transfer (`getxtime`, then `timesync` with `xtime` and
     /// `gpstime`); `None` disables it. It also stops once the station sends its own `timesync`
-    /// (the station has PPS and asks itself).
+    /// (the station has PPS and asks itself). A `getxtime` answered with every `xtimes` entry 0
+    /// is asked again after [`super::TIME_TRANSFER_RETRY`] (5 s).
     pub time_transfer_interval: Option<Duration>,
     /// Largest `getxtime` round trip for which a time transfer is still sent (the transfer's
     /// error is up to half of it).

@@ -165,6 +165,43 @@ fn v3_uplink_takes_the_connection_ids() {
     );
 }
 
+/// A matched ack keeps its own correlation ids and gains the downlink's, without duplicates.
+#[test]
+fn v3_matched_ack_keeps_its_own_correlation_ids() {
+    let mut tokens = DownlinkTokens::new(16, 7);
+    let down = DownlinkMessage {
+        raw_payload: vec![1],
+        correlation_ids: vec!["ns:downlink:1".into(), "as:up:2".into()],
+        settings: Some(Settings::Scheduled(TxSettings {
+            data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
+            frequency: 869_525_000,
+            timestamp: 1,
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let mut buf = Vec::new();
+    mqtt_v3::downlink_publish(&uid(), &down, &mut tokens, &mut buf).unwrap();
+    // The gateway sends its own ids, the token and one of the downlink's.
+    let ack = TxAcknowledgment {
+        correlation_ids: vec![
+            "gw:ack:9".into(),
+            "gs:down:token:7".into(),
+            "as:up:2".into(),
+        ],
+        result: TxResult::Success as i32,
+        downlink_message: None,
+    };
+    let mut ack_bytes = Vec::new();
+    encode(&ack, &mut ack_bytes);
+    let got = mqtt_v3::tx_ack_from_publish(&ack_bytes, &mut tokens).unwrap();
+    assert_eq!(
+        got.correlation_ids,
+        ["gw:ack:9", "gs:down:token:7", "as:up:2", "ns:downlink:1"]
+    );
+    assert_eq!(got.downlink_message, Some(down));
+}
+
 #[test]
 fn v3_downlink_token_matches_the_ack() {
     let mut tokens = DownlinkTokens::new(16, 100);
@@ -197,7 +234,8 @@ fn v3_downlink_token_matches_the_ack() {
     encode(&ack, &mut ack_bytes);
     let got = mqtt_v3::tx_ack_from_publish(&ack_bytes, &mut tokens).unwrap();
     assert_eq!(got.result(), TxResult::TooLate);
-    assert_eq!(got.correlation_ids, ["ns:downlink:1"]);
+    // The ack's own ids are kept; the downlink's are already among them.
+    assert_eq!(got.correlation_ids, ["ns:downlink:1", "gs:down:token:100"]);
     assert_eq!(got.downlink_message, Some(down.clone()));
     // A second ack for the same token is unmatched but still reported.
     let again = mqtt_v3::tx_ack_from_publish(&ack_bytes, &mut tokens).unwrap();

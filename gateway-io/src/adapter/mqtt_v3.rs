@@ -60,17 +60,31 @@ pub fn status_from_publish(payload: &[u8]) -> Result<GatewayStatus, TranslateErr
 }
 
 /// The acknowledgement published on `v3/{uid}/down/ack`, with the acknowledged downlink
-/// attached (and its correlation ids restored) when its token is still in `tokens`.
+/// attached when its token is still in `tokens`. The correlation ids are then the ack's own
+/// followed by those of the downlink it lacks (no duplicates), as The Things Stack keeps both.
 pub fn tx_ack_from_publish(
     payload: &[u8],
     tokens: &mut DownlinkTokens<DownlinkMessage>,
 ) -> Result<TxAcknowledgment, TranslateError> {
+    tx_ack_and_match(payload, tokens).map(|(ack, _)| ack)
+}
+
+/// [`tx_ack_from_publish`], also saying whether the ack matched a downlink in `tokens`.
+pub(crate) fn tx_ack_and_match(
+    payload: &[u8],
+    tokens: &mut DownlinkTokens<DownlinkMessage>,
+) -> Result<(TxAcknowledgment, bool), TranslateError> {
     let mut ack = decode_tx_ack(payload).map_err(payload_error)?;
-    if let Some((_, downlink)) = tokens.take_for_ack(&ack) {
-        ack.correlation_ids = downlink.correlation_ids.clone();
-        ack.downlink_message = Some(downlink);
+    let Some((_, downlink)) = tokens.take_for_ack(&ack) else {
+        return Ok((ack, false));
+    };
+    for id in &downlink.correlation_ids {
+        if !ack.correlation_ids.contains(id) {
+            ack.correlation_ids.push(id.clone());
+        }
     }
-    Ok(ack)
+    ack.downlink_message = Some(downlink);
+    Ok((ack, true))
 }
 
 /// Prepares a downlink for `v3/{uid}/down`: remembers it in `tokens` (adding its

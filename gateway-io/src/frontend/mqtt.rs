@@ -392,12 +392,13 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
                     TopicKind::DownAck => {
                         let tokens =
                             gateway_tokens(&mut self.tokens, &self.config, &gateway.gateway_id);
-                        let ack = mqtt_v3::tx_ack_from_publish(payload, tokens)?;
+                        let (ack, matched) = mqtt_v3::tx_ack_and_match(payload, tokens)?;
                         // The downlinks in flight whose token the acknowledgement took.
                         let before = conn.in_flight.len();
                         conn.in_flight
                             .retain(|d| d.token.is_none_or(|t| tokens.get(t).is_some()));
                         if before == conn.in_flight.len()
+                            && !matched
                             && loragw_mqtt_v3::find_token(&ack.correlation_ids).is_some()
                         {
                             // A downlink that already ended (failed or expired): its one

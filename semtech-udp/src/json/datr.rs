@@ -34,7 +34,8 @@ pub enum Bandwidth {
     Khz203,
     /// 406.25 kHz (2.4 GHz, `BW406`).
     Khz406,
-    /// 812.5 kHz (2.4 GHz, `BW812`).
+    /// 812.5 kHz (2.4 GHz, `BW812`; `BW812.5` is accepted on decode). The Things Stack's ISM 2400
+    /// band calls it 812000 Hz: [`Bandwidth::from_hz`] accepts both.
     Khz812,
     /// 1625 kHz (2.4 GHz, `BW1625`).
     Khz1625,
@@ -86,8 +87,12 @@ impl Bandwidth {
         self.entry().2
     }
 
-    /// The bandwidth with exactly this many hertz.
+    /// The bandwidth with exactly this many hertz; 812000 Hz (The Things Stack's value for the
+    /// ISM 2400 band) is also [`Bandwidth::Khz812`].
     pub fn from_hz(hz: u32) -> Option<Self> {
+        if hz == 812_000 {
+            return Some(Self::Khz812);
+        }
         BANDWIDTHS.iter().find(|e| e.2 == hz).map(|e| e.0)
     }
 
@@ -102,6 +107,8 @@ impl Bandwidth {
             b"125" => return Some(Self::Khz125),
             b"250" => return Some(Self::Khz250),
             b"500" => return Some(Self::Khz500),
+            // The exact value, as The Things Stack's parser also accepts it.
+            b"812.5" => return Some(Self::Khz812),
             _ => {}
         }
         BANDWIDTHS.iter().find(|e| e.1.as_bytes() == s).map(|e| e.0)
@@ -385,6 +392,22 @@ mod tests {
             assert_eq!(bandwidth.hz(), bw);
             assert_eq!(dr.to_string(), text);
         }
+    }
+
+    #[test]
+    fn bw812_accepts_both_spellings() {
+        assert_eq!(Bandwidth::from_hz(812_000), Some(Bandwidth::Khz812));
+        assert_eq!(Bandwidth::from_hz(812_500), Some(Bandwidth::Khz812));
+        assert_eq!(Bandwidth::from_hz(812_250), None);
+        let dr = DataRate::parse_str("SF12BW812.5").unwrap();
+        assert_eq!(
+            dr,
+            DataRate::Lora {
+                spreading_factor: 12,
+                bandwidth: Bandwidth::Khz812
+            }
+        );
+        assert_eq!(dr.to_string(), "SF12BW812");
     }
 
     #[test]

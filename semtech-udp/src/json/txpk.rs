@@ -12,8 +12,13 @@ pub enum TxTiming {
     /// `"imme":true`: as soon as possible (class C).
     Immediate,
     /// `"tmst":N`: when the concentrator counter reaches N microseconds (class A).
+    ///
+    /// Encoded with `"imme":false` before `tmst`, as The Things Stack and ChirpStack do: some
+    /// forwarder runtimes refuse a `txpk` without `imme`.
     Timestamp(u32),
     /// `"tmms":N`: at GPS time N milliseconds since 1980-01-06 (class B, needs a GPS).
+    ///
+    /// Encoded with `"imme":false`, like [`TxTiming::Timestamp`].
     GpsTime(u64),
 }
 
@@ -24,7 +29,7 @@ pub enum TxTiming {
 /// `size` is written as `data.len()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Txpk {
-    /// `imme` / `tmst` / `tmms`.
+    /// `imme` / `tmst` / `tmms`; `imme` is always written (`true` or `false`).
     pub timing: TxTiming,
     /// Centre frequency (`freq`).
     pub freq: Frequency,
@@ -66,8 +71,14 @@ impl Txpk {
         let mut o = ObjectWriter::begin(out);
         match self.timing {
             TxTiming::Immediate => o.bool("imme", true),
-            TxTiming::Timestamp(t) => o.uint("tmst", t.into()),
-            TxTiming::GpsTime(t) => o.uint("tmms", t),
+            TxTiming::Timestamp(t) => {
+                o.bool("imme", false);
+                o.uint("tmst", t.into());
+            }
+            TxTiming::GpsTime(t) => {
+                o.bool("imme", false);
+                o.uint("tmms", t);
+            }
         }
         self.freq.write_mhz(o.key("freq"));
         o.uint("rfch", self.rfch.into());

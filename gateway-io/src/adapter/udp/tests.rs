@@ -369,7 +369,7 @@ fn example_6_class_a_and_fsk_downlinks() {
     );
     assert_eq!(
         txpk_json(downlink_to_txpk(&down).unwrap()),
-        json!({"tmst":1886440700,"freq":925.7,"rfch":0,"powe":17,"modu":"LORA","datr":"SF10BW500","codr":"4/5","ipol":true,"ncrc":true,"size":3,"data":"ffOO"})
+        json!({"imme":false,"tmst":1886440700,"freq":925.7,"rfch":0,"powe":17,"modu":"LORA","datr":"SF10BW500","codr":"4/5","ipol":true,"ncrc":true,"size":3,"data":"ffOO"})
     );
     let fsk = scheduled(
         TxSettings {
@@ -392,8 +392,43 @@ fn example_6_class_a_and_fsk_downlinks() {
     assert_eq!(txpk.ncrc, None);
     assert_eq!(
         txpk_json(txpk),
-        json!({"tmst":5,"freq":869.525,"rfch":0,"powe":14,"ant":1,"modu":"FSK","datr":50000,"fdev":25000,"size":1,"data":"AQ=="})
+        json!({"imme":false,"tmst":5,"freq":869.525,"rfch":0,"powe":14,"ant":1,"modu":"FSK","datr":50000,"fdev":25000,"size":1,"data":"AQ=="})
     );
+}
+
+/// The Things Stack's ISM 2400 band calls `BW812` 812000 Hz and refuses a downlink with 812500:
+/// ttnpb values carry 812000, and both values are accepted on the way in.
+#[test]
+fn bw812_is_812000_hz_in_ttnpb() {
+    let up = rxpk_to_uplink(
+        &gw(),
+        &rxpk(json!({"tmst":1,"freq":2425.0,"datr":"SF12BW812","codr":"4/8LI","rssi":-80,"lsnr":5,"data":"QAECAw=="})),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        up.settings.unwrap().data_rate,
+        Some(DataRate::lora(12, 812_000, "4/8LI"))
+    );
+    for hz in [812_000, 812_500] {
+        let down = scheduled(
+            TxSettings {
+                data_rate: Some(DataRate::lora(12, hz, "4/8LI")),
+                frequency: 2_425_000_000,
+                timestamp: 7,
+                ..Default::default()
+            },
+            &[1],
+        );
+        let txpk = downlink_to_txpk(&down).unwrap();
+        assert_eq!(txpk_json(txpk.clone())["datr"], "SF12BW812", "{hz}");
+        // Back to ttnpb: 812000 whichever value came in.
+        let back = txpk_to_downlink(&txpk).unwrap();
+        let Some(Settings::Scheduled(s)) = back.settings else {
+            panic!("not scheduled")
+        };
+        assert_eq!(s.data_rate, Some(DataRate::lora(12, 812_000, "4/8LI")));
+    }
 }
 
 #[test]

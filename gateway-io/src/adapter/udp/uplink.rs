@@ -15,6 +15,20 @@ use crate::adapter::{dedup_by_rssi, f32_field, lrfhss_coding_rate, rssi_i16};
 use crate::error::TranslateError;
 use crate::ids::GatewayIds;
 
+/// The Things Stack's value for `BW812` (its ISM 2400 band): 812000 Hz, not the radio's exact
+/// 812500 Hz. A downlink carrying 812500 Hz is refused there, so ttnpb values use 812000; both are
+/// accepted on the way in ([`Bandwidth::from_hz`]).
+pub(crate) const TTS_BW812_HZ: u32 = 812_000;
+
+/// The ttnpb bandwidth (Hz) of a `datr` bandwidth: its exact value, except
+/// [`Bandwidth::Khz812`], which is [`TTS_BW812_HZ`].
+pub(crate) fn ttnpb_bandwidth_hz(bandwidth: Bandwidth) -> u32 {
+    match bandwidth {
+        Bandwidth::Khz812 => TTS_BW812_HZ,
+        other => other.hz(),
+    }
+}
+
 /// The ttnpb data rate of an `rxpk`/`txpk` `datr` + `codr`.
 pub(crate) fn data_rate_from_udp(datr: &UdpDataRate, codr: Option<&CodingRate>) -> DataRate {
     let codr = codr.map(CodingRate::as_str).unwrap_or("");
@@ -22,7 +36,11 @@ pub(crate) fn data_rate_from_udp(datr: &UdpDataRate, codr: Option<&CodingRate>) 
         UdpDataRate::Lora {
             spreading_factor,
             bandwidth,
-        } => DataRate::lora(u32::from(spreading_factor), bandwidth.hz(), codr),
+        } => DataRate::lora(
+            u32::from(spreading_factor),
+            ttnpb_bandwidth_hz(bandwidth),
+            codr,
+        ),
         UdpDataRate::Fsk { bit_rate } => DataRate::fsk(bit_rate),
         UdpDataRate::LrFhss {
             modulation_type,

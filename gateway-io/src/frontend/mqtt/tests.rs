@@ -139,7 +139,7 @@ fn v3_gateway_session() {
         .downlink_message
         .unwrap();
     let ack = TxAcknowledgment {
-        correlation_ids: sent.correlation_ids,
+        correlation_ids: sent.correlation_ids.clone(),
         result: TxResult::Success as i32,
         downlink_message: None,
     };
@@ -150,7 +150,10 @@ fn v3_gateway_session() {
         panic!("no ack")
     };
     assert_eq!(ack.downlink_message, Some(down));
-    assert_eq!(ack.correlation_ids, ["app:1"]);
+    // The ack's own ids (the echoed token included); the downlink's are among them.
+    assert_eq!(ack.correlation_ids, sent.correlation_ids);
+    assert_eq!(ack.correlation_ids[0], "app:1");
+    assert_eq!(ack.correlation_ids.len(), 2);
 
     // The gateway reconnects on a new connection: the old one is closed and replaced.
     let c2 = ConnectionId(2);
@@ -410,7 +413,8 @@ fn downlinks_end_once_and_tokens_never_repeat() {
 
     // The second is acknowledged over the new connection.
     let ack = ack_event(&mut f, t, c2, second.clone());
-    assert_eq!(ack.correlation_ids, ["app:second"]);
+    assert_eq!(ack.correlation_ids, second);
+    assert_eq!(ack.correlation_ids[0], "app:second");
     assert_eq!(ack.downlink_message, Some(scheduled("app:second")));
     // A late acknowledgement of the failed first one, and a repeated one of the second: no
     // second `TxAck` for either.
