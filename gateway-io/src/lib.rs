@@ -112,6 +112,7 @@ pub mod event;
 pub mod freqplan;
 pub mod frontend;
 pub mod ids;
+mod log_limit;
 pub mod registry;
 #[cfg(any(feature = "server", feature = "mqtt-client"))]
 pub mod transport;

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -15,6 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::listener::{CatchUnwind, RefusalReason, Stats};
 use crate::frontend::ConnectionId;
+use crate::log_limit::LogWindow;
 
 /// The TLS configuration of a TCP listener, if it uses TLS.
 #[cfg(feature = "tls")]
@@ -92,36 +92,38 @@ pub(crate) struct Accepted {
 #[derive(Debug)]
 pub(crate) struct RefusalLog {
     listener: &'static str,
-    last: Mutex<Option<Instant>>,
-    suppressed: AtomicU64,
+    window: Mutex<LogWindow>,
 }
+
+/// At most one loud refusal line per listener within this long.
+const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(1);
 
 impl RefusalLog {
     pub(crate) fn new(listener: &'static str) -> Self {
         RefusalLog {
             listener,
-            last: Mutex::new(None),
-            suppressed: AtomicU64::new(0),
+            window: Mutex::new(LogWindow::default()),
         }
     }
 
     /// Logs one refusal of `remote`.
     pub(crate) fn refused(&self, remote: SocketAddr, reason: RefusalReason, detail: &str) {
-        let now = Instant::now();
-        let loud = {
-            let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-            let loud = last.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
-            if loud {
-                *last = Some(now);
+        self.refused_at(Instant::now(), remote, reason, detail);
+    }
+
+    fn refused_at(&self, now: Instant, remote: SocketAddr, reason: RefusalReason, detail: &str) {
+        let loud = self
+            .window
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .allow(now, REFUSAL_LOG_INTERVAL);
+        match loud {
+            Some(suppressed) => {
+                tracing::info!(listener = self.listener, %remote, ?reason, detail, suppressed, "client refused")
             }
-            loud
-        };
-        if loud {
-            let suppressed = self.suppressed.swap(0, Ordering::Relaxed);
-            tracing::info!(listener = self.listener, %remote, ?reason, detail, suppressed, "client refused");
-        } else {
-            self.suppressed.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(listener = self.listener, %remote, ?reason, detail, "client refused");
+            None => {
+                tracing::debug!(listener = self.listener, %remote, ?reason, detail, "client refused")
+            }
         }
     }
 }
@@ -295,15 +297,17 @@ mod tests {
     fn refusals_are_logged_loudly_at_most_once_a_second() {
         let log = RefusalLog::new("test");
         let remote: SocketAddr = "192.0.2.1:4000".parse().unwrap();
+        let t0 = Instant::now();
         for _ in 0..1000 {
-            log.refused(remote, RefusalReason::Unauthenticated, "flood");
+            log.refused_at(t0, remote, RefusalReason::Unauthenticated, "flood");
         }
         // The first was loud; the other 999 went to debug and are counted for the next loud
         // line.
-        assert_eq!(log.suppressed.load(Ordering::Relaxed), 999);
-        *log.last.lock().unwrap() = Some(Instant::now() - Duration::from_secs(1));
-        log.refused(remote, RefusalReason::Unauthenticated, "later");
-        assert_eq!(log.suppressed.load(Ordering::Relaxed), 0);
+        let suppressed = |log: &RefusalLog| log.window.lock().unwrap().suppressed();
+        assert_eq!(suppressed(&log), 999);
+        let later = t0 + Duration::from_secs(1);
+        log.refused_at(later, remote, RefusalReason::Unauthenticated, "later");
+        assert_eq!(suppressed(&log), 0);
     }
 
     #[test]

@@ -520,7 +520,7 @@ async fn drive(
                     let gateway = request.command.gateway().gateway_id.clone();
                     let result = isolate(|| frontend.handle_command(now(), request.command))
                         .unwrap_or_else(|panic| {
-                            internal_error(&stats, &panic);
+                            stats.isolated_panic("Basics Station", "driver input", &panic);
                             Err(crate::error::CommandError::Rejected {
                                 gateway,
                                 reason: "internal error".into(),
@@ -535,7 +535,7 @@ async fn drive(
                     if let Some(gateway_id) = publisher.replaced(&control) {
                         let replaced = isolate(|| frontend.handle_replaced(now(), gateway_id));
                         if let Err(panic) = replaced {
-                            internal_error(&stats, &panic);
+                            stats.isolated_panic("Basics Station", "driver input", &panic);
                         }
                     }
                 }
@@ -544,7 +544,7 @@ async fn drive(
             () = publisher.deliver(), if publisher.has_pending() => {}
             () = sleep_until(deadline) => {
                 if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
-                    internal_error(&stats, &panic);
+                    stats.isolated_panic("Basics Station", "driver input", &panic);
                 }
             }
             input = inputs.recv(), if !publisher.is_backlogged() => match input {
@@ -557,7 +557,7 @@ async fn drive(
                     let handled =
                         isolate(|| handle_input(&mut frontend, &mut connections, limits, input));
                     if let Err(panic) = handled {
-                        internal_error(&stats, &panic);
+                        stats.isolated_panic("Basics Station", "driver input", &panic);
                         // Dropping the sender closes the websocket.
                         connections.remove(&connection);
                         let closed = isolate(|| {
@@ -619,15 +619,6 @@ async fn drive(
             publisher.push(event);
         }
     }
-}
-
-/// A panic caught in the driver: logged and counted.
-fn internal_error(stats: &Stats, panic: &str) {
-    tracing::error!(
-        panic,
-        "Basics Station listener: panic while handling an input (isolated)"
-    );
-    stats.panicked();
 }
 
 impl Input {

@@ -106,6 +106,17 @@ impl Stats {
         self.isolated_panics.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A panic caught while `listener` handled one `input`: logged at error level and counted.
+    pub(crate) fn isolated_panic(&self, listener: &str, input: &str, panic: &str) {
+        tracing::error!(
+            listener,
+            input,
+            panic,
+            "panic while handling an input (isolated)"
+        );
+        self.panicked();
+    }
+
     /// Adds `delta` (may be negative) to the gateway sessions gauge.
     pub(crate) fn sessions_changed(&self, before: usize, after: usize) {
         if after > before {

@@ -98,7 +98,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::accept::{AcceptConfig, RefusalLog, TcpLimits, TlsOption, accept_loop};
 use super::hub::{Publisher, sleep_until};
-use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
+use super::listener::{ListenerContext, RefusalReason, Registry, Started, isolate, now};
 use super::mqtt_link::{Downlink, Input, PublishOutcome, Shared};
 use super::mqtt_session;
 pub use super::mqtt_settings::{DEFAULT_MAX_PACKET_SIZE, MqttSettings, RateLimit};
@@ -197,7 +197,7 @@ async fn drive(
                     let gateway = request.command.gateway().gateway_id.clone();
                     let result = isolate(|| frontend.handle_command(now(), request.command))
                         .unwrap_or_else(|panic| {
-                            internal_error(&stats, &panic);
+                            stats.isolated_panic("MQTT", "driver input", &panic);
                             Err(CommandError::Rejected {
                                 gateway,
                                 reason: "internal error".into(),
@@ -212,7 +212,7 @@ async fn drive(
                     if let Some(gateway_id) = publisher.replaced(&control) {
                         let replaced = isolate(|| frontend.handle_replaced(now(), gateway_id));
                         if let Err(panic) = replaced {
-                            internal_error(&stats, &panic);
+                            stats.isolated_panic("MQTT", "driver input", &panic);
                         }
                     }
                 }
@@ -221,7 +221,7 @@ async fn drive(
             () = publisher.deliver(), if publisher.has_pending() => {}
             () = sleep_until(deadline) => {
                 if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
-                    internal_error(&stats, &panic);
+                    stats.isolated_panic("MQTT", "driver input", &panic);
                 }
             }
             input = inputs.recv(), if !publisher.is_backlogged() => match input {
@@ -230,7 +230,7 @@ async fn drive(
                     let handled =
                         isolate(|| handle_input(&mut frontend, &mut connections, limits, input));
                     if let Err(panic) = handled {
-                        internal_error(&stats, &panic);
+                        stats.isolated_panic("MQTT", "driver input", &panic);
                         // Dropping the connection's handle closes it.
                         connections.remove(&connection);
                         let closed = isolate(|| {
@@ -255,15 +255,6 @@ async fn drive(
             publisher.push(event);
         }
     }
-}
-
-/// A panic caught in the driver: logged and counted.
-fn internal_error(stats: &Stats, panic: &str) {
-    tracing::error!(
-        panic,
-        "MQTT listener: panic while handling an input (isolated)"
-    );
-    stats.panicked();
 }
 
 impl Input {

@@ -35,7 +35,7 @@ use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
 use super::hub::{Publisher, sleep_until};
-use super::listener::{ListenerContext, Registry, Started, Stats, isolate, now};
+use super::listener::{ListenerContext, Registry, Started, isolate, now};
 use crate::frontend::Frontend;
 use crate::frontend::udp::{UdpConfig, UdpFrontend};
 use crate::ids::Eui64;
@@ -110,18 +110,6 @@ fn os_seed() -> u64 {
     RandomState::new().hash_one(SystemTime::now())
 }
 
-/// Logs and counts a panic caught while handling one input. Semtech UDP has no connection to
-/// close: the datagram (or command, or timer) that caused it is dropped and the listener goes on
-/// with the next one; its tables are bounded whatever state the panic left them in.
-fn report_panic(stats: &Stats, what: &str, panic: &str) {
-    stats.panicked();
-    tracing::error!(
-        input = what,
-        panic,
-        "Semtech UDP listener: panic while handling an input (isolated)"
-    );
-}
-
 async fn drive(
     socket: UdpSocket,
     mut frontend: UdpFrontend<dyn Registry>,
@@ -153,7 +141,7 @@ async fn drive(
                     Ok(result) => drop(request.reply.send(result)),
                     // The reply channel is dropped: the caller sees the server as stopped for
                     // this command only.
-                    Err(panic) => report_panic(&stats, "command", &panic),
+                    Err(panic) => stats.isolated_panic("Semtech UDP", "command", &panic),
                 },
                 None => commands_open = false,
             },
@@ -161,14 +149,14 @@ async fn drive(
             Some(done) = lookups.join_next(), if !lookups.is_empty() => match done {
                 Ok((eui, Ok(record))) => {
                     if let Err(panic) = isolate(|| frontend.handle_admission(now(), eui, record)) {
-                        report_panic(&stats, "admission", &panic);
+                        stats.isolated_panic("Semtech UDP", "admission", &panic);
                     }
                 }
                 // The registry panicked: the request expires in the server and the gateway asks
                 // again with a later datagram.
                 Ok((eui, Err(panic))) => {
                     tracing::error!(%eui, "Semtech UDP registry lookup panicked");
-                    report_panic(&stats, "registry lookup", &panic);
+                    stats.isolated_panic("Semtech UDP", "registry lookup", &panic);
                 }
                 // Not a panic (caught above): the lookup was cancelled, which only happens when
                 // the set is dropped.
@@ -181,7 +169,7 @@ async fn drive(
             },
             () = sleep_until(deadline) => {
                 if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
-                    report_panic(&stats, "timer", &panic);
+                    stats.isolated_panic("Semtech UDP", "timer", &panic);
                 }
             }
             received = socket.recv_from(&mut input), if !publisher.is_backlogged() => {
@@ -194,7 +182,7 @@ async fn drive(
                             frontend.handle_datagram(now(), from, datagram)
                         });
                         if let Err(panic) = handled {
-                            report_panic(&stats, "datagram", &panic);
+                            stats.isolated_panic("Semtech UDP", "datagram", &panic);
                         }
                     }
                     // E.g. ICMP port unreachable reported on the next receive: not fatal.

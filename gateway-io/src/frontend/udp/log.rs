@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::log_limit::LogWindow;
+
 /// At most one log line per kind within this long.
 pub(super) const LOG_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -45,25 +47,14 @@ impl LogKind {
 /// Per-kind limiter.
 #[derive(Debug, Default)]
 pub(super) struct LogLimiter {
-    last: [Option<Instant>; KINDS],
-    suppressed: [u64; KINDS],
+    windows: [LogWindow; KINDS],
 }
 
 impl LogLimiter {
     /// Whether a line of this kind may be logged now; if so, the number of lines suppressed
     /// since the previous one (and the count restarts).
     pub(super) fn allow(&mut self, kind: LogKind, now: Instant) -> Option<u64> {
-        let i = kind.index();
-        match self.last[i] {
-            Some(at) if now.saturating_duration_since(at) < LOG_INTERVAL => {
-                self.suppressed[i] += 1;
-                None
-            }
-            _ => {
-                self.last[i] = Some(now);
-                Some(std::mem::take(&mut self.suppressed[i]))
-            }
-        }
+        self.windows[kind.index()].allow(now, LOG_INTERVAL)
     }
 }
 
