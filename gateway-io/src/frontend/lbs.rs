@@ -39,6 +39,7 @@ use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
     AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
 };
+use crate::reply::resolve_command;
 
 /// Settings of an [`LbsFrontend`].
 #[derive(Debug, Clone, PartialEq)]
@@ -476,7 +477,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
             .get(&gateway_id)
             .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
         match command {
-            GatewayCommand::Downlink { message, .. } => {
+            GatewayCommand::Downlink { gateway, message } => {
+                let message = resolve_command(&*self.registry, &gateway, message, now.wall)?;
                 let remember = self.config.remembered_downlinks.max(1);
                 let station = self
                     .stations

@@ -314,53 +314,20 @@ fn class_b_and_c_downlinks() {
 }
 
 #[test]
-fn tx_request_class_a_with_rx1_and_rx2() {
-    let (mut s, t0) = running_session();
-    let token = UplinkToken {
-        ids: Some(GatewayAntennaIdentifiers {
-            gateway_ids: Some(gw().to_ttnpb()),
-            antenna_index: 1,
-        }),
-        timestamp: 1_553_000_000,
-        ..Default::default()
-    };
+fn tx_request_is_resolved_before_the_adapter() {
     let down = DownlinkMessage {
         raw_payload: vec![0x60, 1, 2],
-        end_device_ids: Some(EndDeviceIdentifiers {
-            dev_eui: vec![0x70, 0xB3, 0xD5, 0x7E, 0xD0, 0, 0, 1],
-            ..Default::default()
-        }),
         settings: Some(Settings::Request(TxRequest {
-            class: 0,
-            downlink_paths: vec![DownlinkPath {
-                path: Some(downlink_path::Path::UplinkToken(token.encode_to_vec())),
-            }],
-            rx1_delay: 5,
-            rx1_data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
             rx1_frequency: 868_100_000,
-            rx2_data_rate: Some(DataRate::lora(12, 125_000, "4/5")),
-            rx2_frequency: 869_525_000,
-            priority: 6,
             ..Default::default()
         })),
         ..Default::default()
     };
-    let v = send(&mut s, t0, &down, &ctx());
-    assert_eq!(v["DevEui"], json!("70-B3-D5-7E-D0-00-00-01"));
-    assert_eq!(
-        (v["dC"].clone(), v["RxDelay"].clone(), v["rctx"].clone()),
-        (json!(0), json!(5), json!(1))
+    let err = downlink_to_request(&down, &ctx()).unwrap_err();
+    assert!(
+        matches!(&err, TranslateError::Invalid { field: "settings", reason } if reason.contains("reply::schedule")),
+        "{err}"
     );
-    assert_eq!(
-        (v["RX1DR"].clone(), v["RX1Freq"].clone()),
-        (json!(5), json!(868_100_000))
-    );
-    assert_eq!(
-        (v["RX2DR"].clone(), v["RX2Freq"].clone()),
-        (json!(0), json!(869_525_000))
-    );
-    assert_eq!(v["xtime"], json!((0x11_i64 << 48) + 1_553_000_000));
-    assert_eq!(v["priority"], json!(255));
 }
 
 #[test]

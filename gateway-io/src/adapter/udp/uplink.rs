@@ -11,9 +11,10 @@ use loragw_ttnpb::{
 
 use super::{from_udp_time, to_udp_time};
 use crate::adapter::lorawan::parse_phy_payload;
-use crate::adapter::{dedup_by_rssi, f32_field, lrfhss_coding_rate, rssi_i16};
+use crate::adapter::{f32_field, lrfhss_coding_rate, merge_receptions, rssi_i16};
 use crate::error::TranslateError;
 use crate::ids::GatewayIds;
+use crate::reply::token::stamp_uplink_tokens;
 
 /// The Things Stack's value for `BW812` (its ISM 2400 band): 812000 Hz, not the radio's exact
 /// 812500 Hz. A downlink carrying 812500 Hz is refused there, so ttnpb values use 812000; both are
@@ -133,6 +134,8 @@ pub(crate) fn data_rate_to_udp(
 ///   `hopping_width` (`hpw`) on each.
 /// - `crc_status`: `stat` 1 → true, −1 → false, 0 → unset.
 /// - `received_at`: as given (the server's receive time).
+/// - `uplink_token` on every metadata entry
+///   ([`stamp_uplink_tokens`](crate::reply::stamp_uplink_tokens), `tmst` as concentrator time).
 /// - `payload`: the parsed LoRaWAN frame ([`parse_phy_payload`]), as the Basics Station adapter
 ///   gives it, so one frame gives one message whichever protocol carried it.
 ///
@@ -183,7 +186,7 @@ pub fn rxpk_to_uplink(
             .map(|rsig| rsig_metadata(&base, rsig, rxpk.aesk))
             .collect::<Result<_, _>>()?
     };
-    Ok(UplinkMessage {
+    let mut up = UplinkMessage {
         raw_payload: rxpk.data.clone(),
         payload: parse_phy_payload(&rxpk.data),
         settings: Some(TxSettings {
@@ -201,7 +204,9 @@ pub fn rxpk_to_uplink(
             _ => None,
         },
         ..Default::default()
-    })
+    };
+    stamp_uplink_tokens(&mut up, None);
+    Ok(up)
 }
 
 fn rsig_metadata(
@@ -239,8 +244,9 @@ fn rsig_metadata(
     })
 }
 
-/// Every `rxpk` of a PUSH_DATA, with mirrors (same payload) collapsed to the one with the best
-/// RSSI ([`dedup_by_rssi`]). Packets that do not translate are returned with their index.
+/// Every `rxpk` of a PUSH_DATA, with copies of one reception merged ([`merge_receptions`]:
+/// same bytes, frequency and data rate). Packets that do not translate are returned with their
+/// index.
 pub fn rxpks_to_uplinks(
     gateway: &GatewayIds,
     rxpks: &[Rxpk],
@@ -254,7 +260,7 @@ pub fn rxpks_to_uplinks(
             Err(e) => errors.push((i, e)),
         }
     }
-    (dedup_by_rssi(ups), errors)
+    (merge_receptions(ups), errors)
 }
 
 fn opt<T: PartialEq + Default>(v: T) -> Option<T> {
