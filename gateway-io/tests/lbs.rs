@@ -448,3 +448,62 @@ async fn dropping_the_server_closes_station_connections() {
         }
     }
 }
+
+/// A class A answer built with `reply::class_a` from a station uplink (its uplink token) goes
+/// out as a `dnmsg` whose RX1 is one second after the uplink's `xtime`, on the uplink channel
+/// and data rate.
+#[tokio::test]
+async fn class_a_reply_by_uplink_token() {
+    use loragw_basicstation::station::TxTime;
+    use loragw_gateway_io::freqplan::FrequencyPlan;
+    use loragw_gateway_io::reply;
+
+    let (mut server, addr) = start(LbsSettings::default()).await;
+    let ids = gateway_ids();
+    let mut station = Station::connect(addr).await;
+    assert!(matches!(
+        station.next_event().await,
+        StationEvent::RouterConfig(_)
+    ));
+    let xtime = 0x0023_0000_1234_5678;
+    let frame = ReceivedFrame {
+        phy_payload: PHY.to_vec(),
+        freq: 868_300_000,
+        modulation: Modulation::Lora {
+            spreading_factor: 9,
+            bandwidth_khz: 125,
+        },
+        xtime,
+        rctx: 0,
+        gpstime: None,
+        fts: None,
+        rssi: -42,
+        snr: 9.5,
+        rxtime: 1_700_000_000.5,
+    };
+    station.session.send_uplink(Instant::now(), &frame).unwrap();
+    station.flush().await;
+    let uplink = loop {
+        if let GatewayEvent::Uplink { message, .. } = next(&mut server).await {
+            break message;
+        }
+    };
+    let token = reply::decode_uplink_token(&uplink.rx_metadata[0].uplink_token).unwrap();
+    assert_eq!(token.timestamp, 0x1234_5678);
+    let plan = FrequencyPlan::builtin("EU_863_870").unwrap();
+    let down = reply::class_a(&uplink, &plan, vec![0x60, 1, 2, 3]).unwrap();
+    timeout(STEP, server.send_downlink(&ids, down))
+        .await
+        .unwrap()
+        .unwrap();
+    let request = match station.next_event().await {
+        StationEvent::Transmit(request) => request,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(request.pdu, [0x60, 1, 2, 3]);
+    let rx1 = request.options[0];
+    assert_eq!(
+        (rx1.time, rx1.freq, rx1.dr),
+        (TxTime::Xtime(xtime + 1_000_000), 868_300_000, 3)
+    );
+}
