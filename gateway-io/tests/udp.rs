@@ -379,6 +379,8 @@ async fn class_a_reply_by_uplink_token() {
     assert_eq!(txpk["ipol"], true);
     // EIRP 16 dBm (EU868 default) as ERP: 16 - 2.15 rounded down.
     assert_eq!(txpk["powe"], 13);
+    // LoRaWAN downlinks carry no payload CRC.
+    assert_eq!(txpk["ncrc"], true);
     assert_eq!(txpk["data"], "YAECAw==");
 
     // RX2: answered 950 ms after the uplink, too late for RX1.

@@ -9,12 +9,10 @@ use loragw_basicstation::message::{UpMessage, Version, decode_up};
 use loragw_basicstation::region::Region;
 use loragw_ttnpb::downlink_message::Settings;
 use loragw_ttnpb::message::Payload;
-use loragw_ttnpb::prost::Message as _;
 use loragw_ttnpb::tx_acknowledgment::Result as TxResult;
 use loragw_ttnpb::{
-    DataRate, DownlinkMessage, DownlinkPath, EndDeviceIdentifiers, FCtrl,
-    GatewayAntennaIdentifiers, JoinRequestPayload, Timestamp, TxRequest, TxSettings, UplinkToken,
-    downlink_path, tx_settings,
+    DataRate, DownlinkMessage, FCtrl, JoinRequestPayload, Timestamp, TxRequest, TxSettings,
+    tx_settings,
 };
 use serde_json::{Value, json};
 
