@@ -19,7 +19,7 @@ use crate::reply::token::stamp_uplink_tokens;
 /// protocols: connection gateway ids on every metadata entry, `received_at`, parsed `payload`
 /// when absent, `settings.time` from the first metadata entry's `time` when absent, and an
 /// uplink token on every metadata entry without one
-/// ([`stamp_uplink_tokens`](crate::reply::stamp_uplink_tokens)).
+/// ([`stamp_uplink_tokens`]).
 pub fn normalize_uplink(
     gateway: &GatewayIds,
     mut up: UplinkMessage,

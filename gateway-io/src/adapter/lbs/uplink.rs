@@ -54,7 +54,7 @@ fn timestamp_to_unix_float(t: &Timestamp) -> f64 {
 ///   from `gpstime` (GPS µs, leap seconds applied) when the station has GPS time, else `time`
 ///   from `rxtime`; `fine_timestamp` = `fts`; `rssi` = `channel_rssi` = `rssi`; `snr`.
 /// - `crc_status` = true: the station forwards only frames with a correct CRC.
-/// - `rx_metadata[0].uplink_token`: see [`stamp_uplink_tokens`](crate::reply::stamp_uplink_tokens),
+/// - `rx_metadata[0].uplink_token`: see [`stamp_uplink_tokens`],
 ///   with the `xtime`'s 48-bit counter as concentrator time.
 ///
 /// Not carried by the protocol: `channel_index`, `signal_rssi`, RSSI deviation, frequency

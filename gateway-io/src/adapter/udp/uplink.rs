@@ -135,7 +135,7 @@ pub(crate) fn data_rate_to_udp(
 /// - `crc_status`: `stat` 1 → true, −1 → false, 0 → unset.
 /// - `received_at`: as given (the server's receive time).
 /// - `uplink_token` on every metadata entry
-///   ([`stamp_uplink_tokens`](crate::reply::stamp_uplink_tokens), `tmst` as concentrator time).
+///   ([`stamp_uplink_tokens`], `tmst` as concentrator time).
 /// - `payload`: the parsed LoRaWAN frame ([`parse_phy_payload`]), as the Basics Station adapter
 ///   gives it, so one frame gives one message whichever protocol carried it.
 ///
