@@ -162,12 +162,17 @@ pub fn rxpk_to_uplink(
         hopping_width: rxpk.hpw.unwrap_or(0),
         ..Default::default()
     };
+    let rssi = rxpk
+        .rssi
+        .map(|v| f32_field(v, "rxpk.rssi"))
+        .transpose()?
+        .unwrap_or(0.0);
     let rx_metadata = if rxpk.rsig.is_empty() {
         vec![RxMetadata {
             antenna_index: rxpk.ant.map_or(0, u32::from),
             channel_index: rxpk.chan.map_or(0, u32::from),
-            rssi: rxpk.rssi.map_or(0.0, f32::from),
-            channel_rssi: rxpk.rssi.map_or(0.0, f32::from),
+            rssi,
+            channel_rssi: rssi,
             signal_rssi: rxpk.rssis.map(|v| FloatValue {
                 value: f32::from(v),
             }),
@@ -346,7 +351,7 @@ pub fn uplink_to_rxpk(message: &UplinkMessage) -> Result<Rxpk, TranslateError> {
         let m = &message.rx_metadata[0];
         rxpk.ant = opt(u8_field(m.antenna_index, "rx_metadata[0].antenna_index")?);
         rxpk.chan = Some(u8_field(m.channel_index, "rx_metadata[0].channel_index")?);
-        rxpk.rssi = Some(rssi_i16(m.channel_rssi, "rx_metadata[0].channel_rssi")?);
+        rxpk.rssi = Some(f64::from(m.channel_rssi));
         rxpk.rssis = m
             .signal_rssi
             .map(|s| rssi_i16(s.value, "rx_metadata[0].signal_rssi"))
