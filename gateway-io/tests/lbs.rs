@@ -147,10 +147,36 @@ async fn discovery_answers_the_traffic_uri_and_closes() {
         "{answer}"
     );
     assert_eq!(answer["muxs"], "muxs-::0");
-    // Then the server closes.
+    // Then the server closes with a well-formed close frame: code 1000 and a short reason.
+    expect_normal_close(&mut ws).await;
+
+    // An unknown station gets an error answer (logged as a refusal), then the same close.
+    let mut ws = timeout(STEP, connect(addr, "/router-info", None))
+        .await
+        .unwrap()
+        .unwrap();
+    ws.send(Message::text(r#"{"router":"00FF:0000:0000:0001"}"#))
+        .await
+        .unwrap();
+    let answer = timeout(STEP, ws.next()).await.unwrap().unwrap().unwrap();
+    let answer: serde_json::Value = serde_json::from_str(answer.to_text().unwrap()).unwrap();
+    assert!(
+        answer["error"].as_str().unwrap().contains("not registered"),
+        "{answer}"
+    );
+    expect_normal_close(&mut ws).await;
+}
+
+/// Reads the close frame tungstenite's client parsed: code 1000, reason "discovery answered".
+async fn expect_normal_close(ws: &mut Ws) {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
     match timeout(STEP, ws.next()).await.unwrap() {
-        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {}
-        Some(Ok(other)) => panic!("unexpected {other:?}"),
+        Some(Ok(Message::Close(Some(frame)))) => {
+            assert_eq!(frame.code, CloseCode::Normal);
+            assert_eq!(u16::from(frame.code), 1000);
+            assert_eq!(frame.reason.as_str(), "discovery answered");
+        }
+        other => panic!("expected a close frame with a status code, got {other:?}"),
     }
 }
 
