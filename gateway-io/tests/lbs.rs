@@ -533,3 +533,77 @@ async fn class_a_reply_by_uplink_token() {
         (TxTime::Xtime(xtime + 1_000_000), 868_300_000, 3)
     );
 }
+
+/// Time transfer over loopback: the LNS sends `getxtime` after `router_config`, the station
+/// answers with the xtime of its (simulated) concentrator clock, and the GPS time the LNS
+/// assigns to that xtime is within 1 ms of the truth (the station's own clock). TCP_NODELAY on
+/// the LNS socket keeps the request from waiting in Nagle's buffer behind `router_config`.
+#[tokio::test]
+async fn time_transfer_is_accurate_to_a_millisecond() {
+    use loragw_basicstation::xtime::gps_micros_to_unix;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    let (_server, addr) = start(LbsSettings::default()).await;
+    let request = format!("ws://{addr}/traffic/eui-{GW_EUI:016X}");
+    let mut request = request.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", LNS_KEY.parse().unwrap());
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (ws, _) = timeout(STEP, client_async(request, tcp))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut station = Station {
+        ws,
+        session: StationSession::new(StationConfig::default(), Instant::now()),
+    };
+    station.flush().await;
+
+    // The concentrator clock: session 0x23, counting µs from `base` (plus one second).
+    let base = Instant::now();
+    let base_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    const XBASE: i64 = (0x23 << 48) + 1_000_000;
+    let xtime_now = || XBASE + i64::try_from(base.elapsed().as_micros()).unwrap();
+    let true_unix_of = |xtime: i64| base_unix + (xtime - XBASE) as f64 / 1e6;
+
+    let (xtime, gpstime) = 'transfer: loop {
+        while let Some(event) = station.session.poll_event() {
+            match event {
+                StationEvent::XtimeRequested { mux_time } => {
+                    let unix = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs_f64();
+                    station
+                        .session
+                        .reply_xtime(Instant::now(), unix, mux_time, &[xtime_now()])
+                        .unwrap();
+                    station.flush().await;
+                }
+                StationEvent::TimeTransfer { xtime, gpstime } => break 'transfer (xtime, gpstime),
+                _ => {}
+            }
+        }
+        let frame = timeout(STEP, station.ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = frame {
+            station
+                .session
+                .handle_message(Instant::now(), text.as_str());
+            station.flush().await;
+        }
+    };
+    let error_ms = (gps_micros_to_unix(gpstime) - true_unix_of(xtime)) * 1e3;
+    assert!(
+        error_ms.abs() <= 1.0,
+        "xtime {xtime:#x} transferred as GPS {gpstime} µs: {error_ms:.3} ms off"
+    );
+}
