@@ -607,3 +607,43 @@ async fn time_transfer_is_accurate_to_a_millisecond() {
         "xtime {xtime:#x} transferred as GPS {gpstime} µs: {error_ms:.3} ms off"
     );
 }
+
+/// A plain `ws://` station sends no `Authorization` (the station sends `tc.key` only over TLS
+/// with a trust file): refused by default (HTTP 401), served by a listener that explicitly
+/// allows unauthenticated stations, unless its registry entry requires authentication.
+#[tokio::test]
+async fn plain_ws_stations_need_an_explicitly_unauthenticated_listener() {
+    use loragw_gateway_io::frontend::lbs::LbsConfig;
+
+    let udp_gw = format!("/traffic/eui-{UDP_EUI:016X}");
+    let keyed_gw = format!("/traffic/eui-{GW_EUI:016X}");
+    let (_server, addr) = start(LbsSettings::default()).await;
+    match timeout(STEP, connect(addr, &udp_gw, None)).await.unwrap() {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
+        other => panic!("expected 401, got {other:?}"),
+    }
+
+    let open = LbsSettings::new(LbsConfig {
+        allow_unauthenticated: true,
+        ..LbsConfig::default()
+    });
+    let (_server, addr) = start(open).await;
+    let ws = timeout(STEP, connect(addr, &udp_gw, None))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut station = Station {
+        ws,
+        session: StationSession::new(StationConfig::default(), Instant::now()),
+    };
+    station.flush().await;
+    assert!(matches!(
+        station.next_event().await,
+        StationEvent::RouterConfig(_)
+    ));
+    // A gateway whose entry requires authentication is still refused there.
+    match timeout(STEP, connect(addr, &keyed_gw, None)).await.unwrap() {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
+        other => panic!("expected 401, got {other:?}"),
+    }
+}
