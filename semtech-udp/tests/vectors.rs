@@ -1,5 +1,5 @@
 //! Byte-exact vectors from Semtech's PROTOCOL documents (packet_forwarder v1, sx1302_hal v2),
-//! The Things Stack's tests (reference notes §1 and §6) and the shared benchmark datagrams.
+//! The Things Stack's Semtech UDP tests and the shared benchmark datagrams.
 
 // Test helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]

@@ -1,5 +1,5 @@
-//! MQTT v3 and v2 adapter tests: the v2 vectors of the reference notes (the-things-stack.md
-//! §4.3) and v3 token matching.
+//! MQTT v3 and v2 adapter tests: The Things Stack's v2 conversion vectors and v3 token
+//! matching.
 
 use loragw_mqtt_v2::pb;
 use loragw_mqtt_v3::codec::{decode_down, encode};

@@ -1,5 +1,5 @@
-//! The Basics Station vectors of the reference notes (the-things-stack.md §2.8, regions.md §6)
-//! and round trips through the wire format.
+//! Basics Station vectors from The Things Stack's LBS tests and the EU868 `router_config`
+//! worked example, and round trips through the wire format.
 
 use std::time::Instant;
 
@@ -198,7 +198,7 @@ fn ctx() -> DownlinkContext {
 #[test]
 fn class_a_downlink_vectors() {
     let (mut s, t0) = running_session();
-    // the-things-stack.md §2.8: Rx1 SF7/125 at 868.1 MHz, payload "Ymxhamthc25kJ3M==" (ASCII).
+    // The Things Stack's test: Rx1 SF7/125 at 868.1 MHz, payload "Ymxhamthc25kJ3M==" (ASCII).
     let down = scheduled(
         TxSettings {
             data_rate: Some(DataRate::lora(7, 125_000, "4/5")),

@@ -1,4 +1,4 @@
-//! Translation vectors of the reference notes (the-things-stack.md §6, examples 1–6) and
+//! Translation vectors of The Things Stack's Semtech UDP translation tests (examples 1–6) and
 //! round trips through the wire format.
 
 use loragw_semtech_udp::{
