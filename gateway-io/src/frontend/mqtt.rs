@@ -513,7 +513,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
             .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
         match command {
             GatewayCommand::Downlink { gateway, message } => {
-                let message = resolve_command(&*self.registry, &gateway, message, now.wall)?;
+                let message = resolve_command(&*self.registry, &gateway, None, message, now.wall)?;
                 let conn = self
                     .connections
                     .get_mut(&connection)

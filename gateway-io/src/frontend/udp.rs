@@ -486,7 +486,7 @@ impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
             .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
         match command {
             GatewayCommand::Downlink { gateway, message } => {
-                let message = resolve_command(&*self.registry, &gateway, message, now.wall)?;
+                let message = resolve_command(&*self.registry, &gateway, None, message, now.wall)?;
                 let message = match self.gateways.get(&eui) {
                     Some(g) if !g.has_gps => with_timestamp(
                         message,

@@ -7,9 +7,10 @@
 //! `DownlinkMessage` whose settings are a `TxRequest` naming that token in `downlink_paths`;
 //! each frontend resolves it with [`schedule`] into the settings of the first possible window
 //! (class A: RX1, else RX2; class B / C: at `absolute_time`, class C also "now") before
-//! translating it for the gateway, as The Things Stack's gateway server does. The frontends
-//! find the gateway's frequency plan in the registry (its first plan, else the request's
-//! `frequency_plan_id`).
+//! translating it for the gateway, as The Things Stack's gateway server does. The gateway's
+//! frequency plan is its first one: a Basics Station's is known from its connection; for
+//! Semtech UDP and MQTT gateways the frontend asks the registry when a request arrives (the
+//! gateway's first plan, else the request's `frequency_plan_id`).
 //!
 //! [`class_a`] and [`class_c`] build such requests:
 //!
@@ -35,6 +36,7 @@ use loragw_ttnpb::downlink_message::Settings;
 use loragw_ttnpb::{DownlinkMessage, Timestamp};
 
 use crate::error::CommandError;
+use crate::freqplan::FrequencyPlan;
 use crate::ids::GatewayIds;
 use crate::registry::GatewayRegistry;
 
@@ -81,11 +83,13 @@ pub enum ReplyError {
 }
 
 /// A downlink command's message with a `TxRequest` resolved ([`schedule`]) for `gateway`,
-/// whose plan comes from `registry`: the gateway's first plan, else the request's
-/// `frequency_plan_id`. Scheduled settings pass untouched (no registry lookup).
+/// with the plan the frontend already knows (`known`: a Basics Station's), else from
+/// `registry`: the gateway's first plan, else the request's `frequency_plan_id` (a registry
+/// lookup on the frontend's driver, once per request). Scheduled settings pass untouched.
 pub(crate) fn resolve_command<R: GatewayRegistry + ?Sized>(
     registry: &R,
     gateway: &GatewayIds,
+    known: Option<&FrequencyPlan>,
     message: DownlinkMessage,
     now: Timestamp,
 ) -> Result<DownlinkMessage, CommandError> {
@@ -96,6 +100,9 @@ pub(crate) fn resolve_command<R: GatewayRegistry + ?Sized>(
         gateway: gateway.gateway_id.clone(),
         source,
     };
+    if let Some(plan) = known {
+        return schedule(message, &ScheduleContext::new(gateway, plan, now)).map_err(fail);
+    }
     let plan = registry
         .gateway_by_id(&gateway.gateway_id)
         .and_then(|r| r.frequency_plan_ids.first().cloned())
