@@ -397,4 +397,20 @@ async fn class_a_reply_by_uplink_token() {
     assert_eq!(txpk["tmst"], 3_000_000u64, "{txpk}");
     assert_eq!(txpk["freq"].as_f64(), Some(869.525));
     assert_eq!(txpk["datr"], "SF12BW125");
+
+    // A token that is not one of this gateway's: refused, nothing sent.
+    let mut foreign = reply::class_a(&uplink, &plan, vec![0x60]).unwrap();
+    if let Some(Settings::Request(r)) = &mut foreign.settings {
+        for p in &mut r.downlink_paths {
+            p.path = Some(loragw_gateway_io::ttnpb::downlink_path::Path::UplinkToken(
+                vec![0xFF, 0x00],
+            ));
+        }
+    }
+    let err = server.send_downlink(&ids, foreign).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no uplink token of gateway `gw-udp` in downlink_paths"),
+        "{err}"
+    );
 }
