@@ -39,7 +39,6 @@ const K_LSNR: u64 = key_code(b"lsnr");
 const K_FOFF: u64 = key_code(b"foff");
 const K_AESK: u64 = key_code(b"aesk");
 const K_DATA: u64 = key_code(b"data");
-const K_SIZE: u64 = key_code(b"size");
 const K_RSIG: u64 = key_code(b"rsig");
 const K_RSSIC: u64 = key_code(b"rssic");
 const K_RSSISD: u64 = key_code(b"rssisd");
@@ -271,7 +270,6 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
         data: Vec::new(),
     };
     let (mut tmst, mut fr, mut dr, mut data, mut md) = (None, None, None, None, None);
-    let mut size: Option<u64> = None;
     let mut first = true;
     while let Some(key) = lx.next_key(&mut first)? {
         match key.code {
@@ -303,7 +301,6 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
             K_CODR => r.codr = e.take("codr", codr(lx))?,
             K_HPW => r.hpw = e.take("hpw", lx.uint())?,
             K_RSSI => r.rssi = e.take("rssi", rssi(lx))?,
-            K_SIZE => size = e.take("size", lx.uint())?,
             K_RSSIS => r.rssis = e.take("rssis", lx.int())?,
             K_LSNR => r.lsnr = e.take("lsnr", lx.float())?,
             K_FOFF => r.foff = e.take("foff", lx.int())?,
@@ -350,8 +347,6 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
                 "data: {} bytes, a LoRaWAN frame has at most {MAX_RXPK_DATA}",
                 p.len()
             ));
-        } else if let Some(s) = size.filter(|s| *s != p.len() as u64) {
-            e.fail(format!("size: {s} does not match data ({} bytes)", p.len()));
         }
     }
     if let Some(err) = e.error {

@@ -67,11 +67,12 @@ pub struct Rsig {
 /// One received packet (`rxpk[]` element) with every field of both protocol documents.
 ///
 /// `modu` is not stored: it follows from [`Rxpk::datr`] (a `modu` that contradicts `datr` is
-/// rejected). `size` is not stored either: it is written as `data.len()`, and on decode a
-/// `size` that differs from the length of `data` rejects the element.
+/// rejected). `size` is not stored either: it is written as `data.len()` and ignored on decode,
+/// as The Things Stack's translation does (it never reads `size`), and real forwarders are not
+/// always consistent about it.
 ///
-/// Rejected on decode, as The Things Stack rejects them: `freq` 0, `data` empty or longer than
-/// [`MAX_RXPK_DATA`] bytes, `size` not matching `data`.
+/// Rejected on decode, as LoRaWAN and The Things Stack's validation rule out: `freq` 0, `data`
+/// empty or longer than [`MAX_RXPK_DATA`] bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rxpk {
     /// UTC time of reception (`time`).
