@@ -18,7 +18,7 @@ fn ms(freq: u64, radio: u8, max_dr: u8) -> MultiSfChannelPlan {
     }
 }
 
-/// TTN plan EU_863_870 (regions.md §5).
+/// The Things Network's plan EU_863_870.
 fn eu868_plan() -> ChannelPlan {
     ChannelPlan {
         region: Region::Eu868,
@@ -52,7 +52,7 @@ fn eu868_plan() -> ChannelPlan {
     }
 }
 
-/// TTN plan US_902_928_FSB_2 (regions.md §5).
+/// The Things Network's plan US_902_928_FSB_2.
 fn us915_fsb2_chip() -> ConcentratorPlan {
     ConcentratorPlan {
         radios: [radio(904_300_000), radio(905_000_000)],
@@ -107,7 +107,7 @@ fn eu868_worked_example() {
     };
     let c = build_router_config(&eu868_plan(), &options).unwrap();
     let v = value(&c);
-    // regions.md §6, worked example EU868.
+    // Worked example: the EU868 plan as a station `router_config`.
     assert_has(
         &v,
         r#"{"region":"EU868","hwspec":"sx1301/1","freq_range":[863000000,870000000],"max_eirp":16,
@@ -189,7 +189,8 @@ fn us915_worked_example() {
     assert_eq!(chip.fsk, ChannelSlot::Disabled);
 }
 
-/// the-things-stack.md §2.6 "VersionProd", with the §8 item 2 fix (-1 for undefined DRs).
+/// The Things Stack's `router_config` test vector for a production `version`, with its bug
+/// fixed: undefined DRs are -1.
 #[test]
 fn tts_eu868_expected_config_with_dr_fix() {
     let mut plan = eu868_plan();
@@ -550,7 +551,7 @@ proptest! {
 
 #[test]
 fn more_ttn_plans_build() {
-    // IN_865_867 (regions.md §5): odd IFs, no std/FSK; the station lacks IN865.
+    // The Things Network's IN_865_867: odd IFs, no std/FSK; the station lacks IN865.
     let chan = |freq, radio| ms(freq, radio, 5);
     let plan = ChannelPlan {
         region: Region::In865,
@@ -649,8 +650,8 @@ fn more_ttn_plans_build() {
     );
 }
 
-/// basic-station.md §2.2, US915 block 0 (examples/station2pkfwd/regions.yaml): FSB1 as
-/// `upchannels` with the SF8/500 channel, and the 8-frequency beacon from the same section.
+/// Basics Station's `examples/station2pkfwd/regions.yaml`, US915 block 0: FSB1 as
+/// `upchannels` with the SF8/500 channel, and the 8-frequency beacon of the same example.
 #[test]
 fn us915_block0_example() {
     let multi_sf: Vec<MultiSfChannelPlan> = (0..8)

@@ -444,7 +444,7 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    /// basic-station.md §2.2, sent by the repo's mock LNS and accepted by a live station.
+    /// The `router_config` Basics Station's own mock LNS sends, accepted by a live station.
     const MOCK_EU868: &str = r#"{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1",
  "DRs":[[12,125,0],[11,125,0],[10,125,0],[9,125,0],[8,125,0],[7,125,0],[7,250,0],[0,0,0],
         [-1,0,0],[-1,0,0],[-1,0,0],[-1,0,0],[-1,0,0],[-1,0,0],[-1,0,0],[-1,0,0]],

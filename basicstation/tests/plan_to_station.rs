@@ -243,7 +243,7 @@ fn eu868_plan_maps_uplinks_to_the_region_drs() {
     let config = build_router_config(&eu868_plan(), &RouterConfigOptions::default()).unwrap();
     let mut link = Link::connect(config.clone());
     assert_configured(&link, &config);
-    // (SF, BW) or FSK → DR, per RP002 EU868 (regions.md §2).
+    // (SF, BW) or FSK → DR, per the RP002 EU868 data-rate table.
     let cases = [
         (868_100_000, lora(12, 125), 0),
         (868_300_000, lora(11, 125), 1),

@@ -596,7 +596,7 @@ mod tests {
 
     #[test]
     fn xtime_parts_match_the_station_example() {
-        // basic-station.md §5: 0x0092000010263577 → unit 0, session 0x92, 270 939 511 µs.
+        // Basics Station's xtime layout: 0x0092000010263577 → unit 0, session 0x92, 270 939 511 µs.
         let x = XTime(41_095_346_870_695_287);
         assert_eq!(x.0, 0x0092_0000_1026_3577);
         assert_eq!((x.txunit(), x.session()), (0, 0x92));
@@ -607,7 +607,7 @@ mod tests {
         assert_eq!(x.timestamp(), 0x1026_3577);
         assert_eq!(x.with_timestamp(0x1026_3577 + 1_000_000).0, x.0 + 1_000_000);
         assert!(!XTime(0).is_valid());
-        // TTS vector (the-things-stack.md §2.8): xtime 12666373963464220 → timestamp.
+        // The Things Stack's test vector: xtime 12666373963464220 → timestamp.
         assert_eq!(
             XTime(12_666_373_963_464_220).timestamp(),
             (12_666_373_963_464_220_i64 & 0xFFFF_FFFF) as u32

@@ -85,6 +85,15 @@ pub enum CommandError {
         /// Why the clock has no timestamp for it.
         reason: crate::clock::ClockError,
     },
+    /// A `TxRequest` downlink that has no possible window on the gateway
+    /// ([`schedule`](crate::reply::schedule)).
+    #[error("gateway `{gateway}`: {source}")]
+    Request {
+        /// The gateway id.
+        gateway: String,
+        /// Why.
+        source: crate::reply::ReplyError,
+    },
     /// The protocol machine refused the command (queue full, no downlink path, ...).
     #[error("gateway `{gateway}`: {reason}")]
     Rejected {

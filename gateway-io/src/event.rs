@@ -222,9 +222,10 @@ impl GatewayEvent {
 // As for `GatewayEvent`: no allocation per downlink just to shrink the rare `Disconnect`.
 #[allow(clippy::large_enum_variant)]
 pub enum GatewayCommand {
-    /// Transmit a downlink. `message.settings` must be `scheduled` for Semtech UDP and MQTT
-    /// (the gateway transmits at the given timestamp / time); Basics Station also takes a
-    /// `request` (`TxRequest` with RX1/RX2 and class) and lets the station pick the window.
+    /// Transmit a downlink. `message.settings` are `scheduled` (the gateway transmits at the
+    /// given timestamp / time) or a `request` (`TxRequest` with class, RX1/RX2 and an uplink
+    /// token), which every frontend resolves into scheduled settings first
+    /// ([`reply::schedule`](crate::reply::schedule)).
     Downlink {
         /// To whom.
         gateway: GatewayIds,

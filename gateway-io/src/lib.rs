@@ -114,6 +114,7 @@ pub mod frontend;
 pub mod ids;
 mod log_limit;
 pub mod registry;
+pub mod reply;
 #[cfg(any(feature = "server", feature = "mqtt-client"))]
 pub mod transport;
 

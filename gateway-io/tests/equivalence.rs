@@ -3,7 +3,7 @@
 //! The same reception (a data uplink at 868.1 MHz, SF7/125, GPS time, fine timestamp) is
 //! written out by hand in each protocol's wire format, decoded by the protocol crate and
 //! translated by the adapter. Every path must give the message a full-featured MQTT v3 gateway
-//! would send, except the fields the protocol cannot carry:
+//! would send (with the server's uplink token), except the fields the protocol cannot carry:
 //!
 //! | path | fields it cannot carry |
 //! |---|---|
@@ -20,6 +20,7 @@ use loragw_basicstation::message::decode_up;
 use loragw_basicstation::region::Region;
 use loragw_gateway_io::adapter::{lbs, mqtt_v2, mqtt_v3, udp};
 use loragw_gateway_io::ids::{Eui64, GatewayIds};
+use loragw_gateway_io::reply::stamp_uplink_tokens;
 use loragw_gateway_io::ttnpb::message::Payload;
 use loragw_gateway_io::ttnpb::prost::Message as _;
 use loragw_gateway_io::ttnpb::{
@@ -53,9 +54,10 @@ fn gw() -> GatewayIds {
     GatewayIds::new("gw-equal", Some(Eui64::from_u64(0x0011_2233_4455_6677)))
 }
 
-/// What a full-featured gateway reports over MQTT v3.
+/// What a full-featured gateway reports over MQTT v3, with the uplink token the server adds
+/// (the same on every path: gateway, antenna 0, `TMST`, receive time, GPS time).
 fn reference() -> UplinkMessage {
-    UplinkMessage {
+    let mut up = UplinkMessage {
         raw_payload: PHY.to_vec(),
         payload: loragw_gateway_io::adapter::lorawan::parse_phy_payload(&PHY),
         settings: Some(TxSettings {
@@ -81,7 +83,9 @@ fn reference() -> UplinkMessage {
         received_at: Some(RECEIVED),
         crc_status: Some(BoolValue { value: true }),
         ..Default::default()
-    }
+    };
+    stamp_uplink_tokens(&mut up, None);
+    up
 }
 
 fn push_data(version: u8, rxpk: &str) -> Vec<u8> {
@@ -199,5 +203,8 @@ fn mqtt_v2() {
     let mut want = reference();
     want.rx_metadata[0].gps_time = None;
     want.crc_status = None;
+    // Without GPS time the token has no gateway time.
+    want.rx_metadata[0].uplink_token.clear();
+    stamp_uplink_tokens(&mut want, None);
     assert_eq!(up, want);
 }

@@ -147,10 +147,36 @@ async fn discovery_answers_the_traffic_uri_and_closes() {
         "{answer}"
     );
     assert_eq!(answer["muxs"], "muxs-::0");
-    // Then the server closes.
+    // Then the server closes with a well-formed close frame: code 1000 and a short reason.
+    expect_normal_close(&mut ws).await;
+
+    // An unknown station gets an error answer (logged as a refusal), then the same close.
+    let mut ws = timeout(STEP, connect(addr, "/router-info", None))
+        .await
+        .unwrap()
+        .unwrap();
+    ws.send(Message::text(r#"{"router":"00FF:0000:0000:0001"}"#))
+        .await
+        .unwrap();
+    let answer = timeout(STEP, ws.next()).await.unwrap().unwrap().unwrap();
+    let answer: serde_json::Value = serde_json::from_str(answer.to_text().unwrap()).unwrap();
+    assert!(
+        answer["error"].as_str().unwrap().contains("not registered"),
+        "{answer}"
+    );
+    expect_normal_close(&mut ws).await;
+}
+
+/// Reads the close frame tungstenite's client parsed: code 1000, reason "discovery answered".
+async fn expect_normal_close(ws: &mut Ws) {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
     match timeout(STEP, ws.next()).await.unwrap() {
-        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {}
-        Some(Ok(other)) => panic!("unexpected {other:?}"),
+        Some(Ok(Message::Close(Some(frame)))) => {
+            assert_eq!(frame.code, CloseCode::Normal);
+            assert_eq!(u16::from(frame.code), 1000);
+            assert_eq!(frame.reason.as_str(), "discovery answered");
+        }
+        other => panic!("expected a close frame with a status code, got {other:?}"),
     }
 }
 
@@ -446,5 +472,178 @@ async fn dropping_the_server_closes_station_connections() {
             Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
             Some(Ok(_)) => {}
         }
+    }
+}
+
+/// A class A answer built with `reply::class_a` from a station uplink (its uplink token) goes
+/// out as a `dnmsg` whose RX1 is one second after the uplink's `xtime`, on the uplink channel
+/// and data rate.
+#[tokio::test]
+async fn class_a_reply_by_uplink_token() {
+    use loragw_basicstation::station::TxTime;
+    use loragw_gateway_io::freqplan::FrequencyPlan;
+    use loragw_gateway_io::reply;
+
+    let (mut server, addr) = start(LbsSettings::default()).await;
+    let ids = gateway_ids();
+    let mut station = Station::connect(addr).await;
+    assert!(matches!(
+        station.next_event().await,
+        StationEvent::RouterConfig(_)
+    ));
+    let xtime = 0x0023_0000_1234_5678;
+    let frame = ReceivedFrame {
+        phy_payload: PHY.to_vec(),
+        freq: 868_300_000,
+        modulation: Modulation::Lora {
+            spreading_factor: 9,
+            bandwidth_khz: 125,
+        },
+        xtime,
+        rctx: 0,
+        gpstime: None,
+        fts: None,
+        rssi: -42,
+        snr: 9.5,
+        rxtime: 1_700_000_000.5,
+    };
+    station.session.send_uplink(Instant::now(), &frame).unwrap();
+    station.flush().await;
+    let uplink = loop {
+        if let GatewayEvent::Uplink { message, .. } = next(&mut server).await {
+            break message;
+        }
+    };
+    let token = reply::decode_uplink_token(&uplink.rx_metadata[0].uplink_token).unwrap();
+    assert_eq!(token.timestamp, 0x1234_5678);
+    let plan = FrequencyPlan::builtin("EU_863_870").unwrap();
+    let down = reply::class_a(&uplink, &plan, vec![0x60, 1, 2, 3]).unwrap();
+    timeout(STEP, server.send_downlink(&ids, down))
+        .await
+        .unwrap()
+        .unwrap();
+    let request = match station.next_event().await {
+        StationEvent::Transmit(request) => request,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(request.pdu, [0x60, 1, 2, 3]);
+    let rx1 = request.options[0];
+    assert_eq!(
+        (rx1.time, rx1.freq, rx1.dr),
+        (TxTime::Xtime(xtime + 1_000_000), 868_300_000, 3)
+    );
+}
+
+/// Time transfer over loopback: the LNS sends `getxtime` after `router_config`, the station
+/// answers with the xtime of its (simulated) concentrator clock, and the GPS time the LNS
+/// assigns to that xtime is within 1 ms of the truth (the station's own clock). TCP_NODELAY on
+/// the LNS socket keeps the request from waiting in Nagle's buffer behind `router_config`.
+#[tokio::test]
+async fn time_transfer_is_accurate_to_a_millisecond() {
+    use loragw_basicstation::xtime::gps_micros_to_unix;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    let (_server, addr) = start(LbsSettings::default()).await;
+    let request = format!("ws://{addr}/traffic/eui-{GW_EUI:016X}");
+    let mut request = request.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", LNS_KEY.parse().unwrap());
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (ws, _) = timeout(STEP, client_async(request, tcp))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut station = Station {
+        ws,
+        session: StationSession::new(StationConfig::default(), Instant::now()),
+    };
+    station.flush().await;
+
+    // The concentrator clock: session 0x23, counting µs from `base` (plus one second).
+    let base = Instant::now();
+    let base_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    const XBASE: i64 = (0x23 << 48) + 1_000_000;
+    let xtime_now = || XBASE + i64::try_from(base.elapsed().as_micros()).unwrap();
+    let true_unix_of = |xtime: i64| base_unix + (xtime - XBASE) as f64 / 1e6;
+
+    let (xtime, gpstime) = 'transfer: loop {
+        while let Some(event) = station.session.poll_event() {
+            match event {
+                StationEvent::XtimeRequested { mux_time } => {
+                    let unix = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs_f64();
+                    station
+                        .session
+                        .reply_xtime(Instant::now(), unix, mux_time, &[xtime_now()])
+                        .unwrap();
+                    station.flush().await;
+                }
+                StationEvent::TimeTransfer { xtime, gpstime } => break 'transfer (xtime, gpstime),
+                _ => {}
+            }
+        }
+        let frame = timeout(STEP, station.ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = frame {
+            station
+                .session
+                .handle_message(Instant::now(), text.as_str());
+            station.flush().await;
+        }
+    };
+    let error_ms = (gps_micros_to_unix(gpstime) - true_unix_of(xtime)) * 1e3;
+    assert!(
+        error_ms.abs() <= 1.0,
+        "xtime {xtime:#x} transferred as GPS {gpstime} µs: {error_ms:.3} ms off"
+    );
+}
+
+/// A plain `ws://` station sends no `Authorization` (the station sends `tc.key` only over TLS
+/// with a trust file): refused by default (HTTP 401), served by a listener that explicitly
+/// allows unauthenticated stations, unless its registry entry requires authentication.
+#[tokio::test]
+async fn plain_ws_stations_need_an_explicitly_unauthenticated_listener() {
+    use loragw_gateway_io::frontend::lbs::LbsConfig;
+
+    let udp_gw = format!("/traffic/eui-{UDP_EUI:016X}");
+    let keyed_gw = format!("/traffic/eui-{GW_EUI:016X}");
+    let (_server, addr) = start(LbsSettings::default()).await;
+    match timeout(STEP, connect(addr, &udp_gw, None)).await.unwrap() {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
+        other => panic!("expected 401, got {other:?}"),
+    }
+
+    let open = LbsSettings::new(LbsConfig {
+        allow_unauthenticated: true,
+        ..LbsConfig::default()
+    });
+    let (_server, addr) = start(open).await;
+    let ws = timeout(STEP, connect(addr, &udp_gw, None))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut station = Station {
+        ws,
+        session: StationSession::new(StationConfig::default(), Instant::now()),
+    };
+    station.flush().await;
+    assert!(matches!(
+        station.next_event().await,
+        StationEvent::RouterConfig(_)
+    ));
+    // A gateway whose entry requires authentication is still refused there.
+    match timeout(STEP, connect(addr, &keyed_gw, None)).await.unwrap() {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
+        other => panic!("expected 401, got {other:?}"),
     }
 }

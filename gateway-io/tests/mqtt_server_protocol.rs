@@ -733,3 +733,58 @@ async fn a_slow_connect_is_cut_at_the_handshake_deadline() {
     );
     assert_eq!(server.stats().refused_handshake_timeout, 1);
 }
+
+/// An MQTT v3 gateway's uplink gets an uplink token; the class A answer built from it with
+/// `reply::class_a` reaches the gateway with scheduled settings: RX1 one second after the
+/// uplink's timestamp, on its channel and data rate.
+#[tokio::test]
+async fn class_a_reply_by_uplink_token() {
+    use loragw_gateway_io::freqplan::FrequencyPlan;
+    use loragw_gateway_io::reply;
+    use loragw_gateway_io::ttnpb::downlink_message::Settings;
+
+    let (mut server, port) = start().await;
+    let (mut raw, ack) = Raw::connect(port, GW_ONE, KEY_ONE, 60).await;
+    assert_eq!(ack.code, ConnectReturnCode::Success);
+    raw.send(Packet::Subscribe(Subscribe::new(
+        "v3/gw-one/down",
+        QoS::AtMostOnce,
+    )))
+    .await;
+    assert!(matches!(raw.recv().await, Some(Packet::SubAck(_))));
+    let up = sample_uplink(9).encode_to_vec();
+    raw.send(publish("v3/gw-one/up", QoS::AtMostOnce, 0, up))
+        .await;
+    let uplink = loop {
+        if let GatewayEvent::Uplink { message, .. } = next_server_event(&mut server).await {
+            break message;
+        }
+    };
+    let token = reply::decode_uplink_token(&uplink.rx_metadata[0].uplink_token).unwrap();
+    assert_eq!(token.timestamp, 1_000_009);
+    let plan = FrequencyPlan::builtin("EU_863_870").unwrap();
+    let down = reply::class_a(&uplink, &plan, vec![0x60, 1]).unwrap();
+    server
+        .send_downlink(&GatewayIds::new(GW_ONE, None), down)
+        .await
+        .unwrap();
+    let Some(Packet::Publish(p)) = raw.recv().await else {
+        panic!("no downlink")
+    };
+    let down = loragw_mqtt_v3::codec::decode_down(&p.payload)
+        .unwrap()
+        .downlink_message
+        .unwrap();
+    let Some(Settings::Scheduled(s)) = down.settings else {
+        panic!("not scheduled: {down:?}")
+    };
+    assert_eq!(
+        (s.timestamp, s.frequency, s.data_rate),
+        (
+            2_000_009,
+            868_100_000,
+            Some(loragw_gateway_io::ttnpb::DataRate::lora(7, 125_000, "4/5"))
+        )
+    );
+    assert_eq!(s.downlink.map(|d| d.tx_power), Some(16.0));
+}

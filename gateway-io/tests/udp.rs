@@ -318,3 +318,99 @@ async fn a_keyed_gateway_eui_over_udp_takes_no_route() {
         .unwrap_err();
     assert!(err.to_string().contains("not connected"), "{err}");
 }
+
+/// An uplink at 868.5 MHz SF9 with `tmst` pushed by `gateway`, as the server reports it.
+async fn push_uplink(
+    gateway: &UdpSocket,
+    server: &mut GatewayServer,
+    tmst: u32,
+) -> loragw_gateway_io::ttnpb::UplinkMessage {
+    let push = format!(
+        r#"{{"rxpk":[{{"tmst":{tmst},"chan":2,"rfch":0,"freq":868.500000,"stat":1,"modu":"LORA","datr":"SF9BW125","codr":"4/5","lsnr":9.5,"rssi":-42,"size":17,"data":"QAQDAgGAKgAKAQIDBKGyw9Q="}}]}}"#
+    );
+    gateway.send(&datagram(0x1234, 0x00, &push)).await.unwrap();
+    assert_eq!(recv(gateway).await, [2, 0x12, 0x34, 0x01]);
+    loop {
+        if let GatewayEvent::Uplink { message, .. } = next(server).await {
+            assert!(!message.rx_metadata[0].uplink_token.is_empty());
+            return message;
+        }
+    }
+}
+
+/// A class A answer built with `reply::class_a` from the uplink (its uplink token) goes out in
+/// RX1 (`tmst` + 1 s on the uplink channel) while there is time, else in RX2 (`tmst` + 2 s on
+/// 869.525 MHz SF12).
+#[tokio::test]
+async fn class_a_reply_by_uplink_token() {
+    use loragw_gateway_io::freqplan::FrequencyPlan;
+    use loragw_gateway_io::reply;
+
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .udp("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr: SocketAddr = server.local_addr(ListenerKind::Udp).unwrap();
+    let gateway = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    gateway.connect(addr).await.unwrap();
+    gateway.send(&datagram(0x0101, 0x02, "")).await.unwrap();
+    assert_eq!(recv(&gateway).await, [2, 0x01, 0x01, 0x04]);
+    let plan = FrequencyPlan::builtin("EU_863_870").unwrap();
+
+    // RX1: answered at once.
+    let uplink = push_uplink(&gateway, &mut server, 4_294_000_000).await;
+    let ids = GatewayIds::new(UDP_ID, Some(Eui64::from_u64(UDP_EUI)));
+    let down = reply::class_a(&uplink, &plan, vec![0x60, 1, 2, 3]).unwrap();
+    timeout(STEP, server.send_downlink(&ids, down))
+        .await
+        .unwrap()
+        .unwrap();
+    let pull_resp = recv(&gateway).await;
+    assert_eq!(pull_resp[3], 0x03, "PULL_RESP");
+    let txpk: serde_json::Value = serde_json::from_slice(&pull_resp[4..]).unwrap();
+    let txpk = &txpk["txpk"];
+    // 4_294_000_000 + 1_000_000 wraps the 32-bit counter.
+    assert_eq!(txpk["tmst"], 32_704u64, "{txpk}");
+    assert_eq!(txpk["imme"], false);
+    assert_eq!(txpk["freq"].as_f64(), Some(868.5));
+    assert_eq!(txpk["datr"], "SF9BW125");
+    assert_eq!(txpk["ipol"], true);
+    // EIRP 16 dBm (EU868 default) as ERP: 16 - 2.15 rounded down.
+    assert_eq!(txpk["powe"], 13);
+    // LoRaWAN downlinks carry no payload CRC.
+    assert_eq!(txpk["ncrc"], true);
+    assert_eq!(txpk["data"], "YAECAw==");
+
+    // RX2: answered 950 ms after the uplink, too late for RX1.
+    let uplink = push_uplink(&gateway, &mut server, 1_000_000).await;
+    tokio::time::sleep(std::time::Duration::from_millis(950)).await;
+    let down = reply::class_a(&uplink, &plan, vec![0x60, 4]).unwrap();
+    timeout(STEP, server.send_downlink(&ids, down))
+        .await
+        .unwrap()
+        .unwrap();
+    let pull_resp = recv(&gateway).await;
+    let txpk: serde_json::Value = serde_json::from_slice(&pull_resp[4..]).unwrap();
+    let txpk = &txpk["txpk"];
+    assert_eq!(txpk["tmst"], 3_000_000u64, "{txpk}");
+    assert_eq!(txpk["freq"].as_f64(), Some(869.525));
+    assert_eq!(txpk["datr"], "SF12BW125");
+
+    // A token that is not one of this gateway's: refused, nothing sent.
+    let mut foreign = reply::class_a(&uplink, &plan, vec![0x60]).unwrap();
+    if let Some(Settings::Request(r)) = &mut foreign.settings {
+        for p in &mut r.downlink_paths {
+            p.path = Some(loragw_gateway_io::ttnpb::downlink_path::Path::UplinkToken(
+                vec![0xFF, 0x00],
+            ));
+        }
+    }
+    let err = server.send_downlink(&ids, foreign).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no uplink token of gateway `gw-udp` in downlink_paths"),
+        "{err}"
+    );
+}

@@ -86,8 +86,8 @@ pub use forwarder::{Forwarder, ForwarderConfig, ForwarderEvent};
 pub use header::{GatewayEui, Header, PacketType, ProtocolVersion};
 pub use json::{
     AckValue, Bandwidth, CodingRate, CrcStatus, DataRate, Frequency, HardwareVersions,
-    MAX_FREQUENCY_HZ, MAX_RSIG, MAX_RXPK, Modulation, Rsig, Rxpk, Stat, Timestamp, TxError,
-    TxTiming, TxWarning, Txpk, TxpkAck,
+    MAX_FREQUENCY_HZ, MAX_RSIG, MAX_RXPK, MAX_RXPK_DATA, Modulation, Rsig, Rxpk, Stat, Timestamp,
+    TxError, TxTiming, TxWarning, Txpk, TxpkAck,
 };
 pub use packet::{
     Ack, MAX_DATAGRAM_LEN, MAX_PULL_RESP_LEN, Packet, PullData, PullResp, PushData, TxAck,

@@ -49,7 +49,7 @@ fn rxpk(tmst: u32, stat: CrcStatus) -> Rxpk {
         },
         codr: Some(CodingRate::Cr4_5),
         hpw: None,
-        rssi: Some(-50),
+        rssi: Some(-50.0),
         rssis: None,
         lsnr: Some(9.5),
         foff: None,

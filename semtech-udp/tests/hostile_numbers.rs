@@ -163,3 +163,65 @@ fn rxpk_bound_is_exact() {
         "rxpk[255]: more than 255 rxpk in one PUSH_DATA: the last 3 dropped"
     );
 }
+
+/// Issue 14: what The Things Stack rejects in an `rxpk` (frequency 0, no payload, more than a
+/// LoRaWAN frame) is rejected here too, each on its own (the valid neighbour stays), with a
+/// message naming the field.
+#[test]
+fn what_the_things_stack_rejects_in_an_rxpk() {
+    // Base64 of `n` bytes 0xAB: "q6ur" per three bytes, "qw==" for one more.
+    let b64 = |n: usize| "q6ur".repeat(n / 3) + if n % 3 == 1 { "qw==" } else { "" };
+    let cases = [
+        (
+            r#"{"tmst":7,"freq":0,"datr":"SF7BW125","data":"AA=="}"#.to_owned(),
+            "freq: 0 Hz",
+        ),
+        (
+            r#"{"tmst":7,"freq":868.1,"datr":"SF7BW125","data":""}"#.to_owned(),
+            "data: empty",
+        ),
+        (
+            format!(
+                r#"{{"tmst":7,"freq":868.1,"datr":"SF7BW125","data":"{}"}}"#,
+                b64(256)
+            ),
+            "data: 256 bytes, a LoRaWAN frame has at most 255",
+        ),
+    ];
+    for (bad, message) in cases {
+        let p = push_data(&format!(r#"{{"rxpk":[{bad},{GOOD}]}}"#));
+        assert_eq!(p.rxpk.len(), 1, "{bad}");
+        assert_eq!(p.rxpk[0].tmst, 7);
+        assert_eq!(p.rejected.len(), 1, "{bad}");
+        assert_eq!(p.rejected[0].element, Element::Rxpk(0));
+        assert_eq!(p.rejected[0].message, message);
+    }
+    // `size` is ignored, as The Things Stack ignores it: 5 for 1 byte is kept.
+    let p =
+        push_data(r#"{"rxpk":[{"tmst":7,"freq":868.1,"datr":"SF7BW125","size":5,"data":"AA=="}]}"#);
+    assert_eq!((p.rxpk.len(), p.rejected.len()), (1, 0));
+    // At the limits: 255 bytes are kept.
+    let p = push_data(&format!(
+        r#"{{"rxpk":[{{"tmst":7,"freq":868.1,"datr":"SF7BW125","size":255,"data":"{}"}}]}}"#,
+        b64(255)
+    ));
+    assert_eq!((p.rxpk.len(), p.rejected.len()), (1, 0));
+    assert_eq!(p.rxpk[0].data, [0xAB; 255]);
+}
+
+/// Issue 14: a fractional `rssi` is kept (The Things Stack takes it as a float) and written
+/// back as it came; a whole one is still written as an integer.
+#[test]
+fn fractional_rssi_is_kept_and_written_back() {
+    let p = push_data(
+        r#"{"rxpk":[{"tmst":7,"freq":868.1,"datr":"SF7BW125","rssi":-35.5,"data":"AA=="},{"tmst":8,"freq":868.1,"datr":"SF7BW125","rssi":-35,"data":"AA=="}]}"#,
+    );
+    assert_eq!(p.rejected, []);
+    assert_eq!((p.rxpk[0].rssi, p.rxpk[1].rssi), (Some(-35.5), Some(-35.0)));
+    let mut out = Vec::new();
+    Packet::PushData(p).encode(&mut out).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&out[12..]).unwrap(),
+        r#"{"rxpk":[{"tmst":7,"freq":868.1,"modu":"LORA","datr":"SF7BW125","rssi":-35.5,"size":1,"data":"AA=="},{"tmst":8,"freq":868.1,"modu":"LORA","datr":"SF7BW125","rssi":-35,"size":1,"data":"AA=="}]}"#
+    );
+}

@@ -1,5 +1,6 @@
-//! Regression tests for the real-world cases of the reference notes (`ecosystem.md`, "What users
-//! ran into") that concern the wire format. Server-side cases are in `regressions_server.rs`.
+//! Regression tests for what users of other GWMP implementations ran into (issue trackers of
+//! packet forwarders and servers) that concerns the wire format. Server-side cases are in
+//! `regressions_server.rs`.
 
 // Test helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]

@@ -61,7 +61,8 @@ fn coding_rate() -> impl Strategy<Value = CodingRate> {
 }
 
 fn freq() -> impl Strategy<Value = Frequency> {
-    (0u64..=MAX_FREQUENCY_HZ).prop_map(Frequency::from_hz)
+    // Never 0: an `rxpk` on 0 Hz is rejected.
+    (1u64..=MAX_FREQUENCY_HZ).prop_map(Frequency::from_hz)
 }
 
 fn rsig() -> impl Strategy<Value = Rsig> {
@@ -123,14 +124,19 @@ fn rxpk() -> impl Strategy<Value = Rxpk> {
             option::of(any::<u32>()),
         ),
         (
-            option::of(any::<i16>()),
+            // Whole dBm, or tenths (forwarders that report a fractional `rssi`).
+            option::of(prop_oneof![
+                any::<i16>().prop_map(f64::from),
+                (-2000i32..0).prop_map(|v| f64::from(v) / 10.0)
+            ]),
             option::of(any::<i16>()),
             option::of(float()),
             option::of(any::<i32>()),
             option::of(any::<u32>()),
         ),
         vec(rsig(), 0..3),
-        vec(any::<u8>(), 0..64),
+        // A LoRaWAN frame: 1..=255 bytes (empty and longer `data` are rejected).
+        vec(any::<u8>(), 1..64),
     )
         .prop_map(
             |(

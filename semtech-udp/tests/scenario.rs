@@ -87,7 +87,7 @@ fn uplink(tmst: u32) -> Rxpk {
         },
         codr: Some(CodingRate::Cr4_5),
         hpw: None,
-        rssi: Some(-80),
+        rssi: Some(-80.0),
         rssis: None,
         lsnr: Some(7.25),
         foff: None,

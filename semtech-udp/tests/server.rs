@@ -1,6 +1,6 @@
-//! Server state machine on a virtual clock, including the server-side real-world cases of
-//! `ecosystem.md` (6: TX_ACK from another port, 7: NAT port changes, 8: TX_ACK for an expired
-//! token; 3: GWMP v1 answered in v1).
+//! Server state machine on a virtual clock, including server-side cases users of other GWMP
+//! servers ran into (6: TX_ACK from another port, 7: NAT port changes, 8: TX_ACK for an expired
+//! token; 3: GWMP v1 answered in v1; numbered as in `regressions_wire.rs`).
 
 // Test helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]

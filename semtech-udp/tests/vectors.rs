@@ -1,5 +1,5 @@
 //! Byte-exact vectors from Semtech's PROTOCOL documents (packet_forwarder v1, sx1302_hal v2),
-//! The Things Stack's tests (reference notes §1 and §6) and the shared benchmark datagrams.
+//! The Things Stack's Semtech UDP tests and the shared benchmark datagrams.
 
 // Test helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -204,7 +204,7 @@ fn tts_lora_and_lrfhss_rxpk() {
     assert_eq!(r.tmst, 368_384_825);
     assert_eq!(r.stat, Some(CrcStatus::Ok));
     assert_eq!(r.lsnr, Some(-11.0));
-    assert_eq!(r.rssi, Some(-107));
+    assert_eq!(r.rssi, Some(-107.0));
     assert_eq!(r.data, [0x5a, 0xa8, 0xac, 0x87, 0xa1, 0x95]);
     let l = &p.rxpk[1];
     assert_eq!(

@@ -268,7 +268,7 @@ mod tests {
         assert_eq!(none.crc().unwrap(), 0x7BD5_C66F);
     }
 
-    /// the-things-stack.md §3, `messages_test.go`: trust "LETS NOT ENCRYPT", token "token".
+    /// The Things Stack's CUPS `messages_test.go`: trust "LETS NOT ENCRYPT", token "token".
     /// That trust is not DER, so it is checked through `files` + `cred_crc_of_files` and the
     /// blob bytes are assembled the way `to_blob` does for a real DER trust.
     #[test]

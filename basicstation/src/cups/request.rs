@@ -148,7 +148,7 @@ impl UpdateInfoRequest {
 mod tests {
     use super::*;
 
-    /// basic-station.md §6.1, live.
+    /// A live station's request.
     const LIVE: &str = r#"{"router":"::1","cupsUri":"http://127.0.0.1:6040","tcUri":null,"cupsCredCrc":2077607535,"tcCredCrc":2077607535,
  "station":"2.0.6(linux/testsim) 2026-11-25 05:45:53","model":"linux","package":null,"keys":[2743290475]}"#;
 
@@ -232,7 +232,7 @@ mod tests {
         assert_eq!(id6(0x000F_A123_00F8_0100), "f:a123:f8:100");
     }
 
-    /// the-things-stack.md §3, `server_test.go`.
+    /// The Things Stack's CUPS `server_test.go`.
     #[test]
     fn tts_test_request() {
         let body = r#"{"router":"58a0:cbff:fe80:19","cupsUri":"https://thethingsnetwork.org:443","tcUri":"","cupsCredCrc":1398343300,"tcCredCrc":0,

@@ -17,8 +17,8 @@ fn no_update_is_14_zero_bytes() {
     );
 }
 
-/// basic-station.md §6.2, the live response: tcUri set and a signed 82-byte update. The notes
-/// elide the middle of the signature and of the script; those bytes are filled in here.
+/// A live CUPS response: tcUri set and a signed 82-byte update. The capture elides the middle
+/// of the signature and of the script; those bytes are filled in here.
 #[test]
 fn live_response_layout() {
     let mut der = vec![0x30, 0x45, 0x02, 0x20, 0x0b, 0xbb, 0x31];

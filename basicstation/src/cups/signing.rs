@@ -67,7 +67,7 @@ mod tests {
             .collect()
     }
 
-    /// basic-station.md §6.4 (regr-tests/test4-cups): `sig-0.key`, `v1.bin`, `v1.bin.sig-0`.
+    /// Basics Station's `regr-tests/test4-cups`: `sig-0.key`, `v1.bin`, `v1.bin.sig-0`.
     const KEY: &str = "83891ff51948a77aa5bb1b1aff1b674c264ea897214f036ed2e32852671332282ec40d2ff19fcb818ba39203dfac47af700b09324a323da7fdd5f8e093e779b6";
     const SIG: &str = "3046022100a8cb658317da9ef0efddeffdb3456b0e96d9d30d67da86e507170d2a12a1ab59022100d5448df417a59a52edd390662f3c8c859b0036e005e8c43f7216619d853292fa";
     const V1_BIN: &[u8] = b"#!/bin/bash\necho \"v1\" > _shome/version.txt\necho $UPDTEST > _shome/updtest.txt\nrm -f /tmp/update.bin\necho \"update.bin: update completed\"\n";

@@ -1,4 +1,5 @@
-//! Vectors from live station captures and the reference notes, plus round trips.
+//! Vectors from live station captures, Basics Station's documentation and The Things Stack's
+//! tests, plus round trips.
 
 // Included from the parent under `#[cfg(test)]`; the attribute is repeated here so the CI
 // clock check (which scans each file up to its first `#[cfg(test)]`) sees a test file.
@@ -124,7 +125,7 @@ fn station_control_messages_live() {
 
 #[test]
 fn the_things_stack_encodings_decode() {
-    // §2.8 of the reference notes: ID6 EUIs, `rtcx` typo (so rctx defaults to 0), no `fts`.
+    // The Things Stack's test uplink: ID6 EUIs, `rtcx` typo (so rctx defaults to 0), no `fts`.
     let m = decode_up(
         r#"{"msgtype":"jreq","MHdr":0,"JoinEui":"2222:2222:2222:2222","DevEui":"1111:1111:1111:1111","DevNonce":18000,"MIC":12345678,"RefTime":0,"DR":1,"Freq":868300000,"upinfo":{"rxtime":1548059982,"rtcx":0,"xtime":12666373963464220,"gpstime":0,"rssi":89,"snr":9.25}}"#,
     )

@@ -50,20 +50,34 @@ pub(crate) fn lrfhss_coding_rate(codr: &str) -> String {
     .to_owned()
 }
 
-/// Drops uplinks whose `raw_payload` repeats an earlier one, keeping of each group the one whose
-/// first `rx_metadata` has the highest RSSI, in the position of the group's first member. Some
-/// forwarders report one frame on adjacent channels ("mirrors").
-pub fn dedup_by_rssi(uplinks: Vec<UplinkMessage>) -> Vec<UplinkMessage> {
-    let rssi = |u: &UplinkMessage| u.rx_metadata.first().map_or(f32::MIN, |m| m.rssi);
+/// Merges copies of one reception: uplinks with the same `raw_payload`, `settings.frequency`
+/// and `settings.data_rate` (modulation and rate) become one, in the position of the first.
+/// Metadata of an antenna the kept uplink lacks is added (one frame on two antennas: one
+/// uplink, two `rx_metadata`); of an antenna it has, the entry with the higher RSSI is kept
+/// (a forwarder repeating a packet). Equal bytes on another frequency or data rate are another
+/// radio frame and stay separate.
+pub fn merge_receptions(uplinks: Vec<UplinkMessage>) -> Vec<UplinkMessage> {
+    let same_reception = |a: &UplinkMessage, b: &UplinkMessage| {
+        a.raw_payload == b.raw_payload
+            && a.settings.as_ref().map(|s| (s.frequency, &s.data_rate))
+                == b.settings.as_ref().map(|s| (s.frequency, &s.data_rate))
+    };
     let mut out: Vec<UplinkMessage> = Vec::with_capacity(uplinks.len());
     for up in uplinks {
-        match out.iter_mut().find(|o| o.raw_payload == up.raw_payload) {
-            Some(kept) => {
-                if rssi(&up) > rssi(kept) {
-                    *kept = up;
-                }
+        let Some(kept) = out.iter_mut().find(|o| same_reception(o, &up)) else {
+            out.push(up);
+            continue;
+        };
+        for md in up.rx_metadata {
+            match kept
+                .rx_metadata
+                .iter_mut()
+                .find(|k| k.antenna_index == md.antenna_index)
+            {
+                Some(k) if md.rssi > k.rssi => *k = md,
+                Some(_) => {}
+                None => kept.rx_metadata.push(md),
             }
-            None => out.push(up),
         }
     }
     out

@@ -13,10 +13,13 @@ use loragw_ttnpb::{DownlinkMessage, GatewayStatus, Timestamp, TxAcknowledgment, 
 use crate::adapter::lorawan::parse_phy_payload;
 use crate::error::TranslateError;
 use crate::ids::GatewayIds;
+use crate::reply::token::stamp_uplink_tokens;
 
 /// Makes an uplink that arrived over a gateway link (MQTT v3 or v2) uniform with the other
 /// protocols: connection gateway ids on every metadata entry, `received_at`, parsed `payload`
-/// when absent, and `settings.time` from the first metadata entry's `time` when absent.
+/// when absent, `settings.time` from the first metadata entry's `time` when absent, and an
+/// uplink token on every metadata entry without one
+/// ([`stamp_uplink_tokens`]).
 pub fn normalize_uplink(
     gateway: &GatewayIds,
     mut up: UplinkMessage,
@@ -32,6 +35,7 @@ pub fn normalize_uplink(
     if up.payload.is_none() {
         up.payload = parse_phy_payload(&up.raw_payload);
     }
+    stamp_uplink_tokens(&mut up, None);
     if let Some(settings) = &mut up.settings
         && settings.time.is_none()
     {

@@ -1,6 +1,6 @@
 use super::*;
 
-/// (radio, IF) of every multi-SF channel, as listed in the reference notes (regions.md §5).
+/// (radio, IF) of every multi-SF channel, as The Things Network's published plans list them.
 fn radio_ifs(plan: &FrequencyPlan) -> Vec<(u8, i64)> {
     plan.uplink_channels
         .iter()

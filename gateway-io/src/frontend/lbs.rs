@@ -39,6 +39,7 @@ use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
     AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
 };
+use crate::reply::resolve_command;
 
 /// Settings of an [`LbsFrontend`].
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +120,8 @@ pub fn parse_traffic_path(path: &str) -> Option<Eui64> {
 struct Station {
     ids: GatewayIds,
     region: Region,
+    /// The first frequency plan (the one `region` comes from), for resolving `TxRequest`s.
+    plan: FrequencyPlan,
     session: LnsSession,
     last_xtime: Option<i64>,
     downlinks: VecDeque<(i64, DownlinkMessage)>,
@@ -295,6 +298,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             Station {
                 ids: ids.clone(),
                 region,
+                // `build_session` succeeded: there is a first plan.
+                plan: plans[0].clone(),
                 session,
                 last_xtime: None,
                 downlinks: VecDeque::new(),
@@ -476,12 +481,19 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
             .get(&gateway_id)
             .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
         match command {
-            GatewayCommand::Downlink { message, .. } => {
+            GatewayCommand::Downlink { gateway, message } => {
                 let remember = self.config.remembered_downlinks.max(1);
                 let station = self
                     .stations
                     .get_mut(&connection)
                     .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+                let message = resolve_command(
+                    &*self.registry,
+                    &gateway,
+                    Some(&station.plan),
+                    message,
+                    now.wall,
+                )?;
                 if station.downlinks.len() >= remember {
                     return Err(CommandError::Rejected {
                         gateway: gateway_id,

@@ -35,6 +35,7 @@ use crate::ids::GatewayIds;
 use crate::registry::{
     AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
 };
+use crate::reply::resolve_command;
 
 /// Which MQTT gateway protocol a listener speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -511,7 +512,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
             .get(&gateway_id)
             .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
         match command {
-            GatewayCommand::Downlink { message, .. } => {
+            GatewayCommand::Downlink { gateway, message } => {
+                let message = resolve_command(&*self.registry, &gateway, None, message, now.wall)?;
                 let conn = self
                     .connections
                     .get_mut(&connection)

@@ -68,6 +68,7 @@ use crate::error::CommandError;
 use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxFailure};
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{GatewayRecord, GatewayRegistry};
+use crate::reply::resolve_command;
 
 /// Settings of a [`UdpFrontend`].
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -484,7 +485,8 @@ impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
             .get(&gateway_id)
             .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
         match command {
-            GatewayCommand::Downlink { message, .. } => {
+            GatewayCommand::Downlink { gateway, message } => {
+                let message = resolve_command(&*self.registry, &gateway, None, message, now.wall)?;
                 let message = match self.gateways.get(&eui) {
                     Some(g) if !g.has_gps => with_timestamp(
                         message,

@@ -42,13 +42,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use loragw_basicstation::message::MAX_MESSAGE_LEN;
+use loragw_basicstation::message::{DiscoveryResponse, MAX_MESSAGE_LEN};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, TlsOption, accept_loop};
@@ -326,7 +328,7 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     };
     match route {
         Some(Route::Discovery { traffic_base }) => {
-            discovery(ws, traffic_base, deadline, &shared).await
+            discovery(ws, traffic_base, deadline, remote, &shared).await
         }
         Some(Route::Traffic { record, plans }) => {
             traffic(ws, id, record, plans, remote, &shared).await
@@ -335,10 +337,18 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     }
 }
 
+/// The reason in the close frame after a discovery answer (code 1000, normal closure).
+pub(crate) const DISCOVERY_CLOSE_REASON: &str = "discovery answered";
+
+/// Answers one discovery request, then closes with code 1000 and a short reason (a close
+/// frame without a status code made Basics Station log a garbage reason). Refused requests
+/// (unknown station, unreadable request) are logged through the listener's rate-limited
+/// refusal log.
 async fn discovery<S>(
     mut ws: WebSocketStream<S>,
     traffic_base: String,
     deadline: tokio::time::Instant,
+    remote: SocketAddr,
     shared: &Shared,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -358,9 +368,19 @@ async fn discovery<S>(
             .await;
     let write_timeout = shared.settings.limits.write_timeout;
     if let Ok(answer) = answer {
+        if let Ok(DiscoveryResponse::Error { router, error }) = DiscoveryResponse::decode(&answer) {
+            let detail = format!("discovery for router {router}: {error}");
+            shared
+                .log
+                .refused(remote, RefusalReason::Unauthenticated, &detail);
+        }
         let _ = tokio::time::timeout(write_timeout, ws.send(Message::text(answer))).await;
     }
-    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
+    let close = CloseFrame {
+        code: CloseCode::Normal,
+        reason: DISCOVERY_CLOSE_REASON.into(),
+    };
+    let _ = tokio::time::timeout(write_timeout, ws.close(Some(close))).await;
 }
 
 /// Sends a frame within the write timeout.

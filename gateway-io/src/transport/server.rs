@@ -478,6 +478,16 @@ impl DownlinkSender {
     /// Sends a downlink to a gateway, over whichever protocol it is connected with. Returns once
     /// the protocol machine accepted it (written or queued); its transmission result comes as a
     /// [`GatewayEvent::TxAck`].
+    ///
+    /// The settings are either `scheduled` (the window is chosen) or a `request` (`TxRequest`,
+    /// e.g. from [`reply::class_a`](crate::reply::class_a)), which is resolved for the
+    /// gateway first ([`reply::schedule`](crate::reply::schedule): RX1, else RX2, or class
+    /// B / C at `absolute_time`); a request with no possible window is refused
+    /// ([`CommandError::Request`](crate::error::CommandError::Request)). `tx_power` is EIRP in
+    /// dBm (requests get the plan's maximum EIRP); Semtech UDP gateways are sent ERP, 2.15 dB
+    /// less, rounded down ([`ERP_EIRP_DELTA_DB`](crate::adapter::udp::ERP_EIRP_DELTA_DB)).
+    /// `enable_crc` defaults to false, as LoRaWAN downlinks carry no payload CRC (Semtech UDP
+    /// `ncrc` true); resolved requests set it false.
     pub async fn send_downlink(
         &self,
         gateway: &GatewayIds,

@@ -11,7 +11,7 @@ use super::base64;
 use super::datr::{CodingRate, DataRate, Modulation};
 use super::freq::Frequency;
 use super::lex::{Bad, Fatal, Lexer};
-use super::rxpk::{CrcStatus, MAX_RSIG, Rsig, Rxpk};
+use super::rxpk::{CrcStatus, MAX_RSIG, MAX_RXPK_DATA, Rsig, Rxpk};
 use super::scalar::key_code;
 use super::stat::{HardwareVersions, MAX_STAT_EXTRAS, Stat};
 use super::time::Timestamp;
@@ -190,6 +190,16 @@ fn check_modu(e: &mut Elem, modu: Option<Modulation>, datr: Option<&DataRate>) {
     }
 }
 
+/// `rssi`: whole or fractional dBm within the 16-bit range forwarders use.
+fn rssi(lx: &mut Lexer<'_>) -> Result<Option<f64>, Bad> {
+    match lx.float()? {
+        Some(v) if !(-32_768.0..=32_767.0).contains(&v) => {
+            Err(Bad::Value(format!("rssi {v} out of range")))
+        }
+        v => Ok(v),
+    }
+}
+
 fn required<T>(e: &mut Elem, name: &str, v: Option<T>) -> Option<T> {
     if v.is_none() {
         e.fail(format!("missing field `{name}`"));
@@ -290,7 +300,7 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
             K_DATR => dr = e.take("datr", datr(lx))?,
             K_CODR => r.codr = e.take("codr", codr(lx))?,
             K_HPW => r.hpw = e.take("hpw", lx.uint())?,
-            K_RSSI => r.rssi = e.take("rssi", lx.int())?,
+            K_RSSI => r.rssi = e.take("rssi", rssi(lx))?,
             K_RSSIS => r.rssis = e.take("rssis", lx.int())?,
             K_LSNR => r.lsnr = e.take("lsnr", lx.float())?,
             K_FOFF => r.foff = e.take("foff", lx.int())?,
@@ -326,6 +336,19 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
     let fr = required(&mut e, "freq", fr);
     let dr = required(&mut e, "datr", dr);
     let data = required(&mut e, "data", data);
+    if fr.is_some_and(|f: Frequency| f.hz() == 0) {
+        e.fail("freq: 0 Hz".into());
+    }
+    if let Some(p) = &data {
+        if p.is_empty() {
+            e.fail("data: empty".into());
+        } else if p.len() > MAX_RXPK_DATA {
+            e.fail(format!(
+                "data: {} bytes, a LoRaWAN frame has at most {MAX_RXPK_DATA}",
+                p.len()
+            ));
+        }
+    }
     if let Some(err) = e.error {
         return Ok(Err(err));
     }

@@ -22,7 +22,7 @@ mod write;
 pub use ack::{AckValue, TxError, TxWarning, TxpkAck};
 pub use datr::{Bandwidth, CodingRate, DataRate, DataRateError, Modulation};
 pub use freq::{Frequency, MAX_FREQUENCY_HZ};
-pub use rxpk::{CrcStatus, MAX_RSIG, Rsig, Rxpk};
+pub use rxpk::{CrcStatus, MAX_RSIG, MAX_RXPK_DATA, Rsig, Rxpk};
 
 /// Most `rxpk` one PUSH_DATA may carry; the ones past it are dropped and reported once in
 /// [`PushData::rejected`](crate::PushData::rejected). The SX1302 reference forwarder fetches

@@ -14,6 +14,10 @@ use crate::error::EncodeError;
 /// longer become an uplink with 19,000 receptions.
 pub const MAX_RSIG: usize = 16;
 
+/// Most bytes of `rxpk.data`: a LoRaWAN PHYPayload is at most 255 bytes (the radio's limit);
+/// a longer `data`, like an empty one, is rejected, as The Things Stack does.
+pub const MAX_RXPK_DATA: usize = 255;
+
 /// CRC status of a received packet (`stat`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CrcStatus {
@@ -64,7 +68,11 @@ pub struct Rsig {
 ///
 /// `modu` is not stored: it follows from [`Rxpk::datr`] (a `modu` that contradicts `datr` is
 /// rejected). `size` is not stored either: it is written as `data.len()` and ignored on decode,
-/// as real forwarders are not always consistent about it.
+/// as The Things Stack's translation does (it never reads `size`), and real forwarders are not
+/// always consistent about it.
+///
+/// Rejected on decode, as LoRaWAN and The Things Stack's validation rule out: `freq` 0, `data`
+/// empty or longer than [`MAX_RXPK_DATA`] bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rxpk {
     /// UTC time of reception (`time`).
@@ -95,8 +103,9 @@ pub struct Rxpk {
     pub codr: Option<CodingRate>,
     /// LR-FHSS hopping width (`hpw`).
     pub hpw: Option<u32>,
-    /// Channel RSSI in dBm (`rssi`).
-    pub rssi: Option<i16>,
+    /// Channel RSSI in dBm (`rssi`); fractional values (`-35.5`) are kept. Written as an
+    /// integer when whole.
+    pub rssi: Option<f64>,
     /// Signal RSSI in dBm (`rssis`).
     pub rssis: Option<i16>,
     /// SNR in dB (`lsnr`).
@@ -150,7 +159,11 @@ impl Rxpk {
             o.str("codr", codr.as_str());
         }
         o.opt_uint("hpw", self.hpw);
-        o.opt_int("rssi", self.rssi);
+        match self.rssi {
+            // Whole values as integers, as every forwarder writes them.
+            Some(v) if v.fract() == 0.0 && v.abs() <= 32_768.0 => o.int("rssi", v as i64),
+            other => o.opt_float("rssi", other, "rxpk.rssi")?,
+        }
         o.opt_int("rssis", self.rssis);
         o.opt_float("lsnr", self.lsnr, "rxpk.lsnr")?;
         o.opt_int("foff", self.foff);

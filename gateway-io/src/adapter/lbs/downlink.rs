@@ -6,11 +6,9 @@ use loragw_basicstation::lns::{DownlinkRequest, DownlinkSchedule};
 use loragw_basicstation::message::{MAX_PDU_LEN, TxWindow};
 use loragw_basicstation::region::Region;
 use loragw_ttnpb::downlink_message::Settings;
-use loragw_ttnpb::downlink_path::Path;
-use loragw_ttnpb::prost::Message as _;
 use loragw_ttnpb::time::timestamp_to_gps_micros;
 use loragw_ttnpb::tx_acknowledgment::Result as TxResult;
-use loragw_ttnpb::{Class, DataRate, DownlinkMessage, Timestamp, TxAcknowledgment, UplinkToken};
+use loragw_ttnpb::{DataRate, DownlinkMessage, Timestamp, TxAcknowledgment};
 
 use super::modulation_of;
 use crate::clock::XTime;
@@ -84,15 +82,12 @@ fn txunit(antenna: u32) -> Result<u8, TranslateError> {
 /// - else `time`: `dC` 1 with `gpstime` (class B, or class C at an absolute time);
 /// - else: `dC` 2, RX2 at once (class C).
 ///
-/// A `TxRequest` (the station picks the window):
-/// - class A: `dC` 0 with the uplink's xtime (from the uplink token's `timestamp` in the
-///   reference session), `RxDelay`, RX1 and RX2 (each when its frequency is set);
-/// - class B, or class C with `absolute_time`: `dC` 1 at `absolute_time` on the RX2 settings
-///   (the ping-slot data rate and frequency), or RX1 when RX2 is unset;
-/// - class C without `absolute_time`: `dC` 2 on RX2.
+/// A `TxRequest` is refused: frontends resolve it into scheduled settings first
+/// ([`schedule`](crate::reply::schedule)), as The Things Stack does, so a class A answer goes
+/// out as `RxDelay` 1 with the `xtime` of its window.
 ///
-/// `DevEui` is the end device's when known, else [`PLACEHOLDER_DEV_EUI`]; the priority maps
-/// `TxSchedulePriority` 0..=6 linearly onto 0..=255, [`SCHEDULED_PRIORITY`] for scheduled settings.
+/// `DevEui` is the end device's when known, else [`PLACEHOLDER_DEV_EUI`]; the priority is
+/// [`SCHEDULED_PRIORITY`] (scheduled settings carry none).
 pub fn downlink_to_request(
     message: &DownlinkMessage,
     ctx: &DownlinkContext,
@@ -114,7 +109,7 @@ pub fn downlink_to_request(
         .filter(|e| *e != 0)
         .unwrap_or(PLACEHOLDER_DEV_EUI);
     let region = ctx.region;
-    let (schedule, rctx, priority) = match &message.settings {
+    let (schedule, rctx) = match &message.settings {
         Some(Settings::Scheduled(s)) => {
             let antenna = s.downlink.as_ref().map_or(0, |d| d.antenna_index);
             let w = window(
@@ -140,77 +135,20 @@ pub fn downlink_to_request(
             } else {
                 DownlinkSchedule::ClassC { window: w }
             };
-            (schedule, i64::from(txunit(antenna)?), SCHEDULED_PRIORITY)
+            (schedule, i64::from(txunit(antenna)?))
         }
-        Some(Settings::Request(r)) => {
-            let token = r.downlink_paths.iter().find_map(|p| match &p.path {
-                Some(Path::UplinkToken(bytes)) => UplinkToken::decode(bytes.as_slice()).ok(),
-                _ => None,
-            });
-            let antenna = token
-                .as_ref()
-                .and_then(|t| t.ids.as_ref())
-                .map_or(0, |ids| ids.antenna_index);
-            let rx1 = (r.rx1_frequency != 0)
-                .then(|| {
-                    window(
-                        region,
-                        r.rx1_data_rate.as_ref(),
-                        r.rx1_frequency,
-                        "request.rx1_data_rate",
-                    )
-                })
-                .transpose()?;
-            let rx2 = (r.rx2_frequency != 0)
-                .then(|| {
-                    window(
-                        region,
-                        r.rx2_data_rate.as_ref(),
-                        r.rx2_frequency,
-                        "request.rx2_data_rate",
-                    )
-                })
-                .transpose()?;
-            let absolute = r
-                .absolute_time
-                .as_ref()
-                .map(|t| gps_micros(t, "request.absolute_time"))
-                .transpose()?;
-            let schedule = match (r.class(), absolute) {
-                (Class::A, _) => {
-                    let token = token.ok_or(TranslateError::Missing(
-                        "request.downlink_paths[].uplink_token",
-                    ))?;
-                    let uplink_xtime = need_reference(ctx)?.with_timestamp(token.timestamp).0;
-                    DownlinkSchedule::ClassA {
-                        uplink_xtime,
-                        rx_delay: u8::try_from(r.rx1_delay).unwrap_or(0).min(15),
-                        rx1,
-                        rx2,
-                    }
-                }
-                (Class::B, None) => return Err(TranslateError::Missing("request.absolute_time")),
-                (Class::B | Class::C, Some(gpstime)) => DownlinkSchedule::ClassB {
-                    gpstime,
-                    window: rx2
-                        .or(rx1)
-                        .ok_or(TranslateError::Missing("request.rx2_frequency"))?,
-                },
-                (Class::C, None) => DownlinkSchedule::ClassC {
-                    window: rx2.ok_or(TranslateError::Missing("request.rx2_frequency"))?,
-                },
-            };
-            // 0..=6 scaled to 0..=255: in range.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let priority = (r.priority.clamp(0, 6) * 255 / 6) as u8;
-            (schedule, i64::from(txunit(antenna)?), priority)
+        Some(Settings::Request(_)) => {
+            return Err(TranslateError::invalid(
+                "settings",
+                "a TxRequest must be resolved first (reply::schedule): the LNS sends scheduled settings",
+            ));
         }
         None => return Err(TranslateError::Missing("settings")),
     };
     Ok(DownlinkRequest {
         dev_eui: StationEui(dev_eui),
         pdu: message.raw_payload.clone(),
-        priority,
+        priority: SCHEDULED_PRIORITY,
         rctx: Some(rctx),
         schedule,
     })

@@ -1,5 +1,5 @@
-//! The Basics Station vectors of the reference notes (the-things-stack.md §2.8, regions.md §6)
-//! and round trips through the wire format.
+//! Basics Station vectors from The Things Stack's LBS tests and the EU868 `router_config`
+//! worked example, and round trips through the wire format.
 
 use std::time::Instant;
 
@@ -9,12 +9,10 @@ use loragw_basicstation::message::{UpMessage, Version, decode_up};
 use loragw_basicstation::region::Region;
 use loragw_ttnpb::downlink_message::Settings;
 use loragw_ttnpb::message::Payload;
-use loragw_ttnpb::prost::Message as _;
 use loragw_ttnpb::tx_acknowledgment::Result as TxResult;
 use loragw_ttnpb::{
-    DataRate, DownlinkMessage, DownlinkPath, EndDeviceIdentifiers, FCtrl,
-    GatewayAntennaIdentifiers, JoinRequestPayload, Timestamp, TxRequest, TxSettings, UplinkToken,
-    downlink_path, tx_settings,
+    DataRate, DownlinkMessage, FCtrl, JoinRequestPayload, Timestamp, TxRequest, TxSettings,
+    tx_settings,
 };
 use serde_json::{Value, json};
 
@@ -200,7 +198,7 @@ fn ctx() -> DownlinkContext {
 #[test]
 fn class_a_downlink_vectors() {
     let (mut s, t0) = running_session();
-    // the-things-stack.md §2.8: Rx1 SF7/125 at 868.1 MHz, payload "Ymxhamthc25kJ3M==" (ASCII).
+    // The Things Stack's test: Rx1 SF7/125 at 868.1 MHz, payload "Ymxhamthc25kJ3M==" (ASCII).
     let down = scheduled(
         TxSettings {
             data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
@@ -314,53 +312,20 @@ fn class_b_and_c_downlinks() {
 }
 
 #[test]
-fn tx_request_class_a_with_rx1_and_rx2() {
-    let (mut s, t0) = running_session();
-    let token = UplinkToken {
-        ids: Some(GatewayAntennaIdentifiers {
-            gateway_ids: Some(gw().to_ttnpb()),
-            antenna_index: 1,
-        }),
-        timestamp: 1_553_000_000,
-        ..Default::default()
-    };
+fn tx_request_is_resolved_before_the_adapter() {
     let down = DownlinkMessage {
         raw_payload: vec![0x60, 1, 2],
-        end_device_ids: Some(EndDeviceIdentifiers {
-            dev_eui: vec![0x70, 0xB3, 0xD5, 0x7E, 0xD0, 0, 0, 1],
-            ..Default::default()
-        }),
         settings: Some(Settings::Request(TxRequest {
-            class: 0,
-            downlink_paths: vec![DownlinkPath {
-                path: Some(downlink_path::Path::UplinkToken(token.encode_to_vec())),
-            }],
-            rx1_delay: 5,
-            rx1_data_rate: Some(DataRate::lora(7, 125_000, "4/5")),
             rx1_frequency: 868_100_000,
-            rx2_data_rate: Some(DataRate::lora(12, 125_000, "4/5")),
-            rx2_frequency: 869_525_000,
-            priority: 6,
             ..Default::default()
         })),
         ..Default::default()
     };
-    let v = send(&mut s, t0, &down, &ctx());
-    assert_eq!(v["DevEui"], json!("70-B3-D5-7E-D0-00-00-01"));
-    assert_eq!(
-        (v["dC"].clone(), v["RxDelay"].clone(), v["rctx"].clone()),
-        (json!(0), json!(5), json!(1))
+    let err = downlink_to_request(&down, &ctx()).unwrap_err();
+    assert!(
+        matches!(&err, TranslateError::Invalid { field: "settings", reason } if reason.contains("reply::schedule")),
+        "{err}"
     );
-    assert_eq!(
-        (v["RX1DR"].clone(), v["RX1Freq"].clone()),
-        (json!(5), json!(868_100_000))
-    );
-    assert_eq!(
-        (v["RX2DR"].clone(), v["RX2Freq"].clone()),
-        (json!(0), json!(869_525_000))
-    );
-    assert_eq!(v["xtime"], json!((0x11_i64 << 48) + 1_553_000_000));
-    assert_eq!(v["priority"], json!(255));
 }
 
 #[test]

@@ -13,6 +13,7 @@ use crate::adapter::{f32_field, rssi_i16};
 use crate::clock::XTime;
 use crate::error::TranslateError;
 use crate::ids::GatewayIds;
+use crate::reply::token::stamp_uplink_tokens;
 
 fn unix_float_to_timestamp(seconds: f64) -> Option<Timestamp> {
     if !seconds.is_finite() || seconds <= 0.0 || seconds > 1e11 {
@@ -53,6 +54,8 @@ fn timestamp_to_unix_float(t: &Timestamp) -> f64 {
 ///   from `gpstime` (GPS µs, leap seconds applied) when the station has GPS time, else `time`
 ///   from `rxtime`; `fine_timestamp` = `fts`; `rssi` = `channel_rssi` = `rssi`; `snr`.
 /// - `crc_status` = true: the station forwards only frames with a correct CRC.
+/// - `rx_metadata[0].uplink_token`: see [`stamp_uplink_tokens`],
+///   with the `xtime`'s 48-bit counter as concentrator time.
 ///
 /// Not carried by the protocol: `channel_index`, `signal_rssi`, RSSI deviation, frequency
 /// offset, encrypted fine timestamps.
@@ -93,7 +96,7 @@ pub fn radio_to_uplink(
         snr: f32_field(info.snr, "upinfo.snr")?,
         ..Default::default()
     };
-    Ok(UplinkMessage {
+    let mut up = UplinkMessage {
         raw_payload: phy_payload.to_vec(),
         payload: parse_phy_payload(phy_payload),
         settings: Some(TxSettings {
@@ -107,7 +110,10 @@ pub fn radio_to_uplink(
         received_at,
         crc_status: Some(BoolValue { value: true }),
         ..Default::default()
-    })
+    };
+    // The xtime's 48-bit microsecond counter, in nanoseconds (below 2^58: no overflow).
+    stamp_uplink_tokens(&mut up, Some(XTime(info.xtime).concentrator_time() * 1000));
+    Ok(up)
 }
 
 /// The `UplinkMessage` of an uplink frame message (`updf`, `jreq`, `rejoin`, `propdf`; in device

@@ -11,9 +11,10 @@ use loragw_ttnpb::{
 
 use super::{from_udp_time, to_udp_time};
 use crate::adapter::lorawan::parse_phy_payload;
-use crate::adapter::{dedup_by_rssi, f32_field, lrfhss_coding_rate, rssi_i16};
+use crate::adapter::{f32_field, lrfhss_coding_rate, merge_receptions, rssi_i16};
 use crate::error::TranslateError;
 use crate::ids::GatewayIds;
+use crate::reply::token::stamp_uplink_tokens;
 
 /// The Things Stack's value for `BW812` (its ISM 2400 band): 812000 Hz, not the radio's exact
 /// 812500 Hz. A downlink carrying 812500 Hz is refused there, so ttnpb values use 812000; both are
@@ -133,6 +134,8 @@ pub(crate) fn data_rate_to_udp(
 ///   `hopping_width` (`hpw`) on each.
 /// - `crc_status`: `stat` 1 → true, −1 → false, 0 → unset.
 /// - `received_at`: as given (the server's receive time).
+/// - `uplink_token` on every metadata entry
+///   ([`stamp_uplink_tokens`], `tmst` as concentrator time).
 /// - `payload`: the parsed LoRaWAN frame ([`parse_phy_payload`]), as the Basics Station adapter
 ///   gives it, so one frame gives one message whichever protocol carried it.
 ///
@@ -159,12 +162,17 @@ pub fn rxpk_to_uplink(
         hopping_width: rxpk.hpw.unwrap_or(0),
         ..Default::default()
     };
+    let rssi = rxpk
+        .rssi
+        .map(|v| f32_field(v, "rxpk.rssi"))
+        .transpose()?
+        .unwrap_or(0.0);
     let rx_metadata = if rxpk.rsig.is_empty() {
         vec![RxMetadata {
             antenna_index: rxpk.ant.map_or(0, u32::from),
             channel_index: rxpk.chan.map_or(0, u32::from),
-            rssi: rxpk.rssi.map_or(0.0, f32::from),
-            channel_rssi: rxpk.rssi.map_or(0.0, f32::from),
+            rssi,
+            channel_rssi: rssi,
             signal_rssi: rxpk.rssis.map(|v| FloatValue {
                 value: f32::from(v),
             }),
@@ -183,7 +191,7 @@ pub fn rxpk_to_uplink(
             .map(|rsig| rsig_metadata(&base, rsig, rxpk.aesk))
             .collect::<Result<_, _>>()?
     };
-    Ok(UplinkMessage {
+    let mut up = UplinkMessage {
         raw_payload: rxpk.data.clone(),
         payload: parse_phy_payload(&rxpk.data),
         settings: Some(TxSettings {
@@ -201,7 +209,9 @@ pub fn rxpk_to_uplink(
             _ => None,
         },
         ..Default::default()
-    })
+    };
+    stamp_uplink_tokens(&mut up, None);
+    Ok(up)
 }
 
 fn rsig_metadata(
@@ -239,8 +249,9 @@ fn rsig_metadata(
     })
 }
 
-/// Every `rxpk` of a PUSH_DATA, with mirrors (same payload) collapsed to the one with the best
-/// RSSI ([`dedup_by_rssi`]). Packets that do not translate are returned with their index.
+/// Every `rxpk` of a PUSH_DATA, with copies of one reception merged ([`merge_receptions`]:
+/// same bytes, frequency and data rate). Packets that do not translate are returned with their
+/// index.
 pub fn rxpks_to_uplinks(
     gateway: &GatewayIds,
     rxpks: &[Rxpk],
@@ -254,7 +265,7 @@ pub fn rxpks_to_uplinks(
             Err(e) => errors.push((i, e)),
         }
     }
-    (dedup_by_rssi(ups), errors)
+    (merge_receptions(ups), errors)
 }
 
 fn opt<T: PartialEq + Default>(v: T) -> Option<T> {
@@ -340,7 +351,7 @@ pub fn uplink_to_rxpk(message: &UplinkMessage) -> Result<Rxpk, TranslateError> {
         let m = &message.rx_metadata[0];
         rxpk.ant = opt(u8_field(m.antenna_index, "rx_metadata[0].antenna_index")?);
         rxpk.chan = Some(u8_field(m.channel_index, "rx_metadata[0].channel_index")?);
-        rxpk.rssi = Some(rssi_i16(m.channel_rssi, "rx_metadata[0].channel_rssi")?);
+        rxpk.rssi = Some(f64::from(m.channel_rssi));
         rxpk.rssis = m
             .signal_rssi
             .map(|s| rssi_i16(s.value, "rx_metadata[0].signal_rssi"))

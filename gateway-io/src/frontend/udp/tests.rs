@@ -77,11 +77,11 @@ fn forwarder_session() {
         ("udp-gw", Protocol::SemtechUdp { version: 2 }, Some(addr))
     );
 
-    // PUSH_DATA with one frame reported twice (mirror on an adjacent channel) and a status.
+    // PUSH_DATA with one frame received on two antennas, and a status.
     let t1 = t0.after(Duration::from_millis(20));
     let push = r#"{"rxpk":[
         {"tmst":1000,"chan":0,"freq":868.1,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","rssi":-100,"lsnr":5,"size":3,"data":"QAEC"},
-        {"tmst":1000,"chan":1,"freq":868.3,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","rssi":-60,"lsnr":9,"size":3,"data":"QAEC"}],
+        {"tmst":1000,"ant":1,"chan":0,"freq":868.1,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","rssi":-60,"lsnr":9,"size":3,"data":"QAEC"}],
         "stat":{"time":"2025-06-15 15:06:40 GMT","rxnb":2,"rxok":2,"rxfw":2,"ackr":100.0,"dwnb":0,"txnb":0}}"#;
     f.handle_datagram(t1, addr, &datagram(2, 0x0202, 0, GW, push));
     assert_eq!(transmits(&mut f)[0].1, [2, 0x02, 0x02, 1]); // PUSH_ACK
@@ -90,7 +90,8 @@ fn forwarder_session() {
     let GatewayEvent::Uplink { message, .. } = &evs[0] else {
         panic!("no uplink")
     };
-    assert_eq!(message.settings.as_ref().unwrap().frequency, 868_300_000);
+    assert_eq!(message.settings.as_ref().unwrap().frequency, 868_100_000);
+    assert_eq!(message.rx_metadata.len(), 2);
     assert_eq!(message.received_at, Some(t1.wall));
     let GatewayEvent::Status { status, .. } = &evs[1] else {
         panic!("no status")
