@@ -118,7 +118,7 @@ fuzz_target!(|input: Input| {
                 now += Duration::from_millis(u64::from(advance_ms % 600_000));
                 server.handle_timeout(now);
                 if let Some(next) = server.poll_timeout() {
-                    assert!(next > now, "a due timer survived handle_timeout");
+                    assert!(next > now || server.has_output(), "a due timer survived handle_timeout");
                 }
             }
         }

@@ -27,7 +27,7 @@ use loragw_basicstation::lns::{LnsConfig, LnsEvent, LnsSession};
 use loragw_basicstation::region::Region;
 use loragw_ttnpb::DownlinkMessage;
 
-use super::{ConnectionId, Frontend, Now};
+use super::{ConnectionId, Frontend, LastInput, Now};
 use crate::adapter::lbs::{
     DownlinkContext, downlink_to_request, radio_to_uplink, region_of, router_config,
     tx_confirmed_to_ack, tx_timeout_to_ack, version_to_status,
@@ -183,6 +183,7 @@ pub struct LbsFrontend<R: ?Sized> {
     by_gateway: HashMap<String, ConnectionId>,
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<LbsOutput>,
+    last_input: LastInput,
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
@@ -195,6 +196,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             by_gateway: HashMap::new(),
             events: VecDeque::new(),
             outputs: VecDeque::new(),
+            last_input: LastInput::default(),
         }
     }
 
@@ -276,6 +278,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         plans: &[FrequencyPlan],
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
+        self.last_input.record(now.instant);
         let (region, session) =
             self.build_session(record, plans)
                 .map_err(|source| LbsError::Configuration {
@@ -324,6 +327,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         connection: ConnectionId,
         text: &str,
     ) -> Result<(), LbsError> {
+        self.last_input.record(now.instant);
         let station = self
             .stations
             .get_mut(&connection)
@@ -337,7 +341,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
 
     /// The websocket closed: the station is reported `Disconnected` and each downlink still in
     /// flight ends in a failed `TxAck`.
-    pub fn handle_close(&mut self, _now: Now, connection: ConnectionId, reason: DisconnectReason) {
+    pub fn handle_close(&mut self, now: Now, connection: ConnectionId, reason: DisconnectReason) {
+        self.last_input.record(now.instant);
         if let Some(station) = self.stations.remove(&connection) {
             if self.by_gateway.get(&station.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&station.ids.gateway_id);
@@ -470,6 +475,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
     }
 
     fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
+        self.last_input.record(now.instant);
         let gateway_id = command.gateway().gateway_id.clone();
         let connection = *self
             .by_gateway
@@ -517,6 +523,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
     }
 
     fn handle_timeout(&mut self, now: Now) {
+        self.last_input.record(now.instant);
         let due: Vec<ConnectionId> = self
             .stations
             .iter()
@@ -539,11 +546,16 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
         LbsFrontend::handle_replaced(self, now, gateway_id)
     }
 
+    /// The sessions' earliest timer; or, while an output or an event is queued, the latest
+    /// input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
-        self.stations
+        let timers = self
+            .stations
             .values()
             .filter_map(|s| s.session.poll_timeout())
-            .min()
+            .min();
+        let queued = !self.outputs.is_empty() || !self.events.is_empty();
+        self.last_input.wake(timers, queued)
     }
 }
 

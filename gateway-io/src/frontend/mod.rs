@@ -53,6 +53,24 @@ impl Now {
     }
 }
 
+/// The time of a machine's latest input: what its `poll_timeout` answers while output is
+/// queued, so a run loop that waits on `poll_timeout` never sleeps on queued output (such as the
+/// downlink of a command given while handling an event).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LastInput(Option<Instant>);
+
+impl LastInput {
+    /// Remembers the time of an input (the latest one wins).
+    pub(crate) fn record(&mut self, now: Instant) {
+        self.0 = Some(self.0.map_or(now, |last| last.max(now)));
+    }
+
+    /// The earlier of `timer` and, when `queued`, the latest input's time.
+    pub(crate) fn wake(self, timer: Option<Instant>, queued: bool) -> Option<Instant> {
+        timer.into_iter().chain(self.0.filter(|_| queued)).min()
+    }
+}
+
 /// A connection of a connection-oriented transport (websocket, MQTT), numbered by the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnectionId(pub u64);

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use loragw_mqtt_v3::{Action, DownlinkTokens, GatewayUid};
 use loragw_ttnpb::DownlinkMessage;
 
-use super::{ConnectionId, Frontend, Now, with_timestamp};
+use super::{ConnectionId, Frontend, LastInput, Now, with_timestamp};
 use crate::adapter::lbs::tx_timeout_to_ack;
 use crate::adapter::{mqtt_v2, mqtt_v3};
 use crate::clock::ConcentratorClock;
@@ -194,6 +194,7 @@ pub struct MqttFrontend<R: ?Sized> {
     outputs: VecDeque<MqttOutput>,
     buf: Vec<u8>,
     next_downlink: u64,
+    last_input: LastInput,
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
@@ -209,6 +210,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
             outputs: VecDeque::new(),
             buf: Vec::new(),
             next_downlink: 1,
+            last_input: LastInput::default(),
         }
     }
 
@@ -248,6 +250,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         record: &GatewayRecord,
         remote: Option<SocketAddr>,
     ) -> GatewayIds {
+        self.last_input.record(now.instant);
         let ids = record.ids.clone();
         let (capacity, seed) = (self.config.tokens_capacity, self.config.token_seed);
         self.tokens
@@ -362,6 +365,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         topic: &str,
         payload: &[u8],
     ) -> Result<(), MqttError> {
+        self.last_input.record(now.instant);
         let protocol = self.protocol_id();
         let conn = self
             .connections
@@ -462,10 +466,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
     /// reported `Disconnected` and each downlink still in flight ends in a failed `TxAck`.
     pub fn handle_disconnect(
         &mut self,
-        _now: Now,
+        now: Now,
         connection: ConnectionId,
         reason: DisconnectReason,
     ) {
+        self.last_input.record(now.instant);
         if let Some(mut conn) = self.connections.remove(&connection) {
             if self.by_gateway.get(&conn.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&conn.ids.gateway_id);
@@ -505,6 +510,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
     }
 
     fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
+        self.last_input.record(now.instant);
         let gateway_id = command.gateway().gateway_id.clone();
         let connection = *self
             .by_gateway
@@ -584,6 +590,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
     }
 
     fn handle_timeout(&mut self, now: Now) {
+        self.last_input.record(now.instant);
         let mut expired = Vec::new();
         for conn in self.connections.values_mut() {
             while conn
@@ -608,13 +615,18 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
         MqttFrontend::handle_replaced(self, now, gateway_id)
     }
 
+    /// The earliest downlink expiry; or, while an output or an event is queued, the latest
+    /// input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
         // Keep-alive is the MQTT transport's; the frontend's only timers are downlink expiries
         // (in deadline order per connection, since the timeout is the same for all).
-        self.connections
+        let timers = self
+            .connections
             .values()
             .filter_map(|c| c.in_flight.front().map(|d| d.deadline))
-            .min()
+            .min();
+        let queued = !self.outputs.is_empty() || !self.events.is_empty();
+        self.last_input.wake(timers, queued)
     }
 }
 

@@ -60,7 +60,7 @@ use loragw_semtech_udp::{
 use loragw_ttnpb::DownlinkMessage;
 
 use self::log::{LogKind, LogLimiter};
-use super::{Frontend, Now, with_timestamp};
+use super::{Frontend, LastInput, Now, with_timestamp};
 use crate::adapter::lbs::tx_timeout_to_ack;
 use crate::adapter::udp::{downlink_to_txpk, rxpks_to_uplinks, stat_to_status, txpk_ack_to_tx_ack};
 use crate::clock::ConcentratorClock;
@@ -119,6 +119,7 @@ pub struct UdpFrontend<R: ?Sized> {
     downlinks: HashMap<DownlinkId, DownlinkMessage>,
     events: VecDeque<GatewayEvent>,
     logs: LogLimiter,
+    last_input: LastInput,
 }
 
 /// The ids a gateway is served as, or `None` when it is not served.
@@ -170,11 +171,13 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
             downlinks: HashMap::new(),
             events: VecDeque::new(),
             logs: LogLimiter::default(),
+            last_input: LastInput::default(),
         }
     }
 
     /// A datagram from `from`.
     pub fn handle_datagram(&mut self, now: Now, from: SocketAddr, bytes: &[u8]) {
+        self.last_input.record(now.instant);
         if self.deferred {
             self.server.handle_datagram(now.instant, from, bytes);
         } else {
@@ -208,6 +211,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
     /// served (and reported `Connected`) if `record` allows it, refused otherwise (remembered
     /// for [`ServerConfig::refusal_ttl`]).
     pub fn handle_admission(&mut self, now: Now, eui: Eui64, record: Option<GatewayRecord>) {
+        self.last_input.record(now.instant);
         let geui = GatewayEui(eui.0);
         if self.gateways.contains_key(&geui) {
             return;
@@ -230,6 +234,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
     /// Forgets an admission request without an answer (e.g. too many lookups in flight): the
     /// gateway's next datagram asks again.
     pub fn cancel_admission(&mut self, now: Now, eui: Eui64) {
+        self.last_input.record(now.instant);
         self.server.cancel_admission(now.instant, GatewayEui(eui.0));
     }
 
@@ -478,6 +483,7 @@ impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
     }
 
     fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
+        self.last_input.record(now.instant);
         let gateway_id = command.gateway().gateway_id.clone();
         let eui = *self
             .by_gateway
@@ -518,6 +524,7 @@ impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
     }
 
     fn handle_timeout(&mut self, now: Now) {
+        self.last_input.record(now.instant);
         self.server.handle_timeout(now.instant);
         self.drain(now);
     }
@@ -526,8 +533,11 @@ impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
         self.events.pop_front()
     }
 
+    /// The server's next timer; or, while a transmit, an event or an admission request is
+    /// queued, the latest input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
-        self.server.poll_timeout()
+        let queued = !self.events.is_empty() || !self.admissions.is_empty();
+        self.last_input.wake(self.server.poll_timeout(), queued)
     }
 }
 

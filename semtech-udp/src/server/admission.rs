@@ -160,6 +160,7 @@ impl Server {
     /// when its request was forgotten (timed out or evicted; it asks again with its next
     /// datagram) or [`ServerConfig::max_gateways`](super::ServerConfig::max_gateways) are tracked.
     pub fn admit(&mut self, now: Instant, gateway: GatewayEui) -> bool {
+        self.input_at(now);
         if self.gateways.contains_key(&gateway) {
             return true;
         }
@@ -191,6 +192,7 @@ impl Server {
     /// bounded cache) and its datagrams are acknowledged without asking again. Does nothing to
     /// an admitted gateway.
     pub fn refuse(&mut self, now: Instant, gateway: GatewayEui) {
+        self.input_at(now);
         self.pending.remove(now, gateway);
         if !self.gateways.contains_key(&gateway) {
             let until = now + self.config.refusal_ttl;
@@ -201,6 +203,7 @@ impl Server {
     /// Forgets a pending admission request without deciding (e.g. the embedder could not look
     /// the gateway up now): the gateway's next datagram asks again.
     pub fn cancel_admission(&mut self, now: Instant, gateway: GatewayEui) {
+        self.input_at(now);
         self.pending.remove(now, gateway);
     }
 }
