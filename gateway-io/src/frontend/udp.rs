@@ -40,7 +40,10 @@
 //! A TX_ACK that matches no downlink (unknown token, repeated, or after expiry) produces no
 //! event; it is logged. Malformed datagrams, dropped `rxpk`, guard drops, refused gateways and
 //! downlink path changes are logged at most once per 10 s per kind, with a count of those
-//! suppressed.
+//! suppressed (loud lines at `info`/`warn`, the rest at `debug`: install a `tracing`
+//! subscriber to see them). A refused gateway is also reported to the application: a
+//! [`GatewayEvent::Refused`] under the same limit (with the number suppressed), and every
+//! refusal in [`UdpFrontend::refused`].
 //!
 //! A downlink at an absolute time is sent with `tmms` to gateways whose uplinks carry GPS time;
 //! to others it is sent at the `tmst` of that time, from a concentrator clock synced on their
@@ -120,26 +123,47 @@ pub struct UdpFrontend<R: ?Sized> {
     events: VecDeque<GatewayEvent>,
     logs: LogLimiter,
     last_input: LastInput,
+    /// Gateways refused since the frontend started.
+    refused: u64,
 }
 
-/// The ids a gateway is served as, or `None` when it is not served.
+/// The ids a gateway is served as, or why it is not served.
 fn decide(
     record: Option<GatewayRecord>,
     eui: Eui64,
     allow_unregistered: bool,
-    logs: &mut LogLimiter,
-    now: Instant,
-) -> Option<GatewayIds> {
-    let why = match record {
-        Some(record) if !record.require_authenticated_connection => return Some(record.ids),
-        Some(_) => "requires an authenticated connection",
-        None if allow_unregistered => return Some(GatewayIds::from_eui(eui)),
-        None => "is not registered",
-    };
-    if let Some(suppressed) = logs.allow(LogKind::Refused, now) {
-        tracing::info!(%eui, suppressed, "Semtech UDP gateway not served: it {why}");
+) -> Result<GatewayIds, &'static str> {
+    match record {
+        Some(record) if !record.require_authenticated_connection => Ok(record.ids),
+        Some(_) => Err("requires an authenticated connection"),
+        None if allow_unregistered => Ok(GatewayIds::from_eui(eui)),
+        None => Err("is not registered"),
     }
-    None
+}
+
+/// Counts a refused gateway and reports it, at most once per log window: a log line at `info`
+/// and a [`GatewayEvent::Refused`], each with the number suppressed since.
+fn report_refusal(
+    (logs, events, refused): (&mut LogLimiter, &mut VecDeque<GatewayEvent>, &mut u64),
+    eui: Eui64,
+    remote: Option<SocketAddr>,
+    why: &'static str,
+    now: Instant,
+) {
+    *refused += 1;
+    match logs.allow(LogKind::Refused, now) {
+        Some(suppressed) => {
+            tracing::info!(%eui, ?remote, suppressed, "Semtech UDP gateway not served: it {why}");
+            events.push_back(GatewayEvent::Refused {
+                gateway: GatewayIds::from_eui(eui),
+                protocol: Protocol::SemtechUdp { version: 2 },
+                remote,
+                reason: format!("gateway {why}"),
+                suppressed,
+            });
+        }
+        None => tracing::debug!(%eui, ?remote, "Semtech UDP gateway not served: it {why}"),
+    }
 }
 
 impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
@@ -172,6 +196,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
             events: VecDeque::new(),
             logs: LogLimiter::default(),
             last_input: LastInput::default(),
+            refused: 0,
         }
     }
 
@@ -181,18 +206,22 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
         if self.deferred {
             self.server.handle_datagram(now.instant, from, bytes);
         } else {
-            let (registry, gateways, logs) = (&self.registry, &mut self.gateways, &mut self.logs);
+            let (registry, gateways) = (&self.registry, &mut self.gateways);
+            let report = (&mut self.logs, &mut self.events, &mut self.refused);
             let allow = self.config.allow_unregistered;
             self.server
-                .handle_datagram_with(now.instant, from, bytes, |eui, _| {
+                .handle_datagram_with(now.instant, from, bytes, |eui, addr| {
                     let id = Eui64(eui.0);
-                    let Some(ids) =
-                        decide(registry.gateway_by_eui(id), id, allow, logs, now.instant)
-                    else {
-                        return false;
-                    };
-                    gateways.insert(eui, Gateway::new(ids));
-                    true
+                    match decide(registry.gateway_by_eui(id), id, allow) {
+                        Ok(ids) => {
+                            gateways.insert(eui, Gateway::new(ids));
+                            true
+                        }
+                        Err(why) => {
+                            report_refusal(report, id, Some(addr), why, now.instant);
+                            false
+                        }
+                    }
                 });
         }
         self.drain(now);
@@ -217,8 +246,8 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
             return;
         }
         let allow = self.config.allow_unregistered;
-        match decide(record, eui, allow, &mut self.logs, now.instant) {
-            Some(ids) => {
+        match decide(record, eui, allow) {
+            Ok(ids) => {
                 self.gateways.insert(geui, Gateway::new(ids));
                 if !self.server.admit(now.instant, geui) {
                     // The request was forgotten meanwhile (the gateway will ask again) or the
@@ -226,7 +255,11 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                     self.gateways.remove(&geui);
                 }
             }
-            None => self.server.refuse(now.instant, geui),
+            Err(why) => {
+                let remote = self.server.refuse(now.instant, geui);
+                let report = (&mut self.logs, &mut self.events, &mut self.refused);
+                report_refusal(report, eui, remote, why, now.instant);
+            }
         }
         self.drain(now);
     }
@@ -253,6 +286,14 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
     /// ([`Server::pending_admissions`], [`Server::refused_cached`], ...).
     pub fn server(&self) -> &Server {
         &self.server
+    }
+
+    /// Gateways refused since the frontend started (unregistered EUIs, entries requiring an
+    /// authenticated connection): every refusal, including those not reported as a
+    /// [`GatewayEvent::Refused`] (at most one per 10 s). A refused EUI is remembered for
+    /// [`ServerConfig::refusal_ttl`] and counted again only after that.
+    pub fn refused(&self) -> u64 {
+        self.refused
     }
 
     /// Accepted downlinks that have not ended yet.

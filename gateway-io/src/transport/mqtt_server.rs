@@ -103,7 +103,7 @@ use super::mqtt_link::{Downlink, Input, PublishOutcome, Shared};
 use super::mqtt_session;
 pub use super::mqtt_settings::{DEFAULT_MAX_PACKET_SIZE, MqttSettings, RateLimit};
 use crate::error::CommandError;
-use crate::event::DisconnectReason;
+use crate::event::{DisconnectReason, Protocol};
 use crate::frontend::mqtt::{MqttError, MqttFrontend, MqttOutput, MqttVersion};
 use crate::frontend::{ConnectionId, Frontend};
 
@@ -121,10 +121,11 @@ pub(crate) async fn start(
     let local_addr = listener.local_addr()?;
     let (inputs_tx, inputs) = mpsc::channel(INPUT_CAPACITY);
     let frontend = MqttFrontend::new(settings.frontend.clone(), ctx.registry.clone());
-    let log = Arc::new(RefusalLog::new(match settings.frontend.version {
-        MqttVersion::V3 => "MQTT v3",
-        MqttVersion::V2 => "MQTT v2",
-    }));
+    let (name, protocol) = match settings.frontend.version {
+        MqttVersion::V3 => ("MQTT v3", Protocol::MqttV3),
+        MqttVersion::V2 => ("MQTT v2", Protocol::MqttV2),
+    };
+    let log = Arc::new(RefusalLog::new(name).with_events(ctx.hub.clone(), protocol));
     let config = AcceptConfig {
         limits: settings.limits,
         tls,

@@ -22,6 +22,7 @@ use super::mqtt_settings::RateLimit;
 use crate::event::DisconnectReason;
 use crate::frontend::ConnectionId;
 use crate::frontend::mqtt::{MqttError, MqttVersion, authenticate_connect};
+use crate::ids::GatewayIds;
 use crate::registry::AuthError;
 
 /// How much the read buffer grows per read.
@@ -248,6 +249,8 @@ pub(crate) async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     // The key check runs off the driver (and off this runtime's workers): a slow registry
     // stalls only this client.
     let (username, password) = login_parts(connect.login);
+    // The identity claimed, for the refusal report (bounded: the username is the client's).
+    let claimed = GatewayIds::new(username.chars().take(64).collect::<String>(), None);
     let registry = shared.registry.clone();
     let checked = tokio::task::spawn_blocking(move || {
         authenticate_connect(&*registry, &username, password.as_deref())
@@ -257,9 +260,7 @@ pub(crate) async fn serve(accepted: Accepted, shared: Arc<Shared>) {
         Ok(Ok(ok)) => ok,
         Ok(Err(e)) => {
             shared.stats.refused(RefusalReason::Unauthenticated);
-            shared
-                .log
-                .refused(remote, RefusalReason::Unauthenticated, &e.to_string());
+            shared.log.gateway_refused(remote, claimed, &e.to_string());
             let _ = wire.write(refuse(refusal_code(&e))).await;
             return;
         }
