@@ -173,8 +173,9 @@ pub fn frequency_plans<R: GatewayRegistry + ?Sized>(
 /// Basics Station connections on one listener. See the [module docs](self).
 ///
 /// Drain order after every input: [`poll_output`](Self::poll_output), then
-/// [`poll_event`](Frontend::poll_event), each until `None`; then
-/// [`poll_timeout`](Frontend::poll_timeout).
+/// [`poll_event`](Frontend::poll_event), each until `None`, and again while handling an event
+/// queued more (a downlink command queues its `dnmsg`); then
+/// [`poll_timeout`](Frontend::poll_timeout), which is due at once while anything is queued.
 #[derive(Debug)]
 pub struct LbsFrontend<R: ?Sized> {
     config: LbsConfig,

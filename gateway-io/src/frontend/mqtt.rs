@@ -178,7 +178,9 @@ pub fn authenticate_connect<R: GatewayRegistry + Authenticator + ?Sized>(
 /// Gateways on one MQTT listener. See the [module docs](self).
 ///
 /// Drain order after every input: [`poll_output`](Self::poll_output), then
-/// [`poll_event`](Frontend::poll_event), each until `None`.
+/// [`poll_event`](Frontend::poll_event), each until `None`, and again while handling an event
+/// queued more (a downlink command queues its PUBLISH); then
+/// [`poll_timeout`](Frontend::poll_timeout), which is due at once while anything is queued.
 #[derive(Debug)]
 pub struct MqttFrontend<R: ?Sized> {
     config: MqttConfig,

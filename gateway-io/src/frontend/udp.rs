@@ -104,8 +104,11 @@ struct Gateway {
 /// Semtech UDP gateways on one socket. See the [module docs](self).
 ///
 /// Drain order after every input: [`poll_transmit`](Self::poll_transmit), then
-/// [`poll_event`](Frontend::poll_event), each until `None`; then (deferred admission only)
-/// [`poll_admission`](Self::poll_admission); then [`poll_timeout`](Frontend::poll_timeout).
+/// [`poll_event`](Frontend::poll_event), each until `None`, and again while handling an event
+/// queued more (a downlink command queues its PULL_RESP); then (deferred admission only)
+/// [`poll_admission`](Self::poll_admission); then [`poll_timeout`](Frontend::poll_timeout),
+/// which is due at once while anything is queued. The crate docs have this loop as a running
+/// example.
 #[derive(Debug)]
 pub struct UdpFrontend<R: ?Sized> {
     config: UdpConfig,

@@ -478,6 +478,13 @@ impl DownlinkSender {
     /// Sends a downlink to a gateway, over whichever protocol it is connected with. Returns once
     /// the protocol machine accepted it (written or queued); its transmission result comes as a
     /// [`GatewayEvent::TxAck`].
+    ///
+    /// A class A reply to a Semtech UDP or MQTT gateway is `Settings::Scheduled` at the
+    /// uplink's `settings.timestamp` + 1,000,000 µs (RX1) on its frequency and data rate.
+    /// `downlink.tx_power` is EIRP, as in frequency plans: Semtech UDP sends ERP, 2.15 dB less
+    /// rounded down (`tx_power: 14.0` becomes `"powe":11`, 16.15 becomes 14);
+    /// `downlink.enable_crc` defaults to false, which is right for LoRaWAN downlinks
+    /// (`"ncrc":true`); set `invert_polarization: true`.
     pub async fn send_downlink(
         &self,
         gateway: &GatewayIds,
@@ -585,7 +592,10 @@ impl GatewayServer {
         }
     }
 
-    /// The server's counters: connections refused by reason, isolated panics, open sessions.
+    /// The server's counters: connections refused by reason (TCP listeners) and Semtech UDP
+    /// gateways refused, isolated panics, open sessions. Refused gateways are also reported as
+    /// [`GatewayEvent::Refused`] (rate-limited), and logged through `tracing`: install a
+    /// subscriber (e.g. `tracing-subscriber`) to see the logs.
     pub fn stats(&self) -> ServerStats {
         self.stats.snapshot()
     }
