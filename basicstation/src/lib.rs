@@ -1,5 +1,9 @@
 //! Sans-IO LoRa Basics Station protocols (LNS websocket messages and CUPS), both sides.
 //!
+//! The package is `loragw-basicstation`; in code the crate is `loragw_basicstation`: hyphens become
+//! underscores, as for every `loragw-*` package (`cargo add loragw-basicstation`, then
+//! `use loragw_basicstation::...`).
+//!
 //! What this crate does:
 //! - [`message`]: every LNS message in both directions, decoded from and encoded to the exact
 //!   JSON the reference station (Basics Station 2.0.6) reads and writes;

@@ -2,6 +2,10 @@
 //! messages, one event model, a gateway registry with authentication, frequency plans and
 //! concentrator clocks.
 //!
+//! The package is `loragw-gateway-io`; in code the crate is `loragw_gateway_io`: hyphens become
+//! underscores, as for every `loragw-*` package (`cargo add loragw-gateway-io`, then
+//! `use loragw_gateway_io::...`).
+//!
 //! Without features this crate is sans-IO: no sockets, no async runtime, no clock reads. Time
 //! comes in as [`frontend::Now`] (monotonic and wall clock); bytes come in and go out through
 //! the frontends' `handle_*` / `poll_*` methods. The async transports (module `transport`: tokio

@@ -1,6 +1,10 @@
 //! Sans-IO Semtech UDP packet forwarder protocol (GWMP v1 and v2): the wire format, the
 //! network-side [`Server`] and the gateway-side [`Forwarder`].
 //!
+//! The package is `loragw-semtech-udp`; in code the crate is `loragw_semtech_udp`: hyphens become
+//! underscores, as for every `loragw-*` package (`cargo add loragw-semtech-udp`, then
+//! `use loragw_semtech_udp::...`).
+//!
 //! What it does: decode and encode the six datagram types and their JSON bodies (`rxpk`,
 //! `stat`, `txpk`, `txpk_ack`) with every field of Semtech's packet_forwarder and sx1302_hal
 //! protocol documents, and run both ends of the protocol as deterministic state machines.
