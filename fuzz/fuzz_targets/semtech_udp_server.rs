@@ -110,7 +110,9 @@ fuzz_target!(|input: Input| {
                         let admitted = server.admit(now, eui);
                         assert_eq!(admitted, server.protocol_version(eui).is_some());
                     }
-                    Some(false) => server.refuse(now, eui),
+                    Some(false) => {
+                        let _ = server.refuse(now, eui);
+                    }
                     None => server.cancel_admission(now, eui),
                 }
             }
