@@ -484,7 +484,7 @@ async fn mqtt5_connect_gets_connack_unacceptable_protocol() {
 #[tokio::test]
 async fn keep_alive_zero_is_bounded_by_max_idle() {
     let mut settings = MqttSettings::new(MqttVersion::V3);
-    settings.max_idle = Duration::from_millis(500);
+    settings.frontend.max_idle = Duration::from_millis(500);
     let mut server = GatewayServer::builder()
         .shared_registry(registry())
         .mqtt_with("127.0.0.1:0", settings)
