@@ -1,5 +1,9 @@
 //! Sans-IO LoRa Basics Station protocols (LNS websocket messages and CUPS), both sides.
 //!
+//! The package is `loragw-basicstation`; in code the crate is `loragw_basicstation`: hyphens become
+//! underscores, as for every `loragw-*` package (`cargo add loragw-basicstation`, then
+//! `use loragw_basicstation::...`).
+//!
 //! What this crate does:
 //! - [`message`]: every LNS message in both directions, decoded from and encoded to the exact
 //!   JSON the reference station (Basics Station 2.0.6) reads and writes;
@@ -66,50 +70,119 @@
 //!
 //! # Run loop (network side)
 //!
-//! After every input, drain `poll_transmit` (frames to write), then `poll_event`, then re-arm
-//! the timer from `poll_timeout`. The station side ([`station::StationSession`]) has the same
-//! shape.
+//! After every input, drain `poll_transmit` (frames to write) and `poll_event`, again while
+//! `has_output` says more came (handling an event may queue output: the `router_config`
+//! answering `RouterConfigNeeded`, or the `dnmsg` of a class A reply, which must leave in the
+//! same turn), then re-arm the timer from `poll_timeout` (which answers "now" while output is
+//! queued, so a loop that waits on it cannot sleep on a downlink). The station side
+//! ([`station::StationSession`]) has the same shape.
 //!
-//! ```no_run
+//! This example runs: `turn` is one pass of the LNS loop for one websocket, and a
+//! [`station::StationSession`] plays the station, so the `dnmsg` answering its uplink is read
+//! after a single turn.
+//!
+//! ```
 //! use std::time::{Instant, SystemTime, UNIX_EPOCH};
-//! use loragw_basicstation::channel_plan::{ChannelPlan, RouterConfigOptions, build_router_config};
-//! use loragw_basicstation::lns::{LnsConfig, LnsEvent, LnsSession};
+//! use loragw_basicstation::Eui64;
+//! use loragw_basicstation::lns::{DownlinkRequest, DownlinkSchedule, LnsConfig, LnsEvent, LnsSession};
+//! use loragw_basicstation::message::TxWindow;
+//! use loragw_basicstation::router_config::RouterConfig;
+//! use loragw_basicstation::station::{Modulation, ReceivedFrame, StationConfig, StationEvent, StationSession};
 //!
-//! # fn gateway_plan() -> ChannelPlan { unimplemented!() }
-//! # fn recv_text() -> Option<String> { None }
-//! # fn send_text(_: &str) {}
 //! fn unix_now() -> f64 {
 //!     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 //! }
 //!
-//! let mut session = LnsSession::new(LnsConfig::default());
-//! let mut buf = String::new();
-//! loop {
-//!     // Wait for a frame or the session's timer (a real driver selects on both).
-//!     match recv_text() {
-//!         Some(text) => session.handle_message(Instant::now(), unix_now(), &text),
+//! /// The gateway's `router_config`; a network server builds it from the gateway's frequency
+//! /// plan with [`channel_plan::build_router_config`](loragw_basicstation::channel_plan::build_router_config).
+//! fn router_config() -> RouterConfig {
+//!     RouterConfig {
+//!         region: "EU868".into(),
+//!         hwspec: "sx1301/1".into(),
+//!         freq_range: Some([863_000_000, 870_000_000]),
+//!         drs: vec![[12, 125, 0], [11, 125, 0], [10, 125, 0], [9, 125, 0], [8, 125, 0], [7, 125, 0]],
+//!         ..RouterConfig::default()
+//!     }
+//! }
+//!
+//! /// One pass: a text frame from the websocket (or the timer), then everything queued is
+//! /// handled and written until nothing is left.
+//! fn turn(session: &mut LnsSession, frame: Option<&str>, send_text: &mut impl FnMut(&str)) {
+//!     match frame {
+//!         Some(text) => session.handle_message(Instant::now(), unix_now(), text),
 //!         None => session.handle_timeout(Instant::now(), unix_now()),
 //!     }
-//!     while let Some(event) = session.poll_event() {
-//!         match event {
-//!             LnsEvent::RouterConfigNeeded => {
-//!                 // The gateway's channel plan, from the network's configuration.
-//!                 match build_router_config(&gateway_plan(), &RouterConfigOptions::default()) {
-//!                     Ok(config) => {
-//!                         session.send_router_config(Instant::now(), unix_now(), config).ok();
-//!                     }
-//!                     Err(_plan_error) => { /* log it and close the websocket */ }
+//!     let mut buf = String::new();
+//!     while session.has_output() {
+//!         while session.poll_transmit(&mut buf) {
+//!             send_text(&buf);
+//!         }
+//!         while let Some(event) = session.poll_event() {
+//!             match event {
+//!                 LnsEvent::RouterConfigNeeded => {
+//!                     let sent = session.send_router_config(Instant::now(), unix_now(), router_config());
+//!                     sent.expect("a router_config of this size encodes");
 //!                 }
+//!                 // A class A reply in RX1 (same channel and data rate as the uplink).
+//!                 LnsEvent::Uplink(up) => {
+//!                     let rx1 = TxWindow { dr: up.radio.dr, freq: up.radio.freq };
+//!                     let request = DownlinkRequest {
+//!                         dev_eui: Eui64(0x0004_A30B_001C_0530),
+//!                         pdu: vec![0x60, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0],
+//!                         priority: 0,
+//!                         rctx: Some(up.radio.upinfo.rctx),
+//!                         schedule: DownlinkSchedule::ClassA {
+//!                             uplink_xtime: up.radio.upinfo.xtime,
+//!                             rx_delay: 1,
+//!                             rx1: Some(rx1),
+//!                             rx2: None,
+//!                         },
+//!                     };
+//!                     if let Err(_e) = session.send_downlink(Instant::now(), unix_now(), request) {
+//!                         // log it: e.g. the station's xtime session changed
+//!                     }
+//!                 }
+//!                 _ => {}
 //!             }
-//!             LnsEvent::Uplink(uplink) => { /* hand uplink.phy_payload + uplink.radio on */ }
-//!             _ => {}
 //!         }
 //!     }
-//!     while session.poll_transmit(&mut buf) {
-//!         send_text(&buf);
-//!     }
-//!     let _next_wakeup = session.poll_timeout();
 //! }
+//!
+//! // The station, for this example, connected through two queues of text frames.
+//! let mut station = StationSession::new(StationConfig::default(), Instant::now());
+//! let mut session = LnsSession::new(LnsConfig::default());
+//! let (mut to_lns, mut to_station, mut buf) = (Vec::new(), Vec::<String>::new(), String::new());
+//! while station.poll_transmit(&mut buf) {
+//!     to_lns.push(buf.clone()); // `version`
+//! }
+//! turn(&mut session, Some(&to_lns[0]), &mut |text| to_station.push(text.to_owned()));
+//! station.handle_message(Instant::now(), &to_station.remove(0)); // `router_config`
+//! let frame = ReceivedFrame {
+//!     phy_payload: vec![0x40, 4, 3, 2, 1, 0x80, 1, 0, 0xAA, 0xBB, 0xCC, 0xDD],
+//!     freq: 868_100_000,
+//!     modulation: Modulation::Lora { spreading_factor: 7, bandwidth_khz: 125 },
+//!     xtime: 0x0001_0000_0100_0000,
+//!     rctx: 0,
+//!     gpstime: None,
+//!     fts: None,
+//!     rssi: -40,
+//!     snr: 9.0,
+//!     rxtime: unix_now(),
+//! };
+//! assert!(station.send_uplink(Instant::now(), &frame).expect("router_config applied"));
+//! while station.poll_transmit(&mut buf) {
+//!     to_lns.push(buf.clone()); // `updf`
+//! }
+//! turn(&mut session, Some(&to_lns[1]), &mut |text| to_station.push(text.to_owned()));
+//! assert_eq!(to_station.len(), 1, "the dnmsg left in the turn that handled the uplink");
+//! station.handle_message(Instant::now(), &to_station[0]);
+//! let tx = std::iter::from_fn(|| station.poll_event())
+//!     .find_map(|event| match event {
+//!         StationEvent::Transmit(tx) => Some(tx),
+//!         _ => None, // the RouterConfig applied earlier
+//!     })
+//!     .expect("a transmit request");
+//! assert_eq!(tx.pdu[0], 0x60);
 //! ```
 //!
 //! # Panics
@@ -119,6 +192,7 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod channel_plan;
 pub mod cups;

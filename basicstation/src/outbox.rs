@@ -12,6 +12,11 @@ impl Outbox {
         self.0.push_back(frame);
     }
 
+    /// Whether no frame is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Moves the oldest frame into `buf` (replacing its contents, reusing the frame's
     /// allocation) and returns true; false when empty.
     pub(crate) fn pop_into(&mut self, buf: &mut String) -> bool {

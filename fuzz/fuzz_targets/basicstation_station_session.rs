@@ -146,7 +146,7 @@ fuzz_target!(|input: (bool, Vec<Op>)| {
                 now += Duration::from_millis(u64::from(ms % 600_000));
                 s.handle_timeout(now);
                 if let Some(t) = s.poll_timeout() {
-                    assert!(t > now, "timer due at or before now after handle_timeout");
+                    assert!(t > now || s.has_output(), "timer due at or before now after handle_timeout");
                 }
                 let _ = s.gps_time(now);
                 let _ = s.ref_time(now);

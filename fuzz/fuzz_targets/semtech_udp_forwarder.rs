@@ -124,7 +124,7 @@ fuzz_target!(|input: (u8, u64, Vec<Step>)| {
                 now += Duration::from_millis(u64::from(ms % 120_000));
                 f.handle_timeout(now);
                 if let Some(t) = f.poll_timeout() {
-                    assert!(t > now, "timer due at or before now after handle_timeout");
+                    assert!(t > now || f.has_output(), "timer due at or before now after handle_timeout");
                 }
             }
         }

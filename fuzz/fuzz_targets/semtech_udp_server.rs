@@ -110,7 +110,9 @@ fuzz_target!(|input: Input| {
                         let admitted = server.admit(now, eui);
                         assert_eq!(admitted, server.protocol_version(eui).is_some());
                     }
-                    Some(false) => server.refuse(now, eui),
+                    Some(false) => {
+                        let _ = server.refuse(now, eui);
+                    }
                     None => server.cancel_admission(now, eui),
                 }
             }
@@ -118,7 +120,7 @@ fuzz_target!(|input: Input| {
                 now += Duration::from_millis(u64::from(advance_ms % 600_000));
                 server.handle_timeout(now);
                 if let Some(next) = server.poll_timeout() {
-                    assert!(next > now, "a due timer survived handle_timeout");
+                    assert!(next > now || server.has_output(), "a due timer survived handle_timeout");
                 }
             }
         }

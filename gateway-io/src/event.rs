@@ -190,6 +190,25 @@ pub enum GatewayEvent {
         /// Why.
         reason: DisconnectReason,
     },
+    /// A client claiming to be a gateway was refused: a Semtech UDP EUI that is not registered
+    /// (or whose entry requires an authenticated connection), a Basics Station or MQTT client
+    /// with an unknown gateway or a wrong, missing or insufficient key. Reported at most once
+    /// per window per listener (Semtech UDP 10 s, the TCP listeners 1 s), with the number of
+    /// refusals not reported since, so a flood cannot make unbounded events; the exact counts
+    /// are in `GatewayServer::stats()`, and every refusal is logged through `tracing`.
+    Refused {
+        /// The identity the client claimed: the EUI of its datagram or traffic path (as
+        /// `eui-<16 hex>`), or its MQTT username. Not necessarily a gateway that exists.
+        gateway: GatewayIds,
+        /// Over what.
+        protocol: Protocol,
+        /// The client's address, when the transport knows it.
+        remote: Option<SocketAddr>,
+        /// Why, as text (never naming a stored key).
+        reason: String,
+        /// Refusals on the same listener not reported as events since the previous `Refused`.
+        suppressed: u64,
+    },
 }
 
 impl GatewayEvent {
@@ -200,7 +219,8 @@ impl GatewayEvent {
             | GatewayEvent::Uplink { gateway, .. }
             | GatewayEvent::Status { gateway, .. }
             | GatewayEvent::TxAck { gateway, .. }
-            | GatewayEvent::Disconnected { gateway, .. } => gateway,
+            | GatewayEvent::Disconnected { gateway, .. }
+            | GatewayEvent::Refused { gateway, .. } => gateway,
         }
     }
 
@@ -211,7 +231,8 @@ impl GatewayEvent {
             | GatewayEvent::Uplink { protocol, .. }
             | GatewayEvent::Status { protocol, .. }
             | GatewayEvent::TxAck { protocol, .. }
-            | GatewayEvent::Disconnected { protocol, .. } => *protocol,
+            | GatewayEvent::Disconnected { protocol, .. }
+            | GatewayEvent::Refused { protocol, .. } => *protocol,
         }
     }
 }
@@ -251,9 +272,10 @@ impl GatewayCommand {
 }
 
 /// JSON form of events, for logs and line-oriented output: an object with `event`
-/// (`connected`, `uplink`, `status`, `tx_ack`, `disconnected`), `gateway_id`, `eui` (when
-/// known), `protocol` (`udp/v2`, `lbs`, ...) and the event's payload: `message`, `status` or
-/// `ack` in ttnpb's JSON mapping, `remote`, `reason` or a TX `failure` as text.
+/// (`connected`, `uplink`, `status`, `tx_ack`, `disconnected`, `refused`), `gateway_id`, `eui`
+/// (when known), `protocol` (`udp/v2`, `lbs`, ...) and the event's payload: `message`, `status`
+/// or `ack` in ttnpb's JSON mapping, `remote`, `reason` or a TX `failure` as text, and
+/// `suppressed` for `refused`.
 #[cfg(feature = "serde")]
 impl serde::Serialize for GatewayEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -266,6 +288,7 @@ impl serde::Serialize for GatewayEvent {
             GatewayEvent::Status { .. } => "status",
             GatewayEvent::TxAck { .. } => "tx_ack",
             GatewayEvent::Disconnected { .. } => "disconnected",
+            GatewayEvent::Refused { .. } => "refused",
         };
         map.serialize_entry("event", kind)?;
         map.serialize_entry("gateway_id", &gateway.gateway_id)?;
@@ -289,6 +312,18 @@ impl serde::Serialize for GatewayEvent {
             }
             GatewayEvent::Disconnected { reason, .. } => {
                 map.serialize_entry("reason", &reason.to_string())?
+            }
+            GatewayEvent::Refused {
+                remote,
+                reason,
+                suppressed,
+                ..
+            } => {
+                if let Some(remote) = remote {
+                    map.serialize_entry("remote", &remote.to_string())?;
+                }
+                map.serialize_entry("reason", reason)?;
+                map.serialize_entry("suppressed", suppressed)?;
             }
         }
         map.end()
@@ -335,6 +370,17 @@ mod json_tests {
         assert_eq!(
             serde_json::to_string(&gone).unwrap(),
             r#"{"event":"disconnected","gateway_id":"gw-json","protocol":"lbs","reason":"too many missed pongs"}"#
+        );
+        let refused = GatewayEvent::Refused {
+            gateway: GatewayIds::from_eui(Eui64::from_u64(0x0102_0304_0506_0708)),
+            protocol: Protocol::SemtechUdp { version: 2 },
+            remote: Some("192.0.2.1:1700".parse().unwrap()),
+            reason: "not registered".into(),
+            suppressed: 3,
+        };
+        assert_eq!(
+            serde_json::to_string(&refused).unwrap(),
+            r#"{"event":"refused","gateway_id":"eui-0102030405060708","eui":"0102030405060708","protocol":"udp/v2","remote":"192.0.2.1:1700","reason":"not registered","suppressed":3}"#
         );
     }
 }

@@ -102,6 +102,9 @@ fn a_gateway_moving_between_protocols() {
     let m = set.downcast_mut::<MqttFrontend<Registry>>(mqtt).unwrap();
     m.handle_connect(t1, ConnectionId(1), "multi-gw", Some("KEY"), None)
         .unwrap();
+    // Downlinks wait for the gateway's SUBSCRIBE.
+    m.handle_subscribe(ConnectionId(1), "v3/multi-gw/down")
+        .unwrap();
     while set.poll_event().is_some() {}
     assert_eq!(set.route("multi-gw"), Some(mqtt));
     set.handle_command(t1, command()).unwrap();

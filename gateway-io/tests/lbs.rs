@@ -16,6 +16,7 @@ use loragw_basicstation::station::{
     Modulation, ReceivedFrame, StationConfig, StationEvent, StationSession, TxStarted,
 };
 use loragw_gateway_io::event::{DisconnectReason, GatewayEvent, Protocol, TxFailure};
+use loragw_gateway_io::ids::Eui64;
 use loragw_gateway_io::transport::lbs::LbsSettings;
 use loragw_gateway_io::transport::{GatewayServer, ListenerKind};
 use loragw_gateway_io::ttnpb::downlink_message::Settings;
@@ -412,13 +413,32 @@ async fn bad_credentials_are_refused_before_the_upgrade() {
         404
     );
     assert_eq!(server.stats().refused_unauthenticated, 3);
-    // None of these produced an event or a session; a good key does.
+    // None of these produced a session; a good key does. The refusals are reported as
+    // `Refused` (at most one a second), the first naming the station that was refused.
     assert_eq!(server.stats().sessions, 0);
     let _ok = attempt(path, Some(LNS_KEY)).await.unwrap();
-    assert!(matches!(
-        next(&mut server).await,
-        GatewayEvent::Connected { .. }
-    ));
+    let mut refusals = 0;
+    loop {
+        match next(&mut server).await {
+            GatewayEvent::Refused {
+                gateway,
+                protocol,
+                remote,
+                suppressed,
+                ..
+            } => {
+                if refusals == 0 {
+                    assert_eq!(gateway.eui, Some(Eui64::from_u64(GW_EUI)));
+                    assert_eq!(protocol, Protocol::BasicStation);
+                    assert!(remote.is_some_and(|r| r.ip().is_loopback()));
+                }
+                refusals += 1 + suppressed;
+            }
+            GatewayEvent::Connected { .. } => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!((1..=3).contains(&refusals), "{refusals}");
 }
 
 #[tokio::test]

@@ -10,7 +10,9 @@ mod mqtt_support;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use loragw_gateway_io::event::{DisconnectReason, GatewayCommand, GatewayEvent, TxFailure};
+use loragw_gateway_io::event::{
+    DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxFailure,
+};
 use loragw_gateway_io::frontend::mqtt::MqttVersion;
 use loragw_gateway_io::ids::GatewayIds;
 use loragw_gateway_io::transport::mqtt_server::MqttSettings;
@@ -150,17 +152,36 @@ async fn connack_codes() {
     let mut raw = Raw::open(port).await;
     assert_eq!(raw.recv().await, None, "closed after the CONNECT timeout");
 
-    // None of the above produced an event or a session: the first one is this connection's.
+    // None of the above produced a session; the refused credentials were reported as
+    // `Refused` (at most one a second, the first naming the username that was refused).
     let stats = server.stats();
     assert_eq!(stats.sessions, 0, "{stats:?}");
     assert_eq!(stats.refused_unauthenticated, 5, "{stats:?}");
     let (_raw, ack) = Raw::connect(port, GW_ONE, KEY_ONE, 60).await;
     assert_eq!(ack.code, ConnectReturnCode::Success);
     assert!(!ack.session_present);
-    assert!(matches!(
-        next_server_event(&mut server).await,
-        GatewayEvent::Connected { .. }
-    ));
+    let mut refusals = 0;
+    loop {
+        match next_server_event(&mut server).await {
+            GatewayEvent::Refused {
+                gateway,
+                protocol,
+                remote,
+                suppressed,
+                ..
+            } => {
+                if refusals == 0 {
+                    assert_eq!(gateway.gateway_id, GW_ONE);
+                    assert_eq!(protocol, Protocol::MqttV3);
+                    assert!(remote.is_some_and(|r| r.ip().is_loopback()));
+                }
+                refusals += 1 + suppressed;
+            }
+            GatewayEvent::Connected { .. } => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!((1..=5).contains(&refusals), "{refusals}");
 }
 
 #[tokio::test]
@@ -463,7 +484,7 @@ async fn mqtt5_connect_gets_connack_unacceptable_protocol() {
 #[tokio::test]
 async fn keep_alive_zero_is_bounded_by_max_idle() {
     let mut settings = MqttSettings::new(MqttVersion::V3);
-    settings.max_idle = Duration::from_millis(500);
+    settings.frontend.max_idle = Duration::from_millis(500);
     let mut server = GatewayServer::builder()
         .shared_registry(registry())
         .mqtt_with("127.0.0.1:0", settings)

@@ -302,7 +302,17 @@ async fn a_keyed_gateway_eui_over_udp_takes_no_route() {
     forger.send(&pull).await.unwrap();
     assert_eq!(recv(&forger).await, [2, 0, 7, 0x04]);
 
-    // A keyless registered gateway after it: its Connected is the first event.
+    // The forger is reported refused (no `Connected`); a keyless registered gateway after it
+    // connects.
+    match next(&mut server).await {
+        GatewayEvent::Refused {
+            gateway, reason, ..
+        } => {
+            assert_eq!(gateway.eui, Some(Eui64::from_u64(0x0102_0304_0506_0708)));
+            assert_eq!(reason, "gateway requires an authenticated connection");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
     let honest = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     honest.connect(addr).await.unwrap();
     honest.send(&datagram(8, 0x02, "")).await.unwrap();
@@ -413,4 +423,46 @@ async fn class_a_reply_by_uplink_token() {
             .contains("no uplink token of gateway `gw-udp` in downlink_paths"),
         "{err}"
     );
+}
+
+/// A forwarder configured with a mistyped EUI is acknowledged (as The Things Stack does) but
+/// not served: the application hears of it as `Refused`, and `stats()` counts it.
+#[tokio::test]
+async fn a_mistyped_eui_is_reported_refused() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .udp("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr: SocketAddr = server.local_addr(ListenerKind::Udp).unwrap();
+    let gateway = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    gateway.connect(addr).await.unwrap();
+    // The registered EUI with two digits swapped.
+    let typo = 0xAA55_5A00_0000_1001_u64;
+    let mut push = datagram(0x0102, 0x00, r#"{"stat":{"rxnb":0}}"#);
+    push[4..12].copy_from_slice(&typo.to_be_bytes());
+    gateway.send(&push).await.unwrap();
+    assert_eq!(
+        recv(&gateway).await,
+        [2, 0x01, 0x02, 0x01],
+        "PUSH_ACK all the same"
+    );
+    match next(&mut server).await {
+        GatewayEvent::Refused {
+            gateway: claimed,
+            protocol,
+            remote,
+            reason,
+            suppressed,
+        } => {
+            assert_eq!(claimed, GatewayIds::from_eui(Eui64::from_u64(typo)));
+            assert_eq!(protocol, Protocol::SemtechUdp { version: 2 });
+            assert_eq!(remote, Some(gateway.local_addr().unwrap()));
+            assert_eq!(reason, "gateway is not registered");
+            assert_eq!(suppressed, 0);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(server.stats().refused_udp, 1);
 }

@@ -1,6 +1,10 @@
 //! Sans-IO legacy TTN v2 MQTT gateway protocol: topics, access rules, v2 protobufs and v2 <-> v3
 //! conversion.
 //!
+//! The package is `loragw-mqtt-v2`; in code the crate is `loragw_mqtt_v2`: hyphens become
+//! underscores, as for every `loragw-*` package (`cargo add loragw-mqtt-v2`, then
+//! `use loragw_mqtt_v2::...`).
+//!
 //! TTN v2 gateways such as The Things Kickstarter Gateway connect to an MQTT broker with the
 //! gateway uid as username and an API key as password (see [`loragw_mqtt_v3::Credentials`]),
 //! then:

@@ -1,5 +1,9 @@
 //! Sans-IO The Things Stack MQTT v3 gateway protocol: topics, access rules and ttnpb payload codec.
 //!
+//! The package is `loragw-mqtt-v3`; in code the crate is `loragw_mqtt_v3`: hyphens become
+//! underscores, as for every `loragw-*` package (`cargo add loragw-mqtt-v3`, then
+//! `use loragw_mqtt_v3::...`).
+//!
 //! A gateway (or a bridge acting for one) connects to the Gateway Server's MQTT broker with
 //! [`Credentials`] (username = gateway uid, password = API key) and then:
 //!

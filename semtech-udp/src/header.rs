@@ -116,8 +116,17 @@ impl fmt::Display for PacketType {
 }
 
 /// A gateway's 64-bit EUI ("MAC address" in Semtech's documents), in wire (big-endian) order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+///
+/// `Display` and `Debug` both show sixteen upper-case hex digits (`Debug` as
+/// `GatewayEui(0102030405060708)`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct GatewayEui(pub [u8; 8]);
+
+impl fmt::Debug for GatewayEui {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GatewayEui({self})")
+    }
+}
 
 impl GatewayEui {
     /// From the EUI read as a big-endian number.
@@ -210,6 +219,17 @@ impl Header {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_and_display_show_the_eui_in_hex() {
+        let eui = GatewayEui::from_u64(0x58A0_CBFF_FE80_0001);
+        assert_eq!(eui.to_string(), "58A0CBFFFE800001");
+        assert_eq!(format!("{eui:?}"), "GatewayEui(58A0CBFFFE800001)");
+        assert_eq!(
+            format!("{:?}", Some(eui)),
+            "Some(GatewayEui(58A0CBFFFE800001))"
+        );
+    }
 
     #[test]
     fn parses_push_data_header_with_eui_and_empty_body() {

@@ -480,7 +480,8 @@ fn tokens_are_reproducible_from_the_seed() {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
     /// Arbitrary datagrams (with valid-looking headers half of the time), downlinks and
-    /// timeouts on a monotonic clock: no panic, no due timer left after `handle_timeout`.
+    /// timeouts on a monotonic clock: no panic; while output is queued `poll_timeout` is due
+    /// (so no run loop sleeps on it), and after `handle_timeout` and draining no timer is due.
     #[test]
     fn server_survives_arbitrary_input(steps in proptest::collection::vec(
         (0u8..4, 0u64..5_000, proptest::prelude::any::<bool>(), 0u8..6,
@@ -497,10 +498,14 @@ proptest::proptest! {
             s.handle_datagram(now, addr(&format!("10.0.0.{from}:1700")), &bytes);
             let _ = s.send_downlink(now, EUI, txpk(TxTiming::Timestamp(u32::from(from) << 20)));
             s.handle_timeout(now);
+            if s.has_output() {
+                proptest::prop_assert!(s.poll_timeout().is_some_and(|at| at <= now));
+            }
+            drain(&mut s);
+            proptest::prop_assert!(!s.has_output());
             if let Some(next) = s.poll_timeout() {
                 proptest::prop_assert!(next > now);
             }
-            drain(&mut s);
         }
     }
 }

@@ -1,6 +1,10 @@
 //! Wire-compatible [prost] messages of The Things Stack's `ttn.lorawan.v3` package: everything
 //! the gateway protocols carry, plus a few thin helpers.
 //!
+//! The package is `loragw-ttnpb`; in code the crate is `loragw_ttnpb`: hyphens become
+//! underscores, as for every `loragw-*` package (`cargo add loragw-ttnpb`, then
+//! `use loragw_ttnpb::...`).
+//!
 //! # What is here
 //!
 //! - The messages, generated at build time from the `.proto` files shipped in this crate
@@ -121,6 +125,7 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod data_rates;
 mod eui;

@@ -43,6 +43,7 @@ impl LnsSession {
         now_unix: f64,
         req: DownlinkRequest,
     ) -> Result<i64, SessionError> {
+        self.input_at(now);
         self.require_running()?;
         if req.pdu.len() > MAX_PDU_LEN {
             return Err(SessionError::InvalidArgument(format!(

@@ -3,8 +3,10 @@
 //! Feed it with [`LnsSession::handle_message`] (each text frame), [`LnsSession::handle_timeout`]
 //! (when [`LnsSession::poll_timeout`] says) and commands ([`LnsSession::send_downlink`], ...).
 //! After each input drain, in this order, [`LnsSession::poll_transmit`] (text frames to write)
-//! and [`LnsSession::poll_event`] (what happened), then re-arm the timer from
-//! [`LnsSession::poll_timeout`].
+//! and [`LnsSession::poll_event`] (what happened), again while [`LnsSession::has_output`] (a
+//! command given while handling an event queued a frame), then re-arm the timer from
+//! [`LnsSession::poll_timeout`] (due at once while output is queued). The crate docs have this
+//! loop as a running example.
 //!
 //! Time comes in twice: `now: Instant` (monotonic; timers) and `now_unix: f64` (the LNS's wall
 //! clock in Unix seconds; `MuxTime`, round trips, GPS time). The session never reads a clock.
@@ -67,6 +69,9 @@ pub struct LnsSession {
     periodic_getxtime: Option<f64>,
     last_round_trip: Option<Duration>,
     scratch: Vec<u8>,
+    /// The latest `now` passed in: what [`LnsSession::poll_timeout`] answers while output is
+    /// queued.
+    last_now: Option<Instant>,
 }
 
 /// A non-negative number of seconds as a `Duration`; `None` for negative, NaN, infinite or
@@ -96,7 +101,13 @@ impl LnsSession {
             periodic_getxtime: None,
             last_round_trip: None,
             scratch: Vec::new(),
+            last_now: None,
         }
+    }
+
+    /// Remembers the time of an input (the latest one wins).
+    fn input_at(&mut self, now: Instant) {
+        self.last_now = Some(self.last_now.map_or(now, |last| last.max(now)));
     }
 
     /// The station's `version`, once received.
@@ -131,6 +142,7 @@ impl LnsSession {
 
     /// Handles one text frame from the station.
     pub fn handle_message(&mut self, now: Instant, now_unix: f64, text: &str) {
+        self.input_at(now);
         let msg = match decode_up(text) {
             Ok(m) => m,
             Err(e) => {
@@ -311,6 +323,7 @@ impl LnsSession {
         now_unix: f64,
         mut config: RouterConfig,
     ) -> Result<(), SessionError> {
+        self.input_at(now);
         config.mux_time = Some(now_unix);
         self.queue_checked(&DownMessage::RouterConfig(Box::new(config.clone())))?;
         self.router_config = Some(config);
@@ -374,6 +387,7 @@ impl LnsSession {
 
     /// Handles expired timers: unconfirmed downlinks and periodic time transfer.
     pub fn handle_timeout(&mut self, now: Instant, now_unix: f64) {
+        self.input_at(now);
         let expired: Vec<i64> = self
             .pending
             .iter()
@@ -419,14 +433,25 @@ impl LnsSession {
         self.events.pop_front()
     }
 
-    /// When to call [`LnsSession::handle_timeout`] next.
+    /// When to call [`LnsSession::handle_timeout`] next: the earliest timer, or, while a frame
+    /// or an event is still queued, the `now` of the latest input that took one (already due),
+    /// so a run loop that waits on this never sleeps on queued output, such as the `dnmsg` of
+    /// a [`send_downlink`](LnsSession::send_downlink) made while handling an event.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let tx = self.pending.values().map(|p| p.deadline).min();
-        match (tx, self.next_time_transfer) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let queued = self.last_now.filter(|_| self.has_output());
+        [tx, self.next_time_transfer, queued]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Whether a frame or an event is queued (what [`poll_transmit`](LnsSession::poll_transmit)
+    /// and [`poll_event`](LnsSession::poll_event) would return).
+    #[must_use]
+    pub fn has_output(&self) -> bool {
+        !self.outbox.is_empty() || !self.events.is_empty()
     }
 }
 

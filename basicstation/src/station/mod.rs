@@ -7,8 +7,10 @@
 //! ([`StationSession::tx_started`]) and, when configured, runs `timesync`.
 //!
 //! Drain order after each input: [`StationSession::poll_transmit`], then
-//! [`StationSession::poll_event`], then re-arm the timer from
-//! [`StationSession::poll_timeout`]. The station's monotonic clock (`txtime`, `ustime`) counts
+//! [`StationSession::poll_event`], again while [`StationSession::has_output`] (e.g. a
+//! [`StationSession::tx_started`] given while handling a transmit request queued its `dntxed`),
+//! then re-arm the timer from [`StationSession::poll_timeout`] (due at once while output is
+//! queued). The station's monotonic clock (`txtime`, `ustime`) counts
 //! from the `now` given to [`StationSession::new`].
 
 mod downlink;
@@ -61,6 +63,9 @@ pub struct StationSession {
     next_timesync: Option<Instant>,
     timesync_sent: Option<i64>,
     gps: Option<GpsSync>,
+    /// The latest `now` passed in: what [`StationSession::poll_timeout`] answers while output
+    /// is queued.
+    last_now: Instant,
 }
 
 fn micros_between(later: Instant, earlier: Instant) -> i64 {
@@ -84,6 +89,7 @@ impl StationSession {
             events: VecDeque::new(),
             timesync_sent: None,
             gps: None,
+            last_now: now,
         };
         let version = UpMessage::Version(s.config.version.clone());
         s.queue(&version);
@@ -130,6 +136,7 @@ impl StationSession {
 
     /// Handles one text frame from the LNS.
     pub fn handle_message(&mut self, now: Instant, text: &str) {
+        self.last_now = self.last_now.max(now);
         let msg = match decode_down(text) {
             Ok(m) => m,
             Err(e) => {
@@ -267,6 +274,7 @@ impl StationSession {
         now: Instant,
         frame: &ReceivedFrame,
     ) -> Result<bool, SessionError> {
+        self.last_now = self.last_now.max(now);
         let cfg = self
             .router_config
             .as_ref()
@@ -305,6 +313,7 @@ impl StationSession {
         diid: i64,
         tx: TxStarted,
     ) -> Result<(), SessionError> {
+        self.last_now = self.last_now.max(now);
         let c = self.confirms.remove(&diid).ok_or_else(|| {
             SessionError::InvalidArgument(format!("no downlink {diid} awaiting confirmation"))
         })?;
@@ -335,6 +344,7 @@ impl StationSession {
         mux_time: Option<f64>,
         xtimes: &[i64],
     ) -> Result<(), SessionError> {
+        self.last_now = self.last_now.max(now);
         self.queue_checked(&UpMessage::Getxtime(GetxtimeReply {
             mux_time,
             ustime: now.saturating_duration_since(self.start).as_secs_f64(),
@@ -355,6 +365,7 @@ impl StationSession {
 
     /// Runs the `timesync` timer.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = self.last_now.max(now);
         if let (Some(at), Some(interval)) = (self.next_timesync, self.config.timesync_interval)
             && at <= now
         {
@@ -378,10 +389,22 @@ impl StationSession {
         self.events.pop_front()
     }
 
-    /// When to call [`StationSession::handle_timeout`] next.
+    /// When to call [`StationSession::handle_timeout`] next: the `timesync` timer, or, while a
+    /// frame or an event is still queued, the `now` of the latest input that took one (already
+    /// due), so a run loop that waits on this never sleeps on queued output, such as the
+    /// `dntxed` of a [`tx_started`](StationSession::tx_started) made while handling an event.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.next_timesync
+        let queued = self.has_output().then_some(self.last_now);
+        [self.next_timesync, queued].into_iter().flatten().min()
+    }
+
+    /// Whether a frame or an event is queued (what
+    /// [`poll_transmit`](StationSession::poll_transmit) and
+    /// [`poll_event`](StationSession::poll_event) would return).
+    #[must_use]
+    pub fn has_output(&self) -> bool {
+        !self.outbox.is_empty() || !self.events.is_empty()
     }
 }
 

@@ -27,7 +27,7 @@ use loragw_basicstation::lns::{LnsConfig, LnsEvent, LnsSession};
 use loragw_basicstation::region::Region;
 use loragw_ttnpb::DownlinkMessage;
 
-use super::{ConnectionId, Frontend, Now};
+use super::{ConnectionId, Frontend, LastInput, Now};
 use crate::adapter::lbs::{
     DownlinkContext, downlink_to_request, radio_to_uplink, region_of, router_config,
     tx_confirmed_to_ack, tx_timeout_to_ack, version_to_status,
@@ -176,8 +176,9 @@ pub fn frequency_plans<R: GatewayRegistry + ?Sized>(
 /// Basics Station connections on one listener. See the [module docs](self).
 ///
 /// Drain order after every input: [`poll_output`](Self::poll_output), then
-/// [`poll_event`](Frontend::poll_event), each until `None`; then
-/// [`poll_timeout`](Frontend::poll_timeout).
+/// [`poll_event`](Frontend::poll_event), each until `None`, and again while handling an event
+/// queued more (a downlink command queues its `dnmsg`); then
+/// [`poll_timeout`](Frontend::poll_timeout), which is due at once while anything is queued.
 #[derive(Debug)]
 pub struct LbsFrontend<R: ?Sized> {
     config: LbsConfig,
@@ -186,6 +187,7 @@ pub struct LbsFrontend<R: ?Sized> {
     by_gateway: HashMap<String, ConnectionId>,
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<LbsOutput>,
+    last_input: LastInput,
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
@@ -198,6 +200,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             by_gateway: HashMap::new(),
             events: VecDeque::new(),
             outputs: VecDeque::new(),
+            last_input: LastInput::default(),
         }
     }
 
@@ -279,6 +282,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         plans: &[FrequencyPlan],
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
+        self.last_input.record(now.instant);
         let (region, session) =
             self.build_session(record, plans)
                 .map_err(|source| LbsError::Configuration {
@@ -329,6 +333,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         connection: ConnectionId,
         text: &str,
     ) -> Result<(), LbsError> {
+        self.last_input.record(now.instant);
         let station = self
             .stations
             .get_mut(&connection)
@@ -342,7 +347,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
 
     /// The websocket closed: the station is reported `Disconnected` and each downlink still in
     /// flight ends in a failed `TxAck`.
-    pub fn handle_close(&mut self, _now: Now, connection: ConnectionId, reason: DisconnectReason) {
+    pub fn handle_close(&mut self, now: Now, connection: ConnectionId, reason: DisconnectReason) {
+        self.last_input.record(now.instant);
         if let Some(station) = self.stations.remove(&connection) {
             if self.by_gateway.get(&station.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&station.ids.gateway_id);
@@ -475,6 +481,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
     }
 
     fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
+        self.last_input.record(now.instant);
         let gateway_id = command.gateway().gateway_id.clone();
         let connection = *self
             .by_gateway
@@ -529,6 +536,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
     }
 
     fn handle_timeout(&mut self, now: Now) {
+        self.last_input.record(now.instant);
         let due: Vec<ConnectionId> = self
             .stations
             .iter()
@@ -551,11 +559,16 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
         LbsFrontend::handle_replaced(self, now, gateway_id)
     }
 
+    /// The sessions' earliest timer; or, while an output or an event is queued, the latest
+    /// input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
-        self.stations
+        let timers = self
+            .stations
             .values()
             .filter_map(|s| s.session.poll_timeout())
-            .min()
+            .min();
+        let queued = !self.outputs.is_empty() || !self.events.is_empty();
+        self.last_input.wake(timers, queued)
     }
 }
 

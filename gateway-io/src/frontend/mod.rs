@@ -53,6 +53,24 @@ impl Now {
     }
 }
 
+/// The time of a machine's latest input: what its `poll_timeout` answers while output is
+/// queued, so a run loop that waits on `poll_timeout` never sleeps on queued output (such as the
+/// downlink of a command given while handling an event).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LastInput(Option<Instant>);
+
+impl LastInput {
+    /// Remembers the time of an input (the latest one wins).
+    pub(crate) fn record(&mut self, now: Instant) {
+        self.0 = Some(self.0.map_or(now, |last| last.max(now)));
+    }
+
+    /// The earlier of `timer` and, when `queued`, the latest input's time.
+    pub(crate) fn wake(self, timer: Option<Instant>, queued: bool) -> Option<Instant> {
+        timer.into_iter().chain(self.0.filter(|_| queued)).min()
+    }
+}
+
 /// A connection of a connection-oriented transport (websocket, MQTT), numbered by the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnectionId(pub u64);
@@ -88,9 +106,11 @@ pub(crate) fn with_timestamp(
 
 /// One protocol's sans-IO machine, seen through the common model.
 ///
-/// Drain order after every input: [`poll_event`](Frontend::poll_event) until `None`, then
-/// [`poll_timeout`](Frontend::poll_timeout) to learn when to call
-/// [`handle_timeout`](Frontend::handle_timeout) next.
+/// Drain order after every input: [`poll_event`](Frontend::poll_event) and the concrete
+/// frontend's output until both are empty (a command given while handling an event queues
+/// output), then [`poll_timeout`](Frontend::poll_timeout) to learn when to call
+/// [`handle_timeout`](Frontend::handle_timeout) next; it answers the latest input's time while
+/// anything is queued.
 pub trait Frontend: Any {
     /// The protocol this frontend speaks (for Semtech UDP, the version is per gateway; the
     /// events carry it).
@@ -132,28 +152,87 @@ pub struct FrontendId(pub usize);
 /// With `Box<dyn Frontend>` the set holds frontends of different protocols; reach one with
 /// [`downcast_mut`](Frontends::downcast_mut) to feed it its protocol's input.
 ///
-/// ```no_run
-/// use std::time::{Instant, SystemTime};
-/// use loragw_gateway_io::event::{GatewayCommand, GatewayEvent};
-/// use loragw_gateway_io::frontend::{Frontend, Frontends, Now};
-/// use loragw_gateway_io::ttnpb::time::system_time_to_timestamp;
+/// After every input, drain until nothing is left: events (a command given while handling one
+/// queues output in a frontend) and each concrete frontend's output
+/// ([`UdpFrontend::poll_transmit`](udp::UdpFrontend::poll_transmit),
+/// [`LbsFrontend::poll_output`](lbs::LbsFrontend::poll_output),
+/// [`MqttFrontend::poll_output`](mqtt::MqttFrontend::poll_output)); then wait until
+/// [`poll_timeout`](Frontends::poll_timeout), which is due at once while anything is queued.
+/// This example runs, with one Semtech UDP frontend:
 ///
-/// fn run(mut frontends: Frontends<Box<dyn Frontend>>, reply: impl Fn(&GatewayEvent) -> Option<GatewayCommand>) {
+/// ```
+/// use std::net::SocketAddr;
+/// use std::sync::Arc;
+/// use std::time::{Instant, SystemTime};
+/// use loragw_gateway_io::frontend::udp::{UdpConfig, UdpFrontend};
+/// use loragw_gateway_io::frontend::FrontendId;
+/// use loragw_gateway_io::ttnpb::time::system_time_to_timestamp;
+/// use loragw_gateway_io::ttnpb::{DownlinkMessage, downlink_message::Settings, TxSettings};
+/// use loragw_gateway_io::{Frontend, Frontends, GatewayCommand, GatewayEvent, InMemoryRegistry, Now};
+///
+/// type Udp = UdpFrontend<InMemoryRegistry>;
+///
+/// /// Events (answered by `reply`) and output, until nothing is left.
+/// fn drain(
+///     frontends: &mut Frontends<Box<dyn Frontend>>,
+///     udp: FrontendId,
+///     now: Now,
+///     reply: impl Fn(&GatewayEvent) -> Option<GatewayCommand>,
+///     send: &mut impl FnMut(SocketAddr, &[u8]),
+/// ) {
+///     let mut out = Vec::new();
 ///     loop {
-///         let wall = system_time_to_timestamp(SystemTime::now()).expect("clock after 1970");
-///         let now = Now::new(Instant::now(), wall);
-///         // ... feed datagrams / websocket / MQTT input to the concrete frontends ...
-///         frontends.handle_timeout(now);
-///         while let Some(event) = frontends.poll_event() {
-///             if let Some(command) = reply(&event) {
-///                 if let Err(_e) = frontends.handle_command(now, command) {
-///                     // log it: the gateway went away, or the downlink does not fit its protocol
-///                 }
+///         let udp = frontends.downcast_mut::<Udp>(udp).expect("a UdpFrontend");
+///         while let Some(t) = udp.poll_transmit(&mut out) {
+///             send(t.destination, &out);
+///         }
+///         let Some(event) = frontends.poll_event() else { return };
+///         if let Some(command) = reply(&event) {
+///             if let Err(_e) = frontends.handle_command(now, command) {
+///                 // log it: the gateway went away, or the downlink does not fit its protocol
 ///             }
 ///         }
-///         let _next_wakeup = frontends.poll_timeout();
 ///     }
 /// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = InMemoryRegistry::from_toml(
+///     "[[gateway]]\nid = \"my-gateway\"\neui = \"58A0CBFFFE800001\"\nfrequency_plans = [\"EU_863_870\"]",
+/// )?;
+/// let mut frontends: Frontends<Box<dyn Frontend>> = Frontends::new();
+/// let udp = frontends.add(Box::new(Udp::new(UdpConfig::default(), Arc::new(registry))));
+/// // Answer every uplink one second after it.
+/// let reply = |event: &GatewayEvent| match event {
+///     GatewayEvent::Uplink { gateway, message, .. } => Some(GatewayCommand::Downlink {
+///         gateway: gateway.clone(),
+///         message: DownlinkMessage {
+///             raw_payload: vec![0x60, 4, 3, 2, 1, 0, 0, 0],
+///             settings: Some(Settings::Scheduled(TxSettings {
+///                 timestamp: message.settings.as_ref()?.timestamp + 1_000_000,
+///                 ..message.settings.clone()?
+///             })),
+///             ..Default::default()
+///         },
+///     }),
+///     _ => None,
+/// };
+/// let wall = system_time_to_timestamp(SystemTime::now()).expect("clock after 1970");
+/// let now = Now::new(Instant::now(), wall);
+/// let from: SocketAddr = "192.0.2.1:1700".parse()?;
+/// let header = |token: u8, kind: u8| vec![2, 0, token, kind, 0x58, 0xA0, 0xCB, 0xFF, 0xFE, 0x80, 0x00, 0x01];
+/// let rxpk = br#"{"rxpk":[{"tmst":2000000,"freq":868.1,"datr":"SF7BW125","codr":"4/5","rssi":-40,"lsnr":9.5,"data":"QAQDAgGAAQCqu8zd"}]}"#;
+/// let mut sent = Vec::new();
+/// for datagram in [header(1, 2), [header(2, 0), rxpk.to_vec()].concat()] {
+///     let frontend = frontends.downcast_mut::<Udp>(udp).expect("added above");
+///     frontend.handle_datagram(now, from, &datagram);
+///     drain(&mut frontends, udp, now, reply, &mut |to, bytes| sent.push((to, bytes.to_vec())));
+/// }
+/// // PULL_ACK, PUSH_ACK, then the PULL_RESP answering the uplink, all in the same drain.
+/// let kinds: Vec<u8> = sent.iter().map(|(_, d)| d[3]).collect();
+/// assert_eq!(kinds, [4, 1, 3]);
+/// assert!(frontends.poll_timeout().is_some_and(|t| t > now.instant), "nothing left queued");
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Default)]
 pub struct Frontends<F> {

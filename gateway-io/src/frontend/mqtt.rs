@@ -3,11 +3,21 @@
 //!
 //! The transport (an MQTT 3.1.1 server) decodes packets and calls:
 //! [`handle_connect`](MqttFrontend::handle_connect) for CONNECT (username = gateway uid,
-//! password = API key), [`handle_subscribe`](MqttFrontend::handle_subscribe),
-//! [`handle_publish`](MqttFrontend::handle_publish), and
+//! password = API key) and [`set_keep_alive`](MqttFrontend::set_keep_alive) with its
+//! keep-alive, [`handle_subscribe`](MqttFrontend::handle_subscribe) /
+//! [`handle_unsubscribe`](MqttFrontend::handle_unsubscribe),
+//! [`handle_publish`](MqttFrontend::handle_publish),
+//! [`handle_activity`](MqttFrontend::handle_activity) for any other packet, and
 //! [`handle_disconnect`](MqttFrontend::handle_disconnect) when the connection ends. It writes
 //! what [`poll_output`](MqttFrontend::poll_output) returns: PUBLISHes to gateways (downlinks)
-//! and connections to close (replaced by a newer one, or a `Disconnect` command).
+//! and connections to close (replaced by a newer one, a `Disconnect` command, silence past the
+//! keep-alive, or the publish rate limit exceeded).
+//!
+//! The frontend is the whole machine: its timers (keep-alive, downlink expiry) come out of
+//! [`poll_timeout`](Frontend::poll_timeout), the publish rate limit
+//! ([`MqttConfig::publish_rate_limit`]) runs on the `now` passed in, and downlinks for a gateway
+//! that has not subscribed yet wait in the frontend (bounded by the downlinks in flight,
+//! [`MqttConfig::tokens_capacity`]) until it does. A transport only moves packets.
 //!
 //! Access rules are the protocol crates' (`authorize`): a gateway publishes only to its own
 //! uplink topics and subscribes only to its own `down` topic. Bad payloads are reported to the
@@ -25,7 +35,12 @@ use std::time::{Duration, Instant};
 use loragw_mqtt_v3::{Action, DownlinkTokens, GatewayUid};
 use loragw_ttnpb::DownlinkMessage;
 
-use super::{ConnectionId, Frontend, Now, with_timestamp};
+mod liveness;
+
+pub use liveness::RateLimit;
+
+use self::liveness::{Bucket, keep_alive_window};
+use super::{ConnectionId, Frontend, LastInput, Now, with_timestamp};
 use crate::adapter::lbs::tx_timeout_to_ack;
 use crate::adapter::{mqtt_v2, mqtt_v3};
 use crate::clock::ConcentratorClock;
@@ -61,16 +76,26 @@ pub struct MqttConfig {
     /// [`TxFailure::Expired`]: v3 gateways acknowledge after transmitting, v2 downlinks must
     /// at least be written (the gateway must have subscribed). Default 60 s.
     pub downlink_ack_timeout: Duration,
+    /// Longest silence of a gateway that connected with keep-alive 0 (which MQTT would let
+    /// live forever), and of one whose keep-alive was not set. Default 1 hour, as The Things
+    /// Stack.
+    pub max_idle: Duration,
+    /// PUBLISHes a gateway may send: exceeding the rate closes the connection
+    /// (`Disconnected { reason: ProtocolError }`), as The Things Stack does. Default none.
+    pub publish_rate_limit: Option<RateLimit>,
 }
 
 impl MqttConfig {
-    /// Defaults for `version`: 16 downlinks in flight, tokens from 1, 60 s to acknowledge.
+    /// Defaults for `version`: 16 downlinks in flight, tokens from 1, 60 s to acknowledge, 1 hour
+    /// of silence at most, no publish rate limit.
     pub fn new(version: MqttVersion) -> Self {
         MqttConfig {
             version,
             tokens_capacity: 16,
             token_seed: 1,
             downlink_ack_timeout: Duration::from_secs(60),
+            max_idle: Duration::from_secs(3600),
+            publish_rate_limit: None,
         }
     }
 }
@@ -118,6 +143,10 @@ pub enum MqttError {
     /// The payload does not decode or translate (dropped; the connection stays up).
     #[error(transparent)]
     Payload(#[from] TranslateError),
+    /// The gateway published faster than [`MqttConfig::publish_rate_limit`]: its connection
+    /// is closed.
+    #[error("publish rate limit exceeded")]
+    RateLimited,
 }
 
 #[derive(Debug)]
@@ -130,6 +159,16 @@ struct Connection {
     /// Downlinks sent on this connection and not yet ended (acknowledged, written for v2,
     /// failed), oldest first.
     in_flight: VecDeque<InFlight>,
+    /// Longest silence allowed ([`keep_alive_window`]).
+    keep_alive: Duration,
+    /// When the gateway was last heard from.
+    last_heard: Instant,
+    /// The publish rate limit, when configured.
+    bucket: Option<Bucket>,
+    /// Filters the gateway subscribed with and was granted (its `down` topic).
+    subscriptions: Vec<String>,
+    /// Downlink PUBLISHes waiting for the first SUBSCRIBE (at most the downlinks in flight).
+    waiting: VecDeque<MqttOutput>,
 }
 
 /// A downlink waiting for its end.
@@ -179,7 +218,9 @@ pub fn authenticate_connect<R: GatewayRegistry + Authenticator + ?Sized>(
 /// Gateways on one MQTT listener. See the [module docs](self).
 ///
 /// Drain order after every input: [`poll_output`](Self::poll_output), then
-/// [`poll_event`](Frontend::poll_event), each until `None`.
+/// [`poll_event`](Frontend::poll_event), each until `None`, and again while handling an event
+/// queued more (a downlink command queues its PUBLISH); then
+/// [`poll_timeout`](Frontend::poll_timeout), which is due at once while anything is queued.
 #[derive(Debug)]
 pub struct MqttFrontend<R: ?Sized> {
     config: MqttConfig,
@@ -195,6 +236,7 @@ pub struct MqttFrontend<R: ?Sized> {
     outputs: VecDeque<MqttOutput>,
     buf: Vec<u8>,
     next_downlink: u64,
+    last_input: LastInput,
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
@@ -210,6 +252,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
             outputs: VecDeque::new(),
             buf: Vec::new(),
             next_downlink: 1,
+            last_input: LastInput::default(),
         }
     }
 
@@ -249,6 +292,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         record: &GatewayRecord,
         remote: Option<SocketAddr>,
     ) -> GatewayIds {
+        self.last_input.record(now.instant);
         let ids = record.ids.clone();
         let (capacity, seed) = (self.config.tokens_capacity, self.config.token_seed);
         self.tokens
@@ -269,6 +313,14 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
                 uid,
                 clock: ConcentratorClock::new(),
                 in_flight: VecDeque::new(),
+                keep_alive: self.config.max_idle,
+                last_heard: now.instant,
+                bucket: self
+                    .config
+                    .publish_rate_limit
+                    .map(|limit| Bucket::new(limit, now.instant)),
+                subscriptions: Vec::new(),
+                waiting: VecDeque::new(),
             },
         );
         self.events.push_back(GatewayEvent::Connected {
@@ -322,10 +374,54 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         });
     }
 
+    /// The CONNECT's keep-alive (seconds): the connection is closed
+    /// (`Disconnected { reason: Timeout }`) after one and a half times it without a packet, or
+    /// after [`MqttConfig::max_idle`] for 0. Until set, `max_idle` applies.
+    pub fn set_keep_alive(&mut self, connection: ConnectionId, keep_alive_secs: u16) {
+        if let Some(conn) = self.connections.get_mut(&connection) {
+            conn.keep_alive = keep_alive_window(keep_alive_secs, self.config.max_idle);
+        }
+    }
+
+    /// A packet from the gateway that needs nothing else from the frontend (PINGREQ, PUBREL,
+    /// ...): it keeps the connection alive. (PUBLISH and SUBSCRIBE count as heard too.)
+    pub fn handle_activity(&mut self, now: Now, connection: ConnectionId) {
+        self.last_input.record(now.instant);
+        if let Some(conn) = self.connections.get_mut(&connection) {
+            conn.last_heard = conn.last_heard.max(now.instant);
+        }
+    }
+
+    /// An UNSUBSCRIBE filter: once no filter is left, downlinks wait again until the next
+    /// SUBSCRIBE.
+    pub fn handle_unsubscribe(&mut self, connection: ConnectionId, filter: &str) {
+        if let Some(conn) = self.connections.get_mut(&connection) {
+            conn.subscriptions.retain(|f| f != filter);
+        }
+    }
+
     /// A SUBSCRIBE filter: returns the topic the client is subscribed to (always its own `down`
-    /// topic, whatever matching filter it asked for).
+    /// topic, whatever matching filter it asked for). The first granted filter releases the
+    /// downlinks that waited for it.
     pub fn handle_subscribe(
         &mut self,
+        connection: ConnectionId,
+        filter: &str,
+    ) -> Result<String, MqttError> {
+        let topic = self.authorize_subscribe(connection, filter)?;
+        let conn = self
+            .connections
+            .get_mut(&connection)
+            .ok_or(MqttError::UnknownConnection(connection))?;
+        if !conn.subscriptions.iter().any(|f| f == filter) {
+            conn.subscriptions.push(filter.to_owned());
+        }
+        self.outputs.extend(conn.waiting.drain(..));
+        Ok(topic)
+    }
+
+    fn authorize_subscribe(
+        &self,
         connection: ConnectionId,
         filter: &str,
     ) -> Result<String, MqttError> {
@@ -363,11 +459,21 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         topic: &str,
         payload: &[u8],
     ) -> Result<(), MqttError> {
+        self.last_input.record(now.instant);
         let protocol = self.protocol_id();
         let conn = self
             .connections
             .get_mut(&connection)
             .ok_or(MqttError::UnknownConnection(connection))?;
+        conn.last_heard = conn.last_heard.max(now.instant);
+        if let Some(bucket) = &mut conn.bucket
+            && !bucket.take(now.instant)
+        {
+            self.outputs.push_back(MqttOutput::Close { connection });
+            let reason = DisconnectReason::ProtocolError(MqttError::RateLimited.to_string());
+            self.handle_disconnect(now, connection, reason);
+            return Err(MqttError::RateLimited);
+        }
         let gateway = conn.ids.clone();
         let received = Some(now.wall);
         let event = match self.config.version {
@@ -463,10 +569,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
     /// reported `Disconnected` and each downlink still in flight ends in a failed `TxAck`.
     pub fn handle_disconnect(
         &mut self,
-        _now: Now,
+        now: Now,
         connection: ConnectionId,
         reason: DisconnectReason,
     ) {
+        self.last_input.record(now.instant);
         if let Some(mut conn) = self.connections.remove(&connection) {
             if self.by_gateway.get(&conn.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&conn.ids.gateway_id);
@@ -506,6 +613,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
     }
 
     fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
+        self.last_input.record(now.instant);
         let gateway_id = command.gateway().gateway_id.clone();
         let connection = *self
             .by_gateway
@@ -570,12 +678,18 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
                     message: kept,
                     deadline: now.instant + self.config.downlink_ack_timeout,
                 });
-                self.outputs.push_back(MqttOutput::Publish {
+                let publish = MqttOutput::Publish {
                     connection,
                     topic,
                     payload: self.buf.clone(),
                     downlink: id,
-                });
+                };
+                // No downlink before the gateway subscribed: it would not receive it.
+                if conn.subscriptions.is_empty() {
+                    conn.waiting.push_back(publish);
+                } else {
+                    self.outputs.push_back(publish);
+                }
             }
             GatewayCommand::Disconnect { .. } => {
                 self.outputs.push_back(MqttOutput::Close { connection });
@@ -586,19 +700,35 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
     }
 
     fn handle_timeout(&mut self, now: Now) {
+        self.last_input.record(now.instant);
         let mut expired = Vec::new();
-        for conn in self.connections.values_mut() {
+        let mut silent = Vec::new();
+        for (id, conn) in &mut self.connections {
+            if now.instant.saturating_duration_since(conn.last_heard) >= conn.keep_alive {
+                silent.push(*id);
+                continue;
+            }
             while conn
                 .in_flight
                 .front()
                 .is_some_and(|d| d.deadline <= now.instant)
             {
                 let d = conn.in_flight.pop_front().expect("front checked above");
+                // Expired while waiting for the SUBSCRIBE: it is not sent at all.
+                conn.waiting.retain(
+                    |o| !matches!(o, MqttOutput::Publish { downlink, .. } if *downlink == d.id),
+                );
                 expired.push((conn.ids.clone(), d));
             }
         }
         for (gateway, d) in expired {
             self.fail(&gateway, d, TxFailure::Expired);
+        }
+        // Silent past the keep-alive: closed, as MQTT says.
+        silent.sort();
+        for connection in silent {
+            self.outputs.push_back(MqttOutput::Close { connection });
+            self.handle_disconnect(now, connection, DisconnectReason::Timeout);
         }
     }
 
@@ -610,13 +740,22 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
         MqttFrontend::handle_replaced(self, now, gateway_id)
     }
 
+    /// The earliest keep-alive or downlink expiry; or, while an output or an event is queued,
+    /// the latest input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
-        // Keep-alive is the MQTT transport's; the frontend's only timers are downlink expiries
-        // (in deadline order per connection, since the timeout is the same for all).
-        self.connections
+        // Per connection: its keep-alive, and its first downlink expiry (in deadline order,
+        // since the timeout is the same for all).
+        let timers = self
+            .connections
             .values()
-            .filter_map(|c| c.in_flight.front().map(|d| d.deadline))
-            .min()
+            .flat_map(|c| {
+                let silence = c.last_heard.checked_add(c.keep_alive);
+                [c.in_flight.front().map(|d| d.deadline), silence]
+            })
+            .flatten()
+            .min();
+        let queued = !self.outputs.is_empty() || !self.events.is_empty();
+        self.last_input.wake(timers, queued)
     }
 }
 

@@ -40,7 +40,10 @@
 //! A TX_ACK that matches no downlink (unknown token, repeated, or after expiry) produces no
 //! event; it is logged. Malformed datagrams, dropped `rxpk`, guard drops, refused gateways and
 //! downlink path changes are logged at most once per 10 s per kind, with a count of those
-//! suppressed.
+//! suppressed (loud lines at `info`/`warn`, the rest at `debug`: install a `tracing`
+//! subscriber to see them). A refused gateway is also reported to the application: a
+//! [`GatewayEvent::Refused`] under the same limit (with the number suppressed), and every
+//! refusal in [`UdpFrontend::refused`].
 //!
 //! A downlink at an absolute time is sent with `tmms` to gateways whose uplinks carry GPS time;
 //! to others it is sent at the `tmst` of that time, from a concentrator clock synced on their
@@ -60,7 +63,7 @@ use loragw_semtech_udp::{
 use loragw_ttnpb::DownlinkMessage;
 
 use self::log::{LogKind, LogLimiter};
-use super::{Frontend, Now, with_timestamp};
+use super::{Frontend, LastInput, Now, with_timestamp};
 use crate::adapter::lbs::tx_timeout_to_ack;
 use crate::adapter::udp::{downlink_to_txpk, rxpks_to_uplinks, stat_to_status, txpk_ack_to_tx_ack};
 use crate::clock::ConcentratorClock;
@@ -102,8 +105,11 @@ struct Gateway {
 /// Semtech UDP gateways on one socket. See the [module docs](self).
 ///
 /// Drain order after every input: [`poll_transmit`](Self::poll_transmit), then
-/// [`poll_event`](Frontend::poll_event), each until `None`; then (deferred admission only)
-/// [`poll_admission`](Self::poll_admission); then [`poll_timeout`](Frontend::poll_timeout).
+/// [`poll_event`](Frontend::poll_event), each until `None`, and again while handling an event
+/// queued more (a downlink command queues its PULL_RESP); then (deferred admission only)
+/// [`poll_admission`](Self::poll_admission); then [`poll_timeout`](Frontend::poll_timeout),
+/// which is due at once while anything is queued. The crate docs have this loop as a running
+/// example.
 #[derive(Debug)]
 pub struct UdpFrontend<R: ?Sized> {
     config: UdpConfig,
@@ -120,26 +126,48 @@ pub struct UdpFrontend<R: ?Sized> {
     downlinks: HashMap<DownlinkId, DownlinkMessage>,
     events: VecDeque<GatewayEvent>,
     logs: LogLimiter,
+    last_input: LastInput,
+    /// Gateways refused since the frontend started.
+    refused: u64,
 }
 
-/// The ids a gateway is served as, or `None` when it is not served.
+/// The ids a gateway is served as, or why it is not served.
 fn decide(
     record: Option<GatewayRecord>,
     eui: Eui64,
     allow_unregistered: bool,
-    logs: &mut LogLimiter,
-    now: Instant,
-) -> Option<GatewayIds> {
-    let why = match record {
-        Some(record) if !record.require_authenticated_connection => return Some(record.ids),
-        Some(_) => "requires an authenticated connection",
-        None if allow_unregistered => return Some(GatewayIds::from_eui(eui)),
-        None => "is not registered",
-    };
-    if let Some(suppressed) = logs.allow(LogKind::Refused, now) {
-        tracing::info!(%eui, suppressed, "Semtech UDP gateway not served: it {why}");
+) -> Result<GatewayIds, &'static str> {
+    match record {
+        Some(record) if !record.require_authenticated_connection => Ok(record.ids),
+        Some(_) => Err("requires an authenticated connection"),
+        None if allow_unregistered => Ok(GatewayIds::from_eui(eui)),
+        None => Err("is not registered"),
     }
-    None
+}
+
+/// Counts a refused gateway and reports it, at most once per log window: a log line at `info`
+/// and a [`GatewayEvent::Refused`], each with the number suppressed since.
+fn report_refusal(
+    (logs, events, refused): (&mut LogLimiter, &mut VecDeque<GatewayEvent>, &mut u64),
+    eui: Eui64,
+    remote: Option<SocketAddr>,
+    why: &'static str,
+    now: Instant,
+) {
+    *refused += 1;
+    match logs.allow(LogKind::Refused, now) {
+        Some(suppressed) => {
+            tracing::info!(%eui, ?remote, suppressed, "Semtech UDP gateway not served: it {why}");
+            events.push_back(GatewayEvent::Refused {
+                gateway: GatewayIds::from_eui(eui),
+                protocol: Protocol::SemtechUdp { version: 2 },
+                remote,
+                reason: format!("gateway {why}"),
+                suppressed,
+            });
+        }
+        None => tracing::debug!(%eui, ?remote, "Semtech UDP gateway not served: it {why}"),
+    }
 }
 
 impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
@@ -171,26 +199,33 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
             downlinks: HashMap::new(),
             events: VecDeque::new(),
             logs: LogLimiter::default(),
+            last_input: LastInput::default(),
+            refused: 0,
         }
     }
 
     /// A datagram from `from`.
     pub fn handle_datagram(&mut self, now: Now, from: SocketAddr, bytes: &[u8]) {
+        self.last_input.record(now.instant);
         if self.deferred {
             self.server.handle_datagram(now.instant, from, bytes);
         } else {
-            let (registry, gateways, logs) = (&self.registry, &mut self.gateways, &mut self.logs);
+            let (registry, gateways) = (&self.registry, &mut self.gateways);
+            let report = (&mut self.logs, &mut self.events, &mut self.refused);
             let allow = self.config.allow_unregistered;
             self.server
-                .handle_datagram_with(now.instant, from, bytes, |eui, _| {
+                .handle_datagram_with(now.instant, from, bytes, |eui, addr| {
                     let id = Eui64(eui.0);
-                    let Some(ids) =
-                        decide(registry.gateway_by_eui(id), id, allow, logs, now.instant)
-                    else {
-                        return false;
-                    };
-                    gateways.insert(eui, Gateway::new(ids));
-                    true
+                    match decide(registry.gateway_by_eui(id), id, allow) {
+                        Ok(ids) => {
+                            gateways.insert(eui, Gateway::new(ids));
+                            true
+                        }
+                        Err(why) => {
+                            report_refusal(report, id, Some(addr), why, now.instant);
+                            false
+                        }
+                    }
                 });
         }
         self.drain(now);
@@ -209,13 +244,14 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
     /// served (and reported `Connected`) if `record` allows it, refused otherwise (remembered
     /// for [`ServerConfig::refusal_ttl`]).
     pub fn handle_admission(&mut self, now: Now, eui: Eui64, record: Option<GatewayRecord>) {
+        self.last_input.record(now.instant);
         let geui = GatewayEui(eui.0);
         if self.gateways.contains_key(&geui) {
             return;
         }
         let allow = self.config.allow_unregistered;
-        match decide(record, eui, allow, &mut self.logs, now.instant) {
-            Some(ids) => {
+        match decide(record, eui, allow) {
+            Ok(ids) => {
                 self.gateways.insert(geui, Gateway::new(ids));
                 if !self.server.admit(now.instant, geui) {
                     // The request was forgotten meanwhile (the gateway will ask again) or the
@@ -223,7 +259,11 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                     self.gateways.remove(&geui);
                 }
             }
-            None => self.server.refuse(now.instant, geui),
+            Err(why) => {
+                let remote = self.server.refuse(now.instant, geui);
+                let report = (&mut self.logs, &mut self.events, &mut self.refused);
+                report_refusal(report, eui, remote, why, now.instant);
+            }
         }
         self.drain(now);
     }
@@ -231,6 +271,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
     /// Forgets an admission request without an answer (e.g. too many lookups in flight): the
     /// gateway's next datagram asks again.
     pub fn cancel_admission(&mut self, now: Now, eui: Eui64) {
+        self.last_input.record(now.instant);
         self.server.cancel_admission(now.instant, GatewayEui(eui.0));
     }
 
@@ -249,6 +290,14 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
     /// ([`Server::pending_admissions`], [`Server::refused_cached`], ...).
     pub fn server(&self) -> &Server {
         &self.server
+    }
+
+    /// Gateways refused since the frontend started (unregistered EUIs, entries requiring an
+    /// authenticated connection): every refusal, including those not reported as a
+    /// [`GatewayEvent::Refused`] (at most one per 10 s). A refused EUI is remembered for
+    /// [`ServerConfig::refusal_ttl`] and counted again only after that.
+    pub fn refused(&self) -> u64 {
+        self.refused
     }
 
     /// Accepted downlinks that have not ended yet.
@@ -479,6 +528,7 @@ impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
     }
 
     fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
+        self.last_input.record(now.instant);
         let gateway_id = command.gateway().gateway_id.clone();
         let eui = *self
             .by_gateway
@@ -520,6 +570,7 @@ impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
     }
 
     fn handle_timeout(&mut self, now: Now) {
+        self.last_input.record(now.instant);
         self.server.handle_timeout(now.instant);
         self.drain(now);
     }
@@ -528,8 +579,11 @@ impl<R: GatewayRegistry + ?Sized + 'static> Frontend for UdpFrontend<R> {
         self.events.pop_front()
     }
 
+    /// The server's next timer; or, while a transmit, an event or an admission request is
+    /// queued, the latest input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
-        self.server.poll_timeout()
+        let queued = !self.events.is_empty() || !self.admissions.is_empty();
+        self.last_input.wake(self.server.poll_timeout(), queued)
     }
 }
 

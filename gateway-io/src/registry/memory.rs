@@ -115,12 +115,17 @@ pub enum RegistryConfigError {
     #[error("gateway EUI {0} registered twice")]
     DuplicateEui(Eui64),
     /// A gateway names a plan that is neither custom nor built in.
-    #[error("gateway `{gateway}`: unknown frequency plan `{plan}`")]
+    #[error(
+        "gateway `{gateway}`: unknown frequency plan `{plan}`; known plans: {}",
+        .known.join(", ")
+    )]
     UnknownFrequencyPlan {
         /// The gateway id.
         gateway: String,
         /// The plan id.
         plan: String,
+        /// The ids it could have been: the config's custom plans, then the built-in ones.
+        known: Vec<String>,
     },
     /// A gateway names no plan.
     #[error("gateway `{0}`: no frequency plan")]
@@ -186,9 +191,13 @@ impl InMemoryRegistry {
             }
             for plan in &gateway.frequency_plans {
                 if registry.frequency_plan(plan).is_none() {
+                    let mut known: Vec<String> = registry.plans.keys().cloned().collect();
+                    known.sort();
+                    known.extend(FrequencyPlan::BUILTIN_IDS.iter().map(|id| (*id).to_owned()));
                     return Err(RegistryConfigError::UnknownFrequencyPlan {
                         gateway: gateway.id.clone(),
                         plan: plan.clone(),
+                        known,
                     });
                 }
             }
@@ -536,13 +545,26 @@ require_authenticated_connection = true
             RegistryConfigError::DuplicateEui(Eui64::from_u64(1))
         );
         let plan = "[[gateway]]\nid = \"gw-a\"\nfrequency_plans = [\"MARS_1\"]\n";
+        let err = InMemoryRegistry::from_toml(plan).unwrap_err();
+        let known: Vec<String> = FrequencyPlan::BUILTIN_IDS
+            .iter()
+            .map(|id| (*id).to_owned())
+            .collect();
         assert_eq!(
-            InMemoryRegistry::from_toml(plan).unwrap_err(),
+            err,
             RegistryConfigError::UnknownFrequencyPlan {
                 gateway: "gw-a".into(),
-                plan: "MARS_1".into()
+                plan: "MARS_1".into(),
+                known,
             }
         );
+        // The message names what would have worked (e.g. `EU868` is spelled `EU_863_870`).
+        let text = err.to_string();
+        assert!(
+            text.starts_with("gateway `gw-a`: unknown frequency plan `MARS_1`; known plans: "),
+            "{text}"
+        );
+        assert!(text.contains("EU_863_870, "), "{text}");
         let id = "[[gateway]]\nid = \"GW_A\"\nfrequency_plans = [\"EU_863_870\"]\n";
         assert!(matches!(
             InMemoryRegistry::from_toml(id).unwrap_err(),

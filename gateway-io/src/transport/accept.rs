@@ -12,8 +12,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::hub::Hub;
 use super::listener::{CatchUnwind, RefusalReason, Stats};
+use crate::event::{GatewayEvent, Protocol};
 use crate::frontend::ConnectionId;
+use crate::ids::GatewayIds;
 use crate::log_limit::LogWindow;
 
 /// The TLS configuration of a TCP listener, if it uses TLS.
@@ -88,11 +91,15 @@ pub(crate) struct Accepted {
 }
 
 /// Logs refusals at `info` at most once per second per listener (with the number suppressed
-/// since), the rest at `debug`, so a flood of bad clients cannot fill a disk.
+/// since), the rest at `debug`, so a flood of bad clients cannot fill a disk. With
+/// [`with_events`](RefusalLog::with_events), refused gateways are also reported to the
+/// application as [`GatewayEvent::Refused`], under a limit of their own.
 #[derive(Debug)]
 pub(crate) struct RefusalLog {
     listener: &'static str,
     window: Mutex<LogWindow>,
+    events: Option<(Arc<Hub>, Protocol)>,
+    event_window: Mutex<LogWindow>,
 }
 
 /// At most one loud refusal line per listener within this long.
@@ -103,6 +110,49 @@ impl RefusalLog {
         RefusalLog {
             listener,
             window: Mutex::new(LogWindow::default()),
+            events: None,
+            event_window: Mutex::new(LogWindow::default()),
+        }
+    }
+
+    /// Also reports refused gateways ([`gateway_refused`](Self::gateway_refused)) as events
+    /// of `protocol` on the hub's event stream.
+    pub(crate) fn with_events(mut self, hub: Arc<Hub>, protocol: Protocol) -> Self {
+        self.events = Some((hub, protocol));
+        self
+    }
+
+    /// Logs the refusal of a client that claimed to be `claimed` (unknown gateway, wrong,
+    /// missing or insufficient key) and reports it as a [`GatewayEvent::Refused`], at most once
+    /// per second (with the number not reported since).
+    pub(crate) fn gateway_refused(&self, remote: SocketAddr, claimed: GatewayIds, detail: &str) {
+        self.gateway_refused_at(Instant::now(), remote, claimed, detail);
+    }
+
+    fn gateway_refused_at(
+        &self,
+        now: Instant,
+        remote: SocketAddr,
+        claimed: GatewayIds,
+        detail: &str,
+    ) {
+        self.refused_at(now, remote, RefusalReason::Unauthenticated, detail);
+        let Some((hub, protocol)) = &self.events else {
+            return;
+        };
+        let report = self
+            .event_window
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .allow(now, REFUSAL_LOG_INTERVAL);
+        if let Some(suppressed) = report {
+            hub.try_publish(GatewayEvent::Refused {
+                gateway: claimed,
+                protocol: *protocol,
+                remote: Some(remote),
+                reason: detail.to_owned(),
+                suppressed,
+            });
         }
     }
 
@@ -308,6 +358,32 @@ mod tests {
         let later = t0 + Duration::from_secs(1);
         log.refused_at(later, remote, RefusalReason::Unauthenticated, "later");
         assert_eq!(suppressed(&log), 0);
+    }
+
+    #[test]
+    fn refused_gateways_become_at_most_one_event_a_second() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let hub = Arc::new(Hub::new(tx));
+        let log = RefusalLog::new("test").with_events(hub, Protocol::MqttV3);
+        let remote: SocketAddr = "192.0.2.1:4000".parse().unwrap();
+        let claimed = || GatewayIds::new("typo-gateway", None);
+        let t0 = Instant::now();
+        for _ in 0..1000 {
+            log.gateway_refused_at(t0, remote, claimed(), "wrong key");
+        }
+        log.gateway_refused_at(t0 + Duration::from_secs(1), remote, claimed(), "wrong key");
+        let mut events = Vec::new();
+        while let Ok(event) = rx.try_recv() {
+            events.push(event);
+        }
+        let refused = |suppressed| GatewayEvent::Refused {
+            gateway: claimed(),
+            protocol: Protocol::MqttV3,
+            remote: Some(remote),
+            reason: "wrong key".into(),
+            suppressed,
+        };
+        assert_eq!(events, vec![refused(0), refused(999)]);
     }
 
     #[test]

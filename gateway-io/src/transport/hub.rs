@@ -85,6 +85,14 @@ impl Hub {
         rx
     }
 
+    /// Puts an event that belongs to no session (a refused client) on the stream if there is
+    /// room, without waiting: such events are rate-limited signals, and the counters in
+    /// `GatewayServer::stats()` stay exact when one is dropped.
+    #[cfg_attr(not(any(feature = "lbs", feature = "mqtt-server")), allow(dead_code))]
+    pub(crate) fn try_publish(&self, event: GatewayEvent) {
+        let _ = self.events.try_send(event);
+    }
+
     fn control(&self, id: ListenerId, control: Control) {
         let controls = self.controls.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(Some(tx)) = controls.get(id.0) {

@@ -56,7 +56,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, TlsOption, accept_loop};
 use super::hub::{Publisher, sleep_until};
 use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
-use crate::event::DisconnectReason;
+use crate::event::{DisconnectReason, Protocol};
 use crate::freqplan::FrequencyPlan;
 use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput, discovery_answer};
 use crate::frontend::{ConnectionId, Frontend};
@@ -200,7 +200,9 @@ pub(crate) async fn start(
     let local_addr = listener.local_addr()?;
     let (inputs_tx, inputs) = mpsc::channel(INPUT_CAPACITY);
     let frontend = LbsFrontend::new(settings.frontend.clone(), ctx.registry.clone());
-    let log = Arc::new(RefusalLog::new("Basics Station"));
+    let log = Arc::new(
+        RefusalLog::new("Basics Station").with_events(ctx.hub.clone(), Protocol::BasicStation),
+    );
     let config = AcceptConfig {
         limits: settings.limits,
         tls: tls.clone(),
@@ -277,19 +279,28 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     };
     let route = match parse_head(&head) {
         Some(request) => {
+            let claimed = crate::frontend::lbs::parse_traffic_path(request.uri().path());
             let endpoint = shared.endpoint.clone();
             let checked =
                 tokio::task::spawn_blocking(move || check_upgrade(&request, &endpoint)).await;
             let refusal = match checked {
                 Ok(Ok(route)) => Ok(route),
                 Ok(Err(refusal)) => {
-                    if refusal.0 == StatusCode::UNAUTHORIZED || refusal.0 == StatusCode::FORBIDDEN {
+                    let detail = format!("{}: {}", refusal.0, refusal.1);
+                    let denied =
+                        refusal.0 == StatusCode::UNAUTHORIZED || refusal.0 == StatusCode::FORBIDDEN;
+                    if denied {
                         shared.stats.refused(RefusalReason::Unauthenticated);
                     }
-                    let detail = format!("{}: {}", refusal.0, refusal.1);
-                    shared
-                        .log
-                        .refused(remote, RefusalReason::Unauthenticated, &detail);
+                    match claimed.filter(|_| denied) {
+                        Some(eui) => {
+                            let claimed = GatewayIds::from_eui(eui);
+                            shared.log.gateway_refused(remote, claimed, &detail);
+                        }
+                        None => shared
+                            .log
+                            .refused(remote, RefusalReason::Unauthenticated, &detail),
+                    }
                     Err(refusal)
                 }
                 Err(e) => {

@@ -93,6 +93,7 @@ impl RefusalReason {
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
     refused: [AtomicU64; REFUSAL_REASONS],
+    refused_udp: AtomicU64,
     isolated_panics: AtomicU64,
     sessions: AtomicUsize,
 }
@@ -100,6 +101,12 @@ pub(crate) struct Stats {
 impl Stats {
     pub(crate) fn refused(&self, reason: RefusalReason) {
         self.refused[reason.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `n` more Semtech UDP gateways refused.
+    #[cfg_attr(not(feature = "udp"), allow(dead_code))]
+    pub(crate) fn refused_udp(&self, n: u64) {
+        self.refused_udp.fetch_add(n, Ordering::Relaxed);
     }
 
     pub(crate) fn panicked(&self) {
@@ -135,6 +142,7 @@ impl Stats {
             refused_unauthenticated: r(RefusalReason::Unauthenticated),
             refused_sessions_full: r(RefusalReason::SessionsFull),
             refused_unsupported_protocol: r(RefusalReason::UnsupportedProtocol),
+            refused_udp: self.refused_udp.load(Ordering::Relaxed),
             isolated_panics: self.isolated_panics.load(Ordering::Relaxed),
             sessions: self.sessions.load(Ordering::Relaxed),
         }
@@ -142,7 +150,10 @@ impl Stats {
 }
 
 /// A snapshot of the server's counters ([`GatewayServer::stats`](super::GatewayServer::stats)),
-/// summed over every TCP listener (Basics Station, CUPS, MQTT).
+/// summed over every listener of a kind: the `refused_*` counters but `refused_udp` over the
+/// TCP listeners (Basics Station, CUPS, MQTT), `refused_udp` over the Semtech UDP listeners.
+/// Refused gateways are also reported as events (`GatewayEvent::Refused`, rate-limited) and
+/// logged through `tracing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct ServerStats {
@@ -158,6 +169,11 @@ pub struct ServerStats {
     pub refused_sessions_full: u64,
     /// Clients refused for speaking another protocol version.
     pub refused_unsupported_protocol: u64,
+    /// Semtech UDP gateways refused: an unregistered EUI (unless unregistered gateways are
+    /// allowed), or a registry entry that requires an authenticated connection. A refused EUI
+    /// is remembered for the server's `refusal_ttl` (60 s by default) and counted again only
+    /// after that.
+    pub refused_udp: u64,
     /// Panics caught while handling one message or connection; each closed that connection
     /// (`DisconnectReason::InternalError`) and the listener kept serving the others.
     pub isolated_panics: u64,

@@ -5,8 +5,8 @@
 //! upstream-broker MQTT clients).
 //!
 //! Transports hold no protocol logic: they move bytes between sockets and the sans-IO machines
-//! (`semtech_udp::Server`, the Basics Station frontend, the CUPS decision function) and hand the
-//! one [`GatewayEvent`](crate::event::GatewayEvent) model to the application.
+//! (`loragw_semtech_udp::Server`, the Basics Station frontend, the CUPS decision function) and
+//! hand the one [`GatewayEvent`](crate::event::GatewayEvent) model to the application.
 //!
 //! Each listener runs one driver task that owns its protocol machine; connection-oriented
 //! listeners add one task per connection that only reads and writes frames, and check

@@ -42,6 +42,8 @@ pub(crate) enum Input {
         uid: GatewayUid,
         record: Box<GatewayRecord>,
         remote: SocketAddr,
+        /// The CONNECT's keep-alive, seconds.
+        keep_alive: u16,
         downlinks: mpsc::Sender<Downlink>,
         /// Dropped by the driver to close the connection.
         open: oneshot::Sender<()>,
@@ -64,6 +66,13 @@ pub(crate) enum Input {
         payload: Bytes,
         reply: oneshot::Sender<PublishOutcome>,
     },
+    /// UNSUBSCRIBE filters.
+    Unsubscribe {
+        connection: ConnectionId,
+        filters: Vec<String>,
+    },
+    /// Any other packet from the gateway (PINGREQ, PUBREL, ...): it is alive.
+    Heard { connection: ConnectionId },
     Closed {
         connection: ConnectionId,
         reason: DisconnectReason,

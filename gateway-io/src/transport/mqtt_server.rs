@@ -27,7 +27,9 @@
 //!   only a courtesy).
 //! * **Keep-alive**: the connection is closed (`DisconnectReason::Timeout`) when nothing arrives
 //!   for 1.5 × the CONNECT keep-alive; a keep-alive of 0 is bounded by
-//!   [`max_idle`](MqttSettings::max_idle) (1 hour, as The Things Stack).
+//!   [`MqttConfig::max_idle`](crate::frontend::mqtt::MqttConfig::max_idle) (1 hour, as The
+//!   Things Stack). The frontend keeps it (every packet counts), as it keeps the rate limit
+//!   and holds downlinks until the gateway subscribed: this module only moves packets.
 //! * **SUBSCRIBE**: a filter matching the gateway's own `down` topic is granted with the
 //!   requested QoS (as The Things Stack does; downlinks still go out with QoS 0) and narrowed to
 //!   exactly that topic; any other filter gets the failure code `0x80`. UNSUBSCRIBE is
@@ -55,7 +57,8 @@
 //!   [`max_packet_size`](MqttSettings::max_packet_size) close the connection before they are
 //!   read. `TCP_NODELAY` is set on every connection. Refusals are logged at `info` at most
 //!   once a second, the rest at `debug`.
-//! * **Rate limit** (optional, [`publish_rate_limit`](MqttSettings::publish_rate_limit)): a
+//! * **Rate limit** (optional,
+//!   [`publish_rate_limit`](crate::frontend::mqtt::MqttConfig::publish_rate_limit)): a
 //!   gateway publishing faster is disconnected (`DisconnectReason::ProtocolError`).
 //! * **Failure**: a panic while handling one gateway's input closes that connection
 //!   (`Disconnected { reason: InternalError }`, counted in `ServerStats::isolated_panics`);
@@ -101,9 +104,10 @@ use super::hub::{Publisher, sleep_until};
 use super::listener::{ListenerContext, RefusalReason, Registry, Started, isolate, now};
 use super::mqtt_link::{Downlink, Input, PublishOutcome, Shared};
 use super::mqtt_session;
-pub use super::mqtt_settings::{DEFAULT_MAX_PACKET_SIZE, MqttSettings, RateLimit};
+pub use super::mqtt_settings::{DEFAULT_MAX_PACKET_SIZE, MqttSettings};
 use crate::error::CommandError;
-use crate::event::DisconnectReason;
+use crate::event::{DisconnectReason, Protocol};
+pub use crate::frontend::mqtt::RateLimit;
 use crate::frontend::mqtt::{MqttError, MqttFrontend, MqttOutput, MqttVersion};
 use crate::frontend::{ConnectionId, Frontend};
 
@@ -121,10 +125,11 @@ pub(crate) async fn start(
     let local_addr = listener.local_addr()?;
     let (inputs_tx, inputs) = mpsc::channel(INPUT_CAPACITY);
     let frontend = MqttFrontend::new(settings.frontend.clone(), ctx.registry.clone());
-    let log = Arc::new(RefusalLog::new(match settings.frontend.version {
-        MqttVersion::V3 => "MQTT v3",
-        MqttVersion::V2 => "MQTT v2",
-    }));
+    let (name, protocol) = match settings.frontend.version {
+        MqttVersion::V3 => ("MQTT v3", Protocol::MqttV3),
+        MqttVersion::V2 => ("MQTT v2", Protocol::MqttV2),
+    };
+    let log = Arc::new(RefusalLog::new(name).with_events(ctx.hub.clone(), protocol));
     let config = AcceptConfig {
         limits: settings.limits,
         tls,
@@ -265,6 +270,8 @@ impl Input {
             | Input::Written { connection, .. }
             | Input::Subscribe { connection, .. }
             | Input::Publish { connection, .. }
+            | Input::Unsubscribe { connection, .. }
+            | Input::Heard { connection }
             | Input::Closed { connection, .. } => *connection,
         }
     }
@@ -323,6 +330,7 @@ fn handle_input(
             uid,
             record,
             remote,
+            keep_alive,
             downlinks,
             open,
             reply,
@@ -341,6 +349,7 @@ fn handle_input(
                 },
             );
             let ids = frontend.connect_authenticated(now, connection, uid, &record, Some(remote));
+            frontend.set_keep_alive(connection, keep_alive);
             let _ = reply.send(Ok(ids));
         }
         Input::Written {
@@ -352,12 +361,23 @@ fn handle_input(
             filters,
             reply,
         } => {
+            frontend.handle_activity(now, connection);
             let granted = filters
                 .iter()
                 .map(|f| frontend.handle_subscribe(connection, f).is_ok())
                 .collect();
             let _ = reply.send(granted);
         }
+        Input::Unsubscribe {
+            connection,
+            filters,
+        } => {
+            frontend.handle_activity(now, connection);
+            for filter in &filters {
+                frontend.handle_unsubscribe(connection, filter);
+            }
+        }
+        Input::Heard { connection } => frontend.handle_activity(now, connection),
         Input::Publish {
             connection,
             topic,

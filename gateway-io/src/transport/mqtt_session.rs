@@ -1,6 +1,9 @@
 //! One gateway's MQTT connection: frames packets with rumqttc's codec, answers what MQTT itself
-//! asks for (CONNACK, SUBACK, PUBACK, PINGRESP), keeps the keep-alive, and passes CONNECT,
-//! SUBSCRIBE and PUBLISH to the listener's driver. See [`mqtt_server`](super::mqtt_server).
+//! asks for (CONNACK, SUBACK, PUBACK, PINGRESP), passes every packet to the listener's driver
+//! (CONNECT, SUBSCRIBE, UNSUBSCRIBE, PUBLISH, and the others as "heard") and writes the
+//! downlinks it is given. Keep-alive, the publish rate limit and holding downlinks until the
+//! gateway subscribed are the sans-IO frontend's; the driver closes this connection when the
+//! frontend says so. See [`mqtt_server`](super::mqtt_server).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,15 +16,15 @@ use rumqttc::mqttbytes::v4::{
 use rumqttc::mqttbytes::{Error as CodecError, QoS};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::timeout;
 
 use super::accept::Accepted;
 use super::listener::RefusalReason;
 use super::mqtt_link::{Downlink, Input, PublishOutcome, Shared};
-use super::mqtt_settings::RateLimit;
 use crate::event::DisconnectReason;
 use crate::frontend::ConnectionId;
 use crate::frontend::mqtt::{MqttError, MqttVersion, authenticate_connect};
+use crate::ids::GatewayIds;
 use crate::registry::AuthError;
 
 /// How much the read buffer grows per read.
@@ -134,37 +137,6 @@ fn login_parts(login: Option<Login>) -> (String, Option<String>) {
     }
 }
 
-/// A token bucket on the monotonic clock.
-struct Bucket {
-    limit: RateLimit,
-    tokens: f64,
-    at: Instant,
-}
-
-impl Bucket {
-    fn new(limit: RateLimit) -> Self {
-        Bucket {
-            limit,
-            tokens: f64::from(limit.burst),
-            at: Instant::now(),
-        }
-    }
-
-    /// Takes a token; `false` when the rate is exceeded.
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.at).as_secs_f64() * f64::from(self.limit.per_second);
-        self.tokens = (self.tokens + refill).min(f64::from(self.limit.burst));
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// Reads the CONNECT: `Ok(None)` when the socket should just be closed (not a CONNECT,
 /// malformed, closed, too slow), `Err(())` after a CONNACK refusing the protocol version.
 async fn read_connect<S: AsyncRead + AsyncWrite>(
@@ -248,6 +220,8 @@ pub(crate) async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     // The key check runs off the driver (and off this runtime's workers): a slow registry
     // stalls only this client.
     let (username, password) = login_parts(connect.login);
+    // The identity claimed, for the refusal report (bounded: the username is the client's).
+    let claimed = GatewayIds::new(username.chars().take(64).collect::<String>(), None);
     let registry = shared.registry.clone();
     let checked = tokio::task::spawn_blocking(move || {
         authenticate_connect(&*registry, &username, password.as_deref())
@@ -257,9 +231,7 @@ pub(crate) async fn serve(accepted: Accepted, shared: Arc<Shared>) {
         Ok(Ok(ok)) => ok,
         Ok(Err(e)) => {
             shared.stats.refused(RefusalReason::Unauthenticated);
-            shared
-                .log
-                .refused(remote, RefusalReason::Unauthenticated, &e.to_string());
+            shared.log.gateway_refused(remote, claimed, &e.to_string());
             let _ = wire.write(refuse(refusal_code(&e))).await;
             return;
         }
@@ -285,6 +257,7 @@ pub(crate) async fn serve(accepted: Accepted, shared: Arc<Shared>) {
         uid,
         record: Box::new(record),
         remote,
+        keep_alive: connect.keep_alive,
         downlinks: downlinks_tx,
         open,
         reply,
@@ -320,19 +293,12 @@ pub(crate) async fn serve(accepted: Accepted, shared: Arc<Shared>) {
         return;
     }
 
-    let keep_alive = if connect.keep_alive > 0 {
-        Duration::from_millis(u64::from(connect.keep_alive) * 1500)
-    } else {
-        settings.max_idle
-    };
     let mut session = Session {
         shared: &shared,
         wire,
         connection,
-        subscriptions: Vec::new(),
-        bucket: settings.publish_rate_limit.map(Bucket::new),
     };
-    let reason = session.run(keep_alive, downlinks, closed).await;
+    let reason = session.run(downlinks, closed).await;
     let _ = timeout(
         settings.limits.write_timeout,
         session.wire.writer.shutdown(),
@@ -352,10 +318,6 @@ struct Session<'a, S> {
     shared: &'a Shared,
     wire: Wire<S>,
     connection: ConnectionId,
-    /// Filters the gateway subscribed with and was granted (all narrowed to its `down` topic).
-    subscriptions: Vec<String>,
-    /// The publish rate limit, when configured.
-    bucket: Option<Bucket>,
 }
 
 impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
@@ -363,11 +325,9 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
     /// it (it already knows why).
     async fn run(
         &mut self,
-        keep_alive: Duration,
         mut downlinks: mpsc::Receiver<Downlink>,
         mut closed: oneshot::Receiver<()>,
     ) -> Option<DisconnectReason> {
-        let mut last_heard = Instant::now();
         loop {
             // Packets that arrived together with earlier ones (or right after CONNECT).
             loop {
@@ -381,17 +341,14 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
                     Err(e) => return Some(e.into()),
                 }
             }
-            let deadline = last_heard + keep_alive;
-            let subscribed = !self.subscriptions.is_empty();
             tokio::select! {
                 _ = &mut closed => return None,
                 read = self.wire.fill() => {
                     if let Err(e) = read {
                         return Some(e.into());
                     }
-                    last_heard = Instant::now();
                 }
-                Some(Downlink { id, topic, payload }) = downlinks.recv(), if subscribed => {
+                Some(Downlink { id, topic, payload }) = downlinks.recv() => {
                     let publish = Publish::from_bytes(topic, QoS::AtMostOnce, payload);
                     if let Err(reason) = self.wire.write(Packet::Publish(publish)).await {
                         return Some(reason);
@@ -403,9 +360,6 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
                             return Some(DisconnectReason::Shutdown);
                         }
                     }
-                }
-                () = sleep_until(deadline) => {
-                    return Some(DisconnectReason::Timeout);
                 }
             }
         }
@@ -427,13 +381,6 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
         let connection = self.connection;
         match packet {
             Packet::Publish(publish) => {
-                if let Some(bucket) = &mut self.bucket
-                    && !bucket.take()
-                {
-                    return Err(Some(DisconnectReason::ProtocolError(
-                        "publish rate limit exceeded".into(),
-                    )));
-                }
                 let outcome = self
                     .ask(|reply| Input::Publish {
                         connection,
@@ -455,7 +402,10 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
                 };
                 self.write(ack).await
             }
-            Packet::PubRel(rel) => self.write(Packet::PubComp(PubComp::new(rel.pkid))).await,
+            Packet::PubRel(rel) => {
+                self.heard().await?;
+                self.write(Packet::PubComp(PubComp::new(rel.pkid))).await
+            }
             Packet::Subscribe(subscribe) => {
                 let filters: Vec<String> =
                     subscribe.filters.iter().map(|f| f.path.clone()).collect();
@@ -466,30 +416,40 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
                         reply,
                     })
                     .await?;
-                let mut codes = Vec::with_capacity(granted.len());
-                for (filter, granted) in subscribe.filters.into_iter().zip(granted) {
-                    if granted {
-                        codes.push(SubscribeReasonCode::Success(filter.qos));
-                        if !self.subscriptions.contains(&filter.path) {
-                            self.subscriptions.push(filter.path);
+                let codes = subscribe
+                    .filters
+                    .iter()
+                    .zip(granted)
+                    .map(|(filter, granted)| {
+                        if granted {
+                            SubscribeReasonCode::Success(filter.qos)
+                        } else {
+                            SubscribeReasonCode::Failure
                         }
-                    } else {
-                        codes.push(SubscribeReasonCode::Failure);
-                    }
-                }
+                    })
+                    .collect();
                 self.write(Packet::SubAck(SubAck::new(subscribe.pkid, codes)))
                     .await
             }
             Packet::Unsubscribe(unsubscribe) => {
-                self.subscriptions
-                    .retain(|f| !unsubscribe.topics.contains(f));
+                let filters = unsubscribe.topics;
+                let input = Input::Unsubscribe {
+                    connection,
+                    filters,
+                };
+                if self.shared.inputs.send(input).await.is_err() {
+                    return Err(Some(DisconnectReason::Shutdown));
+                }
                 self.write(Packet::UnsubAck(UnsubAck::new(unsubscribe.pkid)))
                     .await
             }
-            Packet::PingReq => self.write(Packet::PingResp).await,
+            Packet::PingReq => {
+                self.heard().await?;
+                self.write(Packet::PingResp).await
+            }
             Packet::Disconnect => Err(Some(DisconnectReason::ClosedByGateway)),
             // Downlinks go out with QoS 0, so acknowledgements are unexpected but harmless.
-            Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubComp(_) => Ok(()),
+            Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubComp(_) => self.heard().await,
             Packet::Connect(_) => Err(Some(DisconnectReason::ProtocolError(
                 "a second CONNECT".into(),
             ))),
@@ -499,6 +459,17 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
                 )))
             }
         }
+    }
+
+    /// Tells the driver the gateway sent a packet (it keeps the connection alive).
+    async fn heard(&self) -> Result<(), Option<DisconnectReason>> {
+        let input = Input::Heard {
+            connection: self.connection,
+        };
+        if self.shared.inputs.send(input).await.is_err() {
+            return Err(Some(DisconnectReason::Shutdown));
+        }
+        Ok(())
     }
 
     async fn write(&mut self, packet: Packet) -> Result<(), Option<DisconnectReason>> {

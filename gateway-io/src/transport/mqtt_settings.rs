@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::accept::TcpLimits;
-use crate::frontend::mqtt::{MqttConfig, MqttVersion};
+use crate::frontend::mqtt::{MqttConfig, MqttVersion, RateLimit};
 
 /// Default [`MqttSettings::max_packet_size`]: 64 KiB of payload (the payload codecs' bound)
 /// plus 1 KiB for the topic and the variable header.
@@ -13,7 +13,9 @@ pub const DEFAULT_MAX_PACKET_SIZE: usize = 65 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MqttSettings {
-    /// The frontend's settings, including the protocol version (v3 or v2).
+    /// The frontend's settings: the protocol version (v3 or v2), downlinks in flight, the
+    /// keep-alive bound for keep-alive 0 ([`MqttConfig::max_idle`]) and the publish rate limit
+    /// ([`MqttConfig::publish_rate_limit`]).
     pub frontend: MqttConfig,
     /// Largest MQTT packet accepted, as the packet's "remaining length" (everything after the
     /// fixed header); a larger one closes the connection before it is read. Also bounds each
@@ -23,21 +25,6 @@ pub struct MqttSettings {
     /// the sessions cap ([`TcpLimits::default`]). Downlinks queued per connection are bounded
     /// by the frontend's downlinks in flight ([`MqttConfig::tokens_capacity`]).
     pub limits: TcpLimits,
-    /// Longest silence of a gateway that connected with keep-alive 0 (which MQTT would let
-    /// live forever). Default 1 hour, as The Things Stack.
-    pub max_idle: Duration,
-    /// PUBLISHes a gateway may send: exceeding the rate closes the connection, as The Things
-    /// Stack does. Default none (no limit).
-    pub publish_rate_limit: Option<RateLimit>,
-}
-
-/// A token bucket: `burst` messages at once, refilled at `per_second`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Messages per second, sustained.
-    pub per_second: u32,
-    /// Messages allowed at once.
-    pub burst: u32,
 }
 
 impl MqttSettings {
@@ -47,14 +34,18 @@ impl MqttSettings {
             frontend: MqttConfig::new(version),
             max_packet_size: DEFAULT_MAX_PACKET_SIZE,
             limits: TcpLimits::default(),
-            max_idle: Duration::from_secs(3600),
-            publish_rate_limit: None,
         }
     }
 
-    /// Sets the publish rate limit.
+    /// Sets the publish rate limit ([`MqttConfig::publish_rate_limit`]).
     pub fn with_publish_rate_limit(mut self, limit: RateLimit) -> Self {
-        self.publish_rate_limit = Some(limit);
+        self.frontend.publish_rate_limit = Some(limit);
+        self
+    }
+
+    /// Sets the longest silence of a gateway with keep-alive 0 ([`MqttConfig::max_idle`]).
+    pub fn with_max_idle(mut self, max_idle: Duration) -> Self {
+        self.frontend.max_idle = max_idle;
         self
     }
 

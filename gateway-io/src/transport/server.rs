@@ -595,7 +595,10 @@ impl GatewayServer {
         }
     }
 
-    /// The server's counters: connections refused by reason, isolated panics, open sessions.
+    /// The server's counters: connections refused by reason (TCP listeners) and Semtech UDP
+    /// gateways refused, isolated panics, open sessions. Refused gateways are also reported as
+    /// [`GatewayEvent::Refused`] (rate-limited), and logged through `tracing`: install a
+    /// subscriber (e.g. `tracing-subscriber`) to see the logs.
     pub fn stats(&self) -> ServerStats {
         self.stats.snapshot()
     }

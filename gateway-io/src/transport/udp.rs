@@ -131,6 +131,7 @@ async fn drive(
     let mut input = vec![0u8; MAX_DATAGRAM_LEN];
     let mut output = Vec::with_capacity(1024);
     let mut commands_open = true;
+    let mut refused = 0;
     loop {
         let deadline = frontend.poll_timeout();
         tokio::select! {
@@ -195,6 +196,8 @@ async fn drive(
                 tracing::debug!(destination = %transmit.destination, error = %e, "UDP send");
             }
         }
+        stats.refused_udp(frontend.refused() - refused);
+        refused = frontend.refused();
         while let Some(event) = frontend.poll_event() {
             publisher.push(event);
         }

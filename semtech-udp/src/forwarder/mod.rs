@@ -36,7 +36,9 @@ pub struct ForwarderConfig {
     pub max_unacknowledged_downlinks: usize,
     /// Most events queued; beyond it the oldest are dropped. Default 4096.
     pub max_queued_events: usize,
-    /// Seed of the token generator.
+    /// Seed of the generator of PUSH_DATA / PULL_DATA tokens. Default `0xF0_4A4D`, the same in
+    /// every process: randomise it when several forwarders share a server, as real packet
+    /// forwarders start from a random token.
     pub seed: u64,
 }
 
@@ -134,7 +136,43 @@ struct RecentDownlink {
 /// [`send_tx_ack`](Self::send_tx_ack), [`handle_datagram`](Self::handle_datagram) (from the
 /// server) and [`handle_timeout`](Self::handle_timeout). After each, drain
 /// [`poll_transmit`](Self::poll_transmit) (all go to the server), then
-/// [`poll_event`](Self::poll_event), then read [`poll_timeout`](Self::poll_timeout).
+/// [`poll_event`](Self::poll_event), again while [`has_output`](Self::has_output) (a
+/// [`send_tx_ack`](Self::send_tx_ack) made while handling a downlink queued its TX_ACK), then
+/// read [`poll_timeout`](Self::poll_timeout) (the latest input's time while output is queued).
+///
+/// ```
+/// use std::time::Instant;
+/// use loragw_semtech_udp::{Forwarder, ForwarderConfig, ForwarderEvent, TxpkAck};
+///
+/// /// Drains until nothing is left, acknowledging each downlink as it is handed to the radio.
+/// fn drain(forwarder: &mut Forwarder, send: &mut impl FnMut(&[u8])) {
+///     let mut buf = Vec::new();
+///     while forwarder.has_output() {
+///         while forwarder.poll_transmit(&mut buf).is_some() {
+///             send(&buf);
+///         }
+///         while let Some(event) = forwarder.poll_event() {
+///             if let ForwarderEvent::Downlink { token, .. } = event {
+///                 // ... hand the txpk to the concentrator ...
+///                 let ack = TxpkAck::default();
+///                 forwarder.send_tx_ack(Instant::now(), token, ack).expect("token just received");
+///             }
+///         }
+///     }
+/// }
+///
+/// let mut forwarder = Forwarder::new(ForwarderConfig::default(), Instant::now());
+/// let mut sent = Vec::new();
+/// drain(&mut forwarder, &mut |datagram| sent.push(datagram.to_vec()));
+/// assert_eq!(sent.len(), 1, "the first PULL_DATA");
+/// // A PULL_RESP from the server: its TX_ACK leaves in the same drain.
+/// let pull_resp = b"\x02\x00\x07\x03{\"txpk\":{\"imme\":true,\"freq\":869.525,\"rfch\":0,\"modu\":\"LORA\",\"datr\":\"SF9BW125\",\"size\":1,\"data\":\"YA==\"}}";
+/// forwarder.handle_datagram(Instant::now(), pull_resp);
+/// drain(&mut forwarder, &mut |datagram| sent.push(datagram.to_vec()));
+/// assert_eq!(sent.len(), 2);
+/// assert_eq!(&sent[1][..4], b"\x02\x00\x07\x05", "TX_ACK with the PULL_RESP's token");
+/// assert!(!forwarder.has_output());
+/// ```
 ///
 /// It sends a PULL_DATA at creation and every keepalive interval, retries unacknowledged
 /// PUSH_DATA, measures acknowledgement latency, and counts what `stat` reports.
@@ -150,6 +188,9 @@ pub struct Forwarder {
     counters: Counters,
     recent_downlinks: VecDeque<RecentDownlink>,
     unacknowledged: VecDeque<u16>,
+    /// The latest time passed in: what [`Forwarder::poll_timeout`] answers while output is
+    /// queued.
+    last_now: Instant,
 }
 
 impl Forwarder {
@@ -166,6 +207,7 @@ impl Forwarder {
             counters: Counters::default(),
             recent_downlinks: VecDeque::new(),
             unacknowledged: VecDeque::new(),
+            last_now: now,
         };
         f.keepalive(now);
         f
@@ -266,6 +308,7 @@ impl Forwarder {
     /// Sends received packets in a PUSH_DATA (several if they exceed the datagram limit) and
     /// counts them for `stat` (`rxnb`, `rxok` for CRC OK, `rxfw`).
     pub fn push_uplinks(&mut self, now: Instant, rxpk: Vec<Rxpk>) -> Result<(), Error> {
+        self.input_at(now);
         if rxpk.is_empty() {
             return Ok(());
         }
@@ -292,6 +335,7 @@ impl Forwarder {
     /// `dwnb`, `txnb`) are filled in from this forwarder's counts since the previous report,
     /// and the counts restart.
     pub fn push_status(&mut self, now: Instant, mut stat: Stat) -> Result<(), Error> {
+        self.input_at(now);
         let c = self.counters;
         stat.rxnb.get_or_insert(c.rxnb);
         stat.rxok.get_or_insert(c.rxok);
@@ -309,7 +353,7 @@ impl Forwarder {
 
     /// Answers a [`ForwarderEvent::Downlink`] with a TX_ACK (no JSON for a plain success).
     pub fn send_tx_ack(&mut self, now: Instant, token: u16, ack: TxpkAck) -> Result<(), Error> {
-        let _ = now;
+        self.input_at(now);
         let Some(i) = self.unacknowledged.iter().position(|t| *t == token) else {
             return Err(Error::UnknownDownlinkToken(token));
         };
@@ -339,6 +383,7 @@ impl Forwarder {
 
     /// Handles a datagram from the server.
     pub fn handle_datagram(&mut self, now: Instant, bytes: &[u8]) {
+        self.input_at(now);
         let packet = match Packet::decode(bytes) {
             Ok(p) => p,
             Err(error) => return self.event(ForwarderEvent::Malformed { error }),
@@ -404,6 +449,7 @@ impl Forwarder {
 
     /// Sends due keepalives and retransmissions, and reports pushes that ran out of retries.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.input_at(now);
         if now >= self.next_keepalive {
             self.keepalive(now);
         }
@@ -445,10 +491,31 @@ impl Forwarder {
         self.events.pop_front()
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) should be called next.
+    /// When [`handle_timeout`](Self::handle_timeout) should be called next: the next keepalive
+    /// or retransmission, or, while a transmit or an event is still queued, the time of the
+    /// latest input (already due), so a run loop that waits on this never sleeps on queued
+    /// output, such as the TX_ACK of a [`send_tx_ack`](Self::send_tx_ack) made while handling
+    /// an event.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let retry = self.pending.iter().map(|p| p.retry_at).min();
-        Some(retry.map_or(self.next_keepalive, |r| r.min(self.next_keepalive)))
+        let timer = retry.map_or(self.next_keepalive, |r| r.min(self.next_keepalive));
+        Some(if self.has_output() {
+            timer.min(self.last_now)
+        } else {
+            timer
+        })
+    }
+
+    /// Whether a transmit or an event is queued (what [`poll_transmit`](Self::poll_transmit)
+    /// and [`poll_event`](Self::poll_event) would return).
+    #[must_use]
+    pub fn has_output(&self) -> bool {
+        !self.transmits.is_empty() || !self.events.is_empty()
+    }
+
+    /// Remembers the time of an input (the latest one wins).
+    fn input_at(&mut self, now: Instant) {
+        self.last_now = self.last_now.max(now);
     }
 }

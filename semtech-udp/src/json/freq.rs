@@ -10,6 +10,15 @@ pub const MAX_FREQUENCY_HZ: u64 = 10_000_000_000;
 /// The wire carries MHz as a JSON number with "Hz precision". Decoding rounds to the nearest
 /// hertz (The Things Stack truncates, which turns `868.1` into 868099999 Hz on some inputs);
 /// encoding prints the exact decimal, so 923.3 MHz is always `923.3`, never `923.29999…`.
+///
+/// `Display` writes the unit: format it with `{}` alone, not `{} MHz`.
+///
+/// ```
+/// use loragw_semtech_udp::Frequency;
+///
+/// let f = Frequency::from_hz(923_300_000);
+/// assert_eq!(format!("downlink on {f}"), "downlink on 923.3 MHz");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Frequency(pub u64);
 

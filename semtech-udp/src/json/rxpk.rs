@@ -121,6 +121,43 @@ pub struct Rxpk {
 }
 
 impl Rxpk {
+    /// An `rxpk` with the four fields every received packet has; every optional field absent
+    /// (set them afterwards, e.g. `rxpk.stat = Some(CrcStatus::Ok)`, `rxpk.rssi = Some(-35)`).
+    ///
+    /// ```
+    /// use loragw_semtech_udp::{Bandwidth, DataRate, Frequency, Rxpk};
+    ///
+    /// let sf7 = DataRate::Lora { spreading_factor: 7, bandwidth: Bandwidth::Khz125 };
+    /// let mut rxpk = Rxpk::new(1_000_000, Frequency::from_hz(868_100_000), sf7, vec![0x40]);
+    /// rxpk.lsnr = Some(9.5);
+    /// assert_eq!((rxpk.tmst, rxpk.rssi, rxpk.rsig.len()), (1_000_000, None, 0));
+    /// ```
+    pub fn new(tmst: u32, freq: Frequency, datr: DataRate, data: Vec<u8>) -> Self {
+        Rxpk {
+            time: None,
+            tmms: None,
+            tmst,
+            ftime: None,
+            freq,
+            chan: None,
+            rfch: None,
+            mid: None,
+            brd: None,
+            ant: None,
+            stat: None,
+            datr,
+            codr: None,
+            hpw: None,
+            rssi: None,
+            rssis: None,
+            lsnr: None,
+            foff: None,
+            aesk: None,
+            rsig: Vec::new(),
+            data,
+        }
+    }
+
     /// The modulation (`modu`), implied by [`Rxpk::datr`].
     pub fn modulation(&self) -> Modulation {
         self.datr.modulation()

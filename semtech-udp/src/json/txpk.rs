@@ -61,6 +61,68 @@ pub struct Txpk {
 }
 
 impl Txpk {
+    /// A `txpk` with the four fields every transmission needs; `rfch` 0 and every optional
+    /// field absent (set them afterwards, e.g. `txpk.powe = Some(14)`).
+    ///
+    /// A LoRaWAN downlink also wants `ipol: Some(true)` (inverted polarity), `ncrc: Some(true)`
+    /// (downlinks carry no physical-layer CRC) and `codr: Some(CodingRate::Cr4_5)`:
+    /// [`Txpk::lorawan`] sets those.
+    ///
+    /// ```
+    /// use loragw_semtech_udp::{Bandwidth, DataRate, Frequency, TxTiming, Txpk};
+    ///
+    /// let sf7 = DataRate::Lora { spreading_factor: 7, bandwidth: Bandwidth::Khz125 };
+    /// let txpk = Txpk::new(TxTiming::Immediate, Frequency::from_hz(869_525_000), sf7, vec![0x60]);
+    /// assert_eq!((txpk.rfch, txpk.powe, txpk.ipol), (0, None, None));
+    /// ```
+    pub fn new(timing: TxTiming, freq: Frequency, datr: DataRate, data: Vec<u8>) -> Self {
+        Txpk {
+            timing,
+            freq,
+            rfch: 0,
+            powe: None,
+            ant: None,
+            brd: None,
+            datr,
+            codr: None,
+            fdev: None,
+            ipol: None,
+            prea: None,
+            ncrc: None,
+            nhdr: None,
+            data,
+        }
+    }
+
+    /// A LoRaWAN downlink: as [`Txpk::new`] with the output power `powe` (dBm, what the
+    /// forwarder programs: an ERP, not the EIRP of a frequency plan), inverted polarity,
+    /// no physical-layer CRC and, for LoRa, coding rate 4/5.
+    ///
+    /// ```
+    /// use loragw_semtech_udp::{Bandwidth, CodingRate, DataRate, Frequency, TxTiming, Txpk};
+    ///
+    /// let sf9 = DataRate::Lora { spreading_factor: 9, bandwidth: Bandwidth::Khz125 };
+    /// let txpk = Txpk::lorawan(TxTiming::Timestamp(3_512_348_611), Frequency::from_hz(868_100_000), sf9, 14, vec![0x60]);
+    /// assert_eq!((txpk.powe, txpk.ipol, txpk.ncrc), (Some(14), Some(true), Some(true)));
+    /// assert_eq!(txpk.codr, Some(CodingRate::Cr4_5));
+    /// ```
+    pub fn lorawan(
+        timing: TxTiming,
+        freq: Frequency,
+        datr: DataRate,
+        powe: i8,
+        data: Vec<u8>,
+    ) -> Self {
+        let lora = matches!(datr, DataRate::Lora { .. });
+        Txpk {
+            powe: Some(powe),
+            codr: lora.then_some(CodingRate::Cr4_5),
+            ipol: Some(true),
+            ncrc: Some(true),
+            ..Txpk::new(timing, freq, datr, data)
+        }
+    }
+
     /// The modulation (`modu`), implied by [`Txpk::datr`].
     pub fn modulation(&self) -> Modulation {
         self.datr.modulation()

@@ -160,6 +160,7 @@ impl Server {
     /// when its request was forgotten (timed out or evicted; it asks again with its next
     /// datagram) or [`ServerConfig::max_gateways`](super::ServerConfig::max_gateways) are tracked.
     pub fn admit(&mut self, now: Instant, gateway: GatewayEui) -> bool {
+        self.input_at(now);
         if self.gateways.contains_key(&gateway) {
             return true;
         }
@@ -189,18 +190,22 @@ impl Server {
 
     /// Refuses a gateway that asked: it is remembered (for [`ServerConfig::refusal_ttl`](super::ServerConfig::refusal_ttl), in a
     /// bounded cache) and its datagrams are acknowledged without asking again. Does nothing to
-    /// an admitted gateway.
-    pub fn refuse(&mut self, now: Instant, gateway: GatewayEui) {
-        self.pending.remove(now, gateway);
+    /// an admitted gateway. Returns the source address of the gateway's latest datagram when
+    /// its request was still pending (for the embedder's report of the refusal).
+    pub fn refuse(&mut self, now: Instant, gateway: GatewayEui) -> Option<SocketAddr> {
+        self.input_at(now);
+        let pending = self.pending.remove(now, gateway);
         if !self.gateways.contains_key(&gateway) {
             let until = now + self.config.refusal_ttl;
             self.refused.insert(now, gateway, until, ());
         }
+        pending.map(|p| p.addr)
     }
 
     /// Forgets a pending admission request without deciding (e.g. the embedder could not look
     /// the gateway up now): the gateway's next datagram asks again.
     pub fn cancel_admission(&mut self, now: Instant, gateway: GatewayEui) {
+        self.input_at(now);
         self.pending.remove(now, gateway);
     }
 }

@@ -103,7 +103,11 @@ pub struct ServerConfig {
     /// Most datagrams queued for sending; beyond it new ACKs are dropped and counted.
     /// Default 65 536.
     pub max_queued_transmits: usize,
-    /// Seed of the token generator.
+    /// Seed of the generator of PULL_RESP tokens, which match TX_ACKs to downlinks. Default
+    /// `0x5EED_5EED`, the same in every process, so tokens are predictable: an embedder should
+    /// randomise it (for example `RandomState::new().hash_one(SystemTime::now())` with
+    /// `std::hash::{BuildHasher, RandomState}`), so an off-path sender cannot guess which
+    /// token acknowledges a downlink. Tests fix it for reproducible runs.
     pub seed: u64,
 }
 

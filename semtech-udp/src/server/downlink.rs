@@ -68,6 +68,7 @@ impl Server {
         gateway: GatewayEui,
         txpk: Txpk,
     ) -> Result<DownlinkId, Error> {
+        self.input_at(now);
         let path_expiry = self.config.downlink_path_expiry;
         let max_pending = self.config.max_pending_downlinks;
         let schedule_late = self.config.schedule_late;

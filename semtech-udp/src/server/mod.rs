@@ -57,7 +57,12 @@ enum Outgoing {
 /// 1. [`poll_transmit`](Self::poll_transmit) until `None` (ACKs first, so gateways are answered
 ///    promptly, then PULL_RESPs),
 /// 2. [`poll_event`](Self::poll_event) until `None`,
-/// 3. [`poll_timeout`](Self::poll_timeout) to know when to call `handle_timeout` next.
+/// 3. again from 1 while [`has_output`](Self::has_output) (a `send_downlink` made while
+///    handling an event queued a PULL_RESP),
+/// 4. [`poll_timeout`](Self::poll_timeout) to know when to call `handle_timeout` next (it
+///    answers the latest input's time while output is queued).
+///
+/// The crate docs have this loop as a running example.
 ///
 /// No input panics; a malformed datagram becomes a [`ServerEvent::Malformed`] and never affects
 /// other gateways. Memory is bounded by [`ServerConfig`].
@@ -93,6 +98,8 @@ pub struct Server {
     next_downlink: u64,
     dropped_events: u64,
     dropped_transmits: u64,
+    /// The latest time passed in: what [`Server::poll_timeout`] answers while output is queued.
+    last_now: Option<Instant>,
 }
 
 impl Server {
@@ -112,7 +119,13 @@ impl Server {
             next_downlink: 0,
             dropped_events: 0,
             dropped_transmits: 0,
+            last_now: None,
         }
+    }
+
+    /// Remembers the time of an input (the latest one wins).
+    fn input_at(&mut self, now: Instant) {
+        self.last_now = Some(self.last_now.map_or(now, |last| last.max(now)));
     }
 
     /// The configuration.
@@ -238,6 +251,7 @@ impl Server {
         bytes: &[u8],
         decide: Option<F>,
     ) {
+        self.input_at(now);
         let (header, eui) = match Header::parse(bytes) {
             Ok((h, Some(eui), _)) => (h, eui),
             Ok((h, None, _)) => {
@@ -405,6 +419,7 @@ impl Server {
     /// Handles expired timers: TX_ACK timeouts, held downlinks that are due, downlink path
     /// expiry and gateway disconnection.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.input_at(now);
         while let Some(Reverse((at, _, kind))) = self.timers.peek().copied() {
             if at > now {
                 break;
@@ -508,9 +523,24 @@ impl Server {
         self.events.pop_front()
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) should be called next.
+    /// When [`handle_timeout`](Self::handle_timeout) should be called next: the earliest timer,
+    /// or, while a transmit or an event is still queued, the time of the latest input (already
+    /// due), so a run loop that waits on this never sleeps on queued output, such as the
+    /// PULL_RESP of a [`send_downlink`](Self::send_downlink) made while handling an event.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.peek().map(|Reverse((at, _, _))| *at)
+        let timer = self.timers.peek().map(|Reverse((at, _, _))| *at);
+        let queued = !self.transmits.is_empty() || !self.events.is_empty();
+        match (timer, self.last_now.filter(|_| queued)) {
+            (Some(t), Some(n)) => Some(t.min(n)),
+            (t, n) => t.or(n),
+        }
+    }
+
+    /// Whether a transmit or an event is queued (what [`poll_transmit`](Self::poll_transmit)
+    /// and [`poll_event`](Self::poll_event) would return).
+    #[must_use]
+    pub fn has_output(&self) -> bool {
+        !self.transmits.is_empty() || !self.events.is_empty()
     }
 }

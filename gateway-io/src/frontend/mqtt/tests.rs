@@ -443,6 +443,7 @@ fn downlinks_expire_fail_on_disconnect_and_are_capped() {
     let ids = f
         .handle_connect(t, c, "gw-mqtt", Some("SECRET"), None)
         .unwrap();
+    f.handle_subscribe(c, "v3/gw-mqtt/down").unwrap();
     events(&mut f);
     send_v3_downlink(&mut f, t, &ids, scheduled("app:1"));
     send_v3_downlink(
@@ -503,6 +504,7 @@ fn v2_downlinks_end_when_written_or_fail() {
     let ids = f
         .handle_connect(t, c, "gw-mqtt", Some("SECRET"), None)
         .unwrap();
+    f.handle_subscribe(c, "gw-mqtt/down").unwrap();
     events(&mut f);
     let send = |f: &mut MqttFrontend<InMemoryRegistry>, name: &str| {
         f.handle_command(
@@ -647,4 +649,88 @@ fn out_of_range_numbers_are_dropped_and_the_connection_kept() {
         assert_eq!(status.metrics.get("rxin"), Some(&2.0), "{version:?}");
         assert_eq!(status.metrics.get("temp"), None, "{version:?}");
     }
+}
+
+/// The whole machine without a transport: downlinks wait for the SUBSCRIBE (and expire there
+/// unsent), silence past the keep-alive closes the connection, and so does publishing past the
+/// rate limit, all on the caller's clock.
+#[test]
+fn keep_alive_rate_limit_and_subscribe_queue_run_on_the_callers_clock() {
+    use super::RateLimit;
+
+    let t = now();
+    let mut config = MqttConfig::new(MqttVersion::V3);
+    config.downlink_ack_timeout = Duration::from_secs(5);
+    config.publish_rate_limit = Some(RateLimit {
+        per_second: 1,
+        burst: 2,
+    });
+    let mut f = MqttFrontend::new(config, registry());
+    let c = ConnectionId(1);
+    let ids = f
+        .handle_connect(t, c, "gw-mqtt", Some("SECRET"), None)
+        .unwrap();
+    f.set_keep_alive(c, 10); // 15 s of silence at most
+    events(&mut f);
+    assert_eq!(f.poll_timeout(), Some(t.instant + Duration::from_secs(15)));
+
+    // A downlink before the SUBSCRIBE waits; the SUBSCRIBE releases it.
+    let command = |name: &str| GatewayCommand::Downlink {
+        gateway: ids.clone(),
+        message: scheduled(name),
+    };
+    f.handle_command(t, command("app:1")).unwrap();
+    assert_eq!(f.poll_output(), None, "held until the gateway subscribes");
+    f.handle_subscribe(c, "v3/gw-mqtt/down").unwrap();
+    assert!(matches!(f.poll_output(), Some(MqttOutput::Publish { .. })));
+    // After UNSUBSCRIBE, one waits again, and expires unsent.
+    f.handle_unsubscribe(c, "v3/gw-mqtt/down");
+    f.handle_command(t, command("app:2")).unwrap();
+    assert_eq!(f.poll_output(), None);
+    let t5 = t.after(Duration::from_secs(5));
+    f.handle_activity(t5, c);
+    f.handle_timeout(t5);
+    let expired = events(&mut f);
+    assert_eq!(expired.len(), 2, "both downlinks expired: {expired:?}");
+    f.handle_subscribe(c, "v3/gw-mqtt/down").unwrap();
+    assert_eq!(f.poll_output(), None, "an expired downlink is never sent");
+
+    // Activity moves the keep-alive; silence past it closes the connection.
+    assert_eq!(f.poll_timeout(), Some(t5.instant + Duration::from_secs(15)));
+    let silent = t5.after(Duration::from_secs(15));
+    f.handle_timeout(silent);
+    assert_eq!(f.poll_output(), Some(MqttOutput::Close { connection: c }));
+    assert!(matches!(
+        &events(&mut f)[..],
+        [GatewayEvent::Disconnected {
+            reason: DisconnectReason::Timeout,
+            ..
+        }]
+    ));
+
+    // The rate limit: a burst of 2, then 1 per second; the third publish at once closes.
+    let c2 = ConnectionId(2);
+    f.handle_connect(silent, c2, "gw-mqtt", Some("SECRET"), None)
+        .unwrap();
+    events(&mut f);
+    let up = uplink().encode_to_vec();
+    f.handle_publish(silent, c2, "v3/gw-mqtt/up", &up).unwrap();
+    f.handle_publish(silent, c2, "v3/gw-mqtt/up", &up).unwrap();
+    let later = silent.after(Duration::from_secs(1));
+    f.handle_publish(later, c2, "v3/gw-mqtt/up", &up).unwrap();
+    assert_eq!(
+        f.handle_publish(later, c2, "v3/gw-mqtt/up", &up),
+        Err(MqttError::RateLimited)
+    );
+    assert_eq!(f.poll_output(), Some(MqttOutput::Close { connection: c2 }));
+    let evs = events(&mut f);
+    assert!(
+        matches!(
+            evs.last(),
+            Some(GatewayEvent::Disconnected { reason: DisconnectReason::ProtocolError(text), .. })
+                if text == "publish rate limit exceeded"
+        ),
+        "{evs:?}"
+    );
+    assert!(!f.is_connected("gw-mqtt"));
 }

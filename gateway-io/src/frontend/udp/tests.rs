@@ -195,7 +195,26 @@ fn unknown_and_locked_gateways_are_acknowledged_but_not_served() {
     f.handle_datagram(t0, addr, &datagram(1, 1, 0, [0xEE; 8], push));
     f.handle_datagram(t0, addr, &datagram(1, 2, 0, LOCKED, push));
     assert_eq!(transmits(&mut f).len(), 2);
-    assert!(events(&mut f).is_empty());
+    // Not served; reported as one `Refused` per log window (the second one counted in the next).
+    assert_eq!(
+        events(&mut f),
+        [GatewayEvent::Refused {
+            gateway: GatewayIds::from_eui(Eui64([0xEE; 8])),
+            protocol: Protocol::SemtechUdp { version: 2 },
+            remote: Some(addr),
+            reason: "gateway is not registered".into(),
+            suppressed: 0,
+        }]
+    );
+    assert_eq!(f.refused(), 2);
+    f.handle_datagram(t0, addr, &datagram(1, 3, 0, [0xEF; 8], push));
+    let later = t0.after(super::log::LOG_INTERVAL);
+    f.handle_datagram(later, addr, &datagram(1, 4, 0, [0xED; 8], push));
+    let evs = events(&mut f);
+    assert!(
+        matches!(&evs[..], [GatewayEvent::Refused { gateway, suppressed: 2, .. }] if gateway.eui == Some(Eui64([0xED; 8]))),
+        "{evs:?}"
+    );
 
     // With unregistered gateways allowed, the unknown one is served as eui-….
     let mut open = UdpFrontend::new(
@@ -562,14 +581,23 @@ fn deferred_admission_waits_for_the_answer() {
     // Only the registered gateway without the authentication requirement is served, with its
     // downlink path from the PULL_DATA and the uplink of the PUSH_DATA that came before the
     // answer.
+    // The two refusals are reported once (one log window), with the gateway's address.
     let evs = events(&mut f);
     let [
         GatewayEvent::Connected { gateway, .. },
         GatewayEvent::Uplink { message, .. },
+        GatewayEvent::Refused {
+            gateway: refused,
+            remote,
+            ..
+        },
     ] = &evs[..]
     else {
         panic!("{evs:?}")
     };
+    assert_eq!(refused.eui, Some(Eui64(LOCKED)));
+    assert_eq!(*remote, Some(addr));
+    assert_eq!(f.refused(), 2);
     assert_eq!(gateway.gateway_id, "udp-gw");
     assert_eq!(message.raw_payload, [0x40, 1, 2]);
     assert_eq!(f.connected(), 1);
@@ -605,8 +633,13 @@ fn unregistered_flood_is_bounded() {
         x ^= x << 17;
         f.handle_datagram(t0, attacker, &datagram(2, 1, 2, x.to_be_bytes(), ""));
         while f.poll_transmit(&mut buf).is_some() {}
-        assert!(f.poll_event().is_none());
+        // One `Refused` for the whole flood (one log window), the rest counted.
+        assert!(
+            std::iter::from_fn(|| f.poll_event())
+                .all(|e| matches!(e, GatewayEvent::Refused { suppressed: 0, .. }))
+        );
     }
+    assert_eq!(f.refused(), 150_000);
     let s = f.server();
     assert_eq!(
         (
@@ -645,7 +678,11 @@ fn unregistered_flood_is_bounded() {
                 f.handle_admission(t0, r.eui, reg.gateway_by_eui(r.eui));
             }
         }
-        assert!(f.poll_event().is_none());
+        let events: Vec<_> = std::iter::from_fn(|| f.poll_event()).collect();
+        assert!(
+            events.len() <= usize::from(i == 0),
+            "one Refused per window: {events:?}"
+        );
     }
     let s = f.server();
     assert!(s.pending_admissions() <= max_pending);
@@ -682,7 +719,9 @@ fn keyed_gateways_are_not_served_over_udp_by_default() {
     let mut f = UdpFrontend::new(UdpConfig::default(), reg);
     f.handle_datagram(t0, forger, &datagram(2, 1, 2, GW, ""));
     assert_eq!(transmits(&mut f).len(), 1, "acknowledged like any datagram");
-    assert!(events(&mut f).is_empty());
+    assert!(
+        matches!(&events(&mut f)[..], [GatewayEvent::Refused { reason, .. }] if reason == "gateway requires an authenticated connection")
+    );
     assert_eq!(
         f.server().downlink_path(loragw_semtech_udp::GatewayEui(GW)),
         None
