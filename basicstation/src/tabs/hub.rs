@@ -50,7 +50,8 @@ pub enum HubEvent {
     InvalidMessage(DecodeError),
 }
 
-/// The gateway side of one Tabs traffic connection. See the [module docs](self).
+/// The gateway side of one Tabs traffic connection: `version` out, `router_config` in,
+/// uplinks out as `jreq`/`updf`, `dnframe` in, `dntxed` out (see [`crate::tabs`]).
 #[derive(Debug)]
 pub struct HubSession {
     config: HubConfig,

@@ -124,7 +124,9 @@ pub enum TabsEvent {
     InvalidFrame(FrameError),
 }
 
-/// The network side of one Tabs hub connection. See the [module docs](self).
+/// The network side of one Tabs hub connection. Drain [`TabsSession::poll_transmit`], then
+/// [`TabsSession::poll_event`] after each input, then re-arm from [`TabsSession::poll_timeout`]
+/// (see [`crate::tabs`] for the run loop).
 #[derive(Debug)]
 pub struct TabsSession {
     config: TabsConfig,
