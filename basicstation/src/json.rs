@@ -154,10 +154,19 @@ impl<'a> ObjWriter<'a> {
 }
 
 pub(crate) fn write_hex_upper(out: &mut String, bytes: &[u8]) {
+    write_hex_with(out, bytes, HEX_UPPER);
+}
+
+/// Lower-case hex, as The Things Stack writes payloads in the Tabs Hubs dialect.
+pub(crate) fn write_hex_lower(out: &mut String, bytes: &[u8]) {
+    write_hex_with(out, bytes, b"0123456789abcdef");
+}
+
+fn write_hex_with(out: &mut String, bytes: &[u8], digits: &[u8; 16]) {
     out.reserve(bytes.len() * 2);
     for b in bytes {
-        out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-        out.push(char::from(HEX_UPPER[usize::from(b & 15)]));
+        out.push(char::from(digits[usize::from(b >> 4)]));
+        out.push(char::from(digits[usize::from(b & 15)]));
     }
 }
 

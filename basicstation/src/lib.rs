@@ -28,6 +28,8 @@
 //! - [`datarate`]: the sessions' view of a received `DRs` table: the DR a received (SF, BW) gets
 //!   and the modulation a downlink DR means, decoded the way the station decodes it (the same
 //!   [`region::Modulation`] type the region tables use);
+//! - [`tabs`]: the Tabs Hubs dialect (legacy Tabs Hub gateways), both sides, sharing the
+//!   EUI codec, discovery, the frame codec and the channel-plan checks with the LNS protocol;
 //! - [`cups`]: the Configuration and Update Server protocol: the `update-info` request, the
 //!   binary response in the station's layout (and The Things Stack's), credential blobs and
 //!   their CRCs, the server's decision what to send, and ECDSA P-256/SHA-512 update signatures
@@ -209,6 +211,7 @@ pub mod region;
 pub mod router_config;
 pub mod station;
 mod sx1301_conf;
+pub mod tabs;
 pub mod xtime;
 
 pub use error::{DecodeError, EncodeError, FrameError, SessionError};

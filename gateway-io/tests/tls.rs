@@ -86,6 +86,68 @@ async fn discovery_over_wss_answers_a_wss_traffic_uri() {
     );
 }
 
+/// Tabs Hubs over TLS (The Things Stack's port 8888): discovery answers `wss://`, and a hub
+/// with its key gets its `router_config` over the encrypted traffic socket.
+#[tokio::test]
+async fn tabs_hubs_over_wss() {
+    use loragw_gateway_io::transport::tabs::TabsSettings;
+
+    let (tls, connector) = certificate("tabs");
+    let server = GatewayServer::builder()
+        .registry(registry())
+        .tabs_hubs_tls("127.0.0.1:0", TabsSettings::default(), tls)
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::TabsHubsTls).unwrap();
+    let open = |path: String, key: Option<&'static str>| {
+        let connector = connector.clone();
+        async move {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            let tls = connector
+                .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                .await
+                .unwrap();
+            let mut request = format!("wss://localhost:{}{path}", addr.port())
+                .into_client_request()
+                .unwrap();
+            if let Some(key) = key {
+                request
+                    .headers_mut()
+                    .insert("authorization", key.parse().unwrap());
+            }
+            client_async(request, tls).await.unwrap().0
+        }
+    };
+    let session = async {
+        let mut ws = open("/router-info".into(), None).await;
+        ws.send(Message::text(r#"{"router":"0102:0304:0506:0708"}"#))
+            .await
+            .unwrap();
+        let discovery = ws.next().await.unwrap().unwrap();
+        let mut ws = open(format!("/traffic/eui-{GW_EUI:016X}"), Some(LNS_KEY)).await;
+        ws.send(Message::text(
+            r#"{"msgtype":"version","station":"test","firmware":"2.0.0"}"#,
+        ))
+        .await
+        .unwrap();
+        let config = ws.next().await.unwrap().unwrap();
+        (discovery, config)
+    };
+    let (discovery, config) = timeout(STEP, session).await.unwrap();
+    let discovery: serde_json::Value = serde_json::from_str(discovery.to_text().unwrap()).unwrap();
+    assert_eq!(
+        discovery["uri"],
+        format!(
+            "wss://localhost:{}/traffic/eui-0102030405060708",
+            addr.port()
+        )
+    );
+    let config: serde_json::Value = serde_json::from_str(config.to_text().unwrap()).unwrap();
+    assert_eq!(config["msgtype"], "router_config");
+    assert_eq!(config["config"]["region"], "EU863/tracknet");
+}
+
 #[test]
 fn pem_errors_say_what_is_wrong() {
     let err = TlsConfig::from_pem(b"", b"").unwrap_err();

@@ -22,7 +22,7 @@ struct Args {
     /// Gateway Server address, host:port.
     #[arg(long, default_value = "127.0.0.1:1700")]
     server: String,
-    /// Protocol: udp, mqtt-v3 or lbs.
+    /// Protocol: udp, mqtt-v3, lbs or tabs-hubs.
     #[arg(long, default_value = "udp")]
     protocol: SimProtocol,
     /// Number of simulated gateways.

@@ -13,7 +13,7 @@ use tokio_tungstenite::{WebSocketStream, client_async};
 
 use super::{Counters, GatewaySim, RunError, stopped};
 
-type Ws = WebSocketStream<TcpStream>;
+pub(super) type Ws = WebSocketStream<TcpStream>;
 
 /// The xtime session id (bits 48..55) of the simulated radio.
 const XTIME_SESSION: i64 = 1 << 48;
@@ -40,7 +40,7 @@ pub(super) async fn connect(server: &str, eui: [u8; 8], key: Option<&str>) -> Re
     Ok(ws)
 }
 
-fn unix_now() -> f64 {
+pub(super) fn unix_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())

@@ -33,6 +33,7 @@
 mod lbs;
 mod mqtt;
 pub mod sim;
+mod tabs;
 mod udp;
 
 use std::future::Future;
@@ -56,6 +57,9 @@ pub enum SimProtocol {
     /// LoRa Basics Station LNS (websocket, straight to `/traffic/eui-<EUI>`), the key as the
     /// `Authorization` header.
     Lbs,
+    /// Tabs Hubs (a legacy Tabs hub: the Basics Station websocket with its own messages), the
+    /// key as the `Authorization` header.
+    TabsHubs,
 }
 
 impl std::str::FromStr for SimProtocol {
@@ -66,7 +70,10 @@ impl std::str::FromStr for SimProtocol {
             "udp" => Ok(SimProtocol::Udp),
             "mqtt-v3" => Ok(SimProtocol::MqttV3),
             "lbs" => Ok(SimProtocol::Lbs),
-            other => Err(format!("unknown protocol {other:?} (udp, mqtt-v3, lbs)")),
+            "tabs-hubs" => Ok(SimProtocol::TabsHubs),
+            other => Err(format!(
+                "unknown protocol {other:?} (udp, mqtt-v3, lbs, tabs-hubs)"
+            )),
         }
     }
 }
@@ -306,6 +313,10 @@ pub async fn run(
                 let ws = lbs::connect(&options.server, gateway.eui, options.key.as_deref()).await?;
                 tasks.spawn(lbs::run_gateway(gateway, ws));
             }
+            SimProtocol::TabsHubs => {
+                let ws = lbs::connect(&options.server, gateway.eui, options.key.as_deref()).await?;
+                tasks.spawn(tabs::run_gateway(gateway, ws));
+            }
         }
     }
     while let Some(done) = tasks.join_next().await {
@@ -319,7 +330,7 @@ pub async fn run(
         uplinks_sent: load(&counters.uplinks_sent),
         uplinks_acked: match options.protocol {
             SimProtocol::Udp => Some(load(&counters.uplinks_acked)),
-            SimProtocol::MqttV3 | SimProtocol::Lbs => None,
+            SimProtocol::MqttV3 | SimProtocol::Lbs | SimProtocol::TabsHubs => None,
         },
         downlinks_received: load(&counters.downlinks_received),
         tx_acks_sent: load(&counters.tx_acks_sent),

@@ -25,6 +25,8 @@ pub const DEMO_CUPS_KEY: &str = "NNSXS.DEMO-CUPS-KEY";
 /// mqtt_v3_tls = "0.0.0.0:8882"
 /// mqtt_v2 = "0.0.0.0:1881"
 /// mqtt_v2_tls = "0.0.0.0:8881"
+/// tabs_hubs = "0.0.0.0:1888"
+/// tabs_hubs_tls = "0.0.0.0:8888"
 ///
 /// [tls]
 /// cert = "cert.pem"      # chain, leaf first
@@ -98,6 +100,11 @@ pub struct ListenerAddrs {
     pub mqtt_v2: Option<String>,
     /// Legacy MQTT v2 over TLS.
     pub mqtt_v2_tls: Option<String>,
+    /// Tabs Hubs (legacy Tabs hubs), plain websocket; same keys and `[lbs]` options as the
+    /// Basics Station listener.
+    pub tabs_hubs: Option<String>,
+    /// Tabs Hubs over TLS.
+    pub tabs_hubs_tls: Option<String>,
 }
 
 impl Default for ListenerAddrs {
@@ -113,6 +120,8 @@ impl Default for ListenerAddrs {
             mqtt_v3_tls: None,
             mqtt_v2: Some("0.0.0.0:1881".into()),
             mqtt_v2_tls: None,
+            tabs_hubs: Some("0.0.0.0:1888".into()),
+            tabs_hubs_tls: None,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! | Basics Station CUPS | `0.0.0.0:1885` | `0.0.0.0:8885` when listed (needs `[tls]`) |
 //! | MQTT v3 | `0.0.0.0:1882` | `0.0.0.0:8882` when listed (needs `[tls]`) |
 //! | MQTT v2 (legacy) | `0.0.0.0:1881` | `0.0.0.0:8881` when listed (needs `[tls]`) |
+//! | Tabs Hubs | `0.0.0.0:1888` | `0.0.0.0:8888` when listed (needs `[tls]`) |
 //!
 //! Every [`GatewayEvent`] becomes one JSON line ([`event_json`]) with ttnpb's JSON (original
 //! field names); downlinks come in as JSON lines ([`parse_downlink`]):
@@ -32,12 +33,14 @@ use loragw_basicstation::cups::{Credentials, CupsTarget, UpdateInfoRequest};
 use loragw_gateway_io::event::GatewayEvent;
 use loragw_gateway_io::frontend::lbs::LbsConfig;
 use loragw_gateway_io::frontend::mqtt::MqttVersion;
+use loragw_gateway_io::frontend::tabs::TabsFrontendConfig;
 use loragw_gateway_io::frontend::udp::UdpConfig;
 use loragw_gateway_io::ids::GatewayIds;
 use loragw_gateway_io::registry::{GatewayRecord, InMemoryRegistry};
 use loragw_gateway_io::transport::cups::CupsSettings;
 use loragw_gateway_io::transport::lbs::LbsSettings;
 use loragw_gateway_io::transport::mqtt_server::MqttSettings;
+use loragw_gateway_io::transport::tabs::TabsSettings;
 use loragw_gateway_io::transport::tls::TlsConfig;
 use loragw_gateway_io::transport::udp::UdpSettings;
 use loragw_gateway_io::transport::{GatewayServer, ServerError};
@@ -128,6 +131,17 @@ pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
     if let Some(addr) = enabled(&listeners.lbs_tls) {
         let tls = tls.clone().ok_or(StartError::NoTls("lbs_tls"))?;
         builder = builder.basic_station_tls(addr.as_str(), lbs.clone(), tls);
+    }
+    let tabs = TabsSettings::new(TabsFrontendConfig {
+        allow_unauthenticated: config.lbs.allow_unauthenticated,
+        ..Default::default()
+    });
+    if let Some(addr) = enabled(&listeners.tabs_hubs) {
+        builder = builder.tabs_hubs_with(addr.as_str(), tabs.clone());
+    }
+    if let Some(addr) = enabled(&listeners.tabs_hubs_tls) {
+        let tls = tls.clone().ok_or(StartError::NoTls("tabs_hubs_tls"))?;
+        builder = builder.tabs_hubs_tls(addr.as_str(), tabs, tls);
     }
     if let Some(addr) = enabled(&listeners.cups) {
         builder = builder.cups(addr.as_str(), cups_settings(&config.cups)?);

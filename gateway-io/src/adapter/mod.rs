@@ -8,6 +8,7 @@ pub mod lbs;
 pub mod lorawan;
 pub mod mqtt_v2;
 pub mod mqtt_v3;
+pub mod tabs;
 pub mod udp;
 
 use loragw_ttnpb::{Timestamp, UplinkMessage};

@@ -8,6 +8,7 @@
 
 pub mod lbs;
 pub mod mqtt;
+pub mod tabs;
 pub mod udp;
 
 use std::any::Any;

@@ -55,11 +55,11 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, TlsOption, accept_loop};
 use super::hub::{Publisher, sleep_until};
-use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now};
-use crate::event::{DisconnectReason, Protocol};
+use super::listener::{ListenerContext, RefusalReason, Started, Stats, isolate, now};
+use crate::event::DisconnectReason;
 use crate::freqplan::FrequencyPlan;
+use crate::frontend::ConnectionId;
 use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput, discovery_answer};
-use crate::frontend::{ConnectionId, Frontend};
 use crate::ids::GatewayIds;
 use crate::registry::GatewayRecord;
 
@@ -169,7 +169,10 @@ enum Input {
     },
 }
 
+mod dialect;
 mod upgrade;
+
+pub(crate) use dialect::WsFrontend;
 
 pub use upgrade::{DISCOVERY_PATH, TRAFFIC_PREFIX};
 use upgrade::{Endpoint, Prefixed, Route, check_upgrade, parse_head, read_head, write_refusal};
@@ -196,13 +199,23 @@ pub(crate) async fn start(
     tls: TlsOption,
     ctx: ListenerContext,
 ) -> std::io::Result<Started> {
+    let frontend = LbsFrontend::new(settings.frontend.clone(), ctx.registry.clone());
+    start_with(addr, settings, tls, ctx, frontend).await
+}
+
+/// Starts the websocket listener driving `frontend` (the Basics Station one, or a dialect's:
+/// see `transport::tabs`); `settings.frontend` counts only for `allow_unauthenticated`.
+pub(crate) async fn start_with<F: WsFrontend>(
+    addr: SocketAddr,
+    settings: LbsSettings,
+    tls: TlsOption,
+    ctx: ListenerContext,
+    frontend: F,
+) -> std::io::Result<Started> {
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let (inputs_tx, inputs) = mpsc::channel(INPUT_CAPACITY);
-    let frontend = LbsFrontend::new(settings.frontend.clone(), ctx.registry.clone());
-    let log = Arc::new(
-        RefusalLog::new("Basics Station").with_events(ctx.hub.clone(), Protocol::BasicStation),
-    );
+    let log = Arc::new(RefusalLog::new(F::NAME).with_events(ctx.hub.clone(), F::PROTOCOL));
     let config = AcceptConfig {
         limits: settings.limits,
         tls: tls.clone(),
@@ -523,8 +536,8 @@ async fn traffic<S>(
 /// Owns the frontend: serves commands and hub controls first, then delivers events, then
 /// timers, then connection inputs (only while the application keeps up with the events). Each
 /// input is handled in isolation: a panic closes the connection it came from.
-async fn drive(
-    mut frontend: LbsFrontend<dyn Registry>,
+async fn drive<F: WsFrontend>(
+    mut frontend: F,
     mut inputs: mpsc::Receiver<Input>,
     limits: TcpLimits,
     ctx: ListenerContext,
@@ -551,7 +564,7 @@ async fn drive(
                     let gateway = request.command.gateway().gateway_id.clone();
                     let result = isolate(|| frontend.handle_command(now(), request.command))
                         .unwrap_or_else(|panic| {
-                            stats.isolated_panic("Basics Station", "driver input", &panic);
+                            stats.isolated_panic(F::NAME, "driver input", &panic);
                             Err(crate::error::CommandError::Rejected {
                                 gateway,
                                 reason: "internal error".into(),
@@ -566,7 +579,7 @@ async fn drive(
                     if let Some(gateway_id) = publisher.replaced(&control) {
                         let replaced = isolate(|| frontend.handle_replaced(now(), gateway_id));
                         if let Err(panic) = replaced {
-                            stats.isolated_panic("Basics Station", "driver input", &panic);
+                            stats.isolated_panic(F::NAME, "driver input", &panic);
                         }
                     }
                 }
@@ -575,7 +588,7 @@ async fn drive(
             () = publisher.deliver(), if publisher.has_pending() => {}
             () = sleep_until(deadline) => {
                 if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
-                    stats.isolated_panic("Basics Station", "driver input", &panic);
+                    stats.isolated_panic(F::NAME, "driver input", &panic);
                 }
             }
             input = inputs.recv(), if !publisher.is_backlogged() => match input {
@@ -588,7 +601,7 @@ async fn drive(
                     let handled =
                         isolate(|| handle_input(&mut frontend, &mut connections, limits, input));
                     if let Err(panic) = handled {
-                        stats.isolated_panic("Basics Station", "driver input", &panic);
+                        stats.isolated_panic(F::NAME, "driver input", &panic);
                         // Dropping the sender closes the websocket.
                         connections.remove(&connection);
                         let closed = isolate(|| {
@@ -663,8 +676,8 @@ impl Input {
     }
 }
 
-fn handle_input(
-    frontend: &mut LbsFrontend<dyn Registry>,
+fn handle_input<F: WsFrontend>(
+    frontend: &mut F,
     connections: &mut HashMap<ConnectionId, mpsc::Sender<Outbound>>,
     limits: TcpLimits,
     input: Input,

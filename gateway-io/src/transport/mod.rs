@@ -52,6 +52,8 @@ mod server;
 pub mod cups;
 #[cfg(feature = "lbs")]
 pub mod lbs;
+#[cfg(feature = "lbs")]
+pub mod tabs;
 #[cfg(feature = "tls")]
 pub mod tls;
 #[cfg(feature = "udp")]

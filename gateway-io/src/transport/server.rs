@@ -50,6 +50,10 @@ pub enum ListenerKind {
     MqttV2,
     /// MQTT v2 over TLS.
     MqttV2Tls,
+    /// Tabs Hubs (discovery and traffic), plain websocket.
+    TabsHubs,
+    /// Tabs Hubs over TLS.
+    TabsHubsTls,
 }
 
 /// Why the server could not start or a command could not be carried out.
@@ -138,6 +142,8 @@ enum ListenerSpec {
     Udp(super::udp::UdpSettings),
     #[cfg(feature = "lbs")]
     Lbs(super::lbs::LbsSettings, super::accept::TlsOption),
+    #[cfg(feature = "lbs")]
+    Tabs(super::tabs::TabsSettings, super::accept::TlsOption),
     #[cfg(feature = "cups")]
     Cups(super::cups::CupsSettings, super::accept::TlsOption),
     #[cfg(feature = "mqtt-server")]
@@ -153,6 +159,10 @@ impl ListenerSpec {
             ListenerSpec::Lbs(_, ref tls) if tls.is_some() => ListenerKind::BasicStationTls,
             #[cfg(feature = "lbs")]
             ListenerSpec::Lbs(..) => ListenerKind::BasicStation,
+            #[cfg(feature = "lbs")]
+            ListenerSpec::Tabs(_, ref tls) if tls.is_some() => ListenerKind::TabsHubsTls,
+            #[cfg(feature = "lbs")]
+            ListenerSpec::Tabs(..) => ListenerKind::TabsHubs,
             #[cfg(feature = "cups")]
             ListenerSpec::Cups(_, ref tls) if tls.is_some() => ListenerKind::CupsTls,
             #[cfg(feature = "cups")]
@@ -176,6 +186,8 @@ impl ListenerSpec {
             ListenerSpec::Udp(settings) => super::udp::start(addr, settings, ctx).await,
             #[cfg(feature = "lbs")]
             ListenerSpec::Lbs(settings, tls) => super::lbs::start(addr, settings, tls, ctx).await,
+            #[cfg(feature = "lbs")]
+            ListenerSpec::Tabs(settings, tls) => super::tabs::start(addr, settings, tls, ctx).await,
             #[cfg(feature = "cups")]
             ListenerSpec::Cups(settings, tls) => super::cups::start(addr, settings, tls, ctx).await,
             #[cfg(feature = "mqtt-server")]
@@ -293,6 +305,33 @@ impl GatewayServerBuilder {
         tls: super::tls::TlsConfig,
     ) -> Self {
         self.push(addr, ListenerSpec::Lbs(settings, Some(tls)))
+    }
+
+    /// A Tabs Hubs listener, plain websocket (The Things Stack's port: 1888).
+    #[cfg(feature = "lbs")]
+    pub fn tabs_hubs(self, addr: impl ToSocketAddrs + std::fmt::Debug) -> Self {
+        self.tabs_hubs_with(addr, super::tabs::TabsSettings::default())
+    }
+
+    /// A Tabs Hubs listener with the given settings.
+    #[cfg(feature = "lbs")]
+    pub fn tabs_hubs_with(
+        self,
+        addr: impl ToSocketAddrs + std::fmt::Debug,
+        settings: super::tabs::TabsSettings,
+    ) -> Self {
+        self.push(addr, ListenerSpec::Tabs(settings, None))
+    }
+
+    /// A Tabs Hubs listener over TLS (The Things Stack's port: 8888).
+    #[cfg(all(feature = "lbs", feature = "tls"))]
+    pub fn tabs_hubs_tls(
+        self,
+        addr: impl ToSocketAddrs + std::fmt::Debug,
+        settings: super::tabs::TabsSettings,
+        tls: super::tls::TlsConfig,
+    ) -> Self {
+        self.push(addr, ListenerSpec::Tabs(settings, Some(tls)))
     }
 
     /// A CUPS listener over plain HTTP. The Things Stack serves CUPS on its web port (1885 in

@@ -31,7 +31,7 @@ pub struct DownlinkContext {
     pub reference_xtime: Option<i64>,
 }
 
-fn window(
+pub(crate) fn window(
     region: Region,
     dr: Option<&DataRate>,
     frequency: u64,

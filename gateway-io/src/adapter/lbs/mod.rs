@@ -20,6 +20,7 @@ mod plan;
 mod status;
 mod uplink;
 
+pub(crate) use downlink::window;
 pub use downlink::{
     DownlinkContext, PLACEHOLDER_DEV_EUI, SCHEDULED_PRIORITY, downlink_to_request,
     tx_confirmed_to_ack, tx_timeout_to_ack,

@@ -1,0 +1,428 @@
+//! The Tabs Hubs frontend: one [`TabsSession`] per hub websocket, seen through the one model.
+//!
+//! The endpoints, discovery, registry lookup and authentication are the Basics Station
+//! frontend's ([`discovery_answer`], [`parse_traffic_path`], [`frequency_plans`],
+//! [`authorize_link`]); a transport drives this frontend exactly like an [`LbsFrontend`]
+//! (same [`LbsOutput`] and [`LbsError`]). Events carry
+//! [`Protocol::Other`]`("tabs-hubs")` ([`PROTOCOL`]).
+//!
+//! On connect the gateway's first frequency plan becomes the Tabs `router_config` the hub gets
+//! after `version` (which is also reported as a `Status`). Uplinks are translated with the
+//! plan's region; each one with an `xtime` syncs the hub's clock. Downlinks are timed from the
+//! latest such uplink; before one, a downlink is refused with a reason (`CommandError`), never
+//! dropped. Every downlink accepted ends in exactly one `TxAck`: the hub's `dntxed`, or a
+//! failure (`Expired` after the session's `tx_confirm_timeout`, `Replaced` / `Disconnected`).
+//!
+//! [`LbsFrontend`]: super::lbs::LbsFrontend
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use loragw_basicstation::region::Region;
+use loragw_basicstation::tabs::{TabsConfig, TabsEvent, TabsSession};
+use loragw_ttnpb::DownlinkMessage;
+
+pub use super::lbs::{LbsError, LbsOutput, discovery_answer, frequency_plans, parse_traffic_path};
+use super::{ConnectionId, Frontend, Now};
+use crate::adapter::lbs::region_of;
+use crate::adapter::tabs::{
+    TabsDownlinkContext, downlink_to_tabs, router_config, tx_confirmed_to_ack, tx_timeout_to_ack,
+    uplink_to_message, version_to_status,
+};
+use crate::error::{CommandError, TranslateError};
+use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxFailure};
+use crate::freqplan::FrequencyPlan;
+use crate::ids::{Eui64, GatewayIds};
+use crate::registry::{
+    AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
+};
+
+/// The protocol of Tabs Hubs events: `Protocol::Other("tabs-hubs")`.
+pub const PROTOCOL: Protocol = Protocol::Other("tabs-hubs");
+
+/// Settings of a [`TabsFrontend`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TabsFrontendConfig {
+    /// Accept hubs without an `Authorization` header (unless their registry entry requires
+    /// authentication). Off by default, as in The Things Stack.
+    pub allow_unauthenticated: bool,
+    /// Session settings; `router_config` is replaced by the one built from the gateway's plan.
+    pub session: TabsConfig,
+    /// `clksrc` of the `router_config` (the frequency plans do not say; 1 = radio 1).
+    pub clksrc: u8,
+    /// Downlinks in flight per hub; past this a downlink is refused. Default 64.
+    pub remembered_downlinks: usize,
+}
+
+impl Default for TabsFrontendConfig {
+    fn default() -> Self {
+        TabsFrontendConfig {
+            allow_unauthenticated: false,
+            session: TabsConfig::default(),
+            clksrc: 1,
+            remembered_downlinks: 64,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Hub {
+    ids: GatewayIds,
+    region: Region,
+    session: TabsSession,
+    /// xtime of the latest uplink with one, and its receive time (Unix µs).
+    reference: Option<(i64, i64)>,
+    downlinks: VecDeque<(u16, DownlinkMessage)>,
+}
+
+impl Hub {
+    fn take_downlink(&mut self, seqno: u16) -> Option<DownlinkMessage> {
+        let at = self.downlinks.iter().position(|(s, _)| *s == seqno)?;
+        self.downlinks.remove(at).map(|(_, m)| m)
+    }
+}
+
+fn unix_micros(now: Now) -> i64 {
+    now.wall
+        .seconds
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(now.wall.nanos) / 1000)
+}
+
+/// Tabs hub connections on one listener. See the [module docs](self).
+///
+/// Drain order after every input: [`poll_output`](Self::poll_output), then
+/// [`poll_event`](Frontend::poll_event), each until `None`; then
+/// [`poll_timeout`](Frontend::poll_timeout).
+#[derive(Debug)]
+pub struct TabsFrontend<R: ?Sized> {
+    config: TabsFrontendConfig,
+    registry: Arc<R>,
+    hubs: HashMap<ConnectionId, Hub>,
+    by_gateway: HashMap<String, ConnectionId>,
+    events: VecDeque<GatewayEvent>,
+    outputs: VecDeque<LbsOutput>,
+}
+
+impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
+    /// A frontend that looks hubs up and checks keys in `registry`.
+    pub fn new(config: TabsFrontendConfig, registry: Arc<R>) -> Self {
+        TabsFrontend {
+            config,
+            registry,
+            hubs: HashMap::new(),
+            by_gateway: HashMap::new(),
+            events: VecDeque::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// Answers a discovery request with [`discovery_answer`].
+    pub fn handle_discovery(&self, text: &str, traffic_base: &str) -> String {
+        discovery_answer(&*self.registry, text, traffic_base)
+    }
+
+    /// A hub opened `/traffic/eui-<eui>` with this `Authorization` header (if any): looks it
+    /// up, checks the key, looks its frequency plans up and connects it. Nothing is kept for a
+    /// hub that is refused.
+    pub fn handle_connect(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        eui: Eui64,
+        authorization: Option<&str>,
+        remote: Option<SocketAddr>,
+    ) -> Result<GatewayIds, LbsError> {
+        let record = self
+            .registry
+            .gateway_by_eui(eui)
+            .ok_or_else(|| AuthError::UnknownGateway(GatewayIds::from_eui(eui).gateway_id))?;
+        let credential = Credential::from_authorization_header(authorization.unwrap_or(""));
+        authorize_link(
+            &*self.registry,
+            &record,
+            credential,
+            self.config.allow_unauthenticated,
+        )?;
+        let plans = frequency_plans(&*self.registry, &record).map_err(|source| {
+            LbsError::Configuration {
+                gateway: record.ids.gateway_id.clone(),
+                source,
+            }
+        })?;
+        self.connect_with_plans(now, connection, &record, &plans, remote)
+    }
+
+    fn build_session(
+        &self,
+        record: &GatewayRecord,
+        plans: &[FrequencyPlan],
+    ) -> Result<(Region, TabsSession), TranslateError> {
+        let first = plans
+            .first()
+            .ok_or(TranslateError::Missing("frequency_plan_ids"))?;
+        let region = region_of(first)?;
+        let gain = (record.antenna_gain != 0.0).then_some(f64::from(record.antenna_gain));
+        let config = router_config(plans, gain, self.config.clksrc)?;
+        let session = TabsSession::new(TabsConfig {
+            router_config: Some(config),
+            ..self.config.session.clone()
+        });
+        Ok((region, session))
+    }
+
+    /// A hub already authenticated, with its frequency plans looked up (touches no registry).
+    /// A connection of the same gateway still open is replaced.
+    pub fn connect_with_plans(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        record: &GatewayRecord,
+        plans: &[FrequencyPlan],
+        remote: Option<SocketAddr>,
+    ) -> Result<GatewayIds, LbsError> {
+        let (region, session) =
+            self.build_session(record, plans)
+                .map_err(|source| LbsError::Configuration {
+                    gateway: record.ids.gateway_id.clone(),
+                    source,
+                })?;
+        let ids = record.ids.clone();
+        if let Some(old) = self.by_gateway.get(&ids.gateway_id).copied()
+            && old != connection
+        {
+            self.outputs.push_back(LbsOutput::Close { connection: old });
+            self.handle_close(now, old, DisconnectReason::Replaced);
+        }
+        self.by_gateway.insert(ids.gateway_id.clone(), connection);
+        self.hubs.insert(
+            connection,
+            Hub {
+                ids: ids.clone(),
+                region,
+                session,
+                reference: None,
+                downlinks: VecDeque::new(),
+            },
+        );
+        self.events.push_back(GatewayEvent::Connected {
+            gateway: ids.clone(),
+            protocol: PROTOCOL,
+            remote,
+        });
+        Ok(ids)
+    }
+
+    /// The gateway connected on another listener: closes its connection here, if any.
+    pub fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        if let Some(connection) = self.by_gateway.get(gateway_id).copied() {
+            self.outputs.push_back(LbsOutput::Close { connection });
+            self.handle_close(now, connection, DisconnectReason::Replaced);
+        }
+    }
+
+    /// A text frame from the hub.
+    pub fn handle_message(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        text: &str,
+    ) -> Result<(), LbsError> {
+        let hub = self
+            .hubs
+            .get_mut(&connection)
+            .ok_or(LbsError::UnknownConnection(connection))?;
+        hub.session.handle_message(now.unix_seconds(), text);
+        self.drain(now, connection);
+        Ok(())
+    }
+
+    /// The websocket closed: `Disconnected`, and a failed `TxAck` per downlink in flight.
+    pub fn handle_close(&mut self, _now: Now, connection: ConnectionId, reason: DisconnectReason) {
+        if let Some(hub) = self.hubs.remove(&connection) {
+            if self.by_gateway.get(&hub.ids.gateway_id) == Some(&connection) {
+                self.by_gateway.remove(&hub.ids.gateway_id);
+            }
+            let failure = TxFailure::from_disconnect(&reason);
+            for (_, down) in &hub.downlinks {
+                self.events.push_back(GatewayEvent::TxAck {
+                    gateway: hub.ids.clone(),
+                    protocol: PROTOCOL,
+                    ack: tx_timeout_to_ack(Some(down)),
+                    failure: Some(failure.clone()),
+                });
+            }
+            self.events.push_back(GatewayEvent::Disconnected {
+                gateway: hub.ids,
+                protocol: PROTOCOL,
+                reason,
+            });
+        }
+    }
+
+    /// The next thing for the transport to do.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<LbsOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// Number of connected hubs.
+    pub fn connected(&self) -> usize {
+        self.hubs.len()
+    }
+
+    /// Whether the gateway has a hub connected here.
+    pub fn is_connected(&self, gateway_id: &str) -> bool {
+        self.by_gateway.contains_key(gateway_id)
+    }
+
+    /// Downlinks in flight over all hubs.
+    pub fn downlinks_in_flight(&self) -> usize {
+        self.hubs.values().map(|h| h.downlinks.len()).sum()
+    }
+
+    fn drain(&mut self, now: Now, connection: ConnectionId) {
+        let Some(hub) = self.hubs.get_mut(&connection) else {
+            return;
+        };
+        let mut text = String::new();
+        while hub.session.poll_transmit(&mut text) {
+            self.outputs.push_back(LbsOutput::Send {
+                connection,
+                text: std::mem::take(&mut text),
+            });
+        }
+        let gateway = hub.ids.clone();
+        while let Some(event) = hub.session.poll_event() {
+            let out = match event {
+                TabsEvent::Connected(version) => Some(GatewayEvent::Status {
+                    gateway: gateway.clone(),
+                    protocol: PROTOCOL,
+                    status: version_to_status(&version, Some(now.wall)),
+                }),
+                TabsEvent::Uplink(up) => {
+                    hub.reference = Some((up.radio.upinfo.xtime, unix_micros(now)));
+                    match uplink_to_message(&gateway, &up, hub.region, Some(now.wall)) {
+                        Ok(message) => Some(GatewayEvent::Uplink {
+                            gateway: gateway.clone(),
+                            protocol: PROTOCOL,
+                            message,
+                        }),
+                        Err(e) => {
+                            tracing::debug!(gateway = %gateway, error = %e, "Tabs Hubs uplink dropped");
+                            None
+                        }
+                    }
+                }
+                TabsEvent::TxConfirmed { seqno, .. } => Some(GatewayEvent::TxAck {
+                    gateway: gateway.clone(),
+                    protocol: PROTOCOL,
+                    ack: tx_confirmed_to_ack(hub.take_downlink(seqno).as_ref()),
+                    failure: None,
+                }),
+                TabsEvent::TxTimeout { seqno } => Some(GatewayEvent::TxAck {
+                    gateway: gateway.clone(),
+                    protocol: PROTOCOL,
+                    ack: tx_timeout_to_ack(hub.take_downlink(seqno).as_ref()),
+                    failure: Some(TxFailure::Expired),
+                }),
+                other => {
+                    tracing::debug!(gateway = %gateway, event = ?other, "Tabs Hubs session event");
+                    None
+                }
+            };
+            if let Some(e) = out {
+                self.events.push_back(e);
+            }
+        }
+    }
+}
+
+impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for TabsFrontend<R> {
+    fn protocol(&self) -> Protocol {
+        PROTOCOL
+    }
+
+    fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
+        let gateway_id = command.gateway().gateway_id.clone();
+        let connection = *self
+            .by_gateway
+            .get(&gateway_id)
+            .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+        match command {
+            GatewayCommand::Downlink { message, .. } => {
+                let remember = self.config.remembered_downlinks.max(1);
+                let hub = self
+                    .hubs
+                    .get_mut(&connection)
+                    .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+                if hub.downlinks.len() >= remember {
+                    return Err(CommandError::Rejected {
+                        gateway: gateway_id,
+                        reason: format!("{remember} downlinks already in flight"),
+                    });
+                }
+                let ctx = TabsDownlinkContext {
+                    region: hub.region,
+                    reference: hub.reference,
+                    now_unix_us: unix_micros(now),
+                };
+                let downlink =
+                    downlink_to_tabs(&message, &ctx).map_err(|source| CommandError::Translate {
+                        gateway: gateway_id.clone(),
+                        source,
+                    })?;
+                let seqno = hub
+                    .session
+                    .send_downlink(now.instant, now.unix_seconds(), downlink)
+                    .map_err(|e| CommandError::Rejected {
+                        gateway: gateway_id.clone(),
+                        reason: e.to_string(),
+                    })?;
+                hub.downlinks.push_back((seqno, message));
+                self.drain(now, connection);
+            }
+            GatewayCommand::Disconnect { .. } => {
+                self.outputs.push_back(LbsOutput::Close { connection });
+                self.handle_close(now, connection, DisconnectReason::Shutdown);
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_timeout(&mut self, now: Now) {
+        let due: Vec<ConnectionId> = self
+            .hubs
+            .iter()
+            .filter(|(_, h)| h.session.poll_timeout().is_some_and(|t| t <= now.instant))
+            .map(|(c, _)| *c)
+            .collect();
+        for connection in due {
+            if let Some(h) = self.hubs.get_mut(&connection) {
+                h.session.handle_timeout(now.instant);
+            }
+            self.drain(now, connection);
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<GatewayEvent> {
+        self.events.pop_front()
+    }
+
+    fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
+        TabsFrontend::handle_replaced(self, now, gateway_id)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.hubs
+            .values()
+            .filter_map(|h| h.session.poll_timeout())
+            .min()
+    }
+}
+
+#[cfg(test)]
+#[path = "tabs_tests.rs"]
+mod tests;
