@@ -157,9 +157,15 @@ pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
 }
 
 /// One event as a JSON object: gateway-io's JSON form of events (`event`, `gateway_id`, `eui`,
-/// `protocol`, and `message` / `status` / `ack` in ttnpb's JSON mapping, or `remote` / `reason`).
+/// `protocol`, and `message` / `status` / `ack` in ttnpb's JSON mapping, or `remote` / `reason`),
+/// plus `tenant_id` for a tenant's gateway (whose `gateway_id` is `gateway-id@tenant-id`).
 pub fn event_json(event: &GatewayEvent) -> Value {
-    serde_json::to_value(event).unwrap_or_else(|e| json!({ "error": e.to_string() }))
+    let mut value =
+        serde_json::to_value(event).unwrap_or_else(|e| json!({ "error": e.to_string() }));
+    if let (Some(tenant), Some(object)) = (event.gateway().tenant_id(), value.as_object_mut()) {
+        object.insert("tenant_id".into(), tenant.into());
+    }
+    value
 }
 
 /// A downlink line: `{"gateway_id": "...", "downlink": <ttnpb DownlinkMessage JSON>}`.
