@@ -11,6 +11,14 @@ pub const DEMO_GATEWAY_EUI: &str = "58-A0-CB-FF-FE-80-00-01";
 pub const DEMO_LNS_KEY: &str = "NNSXS.DEMO-LNS-KEY";
 /// The demo gateway's CUPS key (Basics Station `cups.key`).
 pub const DEMO_CUPS_KEY: &str = "NNSXS.DEMO-CUPS-KEY";
+/// The demo's MQTT gateway of a tenant: the `GATEWAY_ID` of the seed documentation's
+/// `mosquitto_pub` / `mosquitto_sub` examples.
+pub const DEMO_MQTT_GATEWAY_ID: &str = "test-gtw@my-tenant";
+/// The API key (link right) of [`DEMO_MQTT_GATEWAY_ID`]: the examples' `GATEWAY_API_KEY`.
+pub const DEMO_MQTT_KEY: &str = "NNSXS.VEEBURF3KR77ZR.DEMO-TEST-GTW-KEY";
+/// Where the demo listens: the loopback interface only. Serving other interfaces takes a
+/// config file with `[listeners]`.
+pub const DEMO_HOST: &str = "127.0.0.1";
 
 /// The whole file.
 ///
@@ -41,15 +49,16 @@ pub const DEMO_CUPS_KEY: &str = "NNSXS.DEMO-CUPS-KEY";
 /// # lns_trust_der = "ca.der"   # needed for a wss:// LNS
 /// [[cups.gateway]]
 /// id = "gw-one"
-/// lns_key = "NNSXS...."  # handed to the station as its tc.key
+/// lns_key = "NNSXS...."  # handed to the station as its tc.key; or
+/// # lns_key_file = "/run/secrets/gw-one-lns-key"   or   lns_key_env = "GW_ONE_LNS_KEY"
 ///
 /// [[registry.gateway]]   # gateway-io's registry format
-/// id = "gw-one"
+/// id = "gw-one"          # "gw-one@my-tenant" on multi-tenant deployments
 /// eui = "58-A0-CB-FF-FE-80-00-01"
 /// frequency_plans = ["EU_863_870"]
 /// [[registry.gateway.key]]
 /// name = "lns"
-/// hash = "sha256$..."    # see loragw_gateway_io::registry::hash_key
+/// hash = "sha256:<salt hex>:<digest hex>"   # `gateway-server hash-key` prints one
 /// rights = ["link"]
 /// ```
 #[derive(Debug, Clone, Deserialize)]
@@ -166,14 +175,23 @@ impl Default for CupsConfig {
     }
 }
 
-/// A gateway managed by CUPS.
-#[derive(Debug, Clone, Deserialize)]
+/// A gateway managed by CUPS, with the LNS key handed to the station (`tc.key`): exactly one
+/// of `lns_key`, `lns_key_file`, `lns_key_env`.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CupsGateway {
-    /// Gateway id (as in the registry).
+    /// Gateway id (as in the registry; `gateway-id@tenant-id` for a tenant's gateway).
     pub id: String,
-    /// The LNS key handed to the station (`tc.key`).
-    pub lns_key: String,
+    /// The key in plain text.
+    #[serde(default)]
+    pub lns_key: Option<String>,
+    /// A file holding the key (surrounding whitespace is ignored).
+    #[serde(default)]
+    pub lns_key_file: Option<String>,
+    /// An environment variable holding the key.
+    #[serde(default)]
+    pub lns_key_env: Option<String>,
 }
 
 impl ServerConfig {
@@ -182,13 +200,22 @@ impl ServerConfig {
         toml::from_str(text).map_err(|e| e.to_string())
     }
 
-    /// The built-in demo: default ports, one gateway ([`DEMO_GATEWAY_ID`], EU868) reachable
-    /// over every protocol that carries a key, with [`DEMO_LNS_KEY`] / [`DEMO_CUPS_KEY`] (having
-    /// keys, it is not served over Semtech UDP, which has no credentials), and any other
-    /// Semtech UDP forwarder accepted as `eui-…`.
+    /// The built-in demo: The Things Stack's plain ports on [`DEMO_HOST`] (loopback) only; one
+    /// gateway ([`DEMO_GATEWAY_ID`], EU868) reachable over every protocol that carries a key,
+    /// with [`DEMO_LNS_KEY`] / [`DEMO_CUPS_KEY`] (having keys, it is not served over Semtech
+    /// UDP, which has no credentials); the MQTT gateway [`DEMO_MQTT_GATEWAY_ID`] of tenant
+    /// `my-tenant` with [`DEMO_MQTT_KEY`]; and any other Semtech UDP forwarder accepted as
+    /// `eui-…`.
     pub fn demo() -> Self {
         let text = format!(
             r#"
+[listeners]
+udp = "{DEMO_HOST}:1700"
+lbs = "{DEMO_HOST}:1887"
+cups = "{DEMO_HOST}:1885"
+mqtt_v3 = "{DEMO_HOST}:1882"
+mqtt_v2 = "{DEMO_HOST}:1881"
+
 [udp]
 allow_unregistered = true
 
@@ -212,7 +239,17 @@ rights = ["link"]
 name = "cups"
 hash = "{cups}"
 rights = ["info", "settings_basic", "read_secrets"]
+
+[[registry.gateway]]
+id = "{DEMO_MQTT_GATEWAY_ID}"
+frequency_plans = ["EU_863_870"]
+
+[[registry.gateway.key]]
+name = "link"
+hash = "{mqtt}"
+rights = ["link"]
 "#,
+            mqtt = hash_key(DEMO_MQTT_KEY, b"demo-salt-mqtt-1"),
             lns = hash_key(DEMO_LNS_KEY, b"demo-salt-lns-01"),
             cups = hash_key(DEMO_CUPS_KEY, b"demo-salt-cups-1"),
         );

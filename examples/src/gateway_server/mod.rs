@@ -19,10 +19,17 @@
 //! The config file ([`ServerConfig`]) embeds gateway-io's registry format under `[registry]`.
 
 mod config;
+mod keys;
+mod run;
+pub mod ttnpb_tool;
+
+pub use keys::{cups_lns_key, hash_new_key};
+pub use run::{EventOutput, SHUTDOWN_GRACE, run};
 
 pub use config::{
-    CupsConfig, CupsGateway, DEMO_CUPS_KEY, DEMO_GATEWAY_EUI, DEMO_GATEWAY_ID, DEMO_LNS_KEY,
-    ListenerAddrs, ServerConfig, TlsFiles, UdpOptions,
+    CupsConfig, CupsGateway, DEMO_CUPS_KEY, DEMO_GATEWAY_EUI, DEMO_GATEWAY_ID, DEMO_HOST,
+    DEMO_LNS_KEY, DEMO_MQTT_GATEWAY_ID, DEMO_MQTT_KEY, ListenerAddrs, ServerConfig, TlsFiles,
+    UdpOptions,
 };
 
 use std::collections::HashMap;
@@ -58,6 +65,8 @@ pub enum StartError {
     Io(String, std::io::Error),
     /// A listener could not start.
     Server(ServerError),
+    /// A config value is unusable.
+    Config(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -68,6 +77,7 @@ impl std::fmt::Display for StartError {
             StartError::NoTls(l) => write!(f, "listeners.{l} needs a [tls] section"),
             StartError::Io(p, e) => write!(f, "{p}: {e}"),
             StartError::Server(e) => write!(f, "{e}"),
+            StartError::Config(e) => f.write_str(e),
         }
     }
 }
@@ -85,8 +95,9 @@ fn cups_settings(cups: &CupsConfig) -> Result<CupsSettings, StartError> {
     let keys: HashMap<String, String> = cups
         .gateways
         .iter()
-        .map(|g| (g.id.clone(), g.lns_key.clone()))
-        .collect();
+        .map(|g| Ok((g.id.clone(), cups_lns_key(g)?)))
+        .collect::<Result<_, String>>()
+        .map_err(StartError::Config)?;
     Ok(CupsSettings::new(
         move |gateway: &GatewayRecord, _: &UpdateInfoRequest| {
             let key = keys.get(&gateway.ids.gateway_id)?;

@@ -80,7 +80,9 @@ pub async fn next_line(server: &mut GatewayServer) -> Value {
         .await
         .expect("an event within the step timeout")
         .expect("the server is running");
-    loragw_examples::gateway_server::event_json(&event)
+    let line = loragw_examples::gateway_server::event_json(&event);
+    eprintln!("event: {line}");
+    line
 }
 
 /// A free TCP port on 127.0.0.1 (bound, then released).

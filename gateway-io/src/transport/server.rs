@@ -18,7 +18,7 @@ use tokio::task::{AbortHandle, JoinHandle};
 use super::hub::{COMMAND_CAPACITY, CommandRequest, Hub, ListenerId};
 use super::listener::{ListenerContext, Registry, ServerStats, Started, Stats};
 use crate::error::CommandError;
-use crate::event::{GatewayCommand, GatewayEvent};
+use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent};
 use crate::freqplan::FrequencyPlan;
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
@@ -583,6 +583,45 @@ impl GatewayServer {
             },
             event = self.events.recv() => event.ok_or(ServerError::Stopped),
         }
+    }
+
+    /// Stops the server cleanly within `grace`: every connected gateway is sent
+    /// [`GatewayCommand::Disconnect`] (Basics Station stations get a websocket close frame,
+    /// MQTT connections are closed after what was queued for them, Semtech UDP gateways are
+    /// forgotten), the events that follow (their final `Disconnected`, with
+    /// `DisconnectReason::Shutdown`, and any last uplink or TX acknowledgement) are collected
+    /// until no gateway is connected or `grace` has passed, and then every listener stops
+    /// (CUPS first finishes the requests it is serving) and the server is dropped. Returns
+    /// those events, for the caller to deliver before it exits.
+    ///
+    /// A gateway that reconnects during the grace period is closed with the listeners.
+    pub async fn shutdown(mut self, grace: std::time::Duration) -> Vec<GatewayEvent> {
+        let deadline = tokio::time::Instant::now() + grace;
+        let _ = self._shutdown.send(true);
+        let mut events = Vec::new();
+        for (gateway, protocol) in self.sender.hub.connected() {
+            let command = GatewayCommand::Disconnect {
+                gateway: gateway.clone(),
+            };
+            // Closed (its events follow), gone meanwhile, or out of time: nothing to do here.
+            // Semtech UDP has no connection to close: the gateway is forgotten here.
+            let sent = tokio::time::timeout_at(deadline, self.send_command(command)).await;
+            if let Ok(Err(ServerError::Command(CommandError::Rejected { .. }))) = sent {
+                self.sender.hub.forget(&gateway.gateway_id);
+                events.push(GatewayEvent::Disconnected {
+                    gateway,
+                    protocol,
+                    reason: DisconnectReason::Shutdown,
+                });
+            }
+        }
+        while !self.sender.hub.connected().is_empty() || !self.events.is_empty() {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(event)) => events.push(event),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        events
     }
 
     /// The server's counters: connections refused by reason, isolated panics, open sessions.
