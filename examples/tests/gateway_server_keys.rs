@@ -113,4 +113,3 @@ fn cups_keys_come_from_the_config_a_file_or_the_environment() {
     .unwrap();
     assert_eq!(cups_lns_key(&config.cups.gateways[0]).unwrap(), value);
 }
-

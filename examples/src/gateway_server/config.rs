@@ -40,9 +40,18 @@ pub const DEMO_HOST: &str = "127.0.0.1";
 ///
 /// [udp]
 /// allow_unregistered = false
+/// # idle_timeout_secs = 180         address_change_block_secs = 60   max_gateways = 100000
 ///
 /// [lbs]
 /// allow_unauthenticated = false
+/// # ping_interval_secs = 30         traffic_uri_base = "wss://lns.example.com:8887"
+///
+/// [mqtt]
+/// # idle_timeout_secs = 3600        publish_rate = 10   publish_burst = 20
+///
+/// [limits]               # every TCP listener (LNS, CUPS, MQTT)
+/// # max_connections = 10000   max_connections_per_ip = 64   max_sessions = 10000
+/// # handshake_timeout_secs = 10     write_timeout_secs = 10
 ///
 /// [cups]
 /// lns_uri = "ws://lns.example.com:1887"
@@ -77,6 +86,12 @@ pub struct ServerConfig {
     /// Basics Station LNS options.
     #[serde(default)]
     pub lbs: LbsOptions,
+    /// MQTT options.
+    #[serde(default)]
+    pub mqtt: MqttOptions,
+    /// Bounds of the TCP listeners.
+    #[serde(default)]
+    pub limits: LimitsOptions,
     /// What CUPS hands out.
     #[serde(default)]
     pub cups: CupsConfig,
@@ -136,20 +151,68 @@ pub struct TlsFiles {
     pub key: String,
 }
 
-/// Semtech UDP options.
+/// Semtech UDP options; an absent value keeps gateway-io's default.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct UdpOptions {
     /// Serve gateways that are not in the registry (as `eui-<hex>`).
     pub allow_unregistered: bool,
+    /// A gateway is disconnected after this many seconds without a datagram (default 180).
+    pub idle_timeout_secs: Option<u64>,
+    /// The address guard: refuse a gateway's datagrams from another IP address while it was
+    /// heard from within this many seconds (default: off, NAT rebinding is normal).
+    pub address_change_block_secs: Option<u64>,
+    /// Most gateways served at once (default 100,000).
+    pub max_gateways: Option<usize>,
 }
 
-/// Basics Station LNS options.
+/// Basics Station LNS options; an absent value keeps gateway-io's default.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct LbsOptions {
     /// Accept stations without an `Authorization` header (unless their entry requires one).
     pub allow_unauthenticated: bool,
+    /// Seconds between websocket pings (default 30).
+    pub ping_interval_secs: Option<u64>,
+    /// The `scheme://host:port` of the traffic URI in discovery answers (default: from the
+    /// request's `Host` header), e.g. `wss://lns.example.com:8887` behind a proxy.
+    pub traffic_uri_base: Option<String>,
+}
+
+/// MQTT options (v3 and v2 listeners); an absent value keeps gateway-io's default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct MqttOptions {
+    /// Longest silence, in seconds, of a gateway that connected with keep-alive 0 (default
+    /// 3600).
+    pub idle_timeout_secs: Option<u64>,
+    /// PUBLISHes per second a gateway may send, sustained; faster closes the connection
+    /// (default: no limit). Needs `publish_burst`.
+    pub publish_rate: Option<u32>,
+    /// PUBLISHes allowed at once under `publish_rate`.
+    pub publish_burst: Option<u32>,
+}
+
+/// Bounds of every TCP listener (Basics Station, CUPS, MQTT); an absent value keeps
+/// gateway-io's default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct LimitsOptions {
+    /// TCP connections per listener (default 10,000).
+    pub max_connections: Option<usize>,
+    /// TCP connections per IP address and listener (default 64).
+    pub max_connections_per_ip: Option<usize>,
+    /// Gateway sessions per listener (default 10,000).
+    pub max_sessions: Option<usize>,
+    /// Seconds from accept to a complete handshake (TLS, websocket upgrade, HTTP request or
+    /// MQTT CONNECT; default 10).
+    pub handshake_timeout_secs: Option<u64>,
+    /// Seconds one write to a peer may take (default 10).
+    pub write_timeout_secs: Option<u64>,
 }
 
 /// What CUPS hands out.

@@ -28,12 +28,13 @@ pub use run::{EventOutput, SHUTDOWN_GRACE, run};
 
 pub use config::{
     CupsConfig, CupsGateway, DEMO_CUPS_KEY, DEMO_GATEWAY_EUI, DEMO_GATEWAY_ID, DEMO_HOST,
-    DEMO_LNS_KEY, DEMO_MQTT_GATEWAY_ID, DEMO_MQTT_KEY, ListenerAddrs, ServerConfig, TlsFiles,
-    UdpOptions,
+    DEMO_LNS_KEY, DEMO_MQTT_GATEWAY_ID, DEMO_MQTT_KEY, LbsOptions, LimitsOptions, ListenerAddrs,
+    MqttOptions, ServerConfig, TlsFiles, UdpOptions,
 };
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use loragw_basicstation::cups::{Credentials, CupsTarget, UpdateInfoRequest};
 use loragw_gateway_io::event::GatewayEvent;
@@ -42,9 +43,10 @@ use loragw_gateway_io::frontend::mqtt::MqttVersion;
 use loragw_gateway_io::frontend::udp::UdpConfig;
 use loragw_gateway_io::ids::GatewayIds;
 use loragw_gateway_io::registry::{GatewayRecord, InMemoryRegistry};
+use loragw_gateway_io::transport::TcpLimits;
 use loragw_gateway_io::transport::cups::CupsSettings;
 use loragw_gateway_io::transport::lbs::LbsSettings;
-use loragw_gateway_io::transport::mqtt_server::MqttSettings;
+use loragw_gateway_io::transport::mqtt_server::{MqttSettings, RateLimit};
 use loragw_gateway_io::transport::tls::TlsConfig;
 use loragw_gateway_io::transport::udp::UdpSettings;
 use loragw_gateway_io::transport::{GatewayServer, ServerError};
@@ -86,7 +88,7 @@ impl std::error::Error for StartError {}
 
 /// The CUPS policy of the config: gateways listed under `[[cups.gateway]]` get the LNS URI
 /// and their LNS key; others are not managed.
-fn cups_settings(cups: &CupsConfig) -> Result<CupsSettings, StartError> {
+fn cups_settings(cups: &CupsConfig, limits: TcpLimits) -> Result<CupsSettings, StartError> {
     let trust = match &cups.lns_trust_der {
         Some(path) => Some(std::fs::read(path).map_err(|e| StartError::Io(path.clone(), e))?),
         None => None,
@@ -98,16 +100,77 @@ fn cups_settings(cups: &CupsConfig) -> Result<CupsSettings, StartError> {
         .map(|g| Ok((g.id.clone(), cups_lns_key(g)?)))
         .collect::<Result<_, String>>()
         .map_err(StartError::Config)?;
-    Ok(CupsSettings::new(
-        move |gateway: &GatewayRecord, _: &UpdateInfoRequest| {
-            let key = keys.get(&gateway.ids.gateway_id)?;
-            Some(CupsTarget {
-                tc_uri: Some(uri.clone()),
-                tc_credentials: Some(Credentials::token(trust.clone(), key)),
-                ..Default::default()
-            })
-        },
-    ))
+    let mut settings = CupsSettings::new(move |gateway: &GatewayRecord, _: &UpdateInfoRequest| {
+        let key = keys.get(&gateway.ids.gateway_id)?;
+        Some(CupsTarget {
+            tc_uri: Some(uri.clone()),
+            tc_credentials: Some(Credentials::token(trust.clone(), key)),
+            ..Default::default()
+        })
+    });
+    settings.limits = limits;
+    Ok(settings)
+}
+
+/// The TCP bounds of `[limits]` over gateway-io's defaults.
+fn tcp_limits(options: &LimitsOptions) -> TcpLimits {
+    let mut limits = TcpLimits::default();
+    if let Some(n) = options.max_connections {
+        limits.max_connections = n;
+    }
+    if let Some(n) = options.max_connections_per_ip {
+        limits.max_connections_per_ip = n;
+    }
+    if let Some(n) = options.max_sessions {
+        limits.max_sessions = n;
+    }
+    if let Some(secs) = options.handshake_timeout_secs {
+        limits.handshake_timeout = Duration::from_secs(secs);
+    }
+    if let Some(secs) = options.write_timeout_secs {
+        limits.write_timeout = Duration::from_secs(secs);
+    }
+    limits
+}
+
+/// The Semtech UDP listener of `[udp]` over gateway-io's defaults.
+fn udp_settings(options: &UdpOptions) -> UdpSettings {
+    let mut udp = UdpConfig {
+        allow_unregistered: options.allow_unregistered,
+        ..Default::default()
+    };
+    if let Some(secs) = options.idle_timeout_secs {
+        udp.server.connection_expiry = Duration::from_secs(secs);
+    }
+    udp.server.address_change_block = options.address_change_block_secs.map(Duration::from_secs);
+    if let Some(n) = options.max_gateways {
+        udp.server.max_gateways = n;
+    }
+    UdpSettings::new(udp)
+}
+
+/// An MQTT listener of `[mqtt]` and `[limits]` over gateway-io's defaults.
+fn mqtt_settings(
+    version: MqttVersion,
+    options: &MqttOptions,
+    limits: TcpLimits,
+) -> Result<MqttSettings, StartError> {
+    let mut settings = MqttSettings::new(version).with_limits(limits);
+    if let Some(secs) = options.idle_timeout_secs {
+        settings.max_idle = Duration::from_secs(secs);
+    }
+    match (options.publish_rate, options.publish_burst) {
+        (None, None) => {}
+        (Some(per_second), Some(burst)) if per_second > 0 && burst > 0 => {
+            settings = settings.with_publish_rate_limit(RateLimit { per_second, burst });
+        }
+        _ => {
+            return Err(StartError::Config(
+                "mqtt: publish_rate and publish_burst go together, both above 0".into(),
+            ));
+        }
+    }
+    Ok(settings)
 }
 
 /// Starts every configured listener.
@@ -121,18 +184,20 @@ pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
     };
     let enabled = |a: &Option<String>| a.clone().filter(|a| !a.is_empty());
     let listeners = &config.listeners;
+    let limits = tcp_limits(&config.limits);
     let mut builder = GatewayServer::builder().shared_registry(Arc::new(registry));
     if let Some(addr) = enabled(&listeners.udp) {
-        let udp = UdpConfig {
-            allow_unregistered: config.udp.allow_unregistered,
-            ..Default::default()
-        };
-        builder = builder.udp_with(addr.as_str(), UdpSettings::new(udp));
+        builder = builder.udp_with(addr.as_str(), udp_settings(&config.udp));
     }
-    let lbs = LbsSettings::new(LbsConfig {
+    let mut lbs = LbsSettings::new(LbsConfig {
         allow_unauthenticated: config.lbs.allow_unauthenticated,
         ..Default::default()
     });
+    lbs.limits = limits;
+    if let Some(secs) = config.lbs.ping_interval_secs {
+        lbs.ping_interval = Duration::from_secs(secs);
+    }
+    lbs.traffic_base = config.lbs.traffic_uri_base.clone();
     if let Some(addr) = enabled(&listeners.lbs) {
         builder = builder.basic_station_with(addr.as_str(), lbs.clone());
     }
@@ -141,11 +206,11 @@ pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
         builder = builder.basic_station_tls(addr.as_str(), lbs.clone(), tls);
     }
     if let Some(addr) = enabled(&listeners.cups) {
-        builder = builder.cups(addr.as_str(), cups_settings(&config.cups)?);
+        builder = builder.cups(addr.as_str(), cups_settings(&config.cups, limits)?);
     }
     if let Some(addr) = enabled(&listeners.cups_tls) {
         let tls = tls.clone().ok_or(StartError::NoTls("cups_tls"))?;
-        builder = builder.cups_tls(addr.as_str(), cups_settings(&config.cups)?, tls);
+        builder = builder.cups_tls(addr.as_str(), cups_settings(&config.cups, limits)?, tls);
     }
     let mqtt = [
         (&listeners.mqtt_v3, MqttVersion::V3, None),
@@ -155,7 +220,7 @@ pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
     ];
     for (addr, version, tls_name) in mqtt {
         let Some(addr) = enabled(addr) else { continue };
-        let settings = MqttSettings::new(version);
+        let settings = mqtt_settings(version, &config.mqtt, limits)?;
         builder = match tls_name {
             None => builder.mqtt_with(addr.as_str(), settings),
             Some(name) => {
