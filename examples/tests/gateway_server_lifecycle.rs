@@ -20,23 +20,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 const MQTT_KEY: &str = "NNSXS.LIFECYCLE-MQTT";
 
-/// An MQTT 3.1.1 CONNECT with username and password, clean session, keep-alive 60 s.
-fn connect_packet(client_id: &str, user: &str, password: &str) -> Vec<u8> {
-    let field = |s: &str| {
-        let mut v = (s.len() as u16).to_be_bytes().to_vec();
-        v.extend_from_slice(s.as_bytes());
-        v
-    };
-    let mut body = field("MQTT");
-    body.extend_from_slice(&[4, 0xC2, 0, 60]);
-    body.extend(field(client_id));
-    body.extend(field(user));
-    body.extend(field(password));
-    let mut packet = vec![0x10, body.len() as u8];
-    packet.extend(body);
-    packet
-}
-
 /// Reads the server's stdout lines until `want` lines satisfy `done`.
 async fn lines_until(
     lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,

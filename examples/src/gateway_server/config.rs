@@ -49,6 +49,9 @@ pub const DEMO_HOST: &str = "127.0.0.1";
 /// [mqtt]
 /// # idle_timeout_secs = 3600        publish_rate = 10   publish_burst = 20
 ///
+/// [metrics]              # Prometheus /metrics, /healthz, JSON API; no authentication
+/// # listen = "127.0.0.1:9090"
+///
 /// [limits]               # every TCP listener (LNS, CUPS, MQTT)
 /// # max_connections = 10000   max_connections_per_ip = 64   max_sessions = 10000
 /// # handshake_timeout_secs = 10     write_timeout_secs = 10
@@ -92,6 +95,9 @@ pub struct ServerConfig {
     /// Bounds of the TCP listeners.
     #[serde(default)]
     pub limits: LimitsOptions,
+    /// The operator's HTTP listener (metrics, health, API).
+    #[serde(default)]
+    pub metrics: MetricsOptions,
     /// What CUPS hands out.
     #[serde(default)]
     pub cups: CupsConfig,
@@ -194,6 +200,17 @@ pub struct MqttOptions {
     pub publish_rate: Option<u32>,
     /// PUBLISHes allowed at once under `publish_rate`.
     pub publish_burst: Option<u32>,
+}
+
+/// The operator's HTTP listener: Prometheus `/metrics`, `/healthz` and the JSON API (see
+/// the `http` module of `gateway_server`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct MetricsOptions {
+    /// Listen address, e.g. `127.0.0.1:9090`; absent or `""`: no listener. It has no
+    /// authentication: keep it on a private interface.
+    pub listen: Option<String>,
 }
 
 /// Bounds of every TCP listener (Basics Station, CUPS, MQTT); an absent value keeps

@@ -19,17 +19,22 @@
 //! The config file ([`ServerConfig`]) embeds gateway-io's registry format under `[registry]`.
 
 mod config;
+mod connections;
+pub mod http;
 mod keys;
+mod metrics;
 mod run;
 pub mod ttnpb_tool;
 
+pub use connections::{ConnectionStats, ConnectionTable};
 pub use keys::{cups_lns_key, hash_new_key};
+pub use metrics::Metrics;
 pub use run::{EventOutput, SHUTDOWN_GRACE, run};
 
 pub use config::{
     CupsConfig, CupsGateway, DEMO_CUPS_KEY, DEMO_GATEWAY_EUI, DEMO_GATEWAY_ID, DEMO_HOST,
     DEMO_LNS_KEY, DEMO_MQTT_GATEWAY_ID, DEMO_MQTT_KEY, LbsOptions, LimitsOptions, ListenerAddrs,
-    MqttOptions, ServerConfig, TlsFiles, UdpOptions,
+    MetricsOptions, MqttOptions, ServerConfig, TlsFiles, UdpOptions,
 };
 
 use std::collections::HashMap;

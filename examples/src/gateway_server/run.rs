@@ -9,9 +9,10 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::Duration;
 
 use loragw_gateway_io::event::GatewayEvent;
-use loragw_gateway_io::transport::{GatewayServer, ServerError};
+use loragw_gateway_io::transport::ServerError;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+use super::http::{self, Observer};
 use super::{ServerConfig, event_json, parse_downlink, start};
 
 /// Event lines waiting for stdout; past this, lines are dropped and counted.
@@ -43,16 +44,19 @@ impl EventOutput {
         }
     }
 
-    /// Queues one event's line; drops it (counted) when the reader is too slow.
-    pub fn send(&self, event: &GatewayEvent) {
-        let Some(lines) = &self.lines else { return };
+    /// Queues one event's line; drops it (counted, `false`) when the reader is too slow.
+    pub fn send(&self, event: &GatewayEvent) -> bool {
+        let Some(lines) = &self.lines else {
+            return false;
+        };
         match lines.try_send(event_json(event).to_string()) {
-            Ok(()) => {}
+            Ok(()) => true,
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_power_of_two() {
                     tracing::warn!(dropped = n, "stdout is not keeping up: event lines dropped");
                 }
+                false
             }
         }
     }
@@ -95,8 +99,7 @@ async fn stop_signal() {
 }
 
 /// Reads downlink lines from stdin (see [`parse_downlink`]) until it closes.
-fn spawn_stdin_downlinks(server: &GatewayServer) {
-    let downlinks = server.downlink_sender();
+fn spawn_stdin_downlinks(downlinks: Arc<Observer>) {
     tokio::spawn(async move {
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
         while let Ok(Some(line)) = lines.next_line().await {
@@ -115,9 +118,10 @@ fn spawn_stdin_downlinks(server: &GatewayServer) {
 }
 
 /// Runs the server of `config` until SIGTERM or Ctrl-C, then stops it cleanly
-/// ([`GatewayServer::shutdown`] within [`SHUTDOWN_GRACE`]) and returns success; failure when it
+/// ([`GatewayServer::shutdown`](loragw_gateway_io::transport::GatewayServer::shutdown) within [`SHUTDOWN_GRACE`]) and returns success; failure when it
 /// cannot start.
 pub async fn run(config: ServerConfig) -> ExitCode {
+    let metrics_listen = config.metrics.listen.clone().filter(|a| !a.is_empty());
     let mut server = match start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -128,14 +132,36 @@ pub async fn run(config: ServerConfig) -> ExitCode {
     for (kind, addr) in server.listeners() {
         tracing::info!(listener = ?kind, %addr, "serving");
     }
-    spawn_stdin_downlinks(&server);
+    let observer = Arc::new(Observer::new(
+        server.stats_handle(),
+        server.downlink_sender(),
+    ));
+    let _http = match metrics_listen {
+        Some(addr) => match http::serve(&addr, observer.clone()).await {
+            Ok((local, task)) => {
+                tracing::info!(%local, "metrics, health and API listening");
+                Some(task)
+            }
+            Err(e) => {
+                tracing::error!(%addr, error = %e, "cannot start the metrics listener");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    spawn_stdin_downlinks(observer.clone());
     let output = EventOutput::new(std::io::stdout());
+    let deliver = |event: &GatewayEvent| {
+        let forwarded = output.send(event);
+        observer.metrics.observe(event, forwarded);
+        observer.connections.observe(event);
+    };
     let stop = stop_signal();
     tokio::pin!(stop);
     loop {
         tokio::select! {
             event = server.next_event() => match event {
-                Ok(event) => output.send(&event),
+                Ok(event) => deliver(&event),
                 // One listener stopped (a bug): the others keep serving; say so and go on.
                 Err(e @ ServerError::ListenerStopped { .. }) => {
                     tracing::error!(error = %e, "listener stopped");
@@ -148,8 +174,9 @@ pub async fn run(config: ServerConfig) -> ExitCode {
             () = &mut stop => break,
         }
     }
+    observer.healthy.store(false, Ordering::Relaxed);
     for event in server.shutdown(SHUTDOWN_GRACE).await {
-        output.send(&event);
+        deliver(&event);
     }
     let dropped = output.dropped();
     // The writer thread finishes what is queued; a stuck stdout must not hold the exit.

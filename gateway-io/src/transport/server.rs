@@ -467,6 +467,17 @@ impl GatewayServerBuilder {
     }
 }
 
+/// Reads a server's counters from any task ([`GatewayServer::stats_handle`]).
+#[derive(Debug, Clone)]
+pub struct StatsHandle(Arc<Stats>);
+
+impl StatsHandle {
+    /// The counters now ([`GatewayServer::stats`]).
+    pub fn snapshot(&self) -> ServerStats {
+        self.0.snapshot()
+    }
+}
+
 /// A cloneable handle that sends downlinks and other commands to gateways, from any task.
 #[derive(Debug, Clone)]
 pub struct DownlinkSender {
@@ -627,6 +638,12 @@ impl GatewayServer {
     /// The server's counters: connections refused by reason, isolated panics, open sessions.
     pub fn stats(&self) -> ServerStats {
         self.stats.snapshot()
+    }
+
+    /// A cloneable handle that reads [`stats`](Self::stats) from other tasks (a metrics
+    /// endpoint).
+    pub fn stats_handle(&self) -> StatsHandle {
+        StatsHandle(self.stats.clone())
     }
 
     /// Sends a downlink to a gateway ([`DownlinkSender::send_downlink`]).
