@@ -334,34 +334,70 @@ async fn upstream_broker_publishes_events_and_takes_downlinks() {
         return;
     };
     let broker = Broker::start(&tools[0]).await;
-    let mut upstream = UpstreamBroker::connect(fast_config(broker.port), "gs");
-    let mut peer = MqttLink::connect(fast_config(broker.port), vec!["gs/+/up".into()]);
-    ready(upstream.link(), 1).await;
+    let mut upstream = UpstreamBroker::connect(fast_config(broker.port).client_id("gs-a"), "gs");
+    let mut peer = MqttLink::connect(
+        fast_config(broker.port),
+        vec![
+            "gs/gateway/+/event/up".into(),
+            "gs/gateway/+/state/conn".into(),
+        ],
+    );
+    tokio::time::timeout(STEP, upstream.link().wait_for(|s| s.connected))
+        .await
+        .unwrap();
     ready(&peer, 1).await;
+
+    // Connected: the retained state, and the command subscription.
+    let connected = GatewayEvent::Connected {
+        gateway: gw_one(),
+        protocol: Protocol::MqttV3,
+        remote: None,
+    };
+    upstream.publish_event(&connected).unwrap();
+    let (topic, payload) = tokio::time::timeout(STEP, peer.next_publish())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(topic, "gs/gateway/gw-one/state/conn");
+    assert_eq!(
+        &payload[..],
+        br#"{"gateway_id":"gw-one","state":"ONLINE","instance":"gs-a","protocol":"mqtt-v3"}"#
+    );
+    tokio::time::timeout(STEP, upstream.link().wait_for(|s| s.is_ready()))
+        .await
+        .unwrap();
 
     let event = GatewayEvent::Uplink {
         gateway: gw_one(),
         protocol: Protocol::MqttV3,
         message: sample_uplink(5),
     };
-    upstream.publish_event(&event).await.unwrap();
+    upstream.publish_event(&event).unwrap();
     let (topic, payload) = tokio::time::timeout(STEP, peer.next_publish())
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(topic, "gs/gw-one/up");
+    assert_eq!(topic, "gs/gateway/gw-one/event/up");
     assert_eq!(UplinkMessage::decode(payload).unwrap(), sample_uplink(5));
 
-    peer.publish(
-        "gs/gw-one/down".into(),
-        gateway_down(sample_downlink()).encode_to_vec(),
-    )
+    // The subscription may still be on its way: publish until the command arrives.
+    let command = tokio::time::timeout(STEP, async {
+        loop {
+            peer.publish(
+                "gs/gateway/gw-one/command/down".into(),
+                sample_downlink().encode_to_vec(),
+            )
+            .await
+            .unwrap();
+            if let Ok(command) =
+                tokio::time::timeout(Duration::from_millis(200), upstream.next_command()).await
+            {
+                return command.unwrap();
+            }
+        }
+    })
     .await
     .unwrap();
-    let command = tokio::time::timeout(STEP, upstream.next_command())
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(
         command,
         GatewayCommand::Downlink {
