@@ -52,6 +52,10 @@ pub const DEMO_HOST: &str = "127.0.0.1";
 /// [metrics]              # Prometheus /metrics, /healthz, JSON API; no authentication
 /// # listen = "127.0.0.1:9090"
 ///
+/// [upstream]             # scale-out on an MQTT broker (optional)
+/// # url = "mqtts://broker.example.com:8883"   client_id = "gs-1"   prefix = "gs"
+/// # qos = 1   encoding = "protobuf"   ca = "ca.pem"   username = "..."   password = "..."
+///
 /// [limits]               # every TCP listener (LNS, CUPS, MQTT)
 /// # max_connections = 10000   max_connections_per_ip = 64   max_sessions = 10000
 /// # handshake_timeout_secs = 10     write_timeout_secs = 10
@@ -98,6 +102,9 @@ pub struct ServerConfig {
     /// The operator's HTTP listener (metrics, health, API).
     #[serde(default)]
     pub metrics: MetricsOptions,
+    /// The upstream MQTT broker (scale-out); absent: none.
+    #[serde(default)]
+    pub upstream: Option<UpstreamOptions>,
     /// What CUPS hands out.
     #[serde(default)]
     pub cups: CupsConfig,
@@ -211,6 +218,72 @@ pub struct MetricsOptions {
     /// Listen address, e.g. `127.0.0.1:9090`; absent or `""`: no listener. It has no
     /// authentication: keep it on a private interface.
     pub listen: Option<String>,
+}
+
+/// The upstream MQTT broker: events out, downlinks in, in the ChirpStack Gateway Bridge topic
+/// layout (see `loragw_gateway_io::transport::mqtt_upstream`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct UpstreamOptions {
+    /// `mqtt://host:port` or `mqtts://host:port` (ports default to 1883 / 8883).
+    pub url: String,
+    /// Client id, which names this instance in the state topics and its last will. Every
+    /// instance needs its own.
+    pub client_id: String,
+    /// Username.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Password.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Topic prefix (default `gs`).
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// QoS of publishes and subscriptions: 0 or 1 (default 1: nothing the broker
+    /// acknowledged is lost, unacknowledged publishes are sent again after a reconnection).
+    #[serde(default = "default_qos")]
+    pub qos: u8,
+    /// `protobuf` (default) or `json` (ttnpb's proto3 JSON).
+    #[serde(default)]
+    pub encoding: UpstreamEncoding,
+    /// PEM file of the CA that signed the broker's certificate (`mqtts://`); absent: the
+    /// system's roots.
+    #[serde(default)]
+    pub ca: Option<String>,
+    /// PEM client certificate chain, for brokers that authenticate clients by certificate.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// PEM client key (with `client_cert`).
+    #[serde(default)]
+    pub client_key: Option<String>,
+    /// Messages buffered while the broker is away (default 4096); more are dropped and
+    /// counted (`ttn_lw_gs_upstream_publish_failures_total`).
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+}
+
+fn default_prefix() -> String {
+    "gs".into()
+}
+
+fn default_qos() -> u8 {
+    1
+}
+
+fn default_queue() -> usize {
+    4096
+}
+
+/// Upstream payload encoding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamEncoding {
+    /// Binary ttnpb messages.
+    #[default]
+    Protobuf,
+    /// ttnpb's proto3 JSON.
+    Json,
 }
 
 /// Bounds of every TCP listener (Basics Station, CUPS, MQTT); an absent value keeps

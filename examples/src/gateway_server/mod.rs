@@ -25,6 +25,7 @@ mod keys;
 mod metrics;
 mod run;
 pub mod ttnpb_tool;
+pub mod upstream;
 
 pub use connections::{ConnectionStats, ConnectionTable};
 pub use keys::{cups_lns_key, hash_new_key};
@@ -34,7 +35,8 @@ pub use run::{EventOutput, SHUTDOWN_GRACE, run};
 pub use config::{
     CupsConfig, CupsGateway, DEMO_CUPS_KEY, DEMO_GATEWAY_EUI, DEMO_GATEWAY_ID, DEMO_HOST,
     DEMO_LNS_KEY, DEMO_MQTT_GATEWAY_ID, DEMO_MQTT_KEY, LbsOptions, LimitsOptions, ListenerAddrs,
-    MetricsOptions, MqttOptions, ServerConfig, TlsFiles, UdpOptions,
+    MetricsOptions, MqttOptions, ServerConfig, TlsFiles, UdpOptions, UpstreamEncoding,
+    UpstreamOptions,
 };
 
 use std::collections::HashMap;

@@ -13,6 +13,7 @@ use loragw_gateway_io::transport::ServerError;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::http::{self, Observer};
+use super::upstream::{self, Upstream};
 use super::{ServerConfig, event_json, parse_downlink, start};
 
 /// Event lines waiting for stdout; past this, lines are dropped and counted.
@@ -122,6 +123,18 @@ fn spawn_stdin_downlinks(downlinks: Arc<Observer>) {
 /// cannot start.
 pub async fn run(config: ServerConfig) -> ExitCode {
     let metrics_listen = config.metrics.listen.clone().filter(|a| !a.is_empty());
+    let upstream = match config
+        .upstream
+        .as_ref()
+        .map(|o| (upstream::connect(o), o.queue))
+    {
+        Some((Ok(broker), queue)) => Some((broker, queue)),
+        Some((Err(e), _)) => {
+            tracing::error!(error = %e, "cannot set up the upstream broker");
+            return ExitCode::FAILURE;
+        }
+        None => None,
+    };
     let mut server = match start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -150,9 +163,19 @@ pub async fn run(config: ServerConfig) -> ExitCode {
         None => None,
     };
     spawn_stdin_downlinks(observer.clone());
+    let upstream = upstream.map(|(broker, queue)| {
+        tracing::info!(instance = broker.instance(), "upstream broker link started");
+        Upstream::spawn(broker, queue, observer.clone())
+    });
     let output = EventOutput::new(std::io::stdout());
     let deliver = |event: &GatewayEvent| {
-        let forwarded = output.send(event);
+        let mut forwarded = output.send(event);
+        if let Some(upstream) = &upstream
+            && !upstream.send(event)
+        {
+            observer.metrics.upstream_publish_failed();
+            forwarded = false;
+        }
         observer.metrics.observe(event, forwarded);
         observer.connections.observe(event);
     };
@@ -177,6 +200,9 @@ pub async fn run(config: ServerConfig) -> ExitCode {
     observer.healthy.store(false, Ordering::Relaxed);
     for event in server.shutdown(SHUTDOWN_GRACE).await {
         deliver(&event);
+    }
+    if let Some(upstream) = upstream {
+        upstream.close(SHUTDOWN_GRACE).await;
     }
     let dropped = output.dropped();
     // The writer thread finishes what is queued; a stuck stdout must not hold the exit.

@@ -165,3 +165,102 @@ pub async fn wait_for_tcp(port: u16) {
     }
     panic!("nothing listens on port {port}");
 }
+
+/// A mosquitto broker on a free loopback port, with persistence in a temporary directory
+/// (subscriptions of persistent sessions and retained messages survive a restart); killed on
+/// drop.
+pub struct Broker {
+    binary: PathBuf,
+    dir: TempDir,
+    /// The port it listens on.
+    pub port: u16,
+    child: Option<tokio::process::Child>,
+}
+
+impl Broker {
+    /// Starts mosquitto; retries with another port when the chosen one was taken meanwhile.
+    pub async fn start(binary: &Path) -> Broker {
+        let dir = TempDir::new("broker");
+        // mosquitto started as root runs as user `mosquitto`, which must be able to write its
+        // persistence file here.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        let mut broker = Broker {
+            binary: binary.to_owned(),
+            dir,
+            port: 0,
+            child: None,
+        };
+        for _ in 0..5 {
+            broker.port = free_port();
+            broker.spawn();
+            if broker.listening().await {
+                return broker;
+            }
+        }
+        panic!("mosquitto did not start listening");
+    }
+
+    fn spawn(&mut self) {
+        let config = format!(
+            "listener {} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n",
+            self.port,
+            self.dir.0.display()
+        );
+        let config = self.dir.file("mosquitto.conf", config.as_bytes());
+        let child = tokio::process::Command::new(&self.binary)
+            .arg("-c")
+            .arg(config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("mosquitto starts");
+        self.child = Some(child);
+    }
+
+    async fn listening(&mut self) -> bool {
+        for _ in 0..200 {
+            if let Some(child) = &mut self.child
+                && child.try_wait().unwrap().is_some()
+            {
+                return false;
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        false
+    }
+
+    /// Stops the broker with SIGTERM (it saves its persistence file) and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&child);
+            let _ = timeout(STEP, child.wait()).await;
+        }
+    }
+
+    /// Starts it again on the same port.
+    pub async fn restart(&mut self) {
+        self.spawn();
+        assert!(self.listening().await, "mosquitto restarted");
+    }
+}
+
+/// Sends SIGTERM to a child process.
+pub fn terminate(child: &tokio::process::Child) {
+    let pid = child.id().expect("running");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}

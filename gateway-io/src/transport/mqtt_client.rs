@@ -489,6 +489,9 @@ impl Drop for MqttLink {
     }
 }
 
+/// How long a disconnecting link waits for the broker to close the connection.
+const DISCONNECT_LINGER: Duration = Duration::from_secs(2);
+
 /// What a link re-establishes on every connection.
 #[derive(Debug)]
 struct Session {
@@ -577,6 +580,11 @@ async fn drive(
                 }
             }
             Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => {
+                // Read until the broker closes the connection: closing it here with
+                // acknowledgements unread would reset it, and the broker could lose the last
+                // publishes and the DISCONNECT (and then publish the last will).
+                let linger = tokio::time::Instant::now() + DISCONNECT_LINGER;
+                while let Ok(Ok(_)) = tokio::time::timeout_at(linger, eventloop.poll()).await {}
                 status.send_modify(|s| {
                     s.connected = false;
                     s.disconnected = true;

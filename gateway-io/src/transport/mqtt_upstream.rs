@@ -14,7 +14,7 @@
 //! | `gs/gateway/{gateway_id}/event/status` | server → broker | `ttn.lorawan.v3.GatewayStatus` |
 //! | `gs/gateway/{gateway_id}/event/ack` | server → broker | `ttn.lorawan.v3.TxAcknowledgment` |
 //! | `gs/gateway/{gateway_id}/state/conn` | server → broker, retained | JSON [`GatewayState`]: `{"gateway_id", "state": "ONLINE" \| "OFFLINE", "instance", "protocol"}` |
-//! | `gs/instance/{instance}/state/conn` | server → broker, retained; also the last will | JSON `{"instance", "state": "ONLINE" \| "OFFLINE"}` |
+//! | `gs/instance/{instance}/state/conn` | server → broker, retained; also the last will | JSON `{"instance", "state": "ONLINE" \| "OFFLINE"}`; the will adds `"reason": "connection lost"` |
 //! | `gs/gateway/{gateway_id}/command/down` | broker → server | `ttn.lorawan.v3.DownlinkMessage` |
 //!
 //! # Scale-out
@@ -161,7 +161,7 @@ impl UpstreamBroker {
         let prefix = prefix.into();
         let instance = config.client_id.clone();
         let topic = instance_topic(&prefix, &instance);
-        let will = instance_state(&instance, false).into_bytes();
+        let will = instance_will(&instance).into_bytes();
         let link = MqttLink::connect(config.last_will(topic.clone(), will, true), Vec::new());
         // Queued before anything else; made again on every reconnection.
         let _ = link.publish_state(&topic, instance_state(&instance, true).into_bytes(), true);
@@ -268,6 +268,14 @@ fn instance_topic(prefix: &str, instance: &str) -> String {
     format!("{prefix}/instance/{instance}/state/conn")
 }
 
+/// The last will: OFFLINE, with the reason that tells it from a clean stop.
+fn instance_will(instance: &str) -> String {
+    format!(
+        r#"{{"instance":{},"state":"OFFLINE","reason":"connection lost"}}"#,
+        json_string(instance)
+    )
+}
+
 fn instance_state(instance: &str, online: bool) -> String {
     format!(
         r#"{{"instance":{},"state":"{}"}}"#,
@@ -295,6 +303,10 @@ mod tests {
         assert_eq!(
             instance_state("gs-a", false),
             r#"{"instance":"gs-a","state":"OFFLINE"}"#
+        );
+        assert_eq!(
+            instance_will("gs-a"),
+            r#"{"instance":"gs-a","state":"OFFLINE","reason":"connection lost"}"#
         );
     }
 }

@@ -610,27 +610,43 @@ impl GatewayServer {
         let deadline = tokio::time::Instant::now() + grace;
         let _ = self._shutdown.send(true);
         let mut events = Vec::new();
+        // The gateways whose final `Disconnected` is still to come.
+        let mut closing = std::collections::HashSet::new();
         for (gateway, protocol) in self.sender.hub.connected() {
             let command = GatewayCommand::Disconnect {
                 gateway: gateway.clone(),
             };
-            // Closed (its events follow), gone meanwhile, or out of time: nothing to do here.
-            // Semtech UDP has no connection to close: the gateway is forgotten here.
-            let sent = tokio::time::timeout_at(deadline, self.send_command(command)).await;
-            if let Ok(Err(ServerError::Command(CommandError::Rejected { .. }))) = sent {
-                self.sender.hub.forget(&gateway.gateway_id);
-                events.push(GatewayEvent::Disconnected {
-                    gateway,
-                    protocol,
-                    reason: DisconnectReason::Shutdown,
-                });
+            match tokio::time::timeout_at(deadline, self.send_command(command)).await {
+                Ok(Ok(())) => {
+                    closing.insert(gateway.gateway_id);
+                }
+                // Semtech UDP has no connection to close: the gateway is forgotten here.
+                Ok(Err(ServerError::Command(CommandError::Rejected { .. }))) => {
+                    self.sender.hub.forget(&gateway.gateway_id);
+                    events.push(GatewayEvent::Disconnected {
+                        gateway,
+                        protocol,
+                        reason: DisconnectReason::Shutdown,
+                    });
+                }
+                // Gone meanwhile, or out of time.
+                _ => {}
             }
         }
-        while !self.sender.hub.connected().is_empty() || !self.events.is_empty() {
+        // The events come through the listeners' publishers, after the routes changed.
+        while !closing.is_empty() {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
-                Ok(Some(event)) => events.push(event),
+                Ok(Some(event)) => {
+                    if let GatewayEvent::Disconnected { gateway, .. } = &event {
+                        closing.remove(&gateway.gateway_id);
+                    }
+                    events.push(event);
+                }
                 Ok(None) | Err(_) => break,
             }
+        }
+        while let Ok(event) = self.events.try_recv() {
+            events.push(event);
         }
         events
     }
