@@ -12,9 +12,11 @@
 //! * [`UpstreamBroker`](super::mqtt_upstream::UpstreamBroker): a server-side helper that publishes gateway events to a broker and takes
 //!   downlink commands from it, so several servers can share a broker.
 //!
-//! Publishes are handed to rumqttc's bounded request queue; the ones still queued when a
-//! connection is lost are dropped when the next clean session starts (the gateway protocols are
-//! QoS 0 at heart; a forwarder should not replay stale radio traffic).
+//! Publishes are handed to rumqttc's bounded request queue. QoS 0 publishes still queued when a
+//! connection is lost are dropped (the gateway protocols are QoS 0 at heart; a forwarder should
+//! not replay stale radio traffic); QoS 1 and 2 publishes the broker has not acknowledged are
+//! sent again on the next connection (at least once: a receiver may see one twice).
+//! [`MqttLink::try_publish`] never waits: a full queue drops the message and counts it.
 //!
 //! ```no_run
 //! use loragw_gateway_io::frontend::mqtt::MqttVersion;
