@@ -211,3 +211,56 @@ pub async fn run(config: ServerConfig) -> ExitCode {
     tracing::info!(dropped_event_lines = dropped, "stopped");
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use loragw_gateway_io::event::{DisconnectReason, Protocol};
+    use loragw_gateway_io::ids::GatewayIds;
+
+    /// A stdout whose reader never reads until released.
+    struct Stuck(
+        std::sync::mpsc::Receiver<()>,
+        std::sync::mpsc::Sender<Vec<u8>>,
+    );
+
+    impl std::io::Write for Stuck {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let _ = self.0.recv();
+            let _ = self.1.send(buf.to_vec());
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stuck_stdout_drops_lines_instead_of_blocking() {
+        let (release, released) = std::sync::mpsc::channel();
+        let (wrote, written) = std::sync::mpsc::channel();
+        let output = EventOutput::new(Stuck(released, wrote));
+        let event = GatewayEvent::Disconnected {
+            gateway: GatewayIds::new("gw-one", None),
+            protocol: Protocol::MqttV3,
+            reason: DisconnectReason::Shutdown,
+        };
+        // The writer thread holds one line; the queue takes OUTPUT_CAPACITY more; the rest is
+        // dropped, at once.
+        let accepted = (0..OUTPUT_CAPACITY + 10)
+            .filter(|_| output.send(&event))
+            .count();
+        assert!(accepted >= OUTPUT_CAPACITY, "{accepted}");
+        assert!(accepted <= OUTPUT_CAPACITY + 1, "{accepted}");
+        assert_eq!(output.dropped(), (OUTPUT_CAPACITY + 10 - accepted) as u64);
+        drop(release);
+        output.finish();
+        // Released: every accepted line was written.
+        let lines: usize = written
+            .try_iter()
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+            .sum();
+        assert_eq!(lines, accepted);
+    }
+}
