@@ -414,3 +414,66 @@ async fn upstream_broker_publishes_events_and_takes_downlinks() {
         }
     );
 }
+
+/// `mqtts://`: a link trusting the broker's CA connects over TLS and exchanges a QoS 1
+/// message; a link trusting another CA is refused by the TLS handshake.
+#[cfg(feature = "mqtt-client-tls")]
+#[tokio::test]
+async fn links_reach_a_tls_broker_with_its_ca() {
+    use loragw_gateway_io::transport::mqtt_client::ClientTls;
+
+    let Some(tools) = mosquitto_tools(&["mosquitto"]) else {
+        return;
+    };
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let dir = TempDir::new("mosquitto-tls");
+    let cert = dir.file("cert.pem", certified.cert.pem().as_bytes());
+    let key = dir.file("key.pem", certified.signing_key.serialize_pem().as_bytes());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.file(
+        "mosquitto.conf",
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\ncertfile {}\nkeyfile {}\n",
+            cert.display(),
+            key.display()
+        )
+        .as_bytes(),
+    );
+    let _broker = Command::new(&tools[0])
+        .arg("-c")
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let trusted = ClientTls::from_pem(certified.cert.pem().as_bytes(), None).unwrap();
+    let mut link = MqttLink::connect(
+        fast_config(port)
+            .tls(trusted)
+            .publish_qos(QoS::AtLeastOnce),
+        vec!["t/#".into()],
+    );
+    ready(&link, 1).await;
+    link.publish("t/x".into(), b"over tls".to_vec()).await.unwrap();
+    let (topic, payload) = tokio::time::timeout(STEP, link.next_publish())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((topic.as_str(), &payload[..]), ("t/x", &b"over tls"[..]));
+
+    let untrusted = ClientTls::from_pem(other.cert.pem().as_bytes(), None).unwrap();
+    let refused = MqttLink::connect(fast_config(port).tls(untrusted), vec![]);
+    let status = tokio::time::timeout(STEP, refused.wait_for(|s| s.last_error.is_some()))
+        .await
+        .unwrap();
+    assert!(!status.connected, "{status:?}");
+    assert_eq!(status.connections, 0);
+    assert!(ClientTls::from_pem(b"not pem", None).is_err());
+}
