@@ -455,13 +455,13 @@ async fn links_reach_a_tls_broker_with_its_ca() {
 
     let trusted = ClientTls::from_pem(certified.cert.pem().as_bytes(), None).unwrap();
     let mut link = MqttLink::connect(
-        fast_config(port)
-            .tls(trusted)
-            .publish_qos(QoS::AtLeastOnce),
+        fast_config(port).tls(trusted).publish_qos(QoS::AtLeastOnce),
         vec!["t/#".into()],
     );
     ready(&link, 1).await;
-    link.publish("t/x".into(), b"over tls".to_vec()).await.unwrap();
+    link.publish("t/x".into(), b"over tls".to_vec())
+        .await
+        .unwrap();
     let (topic, payload) = tokio::time::timeout(STEP, link.next_publish())
         .await
         .unwrap()

@@ -31,6 +31,10 @@ struct Args {
     /// `NNSXS.VEEBURF3KR77ZR.DEMO-TEST-GTW-KEY`, and any UDP forwarder accepted.
     #[arg(long, short)]
     config: Option<PathBuf>,
+    /// Where the demo (no --config) keeps the TLS certificate and CA it generates on first
+    /// start for its TLS listeners (LNS 8887, CUPS 8885, MQTT 8882).
+    #[arg(long, default_value = "gateway-server-demo-tls")]
+    demo_tls_dir: PathBuf,
     /// Log line format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -93,7 +97,7 @@ fn main() -> ExitCode {
         }) => ttnpb(direction, message, input, output),
         None => {
             init_logging(args.log_format);
-            return serve(args.config);
+            return serve(args.config, &args.demo_tls_dir);
         }
     };
     match result {
@@ -166,7 +170,7 @@ fn ttnpb(
     }
 }
 
-fn serve(config: Option<PathBuf>) -> ExitCode {
+fn serve(config: Option<PathBuf>, demo_tls_dir: &std::path::Path) -> ExitCode {
     let config = match &config {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
@@ -190,7 +194,20 @@ fn serve(config: Option<PathBuf>) -> ExitCode {
                 "no --config: running the demo config, listening on 127.0.0.1 only \
                  (serving other interfaces takes a config with [listeners])"
             );
-            ServerConfig::demo()
+            match gateway_server::demo_tls::ensure(demo_tls_dir) {
+                Ok(tls) => {
+                    tracing::info!(
+                        ca = %tls.ca.display(),
+                        "demo TLS: wss://localhost:8887 (LNS), https://localhost:8885 (CUPS), \
+                         mqtts 8882; give stations this CA as tc.trust / cups.trust"
+                    );
+                    ServerConfig::demo_with_tls(&tls)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "demo TLS unavailable: plain listeners only");
+                    ServerConfig::demo()
+                }
+            }
         }
     };
     let runtime = match tokio::runtime::Runtime::new() {

@@ -348,6 +348,20 @@ pub struct CupsGateway {
 }
 
 impl ServerConfig {
+    /// [`demo`](Self::demo) with TLS listeners on [`DEMO_HOST`]: Basics Station LNS on 8887,
+    /// CUPS on 8885, MQTT v3 on 8882, with the certificate of `tls`.
+    pub fn demo_with_tls(tls: &super::demo_tls::DemoTls) -> Self {
+        let mut config = Self::demo();
+        config.listeners.lbs_tls = Some(format!("{DEMO_HOST}:8887"));
+        config.listeners.cups_tls = Some(format!("{DEMO_HOST}:8885"));
+        config.listeners.mqtt_v3_tls = Some(format!("{DEMO_HOST}:8882"));
+        config.tls = Some(TlsFiles {
+            cert: tls.cert.display().to_string(),
+            key: tls.key.display().to_string(),
+        });
+        config
+    }
+
     /// Parses a config file.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| e.to_string())

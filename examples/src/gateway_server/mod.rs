@@ -20,6 +20,7 @@
 
 mod config;
 mod connections;
+pub mod demo_tls;
 pub mod http;
 mod keys;
 mod metrics;
