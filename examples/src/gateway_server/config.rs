@@ -67,6 +67,9 @@ pub const DEMO_HOST: &str = "127.0.0.1";
 /// id = "gw-one"
 /// lns_key = "NNSXS...."  # handed to the station as its tc.key; or
 /// # lns_key_file = "/run/secrets/gw-one-lns-key"   or   lns_key_env = "GW_ONE_LNS_KEY"
+/// # [cups.update]       # a signed station update for the managed gateways
+/// # version = "2.0.6-update1"   file = "update.sh"   signing_key = "sig.pem"
+/// # (or a signature made elsewhere: signature = "update.sig"   key_crc = 1234567)
 ///
 /// [[registry.gateway]]   # gateway-io's registry format
 /// id = "gw-one"          # "gw-one@my-tenant" on multi-tenant deployments
@@ -316,6 +319,30 @@ pub struct CupsConfig {
     /// Gateways managed by CUPS, with the LNS key each gets.
     #[serde(rename = "gateway")]
     pub gateways: Vec<CupsGateway>,
+    /// A station update handed to the managed gateways.
+    pub update: Option<CupsUpdate>,
+}
+
+/// A station update CUPS hands out (`[cups.update]`): sent to a managed gateway while its
+/// `package` differs from `version`, with the signature by a key the station has.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CupsUpdate {
+    /// The version a station reports (`package`) once it runs the update.
+    pub version: String,
+    /// The update data (a file the station runs, e.g. a shell script or a package).
+    pub file: String,
+    /// PEM file of the P-256 signing key (SEC1 or PKCS#8): the update is signed at start, for
+    /// the stations that have its public key as a `sig-N.key` (their `keys` list its CRC).
+    #[serde(default)]
+    pub signing_key: Option<String>,
+    /// A signature made elsewhere: DER file (ECDSA P-256 over SHA-512 of the data) ...
+    #[serde(default)]
+    pub signature: Option<String>,
+    /// ... and the CRC32 of the station's raw public key it verifies with.
+    #[serde(default)]
+    pub key_crc: Option<u32>,
 }
 
 impl Default for CupsConfig {
@@ -324,6 +351,7 @@ impl Default for CupsConfig {
             lns_uri: "ws://localhost:1887".into(),
             lns_trust_der: None,
             gateways: Vec::new(),
+            update: None,
         }
     }
 }

@@ -29,15 +29,15 @@ pub mod ttnpb_tool;
 pub mod upstream;
 
 pub use connections::{ConnectionStats, ConnectionTable};
-pub use keys::{cups_lns_key, hash_new_key};
+pub use keys::{cups_lns_key, cups_update, hash_new_key};
 pub use metrics::Metrics;
 pub use run::{EventOutput, SHUTDOWN_GRACE, run};
 
 pub use config::{
-    CupsConfig, CupsGateway, DEMO_CUPS_KEY, DEMO_GATEWAY_EUI, DEMO_GATEWAY_ID, DEMO_HOST,
-    DEMO_LNS_KEY, DEMO_MQTT_GATEWAY_ID, DEMO_MQTT_KEY, LbsOptions, LimitsOptions, ListenerAddrs,
-    MetricsOptions, MqttOptions, ServerConfig, TlsFiles, UdpOptions, UpstreamEncoding,
-    UpstreamOptions,
+    CupsConfig, CupsGateway, CupsUpdate, DEMO_CUPS_KEY, DEMO_GATEWAY_EUI, DEMO_GATEWAY_ID,
+    DEMO_HOST, DEMO_LNS_KEY, DEMO_MQTT_GATEWAY_ID, DEMO_MQTT_KEY, LbsOptions, LimitsOptions,
+    ListenerAddrs, MetricsOptions, MqttOptions, ServerConfig, TlsFiles, UdpOptions,
+    UpstreamEncoding, UpstreamOptions,
 };
 
 use std::collections::HashMap;
@@ -102,6 +102,12 @@ fn cups_settings(cups: &CupsConfig, limits: TcpLimits) -> Result<CupsSettings, S
         None => None,
     };
     let uri = cups.lns_uri.clone();
+    let update = cups
+        .update
+        .as_ref()
+        .map(cups_update)
+        .transpose()
+        .map_err(StartError::Config)?;
     let keys: HashMap<String, String> = cups
         .gateways
         .iter()
@@ -113,6 +119,7 @@ fn cups_settings(cups: &CupsConfig, limits: TcpLimits) -> Result<CupsSettings, S
         Some(CupsTarget {
             tc_uri: Some(uri.clone()),
             tc_credentials: Some(Credentials::token(trust.clone(), key)),
+            update: update.clone(),
             ..Default::default()
         })
     });
