@@ -596,7 +596,8 @@ impl GatewayServer {
         }
     }
 
-    /// Stops the server cleanly within `grace`: every connected gateway is sent
+    /// Stops the server cleanly within `grace`: the TCP listeners stop accepting (their
+    /// listening sockets close), every connected gateway is sent
     /// [`GatewayCommand::Disconnect`] (Basics Station stations get a websocket close frame,
     /// MQTT connections are closed after what was queued for them, Semtech UDP gateways are
     /// forgotten), the events that follow (their final `Disconnected`, with
@@ -605,7 +606,7 @@ impl GatewayServer {
     /// (CUPS first finishes the requests it is serving) and the server is dropped. Returns
     /// those events, for the caller to deliver before it exits.
     ///
-    /// A gateway that reconnects during the grace period is closed with the listeners.
+    /// A Semtech UDP gateway heard again during the grace period is dropped with the listeners.
     pub async fn shutdown(mut self, grace: std::time::Duration) -> Vec<GatewayEvent> {
         let deadline = tokio::time::Instant::now() + grace;
         let _ = self._shutdown.send(true);
