@@ -1,6 +1,8 @@
 //! The `gateway-server` example: every gateway protocol this workspace serves, on The Things
 //! Stack's default ports, with gateways and keys from a TOML file.
 //!
+//! Listeners of a config file (the demo, [`ServerConfig::demo`], serves 127.0.0.1 only):
+//!
 //! | listener | default | |
 //! |---|---|---|
 //! | Semtech UDP | `0.0.0.0:1700` | |
@@ -17,6 +19,11 @@
 //! ```
 //!
 //! The config file ([`ServerConfig`]) embeds gateway-io's registry format under `[registry]`.
+//! Around the listeners: [`run`] (the binary's loop: clean stop on SIGTERM / Ctrl-C, event
+//! lines on their own thread), [`http`] (`[metrics]`: Prometheus, health, downlink and
+//! connection-stats API), [`upstream`] (`[upstream]`: scale-out on an MQTT broker),
+//! [`demo_tls`] (the demo's certificates), [`ttnpb_tool`] (`gateway-server ttnpb`), and the
+//! key helpers [`hash_new_key`], [`cups_lns_key`], [`cups_update`].
 
 mod config;
 mod connections;
