@@ -54,7 +54,25 @@ pub fn validate_gateway_id(id: &str) -> Result<(), InvalidGatewayId> {
     }
 }
 
+/// Checks a gateway unique id: a gateway id, or `gateway-id@tenant-id` on multi-tenant
+/// deployments, each part following [`validate_gateway_id`]'s rule.
+pub fn validate_gateway_uid(uid: &str) -> Result<(), InvalidGatewayId> {
+    let bad = || InvalidGatewayId(uid.chars().take(64).collect());
+    match uid.split_once('@') {
+        None => validate_gateway_id(uid),
+        Some((id, tenant)) => {
+            validate_gateway_id(id).map_err(|_| bad())?;
+            validate_gateway_id(tenant).map_err(|_| bad())
+        }
+    }
+}
+
 /// Who a gateway is: its registry id and, when known, its EUI.
+///
+/// On multi-tenant deployments `gateway_id` is the unique id `gateway-id@tenant-id` (the form
+/// of MQTT usernames and topics): it is the key the registry, the routes and the events use, so
+/// two tenants' gateways of one id never meet. [`tenant_id`](Self::tenant_id) and
+/// [`plain_id`](Self::plain_id) split it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct GatewayIds {
     /// The gateway id (`^[a-z0-9](?:[-]?[a-z0-9]){2,}$`).
@@ -70,6 +88,18 @@ impl GatewayIds {
             gateway_id: gateway_id.into(),
             eui,
         }
+    }
+
+    /// The tenant part of a `gateway-id@tenant-id` unique id; `None` on single-tenant ids.
+    pub fn tenant_id(&self) -> Option<&str> {
+        self.gateway_id.split_once('@').map(|(_, tenant)| tenant)
+    }
+
+    /// The gateway id without its tenant part.
+    pub fn plain_id(&self) -> &str {
+        self.gateway_id
+            .split_once('@')
+            .map_or(self.gateway_id.as_str(), |(id, _)| id)
     }
 
     /// The id The Things Stack gives an unregistered gateway: `eui-` and 16 lower-case hex digits.
@@ -91,7 +121,8 @@ impl fmt::Display for GatewayIds {
 }
 
 impl GatewayIds {
-    /// The ttnpb identifiers (`gateway_id`, and `eui` as 8 bytes or empty).
+    /// The ttnpb identifiers (`gateway_id`, the unique id with its tenant part if any, and
+    /// `eui` as 8 bytes or empty).
     pub fn to_ttnpb(&self) -> loragw_ttnpb::GatewayIdentifiers {
         loragw_ttnpb::GatewayIdentifiers {
             gateway_id: self.gateway_id.clone(),
@@ -120,6 +151,19 @@ mod tests {
         for bad in ["ab", "-abc", "abc-", "a--b", "ABC", "a_bc", &"a".repeat(37)] {
             assert!(validate_gateway_id(bad).is_err(), "{bad}");
         }
+        for ok in ["abc", "test-gtw@my-tenant"] {
+            validate_gateway_uid(ok).unwrap();
+        }
+        for bad in ["test-gtw@", "@my-tenant", "a@b@c", "gtw@My-Tenant", "gtw@t"] {
+            assert!(validate_gateway_uid(bad).is_err(), "{bad}");
+        }
+        let ids = GatewayIds::new("test-gtw@my-tenant", None);
+        assert_eq!(
+            (ids.plain_id(), ids.tenant_id()),
+            ("test-gtw", Some("my-tenant"))
+        );
+        let ids = GatewayIds::new("test-gtw", None);
+        assert_eq!((ids.plain_id(), ids.tenant_id()), ("test-gtw", None));
         assert_eq!(
             GatewayIds::from_eui(Eui64::from_u64(0xAA)).gateway_id,
             "eui-00000000000000aa"

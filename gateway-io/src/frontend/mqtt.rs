@@ -207,9 +207,12 @@ pub fn authenticate_connect<R: GatewayRegistry + Authenticator + ?Sized>(
 ) -> Result<(GatewayUid, GatewayRecord), MqttError> {
     let uid = GatewayUid::parse(username)
         .map_err(|_| MqttError::BadUsername(username.chars().take(64).collect()))?;
+    // The registry knows tenants' gateways by their unique id (`gateway-id@tenant-id`): a
+    // username with another tenant (or none) finds no entry and so cannot use the key.
+    let unique_id = uid.to_string();
     let record = registry
-        .gateway_by_id(&uid.gateway_id)
-        .ok_or_else(|| AuthError::UnknownGateway(uid.gateway_id.clone()))?;
+        .gateway_by_id(&unique_id)
+        .ok_or(AuthError::UnknownGateway(unique_id))?;
     let credential = password.map_or(Credential::None, Credential::Password);
     authorize_link(registry, &record, credential, false)?;
     Ok((uid, record))
@@ -265,7 +268,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
 
     /// A CONNECT: `username` is the gateway uid (`gateway-id`, or `gateway-id@tenant-id`),
     /// `password` its API key, which must grant the link right. The registry is asked for the
-    /// gateway id (a tenant part is kept for the topics only); then
+    /// whole uid (a tenant's gateway is registered as `gateway-id@tenant-id`), and topics must
+    /// carry the same uid; then
     /// [`connect_authenticated`](Self::connect_authenticated). No state is created for a
     /// gateway that is refused.
     pub fn handle_connect(

@@ -9,7 +9,7 @@ use super::{
     Right,
 };
 use crate::freqplan::{FrequencyPlan, FrequencyPlanError};
-use crate::ids::{Eui64, GatewayIds, InvalidGatewayId, validate_gateway_id};
+use crate::ids::{Eui64, GatewayIds, InvalidGatewayId, validate_gateway_uid};
 
 /// Largest config file [`InMemoryRegistry::from_toml`] reads, in bytes.
 pub const MAX_CONFIG_LEN: usize = 16 * 1024 * 1024;
@@ -24,7 +24,8 @@ pub const MAX_CONFIG_LEN: usize = 16 * 1024 * 1024;
 /// # ... the fields of `FrequencyPlan`
 ///
 /// [[gateway]]
-/// id = "my-gateway"
+/// id = "my-gateway"                       # or "my-gateway@my-tenant" (multi-tenant)
+/// tenant = "my-tenant"                    # optional; the same as the `@my-tenant` suffix
 /// eui = "0102030405060708"                # optional; `01-02-…` and `01:02:…` work too
 /// frequency_plans = ["EU_863_870"]        # at least one
 /// require_authenticated_connection = true # optional; default: true when the gateway has a
@@ -43,6 +44,12 @@ pub const MAX_CONFIG_LEN: usize = 16 * 1024 * 1024;
 /// ("Require authenticated connection"). Set `require_authenticated_connection = false` to
 /// serve a keyed gateway over Semtech UDP too (e.g. while it migrates), or `true` to refuse a
 /// keyless one everywhere.
+///
+/// **Tenants.** A gateway of a tenant is registered, looked up and authenticated by its unique
+/// id `gateway-id@tenant-id` (see [`GatewayIds`]): the MQTT username `test-gtw@other-tenant`
+/// finds no entry `test-gtw@my-tenant`, so it cannot connect with that gateway's key. An EUI
+/// names one gateway across all tenants (Semtech UDP and Basics Station find the gateway, and
+/// so its tenant, by EUI). Entries without a tenant serve single-tenant deployments.
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryConfig {
@@ -58,8 +65,11 @@ pub struct RegistryConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {
-    /// Gateway id.
+    /// Gateway id, or unique id `gateway-id@tenant-id`.
     pub id: String,
+    /// Tenant id (multi-tenant deployments); the entry's unique id becomes `{id}@{tenant}`.
+    #[serde(default)]
+    pub tenant: Option<String>,
     /// Gateway EUI.
     #[serde(default, deserialize_with = "crate::ids::eui_string::deserialize_opt")]
     pub eui: Option<Eui64>,
@@ -100,7 +110,7 @@ pub enum RegistryConfigError {
     /// Not valid TOML, or not the expected shape.
     #[error("registry config: {0}")]
     Syntax(String),
-    /// A gateway id breaks the id rule.
+    /// A gateway id (or its tenant part) breaks the id rule.
     #[error("gateway[{index}]: {source}")]
     InvalidGatewayId {
         /// Position in the file.
@@ -183,8 +193,11 @@ impl InMemoryRegistry {
             plan.validate()?;
             registry.plans.insert(plan.id.clone(), plan);
         }
-        for (index, gateway) in config.gateways.into_iter().enumerate() {
-            validate_gateway_id(&gateway.id)
+        for (index, mut gateway) in config.gateways.into_iter().enumerate() {
+            if let Some(tenant) = gateway.tenant.take() {
+                gateway.id = format!("{}@{tenant}", gateway.id);
+            }
+            validate_gateway_uid(&gateway.id)
                 .map_err(|source| RegistryConfigError::InvalidGatewayId { index, source })?;
             if gateway.frequency_plans.is_empty() {
                 return Err(RegistryConfigError::NoFrequencyPlan(gateway.id));
@@ -530,6 +543,64 @@ require_authenticated_connection = true
         reg.authenticate("gw-x", Credential::ApiKey("secret"), Right::Info)
             .unwrap();
         assert!(!format!("{reg:?}").contains("secret"));
+    }
+
+    #[test]
+    fn tenants_are_part_of_the_id_and_euis_stay_unique_across_them() {
+        let text = format!(
+            r#"
+[[gateway]]
+id = "test-gtw@my-tenant"
+eui = "0000000000000001"
+frequency_plans = ["EU_863_870"]
+[[gateway.key]]
+name = "k"
+hash = "{h}"
+rights = ["link"]
+
+[[gateway]]
+id = "test-gtw"
+tenant = "other-tenant"
+eui = "0000000000000002"
+frequency_plans = ["EU_863_870"]
+
+[[gateway]]
+id = "test-gtw"
+frequency_plans = ["EU_863_870"]
+"#,
+            h = hash_key("K", b"salt-tenant-16by"),
+        );
+        let reg = InMemoryRegistry::from_toml(&text).unwrap();
+        assert_eq!(reg.len(), 3);
+        let mine = reg.gateway_by_eui(Eui64::from_u64(1)).unwrap();
+        assert_eq!(mine.ids.gateway_id, "test-gtw@my-tenant");
+        assert_eq!(mine.ids.tenant_id(), Some("my-tenant"));
+        let other = reg.gateway_by_eui(Eui64::from_u64(2)).unwrap();
+        assert_eq!(other.ids.gateway_id, "test-gtw@other-tenant");
+        reg.authenticate("test-gtw@my-tenant", Credential::Password("K"), Right::Link)
+            .unwrap();
+        for wrong in ["test-gtw@other-tenant", "test-gtw"] {
+            assert_eq!(
+                reg.authenticate(wrong, Credential::Password("K"), Right::Link),
+                Err(AuthError::InvalidCredential(wrong.into()))
+            );
+        }
+        assert!(reg.gateway_by_id("test-gtw@third-tenant").is_none());
+
+        // One EUI in two tenants is refused.
+        let dup = "[[gateway]]\nid = \"gw-a@tenant-a\"\neui = \"0000000000000001\"\nfrequency_plans = [\"EU_863_870\"]\n[[gateway]]\nid = \"gw-a\"\ntenant = \"tenant-b\"\neui = \"0000000000000001\"\nfrequency_plans = [\"EU_863_870\"]\n";
+        assert_eq!(
+            InMemoryRegistry::from_toml(dup).unwrap_err(),
+            RegistryConfigError::DuplicateEui(Eui64::from_u64(1))
+        );
+        // A tenant given twice, or a bad one, breaks the id rule.
+        for id in ["id = \"gw-a@t-one\"\ntenant = \"t-two\"", "id = \"gw-a@T\""] {
+            let text = format!("[[gateway]]\n{id}\nfrequency_plans = [\"EU_863_870\"]\n");
+            assert!(matches!(
+                InMemoryRegistry::from_toml(&text).unwrap_err(),
+                RegistryConfigError::InvalidGatewayId { index: 0, .. }
+            ));
+        }
     }
 
     #[test]

@@ -59,7 +59,9 @@ impl GatewayRecord {
 
 /// Looks gateways and frequency plans up.
 pub trait GatewayRegistry: Send + Sync {
-    /// The gateway with this id, if registered.
+    /// The gateway with this id, if registered. On multi-tenant deployments the id is the
+    /// unique id `gateway-id@tenant-id` ([`GatewayIds`]), and a gateway of one tenant is not
+    /// found under another tenant's (or no tenant's) id.
     fn gateway_by_id(&self, gateway_id: &str) -> Option<GatewayRecord>;
 
     /// The gateway with this EUI, if registered.
@@ -199,7 +201,8 @@ impl AuthError {
 
 /// Checks credentials.
 pub trait Authenticator: Send + Sync {
-    /// Whether `credential` grants `right` on the gateway with id `gateway_id`.
+    /// Whether `credential` grants `right` on the gateway with id `gateway_id` (the unique id,
+    /// tenant included, as in [`GatewayRegistry::gateway_by_id`]).
     fn authenticate(
         &self,
         gateway_id: &str,

@@ -232,9 +232,13 @@ pub(crate) struct AcceptConfig {
     pub(crate) tls: TlsOption,
     pub(crate) stats: Arc<Stats>,
     pub(crate) log: Arc<RefusalLog>,
+    /// Turns true when the server stops: the loop then closes the listening socket (new
+    /// connections are refused by the OS) and accepts nothing more.
+    pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
-/// Accepts connections forever, one task per admitted connection running `serve`; when that
+/// Accepts connections until the server stops, one task per admitted connection running
+/// `serve`; when that
 /// task panics, `on_panic` is called with its id and the message (the listener reports the
 /// connection closed).
 pub(crate) async fn accept_loop<S, SF, P>(
@@ -250,8 +254,23 @@ pub(crate) async fn accept_loop<S, SF, P>(
     let counts = Arc::new(Mutex::new(Counts::default()));
     let serve = Arc::new(serve);
     let mut next_id = 0u64;
+    let mut shutdown = config.shutdown.clone();
     loop {
-        let (stream, remote) = match listener.accept().await {
+        let accepted = tokio::select! {
+            biased;
+            stop = shutdown.wait_for(|stop| *stop) => {
+                drop(stop);
+                None
+            }
+            accepted = listener.accept() => Some(accepted),
+        };
+        // Stopping (or the server is gone): no more connections. The task stays (its end would
+        // be reported as a failure); the server aborts it.
+        let Some(accepted) = accepted else {
+            drop(listener);
+            return std::future::pending().await;
+        };
+        let (stream, remote) = match accepted {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(listener = config.log.listener, error = %e, "accept failed");
@@ -358,6 +377,45 @@ mod tests {
         let later = t0 + Duration::from_secs(1);
         log.refused_at(later, remote, RefusalReason::Unauthenticated, "later");
         assert_eq!(suppressed(&log), 0);
+    }
+
+    #[tokio::test]
+    async fn the_loop_stops_accepting_when_the_server_stops() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let (served_tx, mut served) = tokio::sync::mpsc::unbounded_channel();
+        let config = AcceptConfig {
+            limits: TcpLimits::default(),
+            tls: None,
+            stats: Arc::new(Stats::default()),
+            log: Arc::new(RefusalLog::new("test")),
+            shutdown,
+        };
+        let task = tokio::spawn(accept_loop(
+            listener,
+            config,
+            move |accepted: Accepted| {
+                let _ = served_tx.send(accepted.remote);
+                async {}
+            },
+            |_, _| {},
+        ));
+        let _first = tokio::net::TcpStream::connect(addr).await.unwrap();
+        assert!(served.recv().await.is_some());
+        stop.send(true).unwrap();
+        // The listening socket closes: connections are refused from then on.
+        let mut refused = false;
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(addr).await.is_err() {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(refused, "still accepting after the stop");
+        assert!(!task.is_finished(), "the loop parks instead of ending");
+        task.abort();
     }
 
     #[test]

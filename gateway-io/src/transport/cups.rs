@@ -112,6 +112,7 @@ pub(crate) async fn start(
         tls,
         stats: ctx.stats.clone(),
         log: log.clone(),
+        shutdown: ctx.shutdown.clone(),
     };
     let state = Arc::new(State {
         registry: ctx.registry,

@@ -22,7 +22,8 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::CommandError;
-use crate::event::{GatewayCommand, GatewayEvent};
+use crate::event::{GatewayCommand, GatewayEvent, Protocol};
+use crate::ids::GatewayIds;
 
 /// Events a driver holds back while the application is not reading; past this it stops taking
 /// input from its sockets (backpressure) but keeps serving commands and timers.
@@ -51,12 +52,21 @@ pub(crate) enum Control {
     Replaced { gateway_id: String, epoch: u64 },
 }
 
+/// Where a connected gateway is.
+#[derive(Debug, Clone)]
+struct Route {
+    listener: ListenerId,
+    ids: GatewayIds,
+    protocol: Protocol,
+}
+
 /// The one event stream and the routes, shared by all drivers.
 #[derive(Debug)]
 pub(crate) struct Hub {
     events: mpsc::Sender<GatewayEvent>,
-    /// gateway id → listener it is connected to, and the epoch of that connection.
-    routes: Mutex<HashMap<String, (ListenerId, u64)>>,
+    /// gateway id → listener it is connected to, and the ids and protocol of its `Connected`
+    /// event.
+    routes: Mutex<HashMap<String, Route>>,
     /// The epoch of the last `Connected` tracked.
     epoch: std::sync::atomic::AtomicU64,
     /// Each listener's control channel, by listener index. Unbounded: one message per
@@ -107,7 +117,26 @@ impl Hub {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(gateway_id)
-            .map(|(listener, _)| *listener)
+            .map(|r| r.listener)
+    }
+
+    /// Drops a gateway's route (the server stops and the gateway's protocol has no
+    /// connection to close).
+    pub(crate) fn forget(&self, gateway_id: &str) {
+        self.routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(gateway_id);
+    }
+
+    /// The ids and protocol of every gateway with a route (connected now).
+    pub(crate) fn connected(&self) -> Vec<(GatewayIds, Protocol)> {
+        self.routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .map(|r| (r.ids.clone(), r.protocol))
+            .collect()
     }
 
     /// Follows connects and disconnects: a newer connection (on any listener) takes the route
@@ -119,11 +148,18 @@ impl Hub {
         let id = &event.gateway().gateway_id;
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         match event {
-            GatewayEvent::Connected { .. } => {
+            GatewayEvent::Connected {
+                gateway, protocol, ..
+            } => {
                 let epoch = self.epoch.fetch_add(1, Ordering::Relaxed) + 1;
-                let old = routes.insert(id.clone(), (from, epoch));
+                let route = Route {
+                    listener: from,
+                    ids: gateway.clone(),
+                    protocol: *protocol,
+                };
+                let old = routes.insert(id.clone(), route).map(|r| r.listener);
                 drop(routes);
-                if let Some((old, _)) = old.filter(|(old, _)| *old != from) {
+                if let Some(old) = old.filter(|old| *old != from) {
                     self.control(
                         old,
                         Control::Replaced {
@@ -135,9 +171,7 @@ impl Hub {
                 Some(epoch)
             }
             GatewayEvent::Disconnected { .. }
-                if routes
-                    .get(id)
-                    .is_some_and(|(listener, _)| *listener == from) =>
+                if routes.get(id).is_some_and(|r| r.listener == from) =>
             {
                 routes.remove(id);
                 None

@@ -221,6 +221,7 @@ pub(crate) async fn start_with<F: WsFrontend>(
         tls: tls.clone(),
         stats: ctx.stats.clone(),
         log: log.clone(),
+        shutdown: ctx.shutdown.clone(),
     };
     let endpoint = Arc::new(Endpoint {
         registry: ctx.registry.clone(),

@@ -28,8 +28,8 @@ pub trait Registry: GatewayRegistry + Authenticator {}
 impl<T: GatewayRegistry + Authenticator + ?Sized> Registry for T {}
 
 /// Everything a listener is started with.
-// Which fields a listener reads depends on the listener (CUPS sends no events, only CUPS
-// watches `shutdown`), so with some feature sets a field is unused.
+// Which fields a listener reads depends on the listener (CUPS sends no events, Semtech UDP
+// does not watch `shutdown`), so with some feature sets a field is unused.
 #[allow(dead_code)]
 pub(crate) struct ListenerContext {
     pub(crate) id: ListenerId,

@@ -81,5 +81,5 @@ pub use listener::{RefusalReason, Registry, ServerStats};
 #[cfg(feature = "server")]
 pub use server::{
     DEFAULT_EVENT_CAPACITY, DownlinkSender, GatewayServer, GatewayServerBuilder, ListenerKind,
-    ServerError,
+    ServerError, StatsHandle,
 };

@@ -135,6 +135,7 @@ pub(crate) async fn start(
         tls,
         stats: ctx.stats.clone(),
         log: log.clone(),
+        shutdown: ctx.shutdown.clone(),
     };
     let limits = settings.limits;
     let shared = Arc::new(Shared {

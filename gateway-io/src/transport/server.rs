@@ -18,7 +18,7 @@ use tokio::task::{AbortHandle, JoinHandle};
 use super::hub::{COMMAND_CAPACITY, CommandRequest, Hub, ListenerId};
 use super::listener::{ListenerContext, Registry, ServerStats, Started, Stats};
 use crate::error::CommandError;
-use crate::event::{GatewayCommand, GatewayEvent};
+use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent};
 use crate::freqplan::FrequencyPlan;
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
@@ -506,6 +506,17 @@ impl GatewayServerBuilder {
     }
 }
 
+/// Reads a server's counters from any task ([`GatewayServer::stats_handle`]).
+#[derive(Debug, Clone)]
+pub struct StatsHandle(Arc<Stats>);
+
+impl StatsHandle {
+    /// The counters now ([`GatewayServer::stats`]).
+    pub fn snapshot(&self) -> ServerStats {
+        self.0.snapshot()
+    }
+}
+
 /// A cloneable handle that sends downlinks and other commands to gateways, from any task.
 #[derive(Debug, Clone)]
 pub struct DownlinkSender {
@@ -634,12 +645,74 @@ impl GatewayServer {
         }
     }
 
+    /// Stops the server cleanly within `grace`: the TCP listeners stop accepting (their
+    /// listening sockets close), every connected gateway is sent
+    /// [`GatewayCommand::Disconnect`] (Basics Station stations get a websocket close frame,
+    /// MQTT connections are closed after what was queued for them, Semtech UDP gateways are
+    /// forgotten), the events that follow (their final `Disconnected`, with
+    /// `DisconnectReason::Shutdown`, and any last uplink or TX acknowledgement) are collected
+    /// until no gateway is connected or `grace` has passed, and then every listener stops
+    /// (CUPS first finishes the requests it is serving) and the server is dropped. Returns
+    /// those events, for the caller to deliver before it exits.
+    ///
+    /// A Semtech UDP gateway heard again during the grace period is dropped with the listeners.
+    pub async fn shutdown(mut self, grace: std::time::Duration) -> Vec<GatewayEvent> {
+        let deadline = tokio::time::Instant::now() + grace;
+        let _ = self._shutdown.send(true);
+        let mut events = Vec::new();
+        // The gateways whose final `Disconnected` is still to come.
+        let mut closing = std::collections::HashSet::new();
+        for (gateway, protocol) in self.sender.hub.connected() {
+            let command = GatewayCommand::Disconnect {
+                gateway: gateway.clone(),
+            };
+            match tokio::time::timeout_at(deadline, self.send_command(command)).await {
+                Ok(Ok(())) => {
+                    closing.insert(gateway.gateway_id);
+                }
+                // Semtech UDP has no connection to close: the gateway is forgotten here.
+                Ok(Err(ServerError::Command(CommandError::Rejected { .. }))) => {
+                    self.sender.hub.forget(&gateway.gateway_id);
+                    events.push(GatewayEvent::Disconnected {
+                        gateway,
+                        protocol,
+                        reason: DisconnectReason::Shutdown,
+                    });
+                }
+                // Gone meanwhile, or out of time.
+                _ => {}
+            }
+        }
+        // The events come through the listeners' publishers, after the routes changed.
+        while !closing.is_empty() {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(event)) => {
+                    if let GatewayEvent::Disconnected { gateway, .. } = &event {
+                        closing.remove(&gateway.gateway_id);
+                    }
+                    events.push(event);
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        while let Ok(event) = self.events.try_recv() {
+            events.push(event);
+        }
+        events
+    }
+
     /// The server's counters: connections refused by reason (TCP listeners) and Semtech UDP
     /// gateways refused, isolated panics, open sessions. Refused gateways are also reported as
     /// [`GatewayEvent::Refused`] (rate-limited), and logged through `tracing`: install a
     /// subscriber (e.g. `tracing-subscriber`) to see the logs.
     pub fn stats(&self) -> ServerStats {
         self.stats.snapshot()
+    }
+
+    /// A cloneable handle that reads [`stats`](Self::stats) from other tasks (a metrics
+    /// endpoint).
+    pub fn stats_handle(&self) -> StatsHandle {
+        StatsHandle(self.stats.clone())
     }
 
     /// Sends a downlink to a gateway ([`DownlinkSender::send_downlink`]).

@@ -1,0 +1,134 @@
+//! Per-gateway connection stats, as The Things Stack's `GetGatewayConnectionStats` gives them:
+//! kept from `Connected` to `Disconnected`, fed by the events and the downlinks sent.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::SystemTime;
+
+use loragw_gateway_io::event::GatewayEvent;
+use loragw_ttnpb::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+
+/// What the API answers for a connected gateway (field names as The Things Stack's
+/// `GatewayConnectionStats`, plus `gateway_id` and `remote_addr`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[non_exhaustive]
+pub struct ConnectionStats {
+    /// The gateway's (unique) id.
+    pub gateway_id: String,
+    /// `udp`, `lbs`, `mqtt-v3` or `mqtt-v2`.
+    pub protocol: &'static str,
+    /// The gateway's address, when the protocol has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_addr: Option<String>,
+    /// When it connected.
+    pub connected_at: Timestamp,
+    /// When its last uplink arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_uplink_received_at: Option<Timestamp>,
+    /// Uplinks since it connected.
+    pub uplink_count: u64,
+    /// When its last status arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_status_received_at: Option<Timestamp>,
+    /// Its last status (ttnpb `GatewayStatus` JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<Value>,
+    /// When the last downlink was sent to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_downlink_received_at: Option<Timestamp>,
+    /// Downlinks sent to it since it connected.
+    pub downlink_count: u64,
+    /// When its last TX acknowledgement arrived (or a downlink of it failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_tx_acknowledgment_received_at: Option<Timestamp>,
+    /// Its last TX acknowledgement (ttnpb `TxAcknowledgment` JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_tx_acknowledgment: Option<Value>,
+    /// TX acknowledgements since it connected.
+    pub tx_acknowledgment_count: u64,
+}
+
+/// The stats of every connected gateway.
+#[derive(Debug, Default)]
+pub struct ConnectionTable {
+    gateways: Mutex<HashMap<String, ConnectionStats>>,
+}
+
+fn now() -> Timestamp {
+    loragw_ttnpb::time::system_time_to_timestamp(SystemTime::now()).unwrap_or_default()
+}
+
+impl ConnectionTable {
+    /// Follows one event.
+    pub fn observe(&self, event: &GatewayEvent) {
+        let id = &event.gateway().gateway_id;
+        let mut gateways = self.gateways.lock().unwrap_or_else(PoisonError::into_inner);
+        match event {
+            GatewayEvent::Connected {
+                protocol, remote, ..
+            } => {
+                gateways.insert(
+                    id.clone(),
+                    ConnectionStats {
+                        gateway_id: id.clone(),
+                        protocol: protocol.name(),
+                        remote_addr: remote.map(|r| r.to_string()),
+                        connected_at: now(),
+                        last_uplink_received_at: None,
+                        uplink_count: 0,
+                        last_status_received_at: None,
+                        last_status: None,
+                        last_downlink_received_at: None,
+                        downlink_count: 0,
+                        last_tx_acknowledgment_received_at: None,
+                        last_tx_acknowledgment: None,
+                        tx_acknowledgment_count: 0,
+                    },
+                );
+            }
+            GatewayEvent::Disconnected { .. } => {
+                gateways.remove(id);
+            }
+            GatewayEvent::Uplink { .. } => {
+                if let Some(s) = gateways.get_mut(id) {
+                    s.last_uplink_received_at = Some(now());
+                    s.uplink_count += 1;
+                }
+            }
+            GatewayEvent::Status { status, .. } => {
+                if let Some(s) = gateways.get_mut(id) {
+                    s.last_status_received_at = Some(now());
+                    s.last_status = serde_json::to_value(status).ok();
+                }
+            }
+            GatewayEvent::TxAck { ack, .. } => {
+                if let Some(s) = gateways.get_mut(id) {
+                    s.last_tx_acknowledgment_received_at = Some(now());
+                    s.last_tx_acknowledgment = serde_json::to_value(ack).ok();
+                    s.tx_acknowledgment_count += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A downlink went to the gateway.
+    pub fn downlink_sent(&self, gateway_id: &str) {
+        let mut gateways = self.gateways.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = gateways.get_mut(gateway_id) {
+            s.last_downlink_received_at = Some(now());
+            s.downlink_count += 1;
+        }
+    }
+
+    /// The stats of a connected gateway.
+    pub fn get(&self, gateway_id: &str) -> Option<ConnectionStats> {
+        self.gateways
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(gateway_id)
+            .cloned()
+    }
+}
