@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+pub mod bridge;
 mod lbs;
 mod mqtt;
 pub mod sim;
