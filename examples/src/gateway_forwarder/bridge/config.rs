@@ -197,7 +197,10 @@ impl BridgeConfig {
                         return Err(at("wss:// (TLS) is not supported by the bridge yet".into()));
                     }
                     if !up.address.starts_with("ws://") {
-                        return Err(at(format!("address {:?} must be ws://host:port", up.address)));
+                        return Err(at(format!(
+                            "address {:?} must be ws://host:port",
+                            up.address
+                        )));
                     }
                 }
             }
@@ -256,7 +259,12 @@ impl UpstreamConfig {
 pub(crate) fn host_port(address: &str) -> Result<(String, u16), String> {
     address
         .rsplit_once(':')
-        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']).to_owned(), p.parse::<u16>().ok()?)))
+        .and_then(|(h, p)| {
+            Some((
+                h.trim_matches(['[', ']']).to_owned(),
+                p.parse::<u16>().ok()?,
+            ))
+        })
         .filter(|(h, _)| !h.is_empty())
         .ok_or_else(|| format!("address {address:?} is not host:port"))
 }
@@ -276,7 +284,11 @@ impl DevAddrPrefix {
         let bad = || format!("dev_addr_prefixes: {text:?} is not like \"26000000/7\"");
         let (addr, bits) = text.split_once('/').ok_or_else(bad)?;
         let addr = u32::from_str_radix(addr, 16).map_err(|_| bad())?;
-        let bits = bits.parse::<u8>().ok().filter(|b| *b <= 32).ok_or_else(bad)?;
+        let bits = bits
+            .parse::<u8>()
+            .ok()
+            .filter(|b| *b <= 32)
+            .ok_or_else(bad)?;
         Ok(DevAddrPrefix { addr, bits })
     }
 
@@ -337,7 +349,11 @@ pub(crate) struct Backoff {
 
 impl Backoff {
     pub(crate) fn new(min: Duration, max: Duration) -> Self {
-        Backoff { min, max, next: min }
+        Backoff {
+            min,
+            max,
+            next: min,
+        }
     }
 
     /// The wait before the next attempt (doubling up to the maximum).

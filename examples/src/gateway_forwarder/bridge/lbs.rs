@@ -306,7 +306,10 @@ impl Station {
             StationEvent::XtimeRequested { mux_time } => {
                 let micros = self.clock.concentrator_time_at(now).unwrap_or(0);
                 let xtime = xtime::make(0, self.session_id, micros);
-                if let Err(e) = conn.session.reply_xtime(now, unix_now(), mux_time, &[xtime]) {
+                if let Err(e) = conn
+                    .session
+                    .reply_xtime(now, unix_now(), mux_time, &[xtime])
+                {
                     tracing::debug!(upstream = %self.link.name, error = %e, "getxtime not answered");
                 }
                 true
@@ -398,7 +401,9 @@ impl Station {
             if p.request.confirm {
                 match conn.session.tx_started(now, p.request.diid, started) {
                     Ok(()) => UpstreamCounters::add(&self.link.counters.tx_acks_forwarded),
-                    Err(e) => tracing::debug!(upstream = %self.link.name, error = %e, "dntxed not sent"),
+                    Err(e) => {
+                        tracing::debug!(upstream = %self.link.name, error = %e, "dntxed not sent")
+                    }
                 }
             }
         } else {
@@ -512,7 +517,9 @@ async fn connect(config: UpstreamConfig, eui: GatewayEui) -> Result<Ws, String> 
 }
 
 async fn open(url: &str, key: Option<&str>) -> Result<Ws, String> {
-    let mut request = url.into_client_request().map_err(|e| format!("{url}: {e}"))?;
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| format!("{url}: {e}"))?;
     if let Some(key) = key {
         let value = key.parse().map_err(|e| format!("key: {e}"))?;
         request.headers_mut().insert("authorization", value);

@@ -63,7 +63,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use link::{BridgedStatus, BridgedUplink, DownlinkOrder, ToUpstream, UpstreamCounters, UpstreamLink};
+use link::{
+    BridgedStatus, BridgedUplink, DownlinkOrder, ToUpstream, UpstreamCounters, UpstreamLink,
+};
 
 /// Why the bridge could not start.
 #[derive(Debug)]
@@ -345,7 +347,9 @@ impl LocalSide {
             ServerEvent::Uplink { gateway, rxpk, .. } => {
                 let ids = GatewayIds::from_eui(Eui64(gateway.0));
                 for rxpk in rxpk {
-                    self.counters.uplinks_received.fetch_add(1, Ordering::Relaxed);
+                    self.counters
+                        .uplinks_received
+                        .fetch_add(1, Ordering::Relaxed);
                     let message = match rxpk_to_uplink(&ids, &rxpk, None) {
                         Ok(m) => m,
                         Err(e) => {
@@ -371,7 +375,9 @@ impl LocalSide {
                 }
             }
             ServerEvent::Status { stat, addr, .. } => {
-                self.counters.statuses_received.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .statuses_received
+                    .fetch_add(1, Ordering::Relaxed);
                 let status = stat_to_status(&stat, Some(addr.ip()));
                 let status = Arc::new(BridgedStatus {
                     stat: *stat,
@@ -382,7 +388,9 @@ impl LocalSide {
                 }
             }
             ServerEvent::TxAck { downlink, ack, .. } => {
-                self.counters.tx_acks_received.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .tx_acks_received
+                    .fetch_add(1, Ordering::Relaxed);
                 if let Some((index, key)) = self.pending.remove(&downlink) {
                     self.to_upstream(index, ToUpstream::TxAck { key, ack });
                 }

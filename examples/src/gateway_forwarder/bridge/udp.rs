@@ -176,7 +176,12 @@ pub(super) async fn run(
     }
 }
 
-fn push(forwarder: &mut Forwarder, link: &UpstreamLink, up: &BridgedUplink, now: std::time::Instant) {
+fn push(
+    forwarder: &mut Forwarder,
+    link: &UpstreamLink,
+    up: &BridgedUplink,
+    now: std::time::Instant,
+) {
     match forwarder.push_uplinks(now, vec![up.rxpk.clone()]) {
         Ok(()) => UpstreamCounters::add(&link.counters.uplinks_forwarded),
         Err(e) => {
