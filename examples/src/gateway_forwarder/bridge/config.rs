@@ -184,9 +184,11 @@ impl BridgeConfig {
             up.eui(self.local_eui()?).map_err(at)?;
             match up.protocol {
                 UpstreamProtocol::MqttV3 | UpstreamProtocol::MqttV2 => {
-                    if up.gateway_id.is_none() {
+                    let Some(id) = &up.gateway_id else {
                         return Err(at("gateway_id is required for MQTT".into()));
-                    }
+                    };
+                    loragw_mqtt_v3::GatewayUid::new(id.clone())
+                        .map_err(|e| at(format!("gateway_id {id:?}: {e}")))?;
                     host_port(&up.address).map_err(at)?;
                 }
                 UpstreamProtocol::Udp => {
@@ -435,16 +437,18 @@ gateway_eui = "58A0CBFFFE800001"
 [[upstream]]
 protocol = "mqtt-v3"
 address = "127.0.0.1:1882"
-gateway_id = "gw"
+gateway_id = "gw-one"
 dev_addr_prefixes = ["26000000/7"]
 "#;
         let config = BridgeConfig::from_toml(ok).unwrap();
         assert_eq!(config.listen, "0.0.0.0:1700");
         assert_eq!(config.buffer, 1000);
         assert!(config.upstreams[0].downlink);
-        let no_id = ok.replace("gateway_id = \"gw\"\n", "");
+        let no_id = ok.replace("gateway_id = \"gw-one\"\n", "");
         let err = BridgeConfig::from_toml(&no_id).unwrap_err();
         assert!(err.0.contains("gateway_id"), "{err}");
+        let bad_id = ok.replace("gw-one", "-");
+        assert!(BridgeConfig::from_toml(&bad_id).is_err());
         let bad_prefix = ok.replace("26000000/7", "xyz");
         assert!(BridgeConfig::from_toml(&bad_prefix).is_err());
         let unknown = ok.replace("mqtt-v3", "carrier-pigeon");

@@ -316,10 +316,9 @@ impl LocalSide {
                     Err(e) => tracing::debug!(error = %e, "receive failed"),
                 },
                 () = tokio::time::sleep_until(wake) => self.server.handle_timeout(std::time::Instant::now()),
-                order = downlinks.recv() => match order {
-                    Some(order) => self.send_downlink(order),
-                    None => return,
-                },
+                // Upstream tasks that ended (bad config) take their senders along; the
+                // others keep theirs until the bridge stops.
+                Some(order) = downlinks.recv() => self.send_downlink(order),
                 () = crate::gateway_forwarder::stopped(&mut stop) => return,
             }
         }
