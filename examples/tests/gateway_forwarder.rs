@@ -1,12 +1,12 @@
-//! The `gateway-forwarder` core against the `gateway-server` core on port 0: simulated
-//! gateways' uplinks arrive with the generated payloads and radio settings, and a downlink sent
-//! to a simulated gateway comes back as a successful TX acknowledgement.
+//! The `gateway-forwarder` simulator against the `gateway-server` core on port 0: simulated
+//! gateways' uplinks arrive with the generated payloads and radio settings, status reports
+//! arrive, and a downlink sent to a simulated gateway comes back as a successful TX
+//! acknowledgement; the summary counts all of it.
 
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use loragw_examples::gateway_forwarder::sim::UplinkGenerator;
 use loragw_examples::gateway_forwarder::{self, ForwarderOptions, SimProtocol, Summary};
 use loragw_examples::gateway_server::{self, ServerConfig};
 use loragw_gateway_io::event::GatewayEvent;
@@ -68,16 +68,14 @@ async fn uplinks_of(
 }
 
 /// The uplinks match what gateway `index`'s generator makes.
-fn assert_generated(index: u32, uplinks: &[UplinkMessage]) {
-    let mut generator = UplinkGenerator::new(SEED, index);
-    for (f_cnt, got) in uplinks.iter().enumerate() {
+fn assert_generated(options: &ForwarderOptions, index: u32, uplinks: &[UplinkMessage]) {
+    let mut generator = options.generator_of(index).unwrap();
+    for (n, got) in uplinks.iter().enumerate() {
         let want = generator.next_uplink();
-        assert_eq!(want.f_cnt as usize, f_cnt);
         assert_eq!(
             got.raw_payload, want.phy_payload,
-            "gateway {index} FCnt {f_cnt}"
+            "gateway {index} frame {n}"
         );
-        assert_eq!(got.raw_payload[6..8], (f_cnt as u16).to_le_bytes());
         let settings = got.settings.as_ref().unwrap();
         assert_eq!(settings.frequency, want.frequency);
         let Some(Modulation::Lora(lora)) = &settings.data_rate.as_ref().unwrap().modulation else {
@@ -85,7 +83,7 @@ fn assert_generated(index: u32, uplinks: &[UplinkMessage]) {
         };
         assert_eq!(
             (lora.spreading_factor, lora.bandwidth),
-            (want.spreading_factor, 125_000)
+            (want.spreading_factor, want.bandwidth)
         );
         let md = &got.rx_metadata[0];
         assert_eq!(md.rssi, f32::from(want.rssi));
@@ -156,6 +154,7 @@ async fn two_udp_gateways_send_uplinks_and_acknowledge_a_downlink() {
         rate: 20.0,
         count: Some(3),
         seed: SEED,
+        status_interval: Some(Duration::from_millis(50)),
         ..ForwarderOptions::new(addr.to_string())
     };
     // The UDP server names unregistered gateways after their EUI.
@@ -164,23 +163,67 @@ async fn two_udp_gateways_send_uplinks_and_acknowledge_a_downlink() {
         .collect();
     assert_eq!(ids[0], "eui-58a0cbfffe900000");
     let second = GatewayIds::from_eui(Eui64(options.eui_of(1)));
-    let (stop, task) = spawn_forwarder(options);
+    let (stop, task) = spawn_forwarder(options.clone());
 
     let uplinks = uplinks_of(&mut server, &ids, 3).await;
-    assert_generated(0, &uplinks[0]);
-    assert_generated(1, &uplinks[1]);
+    assert_generated(&options, 0, &uplinks[0]);
+    assert_generated(&options, 1, &uplinks[1]);
+    status_arrives(&mut server).await;
     downlink_is_acknowledged(&mut server, &second).await;
 
     stop.send(()).unwrap();
     let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
     assert_eq!(summary.uplinks_sent, 6);
+    // Status reports are PUSH_DATA too, but not counted as uplink acknowledgements.
     assert_eq!(summary.uplinks_acked, Some(6));
+    assert!(summary.statuses_sent >= 1, "{summary:?}");
     assert_eq!(summary.downlinks_received, 1);
     assert_eq!(summary.tx_acks_sent, 1);
-    assert_eq!(
-        summary.to_json().to_string(),
-        r#"{"downlinks_received":1,"tx_acks_sent":1,"uplinks_acked":6,"uplinks_sent":6}"#
+    assert_eq!(summary.lost(), 0);
+    let latency = summary.latency.unwrap();
+    assert_eq!(latency.samples, 6);
+    assert!(
+        latency.p50 <= latency.p99 && latency.p99 < STEP,
+        "{latency:?}"
     );
+    let json = summary.to_json();
+    assert_eq!(json["protocols"]["udp"]["uplinks_acked"], 6);
+    assert_eq!(json["gateways"][1]["gateway_id"], "sim-gateway-1");
+    assert_eq!(json["gateways"][1]["uplinks_sent"], 3);
+    assert_eq!(json["gateways"][1]["tx_acks_sent"], 1);
+    assert_eq!(json["lost"], 0);
+}
+
+/// Waits for a status report.
+async fn status_arrives(server: &mut GatewayServer) {
+    loop {
+        let event = timeout(STEP, server.next_event()).await.unwrap().unwrap();
+        if let GatewayEvent::Status { .. } = event {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unanswered_udp_gateway_counts_its_uplinks_lost() {
+    // Nothing answers on this port.
+    let unused = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = unused.local_addr().unwrap();
+    let options = ForwarderOptions {
+        rate: 50.0,
+        count: Some(2),
+        status_interval: None,
+        drain: Duration::from_millis(300),
+        ..ForwarderOptions::new(addr.to_string())
+    };
+    let (stop, task) = spawn_forwarder(options);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(()).unwrap();
+    let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
+    assert_eq!(summary.uplinks_sent, 2);
+    assert_eq!(summary.uplinks_acked, Some(0));
+    assert_eq!(summary.lost(), 2);
+    drop(unused);
 }
 
 #[tokio::test]
@@ -195,13 +238,15 @@ async fn an_mqtt_v3_gateway_sends_uplinks_and_acknowledges_a_downlink() {
         seed: SEED,
         gateway_id: Some(gateway_server::DEMO_GATEWAY_ID.into()),
         key: Some(gateway_server::DEMO_LNS_KEY.into()),
+        status_interval: Some(Duration::from_millis(100)),
         ..ForwarderOptions::new(addr.to_string())
     };
-    let (stop, task) = spawn_forwarder(options);
+    let (stop, task) = spawn_forwarder(options.clone());
 
     let ids = [gateway_server::DEMO_GATEWAY_ID.to_string()];
     let uplinks = uplinks_of(&mut server, &ids, 2).await;
-    assert_generated(0, &uplinks[0]);
+    assert_generated(&options, 0, &uplinks[0]);
+    status_arrives(&mut server).await;
     let gateway = GatewayIds::new(gateway_server::DEMO_GATEWAY_ID, None);
     downlink_is_acknowledged(&mut server, &gateway).await;
 
@@ -211,6 +256,67 @@ async fn an_mqtt_v3_gateway_sends_uplinks_and_acknowledges_a_downlink() {
     assert_eq!(summary.uplinks_acked, None);
     assert_eq!(summary.downlinks_received, 1);
     assert_eq!(summary.tx_acks_sent, 1);
+    assert!(summary.statuses_sent >= 1);
+    // Uplink → downlink latency.
+    assert_eq!(summary.latency.unwrap().samples, 1);
+}
+
+#[tokio::test]
+async fn an_mqtt_v2_gateway_sends_uplinks_and_a_status_and_receives_a_downlink() {
+    let mut server = gateway_server::start(demo_on_port_zero()).await.unwrap();
+    let addr = server.local_addr(ListenerKind::MqttV2).unwrap();
+    let options = ForwarderOptions {
+        protocol: SimProtocol::MqttV2,
+        rate: 20.0,
+        count: Some(3),
+        seed: SEED,
+        gateway_id: Some(gateway_server::DEMO_GATEWAY_ID.into()),
+        key: Some(gateway_server::DEMO_LNS_KEY.into()),
+        status_interval: Some(Duration::from_millis(100)),
+        ..ForwarderOptions::new(addr.to_string())
+    };
+    // Progress reports show when the downlink is in (MQTT v2 has no TX acknowledgement).
+    let (progress_tx, mut progress) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(gateway_forwarder::run_with_progress(
+        options.clone(),
+        async move {
+            let _ = stop_rx.await;
+        },
+        Duration::from_millis(20),
+        move |summary: &Summary| {
+            let _ = progress_tx.send(summary.clone());
+        },
+    ));
+
+    let ids = [gateway_server::DEMO_GATEWAY_ID.to_string()];
+    let uplinks = uplinks_of(&mut server, &ids, 3).await;
+    assert_generated(&options, 0, &uplinks[0]);
+    status_arrives(&mut server).await;
+    let gateway = GatewayIds::new(gateway_server::DEMO_GATEWAY_ID, None);
+    timeout(STEP, server.send_downlink(&gateway, downlink()))
+        .await
+        .unwrap()
+        .unwrap();
+    loop {
+        let summary = timeout(STEP, progress.recv()).await.unwrap().unwrap();
+        if summary.downlinks_received == 1 {
+            assert!(
+                summary.progress_line().starts_with("mqtt-v2: sent 3 "),
+                "{summary:?}"
+            );
+            break;
+        }
+    }
+
+    stop.send(()).unwrap();
+    let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
+    assert_eq!(summary.protocol, "mqtt-v2");
+    assert_eq!(summary.uplinks_sent, 3);
+    assert_eq!(summary.downlinks_received, 1);
+    assert_eq!(summary.tx_acks_sent, 0);
+    assert!(summary.statuses_sent >= 1);
+    assert_eq!(summary.lost(), 0);
 }
 
 #[tokio::test]
@@ -227,11 +333,11 @@ async fn a_basics_station_sends_uplinks_and_acknowledges_a_downlink() {
         key: Some(gateway_server::DEMO_LNS_KEY.into()),
         ..ForwarderOptions::new(addr.to_string())
     };
-    let (stop, task) = spawn_forwarder(options);
+    let (stop, task) = spawn_forwarder(options.clone());
 
     let ids = [gateway_server::DEMO_GATEWAY_ID.to_string()];
     let uplinks = uplinks_of(&mut server, &ids, 2).await;
-    assert_generated(0, &uplinks[0]);
+    assert_generated(&options, 0, &uplinks[0]);
     let gateway = GatewayIds::new(gateway_server::DEMO_GATEWAY_ID, None);
     acknowledged(&mut server, &gateway, downlink_at(None)).await;
 
@@ -251,6 +357,12 @@ async fn invalid_options_are_refused() {
     };
     let err = gateway_forwarder::run(options, async {}).await.unwrap_err();
     assert!(err.to_string().contains("gateways"), "{err}");
+    let options = ForwarderOptions {
+        frequency_plan: "XX_000".into(),
+        ..ForwarderOptions::new("127.0.0.1:1")
+    };
+    let err = gateway_forwarder::run(options, async {}).await.unwrap_err();
+    assert!(err.to_string().contains("frequency plan"), "{err}");
     let options = ForwarderOptions {
         rate: 0.0,
         ..ForwarderOptions::new("127.0.0.1:1")

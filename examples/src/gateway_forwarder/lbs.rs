@@ -1,5 +1,6 @@
 //! A simulated LoRa Basics Station: [`StationSession`] over a tokio-tungstenite websocket,
 //! straight to the LNS traffic endpoint `ws://{server}/traffic/eui-{EUI}` (no discovery).
+//! The protocol has no status message: the `version` sent on connect is all the LNS gets.
 
 use futures_util::{SinkExt, StreamExt};
 use loragw_basicstation::station::{
@@ -11,7 +12,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{WebSocketStream, client_async};
 
-use super::{Counters, GatewaySim, RunError, stopped};
+use super::report::GatewayCounters;
+use super::{GatewaySim, RunError, stopped};
 
 type Ws = WebSocketStream<TcpStream>;
 
@@ -75,7 +77,7 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
                     more = true;
                 }
                 StationEvent::Transmit(request) => {
-                    Counters::add(&gw.counters.downlinks_received);
+                    gw.downlink_received();
                     let Some(option) = request.options.first() else {
                         continue;
                     };
@@ -88,7 +90,7 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
                     };
                     if request.confirm {
                         match session.tx_started(now, request.diid, started) {
-                            Ok(()) => Counters::add(&gw.counters.tx_acks_sent),
+                            Ok(()) => GatewayCounters::add(&gw.counters.tx_acks_sent),
                             Err(e) => {
                                 tracing::warn!(gateway = gw.index, error = %e, "dntxed not sent")
                             }
@@ -119,17 +121,14 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
             },
             () = tokio::time::sleep_until(wake) => session.handle_timeout(std::time::Instant::now()),
             _ = ticks.tick(), if sending => {
-                if let Some(r) = &mut gw.remaining {
-                    *r -= 1;
-                }
-                let up = gw.generator.next_uplink();
+                let Some(up) = gw.next_sim_uplink() else { continue };
                 let now = std::time::Instant::now();
                 let frame = ReceivedFrame {
                     phy_payload: up.phy_payload,
                     freq: up.frequency as u32,
                     modulation: Modulation::Lora {
                         spreading_factor: up.spreading_factor as u8,
-                        bandwidth_khz: 125,
+                        bandwidth_khz: (up.bandwidth / 1000) as u16,
                     },
                     xtime: XTIME_SESSION + session.local_micros(now),
                     rctx: 0,
@@ -140,7 +139,7 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
                     rxtime: unix_now(),
                 };
                 match session.send_uplink(now, &frame) {
-                    Ok(true) => Counters::add(&gw.counters.uplinks_sent),
+                    Ok(true) => gw.uplink_sent(),
                     Ok(false) => tracing::debug!(gateway = gw.index, "uplink filtered by router_config"),
                     Err(e) => tracing::warn!(gateway = gw.index, error = %e, "uplink not sent"),
                 }

@@ -6,8 +6,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use loragw_examples::gateway_forwarder::ForwarderOptions;
 use loragw_examples::gateway_forwarder::bridge::{Bridge, BridgeConfig, BridgeSummary};
-use loragw_examples::gateway_forwarder::sim::{UplinkGenerator, data_up_frame};
+use loragw_examples::gateway_forwarder::sim::data_up_frame;
 use loragw_examples::gateway_server::{self, ServerConfig};
 use loragw_gateway_io::adapter::udp::uplink_to_rxpk;
 use loragw_gateway_io::event::GatewayEvent;
@@ -168,10 +169,12 @@ impl LocalForwarder {
 /// Frame `n` of the test traffic: the simulator's radio values with a data-up frame of
 /// `dev_addr`, FCnt `n`, concentrator time `tmst`.
 pub fn rxpk(dev_addr: u32, n: u16, tmst: u32) -> Rxpk {
-    let mut generator = UplinkGenerator::new(11, u32::from(n));
-    let mut up = generator.next_uplink();
+    let options = ForwarderOptions {
+        seed: 11,
+        ..ForwarderOptions::new("unused:1")
+    };
+    let mut up = options.generator_of(u32::from(n)).unwrap().next_uplink();
     up.phy_payload = data_up_frame(dev_addr, n, 1, &[n as u8; 4], [1, 2, 3, 4]);
-    up.f_cnt = n;
     uplink_to_rxpk(&up.to_ttnpb("local", DEMO_EUI.to_be_bytes(), tmst)).unwrap()
 }
 

@@ -94,18 +94,17 @@ pub(super) async fn run(
                         link.counters.set_connected(true);
                         link.backoff.reset();
                     }
+                    // What waited goes out in one PUSH_DATA (split by the forwarder when
+                    // too large), as a packet forwarder batches: a burst of datagrams would
+                    // trip the server's rate limit.
                     let waiting: Vec<_> = buffer.drain().collect();
                     more |= !waiting.is_empty();
-                    for up in waiting {
-                        push(&mut forwarder, &link, &up, now);
-                    }
+                    push(&mut forwarder, &link, &waiting, now);
                 }
-                ForwarderEvent::PullUnacknowledged { .. } => {
-                    if connected {
-                        connected = false;
-                        link.counters.set_connected(false);
-                        tracing::warn!(upstream = %link.name, "PULL_DATA not acknowledged");
-                    }
+                ForwarderEvent::PullUnacknowledged { .. } if connected => {
+                    connected = false;
+                    link.counters.set_connected(false);
+                    tracing::warn!(upstream = %link.name, "PULL_DATA not acknowledged");
                 }
                 ForwarderEvent::PushFailed { .. } => {
                     UpstreamCounters::add(&link.counters.uplinks_failed);
@@ -150,7 +149,7 @@ pub(super) async fn run(
                     None => return,
                     Some(ToUpstream::Uplink(up)) => {
                         if connected && buffer.is_empty() {
-                            push(&mut forwarder, &link, &up, now);
+                            push(&mut forwarder, &link, std::slice::from_ref(&up), now);
                         } else {
                             buffer.push(up, &link.counters);
                         }
@@ -179,14 +178,20 @@ pub(super) async fn run(
 fn push(
     forwarder: &mut Forwarder,
     link: &UpstreamLink,
-    up: &BridgedUplink,
+    uplinks: &[Arc<BridgedUplink>],
     now: std::time::Instant,
 ) {
-    match forwarder.push_uplinks(now, vec![up.rxpk.clone()]) {
-        Ok(()) => UpstreamCounters::add(&link.counters.uplinks_forwarded),
-        Err(e) => {
-            tracing::warn!(upstream = %link.name, error = %e, "uplink not pushed");
-            UpstreamCounters::add(&link.counters.uplinks_failed);
-        }
+    if uplinks.is_empty() {
+        return;
     }
+    let n = uplinks.len() as u64;
+    let rxpk = uplinks.iter().map(|u| u.rxpk.clone()).collect();
+    let counter = match forwarder.push_uplinks(now, rxpk) {
+        Ok(()) => &link.counters.uplinks_forwarded,
+        Err(e) => {
+            tracing::warn!(upstream = %link.name, error = %e, "uplinks not pushed");
+            &link.counters.uplinks_failed
+        }
+    };
+    counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
 }
