@@ -541,3 +541,7 @@ async fn open(url: &str, key: Option<&str>) -> Result<Ws, String> {
         .await
         .map_err(|_| format!("{url}: timed out"))?
 }
+
+#[cfg(test)]
+#[path = "lbs_tests.rs"]
+mod tests;
