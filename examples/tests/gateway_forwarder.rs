@@ -369,3 +369,39 @@ async fn invalid_options_are_refused() {
     };
     assert!(gateway_forwarder::run(options, async {}).await.is_err());
 }
+
+/// The binary: `--help` names both modes, and a simulation whose uplinks are never
+/// acknowledged prints its summary and exits with status 2.
+#[test]
+fn the_binary_reports_lost_uplinks_with_exit_status_2() {
+    let bin = env!("CARGO_BIN_EXE_gateway-forwarder");
+    let help = std::process::Command::new(bin)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.contains("bridge") && help.contains("simulate"),
+        "{help}"
+    );
+    let help = std::process::Command::new(bin)
+        .args(["bridge", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(help.stdout).unwrap().contains("--config"));
+
+    let unused = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = unused.local_addr().unwrap().to_string();
+    let out = std::process::Command::new(bin)
+        .args([
+            "simulate", "--server", &addr, "--count", "1", "--rate", "50",
+        ])
+        .args(["--duration", "0.2", "--status-interval", "0", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["protocols"]["udp"]["uplinks_sent"], 1);
+    assert_eq!(summary["lost"], 1);
+    drop(unused);
+}

@@ -155,3 +155,24 @@ async fn a_full_buffer_drops_the_oldest_uplinks_and_counts_them() {
     assert_eq!((up.uplinks_dropped, up.uplinks_forwarded), (3, 0));
     assert!(!up.connected);
 }
+
+#[tokio::test]
+async fn a_forwarder_with_another_eui_is_refused() {
+    let mut server = start_server().await;
+    let addr = server.local_addr(ListenerKind::MqttV3).unwrap();
+    let bridge = start_bridge(&format!(
+        "[[upstream]]\nprotocol = \"mqtt-v3\"\naddress = \"{addr}\"\ngateway_id = \"{DEMO_GATEWAY_ID}\"\nkey = \"{DEMO_LNS_KEY}\"\n"
+    ))
+    .await;
+    wait_summary(&bridge, |s| s.upstreams[0].connected).await;
+    let stranger = LocalForwarder::start_with_eui(bridge.local_addr(), DEMO_EUI + 1).await;
+    stranger.push(&rxpk(0x2600_0001, 0, 1_000));
+    no_uplink(&mut server).await;
+    // The configured forwarder is still served.
+    let local = LocalForwarder::start(bridge.local_addr()).await;
+    local.push(&rxpk(0x2600_0001, 1, 2_000));
+    let got = uplinks(&mut server, 1).await;
+    assert_eq!(fcnt(&got[0].1), 1);
+    let summary = bridge.stop().await;
+    assert_eq!(summary.uplinks_received, 1);
+}

@@ -86,10 +86,15 @@ pub struct LocalForwarder {
 impl LocalForwarder {
     /// Starts one, EUI [`DEMO_EUI`], sending to `bridge`.
     pub async fn start(bridge: SocketAddr) -> LocalForwarder {
+        Self::start_with_eui(bridge, DEMO_EUI).await
+    }
+
+    /// Starts one with another EUI.
+    pub async fn start_with_eui(bridge: SocketAddr, eui: u64) -> LocalForwarder {
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         socket.connect(bridge).await.unwrap();
         let config = ForwarderConfig {
-            gateway: GatewayEui::from_u64(DEMO_EUI),
+            gateway: GatewayEui::from_u64(eui),
             keepalive_interval: Duration::from_millis(500),
             ..ForwarderConfig::default()
         };

@@ -456,6 +456,26 @@ dev_addr_prefixes = ["26000000/7"]
     }
 
     #[test]
+    fn the_readme_example_config_is_valid() {
+        let readme = include_str!("../../../../README.md");
+        let start = readme.find("```toml\n# bridge.toml\n").unwrap() + "```toml\n".len();
+        let end = start + readme[start..].find("```").unwrap();
+        let config = BridgeConfig::from_toml(&readme[start..end]).unwrap();
+        let protocols: Vec<_> = config.upstreams.iter().map(|u| u.protocol).collect();
+        assert_eq!(
+            protocols,
+            [
+                UpstreamProtocol::Lbs,
+                UpstreamProtocol::MqttV3,
+                UpstreamProtocol::Udp
+            ]
+        );
+        let relay = config.upstreams[2].filter().unwrap();
+        assert_eq!(relay.dev_addr_prefixes.len(), 1);
+        assert_eq!(relay.join_eui_ranges.len(), 1);
+    }
+
+    #[test]
     fn backoff_doubles_up_to_the_maximum() {
         let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(350));
         let waits: Vec<u64> = (0..4).map(|_| b.next_wait().as_millis() as u64).collect();
