@@ -162,3 +162,30 @@ fn a_dnmsg_of_another_xtime_session_is_not_sent() {
     assert!(orders.try_recv().is_err());
     assert!(station.pending.is_empty());
 }
+
+#[test]
+fn class_b_goes_out_at_its_gps_time_and_class_c_at_once() {
+    let (mut station, mut orders) = station();
+    let now = Instant::now();
+    station.timed(uplink(5_000_000, now));
+    let mut conn = connected(&mut station, now);
+    // Class B: gpstime in µs since the GPS epoch becomes `tmms` in ms.
+    let gps_us: i64 = 1_400_000_000_250_000;
+    conn.session.handle_message(
+        now,
+        &format!(
+            r#"{{"msgtype":"dnmsg","DevEui":"00-00-00-00-00-00-00-02","dC":1,"diid":8,"pdu":"60AA","RX2DR":3,"RX2Freq":869525000,"gpstime":{gps_us},"priority":0}}"#
+        ),
+    );
+    // Class C: no time, sent at once.
+    conn.session.handle_message(
+        now,
+        r#"{"msgtype":"dnmsg","DevEui":"00-00-00-00-00-00-00-03","dC":2,"diid":9,"pdu":"60BB","RX2DR":0,"RX2Freq":869525000,"priority":0}"#,
+    );
+    drain_events(&mut station, &mut conn);
+    let class_b = orders.try_recv().unwrap();
+    assert_eq!(class_b.txpk.timing, TxTiming::GpsTime(1_400_000_000_250));
+    let class_c = orders.try_recv().unwrap();
+    assert_eq!(class_c.txpk.timing, TxTiming::Immediate);
+    assert_eq!(class_c.txpk.freq.hz(), 869_525_000);
+}
