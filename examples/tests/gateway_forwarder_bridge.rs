@@ -153,3 +153,41 @@ async fn status_and_a_failed_tx_ack_over_mqtt_v3_and_udp() {
         assert_eq!(summary.upstreams[0].statuses_forwarded, 1);
     }
 }
+
+/// Basics Station over `wss://`, trusting the server's self-signed certificate as the CA.
+#[tokio::test]
+async fn bridge_over_basics_station_with_tls() {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("loragw-bridge-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let mut config = demo_on_port_zero();
+    config.listeners.lbs_tls = Some("127.0.0.1:0".into());
+    config.tls = Some(loragw_examples::gateway_server::TlsFiles {
+        cert: cert.display().to_string(),
+        key: key.display().to_string(),
+    });
+    let mut server = loragw_examples::gateway_server::start(config)
+        .await
+        .unwrap();
+    let port = server
+        .local_addr(ListenerKind::BasicStationTls)
+        .unwrap()
+        .port();
+    let bridge = start_bridge(&format!(
+        "[[upstream]]\nprotocol = \"lbs\"\naddress = \"wss://localhost:{port}\"\nkey = \"{DEMO_LNS_KEY}\"\ntls_ca = \"{}\"\n",
+        cert.display()
+    ))
+    .await;
+    wait_summary(&bridge, |s| s.upstreams[0].connected).await;
+    let local = LocalForwarder::start(bridge.local_addr()).await;
+    let frame = rxpk(0x260B_0001, 0, 3_000_000);
+    local.push(&frame);
+    let got = uplinks(&mut server, 1).await;
+    let direct = rxpk_to_uplink(&got[0].0, &frame, None).unwrap();
+    assert_eq!(radio(&got[0].1, false), radio(&direct, false));
+    bridge.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

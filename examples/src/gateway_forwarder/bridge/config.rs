@@ -19,8 +19,9 @@ use serde::Deserialize;
 /// [[upstream]]
 /// name = "tts-lbs"                  # for logs and the summary (default: the protocol)
 /// protocol = "lbs"                  # lbs | mqtt-v3 | mqtt-v2 | udp
-/// address = "ws://127.0.0.1:1887"   # lbs: ws://host:port; mqtt and udp: host:port
+/// address = "ws://127.0.0.1:1887"   # lbs: ws:// or wss://host:port; mqtt and udp: host:port
 /// key = "NNSXS...."                 # lbs: Authorization header; mqtt: password
+/// # tls_ca = "ca.pem"               # lbs with wss://: the CA certificates to trust (PEM)
 /// # gateway_id = "my-gateway"       # mqtt: username and topic id (required)
 /// # eui = "..."                     # this upstream's gateway EUI (default gateway_eui)
 /// # discovery = true                # lbs: ask /router-info for the traffic URI first
@@ -116,6 +117,10 @@ pub struct UpstreamConfig {
     /// API key: the LNS `Authorization` header or the MQTT password.
     #[serde(default)]
     pub key: Option<String>,
+    /// Basics Station with `wss://`: PEM file of the CA certificates to trust (required: the
+    /// bridge carries no built-in root store).
+    #[serde(default)]
+    pub tls_ca: Option<std::path::PathBuf>,
     /// Basics Station: ask `/router-info` for the traffic URI (default true); false connects
     /// straight to `{address}/traffic/eui-{EUI}`.
     #[serde(default = "default_true")]
@@ -184,6 +189,9 @@ impl BridgeConfig {
             up.eui(self.local_eui()?).map_err(at)?;
             match up.protocol {
                 UpstreamProtocol::MqttV3 | UpstreamProtocol::MqttV2 => {
+                    if up.tls_ca.is_some() {
+                        return Err(at("tls_ca: MQTT over TLS is not supported yet".into()));
+                    }
                     let Some(id) = &up.gateway_id else {
                         return Err(at("gateway_id is required for MQTT".into()));
                     };
@@ -192,15 +200,21 @@ impl BridgeConfig {
                     host_port(&up.address).map_err(at)?;
                 }
                 UpstreamProtocol::Udp => {
+                    if up.tls_ca.is_some() {
+                        return Err(at("tls_ca: Semtech UDP has no TLS".into()));
+                    }
                     host_port(&up.address).map_err(at)?;
                 }
                 UpstreamProtocol::Lbs => {
                     if up.address.starts_with("wss://") {
-                        return Err(at("wss:// (TLS) is not supported by the bridge yet".into()));
-                    }
-                    if !up.address.starts_with("ws://") {
+                        if up.tls_ca.is_none() {
+                            return Err(
+                                at("wss:// needs tls_ca (the CA certificates, PEM)".into()),
+                            );
+                        }
+                    } else if !up.address.starts_with("ws://") {
                         return Err(at(format!(
-                            "address {:?} must be ws://host:port",
+                            "address {:?} must be ws:// or wss://host:port",
                             up.address
                         )));
                     }
@@ -451,6 +465,10 @@ dev_addr_prefixes = ["26000000/7"]
         assert!(BridgeConfig::from_toml(&bad_id).is_err());
         let bad_prefix = ok.replace("26000000/7", "xyz");
         assert!(BridgeConfig::from_toml(&bad_prefix).is_err());
+        let wss = "gateway_eui = \"0000000000000001\"\n[[upstream]]\nprotocol = \"lbs\"\naddress = \"wss://lns:8887\"\n";
+        let err = BridgeConfig::from_toml(wss).unwrap_err();
+        assert!(err.0.contains("tls_ca"), "{err}");
+        assert!(BridgeConfig::from_toml(&format!("{wss}tls_ca = \"ca.pem\"\n")).is_ok());
         let unknown = ok.replace("mqtt-v3", "carrier-pigeon");
         assert!(BridgeConfig::from_toml(&unknown).is_err());
     }

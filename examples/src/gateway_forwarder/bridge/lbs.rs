@@ -11,15 +11,13 @@
 //!   `dntxed`. A downlink no option of which was sent is forgotten (the protocol has no
 //!   negative acknowledgement).
 //! - `getxtime` is answered from the clock; `timesync` runs every minute.
-//! - The connection is retried with the backoff; uplinks wait in the buffer meanwhile and
-//!   until the next `router_config`.
+//! - The connection ([`super::ws`], `ws://` or `wss://`) is retried with the backoff; uplinks
+//!   wait in the buffer meanwhile and until the next `router_config`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use loragw_basicstation::Eui64 as StationEui;
-use loragw_basicstation::discovery::{DiscoveryRequest, DiscoveryResponse};
 use loragw_basicstation::message::{UpInfo, UpMessage};
 use loragw_basicstation::region::Region;
 use loragw_basicstation::station::{
@@ -34,20 +32,13 @@ use loragw_gateway_io::ttnpb::time::gps_micros_to_timestamp;
 use loragw_gateway_io::ttnpb::tx_acknowledgment::Result as TxResult;
 use loragw_gateway_io::ttnpb::{DownlinkMessage, TxSettings, tx_settings};
 use loragw_semtech_udp::{GatewayEui, Txpk, TxpkAck};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{WebSocketStream, client_async};
 
 use super::config::UpstreamConfig;
 use super::link::{BridgedUplink, ToUpstream, UplinkBuffer, UpstreamCounters, UpstreamLink};
-
-type Ws = WebSocketStream<TcpStream>;
-
-/// Longest wait for a TCP connection plus websocket handshake, or a discovery answer.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+use super::ws::{Connector, Ws};
 /// `timesync` interval.
 const TIMESYNC_INTERVAL: Duration = Duration::from_secs(60);
 /// Downlinks remembered for their TX_ACK.
@@ -113,6 +104,13 @@ pub(super) async fn run(
     eui: GatewayEui,
     mut stop: watch::Receiver<bool>,
 ) {
+    let connector = match Connector::new(&config) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(upstream = %link.name, error = %e, "cannot set up TLS");
+            return;
+        }
+    };
     let mut station = Station {
         buffer: UplinkBuffer::new(link.buffer_capacity),
         link,
@@ -126,7 +124,7 @@ pub(super) async fn run(
         connection: 0,
     };
     loop {
-        let attempt = connect(station.config.clone(), station.eui);
+        let attempt = connector.connect(station.config.clone(), station.eui);
         let ws = match station.offline(attempt, &mut stop).await {
             None => return,
             Some(Ok(ws)) => ws,
@@ -478,68 +476,6 @@ fn txpk_of(
         ..Default::default()
     };
     downlink_to_txpk(&message).map_err(|e| e.to_string())
-}
-
-/// Discovery (unless turned off), then the traffic websocket with the key as `Authorization`.
-async fn connect(config: UpstreamConfig, eui: GatewayEui) -> Result<Ws, String> {
-    let base = config.address.trim_end_matches('/');
-    let traffic = if config.discovery {
-        let url = format!("{base}/router-info");
-        let mut ws = open(&url, None).await?;
-        let mut request = String::new();
-        DiscoveryRequest {
-            router: StationEui(eui.to_u64()),
-        }
-        .encode(&mut request)
-        .map_err(|e| e.to_string())?;
-        ws.send(Message::text(request))
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
-        let reply = tokio::time::timeout(CONNECT_TIMEOUT, ws.next())
-            .await
-            .map_err(|_| format!("{url}: no answer"))?;
-        let _ = ws.close(None).await;
-        let text = match reply {
-            Some(Ok(Message::Text(t))) => t,
-            other => return Err(format!("{url}: unexpected answer {other:?}")),
-        };
-        match DiscoveryResponse::decode(text.as_str()).map_err(|e| e.to_string())? {
-            DiscoveryResponse::Muxs { uri, .. } => uri,
-            DiscoveryResponse::Error { error, .. } => {
-                return Err(format!("{url}: refused: {error}"));
-            }
-        }
-    } else {
-        format!("{base}/traffic/eui-{:016X}", eui.to_u64())
-    };
-    tracing::info!(%traffic, "connecting to the LNS");
-    open(&traffic, config.key.as_deref()).await
-}
-
-async fn open(url: &str, key: Option<&str>) -> Result<Ws, String> {
-    let mut request = url
-        .into_client_request()
-        .map_err(|e| format!("{url}: {e}"))?;
-    if let Some(key) = key {
-        let value = key.parse().map_err(|e| format!("key: {e}"))?;
-        request.headers_mut().insert("authorization", value);
-    }
-    let authority = url
-        .strip_prefix("ws://")
-        .and_then(|rest| rest.split('/').next())
-        .ok_or_else(|| format!("{url}: only ws:// is supported"))?;
-    let handshake = async {
-        let tcp = TcpStream::connect(authority)
-            .await
-            .map_err(|e| format!("{authority}: {e}"))?;
-        let (ws, _) = client_async(request, tcp)
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
-        Ok(ws)
-    };
-    tokio::time::timeout(CONNECT_TIMEOUT, handshake)
-        .await
-        .map_err(|_| format!("{url}: timed out"))?
 }
 
 #[cfg(test)]
