@@ -49,11 +49,17 @@ async fn through(protocol: &str, kind: ListenerKind) {
     let mut got = uplinks(&mut server, frames.len()).await;
     no_uplink(&mut server).await;
     got.sort_by_key(|(_, up)| up.raw_payload[6]);
-    // Basics Station cannot carry the channel index.
+    // Basics Station cannot carry the channel index, MQTT v2 no GPS time.
     let channel = protocol != "lbs";
+    let gps = protocol != "mqtt-v2";
     for ((gateway, up), frame) in got.iter().zip(&frames) {
         let direct = rxpk_to_uplink(gateway, frame, None).unwrap();
-        assert_eq!(radio(up, channel), radio(&direct, channel), "{protocol}");
+        assert!(direct.rx_metadata[0].gps_time.is_some());
+        assert_eq!(
+            radio(up, channel, gps),
+            radio(&direct, channel, gps),
+            "{protocol}"
+        );
     }
 
     // A downlink 1 s after the last uplink comes back with that tmst.
@@ -187,7 +193,7 @@ async fn bridge_over_basics_station_with_tls() {
     local.push(&frame);
     let got = uplinks(&mut server, 1).await;
     let direct = rxpk_to_uplink(&got[0].0, &frame, None).unwrap();
-    assert_eq!(radio(&got[0].1, false), radio(&direct, false));
+    assert_eq!(radio(&got[0].1, false, true), radio(&direct, false, true));
     bridge.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -2,8 +2,8 @@
 //!
 //! - `gateway-forwarder bridge --config bridge.toml`: a local Semtech UDP packet forwarder
 //!   (`lora_pkt_fwd`) points at the bridge, which carries its traffic to one or more network
-//!   servers over Basics Station, MQTT v3, MQTT v2 or Semtech UDP. On Ctrl-C a JSON summary
-//!   per upstream goes to stdout.
+//!   servers over Basics Station, MQTT v3, MQTT v2 or Semtech UDP. Every minute the summary
+//!   per upstream is logged; on Ctrl-C it goes to stdout as JSON.
 //! - `gateway-forwarder simulate ...` (also without a subcommand): N simulated gateways send
 //!   LoRaWAN uplinks to a Gateway Server and acknowledge every downlink; a progress line goes
 //!   to stderr every second, a JSON summary to stdout at the end; the exit status is 2 when
@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use loragw_examples::gateway_forwarder::bridge::{self, BridgeConfig};
+use loragw_examples::gateway_forwarder::bridge::{Bridge, BridgeConfig};
 use loragw_examples::gateway_forwarder::{self, ForwarderOptions, SimProtocol};
 
 /// The gateway side: a bridge from a local Semtech UDP packet forwarder to network servers
@@ -138,16 +138,26 @@ async fn run_bridge(args: BridgeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let stop = async {
-        tokio::signal::ctrl_c().await.ok();
-    };
-    match bridge::run(config, stop).await {
-        Ok(summary) if print_json(&summary.to_json()) => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
+    let bridge = match Bridge::start(config).await {
+        Ok(b) => b,
         Err(e) => {
             tracing::error!(error = %e, "cannot run the bridge");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    // The per-upstream summary, logged every minute and printed at the end.
+    let mut ticks = tokio::time::interval(Duration::from_secs(60));
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => tracing::info!(summary = %bridge.summary().to_json(), "bridge"),
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    if print_json(&bridge.stop().await.to_json()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

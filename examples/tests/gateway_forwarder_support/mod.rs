@@ -172,7 +172,7 @@ impl LocalForwarder {
 }
 
 /// Frame `n` of the test traffic: the simulator's radio values with a data-up frame of
-/// `dev_addr`, FCnt `n`, concentrator time `tmst`.
+/// `dev_addr`, FCnt `n`, concentrator time `tmst`, and a GPS time (`tmms`).
 pub fn rxpk(dev_addr: u32, n: u16, tmst: u32) -> Rxpk {
     let options = ForwarderOptions {
         seed: 11,
@@ -180,7 +180,9 @@ pub fn rxpk(dev_addr: u32, n: u16, tmst: u32) -> Rxpk {
     };
     let mut up = options.generator_of(u32::from(n)).unwrap().next_uplink();
     up.phy_payload = data_up_frame(dev_addr, n, 1, &[n as u8; 4], [1, 2, 3, 4]);
-    uplink_to_rxpk(&up.to_ttnpb("local", DEMO_EUI.to_be_bytes(), tmst)).unwrap()
+    let mut rxpk = uplink_to_rxpk(&up.to_ttnpb("local", DEMO_EUI.to_be_bytes(), tmst)).unwrap();
+    rxpk.tmms = Some(1_400_000_000_000 + u64::from(tmst / 1000));
+    rxpk
 }
 
 /// What an uplink says about the radio: the fields every protocol carries.
@@ -196,10 +198,13 @@ pub struct Radio {
     pub antenna_index: u32,
     /// `None` where the protocol cannot carry it (Basics Station).
     pub channel_index: Option<u32>,
+    /// GPS time of reception; `None` where the protocol cannot carry it (MQTT v2).
+    pub gps_time: Option<loragw_gateway_io::ttnpb::Timestamp>,
 }
 
-/// The radio view of `up`; `channel` false leaves out the channel index.
-pub fn radio(up: &UplinkMessage, channel: bool) -> Radio {
+/// The radio view of `up`; `channel` false leaves out the channel index, `gps` false the GPS
+/// time.
+pub fn radio(up: &UplinkMessage, channel: bool, gps: bool) -> Radio {
     let settings = up.settings.clone().unwrap();
     let md = &up.rx_metadata[0];
     Radio {
@@ -212,6 +217,7 @@ pub fn radio(up: &UplinkMessage, channel: bool) -> Radio {
         snr: md.snr,
         antenna_index: md.antenna_index,
         channel_index: channel.then_some(md.channel_index),
+        gps_time: if gps { md.gps_time } else { None },
     }
 }
 

@@ -268,16 +268,6 @@ impl Bridge {
     }
 }
 
-/// Runs a bridge until `stop` completes; returns the final counts.
-pub async fn run(
-    config: BridgeConfig,
-    stop: impl std::future::Future<Output = ()>,
-) -> Result<BridgeSummary, BridgeError> {
-    let bridge = Bridge::start(config).await?;
-    stop.await;
-    Ok(bridge.stop().await)
-}
-
 /// The local side: the Semtech UDP server the forwarder talks to.
 struct LocalSide {
     server: Server,
