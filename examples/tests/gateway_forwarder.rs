@@ -173,14 +173,15 @@ async fn two_udp_gateways_send_uplinks_and_acknowledge_a_downlink() {
 
     stop.send(()).unwrap();
     let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
-    assert_eq!(summary.uplinks_sent, 6);
+    let udp = summary.protocol("udp").unwrap();
+    assert_eq!(udp.uplinks_sent, 6);
     // Status reports are PUSH_DATA too, but not counted as uplink acknowledgements.
-    assert_eq!(summary.uplinks_acked, Some(6));
-    assert!(summary.statuses_sent >= 1, "{summary:?}");
-    assert_eq!(summary.downlinks_received, 1);
-    assert_eq!(summary.tx_acks_sent, 1);
+    assert_eq!(udp.uplinks_acked, Some(6));
+    assert!(udp.statuses_sent >= 1, "{udp:?}");
+    assert_eq!(udp.downlinks_received, 1);
+    assert_eq!(udp.tx_acks_sent, 1);
     assert_eq!(summary.lost(), 0);
-    let latency = summary.latency.unwrap();
+    let latency = udp.latency.unwrap();
     assert_eq!(latency.samples, 6);
     assert!(
         latency.p50 <= latency.p99 && latency.p99 < STEP,
@@ -220,8 +221,8 @@ async fn an_unanswered_udp_gateway_counts_its_uplinks_lost() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.send(()).unwrap();
     let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
-    assert_eq!(summary.uplinks_sent, 2);
-    assert_eq!(summary.uplinks_acked, Some(0));
+    assert_eq!(summary.uplinks_sent(), 2);
+    assert_eq!(summary.protocols[0].uplinks_acked, Some(0));
     assert_eq!(summary.lost(), 2);
     drop(unused);
 }
@@ -252,13 +253,14 @@ async fn an_mqtt_v3_gateway_sends_uplinks_and_acknowledges_a_downlink() {
 
     stop.send(()).unwrap();
     let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
-    assert_eq!(summary.uplinks_sent, 2);
-    assert_eq!(summary.uplinks_acked, None);
-    assert_eq!(summary.downlinks_received, 1);
-    assert_eq!(summary.tx_acks_sent, 1);
-    assert!(summary.statuses_sent >= 1);
+    let v3 = summary.protocol("mqtt-v3").unwrap();
+    assert_eq!(v3.uplinks_sent, 2);
+    assert_eq!(v3.uplinks_acked, None);
+    assert_eq!(v3.downlinks_received, 1);
+    assert_eq!(v3.tx_acks_sent, 1);
+    assert!(v3.statuses_sent >= 1);
     // Uplink → downlink latency.
-    assert_eq!(summary.latency.unwrap().samples, 1);
+    assert_eq!(v3.latency.unwrap().samples, 1);
 }
 
 #[tokio::test]
@@ -300,7 +302,7 @@ async fn an_mqtt_v2_gateway_sends_uplinks_and_a_status_and_receives_a_downlink()
         .unwrap();
     loop {
         let summary = timeout(STEP, progress.recv()).await.unwrap().unwrap();
-        if summary.downlinks_received == 1 {
+        if summary.protocols[0].downlinks_received == 1 {
             assert!(
                 summary.progress_line().starts_with("mqtt-v2: sent 3 "),
                 "{summary:?}"
@@ -311,11 +313,11 @@ async fn an_mqtt_v2_gateway_sends_uplinks_and_a_status_and_receives_a_downlink()
 
     stop.send(()).unwrap();
     let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
-    assert_eq!(summary.protocol, "mqtt-v2");
-    assert_eq!(summary.uplinks_sent, 3);
-    assert_eq!(summary.downlinks_received, 1);
-    assert_eq!(summary.tx_acks_sent, 0);
-    assert!(summary.statuses_sent >= 1);
+    let v2 = summary.protocol("mqtt-v2").unwrap();
+    assert_eq!(v2.uplinks_sent, 3);
+    assert_eq!(v2.downlinks_received, 1);
+    assert_eq!(v2.tx_acks_sent, 0);
+    assert!(v2.statuses_sent >= 1);
     assert_eq!(summary.lost(), 0);
 }
 
@@ -343,10 +345,11 @@ async fn a_basics_station_sends_uplinks_and_acknowledges_a_downlink() {
 
     stop.send(()).unwrap();
     let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
-    assert_eq!(summary.uplinks_sent, 2);
-    assert_eq!(summary.uplinks_acked, None);
-    assert_eq!(summary.downlinks_received, 1);
-    assert_eq!(summary.tx_acks_sent, 1);
+    let lbs = summary.protocol("lbs").unwrap();
+    assert_eq!(lbs.uplinks_sent, 2);
+    assert_eq!(lbs.uplinks_acked, None);
+    assert_eq!(lbs.downlinks_received, 1);
+    assert_eq!(lbs.tx_acks_sent, 1);
 }
 
 #[tokio::test]
@@ -368,6 +371,12 @@ async fn invalid_options_are_refused() {
         ..ForwarderOptions::new("127.0.0.1:1")
     };
     assert!(gateway_forwarder::run(options, async {}).await.is_err());
+    let options = ForwarderOptions {
+        mixed: vec![(SimProtocol::Udp, "127.0.0.1:2".into())],
+        ..ForwarderOptions::new("127.0.0.1:1")
+    };
+    let err = gateway_forwarder::run(options, async {}).await.unwrap_err();
+    assert!(err.to_string().contains("twice"), "{err}");
 }
 
 /// The binary: `--help` names both modes, and a simulation whose uplinks are never
@@ -404,4 +413,49 @@ fn the_binary_reports_lost_uplinks_with_exit_status_2() {
     assert_eq!(summary["protocols"]["udp"]["uplinks_sent"], 1);
     assert_eq!(summary["lost"], 1);
     drop(unused);
+}
+
+/// Gateways spread over two protocols: per-protocol and per-gateway counts.
+#[tokio::test]
+async fn gateways_over_udp_and_basics_station_are_counted_per_protocol() {
+    let mut server = gateway_server::start(demo_on_port_zero()).await.unwrap();
+    let udp = server.local_addr(ListenerKind::Udp).unwrap();
+    let lbs = server.local_addr(ListenerKind::BasicStation).unwrap();
+    // Gateway 0 (UDP) is an unregistered EUI; gateway 1 (Basics Station) the demo gateway.
+    let options = ForwarderOptions {
+        gateways: 2,
+        mixed: vec![(SimProtocol::Lbs, lbs.to_string())],
+        eui_base: 0x58A0_CBFF_FE80_0000,
+        key: Some(gateway_server::DEMO_LNS_KEY.into()),
+        rate: 20.0,
+        count: Some(2),
+        seed: SEED,
+        ..ForwarderOptions::new(udp.to_string())
+    };
+    assert_eq!(options.protocol_of(1).0, SimProtocol::Lbs);
+    let (stop, task) = spawn_forwarder(options.clone());
+    let ids = [
+        "eui-58a0cbfffe800000".to_string(),
+        gateway_server::DEMO_GATEWAY_ID.to_string(),
+    ];
+    let uplinks = uplinks_of(&mut server, &ids, 2).await;
+    assert_generated(&options, 0, &uplinks[0]);
+    assert_generated(&options, 1, &uplinks[1]);
+    stop.send(()).unwrap();
+    let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
+    let names: Vec<_> = summary.protocols.iter().map(|p| p.protocol).collect();
+    assert_eq!(names, ["udp", "lbs"]);
+    let (u, l) = (&summary.protocols[0], &summary.protocols[1]);
+    assert_eq!(
+        (u.gateways, u.uplinks_sent, u.uplinks_acked),
+        (1, 2, Some(2))
+    );
+    assert_eq!((l.gateways, l.uplinks_sent, l.uplinks_acked), (1, 2, None));
+    assert_eq!(summary.uplinks_sent(), 4);
+    let json = summary.to_json();
+    assert_eq!(json["gateways"][0]["protocol"], "udp");
+    assert_eq!(json["gateways"][1]["protocol"], "lbs");
+    assert_eq!(json["protocols"]["lbs"]["uplinks_sent"], 2);
+    assert!(summary.progress_line().contains("udp: sent 2 acked 2"));
+    assert!(summary.progress_line().contains(" | lbs: sent 2 "));
 }

@@ -16,6 +16,8 @@
 //! gateway-forwarder simulate --server 127.0.0.1:1700 --gateways 10 --rate 2 --duration 30
 //! gateway-forwarder simulate --protocol mqtt-v3 --server 127.0.0.1:1882 \
 //!     --gateway-id demo-gateway --key NNSXS.DEMO-LNS-KEY
+//! gateway-forwarder simulate --gateways 4 --server 127.0.0.1:1700 \
+//!     --also mqtt-v3=127.0.0.1:1882 --key NNSXS.API-KEY
 //! ```
 
 use std::io::Write as _;
@@ -44,7 +46,7 @@ enum Command {
     /// Semtech UDP servers, as configured in a TOML file.
     Bridge(BridgeArgs),
     /// Simulated gateways (the default without a subcommand).
-    Simulate(SimArgs),
+    Simulate(Box<SimArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +64,10 @@ struct SimArgs {
     /// Protocol: udp, mqtt-v3, mqtt-v2 or lbs.
     #[arg(long, default_value = "udp")]
     protocol: SimProtocol,
+    /// A further protocol and its server, `PROTOCOL=HOST:PORT` (repeatable): gateways are
+    /// spread round-robin over --protocol and these.
+    #[arg(long = "also", value_parser = parse_also)]
+    also: Vec<(SimProtocol, String)>,
     /// Number of simulated gateways.
     #[arg(long, default_value_t = 1)]
     gateways: u32,
@@ -114,9 +120,16 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Bridge(args)) => run_bridge(args).await,
-        Some(Command::Simulate(args)) => simulate(args).await,
+        Some(Command::Simulate(args)) => simulate(*args).await,
         None => simulate(cli.simulate).await,
     }
+}
+
+fn parse_also(text: &str) -> Result<(SimProtocol, String), String> {
+    let (protocol, server) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not PROTOCOL=HOST:PORT"))?;
+    Ok((protocol.parse()?, server.to_owned()))
 }
 
 fn print_json(value: &serde_json::Value) -> bool {
@@ -180,6 +193,7 @@ async fn simulate(args: SimArgs) -> ExitCode {
     };
     let options = ForwarderOptions {
         protocol: args.protocol,
+        mixed: args.also,
         gateways: args.gateways,
         devices: args.devices,
         frequency_plan: args.frequency_plan,

@@ -52,8 +52,8 @@ use loragw_semtech_udp::{Stat, Timestamp as UdpTime};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use report::{GatewayCounters, LatencyHistogram, RunStats};
-pub use report::{GatewaySummary, Latency, Summary};
+use report::{GatewayCounters, LatencyHistogram, ProtocolStats, RunStats};
+pub use report::{GatewaySummary, Latency, ProtocolSummary, Summary};
 use sim::{DEFAULT_FREQUENCY_PLAN, SimUplink, TrafficPlan, UplinkGenerator};
 
 /// The gateway protocol the simulated gateways speak.
@@ -108,6 +108,9 @@ pub struct ForwarderOptions {
     pub server: String,
     /// The protocol.
     pub protocol: SimProtocol,
+    /// Further protocols, each with its server address: gateways are spread round-robin over
+    /// `protocol` and these (gateway `i` speaks number `i % (1 + mixed.len())`).
+    pub mixed: Vec<(SimProtocol, String)>,
     /// Number of simulated gateways, 1 to [`MAX_GATEWAYS`].
     pub gateways: u32,
     /// End devices each gateway hears, 1 to [`MAX_DEVICES`].
@@ -150,6 +153,7 @@ impl ForwarderOptions {
         ForwarderOptions {
             server: server.into(),
             protocol: SimProtocol::Udp,
+            mixed: Vec::new(),
             gateways: 1,
             devices: 4,
             frequency_plan: DEFAULT_FREQUENCY_PLAN.into(),
@@ -171,6 +175,15 @@ impl ForwarderOptions {
         match &self.gateway_id {
             Some(id) if self.gateways == 1 => id.clone(),
             _ => format!("{}-{index}", self.id_prefix),
+        }
+    }
+
+    /// The protocol and server of gateway `index`.
+    pub fn protocol_of(&self, index: u32) -> (SimProtocol, &str) {
+        let n = 1 + self.mixed.len();
+        match (index as usize) % n {
+            0 => (self.protocol, &self.server),
+            i => (self.mixed[i - 1].0, &self.mixed[i - 1].1),
         }
     }
 
@@ -211,6 +224,16 @@ impl ForwarderOptions {
                 "gateway_id needs a single gateway".into(),
             ));
         }
+        let mut protocols = vec![self.protocol];
+        for (p, _) in &self.mixed {
+            if protocols.contains(p) {
+                return Err(RunError::Options(format!(
+                    "protocol {} given twice",
+                    p.name()
+                )));
+            }
+            protocols.push(*p);
+        }
         if self.status_interval.is_some_and(|d| d.is_zero()) {
             return Err(RunError::Options("status_interval must be above 0".into()));
         }
@@ -244,6 +267,8 @@ impl std::error::Error for RunError {}
 #[derive(Debug)]
 struct GatewaySim {
     index: u32,
+    /// Index of its protocol in the run's protocols.
+    protocol: usize,
     gateway_id: String,
     eui: [u8; 8],
     generator: UplinkGenerator,
@@ -286,15 +311,20 @@ impl GatewaySim {
         self.last_uplink = Some(std::time::Instant::now());
     }
 
+    /// Its protocol's statistics.
+    fn protocol_stats(&self) -> &ProtocolStats {
+        &self.stats.protocols[self.protocol]
+    }
+
     /// Counts a received downlink and, for protocols without uplink acknowledgements, its
     /// latency from the latest uplink.
     fn downlink_received(&self) {
         GatewayCounters::add(&self.counters.downlinks_received);
-        if self.stats.acked {
+        if self.protocol_stats().acked {
             return;
         }
         if let Some(at) = self.last_uplink {
-            self.stats.latency.record(at.elapsed());
+            self.protocol_stats().latency.record(at.elapsed());
         }
     }
 
@@ -362,19 +392,29 @@ pub async fn run_with_progress(
         }
         stop_tx.send_replace(true);
     });
-    let gateways: Vec<(String, Arc<GatewayCounters>)> = (0..options.gateways)
+    let protocols: Vec<SimProtocol> = std::iter::once(options.protocol)
+        .chain(options.mixed.iter().map(|(p, _)| *p))
+        .collect();
+    let gateways: Vec<(String, usize, Arc<GatewayCounters>)> = (0..options.gateways)
         .map(|i| {
+            let protocol = i as usize % protocols.len();
             (
                 options.gateway_id_of(i),
+                protocol,
                 Arc::new(GatewayCounters::default()),
             )
         })
         .collect();
     let stats = Arc::new(RunStats {
-        protocol: options.protocol.name(),
-        acked: options.protocol == SimProtocol::Udp,
+        protocols: protocols
+            .iter()
+            .map(|p| ProtocolStats {
+                protocol: p.name(),
+                acked: *p == SimProtocol::Udp,
+                latency: LatencyHistogram::default(),
+            })
+            .collect(),
         gateways: gateways.clone(),
-        latency: LatencyHistogram::default(),
     });
     let reporter = {
         let stats = stats.clone();
@@ -390,10 +430,11 @@ pub async fn run_with_progress(
     let period = Duration::from_secs_f64(1.0 / options.rate);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, (gateway_id, counters)) in (0..options.gateways).zip(gateways) {
+    for (index, (gateway_id, protocol, counters)) in (0..options.gateways).zip(gateways) {
         let stagger = period.mul_f64(f64::from(index) / f64::from(options.gateways));
         let gateway = GatewaySim {
             index,
+            protocol,
             gateway_id,
             eui: options.eui_of(index),
             generator: UplinkGenerator::new(options.seed, index, options.devices, plan.clone()),
@@ -407,17 +448,18 @@ pub async fn run_with_progress(
             stats: stats.clone(),
             stop: stop_rx.clone(),
         };
-        match options.protocol {
+        let (protocol, server) = options.protocol_of(index);
+        match protocol {
             SimProtocol::Udp => {
-                let socket = udp::connect(&options.server).await?;
+                let socket = udp::connect(server).await?;
                 tasks.spawn(udp::run_gateway(gateway, socket, options.drain));
             }
             SimProtocol::MqttV3 | SimProtocol::MqttV2 => {
-                let client = mqtt::connect(&options, &gateway)?;
+                let client = mqtt::connect(server, protocol, options.key.as_deref(), &gateway)?;
                 tasks.spawn(mqtt::run_gateway(gateway, client));
             }
             SimProtocol::Lbs => {
-                let ws = lbs::connect(&options.server, gateway.eui, options.key.as_deref()).await?;
+                let ws = lbs::connect(server, gateway.eui, options.key.as_deref()).await?;
                 tasks.spawn(lbs::run_gateway(gateway, ws));
             }
         }

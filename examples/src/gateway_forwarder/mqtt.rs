@@ -9,30 +9,27 @@ use loragw_mqtt_v3::GatewayUid;
 use tokio::time::MissedTickBehavior;
 
 use super::report::GatewayCounters;
-use super::{ForwarderOptions, GatewaySim, RunError, SimProtocol, stopped};
+use super::{GatewaySim, RunError, SimProtocol, stopped};
 
 /// How long to wait for the connection before each warning.
 const NOT_READY_WARNING: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Starts connecting (the client reconnects by itself).
 pub(super) fn connect(
-    options: &ForwarderOptions,
+    server: &str,
+    protocol: SimProtocol,
+    key: Option<&str>,
     gw: &GatewaySim,
 ) -> Result<GatewayMqttClient, RunError> {
-    let (host, port) = options
-        .server
+    let (host, port) = server
         .rsplit_once(':')
         .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
-        .ok_or_else(|| {
-            RunError::Options(format!("server {:?} is not host:port", options.server))
-        })?;
+        .ok_or_else(|| RunError::Options(format!("server {server:?} is not host:port")))?;
     let uid = GatewayUid::new(gw.gateway_id.clone())
         .map_err(|e| RunError::Options(format!("gateway id {:?}: {e}", gw.gateway_id)))?;
-    let config = MqttClientConfig::new(host, port).credentials(
-        gw.gateway_id.clone(),
-        options.key.clone().unwrap_or_default(),
-    );
-    let version = match options.protocol {
+    let config = MqttClientConfig::new(host, port)
+        .credentials(gw.gateway_id.clone(), key.unwrap_or_default().to_owned());
+    let version = match protocol {
         SimProtocol::MqttV2 => MqttVersion::V2,
         _ => MqttVersion::V3,
     };
@@ -44,7 +41,7 @@ pub(super) fn connect(
 /// acknowledgement).
 pub(super) async fn run_gateway(mut gw: GatewaySim, mut client: GatewayMqttClient) {
     let mut stop = gw.stop.clone();
-    let v3 = gw.stats.protocol == SimProtocol::MqttV3.name();
+    let v3 = gw.protocol_stats().protocol == SimProtocol::MqttV3.name();
     loop {
         tokio::select! {
             status = client.link().wait_for(|s| s.is_ready()) => {

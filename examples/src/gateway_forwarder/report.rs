@@ -123,6 +123,8 @@ impl GatewayCounters {
 pub struct GatewaySummary {
     /// Its id.
     pub gateway_id: String,
+    /// Its protocol (`udp`, `mqtt-v3`, `mqtt-v2`, `lbs`).
+    pub protocol: &'static str,
     /// Uplinks handed to the transport.
     pub uplinks_sent: u64,
     /// Uplinks acknowledged (UDP PUSH_ACK); 0 for protocols without acknowledgement.
@@ -138,11 +140,29 @@ pub struct GatewaySummary {
     pub tx_acks_sent: u64,
 }
 
+impl GatewaySummary {
+    /// Things sent and lost: pushes never acknowledged (UDP) plus downlinks received and not
+    /// acknowledged where the protocol has TX acknowledgements (not MQTT v2).
+    pub fn lost(&self) -> u64 {
+        let unacked_downlinks = if self.protocol == "mqtt-v2" {
+            0
+        } else {
+            self.downlinks_received.saturating_sub(self.tx_acks_sent)
+        };
+        self.uplinks_lost + unacked_downlinks
+    }
+}
+
 /// Loads one gateway's counters.
-pub(crate) fn gateway_summary(gateway_id: &str, c: &GatewayCounters) -> GatewaySummary {
+pub(crate) fn gateway_summary(
+    gateway_id: &str,
+    protocol: &'static str,
+    c: &GatewayCounters,
+) -> GatewaySummary {
     let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
     GatewaySummary {
         gateway_id: gateway_id.to_owned(),
+        protocol,
         uplinks_sent: load(&c.uplinks_sent),
         uplinks_acked: load(&c.uplinks_acked),
         uplinks_lost: load(&c.uplinks_lost),
@@ -152,12 +172,14 @@ pub(crate) fn gateway_summary(gateway_id: &str, c: &GatewayCounters) -> GatewayS
     }
 }
 
-/// What the simulated gateways did: totals, per gateway, and latency.
+/// What the gateways of one protocol did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Summary {
+pub struct ProtocolSummary {
     /// The protocol (`udp`, `mqtt-v3`, `mqtt-v2`, `lbs`).
     pub protocol: &'static str,
+    /// Gateways speaking it.
+    pub gateways: u64,
     /// Uplinks handed to the transport.
     pub uplinks_sent: u64,
     /// Uplinks the server acknowledged (UDP PUSH_ACK); `None` for MQTT (QoS 0 publishes) and
@@ -173,84 +195,92 @@ pub struct Summary {
     pub tx_acks_sent: u64,
     /// Uplink → PUSH_ACK (UDP) or uplink → downlink (the others) latency.
     pub latency: Option<Latency>,
+    /// Sent and lost ([`GatewaySummary::lost`] summed).
+    pub lost: u64,
+}
+
+/// What the simulated gateways did: per protocol and per gateway.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Per protocol, in the order of the options.
+    pub protocols: Vec<ProtocolSummary>,
     /// Per gateway, by index.
     pub gateways: Vec<GatewaySummary>,
 }
 
 impl Summary {
-    /// Totals over `gateways`.
-    pub(crate) fn new(
-        protocol: &'static str,
-        acked: bool,
-        gateways: Vec<GatewaySummary>,
-        latency: Option<Latency>,
-    ) -> Self {
-        let sum = |f: fn(&GatewaySummary) -> u64| gateways.iter().map(f).sum::<u64>();
-        Summary {
-            protocol,
-            uplinks_sent: sum(|g| g.uplinks_sent),
-            uplinks_acked: acked.then(|| sum(|g| g.uplinks_acked)),
-            uplinks_lost: sum(|g| g.uplinks_lost),
-            statuses_sent: sum(|g| g.statuses_sent),
-            downlinks_received: sum(|g| g.downlinks_received),
-            tx_acks_sent: sum(|g| g.tx_acks_sent),
-            latency,
-            gateways,
-        }
+    /// The summary of `protocol`, if it was simulated.
+    pub fn protocol(&self, protocol: &str) -> Option<&ProtocolSummary> {
+        self.protocols.iter().find(|p| p.protocol == protocol)
     }
 
-    /// Things sent and lost: uplinks never acknowledged (UDP) plus downlinks received and not
-    /// acknowledged where the protocol has TX acknowledgements (not MQTT v2). Non-zero makes
-    /// the binary exit with status 2.
+    /// Uplinks sent over every protocol.
+    pub fn uplinks_sent(&self) -> u64 {
+        self.protocols.iter().map(|p| p.uplinks_sent).sum()
+    }
+
+    /// Things sent and lost over every protocol ([`GatewaySummary::lost`] summed). Non-zero
+    /// makes the binary exit with status 2.
     pub fn lost(&self) -> u64 {
-        let tx_acks_expected = self.protocol != "mqtt-v2";
-        let unacked_downlinks = if tx_acks_expected {
-            self.downlinks_received.saturating_sub(self.tx_acks_sent)
-        } else {
-            0
-        };
-        self.uplinks_lost + unacked_downlinks
+        self.protocols.iter().map(|p| p.lost).sum()
     }
 
-    /// The one-line progress form.
+    /// The one-line progress form, one part per protocol.
     pub fn progress_line(&self) -> String {
-        let acked = self
-            .uplinks_acked
-            .map_or(String::new(), |a| format!(" acked {a}"));
-        format!(
-            "{}: sent {}{acked} lost {} status {} down {} txack {}",
-            self.protocol,
-            self.uplinks_sent,
-            self.uplinks_lost,
-            self.statuses_sent,
-            self.downlinks_received,
-            self.tx_acks_sent
-        )
+        let parts: Vec<String> = self
+            .protocols
+            .iter()
+            .map(|p| {
+                let acked = p
+                    .uplinks_acked
+                    .map_or(String::new(), |a| format!(" acked {a}"));
+                format!(
+                    "{}: sent {}{acked} lost {} status {} down {} txack {}",
+                    p.protocol,
+                    p.uplinks_sent,
+                    p.lost,
+                    p.statuses_sent,
+                    p.downlinks_received,
+                    p.tx_acks_sent
+                )
+            })
+            .collect();
+        parts.join(" | ")
     }
 
-    /// The JSON form: totals per protocol, latency in ms, and per gateway.
+    /// The JSON form: per protocol (latency in ms), per gateway, and the total lost.
     pub fn to_json(&self) -> serde_json::Value {
-        let latency = self.latency.map(|l| {
-            json!({
-                "samples": l.samples,
-                "p50_ms": l.p50.as_secs_f64() * 1e3,
-                "p99_ms": l.p99.as_secs_f64() * 1e3,
-            })
-        });
-        json!({
-            "protocols": {
-                self.protocol: {
-                    "uplinks_sent": self.uplinks_sent,
-                    "uplinks_acked": self.uplinks_acked,
-                    "uplinks_lost": self.uplinks_lost,
-                    "statuses_sent": self.statuses_sent,
-                    "downlinks_received": self.downlinks_received,
-                    "tx_acks_sent": self.tx_acks_sent,
+        let protocols: serde_json::Map<String, serde_json::Value> = self
+            .protocols
+            .iter()
+            .map(|p| {
+                let latency = p.latency.map(|l| {
+                    json!({
+                        "samples": l.samples,
+                        "p50_ms": l.p50.as_secs_f64() * 1e3,
+                        "p99_ms": l.p99.as_secs_f64() * 1e3,
+                    })
+                });
+                let value = json!({
+                    "gateways": p.gateways,
+                    "uplinks_sent": p.uplinks_sent,
+                    "uplinks_acked": p.uplinks_acked,
+                    "uplinks_lost": p.uplinks_lost,
+                    "statuses_sent": p.statuses_sent,
+                    "downlinks_received": p.downlinks_received,
+                    "tx_acks_sent": p.tx_acks_sent,
                     "latency": latency,
-                }
-            },
+                    "lost": p.lost,
+                });
+                (p.protocol.to_owned(), value)
+            })
+            .collect();
+        json!({
+            "protocols": protocols,
             "gateways": self.gateways.iter().map(|g| json!({
                 "gateway_id": g.gateway_id,
+                "protocol": g.protocol,
                 "uplinks_sent": g.uplinks_sent,
                 "uplinks_acked": g.uplinks_acked,
                 "uplinks_lost": g.uplinks_lost,
@@ -263,26 +293,60 @@ impl Summary {
     }
 }
 
+/// One simulated protocol of a run: its name, whether it acknowledges uplinks, its latency.
+#[derive(Debug)]
+pub(crate) struct ProtocolStats {
+    pub(crate) protocol: &'static str,
+    pub(crate) acked: bool,
+    pub(crate) latency: LatencyHistogram,
+}
+
 /// The shared state of a run, for the final summary and progress reports.
 #[derive(Debug)]
 pub(crate) struct RunStats {
-    pub(crate) protocol: &'static str,
-    pub(crate) acked: bool,
-    pub(crate) gateways: Vec<(String, Arc<GatewayCounters>)>,
-    pub(crate) latency: LatencyHistogram,
+    pub(crate) protocols: Vec<ProtocolStats>,
+    /// Per gateway: id, index into `protocols`, counters.
+    pub(crate) gateways: Vec<(String, usize, Arc<GatewayCounters>)>,
 }
 
 impl RunStats {
     pub(crate) fn summary(&self) -> Summary {
-        Summary::new(
-            self.protocol,
-            self.acked,
-            self.gateways
-                .iter()
-                .map(|(id, c)| gateway_summary(id, c))
-                .collect(),
-            self.latency.percentiles(),
-        )
+        let gateways: Vec<GatewaySummary> = self
+            .gateways
+            .iter()
+            .map(|(id, p, c)| gateway_summary(id, self.protocols[*p].protocol, c))
+            .collect();
+        let protocols = self
+            .protocols
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mine: Vec<&GatewaySummary> = self
+                    .gateways
+                    .iter()
+                    .zip(&gateways)
+                    .filter(|((_, index, _), _)| *index == i)
+                    .map(|(_, g)| g)
+                    .collect();
+                let sum = |f: fn(&GatewaySummary) -> u64| mine.iter().map(|g| f(g)).sum::<u64>();
+                ProtocolSummary {
+                    protocol: p.protocol,
+                    gateways: mine.len() as u64,
+                    uplinks_sent: sum(|g| g.uplinks_sent),
+                    uplinks_acked: p.acked.then(|| sum(|g| g.uplinks_acked)),
+                    uplinks_lost: sum(|g| g.uplinks_lost),
+                    statuses_sent: sum(|g| g.statuses_sent),
+                    downlinks_received: sum(|g| g.downlinks_received),
+                    tx_acks_sent: sum(|g| g.tx_acks_sent),
+                    latency: p.latency.percentiles(),
+                    lost: sum(GatewaySummary::lost),
+                }
+            })
+            .collect();
+        Summary {
+            protocols,
+            gateways,
+        }
     }
 }
 
@@ -331,17 +395,59 @@ mod tests {
     }
 
     #[test]
-    fn lost_counts_unacknowledged_uplinks_and_downlinks() {
-        let gw = GatewaySummary {
-            uplinks_sent: 10,
-            uplinks_acked: 9,
-            uplinks_lost: 1,
-            downlinks_received: 2,
-            tx_acks_sent: 1,
-            ..Default::default()
+    fn lost_counts_unacknowledged_pushes_and_downlinks_per_protocol() {
+        let counters = |lost: u64, down: u64, acks: u64| {
+            let c = GatewayCounters::default();
+            c.uplinks_sent.store(10, Ordering::Relaxed);
+            c.uplinks_acked.store(10 - lost, Ordering::Relaxed);
+            c.uplinks_lost.store(lost, Ordering::Relaxed);
+            c.downlinks_received.store(down, Ordering::Relaxed);
+            c.tx_acks_sent.store(acks, Ordering::Relaxed);
+            Arc::new(c)
         };
-        assert_eq!(Summary::new("udp", true, vec![gw.clone()], None).lost(), 2);
-        // MQTT v2 has no TX acknowledgements to miss.
-        assert_eq!(Summary::new("mqtt-v2", false, vec![gw], None).lost(), 1);
+        let stats = RunStats {
+            protocols: vec![
+                ProtocolStats {
+                    protocol: "udp",
+                    acked: true,
+                    latency: LatencyHistogram::default(),
+                },
+                ProtocolStats {
+                    protocol: "mqtt-v2",
+                    acked: false,
+                    latency: LatencyHistogram::default(),
+                },
+            ],
+            gateways: vec![
+                ("a".into(), 0, counters(1, 2, 1)),
+                ("b".into(), 1, counters(0, 3, 0)),
+                ("c".into(), 0, counters(0, 1, 1)),
+            ],
+        };
+        let summary = stats.summary();
+        let udp = summary.protocol("udp").unwrap();
+        assert_eq!(
+            (udp.gateways, udp.uplinks_sent, udp.uplinks_acked),
+            (2, 20, Some(19))
+        );
+        assert_eq!(udp.lost, 2);
+        // MQTT v2 has no TX acknowledgements to miss, nor uplink acknowledgements.
+        let v2 = summary.protocol("mqtt-v2").unwrap();
+        assert_eq!((v2.uplinks_acked, v2.lost), (None, 0));
+        assert_eq!(summary.lost(), 2);
+        assert_eq!(summary.uplinks_sent(), 30);
+        let json = summary.to_json();
+        assert_eq!(json["protocols"]["udp"]["uplinks_acked"], 19);
+        assert_eq!(json["gateways"][1]["protocol"], "mqtt-v2");
+        assert!(
+            summary
+                .progress_line()
+                .contains("udp: sent 20 acked 19 lost 2")
+        );
+        assert!(
+            summary
+                .progress_line()
+                .contains(" | mqtt-v2: sent 10 lost 0")
+        );
     }
 }

@@ -161,7 +161,7 @@ fn handle_event(
             if !pushes.status_tokens.remove(&token) =>
         {
             GatewayCounters::add(&counters.uplinks_acked);
-            gw.stats.latency.record(round_trip);
+            gw.protocol_stats().latency.record(round_trip);
             pushes.pending = pushes.pending.saturating_sub(1);
         }
         ForwarderEvent::PushFailed { token, .. } => {
