@@ -6,16 +6,13 @@ use futures_util::{SinkExt, StreamExt};
 use loragw_basicstation::station::{
     Modulation, ReceivedFrame, StationConfig, StationEvent, StationSession, TxStarted,
 };
-use tokio::net::TcpStream;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{WebSocketStream, client_async};
 
+use super::net::unix_now;
 use super::report::GatewayCounters;
+use super::ws::{Connector, Ws};
 use super::{GatewaySim, RunError, stopped};
-
-type Ws = WebSocketStream<TcpStream>;
 
 /// The xtime session id (bits 48..55) of the simulated radio.
 const XTIME_SESSION: i64 = 1 << 48;
@@ -23,30 +20,8 @@ const XTIME_SESSION: i64 = 1 << 48;
 /// Opens the traffic websocket, with `key` as the `Authorization` header.
 pub(super) async fn connect(server: &str, eui: [u8; 8], key: Option<&str>) -> Result<Ws, RunError> {
     let url = format!("ws://{server}/traffic/eui-{:016X}", u64::from_be_bytes(eui));
-    let mut request = url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| RunError::Options(format!("{url}: {e}")))?;
-    if let Some(key) = key {
-        let value = key
-            .parse()
-            .map_err(|e| RunError::Options(format!("key: {e}")))?;
-        request.headers_mut().insert("authorization", value);
-    }
-    let tcp = TcpStream::connect(server)
-        .await
-        .map_err(|e| RunError::Io(format!("connecting to {server}: {e}")))?;
-    let (ws, _) = client_async(request, tcp)
-        .await
-        .map_err(|e| RunError::Io(format!("websocket {url}: {e}")))?;
-    Ok(ws)
-}
-
-fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+    let plain = Connector::new(None).map_err(RunError::Options)?;
+    plain.open(&url, key).await.map_err(RunError::Io)
 }
 
 /// Runs one station until the stop signal or the server closes: uplinks start once the

@@ -40,9 +40,11 @@ pub mod bridge;
 pub mod frames;
 mod lbs;
 mod mqtt;
+mod net;
 mod report;
 pub mod sim;
 mod udp;
+mod ws;
 
 use std::future::Future;
 use std::sync::Arc;

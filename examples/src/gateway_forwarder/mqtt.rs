@@ -8,6 +8,7 @@ use loragw_gateway_io::ttnpb::tx_acknowledgment::Result as TxResult;
 use loragw_mqtt_v3::GatewayUid;
 use tokio::time::MissedTickBehavior;
 
+use super::net::host_port;
 use super::report::GatewayCounters;
 use super::{GatewaySim, RunError, SimProtocol, stopped};
 
@@ -21,10 +22,7 @@ pub(super) fn connect(
     key: Option<&str>,
     gw: &GatewaySim,
 ) -> Result<GatewayMqttClient, RunError> {
-    let (host, port) = server
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
-        .ok_or_else(|| RunError::Options(format!("server {server:?} is not host:port")))?;
+    let (host, port) = host_port(server).map_err(RunError::Options)?;
     let uid = GatewayUid::new(gw.gateway_id.clone())
         .map_err(|e| RunError::Options(format!("gateway id {:?}: {e}", gw.gateway_id)))?;
     let config = MqttClientConfig::new(host, port)

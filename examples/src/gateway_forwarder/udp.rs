@@ -13,29 +13,13 @@ use loragw_semtech_udp::{Forwarder, ForwarderConfig, ForwarderEvent, GatewayEui}
 use tokio::net::UdpSocket;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::net::udp_socket_to;
 use super::report::GatewayCounters;
 use super::{GatewaySim, RunError, stopped};
 
 /// A socket connected to the server.
 pub(super) async fn connect(server: &str) -> Result<UdpSocket, RunError> {
-    let addr = tokio::net::lookup_host(server)
-        .await
-        .map_err(|e| RunError::Io(format!("resolving {server}: {e}")))?
-        .next()
-        .ok_or_else(|| RunError::Io(format!("{server} has no address")))?;
-    let local = if addr.is_ipv4() {
-        "0.0.0.0:0"
-    } else {
-        "[::]:0"
-    };
-    let socket = UdpSocket::bind(local)
-        .await
-        .map_err(|e| RunError::Io(format!("binding a UDP socket: {e}")))?;
-    socket
-        .connect(addr)
-        .await
-        .map_err(|e| RunError::Io(format!("connecting to {addr}: {e}")))?;
-    Ok(socket)
+    udp_socket_to(server).await.map_err(RunError::Io)
 }
 
 /// What the event handler keeps between events.

@@ -7,6 +7,8 @@ use loragw_gateway_io::ttnpb::message::Payload;
 use loragw_semtech_udp::GatewayEui;
 use serde::Deserialize;
 
+use crate::gateway_forwarder::net::host_port;
+
 /// The whole file.
 ///
 /// ```toml
@@ -269,20 +271,6 @@ impl UpstreamConfig {
             join_eui_ranges,
         })
     }
-}
-
-/// `host:port` split, the host without IPv6 brackets.
-pub(crate) fn host_port(address: &str) -> Result<(String, u16), String> {
-    address
-        .rsplit_once(':')
-        .and_then(|(h, p)| {
-            Some((
-                h.trim_matches(['[', ']']).to_owned(),
-                p.parse::<u16>().ok()?,
-            ))
-        })
-        .filter(|(h, _)| !h.is_empty())
-        .ok_or_else(|| format!("address {address:?} is not host:port"))
 }
 
 /// A DevAddr prefix: the top `bits` bits of `addr`.

@@ -11,7 +11,7 @@
 //!   `dntxed`. A downlink no option of which was sent is forgotten (the protocol has no
 //!   negative acknowledgement).
 //! - `getxtime` is answered from the clock; `timesync` runs every minute.
-//! - The connection ([`super::ws`], `ws://` or `wss://`) is retried with the backoff; uplinks
+//! - The connection (`ws://` or `wss://`) is retried with the backoff; uplinks
 //!   wait in the buffer meanwhile and until the next `router_config`.
 
 use std::collections::BTreeMap;
@@ -38,7 +38,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::config::UpstreamConfig;
 use super::link::{BridgedUplink, ToUpstream, UplinkBuffer, UpstreamCounters, UpstreamLink};
-use super::ws::{Connector, Ws};
+use crate::gateway_forwarder::net::unix_now;
+use crate::gateway_forwarder::ws::{Connector, Ws};
 /// `timesync` interval.
 const TIMESYNC_INTERVAL: Duration = Duration::from_secs(60);
 /// Downlinks remembered for their TX_ACK.
@@ -91,12 +92,6 @@ fn new_session_id(eui: GatewayEui, salt: u32) -> u8 {
     ((mixed >> 56) as u8).max(1)
 }
 
-fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
 /// Runs the upstream until the bridge stops.
 pub(super) async fn run(
     link: UpstreamLink,
@@ -104,7 +99,7 @@ pub(super) async fn run(
     eui: GatewayEui,
     mut stop: watch::Receiver<bool>,
 ) {
-    let connector = match Connector::new(&config) {
+    let connector = match Connector::new(config.tls_ca.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(upstream = %link.name, error = %e, "cannot set up TLS");
@@ -124,7 +119,12 @@ pub(super) async fn run(
         connection: 0,
     };
     loop {
-        let attempt = connector.connect(station.config.clone(), station.eui);
+        let attempt = connector.connect(
+            station.config.address.clone(),
+            station.config.discovery,
+            station.config.key.clone(),
+            station.eui,
+        );
         let ws = match station.offline(attempt, &mut stop).await {
             None => return,
             Some(Ok(ws)) => ws,

@@ -41,7 +41,6 @@ mod lbs;
 mod link;
 mod mqtt;
 mod udp;
-mod ws;
 
 pub use config::{
     BridgeConfig, ConfigError, DevAddrPrefix, UplinkFilter, UpstreamConfig, UpstreamProtocol,

@@ -16,8 +16,9 @@ use loragw_gateway_io::ttnpb::tx_acknowledgment::Result as TxResult;
 use loragw_mqtt_v3::GatewayUid;
 use tokio::sync::watch;
 
-use super::config::{UpstreamConfig, UpstreamProtocol, host_port};
+use super::config::{UpstreamConfig, UpstreamProtocol};
 use super::link::{BridgedUplink, ToUpstream, UplinkBuffer, UpstreamCounters, UpstreamLink};
+use crate::gateway_forwarder::net::host_port;
 
 /// How often the link status is looked at.
 const STATUS_POLL: Duration = Duration::from_millis(50);

@@ -13,36 +13,15 @@ use std::time::Duration;
 use loragw_semtech_udp::{
     Forwarder, ForwarderConfig, ForwarderEvent, GatewayEui, TxError, TxpkAck,
 };
-use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::config::UpstreamConfig;
 use super::link::{BridgedUplink, ToUpstream, UplinkBuffer, UpstreamCounters, UpstreamLink};
+use crate::gateway_forwarder::net::udp_socket_to;
 
 /// Downlinks remembered for their TX_ACK.
 const MAX_PENDING: usize = 64;
-
-async fn bind(address: &str) -> Result<UdpSocket, String> {
-    let addr = tokio::net::lookup_host(address)
-        .await
-        .map_err(|e| format!("resolving {address}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{address} has no address"))?;
-    let local = if addr.is_ipv4() {
-        "0.0.0.0:0"
-    } else {
-        "[::]:0"
-    };
-    let socket = UdpSocket::bind(local)
-        .await
-        .map_err(|e| format!("binding: {e}"))?;
-    socket
-        .connect(addr)
-        .await
-        .map_err(|e| format!("connecting to {addr}: {e}"))?;
-    Ok(socket)
-}
 
 /// Runs the relay until the bridge stops.
 pub(super) async fn run(
@@ -52,7 +31,7 @@ pub(super) async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let socket = loop {
-        match bind(&config.address).await {
+        match udp_socket_to(&config.address).await {
             Ok(s) => break s,
             Err(e) => {
                 tracing::warn!(upstream = %link.name, error = %e, "cannot reach the server");

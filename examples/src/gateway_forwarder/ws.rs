@@ -1,6 +1,6 @@
-//! The websocket to an LNS: discovery (`/router-info`), then the traffic endpoint with the key
-//! as `Authorization`; `ws://`, or `wss://` trusting the CA certificates of the config's
-//! `tls_ca` (rustls with the ring provider).
+//! Websockets to an LNS, for the simulated stations and the bridge: discovery
+//! (`/router-info`), then the traffic endpoint with the key as `Authorization`; `ws://`, or
+//! `wss://` trusting the CA certificates of a PEM file (rustls with the ring provider).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,28 +18,26 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{WebSocketStream, client_async};
 
-use super::config::UpstreamConfig;
-
 /// Longest wait for a TCP connection plus TLS and websocket handshakes, or a discovery answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A plain or TLS byte stream.
-pub(super) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
 /// A websocket to the LNS.
-pub(super) type Ws = WebSocketStream<Box<dyn Io>>;
+pub(crate) type Ws = WebSocketStream<Box<dyn Io>>;
 
 /// Opens websockets to one LNS.
-pub(super) struct Connector {
+pub(crate) struct Connector {
     tls: Option<TlsConnector>,
 }
 
 impl Connector {
-    /// Loads the config's CA certificates, if any.
-    pub(super) fn new(config: &UpstreamConfig) -> Result<Connector, String> {
-        let Some(path) = &config.tls_ca else {
+    /// Loads the CA certificates of `tls_ca` (PEM), if given; without, only `ws://` works.
+    pub(crate) fn new(tls_ca: Option<&std::path::Path>) -> Result<Connector, String> {
+        let Some(path) = tls_ca else {
             return Ok(Connector { tls: None });
         };
         let mut roots = rustls::RootCertStore::empty();
@@ -65,14 +63,17 @@ impl Connector {
         })
     }
 
-    /// Discovery (unless turned off), then the traffic websocket.
-    pub(super) async fn connect(
+    /// Discovery at `{address}/router-info` (with `discovery`), then the traffic websocket
+    /// (the discovered URI, or `{address}/traffic/eui-{EUI}`) with `key` as `Authorization`.
+    pub(crate) async fn connect(
         &self,
-        config: UpstreamConfig,
+        address: String,
+        discovery: bool,
+        key: Option<String>,
         eui: GatewayEui,
     ) -> Result<Ws, String> {
-        let base = config.address.trim_end_matches('/');
-        let traffic = if config.discovery {
+        let base = address.trim_end_matches('/');
+        let traffic = if discovery {
             let url = format!("{base}/router-info");
             let mut ws = self.open(&url, None).await?;
             let mut request = String::new();
@@ -102,10 +103,11 @@ impl Connector {
             format!("{base}/traffic/eui-{:016X}", eui.to_u64())
         };
         tracing::info!(%traffic, "connecting to the LNS");
-        self.open(&traffic, config.key.as_deref()).await
+        self.open(&traffic, key.as_deref()).await
     }
 
-    async fn open(&self, url: &str, key: Option<&str>) -> Result<Ws, String> {
+    /// Opens one websocket to `url`, with `key` as `Authorization`.
+    pub(crate) async fn open(&self, url: &str, key: Option<&str>) -> Result<Ws, String> {
         let mut request = url
             .into_client_request()
             .map_err(|e| format!("{url}: {e}"))?;
