@@ -314,11 +314,19 @@ impl LocalSide {
         }
     }
 
+    /// Hands `command` to upstream `index`; when its queue is full (or its task ended) an
+    /// uplink is counted dropped, anything else logged.
     fn to_upstream(&self, index: usize, command: ToUpstream) {
-        if let Some(up) = self.upstreams.get(index)
-            && up.commands.try_send(command).is_err()
-        {
-            UpstreamCounters::add(&up.counters.uplinks_dropped);
+        let Some(up) = self.upstreams.get(index) else {
+            return;
+        };
+        if let Err(e) = up.commands.try_send(command) {
+            match e.into_inner() {
+                ToUpstream::Uplink(_) => UpstreamCounters::add(&up.counters.uplinks_dropped),
+                other => {
+                    tracing::warn!(upstream = %up.name, command = ?other, "upstream busy: dropped")
+                }
+            }
         }
     }
 
