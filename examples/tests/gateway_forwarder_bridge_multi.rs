@@ -176,3 +176,31 @@ async fn a_forwarder_with_another_eui_is_refused() {
     let summary = bridge.stop().await;
     assert_eq!(summary.uplinks_received, 1);
 }
+
+#[tokio::test]
+async fn an_mqtt_upstream_without_downlinks_answers_a_downlink_with_a_failed_ack() {
+    let mut server = start_server().await;
+    let addr = server.local_addr(ListenerKind::MqttV3).unwrap();
+    let bridge = start_bridge(&format!(
+        "[[upstream]]\nprotocol = \"mqtt-v3\"\naddress = \"{addr}\"\ngateway_id = \"{DEMO_GATEWAY_ID}\"\nkey = \"{DEMO_LNS_KEY}\"\ndownlink = false\n"
+    ))
+    .await;
+    wait_summary(&bridge, |s| s.upstreams[0].connected).await;
+    let mut local = LocalForwarder::start(bridge.local_addr()).await;
+    local.push(&rxpk(0x2600_0001, 0, 1_000_000));
+    let got = uplinks(&mut server, 1).await;
+    server
+        .send_downlink(&got[0].0, downlink(2_000_000))
+        .await
+        .unwrap();
+    let ack = tx_ack(&mut server).await;
+    assert_eq!(ack.result, TxResult::UnknownError as i32, "{ack:?}");
+    assert!(
+        ack.correlation_ids.iter().any(|c| c == "test:bridge:1"),
+        "{ack:?}"
+    );
+    local.no_downlink().await;
+    let summary = bridge.stop().await;
+    let up = &summary.upstreams[0];
+    assert_eq!((up.downlinks_refused, up.tx_failures_forwarded), (1, 1));
+}

@@ -16,7 +16,8 @@
 //!   PULL_RESP, and its TX_ACK goes back to the upstream that sent the downlink: a success as
 //!   `dntxed` (Basics Station), a `down/ack` (MQTT v3) or a TX_ACK (UDP); a failure, with its
 //!   reason, as a failed `down/ack` (MQTT v3) or TX_ACK (UDP). Basics Station has no negative
-//!   acknowledgement and MQTT v2 no acknowledgement at all.
+//!   acknowledgement and MQTT v2 no acknowledgement at all. Downlinks from the other upstreams
+//!   are refused the same way.
 //! - `stat` goes to every upstream that carries a status: MQTT (`status` topic) and UDP.
 //! - Timing: Basics Station's `xtime` is the concentrator's `tmst` extended past its 32-bit
 //!   rollover (gateway-io's [`ConcentratorClock`](loragw_gateway_io::clock::ConcentratorClock))

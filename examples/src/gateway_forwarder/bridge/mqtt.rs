@@ -108,21 +108,31 @@ pub(super) async fn run(
             },
             downlink = client.next_downlink() => {
                 let Some(downlink) = downlink else { return };
-                match downlink_to_txpk(&downlink) {
+                let ordered = match downlink_to_txpk(&downlink) {
                     Ok(txpk) => {
                         let key = next_key;
                         next_key += 1;
+                        let ordered = link.order_downlink(key, txpk);
                         // MQTT v2 has no acknowledgement: nothing to remember.
-                        if link.order_downlink(key, txpk) && version == MqttVersion::V3 {
-                            downlinks.insert(key, downlink);
+                        if ordered && version == MqttVersion::V3 {
+                            downlinks.insert(key, downlink.clone());
                             while downlinks.len() > MAX_PENDING {
                                 downlinks.pop_first();
                             }
                         }
+                        ordered
                     }
                     Err(e) => {
                         tracing::warn!(upstream = %link.name, error = %e, "downlink not translated");
                         UpstreamCounters::add(&link.counters.downlinks_refused);
+                        false
+                    }
+                };
+                if !ordered && version == MqttVersion::V3 {
+                    // Not transmitted: the server hears so at once.
+                    let ack = loragw_mqtt_v3::tx_ack_for(&downlink, TxResult::UnknownError);
+                    if client.publish_tx_ack(&ack).await.is_ok() {
+                        UpstreamCounters::add(&link.counters.tx_failures_forwarded);
                     }
                 }
             }
