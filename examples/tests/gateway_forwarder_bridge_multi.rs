@@ -204,3 +204,36 @@ async fn an_mqtt_upstream_without_downlinks_answers_a_downlink_with_a_failed_ack
     let up = &summary.upstreams[0];
     assert_eq!((up.downlinks_refused, up.tx_failures_forwarded), (1, 1));
 }
+
+#[tokio::test]
+async fn a_restarted_mqtt_server_gets_the_buffered_uplinks_once() {
+    let mut config = demo_on_port_zero();
+    let mut server = gateway_server::start(config.clone()).await.unwrap();
+    let addr = server.local_addr(ListenerKind::MqttV3).unwrap();
+    config.listeners.mqtt_v3 = Some(addr.to_string());
+    let bridge = start_bridge(&format!(
+        "[[upstream]]\nprotocol = \"mqtt-v3\"\naddress = \"{addr}\"\ngateway_id = \"{DEMO_GATEWAY_ID}\"\nkey = \"{DEMO_LNS_KEY}\"\n"
+    ))
+    .await;
+    wait_summary(&bridge, |s| s.upstreams[0].connected).await;
+    let local = LocalForwarder::start(bridge.local_addr()).await;
+    local.push(&rxpk(0x2600_0001, 0, 1_000_000));
+    let before = uplinks(&mut server, 1).await;
+
+    drop(server);
+    wait_summary(&bridge, |s| !s.upstreams[0].connected).await;
+    for n in 1..4u16 {
+        local.push(&rxpk(0x2600_0001, n, 1_000_000 + u32::from(n) * 100_000));
+    }
+    wait_summary(&bridge, |s| s.upstreams[0].uplinks_buffered == 3).await;
+    let mut server = gateway_server::start(config).await.unwrap();
+    let after = uplinks(&mut server, 3).await;
+    no_uplink(&mut server).await;
+    let mut fcnts: Vec<u16> = before.iter().chain(&after).map(|(_, u)| fcnt(u)).collect();
+    fcnts.sort_unstable();
+    assert_eq!(fcnts, [0, 1, 2, 3]);
+    let summary = bridge.stop().await;
+    let up = &summary.upstreams[0];
+    assert_eq!((up.uplinks_forwarded, up.uplinks_dropped), (4, 0));
+    assert!(up.connections >= 2, "{summary:?}");
+}
