@@ -293,8 +293,14 @@ impl LocalSide {
                     tracing::debug!(error = %e, "sending to the forwarder failed");
                 }
             }
+            let mut handled = false;
             while let Some(event) = self.server.poll_event() {
                 self.handle_event(event);
+                handled = true;
+            }
+            if handled {
+                // Handling may have queued datagrams (an admission answers a held PULL_DATA).
+                continue;
             }
             let wake = self
                 .server
