@@ -1,33 +1,82 @@
-//! Simulated gateways for load and integration tests: N gateways send LoRaWAN uplinks to a
-//! Gateway Server over Semtech UDP, MQTT v3 or Basics Station LNS and acknowledge every downlink; at the end, a
-//! one-line JSON summary goes to stdout (logs go to stderr, `RUST_LOG` filters them).
+//! The gateway side of every protocol, two modes:
+//!
+//! - `gateway-forwarder bridge --config bridge.toml`: a local Semtech UDP packet forwarder
+//!   (`lora_pkt_fwd`) points at the bridge, which carries its traffic to one or more network
+//!   servers over Basics Station, MQTT v3, MQTT v2 or Semtech UDP. Every minute the summary
+//!   per upstream is logged; on Ctrl-C it goes to stdout as JSON.
+//! - `gateway-forwarder simulate ...` (also without a subcommand): N simulated gateways send
+//!   LoRaWAN uplinks to a Gateway Server and acknowledge every downlink; a progress line goes
+//!   to stderr every second, a JSON summary to stdout at the end; the exit status is 2 when
+//!   something sent was lost.
+//!
+//! Logs go to stderr, `RUST_LOG` filters them.
 //!
 //! ```text
-//! gateway-forwarder --server 127.0.0.1:1700 --gateways 10 --rate 2 --duration 30
-//! gateway-forwarder --protocol mqtt-v3 --server 127.0.0.1:1882 \
+//! gateway-forwarder bridge --config bridge.toml
+//! gateway-forwarder simulate --server 127.0.0.1:1700 --gateways 10 --rate 2 --duration 30
+//! gateway-forwarder simulate --protocol mqtt-v3 --server 127.0.0.1:1882 \
 //!     --gateway-id demo-gateway --key NNSXS.DEMO-LNS-KEY
+//! gateway-forwarder simulate --gateways 4 --server 127.0.0.1:1700 \
+//!     --also mqtt-v3=127.0.0.1:1882 --key NNSXS.API-KEY
 //! ```
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
+use loragw_examples::gateway_forwarder::bridge::{Bridge, BridgeConfig};
 use loragw_examples::gateway_forwarder::{self, ForwarderOptions, SimProtocol};
 
-/// Simulated LoRaWAN gateways (Semtech UDP, MQTT v3 or Basics Station).
+/// The gateway side: a bridge from a local Semtech UDP packet forwarder to network servers
+/// over any protocol, or simulated gateways.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
-struct Args {
+#[command(version, about, long_about = None, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    simulate: SimArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Bridge a local packet forwarder (Semtech UDP) to Basics Station, MQTT v3, MQTT v2 or
+    /// Semtech UDP servers, as configured in a TOML file.
+    Bridge(BridgeArgs),
+    /// Simulated gateways (the default without a subcommand).
+    Simulate(Box<SimArgs>),
+}
+
+#[derive(Debug, Args)]
+struct BridgeArgs {
+    /// The TOML config: `listen`, `gateway_eui`, `[[upstream]]` tables (see the README).
+    #[arg(long)]
+    config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct SimArgs {
     /// Gateway Server address, host:port.
     #[arg(long, default_value = "127.0.0.1:1700")]
     server: String,
-    /// Protocol: udp, mqtt-v3, lbs or tabs-hubs.
+    /// Protocol: udp, mqtt-v3, mqtt-v2, lbs or tabs-hubs.
     #[arg(long, default_value = "udp")]
     protocol: SimProtocol,
+    /// A further protocol and its server, `PROTOCOL=HOST:PORT` (repeatable): gateways are
+    /// spread round-robin over --protocol and these.
+    #[arg(long = "also", value_parser = parse_also)]
+    also: Vec<(SimProtocol, String)>,
     /// Number of simulated gateways.
     #[arg(long, default_value_t = 1)]
     gateways: u32,
+    /// End devices each gateway hears.
+    #[arg(long, default_value_t = 4)]
+    devices: u32,
+    /// Frequency plan (gateway-io built-in id): EU_863_870, US_902_928_FSB_2, AS_923, ...
+    #[arg(long, default_value = "EU_863_870")]
+    frequency_plan: String,
     /// Uplinks per second per gateway.
     #[arg(long, default_value_t = 1.0)]
     rate: f64,
@@ -37,6 +86,9 @@ struct Args {
     /// Uplinks per gateway, then only downlinks are answered (default: no limit).
     #[arg(long)]
     count: Option<u64>,
+    /// Seconds between status reports (0: none).
+    #[arg(long, default_value_t = 30.0)]
+    status_interval: f64,
     /// API key, the MQTT password.
     #[arg(long)]
     key: Option<String>,
@@ -52,6 +104,9 @@ struct Args {
     /// Seed of the simulated traffic.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// No progress line on stderr.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[tokio::main]
@@ -62,7 +117,64 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Bridge(args)) => run_bridge(args).await,
+        Some(Command::Simulate(args)) => simulate(*args).await,
+        None => simulate(cli.simulate).await,
+    }
+}
+
+fn parse_also(text: &str) -> Result<(SimProtocol, String), String> {
+    let (protocol, server) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not PROTOCOL=HOST:PORT"))?;
+    Ok((protocol.parse()?, server.to_owned()))
+}
+
+fn print_json(value: &serde_json::Value) -> bool {
+    writeln!(std::io::stdout(), "{value}").is_ok()
+}
+
+async fn run_bridge(args: BridgeArgs) -> ExitCode {
+    let text = match std::fs::read_to_string(&args.config) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(config = %args.config.display(), error = %e, "cannot read the config");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = match BridgeConfig::from_toml(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(config = %args.config.display(), error = %e, "invalid config");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bridge = match Bridge::start(config).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot run the bridge");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The per-upstream summary, logged every minute and printed at the end.
+    let mut ticks = tokio::time::interval(Duration::from_secs(60));
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => tracing::info!(summary = %bridge.summary().to_json(), "bridge"),
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    if print_json(&bridge.stop().await.to_json()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+async fn simulate(args: SimArgs) -> ExitCode {
     let eui_base = match u64::from_str_radix(&args.eui_base.replace(['-', ':'], ""), 16) {
         Ok(e) => e,
         Err(e) => {
@@ -70,19 +182,25 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let duration = match args.duration.map(Duration::try_from_secs_f64).transpose() {
-        Ok(d) => d,
-        Err(e) => {
-            tracing::error!(error = %e, "invalid --duration");
-            return ExitCode::FAILURE;
-        }
+    let seconds = |s: f64, what: &str| {
+        Duration::try_from_secs_f64(s).map_err(|e| tracing::error!(error = %e, "invalid {what}"))
+    };
+    let Ok(duration) = args.duration.map(|d| seconds(d, "--duration")).transpose() else {
+        return ExitCode::FAILURE;
+    };
+    let Ok(status_interval) = seconds(args.status_interval, "--status-interval") else {
+        return ExitCode::FAILURE;
     };
     let options = ForwarderOptions {
         protocol: args.protocol,
+        mixed: args.also,
         gateways: args.gateways,
+        devices: args.devices,
+        frequency_plan: args.frequency_plan,
         rate: args.rate,
         duration,
         count: args.count,
+        status_interval: (!status_interval.is_zero()).then_some(status_interval),
         eui_base,
         id_prefix: args.id_prefix,
         gateway_id: args.gateway_id,
@@ -93,11 +211,32 @@ async fn main() -> ExitCode {
     let stop = async {
         tokio::signal::ctrl_c().await.ok();
     };
-    match gateway_forwarder::run(options, stop).await {
+    let quiet = args.quiet;
+    let progress = move |summary: &gateway_forwarder::Summary| {
+        if !quiet {
+            // The progress line is this binary's interface on stderr.
+            #[allow(clippy::print_stderr)]
+            {
+                eprint!("\r{}   ", summary.progress_line());
+            }
+        }
+    };
+    let result =
+        gateway_forwarder::run_with_progress(options, stop, Duration::from_secs(1), progress).await;
+    if !quiet {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!();
+        }
+    }
+    match result {
         Ok(summary) => {
-            let mut stdout = std::io::stdout();
-            if writeln!(stdout, "{}", summary.to_json()).is_err() {
+            if !print_json(&summary.to_json()) {
                 return ExitCode::FAILURE;
+            }
+            if summary.lost() > 0 {
+                tracing::error!(lost = summary.lost(), "something sent was lost");
+                return ExitCode::from(2);
             }
             ExitCode::SUCCESS
         }

@@ -1,19 +1,18 @@
 //! A simulated LoRa Basics Station: [`StationSession`] over a tokio-tungstenite websocket,
 //! straight to the LNS traffic endpoint `ws://{server}/traffic/eui-{EUI}` (no discovery).
+//! The protocol has no status message: the `version` sent on connect is all the LNS gets.
 
 use futures_util::{SinkExt, StreamExt};
 use loragw_basicstation::station::{
     Modulation, ReceivedFrame, StationConfig, StationEvent, StationSession, TxStarted,
 };
-use tokio::net::TcpStream;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{WebSocketStream, client_async};
 
-use super::{Counters, GatewaySim, RunError, stopped};
-
-pub(super) type Ws = WebSocketStream<TcpStream>;
+use super::net::unix_now;
+use super::report::GatewayCounters;
+use super::ws::{Connector, Ws};
+use super::{GatewaySim, RunError, stopped};
 
 /// The xtime session id (bits 48..55) of the simulated radio.
 const XTIME_SESSION: i64 = 1 << 48;
@@ -21,30 +20,8 @@ const XTIME_SESSION: i64 = 1 << 48;
 /// Opens the traffic websocket, with `key` as the `Authorization` header.
 pub(super) async fn connect(server: &str, eui: [u8; 8], key: Option<&str>) -> Result<Ws, RunError> {
     let url = format!("ws://{server}/traffic/eui-{:016X}", u64::from_be_bytes(eui));
-    let mut request = url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| RunError::Options(format!("{url}: {e}")))?;
-    if let Some(key) = key {
-        let value = key
-            .parse()
-            .map_err(|e| RunError::Options(format!("key: {e}")))?;
-        request.headers_mut().insert("authorization", value);
-    }
-    let tcp = TcpStream::connect(server)
-        .await
-        .map_err(|e| RunError::Io(format!("connecting to {server}: {e}")))?;
-    let (ws, _) = client_async(request, tcp)
-        .await
-        .map_err(|e| RunError::Io(format!("websocket {url}: {e}")))?;
-    Ok(ws)
-}
-
-pub(super) fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+    let plain = Connector::new(None).map_err(RunError::Options)?;
+    plain.open(&url, key).await.map_err(RunError::Io)
 }
 
 /// Runs one station until the stop signal or the server closes: uplinks start once the
@@ -75,7 +52,7 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
                     more = true;
                 }
                 StationEvent::Transmit(request) => {
-                    Counters::add(&gw.counters.downlinks_received);
+                    gw.downlink_received();
                     let Some(option) = request.options.first() else {
                         continue;
                     };
@@ -88,7 +65,7 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
                     };
                     if request.confirm {
                         match session.tx_started(now, request.diid, started) {
-                            Ok(()) => Counters::add(&gw.counters.tx_acks_sent),
+                            Ok(()) => GatewayCounters::add(&gw.counters.tx_acks_sent),
                             Err(e) => {
                                 tracing::warn!(gateway = gw.index, error = %e, "dntxed not sent")
                             }
@@ -119,17 +96,14 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
             },
             () = tokio::time::sleep_until(wake) => session.handle_timeout(std::time::Instant::now()),
             _ = ticks.tick(), if sending => {
-                if let Some(r) = &mut gw.remaining {
-                    *r -= 1;
-                }
-                let up = gw.generator.next_uplink();
+                let Some(up) = gw.next_sim_uplink() else { continue };
                 let now = std::time::Instant::now();
                 let frame = ReceivedFrame {
                     phy_payload: up.phy_payload,
                     freq: up.frequency as u32,
                     modulation: Modulation::Lora {
                         spreading_factor: up.spreading_factor as u8,
-                        bandwidth_khz: 125,
+                        bandwidth_khz: (up.bandwidth / 1000) as u16,
                     },
                     xtime: XTIME_SESSION + session.local_micros(now),
                     rctx: 0,
@@ -140,7 +114,7 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
                     rxtime: unix_now(),
                 };
                 match session.send_uplink(now, &frame) {
-                    Ok(true) => Counters::add(&gw.counters.uplinks_sent),
+                    Ok(true) => gw.uplink_sent(),
                     Ok(false) => tracing::debug!(gateway = gw.index, "uplink filtered by router_config"),
                     Err(e) => tracing::warn!(gateway = gw.index, error = %e, "uplink not sent"),
                 }

@@ -10,8 +10,10 @@ use loragw_basicstation::tabs::{HubConfig, HubEvent, HubSession, TabsUpInfo};
 use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::lbs::{Ws, unix_now};
-use super::{Counters, GatewaySim, stopped};
+use super::net::unix_now;
+use super::report::GatewayCounters;
+use super::ws::Ws;
+use super::{GatewaySim, stopped};
 
 /// The xtime session id (top 16 bits) of the simulated radio.
 const SESSION: i64 = 1;
@@ -44,9 +46,9 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
             match event {
                 HubEvent::Configured(_) => ready = true,
                 HubEvent::Downlink(frame) => {
-                    Counters::add(&gw.counters.downlinks_received);
+                    gw.downlink_received();
                     match session.confirm(frame.seqno) {
-                        Ok(()) => Counters::add(&gw.counters.tx_acks_sent),
+                        Ok(()) => GatewayCounters::add(&gw.counters.tx_acks_sent),
                         Err(e) => tracing::warn!(gateway = gw.index, error = %e, "dntxed not sent"),
                     }
                     more = true;
@@ -69,10 +71,7 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
                 None => return,
             },
             _ = ticks.tick(), if sending => {
-                if let Some(r) = &mut gw.remaining {
-                    *r -= 1;
-                }
-                let up = gw.generator.next_uplink();
+                let Some(up) = gw.next_sim_uplink() else { continue };
                 let modulation = Modulation::Lora {
                     spreading_factor: up.spreading_factor as u8,
                     bandwidth_khz: 125,
@@ -90,7 +89,7 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
                     snr: f64::from(up.snr),
                 };
                 match session.send_uplink(&up.phy_payload, dr, up.frequency as u32, upinfo) {
-                    Ok(()) => Counters::add(&gw.counters.uplinks_sent),
+                    Ok(()) => gw.uplink_sent(),
                     Err(e) => tracing::warn!(gateway = gw.index, error = %e, "uplink not sent"),
                 }
             }

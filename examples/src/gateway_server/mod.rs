@@ -182,7 +182,7 @@ fn mqtt_settings(
 ) -> Result<MqttSettings, StartError> {
     let mut settings = MqttSettings::new(version).with_limits(limits);
     if let Some(secs) = options.idle_timeout_secs {
-        settings.max_idle = Duration::from_secs(secs);
+        settings = settings.with_max_idle(Duration::from_secs(secs));
     }
     match (options.publish_rate, options.publish_burst) {
         (None, None) => {}
