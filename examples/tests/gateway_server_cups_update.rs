@@ -81,6 +81,7 @@ async fn a_signed_update_reaches_the_station_that_has_the_key() {
     config.listeners.lbs = None;
     config.listeners.mqtt_v3 = None;
     config.listeners.mqtt_v2 = None;
+    config.listeners.tabs_hubs = None;
     config.listeners.cups = Some("127.0.0.1:0".into());
     let mut update: CupsUpdate = toml_update("2.0.6-update1", &update_file, &key_file);
     config.cups.update = Some(update.clone());

@@ -38,6 +38,7 @@ async fn the_generated_ca_lets_a_gateway_connect_over_tls() {
     config.listeners.cups = None;
     config.listeners.mqtt_v3 = None;
     config.listeners.mqtt_v2 = None;
+    config.listeners.tabs_hubs = None;
     config.listeners.lbs_tls = Some("127.0.0.1:0".into());
     config.listeners.mqtt_v3_tls = Some("127.0.0.1:0".into());
     let mut server = gateway_server::start(config).await.unwrap();

@@ -52,6 +52,7 @@ lbs = "127.0.0.1:{lbs}"
 cups = ""
 mqtt_v3 = "127.0.0.1:{mqtt}"
 mqtt_v2 = ""
+tabs_hubs = ""
 
 [udp]
 allow_unregistered = true

@@ -56,6 +56,7 @@ lbs = ""
 cups = ""
 mqtt_v3 = "127.0.0.1:{mqtt}"
 mqtt_v2 = ""
+tabs_hubs = ""
 
 [udp]
 allow_unregistered = true

@@ -20,6 +20,7 @@ udp = ""
 lbs = ""
 cups = ""
 mqtt_v2 = ""
+tabs_hubs = ""
 mqtt_v3 = "127.0.0.1:0"
 
 [limits]

@@ -121,6 +121,7 @@ async fn the_documented_mosquitto_commands_work_as_written() {
     config.listeners.lbs = None;
     config.listeners.cups = None;
     config.listeners.mqtt_v2 = None;
+    config.listeners.tabs_hubs = None;
     config.listeners.mqtt_v3 = Some("127.0.0.1:0".into());
     let mut server = gateway_server::start(config).await.unwrap();
     let port = server.local_addr(ListenerKind::MqttV3).unwrap().port();

@@ -225,6 +225,7 @@ fn instance_config(
 lbs = ""
 cups = ""
 mqtt_v2 = ""
+tabs_hubs = ""
 {listeners}
 
 [udp]

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use loragw_examples::gateway_forwarder::sim::UplinkGenerator;
 use loragw_examples::gateway_forwarder::{self, ForwarderOptions, SimProtocol};
 use loragw_examples::gateway_server::{self, ServerConfig};
 use loragw_gateway_io::event::{GatewayEvent, Protocol};
@@ -46,13 +45,13 @@ async fn a_simulated_tabs_hub_sends_uplinks_and_acknowledges_a_downlink() {
         key: Some(gateway_server::DEMO_LNS_KEY.into()),
         ..ForwarderOptions::new(addr.to_string())
     };
+    let mut generator = options.generator_of(0).unwrap();
     let (stop, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(gateway_forwarder::run(options, async move {
         let _ = stop_rx.await;
     }));
 
     // Connected, the hub's status, then the generated uplinks.
-    let mut generator = UplinkGenerator::new(SEED, 0);
     let mut last_timestamp = 0;
     let mut uplinks = 0;
     let mut status = false;
@@ -79,7 +78,7 @@ async fn a_simulated_tabs_hub_sends_uplinks_and_acknowledges_a_downlink() {
                 assert_eq!(settings.frequency, want.frequency);
                 assert_eq!(
                     settings.data_rate,
-                    Some(DataRate::lora(want.spreading_factor, 125_000, "4/5"))
+                    Some(DataRate::lora(want.spreading_factor, want.bandwidth, "4/5"))
                 );
                 assert_eq!(message.rx_metadata[0].rssi, f32::from(want.rssi));
                 assert_eq!(message.rx_metadata[0].snr, want.snr);
@@ -120,8 +119,10 @@ async fn a_simulated_tabs_hub_sends_uplinks_and_acknowledges_a_downlink() {
 
     stop.send(()).unwrap();
     let summary = timeout(STEP, task).await.unwrap().unwrap().unwrap();
-    assert_eq!(summary.uplinks_sent, 2);
-    assert_eq!(summary.uplinks_acked, None);
-    assert_eq!(summary.downlinks_received, 1);
-    assert_eq!(summary.tx_acks_sent, 1);
+    assert_eq!(summary.uplinks_sent(), 2);
+    let tabs = summary.protocol("tabs-hubs").unwrap();
+    assert_eq!(tabs.uplinks_acked, None);
+    assert_eq!(tabs.downlinks_received, 1);
+    assert_eq!(tabs.tx_acks_sent, 1);
+    assert_eq!(summary.lost(), 0);
 }

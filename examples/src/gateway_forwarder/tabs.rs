@@ -74,7 +74,7 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
                 let Some(up) = gw.next_sim_uplink() else { continue };
                 let modulation = Modulation::Lora {
                     spreading_factor: up.spreading_factor as u8,
-                    bandwidth_khz: 125,
+                    bandwidth_khz: (up.bandwidth / 1000) as u16,
                 };
                 let Some(dr) = session.uplink_dr(modulation) else {
                     tracing::warn!(gateway = gw.index, ?modulation, "no DR in router_config");

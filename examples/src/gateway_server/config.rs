@@ -419,6 +419,7 @@ lbs = "{DEMO_HOST}:1887"
 cups = "{DEMO_HOST}:1885"
 mqtt_v3 = "{DEMO_HOST}:1882"
 mqtt_v2 = "{DEMO_HOST}:1881"
+tabs_hubs = "{DEMO_HOST}:1888"
 
 [udp]
 allow_unregistered = true

@@ -40,6 +40,7 @@ pub fn demo_on_port_zero() -> ServerConfig {
     config.listeners.cups = Some("127.0.0.1:0".into());
     config.listeners.mqtt_v3 = Some("127.0.0.1:0".into());
     config.listeners.mqtt_v2 = Some("127.0.0.1:0".into());
+    config.listeners.tabs_hubs = Some("127.0.0.1:0".into());
     config
 }
 
