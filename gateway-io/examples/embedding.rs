@@ -1,10 +1,11 @@
-//! A Semtech UDP gateway server that answers every class A uplink in RX1; the README's
+//! A Semtech UDP gateway server that answers every class A uplink (RX1, or RX2 when RX1 is
+//! too late); the README's
 //! "Embedding" guide, run by `tests/embedding.rs`.
 //!
 //! `cargo run -p loragw-gateway-io --features udp --example embedding -- gateways.toml`
 
-use loragw_gateway_io::ttnpb::downlink_message::Settings;
-use loragw_gateway_io::ttnpb::{DownlinkMessage, TxSettings, UplinkMessage, tx_settings};
+use loragw_gateway_io::freqplan::FrequencyPlan;
+use loragw_gateway_io::reply;
 use loragw_gateway_io::{GatewayEvent, GatewayServer, InMemoryRegistry, ServerError};
 
 /// Serves the gateways of `config` (the registry's TOML) over Semtech UDP on `addr`.
@@ -21,42 +22,30 @@ pub(crate) async fn start(
     Ok(server)
 }
 
-/// A class A reply in RX1: the uplink's frequency and data rate, 1 s (1,000,000 µs of the
-/// gateway's counter) after the uplink. `tx_power` is EIRP; Semtech UDP sends ERP, 2.15 dB
-/// less (16.15 → `"powe":14`). `enable_crc` stays false (`"ncrc":true`): LoRaWAN downlinks
-/// carry no physical-layer CRC.
-pub(crate) fn rx1_reply(uplink: &UplinkMessage, payload: Vec<u8>) -> Option<DownlinkMessage> {
-    let rx = uplink.settings.as_ref()?;
-    let tx = TxSettings {
-        data_rate: rx.data_rate.clone(),
-        frequency: rx.frequency,
-        timestamp: rx.timestamp.wrapping_add(1_000_000),
-        downlink: Some(tx_settings::Downlink {
-            tx_power: 16.15,
-            invert_polarization: true,
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    Some(DownlinkMessage {
-        raw_payload: payload,
-        settings: Some(Settings::Scheduled(tx)),
-        ..Default::default()
-    })
-}
-
 /// Answers every uplink (here with an empty unconfirmed downlink for device 0x01020304).
+///
+/// `reply::class_a` builds a `TxRequest` from the uplink's token: RX1 1 s after the uplink on
+/// the plan's channel for it, RX2 on the plan's RX2 settings; the server resolves it for the
+/// gateway, RX2 when RX1 is too late. The power is the plan's maximum EIRP (Semtech UDP sends
+/// ERP, 2.15 dB less: 16 dBm becomes `"powe":13`) and `enable_crc` stays false (`"ncrc":true`):
+/// LoRaWAN downlinks carry no physical-layer CRC.
 pub(crate) async fn serve(server: &mut GatewayServer) -> Result<(), ServerError> {
+    let plan = FrequencyPlan::builtin("EU_863_870").expect("a built-in plan");
     loop {
         match server.next_event().await? {
             GatewayEvent::Uplink {
                 gateway, message, ..
             } => {
                 let payload = vec![0x60, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0];
-                if let Some(reply) = rx1_reply(&message, payload)
-                    && let Err(e) = server.send_downlink(&gateway, reply).await
-                {
-                    tracing::warn!(%gateway, error = %e, "downlink not sent");
+                let sent = match reply::class_a(&message, &plan, payload) {
+                    Ok(reply) => server
+                        .send_downlink(&gateway, reply)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(error) = sent {
+                    tracing::warn!(%gateway, error, "downlink not sent");
                 }
             }
             GatewayEvent::Refused {
