@@ -197,3 +197,55 @@ async fn bridge_over_basics_station_with_tls() {
     bridge.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// MQTT v3 over TLS (`tls_ca` on an MQTT upstream), trusting the server's self-signed
+/// certificate as the CA: uplinks arrive as over UDP directly, and a bridge that trusts another
+/// CA never connects.
+#[tokio::test]
+async fn bridge_over_mqtt_v3_with_tls() {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("loragw-bridge-mqtts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key, wrong) = (
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("other.pem"),
+    );
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    std::fs::write(&wrong, other.cert.pem()).unwrap();
+    let mut config = demo_on_port_zero();
+    config.listeners.mqtt_v3_tls = Some("127.0.0.1:0".into());
+    config.tls = Some(loragw_examples::gateway_server::TlsFiles {
+        cert: cert.display().to_string(),
+        key: key.display().to_string(),
+    });
+    let mut server = loragw_examples::gateway_server::start(config)
+        .await
+        .unwrap();
+    let port = server.local_addr(ListenerKind::MqttV3Tls).unwrap().port();
+    let upstream = |ca: &std::path::Path| {
+        format!(
+            "[[upstream]]\nprotocol = \"mqtt-v3\"\naddress = \"localhost:{port}\"\ngateway_id = \"{DEMO_GATEWAY_ID}\"\nkey = \"{DEMO_LNS_KEY}\"\ntls_ca = \"{}\"\n",
+            ca.display()
+        )
+    };
+
+    // Trusting another CA: the handshake fails, the upstream never connects.
+    let refused = start_bridge(&upstream(&wrong)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let summary = refused.stop().await;
+    assert!(!summary.upstreams[0].connected, "{summary:?}");
+
+    let bridge = start_bridge(&upstream(&cert)).await;
+    wait_summary(&bridge, |s| s.upstreams[0].connected).await;
+    let local = LocalForwarder::start(bridge.local_addr()).await;
+    let frame = rxpk(0x260B_0001, 0, 3_000_000);
+    local.push(&frame);
+    let got = uplinks(&mut server, 1).await;
+    let direct = rxpk_to_uplink(&got[0].0, &frame, None).unwrap();
+    assert_eq!(radio(&got[0].1, true, true), radio(&direct, true, true));
+    bridge.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -23,7 +23,7 @@ use crate::gateway_forwarder::net::host_port;
 /// protocol = "lbs"                  # lbs | mqtt-v3 | mqtt-v2 | udp
 /// address = "ws://127.0.0.1:1887"   # lbs: ws:// or wss://host:port; mqtt and udp: host:port
 /// key = "NNSXS...."                 # lbs: Authorization header; mqtt: password
-/// # tls_ca = "ca.pem"               # lbs with wss://: the CA certificates to trust (PEM)
+/// # tls_ca = "ca.pem"               # lbs with wss://, or MQTT over TLS: the CA certificates to trust (PEM)
 /// # gateway_id = "my-gateway"       # mqtt: username and topic id (required)
 /// # eui = "..."                     # this upstream's gateway EUI (default gateway_eui)
 /// # discovery = true                # lbs: ask /router-info for the traffic URI first
@@ -191,9 +191,6 @@ impl BridgeConfig {
             up.eui(self.local_eui()?).map_err(at)?;
             match up.protocol {
                 UpstreamProtocol::MqttV3 | UpstreamProtocol::MqttV2 => {
-                    if up.tls_ca.is_some() {
-                        return Err(at("tls_ca: MQTT over TLS is not supported yet".into()));
-                    }
                     let Some(id) = &up.gateway_id else {
                         return Err(at("gateway_id is required for MQTT".into()));
                     };

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use loragw_gateway_io::adapter::udp::{downlink_to_txpk, txpk_ack_to_tx_ack};
 use loragw_gateway_io::frontend::mqtt::MqttVersion;
-use loragw_gateway_io::transport::mqtt_client::{GatewayMqttClient, MqttClientConfig};
+use loragw_gateway_io::transport::mqtt_client::{ClientTls, GatewayMqttClient, MqttClientConfig};
 use loragw_gateway_io::ttnpb::DownlinkMessage;
 use loragw_gateway_io::ttnpb::tx_acknowledgment::Result as TxResult;
 use loragw_mqtt_v3::GatewayUid;
@@ -52,6 +52,19 @@ pub(super) async fn run(
     };
     let mut client_config =
         MqttClientConfig::new(host, port).reconnect_interval(link.backoff.next_wait());
+    // With `tls_ca`, TLS trusting only those CA certificates (the server name is `host`).
+    if let Some(path) = &config.tls_ca {
+        let tls = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| ClientTls::from_pem(&pem, None).map_err(|e| e.to_string()));
+        match tls {
+            Ok(tls) => client_config = client_config.tls(tls),
+            Err(e) => {
+                tracing::error!(upstream = %link.name, path = %path.display(), error = %e, "tls_ca not usable");
+                return;
+            }
+        }
+    }
     if let Some(key) = &config.key {
         client_config = client_config.credentials(gateway_id, key.clone());
     }
