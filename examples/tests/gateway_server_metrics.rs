@@ -1,6 +1,7 @@
 //! The operator's HTTP listener of the `gateway-server` binary: `/metrics` scraped before and
 //! after traffic moves by exactly that traffic; the downlink API delivers a downlink to a
-//! Semtech UDP gateway and its TX acknowledgement shows in the connection stats.
+//! Semtech UDP gateway and its TX acknowledgement shows in the connection stats; malformed input
+//! on the Semtech UDP, Basics Station and MQTT v3 listeners moves their decode error counters.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,9 +10,15 @@ mod gateway_server_support;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use futures_util::SinkExt as _;
 use gateway_server_support::*;
+use loragw_gateway_io::registry::hash_key;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpStream, UdpSocket};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+const MQTT_KEY: &str = "NNSXS.METRICS-MQTT";
 
 const EUI: [u8; 8] = [0, 0, 0, 0, 0, 0, 0, 0x33];
 
@@ -44,7 +51,7 @@ fn datagram(kind: u8, token: [u8; 2], json: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn metrics_move_with_traffic_and_the_api_delivers_a_downlink() {
-    let (udp, mqtt, web) = (free_port(), free_port(), free_port());
+    let (udp, lbs, mqtt, web) = (free_port(), free_port(), free_port(), free_port());
     let dir = TempDir::new("metrics");
     let config = dir.file(
         "server.toml",
@@ -52,7 +59,7 @@ async fn metrics_move_with_traffic_and_the_api_delivers_a_downlink() {
             r#"
 [listeners]
 udp = "127.0.0.1:{udp}"
-lbs = ""
+lbs = "127.0.0.1:{lbs}"
 cups = ""
 mqtt_v3 = "127.0.0.1:{mqtt}"
 mqtt_v2 = ""
@@ -61,9 +68,26 @@ tabs_hubs = ""
 [udp]
 allow_unregistered = true
 
+[lbs]
+allow_unauthenticated = true
+
 [metrics]
 listen = "127.0.0.1:{web}"
-"#
+
+[[registry.gateway]]
+id = "station-m"
+eui = "0000000000000044"
+frequency_plans = ["EU_863_870"]
+
+[[registry.gateway]]
+id = "mqtt-m"
+frequency_plans = ["EU_863_870"]
+[[registry.gateway.key]]
+name = "link"
+hash = "{}"
+rights = ["link"]
+"#,
+            hash_key(MQTT_KEY, b"salt-metrics-001")
         )
         .as_bytes(),
     );
@@ -178,7 +202,55 @@ listen = "127.0.0.1:{web}"
     let (status, _) = http(web, "GET", "/api/v1/gateways/nobody/connection-stats", "").await;
     assert_eq!(status, 404);
 
-    let after = scrape(web).await;
+    // Malformed input, one of each: a datagram that is no GWMP, a station message that is no
+    // JSON, an MQTT v3 uplink that is no protobuf.
+    gateway.send(b"\xDE\xAD").await.unwrap();
+    let request = format!("ws://127.0.0.1:{lbs}/traffic/eui-0000000000000044")
+        .into_client_request()
+        .unwrap();
+    let tcp = TcpStream::connect(("127.0.0.1", lbs)).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
+    ws.send(Message::text("{not json")).await.unwrap();
+    let mut gw_mqtt = TcpStream::connect(("127.0.0.1", mqtt)).await.unwrap();
+    gw_mqtt
+        .write_all(&connect_packet("mqtt-m", "mqtt-m", MQTT_KEY))
+        .await
+        .unwrap();
+    gw_mqtt.read_exact(&mut connack).await.unwrap();
+    assert_eq!(connack, [0x20, 2, 0, 0], "CONNACK accepted");
+    let topic = b"v3/mqtt-m/up";
+    let payload = [0xFF, 0xFF, 0xFF];
+    let mut publish = vec![0x30, (2 + topic.len() + payload.len()) as u8, 0];
+    publish.push(topic.len() as u8);
+    publish.extend_from_slice(topic);
+    publish.extend_from_slice(&payload);
+    gw_mqtt.write_all(&publish).await.unwrap();
+
+    // The listeners count asynchronously: scrape until all three moved (bounded).
+    let decode =
+        |protocol: &str| format!(r#"ttn_lw_gs_decode_errors_total{{protocol="{protocol}"}}"#);
+    let mut after = scrape(web).await;
+    for _ in 0..100 {
+        if ["udp", "lbs", "mqtt-v3"]
+            .iter()
+            .all(|p| moved(&before, &after, &decode(p)) >= 1.0)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        after = scrape(web).await;
+    }
+    for (protocol, by) in [
+        ("udp", 1.0),
+        ("lbs", 1.0),
+        ("mqtt-v3", 1.0),
+        ("mqtt-v2", 0.0),
+        ("tabs-hubs", 0.0),
+    ] {
+        let series = decode(protocol);
+        assert!(after.contains_key(&series), "{series} missing: {after:?}");
+        assert_eq!(moved(&before, &after, &series), by, "{series}");
+    }
     let udp_label = r#"{protocol="udp"}"#;
     for (series, by) in [
         (format!("ttn_lw_gs_connections_connected{udp_label}"), 1.0),

@@ -1,6 +1,6 @@
 //! Prometheus series named after The Things Stack's gateway-server metrics (`ttn_lw_gs_…`),
 //! fed by the events the server sees, the downlinks it is asked to send, and gateway-io's
-//! [`ServerStats`] (refusals, isolated panics), which are read at each scrape.
+//! [`ServerStats`] (refusals, decode errors, isolated panics), which are read at each scrape.
 
 use std::sync::Mutex;
 
@@ -13,7 +13,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-/// A `protocol` label (`udp`, `lbs`, `mqtt-v3`, `mqtt-v2`).
+/// A `protocol` label (`udp`, `lbs`, `tabs-hubs`, `mqtt-v3`, `mqtt-v2`).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ProtocolLabel {
     protocol: &'static str,
@@ -54,6 +54,7 @@ pub struct Metrics {
     downlink_failed: Family<ReasonLabel, Counter>,
     refused: Family<ReasonLabel, Counter>,
     isolated_panics: Counter,
+    decode_errors: ByProtocol,
     upstream_publish_failures: Counter,
     /// The last [`ServerStats`] folded in, so counters move by the difference.
     last_stats: Mutex<ServerStats>,
@@ -87,6 +88,7 @@ impl Metrics {
             downlink_failed: Family::default(),
             refused: Family::default(),
             isolated_panics: Counter::default(),
+            decode_errors: Family::default(),
             upstream_publish_failures: Counter::default(),
             last_stats: Mutex::new(ServerStats::default()),
         };
@@ -175,6 +177,11 @@ impl Metrics {
             gs("isolated_panics"),
             "Panics caught while handling one input (the connection was closed)",
             m.isolated_panics.clone(),
+        );
+        r.register(
+            gs("decode_errors"),
+            "Malformed input dropped, by the protocol of the listener that received it",
+            m.decode_errors.clone(),
         );
         r.register(
             gs("upstream_publish_failures"),
@@ -304,6 +311,35 @@ impl Metrics {
         }
         self.isolated_panics
             .inc_by(stats.isolated_panics.saturating_sub(last.isolated_panics));
+        for (protocol, now, before) in [
+            ("udp", stats.decode_errors_udp, last.decode_errors_udp),
+            (
+                "lbs",
+                stats.decode_errors_basic_station,
+                last.decode_errors_basic_station,
+            ),
+            (
+                "tabs-hubs",
+                stats.decode_errors_tabs_hubs,
+                last.decode_errors_tabs_hubs,
+            ),
+            (
+                "mqtt-v3",
+                stats.decode_errors_mqtt_v3,
+                last.decode_errors_mqtt_v3,
+            ),
+            (
+                "mqtt-v2",
+                stats.decode_errors_mqtt_v2,
+                last.decode_errors_mqtt_v2,
+            ),
+        ] {
+            // Registered at zero, like the refusals.
+            let counter = self
+                .decode_errors
+                .get_or_create(&ProtocolLabel { protocol });
+            counter.inc_by(now.saturating_sub(before));
+        }
         *last = stats;
     }
 

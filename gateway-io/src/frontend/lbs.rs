@@ -188,6 +188,8 @@ pub struct LbsFrontend<R: ?Sized> {
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<LbsOutput>,
     last_input: LastInput,
+    /// Station messages that did not parse, since the frontend started.
+    decode_errors: u64,
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
@@ -201,7 +203,14 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             events: VecDeque::new(),
             outputs: VecDeque::new(),
             last_input: LastInput::default(),
+            decode_errors: 0,
         }
+    }
+
+    /// Station messages that did not parse (each dropped, the session kept), since the
+    /// frontend started.
+    pub fn decode_errors(&self) -> u64 {
+        self.decode_errors
     }
 
     /// Answers a discovery request (`/router-info` text frame) with [`discovery_answer`].
@@ -460,6 +469,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                     })
                 }
                 LnsEvent::InvalidMessage(e) => {
+                    self.decode_errors += 1;
                     tracing::debug!(gateway = %gateway, error = %e, "Basics Station message dropped");
                     None
                 }

@@ -104,6 +104,8 @@ pub struct TabsFrontend<R: ?Sized> {
     by_gateway: HashMap<String, ConnectionId>,
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<LbsOutput>,
+    /// Hub messages that did not parse, since the frontend started.
+    decode_errors: u64,
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
@@ -116,7 +118,13 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
             by_gateway: HashMap::new(),
             events: VecDeque::new(),
             outputs: VecDeque::new(),
+            decode_errors: 0,
         }
+    }
+
+    /// Hub messages that did not parse (each dropped), since the frontend started.
+    pub fn decode_errors(&self) -> u64 {
+        self.decode_errors
     }
 
     /// Answers a discovery request with [`discovery_answer`].
@@ -328,6 +336,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
                     ack: tx_timeout_to_ack(hub.take_downlink(seqno).as_ref()),
                     failure: Some(TxFailure::Expired),
                 }),
+                TabsEvent::InvalidMessage(e) => {
+                    self.decode_errors += 1;
+                    tracing::debug!(gateway = %gateway, error = %e, "Tabs Hubs message dropped");
+                    None
+                }
                 other => {
                     tracing::debug!(gateway = %gateway, event = ?other, "Tabs Hubs session event");
                     None

@@ -129,6 +129,9 @@ pub struct UdpFrontend<R: ?Sized> {
     last_input: LastInput,
     /// Gateways refused since the frontend started.
     refused: u64,
+    /// Datagrams that did not decode and `rxpk`s that did not translate, since the frontend
+    /// started.
+    decode_errors: u64,
 }
 
 /// The ids a gateway is served as, or why it is not served.
@@ -201,6 +204,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
             logs: LogLimiter::default(),
             last_input: LastInput::default(),
             refused: 0,
+            decode_errors: 0,
         }
     }
 
@@ -300,6 +304,13 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
         self.refused
     }
 
+    /// Malformed input since the frontend started: datagrams (or parts of one) that do not
+    /// decode, and `rxpk`s that do not translate into an uplink. Every one is counted, also
+    /// those whose log line was suppressed.
+    pub fn decode_errors(&self) -> u64 {
+        self.decode_errors
+    }
+
     /// Accepted downlinks that have not ended yet.
     pub fn pending_downlinks(&self) -> usize {
         self.downlinks.len()
@@ -368,6 +379,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                 }
                 let ids = g.ids.clone();
                 for (i, e) in errors {
+                    self.decode_errors += 1;
                     if let Some(suppressed) = self.log(LogKind::RxpkDropped, now) {
                         tracing::warn!(gateway = %ids, rxpk = i, error = %e, suppressed, "Semtech UDP rxpk dropped");
                     }
@@ -466,6 +478,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                 gateway,
                 error,
             } => {
+                self.decode_errors += 1;
                 if let Some(suppressed) = self.log(LogKind::Malformed, now) {
                     tracing::warn!(%from, ?gateway, %error, suppressed, "malformed Semtech UDP datagram");
                 }

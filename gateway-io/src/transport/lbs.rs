@@ -555,6 +555,7 @@ async fn drive<F: WsFrontend>(
     let mut connections: HashMap<ConnectionId, mpsc::Sender<Outbound>> = HashMap::new();
     let mut commands_open = true;
     let mut controls_open = true;
+    let mut decode_errors = 0;
     loop {
         let deadline = frontend.poll_timeout();
         let sessions_before = frontend.connected();
@@ -660,6 +661,8 @@ async fn drive<F: WsFrontend>(
             }
         }
         stats.sessions_changed(sessions_before, frontend.connected());
+        stats.decode_errors(F::DECODE, frontend.decode_errors() - decode_errors);
+        decode_errors = frontend.decode_errors();
         while let Some(event) = frontend.poll_event() {
             publisher.push(event);
         }

@@ -89,12 +89,35 @@ impl RefusalReason {
     }
 }
 
+/// A listener whose malformed input is counted ([`ServerStats`]'s `decode_errors_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecodeListener {
+    Udp,
+    BasicStation,
+    TabsHubs,
+    MqttV3,
+    MqttV2,
+}
+
+impl DecodeListener {
+    fn index(self) -> usize {
+        match self {
+            DecodeListener::Udp => 0,
+            DecodeListener::BasicStation => 1,
+            DecodeListener::TabsHubs => 2,
+            DecodeListener::MqttV3 => 3,
+            DecodeListener::MqttV2 => 4,
+        }
+    }
+}
+
 /// Counters shared by every listener of a server (lock-free).
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
     refused: [AtomicU64; REFUSAL_REASONS],
     refused_udp: AtomicU64,
     isolated_panics: AtomicU64,
+    decode_errors: [AtomicU64; 5],
     sessions: AtomicUsize,
 }
 
@@ -107,6 +130,13 @@ impl Stats {
     #[cfg_attr(not(feature = "udp"), allow(dead_code))]
     pub(crate) fn refused_udp(&self, n: u64) {
         self.refused_udp.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` more malformed inputs on a `listener`.
+    pub(crate) fn decode_errors(&self, listener: DecodeListener, n: u64) {
+        if n > 0 {
+            self.decode_errors[listener.index()].fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn panicked(&self) {
@@ -135,6 +165,7 @@ impl Stats {
 
     pub(crate) fn snapshot(&self) -> ServerStats {
         let r = |reason: RefusalReason| self.refused[reason.index()].load(Ordering::Relaxed);
+        let d = |l: DecodeListener| self.decode_errors[l.index()].load(Ordering::Relaxed);
         ServerStats {
             refused_listener_full: r(RefusalReason::ListenerFull),
             refused_address_full: r(RefusalReason::AddressFull),
@@ -144,6 +175,11 @@ impl Stats {
             refused_unsupported_protocol: r(RefusalReason::UnsupportedProtocol),
             refused_udp: self.refused_udp.load(Ordering::Relaxed),
             isolated_panics: self.isolated_panics.load(Ordering::Relaxed),
+            decode_errors_udp: d(DecodeListener::Udp),
+            decode_errors_basic_station: d(DecodeListener::BasicStation),
+            decode_errors_tabs_hubs: d(DecodeListener::TabsHubs),
+            decode_errors_mqtt_v3: d(DecodeListener::MqttV3),
+            decode_errors_mqtt_v2: d(DecodeListener::MqttV2),
             sessions: self.sessions.load(Ordering::Relaxed),
         }
     }
@@ -177,6 +213,19 @@ pub struct ServerStats {
     /// Panics caught while handling one message or connection; each closed that connection
     /// (`DisconnectReason::InternalError`) and the listener kept serving the others.
     pub isolated_panics: u64,
+    /// Semtech UDP input that did not decode: undecodable datagrams (or parts of one) and
+    /// `rxpk`s that do not translate into an uplink. Counted every time, also when the log
+    /// line is suppressed.
+    pub decode_errors_udp: u64,
+    /// Basics Station LNS messages that did not parse (dropped; the session stays up).
+    pub decode_errors_basic_station: u64,
+    /// Tabs Hubs messages that did not parse.
+    pub decode_errors_tabs_hubs: u64,
+    /// MQTT v3 `up`, `status` and `down/ack` payloads that did not decode or translate
+    /// (dropped; the connection stays up).
+    pub decode_errors_mqtt_v3: u64,
+    /// MQTT v2 payloads that did not decode or translate.
+    pub decode_errors_mqtt_v2: u64,
     /// Gateway sessions open now on the Basics Station and MQTT listeners.
     pub sessions: usize,
 }

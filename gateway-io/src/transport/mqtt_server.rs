@@ -101,7 +101,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::accept::{AcceptConfig, RefusalLog, TcpLimits, TlsOption, accept_loop};
 use super::hub::{Publisher, sleep_until};
-use super::listener::{ListenerContext, RefusalReason, Registry, Started, isolate, now};
+use super::listener::{
+    DecodeListener, ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now,
+};
 use super::mqtt_link::{Downlink, Input, PublishOutcome, Shared};
 use super::mqtt_session;
 pub use super::mqtt_settings::{DEFAULT_MAX_PACKET_SIZE, MqttSettings};
@@ -125,9 +127,9 @@ pub(crate) async fn start(
     let local_addr = listener.local_addr()?;
     let (inputs_tx, inputs) = mpsc::channel(INPUT_CAPACITY);
     let frontend = MqttFrontend::new(settings.frontend.clone(), ctx.registry.clone());
-    let (name, protocol) = match settings.frontend.version {
-        MqttVersion::V3 => ("MQTT v3", Protocol::MqttV3),
-        MqttVersion::V2 => ("MQTT v2", Protocol::MqttV2),
+    let (name, protocol, decode) = match settings.frontend.version {
+        MqttVersion::V3 => ("MQTT v3", Protocol::MqttV3, DecodeListener::MqttV3),
+        MqttVersion::V2 => ("MQTT v2", Protocol::MqttV2, DecodeListener::MqttV2),
     };
     let log = Arc::new(RefusalLog::new(name).with_events(ctx.hub.clone(), protocol));
     let config = AcceptConfig {
@@ -145,7 +147,7 @@ pub(crate) async fn start(
         stats: ctx.stats.clone(),
         log,
     });
-    let driver = tokio::spawn(drive(frontend, inputs, limits, ctx));
+    let driver = tokio::spawn(drive(frontend, inputs, limits, decode, ctx));
     let on_panic = move |connection, message| {
         let reason = DisconnectReason::InternalError(message);
         let inputs = inputs_tx.clone();
@@ -179,6 +181,7 @@ async fn drive(
     mut frontend: MqttFrontend<dyn Registry>,
     mut inputs: mpsc::Receiver<Input>,
     limits: TcpLimits,
+    decode: DecodeListener,
     ctx: ListenerContext,
 ) {
     let ListenerContext {
@@ -233,8 +236,10 @@ async fn drive(
             input = inputs.recv(), if !publisher.is_backlogged() => match input {
                 Some(input) => {
                     let connection = input.connection();
-                    let handled =
-                        isolate(|| handle_input(&mut frontend, &mut connections, limits, input));
+                    let malformed = (&*stats, decode);
+                    let handled = isolate(|| {
+                        handle_input(&mut frontend, &mut connections, limits, malformed, input)
+                    });
                     if let Err(panic) = handled {
                         stats.isolated_panic("MQTT", "driver input", &panic);
                         // Dropping the connection's handle closes it.
@@ -322,6 +327,7 @@ fn handle_input(
     frontend: &mut MqttFrontend<dyn Registry>,
     connections: &mut HashMap<ConnectionId, Connection>,
     limits: TcpLimits,
+    (stats, decode): (&Stats, DecodeListener),
     input: Input,
 ) {
     let now = now();
@@ -394,6 +400,7 @@ fn handle_input(
             let outcome = match frontend.handle_publish(now, connection, &topic, &payload) {
                 Ok(()) => PublishOutcome::Accepted,
                 Err(MqttError::Payload(e)) => {
+                    stats.decode_errors(decode, 1);
                     tracing::debug!(?connection, %topic, error = %e, "MQTT payload dropped");
                     PublishOutcome::Accepted
                 }

@@ -35,7 +35,7 @@ use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
 use super::hub::{Publisher, sleep_until};
-use super::listener::{ListenerContext, Registry, Started, isolate, now};
+use super::listener::{DecodeListener, ListenerContext, Registry, Started, isolate, now};
 use crate::frontend::Frontend;
 use crate::frontend::udp::{UdpConfig, UdpFrontend};
 use crate::ids::Eui64;
@@ -132,6 +132,7 @@ async fn drive(
     let mut output = Vec::with_capacity(1024);
     let mut commands_open = true;
     let mut refused = 0;
+    let mut decode_errors = 0;
     loop {
         let deadline = frontend.poll_timeout();
         tokio::select! {
@@ -198,6 +199,11 @@ async fn drive(
         }
         stats.refused_udp(frontend.refused() - refused);
         refused = frontend.refused();
+        stats.decode_errors(
+            DecodeListener::Udp,
+            frontend.decode_errors() - decode_errors,
+        );
+        decode_errors = frontend.decode_errors();
         while let Some(event) = frontend.poll_event() {
             publisher.push(event);
         }

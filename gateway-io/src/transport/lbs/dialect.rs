@@ -11,7 +11,7 @@ use crate::frontend::tabs::TabsFrontend;
 use crate::frontend::{ConnectionId, Frontend, Now};
 use crate::ids::GatewayIds;
 use crate::registry::GatewayRecord;
-use crate::transport::listener::Registry;
+use crate::transport::listener::{DecodeListener, Registry};
 
 /// A sans-IO websocket frontend the listener drives (see [`super::start_with`]).
 pub(crate) trait WsFrontend: Frontend + Send + 'static {
@@ -19,7 +19,11 @@ pub(crate) trait WsFrontend: Frontend + Send + 'static {
     const NAME: &'static str;
     /// The protocol its gateways' events (and refusals) carry.
     const PROTOCOL: Protocol;
+    /// Where its malformed messages are counted.
+    const DECODE: DecodeListener;
     fn connected(&self) -> usize;
+    /// Messages that did not parse since the frontend started.
+    fn decode_errors(&self) -> u64;
     fn is_connected(&self, gateway_id: &str) -> bool;
     fn connect_with_plans(
         &mut self,
@@ -41,12 +45,16 @@ pub(crate) trait WsFrontend: Frontend + Send + 'static {
 
 /// Implements [`WsFrontend`] by delegating to the frontend's inherent methods of the same names.
 macro_rules! ws_frontend {
-    ($frontend:ident, $name:literal, $protocol:expr) => {
+    ($frontend:ident, $name:literal, $protocol:expr, $decode:expr) => {
         impl WsFrontend for $frontend<dyn Registry> {
             const NAME: &'static str = $name;
             const PROTOCOL: Protocol = $protocol;
+            const DECODE: DecodeListener = $decode;
             fn connected(&self) -> usize {
                 $frontend::connected(self)
+            }
+            fn decode_errors(&self) -> u64 {
+                $frontend::decode_errors(self)
             }
             fn is_connected(&self, gateway_id: &str) -> bool {
                 $frontend::is_connected(self, gateway_id)
@@ -84,5 +92,15 @@ macro_rules! ws_frontend {
     };
 }
 
-ws_frontend!(LbsFrontend, "Basics Station", Protocol::BasicStation);
-ws_frontend!(TabsFrontend, "Tabs Hubs", crate::frontend::tabs::PROTOCOL);
+ws_frontend!(
+    LbsFrontend,
+    "Basics Station",
+    Protocol::BasicStation,
+    DecodeListener::BasicStation
+);
+ws_frontend!(
+    TabsFrontend,
+    "Tabs Hubs",
+    crate::frontend::tabs::PROTOCOL,
+    DecodeListener::TabsHubs
+);

@@ -355,3 +355,25 @@ async fn a_slow_upgrade_is_cut_at_the_handshake_deadline() {
     assert_eq!(stats.refused_handshake_timeout, 1, "{stats:?}");
     assert_eq!(stats.sessions, 0);
 }
+
+#[tokio::test]
+async fn a_message_that_does_not_parse_is_counted_and_the_session_stays_up() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    assert_eq!(server.stats().decode_errors_basic_station, 0);
+
+    a.send(Message::text("{not json")).await.unwrap();
+    // Handled after the malformed message: the version is answered, so the session is up.
+    version_answered(&mut server, &mut a, "gw-a").await;
+    let stats = server.stats();
+    assert_eq!(stats.decode_errors_basic_station, 1);
+    assert_eq!(stats.decode_errors_tabs_hubs, 0);
+    assert_eq!(stats.sessions, 1);
+}

@@ -128,3 +128,33 @@ async fn a_panic_on_one_gateway_closes_only_that_gateway() {
         GatewayEvent::Connected { .. }
     ));
 }
+
+#[tokio::test]
+async fn an_undecodable_payload_is_counted_and_the_connection_stays_up() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .mqtt_v3("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let port = server.local_addr(ListenerKind::MqttV3).unwrap().port();
+    let mut a = Raw::connect(port, "gw-a", "KEY-A").await;
+    assert!(matches!(
+        next(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+    assert_eq!(server.stats().decode_errors_mqtt_v3, 0);
+
+    // Not a protobuf `UplinkMessage`: dropped and counted.
+    a.publish("v3/gw-a/up", &[0xFF, 0xFF, 0xFF]).await;
+    // A status on the same connection, handled after it, still goes through.
+    a.publish("v3/gw-a/status", b"").await;
+    match next(&mut server).await {
+        GatewayEvent::Status { gateway, .. } => assert_eq!(gateway.gateway_id, "gw-a"),
+        other => panic!("{other:?}"),
+    }
+    let stats = server.stats();
+    assert_eq!(stats.decode_errors_mqtt_v3, 1);
+    assert_eq!(stats.decode_errors_mqtt_v2, 0);
+    assert_eq!(stats.sessions, 1);
+}

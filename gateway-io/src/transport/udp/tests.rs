@@ -222,3 +222,22 @@ async fn panics_in_a_registry_lookup_or_a_datagram_are_isolated_and_counted() {
         "the gateway whose lookup panicked was served: {seen:?}"
     );
 }
+
+#[tokio::test]
+async fn an_undecodable_datagram_is_counted() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .udp("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::Udp).unwrap();
+    let a = gateway(addr).await;
+    assert_eq!(server.stats().decode_errors_udp, 0);
+    a.send(b"\xDE\xAD").await.unwrap();
+    // Handled after the garbage, by the same driver: once its uplink is out, the count is in.
+    uplink_through(&mut server, &a, 1, EUI_A, "gw-a", 0xA1).await;
+    let stats = server.stats();
+    assert_eq!(stats.decode_errors_udp, 1);
+    assert_eq!(stats.decode_errors_basic_station, 0);
+}
