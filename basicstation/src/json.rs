@@ -8,6 +8,10 @@ use serde::de::{self, Deserializer, Visitor};
 
 use crate::error::EncodeError;
 
+/// Largest message, in bytes, accepted by the decoders and produced by the encoders: the
+/// reference station accepts no websocket frame of 65,536 bytes or more.
+pub const MAX_MESSAGE_LEN: usize = 65_535;
+
 /// Writes one JSON object into a `String`, field by field, in the order called.
 pub(crate) struct ObjWriter<'a> {
     out: &'a mut String,
@@ -253,11 +257,11 @@ pub(crate) fn write_json_str(out: &mut String, s: &str) {
 
 /// Checks the 65,535-byte frame limit after encoding.
 pub(crate) fn check_len(msgtype: &'static str, out: &str) -> Result<(), EncodeError> {
-    if out.len() > crate::message::MAX_MESSAGE_LEN {
+    if out.len() > MAX_MESSAGE_LEN {
         return Err(EncodeError::TooLarge {
             msgtype,
             len: out.len(),
-            max: crate::message::MAX_MESSAGE_LEN,
+            max: MAX_MESSAGE_LEN,
         });
     }
     Ok(())

@@ -30,8 +30,8 @@ pub type UpChannel = [u64; 3];
 pub type JoinEuiRange = [u64; 2];
 
 /// The largest websocket payload the station accepts from the LNS (no 64-bit length form); the
-/// same limit as [`crate::message::MAX_MESSAGE_LEN`].
-pub const MAX_FRAME_LEN: usize = crate::message::MAX_MESSAGE_LEN;
+/// same limit as [`crate::json::MAX_MESSAGE_LEN`].
+pub const MAX_FRAME_LEN: usize = crate::json::MAX_MESSAGE_LEN;
 
 /// How many `JoinEui` ranges the station keeps.
 pub const MAX_JOIN_EUI_RANGES: usize = 10;

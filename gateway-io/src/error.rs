@@ -1,5 +1,7 @@
 //! Errors of the adapters and of the frontend set.
 
+use loragw_ttnpb::Timestamp;
+
 /// A message that cannot be translated between a protocol and ttnpb.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -92,7 +94,7 @@ pub enum CommandError {
         /// The gateway id.
         gateway: String,
         /// Why.
-        source: crate::reply::ReplyError,
+        source: ReplyError,
     },
     /// The protocol machine refused the command (queue full, no downlink path, ...).
     #[error("gateway `{gateway}`: {reason}")]
@@ -102,4 +104,47 @@ pub enum CommandError {
         /// Why.
         reason: String,
     },
+}
+
+/// A downlink request that cannot be built or resolved (re-exported as
+/// [`reply::ReplyError`](crate::reply::ReplyError)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// A class A request without an uplink token of the gateway in its `downlink_paths` (none
+    /// given, none that decodes, or only tokens of other gateways).
+    #[error("no uplink token of gateway `{gateway}` in downlink_paths")]
+    NoUplinkToken {
+        /// The gateway the downlink was sent to.
+        gateway: String,
+    },
+    /// The uplink to answer carries no uplink token.
+    #[error("the uplink carries no uplink token")]
+    UplinkWithoutToken,
+    /// A class B request without `absolute_time`.
+    #[error("class B needs absolute_time")]
+    MissingAbsoluteTime,
+    /// `absolute_time` is in the past or too near.
+    #[error("absolute_time {time} is too late: {left_ms} ms from now")]
+    TooLate {
+        /// The time asked for.
+        time: Timestamp,
+        /// Milliseconds left until it (negative: past).
+        left_ms: i128,
+    },
+    /// No window is possible; why each was refused.
+    #[error("no possible window: {}", .refused.join("; "))]
+    NoWindow {
+        /// One line per refused window (`RX1: too late: ...`).
+        refused: Vec<String>,
+    },
+    /// No frequency plan is known for the gateway (registry entry and request).
+    #[error("no frequency plan for gateway `{gateway}`")]
+    NoPlan {
+        /// The gateway.
+        gateway: String,
+    },
+    /// The plan or the uplink does not allow building the request.
+    #[error("{0}")]
+    Plan(String),
 }

@@ -103,6 +103,7 @@ pub mod codec;
 mod credentials;
 pub mod filter;
 mod id;
+mod limits;
 mod tokens;
 mod topic;
 pub mod validate;

@@ -29,45 +29,11 @@ use loragw_ttnpb::{
     TxRequest, TxSettings, UplinkMessage, downlink_message,
 };
 
-use crate::codec::{MAX_RX_METADATA, PayloadError};
-
-/// Highest frequency accepted, in Hz (9,999,999,999 Hz: every LoRa and FSK band is far below
-/// 10 GHz).
-pub const MAX_FREQUENCY_HZ: u64 = 9_999_999_999;
+pub use crate::limits::{MAX_FREQUENCY_HZ, RangeError};
+use crate::limits::{MAX_RX_METADATA, PayloadError};
 
 /// Largest `google.protobuf.Duration` seconds (about 10,000 years), either sign.
 const MAX_DURATION_SECONDS: i64 = 315_576_000_000;
-
-/// Why one number of a message is out of its range (the field is named by
-/// [`PayloadError::OutOfRange`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RangeError {
-    /// A float that is NaN or infinite; the value as Rust prints it (`NaN`, `inf`, `-inf`).
-    #[error("{0} is not a finite number")]
-    NotFinite(String),
-    /// A timestamp outside 0001-01-01T00:00:00Z ..= 9999-12-31T23:59:59.999999999Z, or with
-    /// `nanos` outside `0..1_000_000_000`.
-    #[error(
-        "{{ seconds: {}, nanos: {} }} is not a valid Timestamp (0001-01-01T00:00:00Z ..= \
-         9999-12-31T23:59:59.999999999Z)",
-        .0.seconds,
-        .0.nanos
-    )]
-    Timestamp(Timestamp),
-    /// A duration beyond ±315,576,000,000 s, with `nanos` beyond ±999,999,999 or of the other
-    /// sign than `seconds`.
-    #[error("{{ seconds: {seconds}, nanos: {nanos} }} is not a valid Duration")]
-    Duration {
-        /// The seconds.
-        seconds: i64,
-        /// The nanoseconds.
-        nanos: i32,
-    },
-    /// A frequency of 0 (where one is required) or above [`MAX_FREQUENCY_HZ`].
-    #[error("{0} Hz is not a radio frequency (1 ..= {MAX_FREQUENCY_HZ} Hz)")]
-    Frequency(u64),
-}
 
 fn out_of_range(field: impl Into<String>, problem: RangeError) -> PayloadError {
     PayloadError::OutOfRange {

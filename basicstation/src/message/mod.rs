@@ -38,9 +38,7 @@ use crate::error::{DecodeError, EncodeError};
 use crate::json::check_len;
 use crate::router_config::RouterConfig;
 
-/// Largest message, in bytes, accepted by the decoders and produced by the encoders: the
-/// reference station accepts no websocket frame of 65,536 bytes or more.
-pub const MAX_MESSAGE_LEN: usize = 65_535;
+pub use crate::json::MAX_MESSAGE_LEN;
 
 pub(crate) fn check_input_len(text: &str) -> Result<(), DecodeError> {
     if text.len() > MAX_MESSAGE_LEN {

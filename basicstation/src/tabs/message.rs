@@ -10,13 +10,13 @@
 //! ID6 form, hex in lower case, times with microsecond precision.
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::eui::Eui64;
 use crate::json::{self, ObjWriter, check_len};
-use crate::message::{JoinRequest, UpInfo, Updf, check_input_len};
+use crate::message::{JoinRequest, UpInfo, Updf};
 
+use super::fold::{from_folded, parse_folded};
 use super::router_config::TabsRouterConfig;
 
 /// `dnframe.DevEui`: The Things Stack always writes this string (not an EUI it tracks).
@@ -159,56 +159,6 @@ pub enum TabsDown {
     Dnframe(TabsDnframe),
     /// Any other `msgtype` (ignored by a hub).
     Other(String),
-}
-
-/// Lower-cases every object key (recursively), so that serde matches keys case-insensitively;
-/// in `upinfo`, `rctx` becomes `rtcx` unless both are given.
-pub(crate) fn fold_keys(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut folded = Map::with_capacity(map.len());
-            for (k, v) in map {
-                let mut v = fold_keys(v);
-                let key = k.to_ascii_lowercase();
-                if key == "upinfo"
-                    && let Value::Object(u) = &mut v
-                    && !u.contains_key("rtcx")
-                    && let Some(r) = u.remove("rctx")
-                {
-                    u.insert("rtcx".into(), r);
-                }
-                folded.insert(key, v);
-            }
-            Value::Object(folded)
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(fold_keys).collect()),
-        other => other,
-    }
-}
-
-/// Parses `text` into a key-folded object and its `msgtype`.
-pub(crate) fn parse_folded(text: &str) -> Result<(Value, String), DecodeError> {
-    check_input_len(text)?;
-    let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::json("?", &e, text))?;
-    let value = fold_keys(value);
-    let msgtype = match value.get("msgtype") {
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => {
-            return Err(DecodeError::field("?", "msgtype", "not a string"));
-        }
-        None => return Err(DecodeError::MissingMsgtype),
-    };
-    Ok((value, msgtype))
-}
-
-pub(crate) fn from_folded<T: serde::de::DeserializeOwned>(
-    msgtype: &'static str,
-    value: Value,
-) -> Result<T, DecodeError> {
-    serde_json::from_value(value).map_err(|e| DecodeError::Json {
-        msgtype,
-        detail: e.to_string(),
-    })
 }
 
 #[derive(Deserialize, Default)]

@@ -57,6 +57,7 @@
 //! }
 //! ```
 
+mod fold;
 mod hub;
 pub mod message;
 pub mod router_config;

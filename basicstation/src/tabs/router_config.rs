@@ -20,7 +20,7 @@ use crate::json::{ObjWriter, check_len};
 use crate::region::Region;
 use crate::router_config::{DrEntry, FskChannel, IfChannel, LbtConf, LoraStdChannel, UpChannel};
 
-use super::message::from_folded;
+use super::fold::from_folded;
 
 /// `hwspec`: always one SX1301.
 pub const HWSPEC: &str = "sx1301/1";

@@ -36,51 +36,10 @@ use loragw_ttnpb::downlink_message::Settings;
 use loragw_ttnpb::{DownlinkMessage, Timestamp};
 
 use crate::error::CommandError;
+pub use crate::error::ReplyError;
 use crate::freqplan::FrequencyPlan;
 use crate::ids::GatewayIds;
 use crate::registry::GatewayRegistry;
-
-/// A downlink request that cannot be built or resolved.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ReplyError {
-    /// A class A request without an uplink token of the gateway in its `downlink_paths` (none
-    /// given, none that decodes, or only tokens of other gateways).
-    #[error("no uplink token of gateway `{gateway}` in downlink_paths")]
-    NoUplinkToken {
-        /// The gateway the downlink was sent to.
-        gateway: String,
-    },
-    /// The uplink to answer carries no uplink token.
-    #[error("the uplink carries no uplink token")]
-    UplinkWithoutToken,
-    /// A class B request without `absolute_time`.
-    #[error("class B needs absolute_time")]
-    MissingAbsoluteTime,
-    /// `absolute_time` is in the past or too near.
-    #[error("absolute_time {time} is too late: {left_ms} ms from now")]
-    TooLate {
-        /// The time asked for.
-        time: Timestamp,
-        /// Milliseconds left until it (negative: past).
-        left_ms: i128,
-    },
-    /// No window is possible; why each was refused.
-    #[error("no possible window: {}", .refused.join("; "))]
-    NoWindow {
-        /// One line per refused window (`RX1: too late: ...`).
-        refused: Vec<String>,
-    },
-    /// No frequency plan is known for the gateway (registry entry and request).
-    #[error("no frequency plan for gateway `{gateway}`")]
-    NoPlan {
-        /// The gateway.
-        gateway: String,
-    },
-    /// The plan or the uplink does not allow building the request.
-    #[error("{0}")]
-    Plan(String),
-}
 
 /// A downlink command's message with a `TxRequest` resolved ([`schedule`]) for `gateway`,
 /// with the plan the frontend already knows (`known`: a Basics Station's), else from

@@ -17,6 +17,9 @@ use loragw_gateway_io::ttnpb::{
 };
 use tokio::sync::mpsc;
 
+#[cfg(feature = "mqtt-server")]
+pub mod raw;
+
 /// How long any single step of a test may take (a loaded 2-core machine is slow).
 pub const STEP: Duration = Duration::from_secs(10);
 
