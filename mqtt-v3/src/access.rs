@@ -1,5 +1,7 @@
 //! Which topics a connected gateway may publish to and subscribe to.
 
+use std::fmt;
+
 use crate::filter::{FilterError, filter_matches, validate_filter, validate_topic_name};
 use crate::id::GatewayUid;
 use crate::topic::{Topic, TopicError, TopicKind};
@@ -13,22 +15,62 @@ pub enum Action {
     Subscribe,
 }
 
-/// The decision of [`authorize`].
+/// A gateway topic grammar the access rules apply to: v3's [`Topic`] here, v2's in
+/// `loragw-mqtt-v2`, so both protocols share one implementation of [`authorize_topic`].
+pub trait GatewayTopic: Sized + Clone + Eq + fmt::Debug + fmt::Display {
+    /// Why a topic name is not one of the grammar's topics.
+    type ParseError: Clone + Eq + fmt::Debug + fmt::Display;
+
+    /// Parses a topic name.
+    fn parse_topic(name: &str) -> Result<Self, Self::ParseError>;
+
+    /// The gateway the topic belongs to; `None` for a topic every gateway may publish to
+    /// (v2's `connect` and `disconnect`).
+    fn owner(&self) -> Option<&GatewayUid>;
+
+    /// Whether only the server writes the topic (a gateway's `down`).
+    fn is_server_only(&self) -> bool;
+
+    /// The gateway's own downlink topic, the only one it may read.
+    fn downlink(uid: &GatewayUid) -> Self;
+}
+
+impl GatewayTopic for Topic {
+    type ParseError = TopicError;
+
+    fn parse_topic(name: &str) -> Result<Self, TopicError> {
+        Topic::parse(name)
+    }
+
+    fn owner(&self) -> Option<&GatewayUid> {
+        Some(&self.uid)
+    }
+
+    fn is_server_only(&self) -> bool {
+        self.kind == TopicKind::Down
+    }
+
+    fn downlink(uid: &GatewayUid) -> Self {
+        Topic::down(uid.clone())
+    }
+}
+
+/// The decision of [`authorize`] (and of [`authorize_topic`] for another grammar `T`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
-pub enum Access {
+pub enum Access<T: GatewayTopic = Topic> {
     /// Allowed. For a publish, the parsed topic (an `ack` alias is normalised to `down/ack`).
     /// For a subscribe, the gateway's own `down` topic: the server subscribes the client to
     /// exactly this topic, whatever filter it asked for.
-    Allow(Topic),
+    Allow(T),
     /// Denied; the MQTT server answers with "not authorized" (SUBACK failure code `0x80`, or
     /// drops the PUBLISH).
-    Deny(DenyReason),
+    Deny(DenyReason<T>),
 }
 
-impl Access {
+impl<T: GatewayTopic> Access<T> {
     /// The allowed topic, or `None` when denied.
-    pub fn allowed(&self) -> Option<&Topic> {
+    pub fn allowed(&self) -> Option<&T> {
         match self {
             Self::Allow(topic) => Some(topic),
             Self::Deny(_) => None,
@@ -36,38 +78,53 @@ impl Access {
     }
 }
 
-/// Why [`authorize`] denied an action.
+/// Why [`authorize`] (or [`authorize_topic`]) denied an action.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum DenyReason {
+pub enum DenyReason<T: GatewayTopic = Topic> {
     /// The published topic name breaks MQTT's rules (empty, wildcards, NUL, too long).
     #[error("invalid topic name: {0}")]
     InvalidTopicName(FilterError),
     /// The subscribed filter breaks MQTT's rules.
     #[error("invalid topic filter: {0}")]
     InvalidFilter(FilterError),
-    /// The published topic is not one of the v3 gateway topics.
+    /// The published topic is not one of the gateway topics of the grammar.
     #[error("not a gateway topic: {0}")]
-    NotAGatewayTopic(TopicError),
+    NotAGatewayTopic(T::ParseError),
     /// The topic belongs to another gateway.
-    #[error("topic `{topic}` belongs to gateway `{}`, not to `{authenticated}`", topic.uid)]
+    #[error(
+        "topic `{topic}` belongs to gateway `{}`, not to `{authenticated}`",
+        OwnerOf(topic)
+    )]
     OtherGateway {
         /// The topic that was asked for.
-        topic: Topic,
+        topic: T,
         /// The gateway that is connected.
         authenticated: GatewayUid,
     },
     /// Gateways do not publish to their `down` topic; only the server does.
     #[error("topic `{0}` is written by the server only")]
-    ServerOnlyTopic(Topic),
+    ServerOnlyTopic(T),
     /// The filter does not match the gateway's own `down` topic, the only one it may read.
     #[error("filter `{filter}` does not match the gateway's downlink topic `{downlink}`")]
     FilterMissesDownlink {
         /// The filter that was asked for.
         filter: String,
         /// The gateway's own downlink topic.
-        downlink: Topic,
+        downlink: T,
     },
+}
+
+/// Prints a topic's owner, for [`DenyReason::OtherGateway`].
+struct OwnerOf<'a, T>(&'a T);
+
+impl<T: GatewayTopic> fmt::Display for OwnerOf<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.owner() {
+            Some(uid) => write!(f, "{uid}"),
+            None => f.write_str("no gateway"),
+        }
+    }
 }
 
 /// Decides whether the gateway authenticated as `uid` may perform `action` on `topic_or_filter`.
@@ -87,37 +144,52 @@ pub enum DenyReason {
 ///   not match the own `down` topic (another gateway's `down`, the own `up`, `v3/{uid}/down/ack`,
 ///   `$SYS/#`, ...) are denied.
 pub fn authorize(uid: &GatewayUid, action: Action, topic_or_filter: &str) -> Access {
+    authorize_topic(uid, action, topic_or_filter)
+}
+
+/// The access rules of [`authorize`] for any gateway topic grammar `T`: publish only to a
+/// topic `T` parses, that is not server-only and that belongs to `uid` (or to no gateway);
+/// subscribe to any valid filter matching `uid`'s downlink topic, narrowed to it.
+pub fn authorize_topic<T: GatewayTopic>(
+    uid: &GatewayUid,
+    action: Action,
+    topic_or_filter: &str,
+) -> Access<T> {
     match action {
         Action::Publish => authorize_publish(uid, topic_or_filter),
         Action::Subscribe => authorize_subscribe(uid, topic_or_filter),
     }
 }
 
-fn authorize_publish(uid: &GatewayUid, name: &str) -> Access {
+fn authorize_publish<T: GatewayTopic>(uid: &GatewayUid, name: &str) -> Access<T> {
     if let Err(e) = validate_topic_name(name) {
         return Access::Deny(DenyReason::InvalidTopicName(e));
     }
-    let topic = match Topic::parse(name) {
+    let topic = match T::parse_topic(name) {
         Ok(topic) => topic,
         Err(e) => return Access::Deny(DenyReason::NotAGatewayTopic(e)),
     };
-    if &topic.uid != uid {
-        return Access::Deny(DenyReason::OtherGateway {
-            topic,
-            authenticated: uid.clone(),
-        });
+    match topic.owner() {
+        None => return Access::Allow(topic),
+        Some(owner) if owner != uid => {
+            return Access::Deny(DenyReason::OtherGateway {
+                topic,
+                authenticated: uid.clone(),
+            });
+        }
+        Some(_) => {}
     }
-    if topic.kind == TopicKind::Down {
+    if topic.is_server_only() {
         return Access::Deny(DenyReason::ServerOnlyTopic(topic));
     }
     Access::Allow(topic)
 }
 
-fn authorize_subscribe(uid: &GatewayUid, filter: &str) -> Access {
+fn authorize_subscribe<T: GatewayTopic>(uid: &GatewayUid, filter: &str) -> Access<T> {
     if let Err(e) = validate_filter(filter) {
         return Access::Deny(DenyReason::InvalidFilter(e));
     }
-    let downlink = Topic::down(uid.clone());
+    let downlink = T::downlink(uid);
     if filter_matches(filter, &downlink.to_string()) {
         Access::Allow(downlink)
     } else {

@@ -108,7 +108,7 @@ mod tokens;
 mod topic;
 pub mod validate;
 
-pub use access::{Access, Action, DenyReason, authorize};
+pub use access::{Access, Action, DenyReason, GatewayTopic, authorize, authorize_topic};
 pub use credentials::{Credentials, CredentialsError};
 pub use id::{GatewayUid, IdError, MAX_ID_LEN, validate_id};
 pub use tokens::{
