@@ -322,13 +322,13 @@ pub fn authorize<A: Authenticator + ?Sized>(
     credential: Credential<'_>,
     right: Right,
 ) -> Result<(), AuthError> {
-    if let Credential::ClientCertificate(certificate) = credential {
-        if !certificate_names(credential, gateway.ids.eui) {
-            return Err(AuthError::CertificateForAnotherGateway {
-                gateway: gateway.ids.gateway_id.clone(),
-                certificate,
-            });
-        }
+    if let Credential::ClientCertificate(certificate) = credential
+        && !certificate_names(credential, gateway.ids.eui)
+    {
+        return Err(AuthError::CertificateForAnotherGateway {
+            gateway: gateway.ids.gateway_id.clone(),
+            certificate,
+        });
     }
     authenticator.authenticate(&gateway.ids.gateway_id, credential, right)
 }

@@ -247,6 +247,7 @@ pub fn client_certificate_eui(certificate: &CertificateDer<'_>) -> Option<Eui64>
 
 /// The gateway EUI of the verified client certificate of an accepted connection, if it
 /// presented one ([`client_certificate_eui`]).
+#[cfg(any(feature = "lbs", feature = "cups", feature = "mqtt-server"))]
 pub(crate) fn peer_eui(stream: &TlsStream<TcpStream>) -> Option<Eui64> {
     let leaf = stream.get_ref().1.peer_certificates()?.first()?;
     let eui = client_certificate_eui(leaf);
