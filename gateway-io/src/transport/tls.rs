@@ -107,7 +107,8 @@ impl TlsConfig {
     }
 
     /// From DER: the certificate chain (leaf first) and the private key. No client
-    /// certificates are asked for; gateways authenticate with their `Authorization` header.
+    /// certificates are asked for (gateways authenticate with their `Authorization` header)
+    /// until [`with_client_ca`](Self::with_client_ca).
     pub fn from_der(
         cert_chain: Vec<CertificateDer<'static>>,
         private_key: PrivateKeyDer<'static>,
@@ -127,6 +128,9 @@ impl TlsConfig {
     }
 
     /// From a ready rustls configuration (client certificates, ALPN, session tickets, ...).
+    /// A client certificate its verifier accepts is trusted as with
+    /// [`with_client_ca`](Self::with_client_ca): a verifier that accepts any certificate would
+    /// let anyone claim any gateway EUI.
     pub fn from_server_config(config: Arc<ServerConfig>) -> Self {
         TlsConfig {
             config,
@@ -182,7 +186,9 @@ impl TlsConfig {
         self.with_client_ca(&pem)
     }
 
-    /// Whether clients are asked for a certificate ([`with_client_ca`](Self::with_client_ca)).
+    /// Whether [`with_client_ca`](Self::with_client_ca) made this configuration ask clients
+    /// for a certificate (one from [`from_server_config`](Self::from_server_config) may ask on
+    /// its own; this does not look inside it).
     pub fn has_client_ca(&self) -> bool {
         self.client_ca
     }
