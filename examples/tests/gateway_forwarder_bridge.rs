@@ -174,6 +174,7 @@ async fn bridge_over_basics_station_with_tls() {
     config.tls = Some(loragw_examples::gateway_server::TlsFiles {
         cert: cert.display().to_string(),
         key: key.display().to_string(),
+        client_ca: None,
     });
     let mut server = loragw_examples::gateway_server::start(config)
         .await
@@ -220,6 +221,7 @@ async fn bridge_over_mqtt_v3_with_tls() {
     config.tls = Some(loragw_examples::gateway_server::TlsFiles {
         cert: cert.display().to_string(),
         key: key.display().to_string(),
+        client_ca: None,
     });
     let mut server = loragw_examples::gateway_server::start(config)
         .await

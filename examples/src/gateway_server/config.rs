@@ -39,6 +39,8 @@ pub const DEMO_HOST: &str = "127.0.0.1";
 /// [tls]
 /// cert = "cert.pem"      # chain, leaf first
 /// key = "key.pem"
+/// # client_ca = "stations-ca.pem"   # LNS, CUPS, Tabs Hubs: stations may authenticate with a
+/// #                                  # client certificate naming their EUI (registry `auth`)
 ///
 /// [udp]
 /// allow_unregistered = false
@@ -174,6 +176,13 @@ pub struct TlsFiles {
     pub cert: String,
     /// Private key.
     pub key: String,
+    /// CA certificates (PEM) that issue stations' TLS client certificates: the Basics Station
+    /// LNS, CUPS and Tabs Hubs TLS listeners then ask for one, and a station whose certificate
+    /// names its EUI needs no key where its registry entry has
+    /// `auth = ["client-certificate"]` (stations without a certificate still use keys). The
+    /// MQTT listeners do not ask for client certificates.
+    #[serde(default)]
+    pub client_ca: Option<String>,
 }
 
 /// Semtech UDP options; an absent value keeps gateway-io's default.
@@ -395,6 +404,7 @@ impl ServerConfig {
         config.tls = Some(TlsFiles {
             cert: tls.cert.display().to_string(),
             key: tls.key.display().to_string(),
+            client_ca: None,
         });
         config
     }

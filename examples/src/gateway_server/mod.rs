@@ -207,6 +207,15 @@ pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
         }
         None => None,
     };
+    // Basics Station (LNS, CUPS) and Tabs Hubs: also client certificates with `client_ca`.
+    let station_tls = match (&tls, config.tls.as_ref().and_then(|f| f.client_ca.as_ref())) {
+        (Some(tls), Some(ca)) => Some(
+            tls.clone()
+                .with_client_ca_file(ca)
+                .map_err(StartError::Tls)?,
+        ),
+        _ => tls.clone(),
+    };
     let enabled = |a: &Option<String>| a.clone().filter(|a| !a.is_empty());
     let listeners = &config.listeners;
     let limits = tcp_limits(&config.limits);
@@ -227,7 +236,7 @@ pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
         builder = builder.basic_station_with(addr.as_str(), lbs.clone());
     }
     if let Some(addr) = enabled(&listeners.lbs_tls) {
-        let tls = tls.clone().ok_or(StartError::NoTls("lbs_tls"))?;
+        let tls = station_tls.clone().ok_or(StartError::NoTls("lbs_tls"))?;
         builder = builder.basic_station_tls(addr.as_str(), lbs.clone(), tls);
     }
     // Tabs Hubs share the Basics Station knobs: ping interval, traffic base, connection caps.
@@ -240,14 +249,16 @@ pub async fn start(config: ServerConfig) -> Result<GatewayServer, StartError> {
         builder = builder.tabs_hubs_with(addr.as_str(), tabs.clone());
     }
     if let Some(addr) = enabled(&listeners.tabs_hubs_tls) {
-        let tls = tls.clone().ok_or(StartError::NoTls("tabs_hubs_tls"))?;
+        let tls = station_tls
+            .clone()
+            .ok_or(StartError::NoTls("tabs_hubs_tls"))?;
         builder = builder.tabs_hubs_tls(addr.as_str(), tabs, tls);
     }
     if let Some(addr) = enabled(&listeners.cups) {
         builder = builder.cups(addr.as_str(), cups_settings(&config.cups, limits)?);
     }
     if let Some(addr) = enabled(&listeners.cups_tls) {
-        let tls = tls.clone().ok_or(StartError::NoTls("cups_tls"))?;
+        let tls = station_tls.clone().ok_or(StartError::NoTls("cups_tls"))?;
         builder = builder.cups_tls(addr.as_str(), cups_settings(&config.cups, limits)?, tls);
     }
     let mqtt = [

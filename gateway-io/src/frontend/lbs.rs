@@ -38,6 +38,7 @@ use crate::freqplan::FrequencyPlan;
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
     AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
+    certificate_names,
 };
 use crate::reply::resolve_command;
 
@@ -143,8 +144,25 @@ pub fn discovery_answer<R: GatewayRegistry + ?Sized>(
     text: &str,
     traffic_base: &str,
 ) -> String {
+    discovery_answer_for(registry, text, traffic_base, None)
+}
+
+/// [`discovery_answer`] for a station whose verified TLS client certificate names
+/// `certificate` (if any): a request for another router than that EUI gets an error reply, so a
+/// certificate for one gateway does not even discover another.
+pub fn discovery_answer_for<R: GatewayRegistry + ?Sized>(
+    registry: &R,
+    text: &str,
+    traffic_base: &str,
+    certificate: Option<Eui64>,
+) -> String {
     discovery::handle_request(text, |eui| {
         let eui = Eui64::from_u64(eui.0);
+        if !certificate_names(Credential::presented(None, certificate), Some(eui)) {
+            return Err(format!(
+                "the client certificate does not name gateway {eui}"
+            ));
+        }
         match registry.gateway_by_eui(eui) {
             Some(_) => Ok(format!(
                 "{}/traffic/eui-{eui}",

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::{
-    AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, InvalidKeyHash, KeyHash,
-    Right,
+    AuthError, AuthMethod, Authenticator, Credential, GatewayRecord, GatewayRegistry,
+    InvalidKeyHash, KeyHash, Right, certificate_names,
 };
 use crate::freqplan::{FrequencyPlan, FrequencyPlanError};
 use crate::ids::{Eui64, GatewayIds, InvalidGatewayId, validate_gateway_uid};
@@ -31,6 +31,7 @@ pub const MAX_CONFIG_LEN: usize = 16 * 1024 * 1024;
 /// require_authenticated_connection = true # optional; default: true when the gateway has a
 ///                                         # key, false without keys
 /// antenna_gain = 3.0                      # optional, dBi, default 0
+/// auth = ["api-key", "client-certificate"] # optional; default ["api-key"]
 ///
 /// [[gateway.key]]
 /// name = "lns"                            # shown in logs, never the key
@@ -44,6 +45,14 @@ pub const MAX_CONFIG_LEN: usize = 16 * 1024 * 1024;
 /// ("Require authenticated connection"). Set `require_authenticated_connection = false` to
 /// serve a keyed gateway over Semtech UDP too (e.g. while it migrates), or `true` to refuse a
 /// keyless one everywhere.
+///
+/// **Authentication methods.** `auth` lists how the gateway may prove who it is:
+/// `"api-key"` (one of its `[[gateway.key]]`s, in an `Authorization` header or as MQTT
+/// password) and `"client-certificate"` (a TLS client certificate, verified by the listener's
+/// client CA, naming the gateway's `eui`; it grants every right on that gateway). A credential
+/// of a method not listed is refused even when valid; the default, `["api-key"]`, is the
+/// behaviour without the setting. A gateway that accepts client certificates requires an
+/// authenticated connection by default, as a keyed one does.
 ///
 /// **Tenants.** A gateway of a tenant is registered, looked up and authenticated by its unique
 /// id `gateway-id@tenant-id` (see [`GatewayIds`]): the MQTT username `test-gtw@other-tenant`
@@ -83,6 +92,10 @@ pub struct GatewayConfig {
     /// Gain of antenna 0 in dBi.
     #[serde(default)]
     pub antenna_gain: f32,
+    /// Authentication methods the gateway accepts; `None` (absent from the file): API keys
+    /// only. See [`RegistryConfig`].
+    #[serde(default)]
+    pub auth: Option<Vec<AuthMethod>>,
     /// API keys of the gateway.
     #[serde(default, rename = "key")]
     pub keys: Vec<KeyConfig>,
@@ -161,10 +174,35 @@ struct StoredKey {
     rights: Vec<Right>,
 }
 
+/// The authentication methods a gateway accepts, one bit per [`AuthMethod`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Methods(u8);
+
+impl Methods {
+    /// API keys only: the behaviour of a gateway entry without `auth`.
+    const DEFAULT: Methods = Methods(Methods::bit(AuthMethod::ApiKey));
+
+    const fn bit(method: AuthMethod) -> u8 {
+        match method {
+            AuthMethod::ApiKey => 1,
+            AuthMethod::ClientCertificate => 2,
+        }
+    }
+
+    fn of(methods: &[AuthMethod]) -> Methods {
+        Methods(methods.iter().fold(0, |bits, m| bits | Methods::bit(*m)))
+    }
+
+    fn accepts(self, method: AuthMethod) -> bool {
+        self.0 & Methods::bit(method) != 0
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Entry {
     record: GatewayRecord,
     keys: Vec<StoredKey>,
+    methods: Methods,
 }
 
 /// A registry and authenticator held in memory; see [`RegistryConfig`] for the file format.
@@ -230,15 +268,19 @@ impl InMemoryRegistry {
                     })
                 })
                 .collect::<Result<Vec<_>, RegistryConfigError>>()?;
+            let methods = gateway
+                .auth
+                .as_deref()
+                .map_or(Methods::DEFAULT, Methods::of);
             let record = GatewayRecord {
                 ids: GatewayIds::new(gateway.id.clone(), gateway.eui),
                 frequency_plan_ids: gateway.frequency_plans,
                 require_authenticated_connection: gateway
                     .require_authenticated_connection
-                    .unwrap_or(!keys.is_empty()),
+                    .unwrap_or(!keys.is_empty() || methods.accepts(AuthMethod::ClientCertificate)),
                 antenna_gain: gateway.antenna_gain,
             };
-            registry.insert(record, keys)?;
+            registry.insert(record, keys, methods)?;
         }
         Ok(registry)
     }
@@ -247,6 +289,7 @@ impl InMemoryRegistry {
         &mut self,
         record: GatewayRecord,
         keys: Vec<StoredKey>,
+        methods: Methods,
     ) -> Result<(), RegistryConfigError> {
         let id = record.ids.gateway_id.clone();
         if self.gateways.contains_key(&id) {
@@ -258,7 +301,14 @@ impl InMemoryRegistry {
             }
             self.by_eui.insert(eui, id.clone());
         }
-        self.gateways.insert(id, Entry { record, keys });
+        self.gateways.insert(
+            id,
+            Entry {
+                record,
+                keys,
+                methods,
+            },
+        );
         Ok(())
     }
 
@@ -280,7 +330,19 @@ impl InMemoryRegistry {
             hash: KeyHash::compute(key, salt),
             rights: rights.to_vec(),
         }];
-        self.insert(record, keys)
+        self.insert(record, keys, Methods::DEFAULT)
+    }
+
+    /// Sets the authentication methods a registered gateway accepts (API keys only unless
+    /// set; see [`RegistryConfig`]). `false` when no gateway has this id.
+    pub fn set_auth_methods(&mut self, gateway_id: &str, methods: &[AuthMethod]) -> bool {
+        match self.gateways.get_mut(gateway_id) {
+            Some(entry) => {
+                entry.methods = Methods::of(methods);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Number of registered gateways.
@@ -322,9 +384,32 @@ impl Authenticator for InMemoryRegistry {
             .gateways
             .get(gateway_id)
             .ok_or_else(|| AuthError::UnknownGateway(gateway_id.into()))?;
-        let secret = credential
-            .secret()
+        let method = credential
+            .method()
             .ok_or_else(|| AuthError::NoCredential(gateway_id.into()))?;
+        if !entry.methods.accepts(method) {
+            return Err(AuthError::MethodNotAccepted {
+                gateway: gateway_id.into(),
+                method,
+            });
+        }
+        let secret = match credential {
+            Credential::ClientCertificate(certificate) => {
+                // Verified by the listener's client CA: proof of the EUI, every right on the
+                // gateway of that EUI and on no other.
+                return if certificate_names(credential, entry.record.ids.eui) {
+                    Ok(())
+                } else {
+                    Err(AuthError::CertificateForAnotherGateway {
+                        gateway: gateway_id.into(),
+                        certificate,
+                    })
+                };
+            }
+            _ => credential
+                .secret()
+                .ok_or_else(|| AuthError::NoCredential(gateway_id.into()))?,
+        };
         // Check every key, so the time taken does not depend on which one matched.
         let mut matched: Option<&StoredKey> = None;
         for key in &entry.keys {

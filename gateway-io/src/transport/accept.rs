@@ -16,7 +16,7 @@ use super::hub::Hub;
 use super::listener::{CatchUnwind, RefusalReason, Stats};
 use crate::event::{GatewayEvent, Protocol};
 use crate::frontend::ConnectionId;
-use crate::ids::GatewayIds;
+use crate::ids::{Eui64, GatewayIds};
 use crate::log_limit::LogWindow;
 
 /// The TLS configuration of a TCP listener, if it uses TLS.
@@ -88,6 +88,49 @@ pub(crate) struct Accepted {
     pub(crate) remote: SocketAddr,
     /// When the handshake (upgrade, request, CONNECT) must be complete.
     pub(crate) deadline: tokio::time::Instant,
+    /// The gateway EUI named by the client's TLS certificate, verified by the listener's
+    /// client CA (see `TlsConfig::with_client_ca`); `None` without one (MQTT does not use it).
+    #[cfg_attr(not(any(feature = "lbs", feature = "cups")), allow(dead_code))]
+    pub(crate) client_eui: Option<Eui64>,
+}
+
+/// A refused HTTP request (websocket upgrade, CUPS): the status, what the client is told, and
+/// what the refusal log and event say. `S` is the HTTP status type of the listener's library.
+#[cfg(any(feature = "lbs", feature = "cups"))]
+#[derive(Debug)]
+pub(crate) struct Refusal<S> {
+    pub(crate) status: S,
+    /// Told the client: never whether a gateway exists.
+    pub(crate) reason: String,
+    /// For the log and the refusal event: the reason, and for a failed authentication why.
+    pub(crate) detail: String,
+}
+
+#[cfg(any(feature = "lbs", feature = "cups"))]
+impl<S> Refusal<S> {
+    /// The same text for the client and the log.
+    pub(crate) fn new(status: S, reason: String) -> Self {
+        Refusal {
+            status,
+            detail: reason.clone(),
+            reason,
+        }
+    }
+
+    /// An unknown gateway or a credential that does not prove it (`status`: 401): one text for
+    /// every such client, so it learns nothing about which gateways exist; the log says why.
+    pub(crate) fn unauthenticated(status: S, why: Option<&crate::registry::AuthError>) -> Self {
+        let reason = "unknown gateway or invalid credentials".to_owned();
+        let detail = match why {
+            Some(why) => format!("{reason} ({why})"),
+            None => reason.clone(),
+        };
+        Refusal {
+            status,
+            reason,
+            detail,
+        }
+    }
 }
 
 /// Logs refusals at `info` at most once per second per listener (with the number suppressed
@@ -304,7 +347,7 @@ pub(crate) async fn accept_loop<S, SF, P>(
             let _slot = slot;
             let task_stats = stats.clone();
             let task = async move {
-                let Some(stream) =
+                let Some((stream, client_eui)) =
                     handshake_tls(stream, remote, tls, deadline, &task_stats, &log).await
                 else {
                     return;
@@ -314,6 +357,7 @@ pub(crate) async fn accept_loop<S, SF, P>(
                     stream,
                     remote,
                     deadline,
+                    client_eui,
                 })
                 .await;
             };
@@ -326,7 +370,8 @@ pub(crate) async fn accept_loop<S, SF, P>(
     }
 }
 
-/// The TLS handshake, if the listener has TLS, within the handshake deadline.
+/// The TLS handshake, if the listener has TLS, within the handshake deadline; with the EUI the
+/// client's verified certificate names, if any.
 async fn handshake_tls(
     stream: TcpStream,
     remote: SocketAddr,
@@ -334,11 +379,14 @@ async fn handshake_tls(
     deadline: tokio::time::Instant,
     stats: &Stats,
     log: &RefusalLog,
-) -> Option<Box<dyn Io>> {
+) -> Option<(Box<dyn Io>, Option<Eui64>)> {
     match tls {
         #[cfg(feature = "tls")]
         Some(tls) => match tokio::time::timeout_at(deadline, tls.accept(stream)).await {
-            Ok(Ok(stream)) => Some(Box::new(stream)),
+            Ok(Ok(stream)) => {
+                let eui = super::tls::peer_eui(&stream);
+                Some((Box::new(stream), eui))
+            }
             Ok(Err(e)) => {
                 tracing::debug!(%remote, error = %e, "TLS handshake failed");
                 None
@@ -354,7 +402,7 @@ async fn handshake_tls(
             let _ = (remote, deadline, stats, log);
             match never {}
         }
-        None => Some(Box::new(stream)),
+        None => Some((Box::new(stream), None)),
     }
 }
 

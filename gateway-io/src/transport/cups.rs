@@ -4,7 +4,10 @@
 //! Per request: the body is read up to [`MAX_REQUEST_LEN`] bytes, parsed, the gateway looked up
 //! by the request's `router` EUI, and the `Authorization` header (Basics Station sends the raw
 //! `cups.key` line) checked for the rights The Things Stack asks for (`info`,
-//! `settings_basic`, `read_secrets`). Errors are answered with a status and a plain-text body
+//! `settings_basic`, `read_secrets`); without a header, the EUI of the station's TLS client
+//! certificate (verified by the listener's client CA, see the `tls` module) is the credential,
+//! accepted only when it is the `router` EUI and the registry lets the gateway use
+//! certificates. Errors are answered with a status and a plain-text body
 //! that says what was wrong (key lacking a right, LNS credentials not configured, ...); an
 //! unknown gateway and a missing or wrong key get the same 401, so an unauthenticated client
 //! cannot tell whether a gateway exists. The registry is consulted on a blocking thread
@@ -30,10 +33,12 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use loragw_basicstation::cups::{CupsTarget, MAX_REQUEST_LEN, UpdateInfoRequest, decide_update};
 use tokio::net::TcpListener;
 
-use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, TlsOption, accept_loop};
+use super::accept::{
+    AcceptConfig, Accepted, Refusal, RefusalLog, TcpLimits, TlsOption, accept_loop,
+};
 use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats};
 use crate::ids::Eui64;
-use crate::registry::{AuthError, Credential, GatewayRecord, Right};
+use crate::registry::{AuthError, Credential, GatewayRecord, Right, authorize};
 
 /// The path Basics Station POSTs to (`{cups.uri}/update-info`).
 pub const UPDATE_INFO_PATH: &str = "/update-info";
@@ -151,13 +156,14 @@ async fn serve(accepted: Accepted, state: Arc<State>) {
         stream,
         remote,
         deadline,
+        client_eui,
         ..
     } = accepted;
     let header_time = deadline.saturating_duration_since(tokio::time::Instant::now());
     let service_state = state.clone();
     let service = hyper::service::service_fn(move |req| {
         let state = service_state.clone();
-        async move { Ok::<_, Infallible>(handle(req, remote, deadline, &state).await) }
+        async move { Ok::<_, Infallible>(handle(req, remote, client_eui, deadline, &state).await) }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -200,6 +206,7 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response<Full<Bytes>> {
 async fn handle(
     req: Request<Incoming>,
     remote: SocketAddr,
+    client_eui: Option<Eui64>,
     deadline: tokio::time::Instant,
     state: &Arc<State>,
 ) -> Response<Full<Bytes>> {
@@ -245,14 +252,14 @@ async fn handle(
     };
     let decision_state = state.clone();
     let decided = tokio::task::spawn_blocking(move || {
-        update_info(&body, authorization.as_deref(), &decision_state)
+        update_info(&body, authorization.as_deref(), client_eui, &decision_state)
     })
     .await
     .unwrap_or_else(|e| {
         if e.is_panic() {
             state.stats.panicked();
         }
-        Err((
+        Err(Refusal::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error".to_owned(),
         ))
@@ -266,54 +273,50 @@ async fn handle(
             );
             response
         }
-        Err((status, message)) => {
+        Err(Refusal {
+            status,
+            reason,
+            detail,
+        }) => {
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
                 state.stats.refused(RefusalReason::Unauthenticated);
             }
             state.log.refused(
                 remote,
                 RefusalReason::Unauthenticated,
-                &format!("{status}: {message}"),
+                &format!("{status}: {detail}"),
             );
-            text(status, message)
+            text(status, reason)
         }
     }
 }
 
-/// The whole decision, without HTTP: the response body, or a status and a reason.
+/// The whole decision, without HTTP: the response body, or a refusal. `client_eui`: what the
+/// connection's verified TLS client certificate names.
 fn update_info(
     body: &[u8],
     authorization: Option<&str>,
+    client_eui: Option<Eui64>,
     state: &State,
-) -> Result<Vec<u8>, (StatusCode, String)> {
-    let request =
-        UpdateInfoRequest::parse(body).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+) -> Result<Vec<u8>, Refusal<StatusCode>> {
+    let request = UpdateInfoRequest::parse(body)
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let eui = Eui64::from_u64(request.router);
-    // An unknown gateway and a wrong key get the same answer: an unauthenticated client
-    // learns nothing about which gateways exist.
-    let unauthorized = || {
-        (
-            StatusCode::UNAUTHORIZED,
-            "unknown gateway or invalid credentials".to_owned(),
-        )
-    };
+    // An unknown gateway and a wrong key get the same answer (the log says why).
     let record = state
         .registry
         .gateway_by_eui(eui)
-        .ok_or_else(unauthorized)?;
-    let credential = Credential::from_authorization_header(authorization.unwrap_or(""));
+        .ok_or_else(|| Refusal::unauthenticated(StatusCode::UNAUTHORIZED, None))?;
+    let credential = Credential::presented(authorization, client_eui);
     for right in CUPS_RIGHTS {
-        state
-            .registry
-            .authenticate(&record.ids.gateway_id, credential, right)
-            .map_err(|e| match e {
-                // Only a valid key of this gateway gets this far.
-                AuthError::MissingRight { .. } => (StatusCode::FORBIDDEN, e.to_string()),
-                _ => unauthorized(),
-            })?;
+        authorize(&*state.registry, &record, credential, right).map_err(|e| match e {
+            // Only a valid credential of this gateway gets this far.
+            AuthError::MissingRight { .. } => Refusal::new(StatusCode::FORBIDDEN, e.to_string()),
+            _ => Refusal::unauthenticated(StatusCode::UNAUTHORIZED, Some(&e)),
+        })?;
     }
     let target = state.targets.target(&record, &request).ok_or_else(|| {
-        (
+        Refusal::new(
             StatusCode::NOT_FOUND,
             format!(
                 "no CUPS configuration for gateway `{}`",
@@ -322,12 +325,12 @@ fn update_info(
         )
     })?;
     let response = decide_update(&request, &target).map_err(|e| {
-        (
+        Refusal::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("gateway `{}`: {e}", record.ids.gateway_id),
         )
     })?;
     response
         .to_bytes()
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+        .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }

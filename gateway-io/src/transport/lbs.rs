@@ -2,9 +2,10 @@
 //! on `/traffic/eui-<16 hex>`, driving the sans-IO [`LbsFrontend`].
 //!
 //! - **Discovery**: one text message in (within the handshake deadline), one out (answered
-//!   from the registry on a blocking thread, [`discovery_answer`]), then close.
-//! - **Traffic**: the path's EUI and the `Authorization` header are checked against the
-//!   registry *during the upgrade*, in the connection's task (not the driver's, so a slow
+//!   from the registry on a blocking thread, [`discovery_answer_for`]), then close.
+//! - **Traffic**: the path's EUI and the `Authorization` header (without one, the EUI of a
+//!   TLS client certificate verified by the listener's client CA, which must be the path's:
+//!   see the `tls` module) are checked against the registry *during the upgrade*, in the connection's task (not the driver's, so a slow
 //!   registry stalls only that connection): an unknown gateway and a missing or wrong key both
 //!   get 401 (an unauthenticated client cannot tell whether a gateway exists), a valid key
 //!   without the link right 403, and no websocket is opened. Only then is the station handed
@@ -59,8 +60,8 @@ use super::listener::{ListenerContext, RefusalReason, Started, Stats, isolate, n
 use crate::event::DisconnectReason;
 use crate::freqplan::FrequencyPlan;
 use crate::frontend::ConnectionId;
-use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput, discovery_answer};
-use crate::ids::GatewayIds;
+use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput, discovery_answer_for};
+use crate::ids::{Eui64, GatewayIds};
 use crate::registry::GatewayRecord;
 
 /// Read buffer per websocket: small, since station messages are a few hundred bytes and the
@@ -276,6 +277,7 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
         mut stream,
         remote,
         deadline,
+        client_eui,
     } = accepted;
     let timed_out = |what| {
         shared.stats.refused(RefusalReason::HandshakeTimeout);
@@ -296,13 +298,14 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
             let claimed = crate::frontend::lbs::parse_traffic_path(request.uri().path());
             let endpoint = shared.endpoint.clone();
             let checked =
-                tokio::task::spawn_blocking(move || check_upgrade(&request, &endpoint)).await;
+                tokio::task::spawn_blocking(move || check_upgrade(&request, &endpoint, client_eui))
+                    .await;
             let refusal = match checked {
                 Ok(Ok(route)) => Ok(route),
                 Ok(Err(refusal)) => {
-                    let detail = format!("{}: {}", refusal.0, refusal.1);
-                    let denied =
-                        refusal.0 == StatusCode::UNAUTHORIZED || refusal.0 == StatusCode::FORBIDDEN;
+                    let detail = format!("{}: {}", refusal.status, refusal.detail);
+                    let denied = refusal.status == StatusCode::UNAUTHORIZED
+                        || refusal.status == StatusCode::FORBIDDEN;
                     if denied {
                         shared.stats.refused(RefusalReason::Unauthenticated);
                     }
@@ -315,7 +318,7 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
                             .log
                             .refused(remote, RefusalReason::Unauthenticated, &detail),
                     }
-                    Err(refusal)
+                    Err((refusal.status, refusal.reason))
                 }
                 Err(e) => {
                     tracing::error!(%remote, error = %e, "Basics Station registry lookup failed");
@@ -353,7 +356,7 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     };
     match route {
         Some(Route::Discovery { traffic_base }) => {
-            discovery(ws, traffic_base, deadline, remote, &shared).await
+            discovery(ws, traffic_base, deadline, remote, client_eui, &shared).await
         }
         Some(Route::Traffic { record, plans }) => {
             traffic(ws, id, record, plans, remote, &shared).await
@@ -374,6 +377,7 @@ async fn discovery<S>(
     traffic_base: String,
     deadline: tokio::time::Instant,
     remote: SocketAddr,
+    client_eui: Option<Eui64>,
     shared: &Shared,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -388,9 +392,10 @@ async fn discovery<S>(
     };
     // Answered here, off the driver: only the registry is asked.
     let registry = shared.endpoint.registry.clone();
-    let answer =
-        tokio::task::spawn_blocking(move || discovery_answer(&*registry, &text, &traffic_base))
-            .await;
+    let answer = tokio::task::spawn_blocking(move || {
+        discovery_answer_for(&*registry, &text, &traffic_base, client_eui)
+    })
+    .await;
     let write_timeout = shared.settings.limits.write_timeout;
     if let Ok(answer) = answer {
         if let Ok(DiscoveryResponse::Error { router, error }) = DiscoveryResponse::decode(&answer) {

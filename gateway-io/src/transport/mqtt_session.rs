@@ -185,6 +185,7 @@ pub(crate) async fn serve(accepted: Accepted, shared: Arc<Shared>) {
         stream,
         remote,
         deadline,
+        ..
     } = accepted;
     let (reader, writer) = tokio::io::split(stream);
     let settings = &shared.settings;

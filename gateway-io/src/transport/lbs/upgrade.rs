@@ -1,5 +1,7 @@
 //! The websocket upgrade of the Basics Station listener: which endpoint, which gateway, and
-//! whether its `Authorization` header grants the link right (checked before any upgrade).
+//! whether its credential grants the link right (checked before any upgrade): the
+//! `Authorization` header, or without one the EUI of its verified TLS client certificate
+//! ([`Credential::presented`]).
 //!
 //! The request head is read here first (at most [`MAX_REQUEST_HEAD`] bytes), checked against
 //! the registry on a blocking thread, answered with a plain HTTP refusal if need be, and only
@@ -55,8 +57,10 @@ pub(super) struct Endpoint {
 /// Largest upgrade request head (request line and headers) read.
 pub(super) const MAX_REQUEST_HEAD: usize = 8 * 1024;
 
-fn refuse(status: StatusCode, reason: String) -> (StatusCode, String) {
-    (status, reason)
+type Refusal = crate::transport::accept::Refusal<StatusCode>;
+
+fn refuse(status: StatusCode, reason: String) -> Refusal {
+    Refusal::new(status, reason)
 }
 
 /// How every upgrade request starts.
@@ -191,11 +195,13 @@ fn traffic_eui(id: &str) -> Option<Eui64> {
     u64::from_str_radix(hex, 16).ok().map(Eui64::from_u64)
 }
 
-/// Checks the upgrade request: the route, and for traffic the gateway and its credential.
+/// Checks the upgrade request: the route, and for traffic the gateway and its credential
+/// (`client_eui`: what the connection's verified TLS client certificate names).
 pub(super) fn check_upgrade(
     request: &Request,
     shared: &Endpoint,
-) -> Result<Route, (StatusCode, String)> {
+    client_eui: Option<Eui64>,
+) -> Result<Route, Refusal> {
     let path = request.uri().path();
     if path == DISCOVERY_PATH {
         let traffic_base = match &shared.traffic_base {
@@ -231,18 +237,12 @@ pub(super) fn check_upgrade(
         .get("authorization")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     // An unknown gateway and a wrong key get the same answer: an unauthenticated client
-    // learns nothing about which gateways exist.
-    let unauthorized = || {
-        refuse(
-            StatusCode::UNAUTHORIZED,
-            "unknown gateway or invalid credentials".to_owned(),
-        )
-    };
+    // learns nothing about which gateways exist (the log and the refusal event say why).
     let record = shared
         .registry
         .gateway_by_eui(eui)
-        .ok_or_else(unauthorized)?;
-    let credential = Credential::from_authorization_header(authorization.as_deref().unwrap_or(""));
+        .ok_or_else(|| Refusal::unauthenticated(StatusCode::UNAUTHORIZED, None))?;
+    let credential = Credential::presented(authorization.as_deref(), client_eui);
     authorize_link(
         &*shared.registry,
         &record,
@@ -250,9 +250,9 @@ pub(super) fn check_upgrade(
         shared.allow_unauthenticated,
     )
     .map_err(|e| match e {
-        // Only a valid key of this gateway gets this far.
+        // Only a valid credential of this gateway gets this far.
         AuthError::MissingRight { .. } => refuse(StatusCode::FORBIDDEN, e.to_string()),
-        _ => unauthorized(),
+        _ => Refusal::unauthenticated(StatusCode::UNAUTHORIZED, Some(&e)),
     })?;
     // The frequency plans too are looked up here, off the driver.
     let plans = frequency_plans(&*shared.registry, &record).map_err(|e| {
