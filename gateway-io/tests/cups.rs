@@ -16,6 +16,8 @@ use loragw_basicstation::cups::{
     ClientAuth, Credentials, CupsTarget, NO_CREDENTIALS_CRC, StationActions, UpdateInfoRequest,
     UpdateInfoResponse, UpdateVerdict,
 };
+use loragw_gateway_io::event::{GatewayEvent, Protocol};
+use loragw_gateway_io::ids::Eui64;
 use loragw_gateway_io::registry::GatewayRecord;
 use loragw_gateway_io::transport::cups::CupsSettings;
 use loragw_gateway_io::transport::{GatewayServer, ListenerKind, TcpLimits};
@@ -107,7 +109,7 @@ async fn update_info_gives_the_lns_uri_and_credentials() {
 
 #[tokio::test]
 async fn refusals_say_why() {
-    let server = GatewayServer::builder()
+    let mut server = GatewayServer::builder()
         .registry(registry_with_cups_key())
         .cups("127.0.0.1:0", settings())
         .start()
@@ -125,6 +127,22 @@ async fn refusals_say_why() {
         .await
         .unwrap();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The application hears of the station that was refused, by the EUI it named.
+    match timeout(STEP, server.next_event()).await.unwrap().unwrap() {
+        GatewayEvent::Refused {
+            gateway,
+            protocol,
+            remote,
+            reason,
+            ..
+        } => {
+            assert_eq!(gateway.eui, Some(Eui64::from_u64(0x0102_0304_0506_0708)));
+            assert_eq!(protocol, Protocol::BasicStation);
+            assert_eq!(remote.map(|r| r.ip()), Some(addr.ip()));
+            assert!(reason.starts_with("401"), "{reason}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
     let (status, _, wrong_key) = go("POST", "/update-info", Some("NNSXS.WRONG"), request_body())
         .await
         .unwrap();

@@ -37,7 +37,8 @@ use super::accept::{
     AcceptConfig, Accepted, Refusal, RefusalLog, TcpLimits, TlsOption, accept_loop,
 };
 use super::listener::{ListenerContext, RefusalReason, Registry, Started, Stats};
-use crate::ids::Eui64;
+use crate::event::Protocol;
+use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{AuthError, Credential, GatewayRecord, Right, authorize};
 
 /// The path Basics Station POSTs to (`{cups.uri}/update-info`).
@@ -111,7 +112,8 @@ pub(crate) async fn start(
 ) -> std::io::Result<Started> {
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
-    let log = Arc::new(RefusalLog::new("CUPS"));
+    let log =
+        Arc::new(RefusalLog::new("CUPS").with_events(ctx.hub.clone(), Protocol::BasicStation));
     let config = AcceptConfig {
         limits: settings.limits,
         tls,
@@ -251,19 +253,36 @@ async fn handle(
         Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "request body too slow"),
     };
     let decision_state = state.clone();
-    let decided = tokio::task::spawn_blocking(move || {
-        update_info(&body, authorization.as_deref(), client_eui, &decision_state)
+    let decided = tokio::task::spawn_blocking(move || match UpdateInfoRequest::parse(&body) {
+        Err(e) => (
+            None,
+            Err(Refusal::new(StatusCode::BAD_REQUEST, e.to_string())),
+        ),
+        Ok(request) => {
+            let claimed = Eui64::from_u64(request.router);
+            let decided = update_info(
+                &request,
+                authorization.as_deref(),
+                client_eui,
+                &decision_state,
+            );
+            (Some(claimed), decided)
+        }
     })
     .await
     .unwrap_or_else(|e| {
         if e.is_panic() {
             state.stats.panicked();
         }
-        Err(Refusal::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal error".to_owned(),
-        ))
+        (
+            None,
+            Err(Refusal::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error".to_owned(),
+            )),
+        )
     });
+    let (claimed, decided) = decided;
     match decided {
         Ok(bytes) => {
             let mut response = Response::new(Full::new(Bytes::from(bytes)));
@@ -278,14 +297,20 @@ async fn handle(
             reason,
             detail,
         }) => {
-            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            let denied = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
+            if denied {
                 state.stats.refused(RefusalReason::Unauthenticated);
             }
-            state.log.refused(
-                remote,
-                RefusalReason::Unauthenticated,
-                &format!("{status}: {detail}"),
-            );
+            let detail = format!("{status}: {detail}");
+            match claimed.filter(|_| denied) {
+                // A station that named its gateway: the application hears of it too.
+                Some(eui) => state
+                    .log
+                    .gateway_refused(remote, GatewayIds::from_eui(eui), &detail),
+                None => state
+                    .log
+                    .refused(remote, RefusalReason::Unauthenticated, &detail),
+            }
             text(status, reason)
         }
     }
@@ -294,13 +319,11 @@ async fn handle(
 /// The whole decision, without HTTP: the response body, or a refusal. `client_eui`: what the
 /// connection's verified TLS client certificate names.
 fn update_info(
-    body: &[u8],
+    request: &UpdateInfoRequest,
     authorization: Option<&str>,
     client_eui: Option<Eui64>,
     state: &State,
 ) -> Result<Vec<u8>, Refusal<StatusCode>> {
-    let request = UpdateInfoRequest::parse(body)
-        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let eui = Eui64::from_u64(request.router);
     // An unknown gateway and a wrong key get the same answer (the log says why).
     let record = state
@@ -315,7 +338,7 @@ fn update_info(
             _ => Refusal::unauthenticated(StatusCode::UNAUTHORIZED, Some(&e)),
         })?;
     }
-    let target = state.targets.target(&record, &request).ok_or_else(|| {
+    let target = state.targets.target(&record, request).ok_or_else(|| {
         Refusal::new(
             StatusCode::NOT_FOUND,
             format!(
@@ -324,7 +347,7 @@ fn update_info(
             ),
         )
     })?;
-    let response = decide_update(&request, &target).map_err(|e| {
+    let response = decide_update(request, &target).map_err(|e| {
         Refusal::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("gateway `{}`: {e}", record.ids.gateway_id),

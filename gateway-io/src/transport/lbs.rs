@@ -217,9 +217,10 @@ pub(crate) async fn start_with<F: WsFrontend>(
     let local_addr = listener.local_addr()?;
     let (inputs_tx, inputs) = mpsc::channel(INPUT_CAPACITY);
     let log = Arc::new(RefusalLog::new(F::NAME).with_events(ctx.hub.clone(), F::PROTOCOL));
+    let over_tls = tls.is_some();
     let config = AcceptConfig {
         limits: settings.limits,
-        tls: tls.clone(),
+        tls,
         stats: ctx.stats.clone(),
         log: log.clone(),
         shutdown: ctx.shutdown.clone(),
@@ -227,7 +228,7 @@ pub(crate) async fn start_with<F: WsFrontend>(
     let endpoint = Arc::new(Endpoint {
         registry: ctx.registry.clone(),
         traffic_base: settings.traffic_base.clone(),
-        tls: tls.is_some(),
+        tls: over_tls,
         local_addr,
         allow_unauthenticated: settings.frontend.allow_unauthenticated,
     });
