@@ -37,7 +37,7 @@ impl std::fmt::Display for Base64Error {
 
 /// Decodes `input` (padding optional).
 ///
-/// The output is sized once; each group of four characters is looked up, checked with one
+/// The output is allocated once at its final size; each group of four characters is looked up, checked with one
 /// comparison (every valid sextet is below 64, the invalid mark is not) and stored as three
 /// bytes.
 pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
@@ -55,13 +55,8 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
     }
     let groups = input.len() / 4;
     let (body, rest) = input.split_at(groups * 4);
-    let mut out = vec![0u8; groups * 3 + tail.saturating_sub(1)];
-    let (out_body, out_rest) = out.split_at_mut(groups * 3);
-    for (i, (chunk, dst)) in body
-        .chunks_exact(4)
-        .zip(out_body.chunks_exact_mut(3))
-        .enumerate()
-    {
+    let mut out = Vec::with_capacity(groups * 3 + tail.saturating_sub(1));
+    for (i, chunk) in body.chunks_exact(4).enumerate() {
         let v = [
             DECODE[usize::from(chunk[0])],
             DECODE[usize::from(chunk[1])],
@@ -75,7 +70,7 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
             | (u32::from(v[1]) << 12)
             | (u32::from(v[2]) << 6)
             | u32::from(v[3]);
-        dst.copy_from_slice(&n.to_be_bytes()[1..]);
+        out.extend_from_slice(&n.to_be_bytes()[1..]);
     }
     if !rest.is_empty() {
         let mut n: u32 = 0;
@@ -87,7 +82,7 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
             n = (n << 6) | u32::from(v);
         }
         n <<= 6 * (4 - rest.len() as u32);
-        out_rest.copy_from_slice(&n.to_be_bytes()[1..rest.len()]);
+        out.extend_from_slice(&n.to_be_bytes()[1..rest.len()]);
     }
     Ok(out)
 }
