@@ -70,7 +70,9 @@ pub fn merge_receptions(mut uplinks: Vec<UplinkMessage>) -> Vec<UplinkMessage> {
         let (head, tail) = uplinks.split_at_mut(i);
         let up = &mut tail[0];
         let Some(into) = head[..kept].iter_mut().find(|o| same_reception(o, up)) else {
-            uplinks.swap(kept, i);
+            if kept != i {
+                uplinks.swap(kept, i);
+            }
             kept += 1;
             continue;
         };
