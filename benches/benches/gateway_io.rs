@@ -8,15 +8,11 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use loragw_basicstation::message::decode_up;
 use loragw_basicstation::region::Region;
+use loragw_benches::{UPDF, gateway, gwmp_datagrams, push_data_to_protobuf, updf_to_uplink};
 use loragw_gateway_io::adapter::{lbs, udp};
-use loragw_gateway_io::ids::{Eui64, GatewayIds};
 use loragw_gateway_io::ttnpb::downlink_message::Settings;
 use loragw_gateway_io::ttnpb::{DataRate, DownlinkMessage, TxSettings, tx_settings};
 use loragw_semtech_udp::{Packet, ProtocolVersion, PullResp};
-
-fn gateway() -> GatewayIds {
-    GatewayIds::new("bench-gw", Some(Eui64::from_u64(0x0102_0304_0506_0708)))
-}
 
 /// PUSH_DATA with eight `rxpk`, one of them with two `rsig` antennas.
 fn push_data() -> Vec<u8> {
@@ -34,8 +30,6 @@ fn push_data() -> Vec<u8> {
     d.extend_from_slice(format!(r#"{{"rxpk":[{}]}}"#, rxpk.join(",")).as_bytes());
     d
 }
-
-const UPDF: &str = r#"{"msgtype":"updf","MHdr":64,"DevAddr":16909060,"FCtrl":128,"FCnt":42,"FOpts":"","FPort":10,"FRMPayload":"0102030405060708090A0B0C","MIC":-725372255,"RefTime":1715964782.1,"DR":5,"Freq":868100000,"upinfo":{"rctx":0,"xtime":9851627184873083,"gpstime":1400000000250000,"fts":123456789,"rssi":-42,"snr":7.5,"rxtime":1715964782.25}}"#;
 
 fn downlink() -> DownlinkMessage {
     DownlinkMessage {
@@ -114,5 +108,31 @@ fn udp_downlink(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, udp_uplink, lbs_uplink, udp_downlink);
+/// The codec targets of the performance issue, each next to its reference in one group:
+/// a PUSH_DATA datagram to protobuf-encoded `UplinkMessage` bytes against the `semtech-udp`
+/// 0.12 crate's decode alone, and a `updf` to its `UplinkMessage` against a
+/// `serde_json::Value` parse of the same text.
+fn wire_to_ttnpb(c: &mut Criterion) {
+    let gw = gateway();
+    let mut g = c.benchmark_group("gateway_io/push_data_to_protobuf");
+    for (name, bytes) in gwmp_datagrams().into_iter().take(2) {
+        g.bench_function(format!("loragw/{name}"), |b| {
+            b.iter(|| push_data_to_protobuf(&gw, black_box(&bytes)))
+        });
+        g.bench_function(format!("semtech-udp-0.12-decode/{name}"), |b| {
+            b.iter(|| semtech_udp::Packet::parse(black_box(&bytes)).expect("valid datagram"))
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("gateway_io/lbs_updf_to_uplink");
+    g.bench_function("loragw", |b| {
+        b.iter(|| updf_to_uplink(&gw, black_box(UPDF)))
+    });
+    g.bench_function("serde_json_value", |b| {
+        b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(UPDF)).expect("valid JSON"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, wire_to_ttnpb, udp_uplink, lbs_uplink, udp_downlink);
 criterion_main!(benches);

@@ -9,52 +9,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group};
+use loragw_benches::gwmp_datagrams as inputs;
 use loragw_semtech_udp::Packet;
 use semtech_udp::SerializablePacket;
-
-const EUI: [u8; 8] = [0xAA, 0x55, 0x5A, 0x00, 0x00, 0x00, 0x01, 0x01];
-
-fn datagram(kind: u8, json: &str) -> Vec<u8> {
-    let mut d = vec![0x02, 0x12, 0x34, kind];
-    if kind == 0x00 {
-        d.extend_from_slice(&EUI);
-    }
-    d.extend_from_slice(json.trim_end().as_bytes());
-    d
-}
-
-fn inputs() -> [(&'static str, Vec<u8>); 4] {
-    [
-        (
-            "push_data_1rxpk",
-            datagram(
-                0x00,
-                include_str!("../../semtech-udp/tests/data/push_data_1rxpk.json"),
-            ),
-        ),
-        (
-            "push_data_8rxpk",
-            datagram(
-                0x00,
-                include_str!("../../semtech-udp/tests/data/push_data_8rxpk.json"),
-            ),
-        ),
-        (
-            "push_data_stat",
-            datagram(
-                0x00,
-                include_str!("../../semtech-udp/tests/data/push_data_stat.json"),
-            ),
-        ),
-        (
-            "pull_resp_txpk",
-            datagram(
-                0x03,
-                include_str!("../../semtech-udp/tests/data/pull_resp_txpk.json"),
-            ),
-        ),
-    ]
-}
 
 fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("semtech_udp/decode");

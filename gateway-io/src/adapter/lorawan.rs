@@ -33,10 +33,11 @@ pub fn parse_phy_payload(phy: &[u8]) -> Option<Message> {
     if major != 0 || mhdr & 0x1C != 0 {
         return None;
     }
-    let split_mic = |body: &[u8]| -> Option<(Vec<u8>, Vec<u8>)> {
+    // The body stays borrowed: only the fields the message keeps are copied.
+    fn split_mic(body: &[u8]) -> Option<(&[u8], Vec<u8>)> {
         let at = body.len().checked_sub(4)?;
-        Some((body[..at].to_vec(), body[at..].to_vec()))
-    };
+        Some((&body[..at], body[at..].to_vec()))
+    }
     let (payload, mic) = match m_type {
         0 => {
             // Join-request: JoinEUI(8) DevEUI(8) DevNonce(2) MIC(4).

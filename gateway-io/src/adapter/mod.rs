@@ -57,31 +57,39 @@ pub(crate) fn lrfhss_coding_rate(codr: &str) -> String {
 /// uplink, two `rx_metadata`); of an antenna it has, the entry with the higher RSSI is kept
 /// (a forwarder repeating a packet). Equal bytes on another frequency or data rate are another
 /// radio frame and stay separate.
-pub fn merge_receptions(uplinks: Vec<UplinkMessage>) -> Vec<UplinkMessage> {
+pub fn merge_receptions(mut uplinks: Vec<UplinkMessage>) -> Vec<UplinkMessage> {
     let same_reception = |a: &UplinkMessage, b: &UplinkMessage| {
         a.raw_payload == b.raw_payload
             && a.settings.as_ref().map(|s| (s.frequency, &s.data_rate))
                 == b.settings.as_ref().map(|s| (s.frequency, &s.data_rate))
     };
-    let mut out: Vec<UplinkMessage> = Vec::with_capacity(uplinks.len());
-    for up in uplinks {
-        let Some(kept) = out.iter_mut().find(|o| same_reception(o, &up)) else {
-            out.push(up);
+    // In place: `uplinks[..kept]` are the kept uplinks in their order; `uplinks[kept..i]` only
+    // copies already merged into one of them, so swapping `i` down to `kept` keeps the order.
+    let mut kept = 0;
+    for i in 0..uplinks.len() {
+        let (head, tail) = uplinks.split_at_mut(i);
+        let up = &mut tail[0];
+        let Some(into) = head[..kept].iter_mut().find(|o| same_reception(o, up)) else {
+            if kept != i {
+                uplinks.swap(kept, i);
+            }
+            kept += 1;
             continue;
         };
-        for md in up.rx_metadata {
-            match kept
+        for md in std::mem::take(&mut up.rx_metadata) {
+            match into
                 .rx_metadata
                 .iter_mut()
                 .find(|k| k.antenna_index == md.antenna_index)
             {
                 Some(k) if md.rssi > k.rssi => *k = md,
                 Some(_) => {}
-                None => kept.rx_metadata.push(md),
+                None => into.rx_metadata.push(md),
             }
         }
     }
-    out
+    uplinks.truncate(kept);
+    uplinks
 }
 
 /// A ttnpb timestamp from Unix seconds and nanoseconds, `None` when out of range.

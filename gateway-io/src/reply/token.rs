@@ -23,7 +23,8 @@ pub fn stamp_uplink_tokens(message: &mut UplinkMessage, concentrator_time_ns: Op
         if !md.uplink_token.is_empty() {
             continue;
         }
-        let Some(gateway_ids) = md.gateway_ids.clone() else {
+        // Lent to the token and given back after encoding: no copy of the ids' strings.
+        let Some(gateway_ids) = md.gateway_ids.take() else {
             continue;
         };
         let token = UplinkToken {
@@ -38,6 +39,7 @@ pub fn stamp_uplink_tokens(message: &mut UplinkMessage, concentrator_time_ns: Op
             gateway_time: md.gps_time,
         };
         md.uplink_token = token.encode_to_vec();
+        md.gateway_ids = token.ids.and_then(|ids| ids.gateway_ids);
     }
 }
 

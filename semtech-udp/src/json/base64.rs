@@ -36,6 +36,10 @@ impl std::fmt::Display for Base64Error {
 }
 
 /// Decodes `input` (padding optional).
+///
+/// The output is allocated once at its final size; each group of four characters is looked up, checked with one
+/// comparison (every valid sextet is below 64, the invalid mark is not) and stored as three
+/// bytes.
 pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
     let mut end = input.len();
     // At most two padding characters.
@@ -45,41 +49,52 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
         }
     }
     let input = &input[..end];
-    if input.len() % 4 == 1 {
+    let tail = input.len() % 4;
+    if tail == 1 {
         return Err(Base64Error::InvalidLength);
     }
-    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 2);
-    let mut chunks = input.chunks_exact(4);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let mut n: u32 = 0;
-        for (i, &b) in chunk.iter().enumerate() {
-            let v = DECODE[b as usize];
-            if v == INVALID {
-                return Err(Base64Error::InvalidByte(offset + i));
-            }
-            n = (n << 6) | u32::from(v);
+    let groups = input.len() / 4;
+    let (body, rest) = input.split_at(groups * 4);
+    let mut out = Vec::with_capacity(groups * 3 + tail.saturating_sub(1));
+    for (i, chunk) in body.chunks_exact(4).enumerate() {
+        let v = [
+            DECODE[usize::from(chunk[0])],
+            DECODE[usize::from(chunk[1])],
+            DECODE[usize::from(chunk[2])],
+            DECODE[usize::from(chunk[3])],
+        ];
+        if (v[0] | v[1] | v[2] | v[3]) >= 64 {
+            return Err(invalid_byte(chunk, i * 4));
         }
-        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
-        offset += 4;
+        let n = (u32::from(v[0]) << 18)
+            | (u32::from(v[1]) << 12)
+            | (u32::from(v[2]) << 6)
+            | u32::from(v[3]);
+        out.extend_from_slice(&n.to_be_bytes()[1..]);
     }
-    let rest = chunks.remainder();
     if !rest.is_empty() {
         let mut n: u32 = 0;
-        for (i, &b) in rest.iter().enumerate() {
-            let v = DECODE[b as usize];
-            if v == INVALID {
-                return Err(Base64Error::InvalidByte(offset + i));
+        for &b in rest {
+            let v = DECODE[usize::from(b)];
+            if v >= 64 {
+                return Err(invalid_byte(rest, groups * 4));
             }
             n = (n << 6) | u32::from(v);
         }
         n <<= 6 * (4 - rest.len() as u32);
-        out.push((n >> 16) as u8);
-        if rest.len() == 3 {
-            out.push((n >> 8) as u8);
-        }
+        out.extend_from_slice(&n.to_be_bytes()[1..rest.len()]);
     }
     Ok(out)
+}
+
+/// The error for the first byte of `chunk` (at `offset` in the input) outside both alphabets.
+#[cold]
+fn invalid_byte(chunk: &[u8], offset: usize) -> Base64Error {
+    let at = chunk
+        .iter()
+        .position(|&b| DECODE[usize::from(b)] >= 64)
+        .unwrap_or(0);
+    Base64Error::InvalidByte(offset + at)
 }
 
 /// Appends the padded standard encoding of `data` to `out` (without quotes).
@@ -151,6 +166,11 @@ mod tests {
         assert_eq!(decode(b"-_-_").unwrap(), decode(b"+/+/").unwrap());
         assert_eq!(decode(b"Zm9v!A"), Err(Base64Error::InvalidByte(4)));
         assert_eq!(decode(b"Zm9vY"), Err(Base64Error::InvalidLength));
+        // The offset of the first bad byte, wherever it sits in its group of four.
+        assert_eq!(decode(b"Zm9vZ!9v"), Err(Base64Error::InvalidByte(5)));
+        assert_eq!(decode(b"Zm9vZm9!"), Err(Base64Error::InvalidByte(7)));
+        assert_eq!(decode(b"Zm9vZm!"), Err(Base64Error::InvalidByte(6)));
+        assert_eq!(decode(b"Zm=v"), Err(Base64Error::InvalidByte(2)));
     }
 
     proptest! {

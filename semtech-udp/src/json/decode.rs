@@ -121,6 +121,10 @@ fn time(lx: &mut Lexer<'_>) -> Result<Option<Timestamp>, Bad> {
         lx.set_position(lx.position() + 25);
         return Ok(Some(t));
     }
+    if let Some(t) = Timestamp::parse_quoted_compact_micros(lx.rest()) {
+        lx.set_position(lx.position() + 29);
+        return Ok(Some(t));
+    }
     bytes_then(lx, |s| {
         Timestamp::parse_bytes(s).map_err(|e| format!("time `{}`: {e}", String::from_utf8_lossy(s)))
     })

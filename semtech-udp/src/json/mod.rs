@@ -75,6 +75,9 @@ pub(crate) fn decode_push_body(body: &[u8], out: &mut PushData) -> Result<(), De
         match &*key.bytes {
             b"rxpk" => {
                 out.rxpk.clear();
+                // Sized once for the usual few hundred bytes per `rxpk` instead of growing
+                // (and moving every decoded `rxpk`) at 4, 8, 16, ...
+                out.rxpk.reserve((body.len() / 256 + 1).min(MAX_RXPK));
                 match lx.array_start() {
                     Ok(true) => {}
                     Ok(false) => continue,

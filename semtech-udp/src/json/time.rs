@@ -148,6 +148,23 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
+/// Unix seconds of fixed-position UTC date and time fields, `None` when one is out of range
+/// (second 60, a leap second, folds into the next second as Unix time does).
+#[inline]
+fn unix_seconds_of([year, month, day, hour, minute, second]: [u32; 6]) -> Option<i64> {
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(i64::from(year), month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let days = days_from_civil_4digit(year, month, day);
+    Some(days * 86_400 + i64::from(hour * 3600 + minute * 60 + second))
+}
+
 impl Timestamp {
     /// From Unix seconds and nanoseconds; `None` if `nanos` is not below one second.
     pub fn new(unix_seconds: i64, nanos: u32) -> Option<Self> {
@@ -172,20 +189,35 @@ impl Timestamp {
         if json[0] != b'"' || text[10] != b' ' || text[19..] != *b" GMT\"" {
             return None;
         }
-        let [year, month, day, hour, minute, second] = fields_fast(text)?;
-        if !(1..=12).contains(&month)
-            || day == 0
-            || day > days_in_month(i64::from(year), month)
-            || hour > 23
-            || minute > 59
-            || second > 60
-        {
+        Some(Self {
+            unix_seconds: unix_seconds_of(fields_fast(text)?)?,
+            nanos: 0,
+        })
+    }
+
+    /// Fast path for the usual `rxpk.time` as JSON text: `"YYYY-MM-DDTHH:MM:SS.ffffffZ"`
+    /// (microseconds, UTC, as the reference forwarder writes it) with its quotes at the start
+    /// of `json` (29 bytes). `None` when the text differs in any way (then the general reader
+    /// decides, with the same result for this form).
+    #[inline]
+    pub(crate) fn parse_quoted_compact_micros(json: &[u8]) -> Option<Self> {
+        let q = json.get(..29)?;
+        // No escape or control character can hide in there: every byte is checked.
+        if q[0] != b'"' || q[11] != b'T' || q[20] != b'.' || q[27..] != *b"Z\"" {
             return None;
         }
-        let days = days_from_civil_4digit(year, month, day);
+        let fields = fields_fast(&q[1..20])?;
+        let mut micros = 0u32;
+        for &b in &q[21..27] {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            micros = micros * 10 + u32::from(d);
+        }
         Some(Self {
-            unix_seconds: days * 86_400 + i64::from(hour * 3600 + minute * 60 + second),
-            nanos: 0,
+            unix_seconds: unix_seconds_of(fields)?,
+            nanos: micros * 1000,
         })
     }
 
@@ -369,6 +401,43 @@ mod tests {
                 Some(f) => assert_eq!(fields_checked(s).unwrap(), f, "{text}"),
                 None => assert!(fields_checked(s).is_err(), "{text}"),
             }
+        }
+    }
+
+    #[test]
+    fn quoted_compact_fast_path_agrees_with_the_parser() {
+        for text in [
+            "2024-05-14T09:21:17.528002Z",
+            "0000-01-01T00:00:00.000000Z",
+            "9999-12-31T23:59:60.999999Z",
+            "2024-02-29T00:00:00.000001Z",
+        ] {
+            let json = format!("\"{text}\",");
+            assert_eq!(
+                Timestamp::parse_quoted_compact_micros(json.as_bytes()),
+                Some(Timestamp::parse(text).unwrap()),
+                "{text}"
+            );
+        }
+        // Anything else is left to the general reader.
+        for json in [
+            "\"2023-02-29T00:00:00.000000Z\"",
+            "\"2024-05-14T24:00:00.000000Z\"",
+            "\"2024-05-14 09:21:17.528002Z\"",
+            "\"2024-05-14T09:21:17.52800Z\"",
+            "\"2024-05-14T09:21:17.5280021Z\"",
+            "\"2024-05-14T09:21:17.52800aZ\"",
+            "\"2024-05-14T09:21:17,528002Z\"",
+            "\"2024-05-14T09:21:17.528002z\"",
+            "\"2024-05-14T09:21:17.528002Z",
+            "\"2024-05-14T09:21:17.528002+00:00\"",
+            "2024-05-14T09:21:17.528002Z\"",
+        ] {
+            assert_eq!(
+                Timestamp::parse_quoted_compact_micros(json.as_bytes()),
+                None,
+                "{json}"
+            );
         }
     }
 

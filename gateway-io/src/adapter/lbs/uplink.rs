@@ -66,6 +66,17 @@ pub fn radio_to_uplink(
     region: Region,
     received_at: Option<Timestamp>,
 ) -> Result<UplinkMessage, TranslateError> {
+    owned_radio_to_uplink(gateway, phy_payload.to_vec(), radio, region, received_at)
+}
+
+/// [`radio_to_uplink`] taking the PHYPayload buffer as the message's `raw_payload`.
+fn owned_radio_to_uplink(
+    gateway: &GatewayIds,
+    phy_payload: Vec<u8>,
+    radio: &UplinkRadio,
+    region: Region,
+    received_at: Option<Timestamp>,
+) -> Result<UplinkMessage, TranslateError> {
     let info = &radio.upinfo;
     let data_rate = data_rate_of_index(region, radio.dr)?;
     let timestamp = XTime(info.xtime).timestamp();
@@ -97,8 +108,8 @@ pub fn radio_to_uplink(
         ..Default::default()
     };
     let mut up = UplinkMessage {
-        raw_payload: phy_payload.to_vec(),
-        payload: parse_phy_payload(phy_payload),
+        payload: parse_phy_payload(&phy_payload),
+        raw_payload: phy_payload,
         settings: Some(TxSettings {
             data_rate: Some(data_rate),
             frequency: u64::from(radio.freq),
@@ -129,7 +140,7 @@ pub fn up_message_to_uplink(
         .write_phy_payload(&mut phy)
         .map_err(|e| TranslateError::invalid("frame", e.to_string()))?
         .ok_or_else(|| TranslateError::invalid("msgtype", "not an uplink frame message"))?;
-    radio_to_uplink(gateway, &phy, &radio, region, received_at)
+    owned_radio_to_uplink(gateway, phy, &radio, region, received_at)
 }
 
 /// The message a station would send for `message` (station side: bridging ttnpb uplinks to an
