@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::header::{GatewayEui, PacketType};
+use crate::kinds::{GatewayEui, PacketType};
 
 /// A datagram (or one element of its JSON body) could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -138,6 +138,7 @@ pub mod error;
 pub mod forwarder;
 pub mod header;
 pub mod json;
+mod kinds;
 pub mod packet;
 mod rng;
 pub mod server;

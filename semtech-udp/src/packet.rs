@@ -172,7 +172,14 @@ impl Packet {
                     stat: None,
                     rejected: Vec::new(),
                 };
-                json::decode_push_body(body, &mut p)?;
+                json::decode_push_body(
+                    body,
+                    json::PushBody {
+                        rxpk: &mut p.rxpk,
+                        stat: &mut p.stat,
+                        rejected: &mut p.rejected,
+                    },
+                )?;
                 Ok(Packet::PushData(p))
             }
             (PacketType::PullData, Some(gateway)) => no_body(Packet::PullData(PullData {

@@ -34,7 +34,6 @@ pub use txpk::{TxTiming, Txpk};
 
 use crate::error::{DecodeError, Element, ElementError, EncodeError};
 use crate::header::PacketType;
-use crate::packet::PushData;
 use lex::{Fatal, Lexer};
 
 /// Trims what forwarders put around the JSON: a trailing NUL (C string terminator) and ASCII
@@ -60,9 +59,17 @@ fn fatal(packet_type: PacketType) -> impl Fn(Fatal) -> DecodeError {
     move |f| json_error(packet_type, f.0)
 }
 
-/// Decodes a PUSH_DATA body in one pass; a rejected `rxpk` or `stat` is listed in `errors`
-/// and costs nothing else.
-pub(crate) fn decode_push_body(body: &[u8], out: &mut PushData) -> Result<(), DecodeError> {
+/// What a PUSH_DATA body decodes into: the fields of a [`PushData`](crate::PushData), lent by
+/// the packet decoder.
+pub(crate) struct PushBody<'a> {
+    pub(crate) rxpk: &'a mut Vec<Rxpk>,
+    pub(crate) stat: &'a mut Option<Stat>,
+    pub(crate) rejected: &'a mut Vec<ElementError>,
+}
+
+/// Decodes a PUSH_DATA body in one pass; a rejected `rxpk` or `stat` is listed in
+/// `out.rejected` and costs nothing else.
+pub(crate) fn decode_push_body(body: &[u8], out: PushBody<'_>) -> Result<(), DecodeError> {
     let body = trim_body(body);
     if body.is_empty() {
         return Ok(());
@@ -115,12 +122,12 @@ pub(crate) fn decode_push_body(body: &[u8], out: &mut PushData) -> Result<(), De
             }
             b"stat" => {
                 if lx.null().map_err(&f)? {
-                    out.stat = None;
+                    *out.stat = None;
                     continue;
                 }
                 let stat = out.stat.insert(Stat::default());
                 if let Err(message) = decode::stat(&mut lx, stat).map_err(&f)? {
-                    out.stat = None;
+                    *out.stat = None;
                     out.rejected.push(ElementError {
                         element: Element::Stat,
                         message,
