@@ -1,6 +1,8 @@
 //! Criterion benchmarks of the loragw crates against peer crates.
 //!
-//! Skeleton: this crate does not implement anything yet.
+//! The benches live in `benches/`; `src/bin/` has the server throughput tools: the
+//! `udp_minimal_server` yardstick and `throughput_chart`, which draws the README's chart from
+//! the results of `gateway-forwarder load`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
