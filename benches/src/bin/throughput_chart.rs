@@ -26,6 +26,10 @@ struct Bar {
     rates: Vec<f64>,
     /// Server CPU per acknowledged datagram (µs), where known.
     cpu_us: Vec<f64>,
+    /// Datagrams lost, over all runs.
+    lost: u64,
+    /// The load's target rate, for a run at a fixed rate (a loss check: table only, no bar).
+    target: Option<f64>,
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -66,10 +70,13 @@ fn bars(text: &str) -> Result<Vec<Bar>, String> {
                     ratios: Vec::new(),
                     rates: Vec::new(),
                     cpu_us: Vec::new(),
+                    lost: 0,
+                    target: run["rate"].as_f64(),
                 });
                 bars.len() - 1
             }
         };
+        bars[i].lost += run["lost"].as_u64().unwrap_or(0);
         bars[i].ratios.push(rate / base);
         bars[i].rates.push(rate);
         if let Some(cpu) = run["server"]["cpu_us_per_ack"].as_f64() {
@@ -83,6 +90,7 @@ fn bars(text: &str) -> Result<Vec<Bar>, String> {
 }
 
 fn draw(bars: &[Bar], out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let bars: Vec<&Bar> = bars.iter().filter(|b| b.target.is_none()).collect();
     let top = bars
         .iter()
         .map(|b| median(&b.ratios))
@@ -180,12 +188,16 @@ fn main() -> ExitCode {
         } else {
             format!("{:.1}", median(&b.cpu_us))
         };
+        let ratio = match b.target {
+            Some(target) => format!("target {target:.0}/s"),
+            None => format!("{:.2}×", median(&b.ratios)),
+        };
         table += &format!(
-            "| {} | {} | {:.0} | {:.2}× | {cpu} |\n",
+            "| {} | {} | {:.0} | {ratio} | {cpu} | {} |\n",
             b.label,
             b.rates.len(),
             median(&b.rates),
-            median(&b.ratios)
+            b.lost
         );
     }
     let _ = std::io::stdout().write_all(table.as_bytes());
@@ -199,7 +211,7 @@ mod tests {
     #[test]
     fn ratios_are_to_the_latest_minimal_run_and_medians_per_label() {
         let text = r#"{"label":"minimal","acked_per_s":100.0}
-{"label":"server","acked_per_s":90.0,"server":{"cpu_us_per_ack":8.0}}
+{"label":"server","acked_per_s":90.0,"lost":2,"server":{"cpu_us_per_ack":8.0}}
 {"label":"minimal","acked_per_s":200.0}
 {"label":"server","acked_per_s":100.0}
 {"label":"server","acked_per_s":200.0}
@@ -211,6 +223,7 @@ mod tests {
         assert_eq!(bars[1].ratios, [0.9, 0.5, 1.0]);
         assert_eq!(median(&bars[1].ratios), 0.9);
         assert_eq!(bars[1].cpu_us, [8.0]);
+        assert_eq!((bars[1].lost, bars[1].target), (2, None));
         assert!(bars(r#"{"label":"server","acked_per_s":1.0}"#).is_err());
     }
 }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use loragw_gateway_io::adapter::udp::uplink_to_rxpk;
 use loragw_semtech_udp::{GatewayEui, Packet, ProtocolVersion, PushData};
+use socket2::{Domain, Protocol, Socket, Type};
 
 use super::{LoadOptions, LoadProgress};
 use crate::gateway_forwarder::RunError;
@@ -24,6 +25,9 @@ use crate::gateway_forwarder::report::LatencyHistogram;
 
 /// Most datagrams in flight (half the token space).
 pub const MAX_IN_FLIGHT: u32 = 32_768;
+
+/// Receive buffer asked for the load's socket (as gateway-io's UDP listener asks by default).
+const RECV_BUFFER: usize = 4 * 1024 * 1024;
 
 /// The concentrator time written into every template; its ten digits are replaced per send.
 const TMST_BASE: u32 = 1_000_000_000;
@@ -127,14 +131,26 @@ pub(super) fn run(
         .server
         .parse()
         .map_err(|e| RunError::Options(format!("server {:?}: {e}", options.server)))?;
-    let local = if server.is_ipv4() {
-        "0.0.0.0:0"
-    } else {
-        "[::]:0"
-    };
     let io = |e: std::io::Error| RunError::Io(format!("UDP socket: {e}"));
-    let socket = UdpSocket::bind(local).map_err(io)?;
-    socket.connect(server).map_err(io)?;
+    let socket = Socket::new(
+        Domain::for_address(server),
+        Type::DGRAM,
+        Some(Protocol::UDP),
+    )
+    .map_err(io)?;
+    // A thousand PUSH_ACKs in flight overflow the default ~208 KiB (each small datagram costs
+    // its buffer's full size); the OS may cap this (Linux: `net.core.rmem_max`).
+    if let Err(e) = socket.set_recv_buffer_size(RECV_BUFFER) {
+        tracing::warn!(error = %e, "cannot raise the UDP receive buffer; acks may be dropped");
+    }
+    let local: std::net::SocketAddr = if server.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    socket.bind(&local.into()).map_err(io)?;
+    socket.connect(&server.into()).map_err(io)?;
+    let socket: UdpSocket = socket.into();
     socket
         .set_read_timeout(Some(Duration::from_millis(1)))
         .map_err(io)?;
