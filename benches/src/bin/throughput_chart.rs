@@ -180,7 +180,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let mut table = String::from(
-        "| run | runs | acked/s (median) | ratio to minimal | server CPU µs/ack |\n|---|---:|---:|---:|---:|\n",
+        "| run | runs | acked/s (median) | ratio to minimal | server CPU µs/ack | lost |\n|---|---:|---:|---:|---:|---:|\n",
     );
     for b in &bars {
         let cpu = if b.cpu_us.is_empty() {
