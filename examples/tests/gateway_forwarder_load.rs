@@ -2,7 +2,8 @@
 //! at a modest rate; every PUSH_DATA is acknowledged (sent == acked, none lost), every one
 //! came out of the server as an uplink event line, and the summary carries its fields (ack
 //! latency, the server's CPU time and peak RSS) on stdout, in the `--json` file and on stderr.
-//! No timing is asserted.
+//! No timing is asserted. With `--events none` the server acknowledges the same way and writes
+//! no event line.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used)]
@@ -41,11 +42,9 @@ async fn wait_ready(port: u16) {
     panic!("gateway-server did not answer on UDP {port}");
 }
 
-#[tokio::test]
-async fn load_against_the_example_server_loses_nothing_and_reports_its_fields() {
-    let port = free_udp_port();
-    let dir = TempDir::new("load");
-    let config = dir.file(
+/// The UDP-only config of a server on `port` serving any EUI.
+fn udp_only_config(dir: &TempDir, port: u16) -> std::path::PathBuf {
+    dir.file(
         "server.toml",
         format!(
             r#"
@@ -62,7 +61,94 @@ allow_unregistered = true
 "#
         )
         .as_bytes(),
-    );
+    )
+}
+
+/// Sends `n` PUSH_DATA of one gateway one at a time, each acknowledged before the next, at
+/// most one per 2 ms.
+async fn push_acknowledged(port: u16, n: u16) {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut ack = [0u8; 16];
+    for token in 0..n {
+        let [hi, lo] = token.to_be_bytes();
+        let mut push = vec![2, hi, lo, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x33];
+        push.extend_from_slice(format!(
+            r#"{{"rxpk":[{{"tmst":{token},"freq":868.1,"chan":0,"rfch":0,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","rssi":-50,"lsnr":9.5,"size":14,"data":"QAECAwQAAQABqgECAwQ="}}]}}"#
+        ).as_bytes());
+        socket.send_to(&push, ("127.0.0.1", port)).await.unwrap();
+        let (len, _) = tokio::time::timeout(STEP, socket.recv_from(&mut ack))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ack[..len], [2, hi, lo, 0x01], "PUSH_ACK");
+        // Under the per-gateway rate limit (10 datagrams within 10 ms).
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[tokio::test]
+async fn with_events_none_uplinks_are_acknowledged_and_no_line_is_written() {
+    let port = free_udp_port();
+    let dir = TempDir::new("load-none");
+    let config = udp_only_config(&dir, port);
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
+        .args(["--config", config.to_str().unwrap(), "--events", "none"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_ready(port).await;
+    push_acknowledged(port, 20).await;
+    tokio::process::Command::new("kill")
+        .args(["-TERM", &server.id().unwrap().to_string()])
+        .status()
+        .await
+        .unwrap();
+    let output = tokio::time::timeout(STEP, server.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success(), "{:?}", output.status);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "", "no event line");
+
+    // The same traffic without the flag: a line per event (connected, 20 uplinks, and the
+    // disconnected of the stop).
+    let port = free_udp_port();
+    let config = udp_only_config(&dir, port);
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
+        .args(["--config", config.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_ready(port).await;
+    push_acknowledged(port, 20).await;
+    tokio::process::Command::new("kill")
+        .args(["-TERM", &server.id().unwrap().to_string()])
+        .status()
+        .await
+        .unwrap();
+    let output = tokio::time::timeout(STEP, server.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let uplinks = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event"] == "uplink")
+        .count();
+    assert_eq!(uplinks, 20);
+}
+
+#[tokio::test]
+async fn load_against_the_example_server_loses_nothing_and_reports_its_fields() {
+    let port = free_udp_port();
+    let dir = TempDir::new("load");
+    let config = udp_only_config(&dir, port);
     let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
         .args(["--config", config.to_str().unwrap()])
         .stdin(std::process::Stdio::piped())

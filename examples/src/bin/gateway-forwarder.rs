@@ -62,7 +62,7 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct LoadArgs {
-    /// The server's Semtech UDP address, ip:port.
+    /// The server's Semtech UDP address, ip:port (loopback only).
     #[arg(long, default_value = "127.0.0.1:1700")]
     server: String,
     /// Gateways (distinct EUIs).

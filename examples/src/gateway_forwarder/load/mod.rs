@@ -1,8 +1,8 @@
 //! `gateway-forwarder load`: drives a Gateway Server as hard as asked and measures what it
 //! acknowledges: `gateways` gateways (distinct EUIs) send Semtech UDP PUSH_DATA, either as
 //! fast as the server acknowledges with a fixed number in flight, or at a target rate (with
-//! that number as a cap); bounded by a duration and optionally a count; loopback or any
-//! address. The end: sent, acknowledged and lost datagrams, p50 / p99 PUSH_ACK latency and,
+//! that number as a cap); bounded by a duration and optionally a count; to a loopback address
+//! only (a load test floods its target: it is for a server on the same machine). The end: sent, acknowledged and lost datagrams, p50 / p99 PUSH_ACK latency and,
 //! given the server's pid, the CPU time it used and its peak RSS (Linux `/proc`).
 //!
 //! The uplinks are the simulator's ([`super::sim`]): one PUSH_DATA per gateway with a data
@@ -40,7 +40,7 @@ pub use udp::MAX_IN_FLIGHT;
 /// Build it with struct-update syntax: `LoadOptions { gateways: 100, ..LoadOptions::new(server) }`.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
-    /// The Gateway Server's Semtech UDP address, `ip:port`.
+    /// The Gateway Server's Semtech UDP address, `ip:port`, a loopback address.
     pub server: String,
     /// Gateways (distinct EUIs from `eui_base`), 1 to [`super::MAX_GATEWAYS`].
     pub gateways: u32,
@@ -96,6 +96,20 @@ impl LoadOptions {
     }
 
     fn validate(&self) -> Result<(), RunError> {
+        match self.server.parse::<std::net::SocketAddr>() {
+            Ok(addr) if addr.ip().is_loopback() => {}
+            Ok(addr) => {
+                return Err(RunError::Options(format!(
+                    "server {addr}: the load only goes to a loopback address"
+                )));
+            }
+            Err(e) => {
+                return Err(RunError::Options(format!(
+                    "server {:?} is not ip:port: {e}",
+                    self.server
+                )));
+            }
+        }
         if self.gateways == 0 || self.gateways > super::MAX_GATEWAYS {
             return Err(RunError::Options(format!(
                 "gateways must be 1 to {}",
@@ -308,4 +322,72 @@ pub fn run(
         latency: latency.percentiles(),
         server,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_checked_before_anything_is_sent() {
+        let ok = LoadOptions::new("127.0.0.1:1700");
+        assert!(ok.validate().is_ok());
+        assert!(LoadOptions::new("[::1]:1700").validate().is_ok());
+        for bad in [
+            LoadOptions::new("192.0.2.1:1700"),
+            LoadOptions::new("localhost"),
+            LoadOptions {
+                gateways: 0,
+                ..ok.clone()
+            },
+            LoadOptions {
+                in_flight: MAX_IN_FLIGHT + 1,
+                ..ok.clone()
+            },
+            LoadOptions {
+                rate: Some(0.0),
+                ..ok.clone()
+            },
+            LoadOptions {
+                duration: Duration::ZERO,
+                ..ok.clone()
+            },
+        ] {
+            assert!(
+                matches!(bad.validate(), Err(RunError::Options(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn templates_are_distinct_gateways_and_tokens_patch_in_place() {
+        let options = LoadOptions {
+            gateways: 3,
+            ..LoadOptions::new("127.0.0.1:1700")
+        };
+        let mut templates = udp::templates(&options).unwrap();
+        let euis: Vec<_> = templates
+            .iter()
+            .map(|t| {
+                loragw_semtech_udp::Packet::decode(t.bytes())
+                    .unwrap()
+                    .gateway()
+            })
+            .collect();
+        assert_eq!(euis.len(), 3);
+        assert!(euis[0] != euis[1] && euis[1] != euis[2]);
+        let first = templates[0].write(0x1234, 7).to_vec();
+        let again = templates[0].write(0x1234, 8).to_vec();
+        assert_eq!(first.len(), again.len());
+        assert_ne!(first, again, "tmst differs per datagram");
+        match loragw_semtech_udp::Packet::decode(&first).unwrap() {
+            loragw_semtech_udp::Packet::PushData(push) => {
+                assert_eq!(push.token, 0x1234);
+                assert_eq!(push.rxpk.len(), 1);
+                assert_eq!(push.rxpk[0].tmst, 1_000_000_007);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -81,7 +81,7 @@ pub(super) fn templates(options: &LoadOptions) -> Result<Vec<Template>, RunError
 
 impl Template {
     /// The datagram with `token` and the `tmst` of the gateway's `nth` datagram.
-    fn write(&mut self, token: u16, nth: u32) -> &[u8] {
+    pub(super) fn write(&mut self, token: u16, nth: u32) -> &[u8] {
         self.bytes[1..3].copy_from_slice(&token.to_be_bytes());
         let tmst = TMST_BASE + nth % TMST_BASE;
         let mut digits = [0u8; 10];
@@ -91,6 +91,12 @@ impl Template {
             v /= 10;
         }
         self.bytes[self.tmst_digits..self.tmst_digits + 10].copy_from_slice(&digits);
+        &self.bytes
+    }
+
+    /// The datagram as it stands.
+    #[cfg(test)]
+    pub(super) fn bytes(&self) -> &[u8] {
         &self.bytes
     }
 
