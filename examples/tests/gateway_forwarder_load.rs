@@ -91,7 +91,7 @@ async fn with_events_none_uplinks_are_acknowledged_and_no_line_is_written() {
     let port = free_udp_port();
     let dir = TempDir::new("load-none");
     let config = udp_only_config(&dir, port);
-    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
+    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
         .args(["--config", config.to_str().unwrap(), "--events", "none"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -117,7 +117,7 @@ async fn with_events_none_uplinks_are_acknowledged_and_no_line_is_written() {
     // disconnected of the stop).
     let port = free_udp_port();
     let config = udp_only_config(&dir, port);
-    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
+    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
         .args(["--config", config.to_str().unwrap()])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -224,6 +224,6 @@ mod tests {
         assert_eq!(median(&bars[1].ratios), 0.9);
         assert_eq!(bars[1].cpu_us, [8.0]);
         assert_eq!((bars[1].lost, bars[1].target), (2, None));
-        assert!(bars(r#"{"label":"server","acked_per_s":1.0}"#).is_err());
+        assert!(super::bars(r#"{"label":"server","acked_per_s":1.0}"#).is_err());
     }
 }
