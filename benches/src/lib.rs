@@ -1,7 +1,9 @@
 //! Criterion benchmarks of the loragw crates against peer crates.
 //!
 //! This library holds what several bench targets share: the benchmark inputs, the codec paths
-//! measured end to end (wire bytes to ttnpb), and the allocation counter.
+//! measured end to end (wire bytes to ttnpb), and the allocation counter. `src/bin/` has the
+//! server throughput tools: the `udp_minimal_server` yardstick and `throughput_chart`, which
+//! draws the README's chart from the results of `gateway-forwarder load`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

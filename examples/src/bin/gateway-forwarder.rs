@@ -8,6 +8,11 @@
 //!   LoRaWAN uplinks to a Gateway Server and acknowledge every downlink; a progress line goes
 //!   to stderr every second, a JSON summary to stdout at the end; the exit status is 2 when
 //!   something sent was lost.
+//! - `gateway-forwarder load ...`: a load test of a server's Semtech UDP path: N gateways send
+//!   PUSH_DATA as fast as acknowledged (a fixed number in flight) or at a target rate, for a
+//!   bounded time; a progress line every second on stderr, then the summary (sent, acked,
+//!   lost, ack latency, the server's CPU time and peak RSS with `--server-pid`) on stderr and
+//!   as one JSON line on stdout (appended to `--json FILE` too); exit status 2 on loss.
 //!
 //! Logs go to stderr, `RUST_LOG` filters them.
 //!
@@ -18,6 +23,8 @@
 //!     --gateway-id demo-gateway --key NNSXS.DEMO-LNS-KEY
 //! gateway-forwarder simulate --gateways 4 --server 127.0.0.1:1700 \
 //!     --also mqtt-v3=127.0.0.1:1882 --key NNSXS.API-KEY
+//! gateway-forwarder load --server 127.0.0.1:1700 --gateways 1000 --in-flight 64 \
+//!     --duration 10 --server-pid "$(pgrep -n gateway-server)" --json results.jsonl
 //! ```
 
 use std::io::Write as _;
@@ -27,6 +34,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use loragw_examples::gateway_forwarder::bridge::{Bridge, BridgeConfig};
+use loragw_examples::gateway_forwarder::load::{self, LoadOptions};
 use loragw_examples::gateway_forwarder::{self, ForwarderOptions, SimProtocol};
 
 /// The gateway side: a bridge from a local Semtech UDP packet forwarder to network servers
@@ -47,6 +55,49 @@ enum Command {
     Bridge(BridgeArgs),
     /// Simulated gateways (the default without a subcommand).
     Simulate(Box<SimArgs>),
+    /// Load test of a server's Semtech UDP path: PUSH_DATA of N gateways, as fast as
+    /// acknowledged or at a target rate, for a bounded time.
+    Load(LoadArgs),
+}
+
+#[derive(Debug, Args)]
+struct LoadArgs {
+    /// The server's Semtech UDP address, ip:port (loopback only).
+    #[arg(long, default_value = "127.0.0.1:1700")]
+    server: String,
+    /// Gateways (distinct EUIs).
+    #[arg(long, default_value_t = 1000)]
+    gateways: u32,
+    /// Datagrams in flight: always this many, or at most this many with --rate.
+    #[arg(long, default_value_t = 64)]
+    in_flight: u32,
+    /// Target datagrams per second over all gateways (default: as fast as acknowledged).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seconds to send.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Stop sending after this many datagrams.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Milliseconds after which an unacknowledged datagram is lost.
+    #[arg(long, default_value_t = 1000)]
+    ack_timeout_ms: u64,
+    /// EUI of gateway 0 in hex; gateway i has this plus i.
+    #[arg(long, default_value = "58A0CBFFFE900000")]
+    eui_base: String,
+    /// The server's pid: report its CPU time and peak RSS (Linux /proc).
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Append the summary as one JSON line to this file (the chart's input).
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Name of the run in the summary and the results file.
+    #[arg(long, default_value = "udp")]
+    label: String,
+    /// No progress line on stderr.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +172,7 @@ async fn main() -> ExitCode {
     match cli.command {
         Some(Command::Bridge(args)) => run_bridge(args).await,
         Some(Command::Simulate(args)) => simulate(*args).await,
+        Some(Command::Load(args)) => load(args).await,
         None => simulate(cli.simulate).await,
     }
 }
@@ -130,6 +182,76 @@ fn parse_also(text: &str) -> Result<(SimProtocol, String), String> {
         .split_once('=')
         .ok_or_else(|| format!("{text:?} is not PROTOCOL=HOST:PORT"))?;
     Ok((protocol.parse()?, server.to_owned()))
+}
+
+async fn load(args: LoadArgs) -> ExitCode {
+    let Ok(eui_base) = u64::from_str_radix(&args.eui_base.replace(['-', ':'], ""), 16) else {
+        tracing::error!(eui_base = %args.eui_base, "not a hex EUI");
+        return ExitCode::FAILURE;
+    };
+    let Ok(duration) = Duration::try_from_secs_f64(args.duration) else {
+        tracing::error!(duration = args.duration, "invalid --duration");
+        return ExitCode::FAILURE;
+    };
+    let options = LoadOptions {
+        gateways: args.gateways,
+        in_flight: args.in_flight,
+        rate: args.rate,
+        duration,
+        count: args.count,
+        ack_timeout: Duration::from_millis(args.ack_timeout_ms),
+        eui_base,
+        server_pid: args.server_pid,
+        label: args.label,
+        ..LoadOptions::new(args.server)
+    };
+    let quiet = args.quiet;
+    let result = tokio::task::spawn_blocking(move || {
+        load::run(&options, &mut |p| {
+            if !quiet {
+                // The progress line is this command's interface on stderr.
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("{}", p.line());
+                }
+            }
+        })
+    })
+    .await;
+    let summary = match result {
+        Ok(Ok(summary)) => summary,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot run");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the load thread failed");
+            return ExitCode::FAILURE;
+        }
+    };
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("{}", summary.lines());
+    }
+    let json = summary.to_json();
+    if let Some(path) = &args.json {
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| writeln!(f, "{json}"));
+        if let Err(e) = appended {
+            tracing::error!(file = %path.display(), error = %e, "cannot write the results");
+            return ExitCode::FAILURE;
+        }
+    }
+    if !print_json(&json) {
+        return ExitCode::FAILURE;
+    }
+    if summary.lost > 0 {
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
 }
 
 fn print_json(value: &serde_json::Value) -> bool {

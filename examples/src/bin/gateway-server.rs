@@ -1,7 +1,8 @@
 //! A gateway server for every protocol: Semtech UDP, Basics Station LNS and CUPS (plain and
 //! TLS), MQTT v3 and v2, on The Things Stack's default ports.
 //!
-//! Events go to stdout, one JSON object per line; logs go to stderr (`RUST_LOG` filters them).
+//! Events go to stdout, one JSON object per line (`--events none`: not written, only counted);
+//! logs go to stderr (`RUST_LOG` filters them).
 //! Downlinks are read from stdin, one JSON object per line:
 //! `{"gateway_id":"demo-gateway","downlink":{...ttnpb DownlinkMessage JSON...}}`.
 //!
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use loragw_examples::gateway_server::{self, ServerConfig, ttnpb_tool};
+use loragw_examples::gateway_server::{self, EventFormat, ServerConfig, ttnpb_tool};
 
 /// Gateway server for Semtech UDP, Basics Station LNS and CUPS, MQTT v3 and v2.
 #[derive(Debug, Parser)]
@@ -38,6 +39,10 @@ struct Args {
     /// Log line format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Events on stdout: `json` (one line each) or `none` (only counted in `/metrics` and
+    /// published upstream).
+    #[arg(long, value_enum, default_value_t = Events::Json)]
+    events: Events,
     /// A tool instead of the server.
     #[command(subcommand)]
     command: Option<Command>,
@@ -49,6 +54,14 @@ enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Events {
+    /// One JSON object per line.
+    Json,
+    /// Not written.
+    None,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,7 +110,11 @@ fn main() -> ExitCode {
         }) => ttnpb(direction, message, input, output),
         None => {
             init_logging(args.log_format);
-            return serve(args.config, &args.demo_tls_dir);
+            let format = match args.events {
+                Events::Json => EventFormat::Json,
+                Events::None => EventFormat::None,
+            };
+            return serve(args.config, &args.demo_tls_dir, format);
         }
     };
     match result {
@@ -170,7 +187,7 @@ fn ttnpb(
     }
 }
 
-fn serve(config: Option<PathBuf>, demo_tls_dir: &std::path::Path) -> ExitCode {
+fn serve(config: Option<PathBuf>, demo_tls_dir: &std::path::Path, format: EventFormat) -> ExitCode {
     let config = match &config {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
@@ -217,5 +234,5 @@ fn serve(config: Option<PathBuf>, demo_tls_dir: &std::path::Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(gateway_server::run(config))
+    runtime.block_on(gateway_server::run_with(config, format))
 }

@@ -39,6 +39,7 @@
 pub mod bridge;
 pub mod frames;
 mod lbs;
+pub mod load;
 mod mqtt;
 mod net;
 mod report;

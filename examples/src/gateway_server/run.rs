@@ -14,10 +14,25 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::http::{self, Observer};
 use super::upstream::{self, Upstream};
-use super::{ServerConfig, event_json, parse_downlink, start};
+use super::{ServerConfig, event_line, parse_downlink, start};
 
 /// Event lines waiting for stdout; past this, lines are dropped and counted.
 const OUTPUT_CAPACITY: usize = 16 * 1024;
+
+/// Most lines the writer thread takes off the queue for one write (and one flush): under load
+/// a write per batch instead of a write per event; when idle every line is flushed at once.
+const WRITE_BATCH: usize = 64;
+
+/// What becomes of events besides the metrics, the connection table and the upstream broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum EventFormat {
+    /// One JSON line per event on stdout ([`event_line`](super::event_line)).
+    #[default]
+    Json,
+    /// Not written: only counted (`/metrics`) and, with `[upstream]`, published.
+    None,
+}
 
 /// Event lines on a dedicated thread: [`EventOutput::send`] never blocks.
 #[derive(Debug)]
@@ -32,8 +47,21 @@ impl EventOutput {
     pub fn new(mut out: impl std::io::Write + Send + 'static) -> Self {
         let (lines, rx) = std::sync::mpsc::sync_channel::<String>(OUTPUT_CAPACITY);
         let writer = std::thread::spawn(move || {
+            let mut batch = String::new();
             while let Ok(line) = rx.recv() {
-                if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                batch.clear();
+                batch.push_str(&line);
+                batch.push('\n');
+                // What else is queued already goes out with it.
+                for line in rx.try_iter().take(WRITE_BATCH - 1) {
+                    batch.push_str(&line);
+                    batch.push('\n');
+                }
+                if out
+                    .write_all(batch.as_bytes())
+                    .and_then(|()| out.flush())
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -50,7 +78,7 @@ impl EventOutput {
         let Some(lines) = &self.lines else {
             return false;
         };
-        match lines.try_send(event_json(event).to_string()) {
+        match lines.try_send(event_line(event)) {
             Ok(()) => true,
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
@@ -120,8 +148,13 @@ fn spawn_stdin_downlinks(downlinks: Arc<Observer>) {
 
 /// Runs the server of `config` until SIGTERM or Ctrl-C, then stops it cleanly
 /// ([`GatewayServer::shutdown`](loragw_gateway_io::transport::GatewayServer::shutdown) within [`SHUTDOWN_GRACE`]) and returns success; failure when it
-/// cannot start.
+/// cannot start. Events go to stdout as JSON lines.
 pub async fn run(config: ServerConfig) -> ExitCode {
+    run_with(config, EventFormat::Json).await
+}
+
+/// [`run`] with events written as `format` says.
+pub async fn run_with(config: ServerConfig, format: EventFormat) -> ExitCode {
     let metrics_listen = config.metrics.listen.clone().filter(|a| !a.is_empty());
     let upstream = match config
         .upstream
@@ -167,9 +200,9 @@ pub async fn run(config: ServerConfig) -> ExitCode {
         tracing::info!(instance = broker.instance(), "upstream broker link started");
         Upstream::spawn(broker, queue, observer.clone())
     });
-    let output = EventOutput::new(std::io::stdout());
+    let output = (format == EventFormat::Json).then(|| EventOutput::new(std::io::stdout()));
     let deliver = |event: &GatewayEvent| {
-        let mut forwarded = output.send(event);
+        let mut forwarded = output.as_ref().is_none_or(|o| o.send(event));
         if let Some(upstream) = &upstream
             && !upstream.send(event)
         {
@@ -204,10 +237,12 @@ pub async fn run(config: ServerConfig) -> ExitCode {
     if let Some(upstream) = upstream {
         upstream.close(SHUTDOWN_GRACE).await;
     }
-    let dropped = output.dropped();
-    // The writer thread finishes what is queued; a stuck stdout must not hold the exit.
-    let finished = tokio::task::spawn_blocking(move || output.finish());
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, finished).await;
+    let dropped = output.as_ref().map_or(0, EventOutput::dropped);
+    if let Some(output) = output {
+        // The writer thread finishes what is queued; a stuck stdout must not hold the exit.
+        let finished = tokio::task::spawn_blocking(move || output.finish());
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, finished).await;
+    }
     tracing::info!(dropped_event_lines = dropped, "stopped");
     ExitCode::SUCCESS
 }
@@ -246,14 +281,13 @@ mod tests {
             protocol: Protocol::MqttV3,
             reason: DisconnectReason::Shutdown,
         };
-        // The writer thread holds one line; the queue takes OUTPUT_CAPACITY more; the rest is
+        // The writer thread holds one batch; the queue takes OUTPUT_CAPACITY more; the rest is
         // dropped, at once.
-        let accepted = (0..OUTPUT_CAPACITY + 10)
-            .filter(|_| output.send(&event))
-            .count();
+        let sent = OUTPUT_CAPACITY + WRITE_BATCH + 10;
+        let accepted = (0..sent).filter(|_| output.send(&event)).count();
         assert!(accepted >= OUTPUT_CAPACITY, "{accepted}");
-        assert!(accepted <= OUTPUT_CAPACITY + 1, "{accepted}");
-        assert_eq!(output.dropped(), (OUTPUT_CAPACITY + 10 - accepted) as u64);
+        assert!(accepted <= OUTPUT_CAPACITY + WRITE_BATCH, "{accepted}");
+        assert_eq!(output.dropped(), (sent - accepted) as u64);
         drop(release);
         output.finish();
         // Released: every accepted line was written.

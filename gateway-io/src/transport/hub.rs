@@ -145,6 +145,13 @@ impl Hub {
     /// the new one.
     /// Returns the epoch of a `Connected`.
     fn track(&self, from: ListenerId, event: &GatewayEvent) -> Option<u64> {
+        if !matches!(
+            event,
+            GatewayEvent::Connected { .. } | GatewayEvent::Disconnected { .. }
+        ) {
+            // Uplinks, statuses and acknowledgements leave the routes alone: no lock for them.
+            return None;
+        }
         let id = &event.gateway().gateway_id;
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         match event {
@@ -243,6 +250,25 @@ impl Publisher {
         self.pending.len() >= EVENT_BACKLOG
     }
 
+    /// Delivers queued events, oldest first, while the event channel has room, without
+    /// waiting. When the application dropped the server, queued events are discarded.
+    #[cfg_attr(not(feature = "udp"), allow(dead_code))]
+    pub(crate) fn deliver_ready(&mut self) {
+        while let Some(event) = self.pending.pop_front() {
+            match self.hub.events.try_send(event) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(event)) => {
+                    self.pending.push_front(event);
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.pending.clear();
+                    return;
+                }
+            }
+        }
+    }
+
     /// Waits for room in the event channel and delivers the oldest event. Cancel-safe: an event
     /// leaves the queue only once it is in the channel. When the application dropped the
     /// server, queued events are discarded.
@@ -335,6 +361,23 @@ mod tests {
 
         lbs.push(disconnected("gw"));
         assert_eq!(hub.route("gw"), None);
+
+        // Without waiting: as many as the channel has room for, in order, the rest kept
+        // (a channel of one: one at a time).
+        let mut other = Publisher::new(hub.clone(), ListenerId(2));
+        other.push(connected("gw-2"));
+        other.push(disconnected("gw-2"));
+        other.deliver_ready();
+        assert!(other.has_pending());
+        let first = rx.recv().await.unwrap();
+        assert!(matches!(first, GatewayEvent::Connected { .. }), "{first:?}");
+        other.deliver_ready();
+        assert!(!other.has_pending());
+        let second = rx.recv().await.unwrap();
+        assert!(
+            matches!(second, GatewayEvent::Disconnected { .. }),
+            "{second:?}"
+        );
 
         // Once the application is gone, queued events are dropped instead of blocking.
         drop(rx);

@@ -3,7 +3,10 @@
 //!
 //! One task owns the socket and the frontend: it receives datagrams, hands them in, writes what
 //! `poll_transmit` gives (ACKs, PULL_RESPs), forwards events, carries out downlink commands and
-//! sleeps until `poll_timeout`. The socket's receive buffer is raised to
+//! sleeps until `poll_timeout`. Datagrams are taken in batches: each time the socket is
+//! readable, everything it holds (up to 64 datagrams) is handed in before the ACKs are written
+//! and the events passed on, so the per-datagram cost is the frontend's and the system calls',
+//! not a turn of the task's loop. The socket's receive buffer is raised to
 //! [`UdpSettings::recv_buffer_size`] where the OS allows, so bursts of PUSH_DATA are not lost
 //! while the task is busy.
 //!
@@ -35,11 +38,16 @@ use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
 use super::hub::{Publisher, sleep_until};
-use super::listener::{DecodeListener, ListenerContext, Registry, Started, isolate, now};
+use super::listener::{DecodeListener, ListenerContext, Registry, Started, Stats, isolate, now};
 use crate::frontend::Frontend;
 use crate::frontend::udp::{UdpConfig, UdpFrontend};
 use crate::ids::Eui64;
 use crate::registry::GatewayRecord;
+
+/// Datagrams handed in per wake-up of the driver before it looks at commands, timers and the
+/// event backlog again (so the backlog can overshoot [`EVENT_BACKLOG`](super::hub::EVENT_BACKLOG)
+/// by one batch's events).
+const RECV_BATCH: usize = 64;
 
 /// Settings of a Semtech UDP listener.
 #[derive(Debug, Clone, PartialEq)]
@@ -174,29 +182,14 @@ async fn drive(
                     stats.isolated_panic("Semtech UDP", "timer", &panic);
                 }
             }
-            received = socket.recv_from(&mut input), if !publisher.is_backlogged() => {
-                match received {
-                    Ok((len, from)) => {
-                        let datagram = &input[..len];
-                        let handled = isolate(|| {
-                            #[cfg(test)]
-                            assert!(!fault::injected(datagram), "injected datagram fault");
-                            frontend.handle_datagram(now(), from, datagram)
-                        });
-                        if let Err(panic) = handled {
-                            stats.isolated_panic("Semtech UDP", "datagram", &panic);
-                        }
-                    }
-                    // E.g. ICMP port unreachable reported on the next receive: not fatal.
-                    Err(e) => tracing::debug!(error = %e, "UDP receive"),
+            ready = socket.readable(), if !publisher.is_backlogged() => {
+                if let Err(e) = ready {
+                    tracing::debug!(error = %e, "UDP socket readiness");
                 }
+                receive_batch(&socket, &mut frontend, &mut input, &stats);
             }
         }
-        while let Some(transmit) = frontend.poll_transmit(&mut output) {
-            if let Err(e) = socket.send_to(&output, transmit.destination).await {
-                tracing::debug!(destination = %transmit.destination, error = %e, "UDP send");
-            }
-        }
+        send_transmits(&socket, &mut frontend, &mut output).await;
         stats.refused_udp(frontend.refused() - refused);
         refused = frontend.refused();
         stats.decode_errors(
@@ -207,6 +200,9 @@ async fn drive(
         while let Some(event) = frontend.poll_event() {
             publisher.push(event);
         }
+        // Into the application's channel while it has room: one wake-up per batch, not one
+        // loop turn per event.
+        publisher.deliver_ready();
         while let Some(request) = frontend.poll_admission() {
             if lookups.len() >= max_lookups {
                 frontend.cancel_admission(now(), request.eui);
@@ -222,6 +218,55 @@ async fn drive(
             let registry = registry.clone();
             let eui = request.eui;
             lookups.spawn_blocking(move || (eui, isolate(|| registry.gateway_by_eui(eui))));
+        }
+    }
+}
+
+/// Hands in the datagrams the socket holds, at most [`RECV_BATCH`], without waiting: one
+/// wake-up and one turn of the driver loop serve a burst. Their ACKs and events are drained
+/// after the batch.
+fn receive_batch(
+    socket: &UdpSocket,
+    frontend: &mut UdpFrontend<dyn Registry>,
+    input: &mut [u8],
+    stats: &Stats,
+) {
+    for _ in 0..RECV_BATCH {
+        match socket.try_recv_from(input) {
+            Ok((len, from)) => {
+                let datagram = &input[..len];
+                let handled = isolate(|| {
+                    #[cfg(test)]
+                    assert!(!fault::injected(datagram), "injected datagram fault");
+                    frontend.handle_datagram(now(), from, datagram)
+                });
+                if let Err(panic) = handled {
+                    stats.isolated_panic("Semtech UDP", "datagram", &panic);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+            // E.g. ICMP port unreachable reported on the next receive: not fatal.
+            Err(e) => tracing::debug!(error = %e, "UDP receive"),
+        }
+    }
+}
+
+/// Writes what the frontend queued (ACKs, PULL_RESPs): without waiting while the socket takes
+/// them, waiting for room otherwise.
+async fn send_transmits(
+    socket: &UdpSocket,
+    frontend: &mut UdpFrontend<dyn Registry>,
+    output: &mut Vec<u8>,
+) {
+    while let Some(transmit) = frontend.poll_transmit(output) {
+        let sent = match socket.try_send_to(output, transmit.destination) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                socket.send_to(output, transmit.destination).await
+            }
+            other => other,
+        };
+        if let Err(e) = sent {
+            tracing::debug!(destination = %transmit.destination, error = %e, "UDP send");
         }
     }
 }

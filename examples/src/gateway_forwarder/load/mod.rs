@@ -1,0 +1,393 @@
+//! `gateway-forwarder load`: drives a Gateway Server as hard as asked and measures what it
+//! acknowledges: `gateways` gateways (distinct EUIs) send Semtech UDP PUSH_DATA, either as
+//! fast as the server acknowledges with a fixed number in flight, or at a target rate (with
+//! that number as a cap); bounded by a duration and optionally a count; to a loopback address
+//! only (a load test floods its target: it is for a server on the same machine). The end: sent, acknowledged and lost datagrams, p50 / p99 PUSH_ACK latency and,
+//! given the server's pid, the CPU time it used and its peak RSS (Linux `/proc`).
+//!
+//! The uplinks are the simulator's ([`super::sim`]): one PUSH_DATA per gateway with a data
+//! uplink carrying a valid MIC, the token and `tmst` changed per datagram. All gateways share
+//! one socket (the server keys Semtech UDP gateways by EUI, not address), so the load costs
+//! the client two system calls per datagram and leaves the CPU to the server.
+//!
+//! ```no_run
+//! use loragw_examples::gateway_forwarder::load::{self, LoadOptions};
+//!
+//! # fn main() -> Result<(), loragw_examples::gateway_forwarder::RunError> {
+//! let options = LoadOptions {
+//!     gateways: 1000,
+//!     in_flight: 64,
+//!     ..LoadOptions::new("127.0.0.1:1700")
+//! };
+//! let summary = load::run(&options, &mut |p| eprintln!("{}", p.line()))?;
+//! println!("{}", summary.to_json());
+//! # Ok(())
+//! # }
+//! ```
+
+mod proc;
+mod udp;
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::report::{Latency, LatencyHistogram};
+use super::{ForwarderOptions, RunError};
+pub use udp::MAX_IN_FLIGHT;
+
+/// What to drive and how hard.
+/// Build it with struct-update syntax: `LoadOptions { gateways: 100, ..LoadOptions::new(server) }`.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The Gateway Server's Semtech UDP address, `ip:port`, a loopback address.
+    pub server: String,
+    /// Gateways (distinct EUIs from `eui_base`), 1 to [`super::MAX_GATEWAYS`].
+    pub gateways: u32,
+    /// Datagrams in flight: always this many without `rate`, at most this many with it;
+    /// 1 to [`MAX_IN_FLIGHT`].
+    pub in_flight: u32,
+    /// Target datagrams per second over all gateways (`None`: as fast as acknowledged).
+    pub rate: Option<f64>,
+    /// How long to send.
+    pub duration: Duration,
+    /// Stop sending after this many datagrams (`None`: only the duration bounds the run).
+    pub count: Option<u64>,
+    /// A datagram not acknowledged within this long is lost.
+    pub ack_timeout: Duration,
+    /// EUI of gateway 0; gateway `i` has `eui_base + i`.
+    pub eui_base: u64,
+    /// Seed of the simulated uplinks.
+    pub seed: u64,
+    /// The server's process, for its CPU time and peak RSS.
+    pub server_pid: Option<u32>,
+    /// A name for the run in the summary (e.g. `minimal`, `gateway-server`).
+    pub label: String,
+}
+
+impl LoadOptions {
+    /// Defaults for `server`: 1,000 gateways, 64 in flight, as fast as acknowledged, 10 s,
+    /// 1 s ack timeout.
+    pub fn new(server: impl Into<String>) -> Self {
+        LoadOptions {
+            server: server.into(),
+            gateways: 1000,
+            in_flight: 64,
+            rate: None,
+            duration: Duration::from_secs(10),
+            count: None,
+            ack_timeout: Duration::from_secs(1),
+            eui_base: 0x58A0_CBFF_FE90_0000,
+            seed: 1,
+            server_pid: None,
+            label: "udp".into(),
+        }
+    }
+
+    /// The simulator's options for the same gateways (frames, EUIs, ids).
+    fn forwarder_options(&self) -> ForwarderOptions {
+        ForwarderOptions {
+            gateways: self.gateways,
+            devices: 1,
+            eui_base: self.eui_base,
+            seed: self.seed,
+            ..ForwarderOptions::new(self.server.clone())
+        }
+    }
+
+    fn validate(&self) -> Result<(), RunError> {
+        match self.server.parse::<std::net::SocketAddr>() {
+            Ok(addr) if addr.ip().is_loopback() => {}
+            Ok(addr) => {
+                return Err(RunError::Options(format!(
+                    "server {addr}: the load only goes to a loopback address"
+                )));
+            }
+            Err(e) => {
+                return Err(RunError::Options(format!(
+                    "server {:?} is not ip:port: {e}",
+                    self.server
+                )));
+            }
+        }
+        if self.gateways == 0 || self.gateways > super::MAX_GATEWAYS {
+            return Err(RunError::Options(format!(
+                "gateways must be 1 to {}",
+                super::MAX_GATEWAYS
+            )));
+        }
+        if self.in_flight == 0 || self.in_flight > MAX_IN_FLIGHT {
+            return Err(RunError::Options(format!(
+                "in_flight must be 1 to {MAX_IN_FLIGHT}"
+            )));
+        }
+        if self.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+            return Err(RunError::Options("rate must be above 0".into()));
+        }
+        if self.duration.is_zero() || self.ack_timeout.is_zero() {
+            return Err(RunError::Options(
+                "duration and ack_timeout must be above 0".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where a run is, once a second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct LoadProgress {
+    /// Since the first datagram.
+    pub elapsed: Duration,
+    /// Datagrams sent.
+    pub sent: u64,
+    /// PUSH_ACKs matched.
+    pub acked: u64,
+    /// Datagrams lost (not acknowledged within the ack timeout).
+    pub lost: u64,
+    /// PUSH_ACKs per second since the previous report.
+    pub acked_per_second: f64,
+}
+
+impl LoadProgress {
+    /// The progress line (for stderr).
+    pub fn line(&self) -> String {
+        format!(
+            "{:>5.1} s  sent {}  acked {}  lost {}  {:.0} acked/s",
+            self.elapsed.as_secs_f64(),
+            self.sent,
+            self.acked,
+            self.lost,
+            self.acked_per_second
+        )
+    }
+}
+
+/// What the server used during the run ([`LoadOptions::server_pid`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerUsage {
+    /// User plus system CPU time, all threads, from the first datagram to the last PUSH_ACK.
+    pub cpu: Duration,
+    /// Peak resident set (`VmHWM`) at the end, KiB.
+    pub peak_rss_kib: u64,
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LoadSummary {
+    /// [`LoadOptions::label`].
+    pub label: String,
+    /// Gateways.
+    pub gateways: u32,
+    /// Datagrams in flight (the cap with a rate).
+    pub in_flight: u32,
+    /// Target rate, datagrams per second.
+    pub rate: Option<f64>,
+    /// Bytes of a PUSH_DATA (of gateway 0).
+    pub datagram_len: usize,
+    /// Datagrams sent.
+    pub sent: u64,
+    /// PUSH_ACKs matched.
+    pub acked: u64,
+    /// Datagrams lost.
+    pub lost: u64,
+    /// PUSH_ACKs that matched nothing in flight.
+    pub unexpected: u64,
+    /// From the first datagram to the last PUSH_ACK.
+    pub elapsed: Duration,
+    /// PUSH_ACK latency.
+    pub latency: Option<Latency>,
+    /// The server's CPU time and peak RSS.
+    pub server: Option<ServerUsage>,
+}
+
+impl LoadSummary {
+    /// PUSH_ACKs per second.
+    pub fn acked_per_second(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.acked as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Human-readable lines (for stderr).
+    pub fn lines(&self) -> String {
+        let mut out = format!(
+            "{}: {} gateways, {} in flight{}, {} B PUSH_DATA\nsent {}  acked {}  lost {}  unexpected {}  in {:.2} s: {:.0} acked/s",
+            self.label,
+            self.gateways,
+            self.in_flight,
+            self.rate
+                .map_or(String::new(), |r| format!(", target {r:.0}/s")),
+            self.datagram_len,
+            self.sent,
+            self.acked,
+            self.lost,
+            self.unexpected,
+            self.elapsed.as_secs_f64(),
+            self.acked_per_second(),
+        );
+        if let Some(l) = self.latency {
+            out += &format!(
+                "\nack latency p50 {} µs  p99 {} µs",
+                l.p50.as_micros(),
+                l.p99.as_micros()
+            );
+        }
+        if let Some(s) = self.server {
+            out += &format!(
+                "\nserver cpu {:.2} s ({:.1} µs per ack)  peak rss {} KiB",
+                s.cpu.as_secs_f64(),
+                self.cpu_micros_per_ack().unwrap_or(0.0),
+                s.peak_rss_kib
+            );
+        }
+        out
+    }
+
+    fn cpu_micros_per_ack(&self) -> Option<f64> {
+        let s = self.server?;
+        (self.acked > 0).then(|| s.cpu.as_secs_f64() * 1e6 / self.acked as f64)
+    }
+
+    /// The JSON form (one line of the `--json` results file).
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "label": self.label,
+            "protocol": "udp",
+            "gateways": self.gateways,
+            "in_flight": self.in_flight,
+            "rate": self.rate,
+            "datagram_len": self.datagram_len,
+            "sent": self.sent,
+            "acked": self.acked,
+            "lost": self.lost,
+            "unexpected": self.unexpected,
+            "elapsed_s": self.elapsed.as_secs_f64(),
+            "acked_per_s": self.acked_per_second(),
+            "latency": self.latency.map(|l| json!({
+                "samples": l.samples,
+                "p50_us": l.p50.as_micros() as u64,
+                "p99_us": l.p99.as_micros() as u64,
+            })),
+            "server": self.server.map(|s| json!({
+                "cpu_s": s.cpu.as_secs_f64(),
+                "cpu_us_per_ack": self.cpu_micros_per_ack(),
+                "peak_rss_kib": s.peak_rss_kib,
+            })),
+        })
+    }
+}
+
+/// Runs the load (blocking: call it from a thread, or `spawn_blocking`), reporting progress
+/// about once a second.
+pub fn run(
+    options: &LoadOptions,
+    progress: &mut dyn FnMut(&LoadProgress),
+) -> Result<LoadSummary, RunError> {
+    options.validate()?;
+    let templates = udp::templates(options)?;
+    let datagram_len = templates[0].len();
+    let latency = LatencyHistogram::default();
+    let cpu_before = options
+        .server_pid
+        .map(proc::cpu_time)
+        .transpose()
+        .map_err(RunError::Io)?;
+    let counts = udp::run(options, templates, &latency, progress)?;
+    let server = match (options.server_pid, cpu_before) {
+        (Some(pid), Some(before)) => Some(ServerUsage {
+            cpu: proc::cpu_time(pid)
+                .map_err(RunError::Io)?
+                .saturating_sub(before),
+            peak_rss_kib: proc::peak_rss_kib(pid).map_err(RunError::Io)?,
+        }),
+        _ => None,
+    };
+    Ok(LoadSummary {
+        label: options.label.clone(),
+        gateways: options.gateways,
+        in_flight: options.in_flight,
+        rate: options.rate,
+        datagram_len,
+        sent: counts.sent,
+        acked: counts.acked,
+        lost: counts.lost,
+        unexpected: counts.unexpected,
+        elapsed: counts.elapsed,
+        latency: latency.percentiles(),
+        server,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_checked_before_anything_is_sent() {
+        let ok = LoadOptions::new("127.0.0.1:1700");
+        assert!(ok.validate().is_ok());
+        assert!(LoadOptions::new("[::1]:1700").validate().is_ok());
+        for bad in [
+            LoadOptions::new("192.0.2.1:1700"),
+            LoadOptions::new("localhost"),
+            LoadOptions {
+                gateways: 0,
+                ..ok.clone()
+            },
+            LoadOptions {
+                in_flight: MAX_IN_FLIGHT + 1,
+                ..ok.clone()
+            },
+            LoadOptions {
+                rate: Some(0.0),
+                ..ok.clone()
+            },
+            LoadOptions {
+                duration: Duration::ZERO,
+                ..ok.clone()
+            },
+        ] {
+            assert!(
+                matches!(bad.validate(), Err(RunError::Options(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn templates_are_distinct_gateways_and_tokens_patch_in_place() {
+        let options = LoadOptions {
+            gateways: 3,
+            ..LoadOptions::new("127.0.0.1:1700")
+        };
+        let mut templates = udp::templates(&options).unwrap();
+        let euis: Vec<_> = templates
+            .iter()
+            .map(|t| {
+                loragw_semtech_udp::Packet::decode(t.bytes())
+                    .unwrap()
+                    .gateway()
+            })
+            .collect();
+        assert_eq!(euis.len(), 3);
+        assert!(euis[0] != euis[1] && euis[1] != euis[2]);
+        let first = templates[0].write(0x1234, 7).to_vec();
+        let again = templates[0].write(0x1234, 8).to_vec();
+        assert_eq!(first.len(), again.len());
+        assert_ne!(first, again, "tmst differs per datagram");
+        match loragw_semtech_udp::Packet::decode(&first).unwrap() {
+            loragw_semtech_udp::Packet::PushData(push) => {
+                assert_eq!(push.token, 0x1234);
+                assert_eq!(push.rxpk.len(), 1);
+                assert_eq!(push.rxpk[0].tmst, 1_000_000_007);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! `gateway-forwarder load` against the `gateway-server` binary: 20 gateways for at most 2 s
+//! at a modest rate; every PUSH_DATA is acknowledged (sent == acked, none lost), every one
+//! came out of the server as an uplink event line, and the summary carries its fields (ack
+//! latency, the server's CPU time and peak RSS) on stdout, in the `--json` file and on stderr.
+//! No timing is asserted. With `--events none` the server acknowledges the same way and writes
+//! no event line.
+
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used)]
+
+mod gateway_server_support;
+
+use std::time::Duration;
+
+use gateway_server_support::{STEP, TempDir};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::net::UdpSocket;
+
+/// A UDP port nobody uses now.
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until the server answers a PULL_DATA with a PULL_ACK.
+async fn wait_ready(port: u16) {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let pull = [2, 0x55, 0x66, 0x02, 0xAA, 0, 0, 0, 0, 0, 0, 1];
+    let mut ack = [0u8; 16];
+    for _ in 0..100 {
+        socket.send_to(&pull, ("127.0.0.1", port)).await.unwrap();
+        if let Ok(Ok((4, _))) =
+            tokio::time::timeout(Duration::from_millis(100), socket.recv_from(&mut ack)).await
+        {
+            assert_eq!(ack[..4], [2, 0x55, 0x66, 0x04], "PULL_ACK");
+            return;
+        }
+    }
+    panic!("gateway-server did not answer on UDP {port}");
+}
+
+/// The UDP-only config of a server on `port` serving any EUI.
+fn udp_only_config(dir: &TempDir, port: u16) -> std::path::PathBuf {
+    dir.file(
+        "server.toml",
+        format!(
+            r#"
+[listeners]
+udp = "127.0.0.1:{port}"
+lbs = ""
+cups = ""
+mqtt_v3 = ""
+mqtt_v2 = ""
+tabs_hubs = ""
+
+[udp]
+allow_unregistered = true
+"#
+        )
+        .as_bytes(),
+    )
+}
+
+/// Sends `n` PUSH_DATA of one gateway one at a time, each acknowledged before the next, at
+/// most one per 2 ms.
+async fn push_acknowledged(port: u16, n: u16) {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut ack = [0u8; 16];
+    for token in 0..n {
+        let [hi, lo] = token.to_be_bytes();
+        let mut push = vec![2, hi, lo, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x33];
+        push.extend_from_slice(format!(
+            r#"{{"rxpk":[{{"tmst":{token},"freq":868.1,"chan":0,"rfch":0,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","rssi":-50,"lsnr":9.5,"size":14,"data":"QAECAwQAAQABqgECAwQ="}}]}}"#
+        ).as_bytes());
+        socket.send_to(&push, ("127.0.0.1", port)).await.unwrap();
+        let (len, _) = tokio::time::timeout(STEP, socket.recv_from(&mut ack))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ack[..len], [2, hi, lo, 0x01], "PUSH_ACK");
+        // Under the per-gateway rate limit (10 datagrams within 10 ms).
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[tokio::test]
+async fn with_events_none_uplinks_are_acknowledged_and_no_line_is_written() {
+    let port = free_udp_port();
+    let dir = TempDir::new("load-none");
+    let config = udp_only_config(&dir, port);
+    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
+        .args(["--config", config.to_str().unwrap(), "--events", "none"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_ready(port).await;
+    push_acknowledged(port, 20).await;
+    tokio::process::Command::new("kill")
+        .args(["-TERM", &server.id().unwrap().to_string()])
+        .status()
+        .await
+        .unwrap();
+    let output = tokio::time::timeout(STEP, server.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success(), "{:?}", output.status);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "", "no event line");
+
+    // The same traffic without the flag: a line per event (connected, 20 uplinks, and the
+    // disconnected of the stop).
+    let port = free_udp_port();
+    let config = udp_only_config(&dir, port);
+    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
+        .args(["--config", config.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_ready(port).await;
+    push_acknowledged(port, 20).await;
+    tokio::process::Command::new("kill")
+        .args(["-TERM", &server.id().unwrap().to_string()])
+        .status()
+        .await
+        .unwrap();
+    let output = tokio::time::timeout(STEP, server.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let uplinks = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event"] == "uplink")
+        .count();
+    assert_eq!(uplinks, 20);
+}
+
+#[tokio::test]
+async fn load_against_the_example_server_loses_nothing_and_reports_its_fields() {
+    let port = free_udp_port();
+    let dir = TempDir::new("load");
+    let config = udp_only_config(&dir, port);
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
+        .args(["--config", config.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = server.id().unwrap();
+    // Count the uplink event lines while the load runs.
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let uplinks = tokio::spawn(async move {
+        let mut n = 0u64;
+        while let Ok(Some(line)) = lines.next_line().await {
+            let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if value["event"] == "uplink" {
+                n += 1;
+            }
+        }
+        n
+    });
+    wait_ready(port).await;
+
+    let results = dir.0.join("results.jsonl");
+    let output = tokio::time::timeout(
+        STEP,
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-forwarder"))
+            .args([
+                "load",
+                "--server",
+                &format!("127.0.0.1:{port}"),
+                "--gateways",
+                "20",
+                "--in-flight",
+                "16",
+                "--rate",
+                "500",
+                "--duration",
+                "2",
+                "--count",
+                "600",
+                "--server-pid",
+                &pid.to_string(),
+                "--label",
+                "e2e",
+                "--json",
+                results.to_str().unwrap(),
+            ])
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the load finished within the step timeout")
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}\n{stderr}", output.status);
+
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let sent = summary["sent"].as_u64().unwrap();
+    assert!(sent > 0 && sent <= 600, "{summary}");
+    assert_eq!(summary["acked"].as_u64(), Some(sent), "{summary}");
+    assert_eq!(summary["lost"], 0, "{summary}");
+    assert_eq!(summary["unexpected"], 0, "{summary}");
+    assert_eq!(summary["label"], "e2e");
+    assert_eq!(summary["gateways"], 20);
+    assert!(summary["acked_per_s"].as_f64().unwrap() > 0.0, "{summary}");
+    assert!(summary["datagram_len"].as_u64().unwrap() > 100, "{summary}");
+    let latency = &summary["latency"];
+    assert_eq!(latency["samples"].as_u64(), Some(sent), "{summary}");
+    assert!(latency["p50_us"].as_u64().unwrap() <= latency["p99_us"].as_u64().unwrap());
+    let usage = &summary["server"];
+    assert!(usage["cpu_s"].as_f64().unwrap() >= 0.0, "{summary}");
+    assert!(usage["peak_rss_kib"].as_u64().unwrap() > 0, "{summary}");
+    // The results file holds the same line.
+    let file = std::fs::read_to_string(&results).unwrap();
+    assert_eq!(file.trim(), stdout.trim());
+    // Progress and the human summary went to stderr.
+    assert!(stderr.contains("acked/s"), "{stderr}");
+    assert!(stderr.contains("ack latency p50"), "{stderr}");
+    assert!(stderr.contains("peak rss"), "{stderr}");
+
+    // Each acknowledged PUSH_DATA came out of the server as one uplink event.
+    tokio::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .await
+        .unwrap();
+    let status = tokio::time::timeout(STEP, server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    let uplinks = tokio::time::timeout(STEP, uplinks).await.unwrap().unwrap();
+    assert_eq!(uplinks, sent);
+}
