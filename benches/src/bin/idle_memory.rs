@@ -276,6 +276,18 @@ async fn connect_all(mode: Mode, server: &Server, n: usize) -> (usize, Option<St
     (failed, first)
 }
 
+/// With `IDLE_MEMORY_HOLD_SECS` set, keeps the server and its connections up that long after
+/// the reading, e.g. for `vgdb --pid=<pid> snapshot` of a server run under `valgrind
+/// --tool=massif`.
+async fn hold() {
+    if let Some(secs) = std::env::var("IDLE_MEMORY_HOLD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+    }
+}
+
 fn kib(bytes: f64) -> String {
     format!("{:.1} KiB", bytes / 1024.0)
 }
@@ -288,6 +300,7 @@ async fn run(mode: Mode, n: usize, binary: PathBuf) -> Result<(), String> {
         drop(empty);
         let full = Server::start(&binary, &dir, n).await?;
         let loaded = full.settled_rss().await?;
+        hold().await;
         println!(
             "registry: RSS {} with 0 gateways, {} with {n}: {} bytes per registered gateway",
             kib(base as f64),
@@ -315,6 +328,7 @@ async fn run(mode: Mode, n: usize, binary: PathBuf) -> Result<(), String> {
         kib(after as f64),
         kib((after as f64 - before as f64) / connected.max(1) as f64),
     );
+    hold().await;
     if failed > 0 {
         return Err(format!("{failed} connections failed"));
     }

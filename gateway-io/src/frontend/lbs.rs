@@ -27,6 +27,7 @@ use loragw_basicstation::lns::{LnsConfig, LnsEvent, LnsSession};
 use loragw_basicstation::region::Region;
 use loragw_ttnpb::DownlinkMessage;
 
+use super::timers::Timers;
 use super::{ConnectionId, Frontend, LastInput, Now};
 use crate::adapter::lbs::{
     DownlinkContext, downlink_to_request, radio_to_uplink, region_of, router_config,
@@ -183,8 +184,12 @@ pub fn frequency_plans<R: GatewayRegistry + ?Sized>(
 pub struct LbsFrontend<R: ?Sized> {
     config: LbsConfig,
     registry: Arc<R>,
-    stations: HashMap<ConnectionId, Station>,
+    /// Boxed: a station is large (plan, session, router configuration) and the map keeps
+    /// spare slots.
+    stations: HashMap<ConnectionId, Box<Station>>,
     by_gateway: HashMap<String, ConnectionId>,
+    /// Each station's session timer, earliest first (no walk over the stations).
+    timers: Timers<ConnectionId>,
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<LbsOutput>,
     last_input: LastInput,
@@ -200,6 +205,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             registry,
             stations: HashMap::new(),
             by_gateway: HashMap::new(),
+            timers: Timers::default(),
             events: VecDeque::new(),
             outputs: VecDeque::new(),
             last_input: LastInput::default(),
@@ -308,7 +314,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         self.by_gateway.insert(ids.gateway_id.clone(), connection);
         self.stations.insert(
             connection,
-            Station {
+            Box::new(Station {
                 ids: ids.clone(),
                 region,
                 // `build_session` succeeded: there is a first plan.
@@ -316,8 +322,13 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                 session,
                 last_xtime: None,
                 downlinks: VecDeque::new(),
-            },
+            }),
         );
+        let deadline = self
+            .stations
+            .get(&connection)
+            .and_then(|s| s.session.poll_timeout());
+        self.timers.set(connection, deadline);
         self.events.push_back(GatewayEvent::Connected {
             gateway: ids.clone(),
             protocol: Protocol::BasicStation,
@@ -359,6 +370,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
     pub fn handle_close(&mut self, now: Now, connection: ConnectionId, reason: DisconnectReason) {
         self.last_input.record(now.instant);
         if let Some(station) = self.stations.remove(&connection) {
+            self.timers.remove(connection);
             if self.by_gateway.get(&station.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&station.ids.gateway_id);
             }
@@ -482,6 +494,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                 self.events.push_back(e);
             }
         }
+        self.timers.set(connection, station.session.poll_timeout());
     }
 }
 
@@ -547,13 +560,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
 
     fn handle_timeout(&mut self, now: Now) {
         self.last_input.record(now.instant);
-        let due: Vec<ConnectionId> = self
-            .stations
-            .iter()
-            .filter(|(_, s)| s.session.poll_timeout().is_some_and(|t| t <= now.instant))
-            .map(|(c, _)| *c)
-            .collect();
-        for connection in due {
+        for connection in self.timers.take_due(now.instant) {
             if let Some(s) = self.stations.get_mut(&connection) {
                 s.session.handle_timeout(now.instant, now.unix_seconds());
             }
@@ -572,11 +579,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
     /// The sessions' earliest timer; or, while an output or an event is queued, the latest
     /// input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
-        let timers = self
-            .stations
-            .values()
-            .filter_map(|s| s.session.poll_timeout())
-            .min();
+        let timers = self.timers.next();
         let queued = !self.outputs.is_empty() || !self.events.is_empty();
         self.last_input.wake(timers, queued)
     }

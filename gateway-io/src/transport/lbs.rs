@@ -64,8 +64,9 @@ use crate::ids::GatewayIds;
 use crate::registry::GatewayRecord;
 
 /// Read buffer per websocket: small, since station messages are a few hundred bytes and the
-/// default 128 KiB would be kept per idle connection.
-pub const READ_BUFFER_SIZE: usize = 4 * 1024;
+/// default 128 KiB would be kept per idle connection (tungstenite grows it for a larger
+/// message, up to [`MAX_MESSAGE_LEN`]).
+pub const READ_BUFFER_SIZE: usize = 512;
 
 /// Inputs queued from connection tasks to the driver.
 const INPUT_CAPACITY: usize = 1024;
