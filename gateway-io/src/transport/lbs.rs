@@ -284,7 +284,7 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
             .log
             .refused(remote, RefusalReason::HandshakeTimeout, what);
     };
-    let head = match tokio::time::timeout_at(deadline, read_head(&mut stream)).await {
+    let head = match tokio::time::timeout_at(deadline, Box::pin(read_head(&mut stream))).await {
         Ok(Ok(head)) => head,
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "websocket upgrade request unreadable");
@@ -343,8 +343,10 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
         None => None,
     };
     let stream = Prefixed::new(head, stream);
+    // Boxed, like the request head's read: handshake state would otherwise size the
+    // connection's task for its whole life.
     let upgrade = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config()));
-    let ws = match tokio::time::timeout_at(deadline, upgrade).await {
+    let ws = match tokio::time::timeout_at(deadline, Box::pin(upgrade)).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "websocket upgrade failed");
