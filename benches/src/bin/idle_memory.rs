@@ -242,11 +242,16 @@ async fn mqtt_gateway(addr: SocketAddr, i: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Opens `n` idle connections of `mode`; returns how many failed and the first error.
-async fn connect_all(mode: Mode, server: &Server, n: usize) -> (usize, Option<String>) {
+/// Opens the idle connections `gateways` of `mode`; returns how many failed and the first
+/// error.
+async fn connect_all(
+    mode: Mode,
+    server: &Server,
+    gateways: std::ops::Range<usize>,
+) -> (usize, Option<String>) {
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
-    let mut tasks = Vec::with_capacity(n);
-    for i in 0..n {
+    let mut tasks = Vec::with_capacity(gateways.len());
+    for i in gateways {
         let permit = Arc::clone(&permits)
             .acquire_owned()
             .await
@@ -312,21 +317,32 @@ async fn run(mode: Mode, n: usize, binary: PathBuf) -> Result<(), String> {
     let server = Server::start(&binary, &dir, n).await?;
     let before = server.settled_rss().await?;
     let started = std::time::Instant::now();
-    let (failed, first) = connect_all(mode, &server, n).await;
-    let connected = n - failed;
+    // In two halves: the first may partly fill memory the allocator already holds (freed by
+    // the config parser), so the second half's growth is the marginal cost per connection.
+    let half = n / 2;
+    let (failed_first, first_error) = connect_all(mode, &server, 0..half).await;
+    let middle = server.settled_rss().await?;
+    let (failed_second, second_error) = connect_all(mode, &server, half..n).await;
+    let failed = failed_first + failed_second;
+    let first = first_error.or(second_error);
     let after = server.settled_rss().await?;
     let name = if mode == Mode::Lbs {
         "Basics Station"
     } else {
         "MQTT v3"
     };
+    let per =
+        |from: u64, to: u64, count: usize| kib((to as f64 - from as f64) / count.max(1) as f64);
     println!(
-        "{name}: {connected} idle connections in {:.1} s ({failed} failed{}); RSS {} before, {} after: {} per connection",
+        "{name}: {} idle connections in {:.1} s ({failed} failed{}); RSS {} before, {} after {half}, {} after all: {} per connection overall, {} per connection of the second half",
+        n - failed,
         started.elapsed().as_secs_f64(),
         first.map(|e| format!(", first: {e}")).unwrap_or_default(),
         kib(before as f64),
+        kib(middle as f64),
         kib(after as f64),
-        kib((after as f64 - before as f64) / connected.max(1) as f64),
+        per(before, after, n - failed),
+        per(middle, after, n - half - failed_second),
     );
     hold().await;
     if failed > 0 {

@@ -20,11 +20,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use loragw_examples::gateway_server::{self, ServerConfig, ttnpb_tool};
 
-/// mimalloc instead of the system allocator: idle connections cost less with it (fewer
-/// per-thread arenas and less fragmentation; README, "Memory").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Gateway server for Semtech UDP, Basics Station LNS and CUPS, MQTT v3 and v2.
 #[derive(Debug, Parser)]
 #[command(version, about = "Gateway server for Semtech UDP, Basics Station LNS and CUPS, MQTT v3 and v2", long_about = None)]
