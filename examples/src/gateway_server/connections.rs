@@ -72,7 +72,8 @@ fn json_value(text: &Option<Box<str>>) -> Option<Value> {
 /// The stats of every connected gateway.
 #[derive(Debug, Default)]
 pub struct ConnectionTable {
-    gateways: Mutex<HashMap<String, Kept>>,
+    /// Boxed: the map keeps spare slots, and the stats are a few hundred bytes.
+    gateways: Mutex<HashMap<String, Box<Kept>>>,
 }
 
 fn now() -> Timestamp {
@@ -108,7 +109,7 @@ impl ConnectionTable {
                     last_status: None,
                     last_tx_acknowledgment: None,
                 };
-                gateways.insert(id.clone(), kept);
+                gateways.insert(id.clone(), Box::new(kept));
             }
             GatewayEvent::Disconnected { .. } => {
                 gateways.remove(id);
