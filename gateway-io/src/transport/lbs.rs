@@ -356,10 +356,10 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     };
     match route {
         Some(Route::Discovery { traffic_base }) => {
-            discovery(ws, traffic_base, deadline, remote, &shared).await
+            Box::pin(discovery(ws, traffic_base, deadline, remote, &shared)).await
         }
         Some(Route::Traffic { record, plans }) => {
-            traffic(ws, id, record, plans, remote, &shared).await
+            Box::pin(traffic(ws, id, record, plans, remote, &shared)).await
         }
         None => {}
     }

@@ -335,7 +335,7 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
     /// it (it already knows why).
     async fn run(
         &mut self,
-        mut downlinks: mpsc::Receiver<Downlink>,
+        mut downlinks: mpsc::Receiver<Box<Downlink>>,
         mut closed: oneshot::Receiver<()>,
     ) -> Option<DisconnectReason> {
         loop {
@@ -358,7 +358,8 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
                         return Some(e.into());
                     }
                 }
-                Some(Downlink { id, topic, payload }) = downlinks.recv() => {
+                Some(downlink) = downlinks.recv() => {
+                    let Downlink { id, topic, payload } = *downlink;
                     let publish = Publish::from_bytes(topic, QoS::AtMostOnce, payload);
                     if let Err(reason) = self.wire.write(Packet::Publish(publish)).await {
                         return Some(reason);
