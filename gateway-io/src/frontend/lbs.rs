@@ -122,7 +122,7 @@ struct Station {
     ids: GatewayIds,
     region: Region,
     /// The first frequency plan (the one `region` comes from), for resolving `TxRequest`s.
-    plan: FrequencyPlan,
+    plan: Arc<FrequencyPlan>,
     session: LnsSession,
     last_xtime: Option<i64>,
     downlinks: VecDeque<(i64, DownlinkMessage)>,
@@ -190,6 +190,8 @@ pub struct LbsFrontend<R: ?Sized> {
     by_gateway: HashMap<String, ConnectionId>,
     /// Each station's session timer, earliest first (no walk over the stations).
     timers: Timers<ConnectionId>,
+    /// The distinct plans the stations run, shared instead of copied per station.
+    plans: Vec<Arc<FrequencyPlan>>,
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<LbsOutput>,
     last_input: LastInput,
@@ -206,6 +208,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             stations: HashMap::new(),
             by_gateway: HashMap::new(),
             timers: Timers::default(),
+            plans: Vec::new(),
             events: VecDeque::new(),
             outputs: VecDeque::new(),
             last_input: LastInput::default(),
@@ -240,6 +243,18 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             ..self.config.session.clone()
         });
         Ok((region, session))
+    }
+
+    /// `plan`, shared with the stations that run an equal one; plans no station runs any
+    /// more are forgotten.
+    fn shared_plan(&mut self, plan: &FrequencyPlan) -> Arc<FrequencyPlan> {
+        self.plans.retain(|p| Arc::strong_count(p) > 1);
+        if let Some(shared) = self.plans.iter().find(|p| ***p == *plan) {
+            return shared.clone();
+        }
+        let shared = Arc::new(plan.clone());
+        self.plans.push(shared.clone());
+        shared
     }
 
     /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any): looks
@@ -312,13 +327,14 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             self.handle_close(now, old, DisconnectReason::Replaced);
         }
         self.by_gateway.insert(ids.gateway_id.clone(), connection);
+        let plan = self.shared_plan(&plans[0]);
         self.stations.insert(
             connection,
             Box::new(Station {
                 ids: ids.clone(),
                 region,
                 // `build_session` succeeded: there is a first plan.
-                plan: plans[0].clone(),
+                plan,
                 session,
                 last_xtime: None,
                 downlinks: VecDeque::new(),
@@ -520,7 +536,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
                 let message = resolve_command(
                     &*self.registry,
                     &gateway,
-                    Some(&station.plan),
+                    Some(&*station.plan),
                     message,
                     now.wall,
                 )?;

@@ -139,10 +139,11 @@ impl LbsSettings {
     }
 }
 
-/// A frame (or the end) for one connection.
+/// A frame (or the end) for one connection. Boxed text: tokio allocates a channel's slots 32
+/// at a time, so the item size counts once per connection even while nothing is queued.
 #[derive(Debug)]
 enum Outbound {
-    Text(String),
+    Text(Box<String>),
 }
 
 /// What connection tasks tell the driver.
@@ -477,7 +478,7 @@ async fn traffic<S>(
             biased;
             out = outbound.recv() => match out {
                 Some(Outbound::Text(text)) => {
-                    if let Err(reason) = send(&mut ws, Message::text(text), write_timeout).await {
+                    if let Err(reason) = send(&mut ws, Message::text(*text), write_timeout).await {
                         break reason;
                     }
                 }
@@ -639,7 +640,7 @@ async fn drive<F: WsFrontend>(
                     let Some(tx) = connections.get(&connection) else {
                         continue;
                     };
-                    match tx.try_send(Outbound::Text(text)) {
+                    match tx.try_send(Outbound::Text(Box::new(text))) {
                         Ok(()) => {}
                         // The connection task ended: its `Closed` input says why.
                         Err(mpsc::error::TrySendError::Closed(_)) => {
