@@ -42,9 +42,14 @@ pub fn find_token<S: AsRef<str>>(correlation_ids: &[S]) -> Option<u64> {
 /// the insertion count modulo `capacity`, so the newest downlink overwrites the oldest and
 /// memory stays bounded.
 /// An acknowledgement for an overwritten or unknown token finds nothing.
+///
+/// Slots are allocated as downlinks arrive and released once none is waiting, so the ring of
+/// a gateway that receives no downlinks takes no memory (a server keeps one per gateway).
 #[derive(Debug, Clone)]
 pub struct DownlinkTokens<T> {
+    /// The first `slots.len()` slots of the ring; the others are empty.
     slots: Vec<Option<(u64, T)>>,
+    capacity: usize,
     first: u64,
     next: u64,
 }
@@ -53,11 +58,9 @@ impl<T> DownlinkTokens<T> {
     /// A ring of `capacity` slots (clamped to `1..=MAX_TOKENS_CAPACITY`) whose first token is
     /// `first_token` (a seed from the configuration, for reproducible runs).
     pub fn new(capacity: usize, first_token: u64) -> Self {
-        let capacity = capacity.clamp(1, MAX_TOKENS_CAPACITY);
-        let mut slots = Vec::with_capacity(capacity);
-        slots.resize_with(capacity, || None);
         Self {
-            slots,
+            slots: Vec::new(),
+            capacity: capacity.clamp(1, MAX_TOKENS_CAPACITY),
             first: first_token,
             next: first_token,
         }
@@ -65,7 +68,7 @@ impl<T> DownlinkTokens<T> {
 
     /// Number of slots.
     pub fn capacity(&self) -> usize {
-        self.slots.len()
+        self.capacity
     }
 
     /// Number of downlinks waiting for an acknowledgement.
@@ -81,8 +84,8 @@ impl<T> DownlinkTokens<T> {
     fn slot(&self, token: u64) -> usize {
         // Slots follow the insertion count, not the token itself, so that consecutive tokens
         // use consecutive slots even where the token wraps past u64::MAX. The remainder is
-        // below `slots.len()`, which fits in usize.
-        (token.wrapping_sub(self.first) % self.slots.len() as u64) as usize
+        // below `capacity`, which fits in usize.
+        (token.wrapping_sub(self.first) % self.capacity as u64) as usize
     }
 
     /// Remembers `item` and returns its token; the slot's previous occupant, if any, is
@@ -91,14 +94,17 @@ impl<T> DownlinkTokens<T> {
         let token = self.next;
         self.next = self.next.wrapping_add(1);
         let slot = self.slot(token);
+        if slot >= self.slots.len() {
+            self.slots.resize_with(slot + 1, || None);
+        }
         self.slots[slot] = Some((token, item));
         token
     }
 
     /// The item of `token`, if it is still in the ring.
     pub fn get(&self, token: u64) -> Option<&T> {
-        match &self.slots[self.slot(token)] {
-            Some((t, item)) if *t == token => Some(item),
+        match self.slots.get(self.slot(token)) {
+            Some(Some((t, item))) if *t == token => Some(item),
             _ => None,
         }
     }
@@ -107,10 +113,14 @@ impl<T> DownlinkTokens<T> {
     /// acknowledgement for the same token finds nothing.
     pub fn take(&mut self, token: u64) -> Option<T> {
         let slot = self.slot(token);
-        match &self.slots[slot] {
-            Some((t, _)) if *t == token => self.slots[slot].take().map(|(_, item)| item),
+        let item = match self.slots.get(slot) {
+            Some(Some((t, _))) if *t == token => self.slots[slot].take().map(|(_, item)| item),
             _ => None,
+        };
+        if item.is_some() && self.is_empty() {
+            self.slots = Vec::new();
         }
+        item
     }
 
     /// Finds the `gs:down:token:<n>` id among `correlation_ids` and takes its item.
@@ -268,5 +278,29 @@ mod tests {
         assert_eq!(ring.take(u64::MAX - 1), Some(1));
         assert_eq!(ring.take(u64::MAX), Some(2));
         assert_eq!(ring.take(0), Some(3));
+    }
+
+    #[test]
+    fn slots_are_allocated_on_demand_and_released_when_empty() {
+        let mut ring = DownlinkTokens::new(4096, 0);
+        assert_eq!(
+            ring.slots.capacity(),
+            0,
+            "an idle gateway's ring takes no memory"
+        );
+        assert_eq!(ring.get(5), None);
+        assert_eq!(ring.take(5), None);
+        let a = ring.insert("a");
+        let b = ring.insert("b");
+        assert_eq!(ring.slots.len(), 2);
+        assert_eq!(ring.take(a), Some("a"));
+        assert_eq!(ring.slots.len(), 2, "b still waits");
+        assert_eq!(ring.take(b), Some("b"));
+        assert_eq!(ring.slots.capacity(), 0);
+        // Tokens go on where they were, in their own slots.
+        assert_eq!(ring.insert("c"), 2);
+        assert_eq!(ring.slots.len(), 3);
+        assert_eq!(ring.get(2), Some(&"c"));
+        assert_eq!(ring.get(a), None);
     }
 }

@@ -154,9 +154,13 @@ impl LnsSession {
             UpMessage::Version(v) => {
                 self.version = Some(v.clone());
                 self.events.push_back(LnsEvent::Connected(v));
-                match self.config.router_config.clone() {
+                // Once sent, the configured `router_config` is kept only as the one sent
+                // (one copy per session, not two); a later `version` gets that one again.
+                let configured = self.config.router_config.take();
+                match configured.clone().or_else(|| self.router_config.clone()) {
                     Some(cfg) => {
                         if let Err(e) = self.send_router_config(now, now_unix, cfg) {
+                            self.config.router_config = configured;
                             self.events.push_back(LnsEvent::RouterConfigFailed(e));
                         }
                     }
@@ -430,7 +434,12 @@ impl LnsSession {
     /// The next event.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<LnsEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            // An idle session keeps no event queue (events are large; sessions are many).
+            self.events = VecDeque::new();
+        }
+        event
     }
 
     /// When to call [`LnsSession::handle_timeout`] next: the earliest timer, or, while a frame

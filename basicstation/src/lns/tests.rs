@@ -67,6 +67,31 @@ fn version_is_answered_with_router_config() {
 }
 
 #[test]
+fn a_second_version_gets_the_router_config_again_from_the_one_copy_kept() {
+    let (mut s, t0) = running(LnsConfig::default());
+    drain(&mut s);
+    assert!(
+        s.config.router_config.is_none(),
+        "kept once, as the one sent"
+    );
+    s.handle_message(t0, T0_UNIX + 60.0, VERSION);
+    let (out, ev) = drain(&mut s);
+    assert_eq!(
+        out,
+        [
+            r#"{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1","freq_range":[863000000,870000000],"DRs":[[12,125,0],[11,125,0],[10,125,0],[9,125,0],[8,125,0],[7,125,0]],"sx1301_conf":[],"MuxTime":1795585860.0}"#
+        ]
+    );
+    assert!(matches!(&ev[..], [LnsEvent::Connected(_)]), "{ev:?}");
+    assert_eq!(
+        s.router_config().and_then(|c| c.mux_time),
+        Some(T0_UNIX + 60.0)
+    );
+    // Drained, the session keeps no event queue.
+    assert_eq!(s.events.capacity(), 0);
+}
+
+#[test]
 fn without_config_the_session_asks_for_one() {
     let t0 = Instant::now();
     let mut s = LnsSession::new(LnsConfig::default());

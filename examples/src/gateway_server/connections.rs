@@ -50,10 +50,30 @@ pub struct ConnectionStats {
     pub tx_acknowledgment_count: u64,
 }
 
+/// One gateway's stats as kept: the last status and acknowledgement as compact JSON text
+/// (a `serde_json::Value` map of a status is several times larger, once per gateway).
+#[derive(Debug)]
+struct Kept {
+    stats: ConnectionStats,
+    last_status: Option<Box<str>>,
+    last_tx_acknowledgment: Option<Box<str>>,
+}
+
+fn json_text<T: Serialize>(value: &T) -> Option<Box<str>> {
+    serde_json::to_string(value)
+        .ok()
+        .map(String::into_boxed_str)
+}
+
+fn json_value(text: &Option<Box<str>>) -> Option<Value> {
+    text.as_deref().and_then(|t| serde_json::from_str(t).ok())
+}
+
 /// The stats of every connected gateway.
 #[derive(Debug, Default)]
 pub struct ConnectionTable {
-    gateways: Mutex<HashMap<String, ConnectionStats>>,
+    /// Boxed: the map keeps spare slots, and the stats are a few hundred bytes.
+    gateways: Mutex<HashMap<String, Box<Kept>>>,
 }
 
 fn now() -> Timestamp {
@@ -69,45 +89,48 @@ impl ConnectionTable {
             GatewayEvent::Connected {
                 protocol, remote, ..
             } => {
-                gateways.insert(
-                    id.clone(),
-                    ConnectionStats {
-                        gateway_id: id.clone(),
-                        protocol: protocol.name(),
-                        remote_addr: remote.map(|r| r.to_string()),
-                        connected_at: now(),
-                        last_uplink_received_at: None,
-                        uplink_count: 0,
-                        last_status_received_at: None,
-                        last_status: None,
-                        last_downlink_received_at: None,
-                        downlink_count: 0,
-                        last_tx_acknowledgment_received_at: None,
-                        last_tx_acknowledgment: None,
-                        tx_acknowledgment_count: 0,
-                    },
-                );
+                let stats = ConnectionStats {
+                    gateway_id: id.clone(),
+                    protocol: protocol.name(),
+                    remote_addr: remote.map(|r| r.to_string()),
+                    connected_at: now(),
+                    last_uplink_received_at: None,
+                    uplink_count: 0,
+                    last_status_received_at: None,
+                    last_status: None,
+                    last_downlink_received_at: None,
+                    downlink_count: 0,
+                    last_tx_acknowledgment_received_at: None,
+                    last_tx_acknowledgment: None,
+                    tx_acknowledgment_count: 0,
+                };
+                let kept = Kept {
+                    stats,
+                    last_status: None,
+                    last_tx_acknowledgment: None,
+                };
+                gateways.insert(id.clone(), Box::new(kept));
             }
             GatewayEvent::Disconnected { .. } => {
                 gateways.remove(id);
             }
             GatewayEvent::Uplink { .. } => {
-                if let Some(s) = gateways.get_mut(id) {
-                    s.last_uplink_received_at = Some(now());
-                    s.uplink_count += 1;
+                if let Some(k) = gateways.get_mut(id) {
+                    k.stats.last_uplink_received_at = Some(now());
+                    k.stats.uplink_count += 1;
                 }
             }
             GatewayEvent::Status { status, .. } => {
-                if let Some(s) = gateways.get_mut(id) {
-                    s.last_status_received_at = Some(now());
-                    s.last_status = serde_json::to_value(status).ok();
+                if let Some(k) = gateways.get_mut(id) {
+                    k.stats.last_status_received_at = Some(now());
+                    k.last_status = json_text(status);
                 }
             }
             GatewayEvent::TxAck { ack, .. } => {
-                if let Some(s) = gateways.get_mut(id) {
-                    s.last_tx_acknowledgment_received_at = Some(now());
-                    s.last_tx_acknowledgment = serde_json::to_value(ack).ok();
-                    s.tx_acknowledgment_count += 1;
+                if let Some(k) = gateways.get_mut(id) {
+                    k.stats.last_tx_acknowledgment_received_at = Some(now());
+                    k.last_tx_acknowledgment = json_text(ack);
+                    k.stats.tx_acknowledgment_count += 1;
                 }
             }
             _ => {}
@@ -117,9 +140,9 @@ impl ConnectionTable {
     /// A downlink went to the gateway.
     pub fn downlink_sent(&self, gateway_id: &str) {
         let mut gateways = self.gateways.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(s) = gateways.get_mut(gateway_id) {
-            s.last_downlink_received_at = Some(now());
-            s.downlink_count += 1;
+        if let Some(k) = gateways.get_mut(gateway_id) {
+            k.stats.last_downlink_received_at = Some(now());
+            k.stats.downlink_count += 1;
         }
     }
 
@@ -129,6 +152,10 @@ impl ConnectionTable {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(gateway_id)
-            .cloned()
+            .map(|k| ConnectionStats {
+                last_status: json_value(&k.last_status),
+                last_tx_acknowledgment: json_value(&k.last_tx_acknowledgment),
+                ..k.stats.clone()
+            })
     }
 }

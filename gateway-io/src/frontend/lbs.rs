@@ -27,6 +27,7 @@ use loragw_basicstation::lns::{LnsConfig, LnsEvent, LnsSession};
 use loragw_basicstation::region::Region;
 use loragw_ttnpb::DownlinkMessage;
 
+use super::timers::Timers;
 use super::{ConnectionId, Frontend, LastInput, Now};
 use crate::adapter::lbs::{
     DownlinkContext, downlink_to_request, radio_to_uplink, region_of, router_config,
@@ -122,7 +123,7 @@ struct Station {
     ids: GatewayIds,
     region: Region,
     /// The first frequency plan (the one `region` comes from), for resolving `TxRequest`s.
-    plan: FrequencyPlan,
+    plan: Arc<FrequencyPlan>,
     session: LnsSession,
     last_xtime: Option<i64>,
     downlinks: VecDeque<(i64, DownlinkMessage)>,
@@ -201,8 +202,14 @@ pub fn frequency_plans<R: GatewayRegistry + ?Sized>(
 pub struct LbsFrontend<R: ?Sized> {
     config: LbsConfig,
     registry: Arc<R>,
-    stations: HashMap<ConnectionId, Station>,
+    /// Boxed: a station is large (plan, session, router configuration) and the map keeps
+    /// spare slots.
+    stations: HashMap<ConnectionId, Box<Station>>,
     by_gateway: HashMap<String, ConnectionId>,
+    /// Each station's session timer, earliest first (no walk over the stations).
+    timers: Timers<ConnectionId>,
+    /// The distinct plans the stations run, shared instead of copied per station.
+    plans: Vec<Arc<FrequencyPlan>>,
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<LbsOutput>,
     last_input: LastInput,
@@ -218,6 +225,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             registry,
             stations: HashMap::new(),
             by_gateway: HashMap::new(),
+            timers: Timers::default(),
+            plans: Vec::new(),
             events: VecDeque::new(),
             outputs: VecDeque::new(),
             last_input: LastInput::default(),
@@ -252,6 +261,18 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             ..self.config.session.clone()
         });
         Ok((region, session))
+    }
+
+    /// `plan`, shared with the stations that run an equal one; plans no station runs any
+    /// more are forgotten.
+    fn shared_plan(&mut self, plan: &FrequencyPlan) -> Arc<FrequencyPlan> {
+        self.plans.retain(|p| Arc::strong_count(p) > 1);
+        if let Some(shared) = self.plans.iter().find(|p| ***p == *plan) {
+            return shared.clone();
+        }
+        let shared = Arc::new(plan.clone());
+        self.plans.push(shared.clone());
+        shared
     }
 
     /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any): looks
@@ -324,18 +345,24 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             self.handle_close(now, old, DisconnectReason::Replaced);
         }
         self.by_gateway.insert(ids.gateway_id.clone(), connection);
+        let plan = self.shared_plan(&plans[0]);
         self.stations.insert(
             connection,
-            Station {
+            Box::new(Station {
                 ids: ids.clone(),
                 region,
                 // `build_session` succeeded: there is a first plan.
-                plan: plans[0].clone(),
+                plan,
                 session,
                 last_xtime: None,
                 downlinks: VecDeque::new(),
-            },
+            }),
         );
+        let deadline = self
+            .stations
+            .get(&connection)
+            .and_then(|s| s.session.poll_timeout());
+        self.timers.set(connection, deadline);
         self.events.push_back(GatewayEvent::Connected {
             gateway: ids.clone(),
             protocol: Protocol::BasicStation,
@@ -377,6 +404,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
     pub fn handle_close(&mut self, now: Now, connection: ConnectionId, reason: DisconnectReason) {
         self.last_input.record(now.instant);
         if let Some(station) = self.stations.remove(&connection) {
+            self.timers.remove(connection);
             if self.by_gateway.get(&station.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&station.ids.gateway_id);
             }
@@ -500,6 +528,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                 self.events.push_back(e);
             }
         }
+        self.timers.set(connection, station.session.poll_timeout());
     }
 }
 
@@ -525,7 +554,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
                 let message = resolve_command(
                     &*self.registry,
                     &gateway,
-                    Some(&station.plan),
+                    Some(&*station.plan),
                     message,
                     now.wall,
                 )?;
@@ -565,13 +594,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
 
     fn handle_timeout(&mut self, now: Now) {
         self.last_input.record(now.instant);
-        let due: Vec<ConnectionId> = self
-            .stations
-            .iter()
-            .filter(|(_, s)| s.session.poll_timeout().is_some_and(|t| t <= now.instant))
-            .map(|(c, _)| *c)
-            .collect();
-        for connection in due {
+        for connection in self.timers.take_due(now.instant) {
             if let Some(s) = self.stations.get_mut(&connection) {
                 s.session.handle_timeout(now.instant, now.unix_seconds());
             }
@@ -590,11 +613,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
     /// The sessions' earliest timer; or, while an output or an event is queued, the latest
     /// input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
-        let timers = self
-            .stations
-            .values()
-            .filter_map(|s| s.session.poll_timeout())
-            .min();
+        let timers = self.timers.next();
         let queued = !self.outputs.is_empty() || !self.events.is_empty();
         self.last_input.wake(timers, queued)
     }

@@ -11,6 +11,8 @@ pub mod mqtt;
 pub mod tabs;
 pub mod udp;
 
+mod timers;
+
 use std::any::Any;
 use std::collections::HashMap;
 use std::time::Instant;

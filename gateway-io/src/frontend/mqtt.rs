@@ -40,6 +40,7 @@ mod liveness;
 pub use liveness::RateLimit;
 
 use self::liveness::{Bucket, keep_alive_window};
+use super::timers::Timers;
 use super::{ConnectionId, Frontend, LastInput, Now, with_timestamp};
 use crate::adapter::lbs::tx_timeout_to_ack;
 use crate::adapter::{mqtt_v2, mqtt_v3};
@@ -171,6 +172,18 @@ struct Connection {
     waiting: VecDeque<MqttOutput>,
 }
 
+impl Connection {
+    /// Its keep-alive or its first downlink expiry (in deadline order, since the timeout is
+    /// the same for all), whichever is earlier.
+    fn deadline(&self) -> Option<Instant> {
+        let silence = self.last_heard.checked_add(self.keep_alive);
+        [self.in_flight.front().map(|d| d.deadline), silence]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+}
+
 /// A downlink waiting for its end.
 #[derive(Debug)]
 struct InFlight {
@@ -230,6 +243,8 @@ pub struct MqttFrontend<R: ?Sized> {
     registry: Arc<R>,
     connections: HashMap<ConnectionId, Connection>,
     by_gateway: HashMap<String, ConnectionId>,
+    /// Each connection's [`Connection::deadline`], earliest first.
+    timers: Timers<ConnectionId>,
     /// Downlink correlation tokens per gateway, kept across reconnects: an acknowledgement sent
     /// over a new connection still finds its downlink, and tokens never restart, so a stale
     /// acknowledgement cannot match a newer downlink. One entry per gateway that ever connected
@@ -250,6 +265,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
             registry,
             connections: HashMap::new(),
             by_gateway: HashMap::new(),
+            timers: Timers::default(),
             tokens: HashMap::new(),
             events: VecDeque::new(),
             outputs: VecDeque::new(),
@@ -327,6 +343,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
                 waiting: VecDeque::new(),
             },
         );
+        self.reschedule(connection);
         self.events.push_back(GatewayEvent::Connected {
             gateway: ids.clone(),
             protocol: self.protocol_id(),
@@ -354,6 +371,16 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         if let Some(conn) = self.connections.get_mut(&connection) {
             conn.in_flight.retain(|d| d.id != downlink);
         }
+        self.reschedule(connection);
+    }
+
+    /// Files the connection's deadline with the timers (after any change of it).
+    fn reschedule(&mut self, connection: ConnectionId) {
+        let deadline = self
+            .connections
+            .get(&connection)
+            .and_then(Connection::deadline);
+        self.timers.set(connection, deadline);
     }
 
     /// Downlinks in flight, over all connections.
@@ -385,6 +412,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         if let Some(conn) = self.connections.get_mut(&connection) {
             conn.keep_alive = keep_alive_window(keep_alive_secs, self.config.max_idle);
         }
+        self.reschedule(connection);
     }
 
     /// A packet from the gateway that needs nothing else from the frontend (PINGREQ, PUBREL,
@@ -394,6 +422,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
         if let Some(conn) = self.connections.get_mut(&connection) {
             conn.last_heard = conn.last_heard.max(now.instant);
         }
+        self.reschedule(connection);
     }
 
     /// An UNSUBSCRIBE filter: once no filter is left, downlinks wait again until the next
@@ -470,6 +499,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
             .get_mut(&connection)
             .ok_or(MqttError::UnknownConnection(connection))?;
         conn.last_heard = conn.last_heard.max(now.instant);
+        self.timers.set(connection, conn.deadline());
         if let Some(bucket) = &mut conn.bucket
             && !bucket.take(now.instant)
         {
@@ -508,6 +538,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
                         let before = conn.in_flight.len();
                         conn.in_flight
                             .retain(|d| d.token.is_none_or(|t| tokens.get(t).is_some()));
+                        self.timers.set(connection, conn.deadline());
                         if before == conn.in_flight.len()
                             && !matched
                             && loragw_mqtt_v3::find_token(&ack.correlation_ids).is_some()
@@ -579,6 +610,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> MqttFrontend<R> {
     ) {
         self.last_input.record(now.instant);
         if let Some(mut conn) = self.connections.remove(&connection) {
+            self.timers.remove(connection);
             if self.by_gateway.get(&conn.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&conn.ids.gateway_id);
             }
@@ -682,6 +714,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
                     message: kept,
                     deadline: now.instant + self.config.downlink_ack_timeout,
                 });
+                self.timers.set(connection, conn.deadline());
                 let publish = MqttOutput::Publish {
                     connection,
                     topic,
@@ -707,7 +740,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
         self.last_input.record(now.instant);
         let mut expired = Vec::new();
         let mut silent = Vec::new();
-        for (id, conn) in &mut self.connections {
+        let due = self.timers.take_due(now.instant);
+        for id in &due {
+            let Some(conn) = self.connections.get_mut(id) else {
+                continue;
+            };
             if now.instant.saturating_duration_since(conn.last_heard) >= conn.keep_alive {
                 silent.push(*id);
                 continue;
@@ -728,6 +765,9 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
         for (gateway, d) in expired {
             self.fail(&gateway, d, TxFailure::Expired);
         }
+        for id in due {
+            self.reschedule(id);
+        }
         // Silent past the keep-alive: closed, as MQTT says.
         silent.sort();
         for connection in silent {
@@ -747,17 +787,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for MqttFro
     /// The earliest keep-alive or downlink expiry; or, while an output or an event is queued,
     /// the latest input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
-        // Per connection: its keep-alive, and its first downlink expiry (in deadline order,
-        // since the timeout is the same for all).
-        let timers = self
-            .connections
-            .values()
-            .flat_map(|c| {
-                let silence = c.last_heard.checked_add(c.keep_alive);
-                [c.in_flight.front().map(|d| d.deadline), silence]
-            })
-            .flatten()
-            .min();
+        let timers = self.timers.next();
         let queued = !self.outputs.is_empty() || !self.events.is_empty();
         self.last_input.wake(timers, queued)
     }

@@ -25,6 +25,7 @@ use loragw_basicstation::tabs::{TabsConfig, TabsEvent, TabsSession};
 use loragw_ttnpb::DownlinkMessage;
 
 pub use super::lbs::{LbsError, LbsOutput, discovery_answer, frequency_plans, parse_traffic_path};
+use super::timers::Timers;
 use super::{ConnectionId, Frontend, Now};
 use crate::adapter::lbs::region_of;
 use crate::adapter::tabs::{
@@ -102,6 +103,8 @@ pub struct TabsFrontend<R: ?Sized> {
     registry: Arc<R>,
     hubs: HashMap<ConnectionId, Hub>,
     by_gateway: HashMap<String, ConnectionId>,
+    /// Each hub's session timer, earliest first (no walk over the hubs).
+    timers: Timers<ConnectionId>,
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<LbsOutput>,
     /// Hub messages that did not parse, since the frontend started.
@@ -116,6 +119,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
             registry,
             hubs: HashMap::new(),
             by_gateway: HashMap::new(),
+            timers: Timers::default(),
             events: VecDeque::new(),
             outputs: VecDeque::new(),
             decode_errors: 0,
@@ -215,6 +219,11 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
                 downlinks: VecDeque::new(),
             },
         );
+        let deadline = self
+            .hubs
+            .get(&connection)
+            .and_then(|h| h.session.poll_timeout());
+        self.timers.set(connection, deadline);
         self.events.push_back(GatewayEvent::Connected {
             gateway: ids.clone(),
             protocol: PROTOCOL,
@@ -250,6 +259,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
     /// The websocket closed: `Disconnected`, and a failed `TxAck` per downlink in flight.
     pub fn handle_close(&mut self, _now: Now, connection: ConnectionId, reason: DisconnectReason) {
         if let Some(hub) = self.hubs.remove(&connection) {
+            self.timers.remove(connection);
             if self.by_gateway.get(&hub.ids.gateway_id) == Some(&connection) {
                 self.by_gateway.remove(&hub.ids.gateway_id);
             }
@@ -350,6 +360,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
                 self.events.push_back(e);
             }
         }
+        self.timers.set(connection, hub.session.poll_timeout());
     }
 }
 
@@ -406,13 +417,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for TabsFro
     }
 
     fn handle_timeout(&mut self, now: Now) {
-        let due: Vec<ConnectionId> = self
-            .hubs
-            .iter()
-            .filter(|(_, h)| h.session.poll_timeout().is_some_and(|t| t <= now.instant))
-            .map(|(c, _)| *c)
-            .collect();
-        for connection in due {
+        for connection in self.timers.take_due(now.instant) {
             if let Some(h) = self.hubs.get_mut(&connection) {
                 h.session.handle_timeout(now.instant);
             }
@@ -429,10 +434,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for TabsFro
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.hubs
-            .values()
-            .filter_map(|h| h.session.poll_timeout())
-            .min()
+        self.timers.next()
     }
 }
 

@@ -20,7 +20,7 @@ pub const RECOMMENDED_SALT_LEN: usize = 16;
 /// A salted SHA-256 hash of a key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyHash {
-    salt: Vec<u8>,
+    salt: Box<[u8]>,
     digest: [u8; 32],
 }
 
@@ -44,7 +44,7 @@ impl KeyHash {
     /// Hashes `key` with `salt` (use at least [`RECOMMENDED_SALT_LEN`] random bytes; salts
     /// longer than [`MAX_SALT_LEN`] are cut to that length).
     pub fn compute(key: &str, salt: &[u8]) -> KeyHash {
-        let salt = salt[..salt.len().min(MAX_SALT_LEN)].to_vec();
+        let salt: Box<[u8]> = salt[..salt.len().min(MAX_SALT_LEN)].into();
         let digest = digest(&salt, key);
         KeyHash { salt, digest }
     }
@@ -119,7 +119,10 @@ impl FromStr for KeyHash {
         let digest = decode_hex(digest)
             .and_then(|d| <[u8; 32]>::try_from(d).ok())
             .ok_or(InvalidKeyHash("digest is not 64 hex digits"))?;
-        Ok(KeyHash { salt, digest })
+        Ok(KeyHash {
+            salt: salt.into_boxed_slice(),
+            digest,
+        })
     }
 }
 

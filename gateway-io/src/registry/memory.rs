@@ -168,10 +168,12 @@ pub enum RegistryConfigError {
     },
 }
 
+// Boxed slices rather than vectors: one entry per registered gateway, and a collected
+// vector keeps spare capacity (four keys' room for one key).
 #[derive(Debug, Clone)]
 struct StoredKey {
     hash: KeyHash,
-    rights: Vec<Right>,
+    rights: Box<[Right]>,
 }
 
 /// The authentication methods a gateway accepts, one bit per [`AuthMethod`].
@@ -201,7 +203,7 @@ impl Methods {
 #[derive(Debug, Clone)]
 struct Entry {
     record: GatewayRecord,
-    keys: Vec<StoredKey>,
+    keys: Box<[StoredKey]>,
     methods: Methods,
 }
 
@@ -264,14 +266,16 @@ impl InMemoryRegistry {
                                 source,
                             }
                         })?,
-                        rights: k.rights.clone(),
+                        rights: k.rights.as_slice().into(),
                     })
                 })
-                .collect::<Result<Vec<_>, RegistryConfigError>>()?;
+                .collect::<Result<Box<[_]>, RegistryConfigError>>()?;
             let methods = gateway
                 .auth
                 .as_deref()
                 .map_or(Methods::DEFAULT, Methods::of);
+            // Parsed lists keep spare capacity; the record lives as long as the registry.
+            gateway.frequency_plans.shrink_to_fit();
             let record = GatewayRecord {
                 ids: GatewayIds::new(gateway.id.clone(), gateway.eui),
                 frequency_plan_ids: gateway.frequency_plans,
@@ -288,7 +292,7 @@ impl InMemoryRegistry {
     fn insert(
         &mut self,
         record: GatewayRecord,
-        keys: Vec<StoredKey>,
+        keys: Box<[StoredKey]>,
         methods: Methods,
     ) -> Result<(), RegistryConfigError> {
         let id = record.ids.gateway_id.clone();
@@ -326,10 +330,10 @@ impl InMemoryRegistry {
     ) -> Result<(), RegistryConfigError> {
         // The name only matters in config errors; none can occur here.
         let _ = key_name;
-        let keys = vec![StoredKey {
+        let keys = Box::new([StoredKey {
             hash: KeyHash::compute(key, salt),
-            rights: rights.to_vec(),
-        }];
+            rights: rights.into(),
+        }]);
         self.insert(record, keys, Methods::DEFAULT)
     }
 

@@ -347,9 +347,10 @@ pub(crate) async fn accept_loop<S, SF, P>(
             let _slot = slot;
             let task_stats = stats.clone();
             let task = async move {
-                let Some((stream, client_eui)) =
-                    handshake_tls(stream, remote, tls, deadline, &task_stats, &log).await
-                else {
+                // Boxed: the TLS handshake's state is large and would otherwise size the
+                // task of every connection for its whole life.
+                let handshake = handshake_tls(stream, remote, tls, deadline, &task_stats, &log);
+                let Some((stream, client_eui)) = Box::pin(handshake).await else {
                     return;
                 };
                 serve(Accepted {

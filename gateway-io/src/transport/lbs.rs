@@ -65,8 +65,9 @@ use crate::ids::{Eui64, GatewayIds};
 use crate::registry::GatewayRecord;
 
 /// Read buffer per websocket: small, since station messages are a few hundred bytes and the
-/// default 128 KiB would be kept per idle connection.
-pub const READ_BUFFER_SIZE: usize = 4 * 1024;
+/// default 128 KiB would be kept per idle connection (tungstenite grows it for a larger
+/// message, up to [`MAX_MESSAGE_LEN`]).
+pub const READ_BUFFER_SIZE: usize = 512;
 
 /// Inputs queued from connection tasks to the driver.
 const INPUT_CAPACITY: usize = 1024;
@@ -139,10 +140,13 @@ impl LbsSettings {
     }
 }
 
-/// A frame (or the end) for one connection.
+/// A frame (or the end) for one connection. Boxed text: tokio allocates a channel's slots 32
+/// at a time, so the item size counts once per connection even while nothing is queued.
 #[derive(Debug)]
+// A thin pointer (8 bytes) is the point: `Box<str>` would be 16, `String` 24.
+#[allow(clippy::box_collection)]
 enum Outbound {
-    Text(String),
+    Text(Box<String>),
 }
 
 /// What connection tasks tell the driver.
@@ -286,7 +290,7 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
             .log
             .refused(remote, RefusalReason::HandshakeTimeout, what);
     };
-    let head = match tokio::time::timeout_at(deadline, read_head(&mut stream)).await {
+    let head = match tokio::time::timeout_at(deadline, Box::pin(read_head(&mut stream))).await {
         Ok(Ok(head)) => head,
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "websocket upgrade request unreadable");
@@ -346,8 +350,10 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
         None => None,
     };
     let stream = Prefixed::new(head, stream);
+    // Boxed, like the request head's read: handshake state would otherwise size the
+    // connection's task for its whole life.
     let upgrade = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config()));
-    let ws = match tokio::time::timeout_at(deadline, upgrade).await {
+    let ws = match tokio::time::timeout_at(deadline, Box::pin(upgrade)).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "websocket upgrade failed");
@@ -357,10 +363,10 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     };
     match route {
         Some(Route::Discovery { traffic_base }) => {
-            discovery(ws, traffic_base, deadline, remote, client_eui, &shared).await
+            Box::pin(discovery(ws, traffic_base, deadline, remote, client_eui, &shared)).await
         }
         Some(Route::Traffic { record, plans }) => {
-            traffic(ws, id, record, plans, remote, &shared).await
+            Box::pin(traffic(ws, id, record, plans, remote, &shared)).await
         }
         None => {}
     }
@@ -480,7 +486,7 @@ async fn traffic<S>(
             biased;
             out = outbound.recv() => match out {
                 Some(Outbound::Text(text)) => {
-                    if let Err(reason) = send(&mut ws, Message::text(text), write_timeout).await {
+                    if let Err(reason) = send(&mut ws, Message::text(*text), write_timeout).await {
                         break reason;
                     }
                 }
@@ -642,7 +648,7 @@ async fn drive<F: WsFrontend>(
                     let Some(tx) = connections.get(&connection) else {
                         continue;
                     };
-                    match tx.try_send(Outbound::Text(text)) {
+                    match tx.try_send(Outbound::Text(Box::new(text))) {
                         Ok(()) => {}
                         // The connection task ended: its `Closed` input says why.
                         Err(mpsc::error::TrySendError::Closed(_)) => {

@@ -44,7 +44,7 @@ pub(crate) enum Input {
         remote: SocketAddr,
         /// The CONNECT's keep-alive, seconds.
         keep_alive: u16,
-        downlinks: mpsc::Sender<Downlink>,
+        downlinks: mpsc::Sender<Box<Downlink>>,
         /// Dropped by the driver to close the connection.
         open: oneshot::Sender<()>,
         reply: oneshot::Sender<Result<GatewayIds, RefusalReason>>,

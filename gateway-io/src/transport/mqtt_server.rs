@@ -169,7 +169,9 @@ pub(crate) async fn start(
 
 /// A connection as the driver sees it.
 struct Connection {
-    downlinks: mpsc::Sender<Downlink>,
+    /// Boxed: tokio allocates a channel's slots 32 at a time, so the item size counts once
+    /// per connection even while no downlink waits.
+    downlinks: mpsc::Sender<Box<Downlink>>,
     /// Dropping it closes the connection.
     _open: oneshot::Sender<()>,
 }
@@ -301,11 +303,11 @@ fn route_outputs(
                 let Some(conn) = connections.get(&connection) else {
                     continue;
                 };
-                let downlink = Downlink {
+                let downlink = Box::new(Downlink {
                     id: downlink,
                     topic,
                     payload: Bytes::from(payload),
-                };
+                });
                 if conn.downlinks.try_send(downlink).is_err() {
                     // Gone (or, against the invariant, full): close it; the frontend fails
                     // its downlinks when the connection reports its end.

@@ -27,15 +27,20 @@ use crate::frontend::mqtt::{MqttError, MqttVersion, authenticate_connect};
 use crate::ids::GatewayIds;
 use crate::registry::AuthError;
 
-/// How much the read buffer grows per read.
-const READ_CHUNK: usize = 4096;
+/// How much the read buffer grows per read: small, since an idle connection keeps this much
+/// (a large packet grows the buffer as it arrives, see [`Wire::fill`]).
+const READ_CHUNK: usize = 512;
+
+/// An empty read buffer larger than this (left by a large packet) is released before the next
+/// read, so a connection that once received a large PUBLISH does not keep its buffer.
+const KEPT_READ_CAPACITY: usize = 4 * READ_CHUNK;
 
 /// The connection's stream halves and buffers.
 struct Wire<S> {
     reader: ReadHalf<S>,
     writer: WriteHalf<S>,
-    /// Received bytes not yet framed: at most one packet plus one read chunk, since a packet
-    /// over the bound is refused from its header.
+    /// Received bytes not yet framed: at most about twice one packet (reads double the
+    /// buffer), since a packet over the bound is refused from its header.
     inbuf: BytesMut,
     outbuf: BytesMut,
     max_packet_size: usize,
@@ -69,9 +74,14 @@ impl<S: AsyncRead + AsyncWrite> Wire<S> {
         }
     }
 
-    /// Reads more bytes into the buffer (cancel safe).
+    /// Reads more bytes into the buffer (cancel safe). The buffer grows by at least
+    /// [`READ_CHUNK`] per read (doubling as a large packet arrives) and goes back to that once
+    /// it is empty.
     async fn fill(&mut self) -> Result<(), ReadError> {
-        self.inbuf.reserve(READ_CHUNK);
+        if self.inbuf.is_empty() && self.inbuf.capacity() > KEPT_READ_CAPACITY {
+            self.inbuf = BytesMut::new();
+        }
+        self.inbuf.reserve(READ_CHUNK.max(self.inbuf.len()));
         match self.reader.read_buf(&mut self.inbuf).await {
             Ok(0) => Err(ReadError::Closed),
             Ok(_) => Ok(()),
@@ -326,7 +336,7 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
     /// it (it already knows why).
     async fn run(
         &mut self,
-        mut downlinks: mpsc::Receiver<Downlink>,
+        mut downlinks: mpsc::Receiver<Box<Downlink>>,
         mut closed: oneshot::Receiver<()>,
     ) -> Option<DisconnectReason> {
         loop {
@@ -349,7 +359,8 @@ impl<S: AsyncRead + AsyncWrite> Session<'_, S> {
                         return Some(e.into());
                     }
                 }
-                Some(Downlink { id, topic, payload }) = downlinks.recv() => {
+                Some(downlink) = downlinks.recv() => {
+                    let Downlink { id, topic, payload } = *downlink;
                     let publish = Publish::from_bytes(topic, QoS::AtMostOnce, payload);
                     if let Err(reason) = self.wire.write(Packet::Publish(publish)).await {
                         return Some(reason);

@@ -357,3 +357,46 @@ fn downlinks_in_flight_are_capped() {
     assert_eq!(f.downlinks_in_flight(), 1);
     f.handle_command(t, class_c()).unwrap();
 }
+
+/// Stations with equal plans share one copy; a plan no station runs is dropped.
+#[test]
+fn stations_share_equal_plans() {
+    let mut f = frontend();
+    let t = start();
+    let eu = FrequencyPlan::builtin("EU_863_870").unwrap();
+    let us = FrequencyPlan::builtin("US_902_928_FSB_2").unwrap();
+    let record =
+        |id: &str, plan: &str| GatewayRecord::new(GatewayIds::new(id, None), vec![plan.into()]);
+    for (i, (id, plan)) in [("gw-1", &eu), ("gw-2", &eu), ("gw-3", &us)]
+        .into_iter()
+        .enumerate()
+    {
+        let name = plan.id.clone();
+        f.connect_with_plans(
+            t,
+            ConnectionId(i as u64),
+            &record(id, &name),
+            std::slice::from_ref(plan),
+            None,
+        )
+        .unwrap();
+    }
+    let plan_of =
+        |f: &LbsFrontend<InMemoryRegistry>, c: u64| f.stations[&ConnectionId(c)].plan.clone();
+    assert!(Arc::ptr_eq(&plan_of(&f, 0), &plan_of(&f, 1)));
+    assert_eq!(*plan_of(&f, 2), us);
+    assert_eq!(f.plans.len(), 2);
+    for c in 0..3 {
+        f.handle_close(t, ConnectionId(c), DisconnectReason::ClosedByGateway);
+    }
+    f.connect_with_plans(
+        t,
+        ConnectionId(9),
+        &record("gw-9", &us.id),
+        std::slice::from_ref(&us),
+        None,
+    )
+    .unwrap();
+    assert_eq!(f.plans.len(), 1, "the EU plan went with its last station");
+    assert_eq!(*plan_of(&f, 9), us);
+}

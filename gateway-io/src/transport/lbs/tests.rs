@@ -377,3 +377,48 @@ async fn a_message_that_does_not_parse_is_counted_and_the_session_stays_up() {
     assert_eq!(stats.decode_errors_tabs_hubs, 0);
     assert_eq!(stats.sessions, 1);
 }
+
+/// The 512-byte read buffer grows for a large message: a `version` of exactly
+/// `MAX_MESSAGE_LEN` bytes is answered, and so is a small one after it.
+#[tokio::test]
+async fn a_message_of_the_largest_legal_size_passes_the_small_read_buffer() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
+    connected(&mut server, "gw-a").await;
+    let head = r#"{"msgtype":"version","station":""#;
+    let tail = r#"","protocol":2,"features":""}"#;
+    let station_name = "x".repeat(MAX_MESSAGE_LEN - head.len() - tail.len());
+    let large = format!("{head}{station_name}{tail}");
+    assert_eq!(large.len(), MAX_MESSAGE_LEN);
+    assert!(large.len() > 100 * READ_BUFFER_SIZE);
+    a.send(Message::text(large)).await.unwrap();
+    match next(&mut server).await {
+        Ok(GatewayEvent::Status {
+            gateway, status, ..
+        }) => {
+            assert_eq!(gateway.gateway_id, "gw-a");
+            // Decoded whole (the adapter bounds the text it passes on).
+            let station = status.versions.get("station").expect("station version");
+            assert!(station.len() >= 64 && station.bytes().all(|b| b == b'x'));
+        }
+        other => panic!("expected gw-a status, got {other:?}"),
+    }
+    // router_config comes back, after the large message and again after a small one (the
+    // time transfer's `getxtime` frames may come in between).
+    for _ in 0..2 {
+        loop {
+            match timeout(STEP, a.next()).await.unwrap() {
+                Some(Ok(Message::Text(t))) if t.as_str().contains("router_config") => break,
+                Some(Ok(Message::Text(t))) => assert!(t.as_str().contains("getxtime"), "{t}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        a.send(Message::text(VERSION)).await.unwrap();
+    }
+}

@@ -158,3 +158,35 @@ async fn an_undecodable_payload_is_counted_and_the_connection_stays_up() {
     assert_eq!(stats.decode_errors_mqtt_v2, 0);
     assert_eq!(stats.sessions, 1);
 }
+
+/// The 512-byte read chunks grow for a large packet: a PUBLISH with the largest payload the
+/// codecs take (64 KiB) is framed whole (here it is no protobuf, so it is counted as a decode
+/// error), and the connection goes on with small packets.
+#[tokio::test]
+async fn a_publish_of_the_largest_payload_is_read_whole_and_the_connection_goes_on() {
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .mqtt_v3("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let port = server.local_addr(ListenerKind::MqttV3).unwrap().port();
+    let mut a = Raw::connect(port, "gw-a", "KEY-A").await;
+    assert!(matches!(
+        next(&mut server).await,
+        GatewayEvent::Connected { .. }
+    ));
+    let large = vec![0xFF; loragw_mqtt_v3::codec::MAX_PAYLOAD_LEN];
+    a.publish("v3/gw-a/up", &large).await;
+    a.publish("v3/gw-a/status", b"").await;
+    match next(&mut server).await {
+        GatewayEvent::Status { gateway, .. } => assert_eq!(gateway.gateway_id, "gw-a"),
+        other => panic!("{other:?}"),
+    }
+    let stats = server.stats();
+    assert_eq!(
+        stats.decode_errors_mqtt_v3, 1,
+        "the large payload arrived whole"
+    );
+    assert_eq!(stats.sessions, 1);
+}
