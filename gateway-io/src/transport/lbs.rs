@@ -363,7 +363,15 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
     };
     match route {
         Some(Route::Discovery { traffic_base }) => {
-            Box::pin(discovery(ws, traffic_base, deadline, remote, client_eui, &shared)).await
+            Box::pin(discovery(
+                ws,
+                traffic_base,
+                deadline,
+                remote,
+                client_eui,
+                &shared,
+            ))
+            .await
         }
         Some(Route::Traffic { record, plans }) => {
             Box::pin(traffic(ws, id, record, plans, remote, &shared)).await
