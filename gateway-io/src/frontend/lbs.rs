@@ -38,7 +38,7 @@ use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxF
 use crate::freqplan::FrequencyPlan;
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
-    AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
+    AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_station,
     certificate_names,
 };
 use crate::reply::resolve_command;
@@ -275,9 +275,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         shared
     }
 
-    /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any): looks
-    /// it up, checks the key, then [`connect_authenticated`](Self::connect_authenticated). No
-    /// state is created for a station that is refused.
+    /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any):
+    /// [`handle_connect_with`](Self::handle_connect_with) its API key.
     pub fn handle_connect(
         &mut self,
         now: Now,
@@ -286,14 +285,25 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         authorization: Option<&str>,
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
-        let record = self
-            .registry
-            .gateway_by_eui(eui)
-            .ok_or_else(|| AuthError::UnknownGateway(GatewayIds::from_eui(eui).gateway_id))?;
         let credential = Credential::from_authorization_header(authorization.unwrap_or(""));
-        authorize_link(
+        self.handle_connect_with(now, connection, eui, credential, remote)
+    }
+
+    /// A station opened `/traffic/eui-<eui>` presenting `credential` (for a transport of the
+    /// embedder's own that verified a TLS client certificate: [`Credential::presented`]):
+    /// looks it up, checks the credential, looks its frequency plans up and connects it. No
+    /// state is created for a station that is refused.
+    pub fn handle_connect_with(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        eui: Eui64,
+        credential: Credential<'_>,
+        remote: Option<SocketAddr>,
+    ) -> Result<GatewayIds, LbsError> {
+        let record = authorize_station(
             &*self.registry,
-            &record,
+            eui,
             credential,
             self.config.allow_unauthenticated,
         )?;

@@ -2,7 +2,7 @@
 //!
 //! The endpoints, discovery, registry lookup and authentication are the Basics Station
 //! frontend's ([`discovery_answer`], [`parse_traffic_path`], [`frequency_plans`],
-//! [`authorize_link`]); a transport drives this frontend exactly like an [`LbsFrontend`]
+//! [`authorize_station`]); a transport drives this frontend exactly like an [`LbsFrontend`]
 //! (same [`LbsOutput`] and [`LbsError`]). Events carry
 //! [`Protocol::Other`]`("tabs-hubs")` ([`PROTOCOL`]).
 //!
@@ -37,7 +37,7 @@ use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxF
 use crate::freqplan::FrequencyPlan;
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
-    AuthError, Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_link,
+    Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_station,
 };
 
 /// The protocol of Tabs Hubs events: `Protocol::Other("tabs-hubs")`.
@@ -136,9 +136,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
         discovery_answer(&*self.registry, text, traffic_base)
     }
 
-    /// A hub opened `/traffic/eui-<eui>` with this `Authorization` header (if any): looks it
-    /// up, checks the key, looks its frequency plans up and connects it. Nothing is kept for a
-    /// hub that is refused.
+    /// A hub opened `/traffic/eui-<eui>` with this `Authorization` header (if any):
+    /// [`handle_connect_with`](Self::handle_connect_with) its API key.
     pub fn handle_connect(
         &mut self,
         now: Now,
@@ -147,14 +146,25 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
         authorization: Option<&str>,
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
-        let record = self
-            .registry
-            .gateway_by_eui(eui)
-            .ok_or_else(|| AuthError::UnknownGateway(GatewayIds::from_eui(eui).gateway_id))?;
         let credential = Credential::from_authorization_header(authorization.unwrap_or(""));
-        authorize_link(
+        self.handle_connect_with(now, connection, eui, credential, remote)
+    }
+
+    /// A hub opened `/traffic/eui-<eui>` presenting `credential` (for a transport of the
+    /// embedder's own that verified a TLS client certificate: [`Credential::presented`]):
+    /// looks it up, checks the credential, looks its frequency plans up and connects it. No
+    /// state is created for a hub that is refused.
+    pub fn handle_connect_with(
+        &mut self,
+        now: Now,
+        connection: ConnectionId,
+        eui: Eui64,
+        credential: Credential<'_>,
+        remote: Option<SocketAddr>,
+    ) -> Result<GatewayIds, LbsError> {
+        let record = authorize_station(
             &*self.registry,
-            &record,
+            eui,
             credential,
             self.config.allow_unauthenticated,
         )?;

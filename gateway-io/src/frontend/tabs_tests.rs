@@ -10,7 +10,7 @@ use loragw_ttnpb::{DataRate, Timestamp, TxSettings};
 use serde_json::Value;
 
 use super::*;
-use crate::registry::{InMemoryRegistry, hash_key};
+use crate::registry::{AuthError, InMemoryRegistry, hash_key};
 
 const EUI: u64 = 0x0016_C001_FF10_A235;
 const JREQ: &str = r#"{"msgtype":"jreq","MHdr":0,"JoinEui":"2222:2222:2222:2222","DevEui":"1111:1111:1111:1111","DevNonce":18000,"MIC":12345678,"RefTime":0,"DR":1,"Freq":868300000,"upinfo":{"rxtime":1548059982,"rtcx":0,"xtime":12666373963464220,"rssi":89,"snr":9.25}}"#;

@@ -314,6 +314,21 @@ pub fn authorize_link<A: Authenticator + ?Sized>(
     authorize(authenticator, gateway, credential, Right::Link)
 }
 
+/// The station found by `eui` (Basics Station and Tabs Hubs traffic endpoints), checked with
+/// [`authorize_link`]: its record, or why it is refused. Nothing is created for a refused one.
+pub fn authorize_station<R: GatewayRegistry + Authenticator + ?Sized>(
+    registry: &R,
+    eui: Eui64,
+    credential: Credential<'_>,
+    allow_unauthenticated: bool,
+) -> Result<GatewayRecord, AuthError> {
+    let record = registry
+        .gateway_by_eui(eui)
+        .ok_or_else(|| AuthError::UnknownGateway(GatewayIds::from_eui(eui).gateway_id))?;
+    authorize_link(registry, &record, credential, allow_unauthenticated)?;
+    Ok(record)
+}
+
 /// `credential` grants `right` on `gateway`: a client certificate must name the gateway's EUI
 /// ([`certificate_names`]), then the [`Authenticator`] decides.
 pub fn authorize<A: Authenticator + ?Sized>(

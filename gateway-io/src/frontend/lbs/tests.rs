@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::clock::XTime;
-use crate::registry::{InMemoryRegistry, hash_key};
+use crate::registry::{AuthMethod, InMemoryRegistry, hash_key};
 
 const EUI: u64 = 0xB827_EBFF_FE61_5E1C;
 
@@ -399,4 +399,68 @@ fn stations_share_equal_plans() {
     .unwrap();
     assert_eq!(f.plans.len(), 1, "the EU plan went with its last station");
     assert_eq!(*plan_of(&f, 9), us);
+}
+
+/// An embedder's transport that verified a client certificate connects the station with
+/// `handle_connect_with`: a certificate naming the station's EUI opens it once the gateway
+/// accepts certificates, one naming another EUI never does, and a key-only gateway refuses
+/// certificates; nothing is kept for a refused station.
+#[test]
+fn a_certificate_credential_connects_only_the_station_it_names() {
+    let t = start();
+    let eui = Eui64::from_u64(EUI);
+    let mut key_only = frontend();
+    let refused = key_only.handle_connect_with(
+        t,
+        ConnectionId(1),
+        eui,
+        Credential::ClientCertificate(eui),
+        None,
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(LbsError::Unauthorized(AuthError::MethodNotAccepted { .. }))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(key_only.connected(), 0);
+
+    let mut registry = Arc::unwrap_or_clone(registry());
+    assert!(registry.set_auth_methods(
+        "station-a",
+        &[AuthMethod::ApiKey, AuthMethod::ClientCertificate]
+    ));
+    let mut config = LbsConfig::default();
+    config.session.time_transfer_interval = None;
+    let mut f = LbsFrontend::new(config, Arc::new(registry));
+    let other = Eui64::from_u64(EUI + 1);
+    let forged = f.handle_connect_with(
+        t,
+        ConnectionId(2),
+        eui,
+        Credential::ClientCertificate(other),
+        None,
+    );
+    assert!(
+        matches!(
+            forged,
+            Err(LbsError::Unauthorized(
+                AuthError::CertificateForAnotherGateway { .. }
+            ))
+        ),
+        "{forged:?}"
+    );
+    assert_eq!(f.connected(), 0);
+    let ids = f
+        .handle_connect_with(
+            t,
+            ConnectionId(3),
+            eui,
+            Credential::ClientCertificate(eui),
+            None,
+        )
+        .unwrap();
+    assert_eq!(ids.gateway_id, "station-a");
+    assert!(f.is_connected("station-a"));
 }

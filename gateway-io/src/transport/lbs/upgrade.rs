@@ -23,7 +23,7 @@ use crate::freqplan::FrequencyPlan;
 use crate::frontend::lbs::frequency_plans;
 use crate::ids::Eui64;
 use crate::registry::GatewayRecord;
-use crate::registry::{AuthError, Credential, authorize_link};
+use crate::registry::{AuthError, Credential, authorize_station};
 use crate::transport::listener::Registry;
 
 /// The discovery path.
@@ -238,14 +238,10 @@ pub(super) fn check_upgrade(
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     // An unknown gateway and a wrong key get the same answer: an unauthenticated client
     // learns nothing about which gateways exist (the log and the refusal event say why).
-    let record = shared
-        .registry
-        .gateway_by_eui(eui)
-        .ok_or_else(|| Refusal::unauthenticated(StatusCode::UNAUTHORIZED, None))?;
     let credential = Credential::presented(authorization.as_deref(), client_eui);
-    authorize_link(
+    let record = authorize_station(
         &*shared.registry,
-        &record,
+        eui,
         credential,
         shared.allow_unauthenticated,
     )
