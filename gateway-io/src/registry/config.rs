@@ -52,7 +52,7 @@ pub const MAX_CONFIG_LEN: usize = 16 * 1024 * 1024;
 /// authenticated connection by default, as a keyed one does.
 ///
 /// **Tenants.** A gateway of a tenant is registered, looked up and authenticated by its unique
-/// id `gateway-id@tenant-id` (see [`GatewayIds`]): the MQTT username `test-gtw@other-tenant`
+/// id `gateway-id@tenant-id` (see [`GatewayIds`](crate::ids::GatewayIds)): the MQTT username `test-gtw@other-tenant`
 /// finds no entry `test-gtw@my-tenant`, so it cannot connect with that gateway's key. An EUI
 /// names one gateway across all tenants (Semtech UDP and Basics Station find the gateway, and
 /// so its tenant, by EUI). Entries without a tenant serve single-tenant deployments.

@@ -48,10 +48,11 @@ pub fn split_gateway_tables<'a>(text: &'a str, table: &str) -> Option<GatewayTab
             }
             continue;
         }
-        if line.trim_start().starts_with('[') && !is_header(line, &key_header) {
-            if let Some(begin) = current.take() {
-                gateways.push(&text[begin..start]);
-            }
+        if line.trim_start().starts_with('[')
+            && !is_header(line, &key_header)
+            && let Some(begin) = current.take()
+        {
+            gateways.push(&text[begin..start]);
         }
         if current.is_none() {
             rest.push_str(line);
