@@ -53,8 +53,9 @@ struct Entry {
 /// A registry and authenticator held in memory; see [`RegistryConfig`] for the file format.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InMemoryRegistry {
-    gateways: HashMap<String, Entry>,
-    by_eui: HashMap<Eui64, String>,
+    // Boxed ids: one per registered gateway in each map, 8 bytes less per slot than `String`.
+    gateways: HashMap<Box<str>, Entry>,
+    by_eui: HashMap<Eui64, Box<str>>,
     plans: HashMap<String, FrequencyPlan>,
 }
 
@@ -186,9 +187,9 @@ impl InMemoryRegistry {
         keys: Box<[StoredKey]>,
         methods: Methods,
     ) -> Result<(), RegistryConfigError> {
-        let id = record.ids.gateway_id.clone();
+        let id: Box<str> = record.ids.gateway_id.as_str().into();
         if self.gateways.contains_key(&id) {
-            return Err(RegistryConfigError::DuplicateId(id));
+            return Err(RegistryConfigError::DuplicateId(id.into()));
         }
         if let Some(eui) = record.ids.eui {
             if self.by_eui.contains_key(&eui) {
