@@ -1,6 +1,8 @@
 //! The `gateway-server` config file.
 
-use loragw_gateway_io::registry::{RegistryConfig, hash_key};
+use loragw_gateway_io::registry::{
+    RegistryConfig, hash_key, parse_gateway_table, split_gateway_tables,
+};
 use serde::Deserialize;
 
 /// The demo gateway's id.
@@ -410,8 +412,33 @@ impl ServerConfig {
     }
 
     /// Parses a config file.
+    ///
+    /// The `[[registry.gateway]]` tables are parsed one at a time (see gateway-io's
+    /// `registry::split_gateway_tables`), so the parser never holds a large registry whole.
+    /// Where that cut is unsure, or anything in the file is wrong, the whole text is parsed
+    /// instead: the result and the error are the same either way.
     pub fn from_toml(text: &str) -> Result<Self, String> {
+        if let Some(config) = Self::from_toml_by_gateway(text) {
+            return Ok(config);
+        }
         toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// [`from_toml`](Self::from_toml) one gateway table at a time; `None` on anything unsure
+    /// or wrong.
+    fn from_toml_by_gateway(text: &str) -> Option<Self> {
+        const TABLE: &str = "registry.gateway";
+        let tables = split_gateway_tables(text, TABLE)?;
+        let mut config: ServerConfig = toml::from_str(&tables.rest).ok()?;
+        if !config.registry.gateways.is_empty() {
+            return None;
+        }
+        config.registry.gateways = tables
+            .gateways
+            .iter()
+            .map(|table| parse_gateway_table(table, TABLE))
+            .collect::<Option<_>>()?;
+        Some(config)
     }
 
     /// The built-in demo: The Things Stack's plain ports on [`DEMO_HOST`] (loopback) only; one
@@ -469,5 +496,96 @@ rights = ["link"]
             cups = hash_key(DEMO_CUPS_KEY, b"demo-salt-cups-1"),
         );
         Self::from_toml(&text).expect("the built-in demo config is valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The path before the streaming one: the whole text at once.
+    fn whole(text: &str) -> Result<ServerConfig, String> {
+        toml::from_str(text).map_err(|e: toml::de::Error| e.to_string())
+    }
+
+    /// Every section, with gateway tables between and after them.
+    fn config(n: usize) -> String {
+        let mut text = String::from("[listeners]\nudp = \"127.0.0.1:1700\"\n\n[udp]\n");
+        text.push_str("allow_unregistered = true\n\n[registry]\n\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "[[registry.gateway]]\nid = \"gw-{i}\"\ntenant = \"t{}\"\n\
+                 frequency_plans = [\"EU_863_870\"]\nauth = [\"api-key\"]\n",
+                i % 3
+            ));
+            for k in 0..i % 3 {
+                text.push_str(&format!(
+                    "  [[registry.gateway.key]] # {k}\n  name = \"k{k}\"\n  \
+                     hash = \"{}\"\n  rights = [\"link\"]\n",
+                    hash_key(&format!("KEY-{i}-{k}"), b"salt-salt-salt-1")
+                ));
+            }
+            if i == n / 2 {
+                text.push_str("\n[cups]\nlns_uri = \"ws://lns:1887\"\n[[cups.gateway]]\n");
+                text.push_str("id = \"gw-0@t0\"\nlns_key = \"K\"\n\n");
+                text.push_str("[[registry.frequency_plan]]\nid = \"P\"\n");
+                text.push_str("band_id = \"EU_863_870\"\ndownlink_channels = [868100000]\n");
+                text.push_str("radios = [{ frequency = 868500000, tx = { min = 863000000, max = 870000000 } }]\n");
+                text.push_str("uplink_channels = [{ frequency = 868100000, radio = 0, min_data_rate = 0, max_data_rate = 5 }]\n");
+                text.push_str("rx2 = { frequency = 869525000, data_rate = 0 }\n\n");
+            }
+        }
+        text.push_str("[mqtt]\nidle_timeout_secs = 60\n");
+        text
+    }
+
+    #[test]
+    fn streamed_config_equals_the_whole_text_one() {
+        let text = config(30);
+        let streamed = ServerConfig::from_toml_by_gateway(&text).expect("streamed");
+        let expected = whole(&text).unwrap();
+        assert_eq!(format!("{streamed:?}"), format!("{expected:?}"));
+        assert_eq!(streamed.registry.gateways.len(), 30);
+        assert_eq!(streamed.registry.gateways[29].keys.len(), 2);
+        assert_eq!(streamed.registry.frequency_plans[0].id, "P");
+        assert_eq!(streamed.cups.gateways[0].id, "gw-0@t0");
+        assert_eq!(streamed.mqtt.idle_timeout_secs, Some(60));
+    }
+
+    #[test]
+    fn errors_are_those_of_the_whole_text() {
+        let good = config(8);
+        let cases = [
+            good.replacen("id = \"gw-5\"", "id = \"gw-5", 1),
+            good.replacen("id = \"gw-2\"", "id = \"gw-2\"\ncolour = 1", 1),
+            good.replacen("idle_timeout_secs = 60", "idle_timeout_secs = \"x\"", 1),
+            format!("[registry]\ngateway = [{{ id = \"x\", frequency_plans = [] }}]\n{good}"),
+        ];
+        for text in &cases {
+            assert_eq!(
+                ServerConfig::from_toml(text).unwrap_err(),
+                whole(text).unwrap_err()
+            );
+        }
+        let line = cases[0].lines().position(|l| l == "id = \"gw-5").unwrap() + 1;
+        let error = ServerConfig::from_toml(&cases[0]).unwrap_err();
+        assert!(error.contains(&format!("line {line}")), "{error}");
+    }
+
+    #[test]
+    fn unsure_cuts_parse_the_whole_text() {
+        let good = config(4);
+        let multi = format!("# '''\n{good}");
+        assert!(ServerConfig::from_toml_by_gateway(&multi).is_none());
+        let spaced = good.replacen("[[registry.gateway]]", "[[ registry.gateway ]]", 1);
+        assert!(ServerConfig::from_toml_by_gateway(&spaced).is_none());
+        for text in [multi, spaced] {
+            let parsed = ServerConfig::from_toml(&text).unwrap();
+            assert_eq!(parsed.registry.gateways.len(), 4);
+            assert_eq!(
+                format!("{parsed:?}"),
+                format!("{:?}", whole(&text).unwrap())
+            );
+        }
     }
 }

@@ -2,175 +2,18 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
-
+use super::config::{GatewayConfig, MAX_CONFIG_LEN, RegistryConfig, RegistryConfigError};
+use super::split::{parse_gateway_table, split_gateway_tables};
 use super::{
-    AuthError, AuthMethod, Authenticator, Credential, GatewayRecord, GatewayRegistry,
-    InvalidKeyHash, KeyHash, Right, certificate_names,
+    AuthError, AuthMethod, Authenticator, Credential, GatewayRecord, GatewayRegistry, KeyHash,
+    Right, certificate_names,
 };
-use crate::freqplan::{FrequencyPlan, FrequencyPlanError};
-use crate::ids::{Eui64, GatewayIds, InvalidGatewayId, validate_gateway_uid};
-
-/// Largest config file [`InMemoryRegistry::from_toml`] reads, in bytes.
-pub const MAX_CONFIG_LEN: usize = 16 * 1024 * 1024;
-
-/// The registry config file.
-///
-/// ```toml
-/// # custom plans (optional); the built-in ones need no entry
-/// [[frequency_plan]]
-/// id = "MY_PLAN"
-/// band_id = "EU_863_870"
-/// # ... the fields of `FrequencyPlan`
-///
-/// [[gateway]]
-/// id = "my-gateway"                       # or "my-gateway@my-tenant" (multi-tenant)
-/// tenant = "my-tenant"                    # optional; the same as the `@my-tenant` suffix
-/// eui = "0102030405060708"                # optional; `01-02-…` and `01:02:…` work too
-/// frequency_plans = ["EU_863_870"]        # at least one
-/// require_authenticated_connection = true # optional; default: true when the gateway has a
-///                                         # key, false without keys
-/// antenna_gain = 3.0                      # optional, dBi, default 0
-/// auth = ["api-key", "client-certificate"] # optional; default ["api-key"]
-///
-/// [[gateway.key]]
-/// name = "lns"                            # shown in logs, never the key
-/// hash = "sha256:<salt hex>:<digest hex>" # from `registry::hash_key`
-/// rights = ["link"]                       # link, info, settings_basic, read_secrets, all
-/// ```
-///
-/// A gateway with a key is, by default, served only over connections that present a valid
-/// credential: Semtech UDP carries none, so anyone who knows the EUI could otherwise speak for
-/// the gateway and take its downlink route. The Things Stack has the same per-gateway setting
-/// ("Require authenticated connection"). Set `require_authenticated_connection = false` to
-/// serve a keyed gateway over Semtech UDP too (e.g. while it migrates), or `true` to refuse a
-/// keyless one everywhere.
-///
-/// **Authentication methods.** `auth` lists how the gateway may prove who it is:
-/// `"api-key"` (one of its `[[gateway.key]]`s, in an `Authorization` header or as MQTT
-/// password) and `"client-certificate"` (a TLS client certificate, verified by the listener's
-/// client CA, naming the gateway's `eui`; it grants every right on that gateway). A credential
-/// of a method not listed is refused even when valid; the default, `["api-key"]`, is the
-/// behaviour without the setting. A gateway that accepts client certificates requires an
-/// authenticated connection by default, as a keyed one does.
-///
-/// **Tenants.** A gateway of a tenant is registered, looked up and authenticated by its unique
-/// id `gateway-id@tenant-id` (see [`GatewayIds`]): the MQTT username `test-gtw@other-tenant`
-/// finds no entry `test-gtw@my-tenant`, so it cannot connect with that gateway's key. An EUI
-/// names one gateway across all tenants (Semtech UDP and Basics Station find the gateway, and
-/// so its tenant, by EUI). Entries without a tenant serve single-tenant deployments.
-#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RegistryConfig {
-    /// Custom frequency plans, looked up before the built-in ones.
-    #[serde(default, rename = "frequency_plan")]
-    pub frequency_plans: Vec<FrequencyPlan>,
-    /// Registered gateways.
-    #[serde(default, rename = "gateway")]
-    pub gateways: Vec<GatewayConfig>,
-}
-
-/// One `[[gateway]]` entry.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GatewayConfig {
-    /// Gateway id, or unique id `gateway-id@tenant-id`.
-    pub id: String,
-    /// Tenant id (multi-tenant deployments); the entry's unique id becomes `{id}@{tenant}`.
-    #[serde(default)]
-    pub tenant: Option<String>,
-    /// Gateway EUI.
-    #[serde(default, deserialize_with = "crate::ids::eui_string::deserialize_opt")]
-    pub eui: Option<Eui64>,
-    /// Frequency plan ids.
-    pub frequency_plans: Vec<String>,
-    /// Refuse connections without a valid key (Semtech UDP, and listeners that allow
-    /// unauthenticated gateways). `None` (absent from the file): `true` when the gateway has at
-    /// least one key, `false` otherwise; see [`RegistryConfig`] for why.
-    #[serde(default)]
-    pub require_authenticated_connection: Option<bool>,
-    /// Gain of antenna 0 in dBi.
-    #[serde(default)]
-    pub antenna_gain: f32,
-    /// Authentication methods the gateway accepts; `None` (absent from the file): API keys
-    /// only. See [`RegistryConfig`].
-    #[serde(default)]
-    pub auth: Option<Vec<AuthMethod>>,
-    /// API keys of the gateway.
-    #[serde(default, rename = "key")]
-    pub keys: Vec<KeyConfig>,
-}
-
-/// One `[[gateway.key]]` entry.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyConfig {
-    /// Key name (for config errors; never shown to clients).
-    pub name: String,
-    /// `sha256:<salt hex>:<digest hex>`.
-    pub hash: String,
-    /// Rights the key grants.
-    pub rights: Vec<Right>,
-}
-
-/// Why a registry config was refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RegistryConfigError {
-    /// Larger than [`MAX_CONFIG_LEN`].
-    #[error("registry config is {0} bytes, at most {MAX_CONFIG_LEN}")]
-    TooLarge(usize),
-    /// Not valid TOML, or not the expected shape.
-    #[error("registry config: {0}")]
-    Syntax(String),
-    /// A gateway id (or its tenant part) breaks the id rule.
-    #[error("gateway[{index}]: {source}")]
-    InvalidGatewayId {
-        /// Position in the file.
-        index: usize,
-        /// The rule broken.
-        source: InvalidGatewayId,
-    },
-    /// Two gateways with one id.
-    #[error("gateway id `{0}` registered twice")]
-    DuplicateId(String),
-    /// Two gateways with one EUI.
-    #[error("gateway EUI {0} registered twice")]
-    DuplicateEui(Eui64),
-    /// A gateway names a plan that is neither custom nor built in.
-    #[error(
-        "gateway `{gateway}`: unknown frequency plan `{plan}`; known plans: {}",
-        .known.join(", ")
-    )]
-    UnknownFrequencyPlan {
-        /// The gateway id.
-        gateway: String,
-        /// The plan id.
-        plan: String,
-        /// The ids it could have been: the config's custom plans, then the built-in ones.
-        known: Vec<String>,
-    },
-    /// A gateway names no plan.
-    #[error("gateway `{0}`: no frequency plan")]
-    NoFrequencyPlan(String),
-    /// A custom plan is not usable.
-    #[error(transparent)]
-    InvalidFrequencyPlan(#[from] FrequencyPlanError),
-    /// A key hash does not parse.
-    #[error("gateway `{gateway}` key `{key}`: {source}")]
-    InvalidKeyHash {
-        /// The gateway id.
-        gateway: String,
-        /// The key name.
-        key: String,
-        /// What is wrong.
-        source: InvalidKeyHash,
-    },
-}
+use crate::freqplan::FrequencyPlan;
+use crate::ids::{Eui64, GatewayIds, validate_gateway_uid};
 
 // Boxed slices rather than vectors: one entry per registered gateway, and a collected
 // vector keeps spare capacity (four keys' room for one key).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct StoredKey {
     hash: KeyHash,
     rights: Box<[Right]>,
@@ -200,7 +43,7 @@ impl Methods {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Entry {
     record: GatewayRecord,
     keys: Box<[StoredKey]>,
@@ -208,85 +51,134 @@ struct Entry {
 }
 
 /// A registry and authenticator held in memory; see [`RegistryConfig`] for the file format.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InMemoryRegistry {
-    gateways: HashMap<String, Entry>,
-    by_eui: HashMap<Eui64, String>,
+    // Boxed ids: one per registered gateway in each map, 8 bytes less per slot than `String`.
+    gateways: HashMap<Box<str>, Entry>,
+    by_eui: HashMap<Eui64, Box<str>>,
     plans: HashMap<String, FrequencyPlan>,
 }
 
 impl InMemoryRegistry {
     /// Parses and checks a TOML config (see [`RegistryConfig`]).
+    ///
+    /// The gateway tables are parsed one at a time (see [`split_gateway_tables`]) and each
+    /// is registered at once, so the parser never holds the whole document. Where that cut is
+    /// unsure, or anything in the file is wrong, the whole document is parsed instead: the
+    /// result and the error are the same either way.
     pub fn from_toml(text: &str) -> Result<Self, RegistryConfigError> {
         if text.len() > MAX_CONFIG_LEN {
             return Err(RegistryConfigError::TooLarge(text.len()));
+        }
+        if let Some(registry) = Self::from_toml_by_gateway(text) {
+            return Ok(registry);
         }
         let config: RegistryConfig =
             toml::from_str(text).map_err(|e| RegistryConfigError::Syntax(e.to_string()))?;
         Self::from_config(config)
     }
 
+    /// [`from_toml`](Self::from_toml) one gateway table at a time; `None` on anything unsure
+    /// or wrong.
+    pub(super) fn from_toml_by_gateway(text: &str) -> Option<Self> {
+        let tables = split_gateway_tables(text, "gateway")?;
+        let rest: RegistryConfig = toml::from_str(&tables.rest).ok()?;
+        if !rest.gateways.is_empty() {
+            return None;
+        }
+        let mut registry = InMemoryRegistry::default();
+        for plan in rest.frequency_plans {
+            registry.add_frequency_plan(plan).ok()?;
+        }
+        for table in tables.gateways {
+            let gateway = parse_gateway_table(table, "gateway")?;
+            registry.add_config_gateway(gateway).ok()?;
+        }
+        Some(registry)
+    }
+
     /// Checks a parsed config and builds the registry.
     pub fn from_config(config: RegistryConfig) -> Result<Self, RegistryConfigError> {
         let mut registry = InMemoryRegistry::default();
         for plan in config.frequency_plans {
-            plan.validate()?;
-            registry.plans.insert(plan.id.clone(), plan);
+            registry.add_frequency_plan(plan)?;
         }
-        for (index, mut gateway) in config.gateways.into_iter().enumerate() {
-            if let Some(tenant) = gateway.tenant.take() {
-                gateway.id = format!("{}@{tenant}", gateway.id);
-            }
-            validate_gateway_uid(&gateway.id)
-                .map_err(|source| RegistryConfigError::InvalidGatewayId { index, source })?;
-            if gateway.frequency_plans.is_empty() {
-                return Err(RegistryConfigError::NoFrequencyPlan(gateway.id));
-            }
-            for plan in &gateway.frequency_plans {
-                if registry.frequency_plan(plan).is_none() {
-                    let mut known: Vec<String> = registry.plans.keys().cloned().collect();
-                    known.sort();
-                    known.extend(FrequencyPlan::BUILTIN_IDS.iter().map(|id| (*id).to_owned()));
-                    return Err(RegistryConfigError::UnknownFrequencyPlan {
-                        gateway: gateway.id.clone(),
-                        plan: plan.clone(),
-                        known,
-                    });
-                }
-            }
-            let keys = gateway
-                .keys
-                .iter()
-                .map(|k| {
-                    Ok(StoredKey {
-                        hash: k.hash.parse().map_err(|source| {
-                            RegistryConfigError::InvalidKeyHash {
-                                gateway: gateway.id.clone(),
-                                key: k.name.clone(),
-                                source,
-                            }
-                        })?,
-                        rights: k.rights.as_slice().into(),
-                    })
-                })
-                .collect::<Result<Box<[_]>, RegistryConfigError>>()?;
-            let methods = gateway
-                .auth
-                .as_deref()
-                .map_or(Methods::DEFAULT, Methods::of);
-            // Parsed lists keep spare capacity; the record lives as long as the registry.
-            gateway.frequency_plans.shrink_to_fit();
-            let record = GatewayRecord {
-                ids: GatewayIds::new(gateway.id.clone(), gateway.eui),
-                frequency_plan_ids: gateway.frequency_plans,
-                require_authenticated_connection: gateway
-                    .require_authenticated_connection
-                    .unwrap_or(!keys.is_empty() || methods.accepts(AuthMethod::ClientCertificate)),
-                antenna_gain: gateway.antenna_gain,
-            };
-            registry.insert(record, keys, methods)?;
+        for gateway in config.gateways {
+            registry.add_config_gateway(gateway)?;
         }
         Ok(registry)
+    }
+
+    /// Checks and adds a custom frequency plan (a `[[frequency_plan]]` entry). Add the plans
+    /// before the gateways that use them.
+    pub fn add_frequency_plan(&mut self, plan: FrequencyPlan) -> Result<(), RegistryConfigError> {
+        plan.validate()?;
+        self.plans.insert(plan.id.clone(), plan);
+        Ok(())
+    }
+
+    /// Checks and adds one `[[gateway]]` entry, as [`from_config`](Self::from_config) does for
+    /// each; an [`InvalidGatewayId`](RegistryConfigError::InvalidGatewayId) error gives as
+    /// `index` the number of gateways registered before.
+    pub fn add_config_gateway(
+        &mut self,
+        mut gateway: GatewayConfig,
+    ) -> Result<(), RegistryConfigError> {
+        let index = self.len();
+        if let Some(tenant) = gateway.tenant.take() {
+            gateway.id = format!("{}@{tenant}", gateway.id);
+        }
+        validate_gateway_uid(&gateway.id)
+            .map_err(|source| RegistryConfigError::InvalidGatewayId { index, source })?;
+        if gateway.frequency_plans.is_empty() {
+            return Err(RegistryConfigError::NoFrequencyPlan(gateway.id));
+        }
+        for plan in &gateway.frequency_plans {
+            if self.frequency_plan(plan).is_none() {
+                let mut known: Vec<String> = self.plans.keys().cloned().collect();
+                known.sort();
+                known.extend(FrequencyPlan::BUILTIN_IDS.iter().map(|id| (*id).to_owned()));
+                return Err(RegistryConfigError::UnknownFrequencyPlan {
+                    gateway: gateway.id.clone(),
+                    plan: plan.clone(),
+                    known,
+                });
+            }
+        }
+        let keys = gateway
+            .keys
+            .iter()
+            .map(|k| {
+                Ok(StoredKey {
+                    hash: k
+                        .hash
+                        .parse()
+                        .map_err(|source| RegistryConfigError::InvalidKeyHash {
+                            gateway: gateway.id.clone(),
+                            key: k.name.clone(),
+                            source,
+                        })?,
+                    rights: k.rights.as_slice().into(),
+                })
+            })
+            .collect::<Result<Box<[_]>, RegistryConfigError>>()?;
+        let methods = gateway
+            .auth
+            .as_deref()
+            .map_or(Methods::DEFAULT, Methods::of);
+        // Parsed lists and strings keep spare capacity; the record lives as long as the
+        // registry.
+        gateway.frequency_plans.shrink_to_fit();
+        gateway.id.shrink_to_fit();
+        let record = GatewayRecord {
+            ids: GatewayIds::new(gateway.id, gateway.eui),
+            frequency_plan_ids: gateway.frequency_plans,
+            require_authenticated_connection: gateway
+                .require_authenticated_connection
+                .unwrap_or(!keys.is_empty() || methods.accepts(AuthMethod::ClientCertificate)),
+            antenna_gain: gateway.antenna_gain,
+        };
+        self.insert(record, keys, methods)
     }
 
     fn insert(
@@ -295,9 +187,9 @@ impl InMemoryRegistry {
         keys: Box<[StoredKey]>,
         methods: Methods,
     ) -> Result<(), RegistryConfigError> {
-        let id = record.ids.gateway_id.clone();
+        let id: Box<str> = record.ids.gateway_id.as_str().into();
         if self.gateways.contains_key(&id) {
-            return Err(RegistryConfigError::DuplicateId(id));
+            return Err(RegistryConfigError::DuplicateId(id.into()));
         }
         if let Some(eui) = record.ids.eui {
             if self.by_eui.contains_key(&eui) {

@@ -12,13 +12,17 @@
 //! The traits are synchronous: lookups are expected to be fast (in memory, or a cache in front of
 //! a database); an async transport calls them from its connection task.
 
+mod config;
 mod keyhash;
 mod memory;
+mod split;
+#[cfg(test)]
+mod stream_tests;
 
+pub use config::{GatewayConfig, KeyConfig, MAX_CONFIG_LEN, RegistryConfig, RegistryConfigError};
 pub use keyhash::{InvalidKeyHash, KeyHash, MAX_SALT_LEN, RECOMMENDED_SALT_LEN, hash_key};
-pub use memory::{
-    GatewayConfig, InMemoryRegistry, KeyConfig, MAX_CONFIG_LEN, RegistryConfig, RegistryConfigError,
-};
+pub use memory::InMemoryRegistry;
+pub use split::{GatewayTables, parse_gateway_table, split_gateway_tables};
 
 use serde::{Deserialize, Serialize};
 
