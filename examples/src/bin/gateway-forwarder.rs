@@ -110,9 +110,9 @@ struct LoadArgs {
     /// Append the summary as one JSON line to this file (the chart's input).
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Name of the run in the summary and the results file.
-    #[arg(long, default_value = "udp")]
-    label: String,
+    /// Name of the run in the summary and the results file (default: the protocol).
+    #[arg(long)]
+    label: Option<String>,
     /// No progress line on stderr.
     #[arg(long)]
     quiet: bool,
@@ -223,7 +223,7 @@ async fn load(args: LoadArgs) -> ExitCode {
         ack_timeout: Duration::from_millis(args.ack_timeout_ms),
         eui_base,
         server_pid: args.server_pid,
-        label: args.label,
+        label: args.label.unwrap_or_else(|| args.protocol.name().into()),
         ..LoadOptions::new(args.server)
     };
     if args.print_registry {

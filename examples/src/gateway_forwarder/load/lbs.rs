@@ -118,6 +118,9 @@ async fn station(
         }
     }
     let _ = ws.close(None).await;
-    // The close handshake: the server's close frame.
-    while let Some(Ok(_)) = ws.next().await {}
+    // The close handshake: the server's close frame (briefly: the run waits for every task).
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
 }

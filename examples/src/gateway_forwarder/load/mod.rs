@@ -311,14 +311,19 @@ impl LoadSummary {
     /// Human-readable lines (for stderr).
     pub fn lines(&self) -> String {
         let mut out = format!(
-            "{} ({}): {} gateways, {} in flight{}, {} B PUSH_DATA\n{}\nsent {}  acked {}  lost {}  unexpected {}  in {:.2} s: {:.0} acked/s",
+            "{} ({}): {} gateways, {}{}\n{}\nsent {}  acked {}  lost {}  unexpected {}  in {:.2} s: {:.0} acked/s",
             self.label,
             self.protocol.name(),
             self.gateways,
-            self.in_flight,
+            match self.protocol {
+                LoadProtocol::Udp => format!(
+                    "{} in flight, {} B PUSH_DATA",
+                    self.in_flight, self.datagram_len
+                ),
+                _ => "one connection each".into(),
+            },
             self.rate
                 .map_or(String::new(), |r| format!(", target {r:.0}/s")),
-            self.datagram_len,
             self.protocol.measure(),
             self.sent,
             self.acked,
