@@ -10,6 +10,12 @@
 //! one socket (the server keys Semtech UDP gateways by EUI, not address), so the load costs
 //! the client two system calls per datagram and leaves the CPU to the server.
 //!
+//! With [`LoadProtocol::Lbs`] or [`LoadProtocol::MqttV3`] every gateway (`load-gw-{i}`) holds
+//! a connection of its own to the server's Basics Station or MQTT v3 listener, with
+//! [`LoadOptions::key`]; neither protocol acknowledges an uplink, so what arrived is counted
+//! on the server, from its Prometheus [`LoadOptions::metrics`]; [`registry_toml`] writes the
+//! gateways' entries of the server's config.
+//!
 //! ```no_run
 //! use loragw_examples::gateway_forwarder::load::{self, LoadOptions};
 //!
@@ -232,11 +238,12 @@ pub struct LoadProgress {
     pub elapsed: Duration,
     /// Datagrams sent.
     pub sent: u64,
-    /// PUSH_ACKs matched.
+    /// PUSH_ACKs matched, or uplinks the server counted so far.
     pub acked: u64,
-    /// Datagrams lost (not acknowledged within the ack timeout).
+    /// Datagrams lost (not acknowledged within the ack timeout; 0 until the end of a counted
+    /// load).
     pub lost: u64,
-    /// PUSH_ACKs per second since the previous report.
+    /// PUSH_ACKs (uplinks counted) per second since the previous report.
     pub acked_per_second: f64,
 }
 
