@@ -9,11 +9,43 @@
 #   bash docs/perf/throughput.sh [SECONDS] [ROUNDS]
 #
 # The upstream run needs `mosquitto` on PATH (started here on port 18830).
+#
+#   ONLY=connected bash docs/perf/throughput.sh [SECONDS] [ROUNDS]
+#
+# runs only the Basics Station and MQTT v3 loads with 1,000 connected gateways instead
+# (results in docs/perf/connected.jsonl): the server config is docs/perf/connected-server.toml
+# plus the gateways' registry tables, generated into /tmp (a fresh salted hash each).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-5}
 rounds=${2:-3}
 bin=target/release
+
+if [ "${ONLY:-}" = connected ]; then
+    ulimit -n 4096 2> /dev/null || true # 1,000 sockets on each side
+    key=NNSXS.LOAD-THROUGHPUT-KEY
+    config=/tmp/loragw-connected-server.toml
+    cp docs/perf/connected-server.toml "$config"
+    echo >> "$config"
+    "$bin/gateway-forwarder" load --gateways 1000 --key "$key" --print-registry >> "$config"
+    : > docs/perf/connected.jsonl
+    for _ in $(seq "$rounds"); do
+        for target in lbs=127.0.0.1:1887 mqtt-v3=127.0.0.1:1882; do
+            "$bin/gateway-server" --config "$config" --events none \
+                > /dev/null 2> /tmp/throughput-connected-server.log &
+            pid=$!
+            sleep 1
+            "$bin/gateway-forwarder" load --protocol "${target%%=*}" --server "${target#*=}" \
+                --gateways 1000 --key "$key" --metrics http://127.0.0.1:19091/metrics \
+                --duration "$secs" --server-pid "$pid" --label "${target%%=*}" \
+                --json docs/perf/connected.jsonl --quiet \
+                > /dev/null 2>> /tmp/throughput-connected-load.log || true
+            kill "$pid"
+            wait "$pid" 2> /dev/null || true
+        done
+    done
+    exit 0
+fi
 results=docs/perf/results.jsonl
 : > "$results"
 : > docs/perf/upstream.txt

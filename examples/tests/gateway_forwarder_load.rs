@@ -4,6 +4,10 @@
 //! latency, the server's CPU time and peak RSS) on stdout, in the `--json` file and on stderr.
 //! No timing is asserted. With `--events none` the server acknowledges the same way and writes
 //! no event line.
+//!
+//! `--protocol lbs` and `--protocol mqtt-v3` against a server listing the load's gateways
+//! (the tables `--print-registry` printed, one salted hash per gateway): every uplink sent is
+//! counted by the server's `/metrics`, none lost.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used)]
@@ -12,7 +16,7 @@ mod gateway_server_support;
 
 use std::time::Duration;
 
-use gateway_server_support::{STEP, TempDir};
+use gateway_server_support::{STEP, TempDir, free_port, wait_for_tcp};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::net::UdpSocket;
 
@@ -244,4 +248,115 @@ async fn load_against_the_example_server_loses_nothing_and_reports_its_fields() 
     assert!(status.success(), "{status:?}");
     let uplinks = tokio::time::timeout(STEP, uplinks).await.unwrap().unwrap();
     assert_eq!(uplinks, sent);
+}
+
+/// The load's `--print-registry` tables for `gateways` gateways with `key`.
+async fn printed_registry(gateways: u32, key: &str) -> String {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-forwarder"))
+        .args([
+            "load",
+            "--protocol",
+            "lbs",
+            "--print-registry",
+            "--key",
+            key,
+        ])
+        .args(["--gateways", &gateways.to_string()])
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn lbs_and_mqtt_v3_loads_are_counted_by_the_server_and_lose_nothing() {
+    const KEY: &str = "NNSXS.LOAD-TEST-KEY";
+    let registry = printed_registry(5, KEY).await;
+    assert_eq!(
+        registry.matches("[[registry.gateway]]").count(),
+        5,
+        "{registry}"
+    );
+    assert!(registry.contains("id = \"load-gw-4\""), "{registry}");
+    assert!(
+        registry.contains("eui = \"58-A0-CB-FF-FE-90-00-04\""),
+        "{registry}"
+    );
+    // A fresh salt per gateway: no two hash lines alike.
+    let hashes: std::collections::HashSet<_> = registry
+        .lines()
+        .filter(|l| l.starts_with("hash = "))
+        .collect();
+    assert_eq!(hashes.len(), 5, "{registry}");
+
+    let (lbs, mqtt, web) = (free_port(), free_port(), free_port());
+    let dir = TempDir::new("load-counted");
+    let config = dir.file(
+        "server.toml",
+        format!(
+            r#"
+[listeners]
+udp = ""
+lbs = "127.0.0.1:{lbs}"
+cups = ""
+mqtt_v3 = "127.0.0.1:{mqtt}"
+mqtt_v2 = ""
+tabs_hubs = ""
+
+[metrics]
+listen = "127.0.0.1:{web}"
+
+{registry}"#
+        )
+        .as_bytes(),
+    );
+    let _server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
+        .args(["--config", config.to_str().unwrap(), "--events", "none"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for port in [lbs, mqtt, web] {
+        wait_for_tcp(port).await;
+    }
+    for (protocol, port) in [("lbs", lbs), ("mqtt-v3", mqtt)] {
+        let output = tokio::time::timeout(
+            STEP,
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-forwarder"))
+                .args(["load", "--protocol", protocol, "--key", KEY, "--quiet"])
+                .args(["--server", &format!("127.0.0.1:{port}")])
+                .args(["--metrics", &format!("http://127.0.0.1:{web}/metrics")])
+                .args(["--gateways", "5", "--rate", "200", "--duration", "2"])
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .expect("the load finished within the step timeout")
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "{protocol}: {:?}\n{stderr}",
+            output.status
+        );
+        let summary: serde_json::Value =
+            serde_json::from_str(String::from_utf8(output.stdout).unwrap().trim()).unwrap();
+        let sent = summary["sent"].as_u64().unwrap();
+        assert!(sent > 0, "{summary}");
+        assert_eq!(summary["acked"].as_u64(), Some(sent), "{summary}");
+        assert_eq!(summary["lost"], 0, "{summary}");
+        assert_eq!(summary["unexpected"], 0, "{summary}");
+        assert_eq!(summary["protocol"], protocol, "{summary}");
+        assert!(
+            summary["measure"]
+                .as_str()
+                .unwrap()
+                .contains("server counted"),
+            "{summary}"
+        );
+        assert!(stderr.contains("no per-uplink ack"), "{stderr}");
+    }
 }

@@ -8,9 +8,11 @@
 //!   LoRaWAN uplinks to a Gateway Server and acknowledge every downlink; a progress line goes
 //!   to stderr every second, a JSON summary to stdout at the end; the exit status is 2 when
 //!   something sent was lost.
-//! - `gateway-forwarder load ...`: a load test of a server's Semtech UDP path: N gateways send
-//!   PUSH_DATA as fast as acknowledged (a fixed number in flight) or at a target rate, for a
-//!   bounded time; a progress line every second on stderr, then the summary (sent, acked,
+//! - `gateway-forwarder load ...`: a load test of a server's Semtech UDP path (N gateways send
+//!   PUSH_DATA as fast as acknowledged, a fixed number in flight, or at a target rate), or of
+//!   its Basics Station or MQTT v3 path (`--protocol lbs|mqtt-v3`: N connections, uplinks
+//!   counted by the server's `--metrics`; `--print-registry --key K` prints the gateways'
+//!   config tables), for a bounded time; a progress line every second on stderr, then the summary (sent, acked,
 //!   lost, ack latency, the server's CPU time and peak RSS with `--server-pid`) on stderr and
 //!   as one JSON line on stdout (appended to `--json FILE` too); exit status 2 on loss.
 //!
@@ -25,6 +27,9 @@
 //!     --also mqtt-v3=127.0.0.1:1882 --key NNSXS.API-KEY
 //! gateway-forwarder load --server 127.0.0.1:1700 --gateways 1000 --in-flight 64 \
 //!     --duration 10 --server-pid "$(pgrep -n gateway-server)" --json results.jsonl
+//! gateway-forwarder load --protocol lbs --gateways 1000 --key NNSXS.LOAD --print-registry
+//! gateway-forwarder load --protocol lbs --server 127.0.0.1:1887 --gateways 1000 \
+//!     --key NNSXS.LOAD --metrics http://127.0.0.1:9090/metrics --duration 5
 //! ```
 
 use std::io::Write as _;
@@ -55,16 +60,29 @@ enum Command {
     Bridge(BridgeArgs),
     /// Simulated gateways (the default without a subcommand).
     Simulate(Box<SimArgs>),
-    /// Load test of a server's Semtech UDP path: PUSH_DATA of N gateways, as fast as
-    /// acknowledged or at a target rate, for a bounded time.
+    /// Load test of a server's Semtech UDP, Basics Station or MQTT v3 path: uplinks of N
+    /// gateways, as fast as taken or at a target rate, for a bounded time.
     Load(LoadArgs),
 }
 
 #[derive(Debug, Args)]
 struct LoadArgs {
-    /// The server's Semtech UDP address, ip:port (loopback only).
+    /// The server's listener of --protocol, ip:port (loopback only).
     #[arg(long, default_value = "127.0.0.1:1700")]
     server: String,
+    /// udp (counted by PUSH_ACKs), lbs or mqtt-v3 (counted by the server's --metrics).
+    #[arg(long, default_value = "udp")]
+    protocol: load::LoadProtocol,
+    /// The gateways' key (lbs: Authorization, mqtt-v3: password); gateway i is load-gw-{i}.
+    #[arg(long)]
+    key: Option<String>,
+    /// The server's Prometheus URL, http://HOST:PORT/metrics (lbs and mqtt-v3).
+    #[arg(long)]
+    metrics: Option<String>,
+    /// Print the [[registry.gateway]] tables of the gateways with --key (salted hashes) for
+    /// gateway-server's config, and send nothing.
+    #[arg(long)]
+    print_registry: bool,
     /// Gateways (distinct EUIs).
     #[arg(long, default_value_t = 1000)]
     gateways: u32,
@@ -92,9 +110,9 @@ struct LoadArgs {
     /// Append the summary as one JSON line to this file (the chart's input).
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Name of the run in the summary and the results file.
-    #[arg(long, default_value = "udp")]
-    label: String,
+    /// Name of the run in the summary and the results file (default: the protocol).
+    #[arg(long)]
+    label: Option<String>,
     /// No progress line on stderr.
     #[arg(long)]
     quiet: bool,
@@ -194,6 +212,9 @@ async fn load(args: LoadArgs) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let options = LoadOptions {
+        protocol: args.protocol,
+        key: args.key,
+        metrics: args.metrics,
         gateways: args.gateways,
         in_flight: args.in_flight,
         rate: args.rate,
@@ -202,9 +223,23 @@ async fn load(args: LoadArgs) -> ExitCode {
         ack_timeout: Duration::from_millis(args.ack_timeout_ms),
         eui_base,
         server_pid: args.server_pid,
-        label: args.label,
+        label: args.label.unwrap_or_else(|| args.protocol.name().into()),
         ..LoadOptions::new(args.server)
     };
+    if args.print_registry {
+        let Some(key) = &options.key else {
+            tracing::error!("--print-registry needs --key");
+            return ExitCode::FAILURE;
+        };
+        return match load::registry_toml(&options, key) {
+            Ok(toml) if write!(std::io::stdout(), "{toml}").is_ok() => ExitCode::SUCCESS,
+            Ok(_) => ExitCode::FAILURE,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot hash the key");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let quiet = args.quiet;
     let result = tokio::task::spawn_blocking(move || {
         load::run(&options, &mut |p| {

@@ -11,17 +11,37 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::net::unix_now;
 use super::report::GatewayCounters;
+use super::sim::SimUplink;
 use super::ws::{Connector, Ws};
 use super::{GatewaySim, RunError, stopped};
 
 /// The xtime session id (bits 48..55) of the simulated radio.
-const XTIME_SESSION: i64 = 1 << 48;
+pub(super) const XTIME_SESSION: i64 = 1 << 48;
 
 /// Opens the traffic websocket, with `key` as the `Authorization` header.
 pub(super) async fn connect(server: &str, eui: [u8; 8], key: Option<&str>) -> Result<Ws, RunError> {
     let url = format!("ws://{server}/traffic/eui-{:016X}", u64::from_be_bytes(eui));
     let plain = Connector::new(None).map_err(RunError::Options)?;
     plain.open(&url, key).await.map_err(RunError::Io)
+}
+
+/// The station's report of a simulated reception at concentrator time `xtime`, received now.
+pub(super) fn received_frame(up: SimUplink, xtime: i64) -> ReceivedFrame {
+    ReceivedFrame {
+        phy_payload: up.phy_payload,
+        freq: up.frequency as u32,
+        modulation: Modulation::Lora {
+            spreading_factor: up.spreading_factor as u8,
+            bandwidth_khz: (up.bandwidth / 1000) as u16,
+        },
+        xtime,
+        rctx: 0,
+        gpstime: None,
+        fts: None,
+        rssi: i32::from(up.rssi),
+        snr: f64::from(up.snr),
+        rxtime: unix_now(),
+    }
 }
 
 /// Runs one station until the stop signal or the server closes: uplinks start once the
@@ -98,21 +118,7 @@ pub(super) async fn run_gateway(mut gw: GatewaySim, mut ws: Ws) {
             _ = ticks.tick(), if sending => {
                 let Some(up) = gw.next_sim_uplink() else { continue };
                 let now = std::time::Instant::now();
-                let frame = ReceivedFrame {
-                    phy_payload: up.phy_payload,
-                    freq: up.frequency as u32,
-                    modulation: Modulation::Lora {
-                        spreading_factor: up.spreading_factor as u8,
-                        bandwidth_khz: (up.bandwidth / 1000) as u16,
-                    },
-                    xtime: XTIME_SESSION + session.local_micros(now),
-                    rctx: 0,
-                    gpstime: None,
-                    fts: None,
-                    rssi: i32::from(up.rssi),
-                    snr: f64::from(up.snr),
-                    rxtime: unix_now(),
-                };
+                let frame = received_frame(up, XTIME_SESSION + session.local_micros(now));
                 match session.send_uplink(now, &frame) {
                     Ok(true) => gw.uplink_sent(),
                     Ok(false) => tracing::debug!(gateway = gw.index, "uplink filtered by router_config"),

@@ -22,11 +22,23 @@ pub(super) fn connect(
     key: Option<&str>,
     gw: &GatewaySim,
 ) -> Result<GatewayMqttClient, RunError> {
+    client_for(server, protocol, key, &gw.gateway_id, MqttClientConfig::new)
+}
+
+/// Starts connecting as `gateway_id` with `key` as the password, the client configured by
+/// `configure` from the server's host and port.
+pub(super) fn client_for(
+    server: &str,
+    protocol: SimProtocol,
+    key: Option<&str>,
+    gateway_id: &str,
+    configure: impl FnOnce(String, u16) -> MqttClientConfig,
+) -> Result<GatewayMqttClient, RunError> {
     let (host, port) = host_port(server).map_err(RunError::Options)?;
-    let uid = GatewayUid::new(gw.gateway_id.clone())
-        .map_err(|e| RunError::Options(format!("gateway id {:?}: {e}", gw.gateway_id)))?;
-    let config = MqttClientConfig::new(host, port)
-        .credentials(gw.gateway_id.clone(), key.unwrap_or_default().to_owned());
+    let uid = GatewayUid::new(gateway_id.to_owned())
+        .map_err(|e| RunError::Options(format!("gateway id {gateway_id:?}: {e}")))?;
+    let config = configure(host, port)
+        .credentials(gateway_id.to_owned(), key.unwrap_or_default().to_owned());
     let version = match protocol {
         SimProtocol::MqttV2 => MqttVersion::V2,
         _ => MqttVersion::V3,

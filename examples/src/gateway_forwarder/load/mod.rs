@@ -10,6 +10,12 @@
 //! one socket (the server keys Semtech UDP gateways by EUI, not address), so the load costs
 //! the client two system calls per datagram and leaves the CPU to the server.
 //!
+//! With [`LoadProtocol::Lbs`] or [`LoadProtocol::MqttV3`] every gateway (`load-gw-{i}`) holds
+//! a connection of its own to the server's Basics Station or MQTT v3 listener, with
+//! [`LoadOptions::key`]; neither protocol acknowledges an uplink, so what arrived is counted
+//! on the server, from its Prometheus [`LoadOptions::metrics`]; [`registry_toml`] writes the
+//! gateways' entries of the server's config.
+//!
 //! ```no_run
 //! use loragw_examples::gateway_forwarder::load::{self, LoadOptions};
 //!
@@ -25,6 +31,9 @@
 //! # }
 //! ```
 
+mod counted;
+mod lbs;
+mod mqtt;
 mod proc;
 mod udp;
 
@@ -36,16 +45,73 @@ use super::report::{Latency, LatencyHistogram};
 use super::{ForwarderOptions, RunError};
 pub use udp::MAX_IN_FLIGHT;
 
+/// The protocol of a load, and what counts an uplink as arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoadProtocol {
+    /// Semtech UDP PUSH_DATA, counted by their PUSH_ACKs (latency: to the PUSH_ACK).
+    Udp,
+    /// Basics Station `updf` on one websocket per gateway, counted by the server's
+    /// `ttn_lw_gs_uplink_received_total{protocol="lbs"}` (the protocol acknowledges nothing).
+    Lbs,
+    /// MQTT v3 uplinks at QoS 1 on one connection per gateway, counted by the server's
+    /// `ttn_lw_gs_uplink_received_total{protocol="mqtt-v3"}`.
+    MqttV3,
+}
+
+impl LoadProtocol {
+    /// The command-line name, also the server's `protocol` label.
+    pub fn name(self) -> &'static str {
+        match self {
+            LoadProtocol::Udp => "udp",
+            LoadProtocol::Lbs => "lbs",
+            LoadProtocol::MqttV3 => "mqtt-v3",
+        }
+    }
+
+    /// What `acked` counts, for the summary.
+    pub fn measure(self) -> &'static str {
+        match self {
+            LoadProtocol::Udp => "acked = PUSH_ACKs received",
+            _ => "acked = uplinks the server counted (its /metrics), no per-uplink ack",
+        }
+    }
+}
+
+impl std::str::FromStr for LoadProtocol {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "udp" => Ok(LoadProtocol::Udp),
+            "lbs" => Ok(LoadProtocol::Lbs),
+            "mqtt-v3" => Ok(LoadProtocol::MqttV3),
+            other => Err(format!(
+                "unknown load protocol {other:?} (udp, lbs, mqtt-v3)"
+            )),
+        }
+    }
+}
+
 /// What to drive and how hard.
 /// Build it with struct-update syntax: `LoadOptions { gateways: 100, ..LoadOptions::new(server) }`.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
-    /// The Gateway Server's Semtech UDP address, `ip:port`, a loopback address.
+    /// The Gateway Server's listener of [`protocol`](Self::protocol), `ip:port`, a loopback
+    /// address.
     pub server: String,
+    /// The protocol.
+    pub protocol: LoadProtocol,
+    /// The gateways' key (Basics Station `Authorization`, MQTT password); one for all.
+    pub key: Option<String>,
+    /// The server's Prometheus `/metrics` URL, `http://host:port/metrics` (Basics Station
+    /// and MQTT v3: where arrived uplinks are counted).
+    pub metrics: Option<String>,
     /// Gateways (distinct EUIs from `eui_base`), 1 to [`super::MAX_GATEWAYS`].
     pub gateways: u32,
     /// Datagrams in flight: always this many without `rate`, at most this many with it;
-    /// 1 to [`MAX_IN_FLIGHT`].
+    /// 1 to [`MAX_IN_FLIGHT`] (UDP only: the other protocols send on every connection as
+    /// fast as it takes uplinks, or at their share of `rate`).
     pub in_flight: u32,
     /// Target datagrams per second over all gateways (`None`: as fast as acknowledged).
     pub rate: Option<f64>,
@@ -55,7 +121,7 @@ pub struct LoadOptions {
     pub count: Option<u64>,
     /// A datagram not acknowledged within this long is lost.
     pub ack_timeout: Duration,
-    /// EUI of gateway 0; gateway `i` has `eui_base + i`.
+    /// EUI of gateway 0; gateway `i` has `eui_base + i` and the id `load-gw-{i}`.
     pub eui_base: u64,
     /// Seed of the simulated uplinks.
     pub seed: u64,
@@ -71,6 +137,9 @@ impl LoadOptions {
     pub fn new(server: impl Into<String>) -> Self {
         LoadOptions {
             server: server.into(),
+            protocol: LoadProtocol::Udp,
+            key: None,
+            metrics: None,
             gateways: 1000,
             in_flight: 64,
             rate: None,
@@ -91,6 +160,7 @@ impl LoadOptions {
             devices: 1,
             eui_base: self.eui_base,
             seed: self.seed,
+            id_prefix: GATEWAY_ID_PREFIX.into(),
             ..ForwarderOptions::new(self.server.clone())
         }
     }
@@ -133,6 +203,33 @@ impl LoadOptions {
     }
 }
 
+/// The ids of the load's gateways: `load-gw-{i}`.
+pub const GATEWAY_ID_PREFIX: &str = "load-gw";
+
+/// The `[[registry.gateway]]` tables of `gateway-server`'s config for the load's gateways
+/// (ids, EUIs) with `key` (a `link` key named `load`, hashed with a fresh random salt each,
+/// as `gateway-server hash-key` does), so a server accepts them.
+pub fn registry_toml(options: &LoadOptions, key: &str) -> Result<String, RunError> {
+    let sim = options.forwarder_options();
+    let mut out = String::new();
+    for index in 0..options.gateways {
+        let hash = crate::gateway_server::hash_new_key(key).map_err(RunError::Options)?;
+        let eui = sim
+            .eui_of(index)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join("-");
+        out += &format!(
+            "[[registry.gateway]]\nid = \"{}\"\neui = \"{eui}\"\nfrequency_plans = [\"{}\"]\n\n\
+             [[registry.gateway.key]]\nname = \"load\"\nhash = \"{hash}\"\nrights = [\"link\"]\n\n",
+            sim.gateway_id_of(index),
+            sim.frequency_plan,
+        );
+    }
+    Ok(out)
+}
+
 /// Where a run is, once a second.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
@@ -141,11 +238,12 @@ pub struct LoadProgress {
     pub elapsed: Duration,
     /// Datagrams sent.
     pub sent: u64,
-    /// PUSH_ACKs matched.
+    /// PUSH_ACKs matched, or uplinks the server counted so far.
     pub acked: u64,
-    /// Datagrams lost (not acknowledged within the ack timeout).
+    /// Datagrams lost (not acknowledged within the ack timeout; 0 until the end of a counted
+    /// load).
     pub lost: u64,
-    /// PUSH_ACKs per second since the previous report.
+    /// PUSH_ACKs (uplinks counted) per second since the previous report.
     pub acked_per_second: f64,
 }
 
@@ -179,21 +277,24 @@ pub struct ServerUsage {
 pub struct LoadSummary {
     /// [`LoadOptions::label`].
     pub label: String,
+    /// The protocol (and so what `acked` counts: [`LoadProtocol::measure`]).
+    pub protocol: LoadProtocol,
     /// Gateways.
     pub gateways: u32,
     /// Datagrams in flight (the cap with a rate).
     pub in_flight: u32,
     /// Target rate, datagrams per second.
     pub rate: Option<f64>,
-    /// Bytes of a PUSH_DATA (of gateway 0).
+    /// Bytes of a PUSH_DATA (of gateway 0; 0 for the other protocols).
     pub datagram_len: usize,
     /// Datagrams sent.
     pub sent: u64,
-    /// PUSH_ACKs matched.
+    /// PUSH_ACKs matched (UDP) or uplinks the server counted, at most `sent`.
     pub acked: u64,
-    /// Datagrams lost.
+    /// Datagrams (uplinks) lost.
     pub lost: u64,
-    /// PUSH_ACKs that matched nothing in flight.
+    /// PUSH_ACKs that matched nothing in flight (UDP), or uplinks the server counted beyond
+    /// `sent` (another client's).
     pub unexpected: u64,
     /// From the first datagram to the last PUSH_ACK.
     pub elapsed: Duration,
@@ -217,13 +318,20 @@ impl LoadSummary {
     /// Human-readable lines (for stderr).
     pub fn lines(&self) -> String {
         let mut out = format!(
-            "{}: {} gateways, {} in flight{}, {} B PUSH_DATA\nsent {}  acked {}  lost {}  unexpected {}  in {:.2} s: {:.0} acked/s",
+            "{} ({}): {} gateways, {}{}\n{}\nsent {}  acked {}  lost {}  unexpected {}  in {:.2} s: {:.0} acked/s",
             self.label,
+            self.protocol.name(),
             self.gateways,
-            self.in_flight,
+            match self.protocol {
+                LoadProtocol::Udp => format!(
+                    "{} in flight, {} B PUSH_DATA",
+                    self.in_flight, self.datagram_len
+                ),
+                _ => "one connection each".into(),
+            },
             self.rate
                 .map_or(String::new(), |r| format!(", target {r:.0}/s")),
-            self.datagram_len,
+            self.protocol.measure(),
             self.sent,
             self.acked,
             self.lost,
@@ -258,7 +366,8 @@ impl LoadSummary {
     pub fn to_json(&self) -> serde_json::Value {
         json!({
             "label": self.label,
-            "protocol": "udp",
+            "protocol": self.protocol.name(),
+            "measure": self.protocol.measure(),
             "gateways": self.gateways,
             "in_flight": self.in_flight,
             "rate": self.rate,
@@ -290,15 +399,21 @@ pub fn run(
     progress: &mut dyn FnMut(&LoadProgress),
 ) -> Result<LoadSummary, RunError> {
     options.validate()?;
-    let templates = udp::templates(options)?;
-    let datagram_len = templates[0].len();
     let latency = LatencyHistogram::default();
     let cpu_before = options
         .server_pid
         .map(proc::cpu_time)
         .transpose()
         .map_err(RunError::Io)?;
-    let counts = udp::run(options, templates, &latency, progress)?;
+    let (counts, datagram_len) = match options.protocol {
+        LoadProtocol::Udp => {
+            let templates = udp::templates(options)?;
+            let len = templates[0].len();
+            (udp::run(options, templates, &latency, progress)?, len)
+        }
+        LoadProtocol::Lbs => (lbs::run(options, progress)?, 0),
+        LoadProtocol::MqttV3 => (mqtt::run(options, progress)?, 0),
+    };
     let server = match (options.server_pid, cpu_before) {
         (Some(pid), Some(before)) => Some(ServerUsage {
             cpu: proc::cpu_time(pid)
@@ -310,6 +425,7 @@ pub fn run(
     };
     Ok(LoadSummary {
         label: options.label.clone(),
+        protocol: options.protocol,
         gateways: options.gateways,
         in_flight: options.in_flight,
         rate: options.rate,
