@@ -90,13 +90,14 @@ async fn push_acknowledged(port: u16, n: u16) {
     }
 }
 
-#[tokio::test]
-async fn with_events_none_uplinks_are_acknowledged_and_no_line_is_written() {
+/// Runs `gateway-server` on a UDP-only config with `extra` arguments, sends 20 acknowledged
+/// PUSH_DATA, stops it with SIGTERM and returns what it left.
+async fn serve_twenty_uplinks(dir: &TempDir, extra: &[&str]) -> std::process::Output {
     let port = free_udp_port();
-    let dir = TempDir::new("load-none");
-    let config = udp_only_config(&dir, port);
+    let config = udp_only_config(dir, port);
     let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
-        .args(["--config", config.to_str().unwrap(), "--events", "none"])
+        .args(["--config", config.to_str().unwrap()])
+        .args(extra)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -110,36 +111,22 @@ async fn with_events_none_uplinks_are_acknowledged_and_no_line_is_written() {
         .status()
         .await
         .unwrap();
-    let output = tokio::time::timeout(STEP, server.wait_with_output())
+    tokio::time::timeout(STEP, server.wait_with_output())
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn with_events_none_uplinks_are_acknowledged_and_no_line_is_written() {
+    let dir = TempDir::new("load-none");
+    let output = serve_twenty_uplinks(&dir, &["--events", "none"]).await;
     assert!(output.status.success(), "{:?}", output.status);
     assert_eq!(String::from_utf8_lossy(&output.stdout), "", "no event line");
 
     // The same traffic without the flag: a line per event (connected, 20 uplinks, and the
     // disconnected of the stop).
-    let port = free_udp_port();
-    let config = udp_only_config(&dir, port);
-    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
-        .args(["--config", config.to_str().unwrap()])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    wait_ready(port).await;
-    push_acknowledged(port, 20).await;
-    tokio::process::Command::new("kill")
-        .args(["-TERM", &server.id().unwrap().to_string()])
-        .status()
-        .await
-        .unwrap();
-    let output = tokio::time::timeout(STEP, server.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let output = serve_twenty_uplinks(&dir, &[]).await;
     let uplinks = String::from_utf8(output.stdout)
         .unwrap()
         .lines()

@@ -108,6 +108,16 @@ pub enum LbsError {
     UnknownConnection(ConnectionId),
 }
 
+impl LbsError {
+    /// The gateway's frequency plans cannot become a `router_config`.
+    pub(crate) fn configuration(record: &GatewayRecord, source: TranslateError) -> Self {
+        LbsError::Configuration {
+            gateway: record.ids.gateway_id.clone(),
+            source,
+        }
+    }
+}
+
 /// The station EUI of a traffic path, `/traffic/eui-<16 hex digits>` (the form discovery
 /// hands out, either case); `None` for anything else (answer HTTP 404 before the upgrade).
 pub fn parse_traffic_path(path: &str) -> Option<Eui64> {
@@ -320,11 +330,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         record: &GatewayRecord,
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
-        let plans =
-            frequency_plans(&*self.registry, record).map_err(|source| LbsError::Configuration {
-                gateway: record.ids.gateway_id.clone(),
-                source,
-            })?;
+        let plans = frequency_plans(&*self.registry, record)
+            .map_err(|source| LbsError::configuration(record, source))?;
         self.connect_with_plans(now, connection, record, &plans, remote)
     }
 
@@ -341,12 +348,9 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
         self.last_input.record(now.instant);
-        let (region, session) =
-            self.build_session(record, plans)
-                .map_err(|source| LbsError::Configuration {
-                    gateway: record.ids.gateway_id.clone(),
-                    source,
-                })?;
+        let (region, session) = self
+            .build_session(record, plans)
+            .map_err(|source| LbsError::configuration(record, source))?;
         let ids = record.ids.clone();
         if let Some(old) = self.by_gateway.get(&ids.gateway_id).copied()
             && old != connection

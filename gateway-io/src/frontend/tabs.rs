@@ -168,12 +168,8 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
             credential,
             self.config.allow_unauthenticated,
         )?;
-        let plans = frequency_plans(&*self.registry, &record).map_err(|source| {
-            LbsError::Configuration {
-                gateway: record.ids.gateway_id.clone(),
-                source,
-            }
-        })?;
+        let plans = frequency_plans(&*self.registry, &record)
+            .map_err(|source| LbsError::configuration(&record, source))?;
         self.connect_with_plans(now, connection, &record, &plans, remote)
     }
 
@@ -205,12 +201,9 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
         plans: &[FrequencyPlan],
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
-        let (region, session) =
-            self.build_session(record, plans)
-                .map_err(|source| LbsError::Configuration {
-                    gateway: record.ids.gateway_id.clone(),
-                    source,
-                })?;
+        let (region, session) = self
+            .build_session(record, plans)
+            .map_err(|source| LbsError::configuration(record, source))?;
         let ids = record.ids.clone();
         if let Some(old) = self.by_gateway.get(&ids.gateway_id).copied()
             && old != connection
