@@ -26,9 +26,7 @@ use loragw_basicstation::tabs::{
     build_tabs_router_config,
 };
 use loragw_ttnpb::downlink_message::Settings;
-use loragw_ttnpb::downlink_path::Path;
-use loragw_ttnpb::prost::Message as _;
-use loragw_ttnpb::{Class, DownlinkMessage, GatewayStatus, Timestamp, UplinkMessage, UplinkToken};
+use loragw_ttnpb::{DownlinkMessage, GatewayStatus, Timestamp, UplinkMessage};
 
 use super::f32_field;
 use super::lbs::{channel_plan, modulation_of, window};
@@ -171,11 +169,12 @@ impl TabsDownlinkContext {
 /// region's table, frequency, and the TX time on the hub's concentrator clock:
 ///
 /// - scheduled settings: `timestamp` (extended near the latest uplink's xtime), else `time`
-///   (UTC, through the latest uplink's receive time), else as soon as possible;
-/// - a class A request: the uplink token's `timestamp` plus `rx1_delay` s (RX1), or one second
-///   more on RX2 when RX1 is unset;
-/// - class B/C with `absolute_time`: at that time on RX2 (else RX1); class C without: as soon
-///   as possible on RX2 (now + [`IMMEDIATE_LEAD_US`]).
+///   (UTC, through the latest uplink's receive time), else as soon as possible (now +
+///   [`IMMEDIATE_LEAD_US`]).
+///
+/// A `TxRequest` is refused: [`reply::schedule`](crate::reply::schedule) picks its window
+/// first (the Tabs Hubs frontend does, with the hub's first frequency plan), as for every
+/// protocol.
 ///
 /// Every case needs an earlier uplink with an xtime (the clock sync); without one the downlink
 /// is refused ("no clock sync yet"), never dropped silently.
@@ -208,57 +207,11 @@ pub fn downlink_to_tabs(
             };
             (w, micros)
         }
-        Some(Settings::Request(r)) => {
-            let rx = |freq: u64, dr, field| {
-                (freq != 0)
-                    .then(|| window(region, dr, freq, field))
-                    .transpose()
-            };
-            let rx1 = rx(
-                r.rx1_frequency,
-                r.rx1_data_rate.as_ref(),
-                "request.rx1_data_rate",
-            )?;
-            let rx2 = rx(
-                r.rx2_frequency,
-                r.rx2_data_rate.as_ref(),
-                "request.rx2_data_rate",
-            )?;
-            match (r.class(), &r.absolute_time) {
-                (Class::A, _) => {
-                    let token = r
-                        .downlink_paths
-                        .iter()
-                        .find_map(|p| match &p.path {
-                            Some(Path::UplinkToken(bytes)) => {
-                                UplinkToken::decode(bytes.as_slice()).ok()
-                            }
-                            _ => None,
-                        })
-                        .ok_or(TranslateError::Missing(
-                            "request.downlink_paths[].uplink_token",
-                        ))?;
-                    let uplink = ctx.at_timestamp(token.timestamp)?;
-                    let delay = i64::from(r.rx1_delay.clamp(1, 15)) * 1_000_000;
-                    match (rx1, rx2) {
-                        (Some(w), _) => (w, uplink + delay),
-                        (None, Some(w)) => (w, uplink + delay + 1_000_000),
-                        (None, None) => {
-                            return Err(TranslateError::Missing("request.rx1_frequency"));
-                        }
-                    }
-                }
-                (Class::B | Class::C, Some(t)) => (
-                    rx2.or(rx1)
-                        .ok_or(TranslateError::Missing("request.rx2_frequency"))?,
-                    ctx.at_unix_us(timestamp_micros(t))?,
-                ),
-                (Class::B, None) => return Err(TranslateError::Missing("request.absolute_time")),
-                (Class::C, None) => (
-                    rx2.ok_or(TranslateError::Missing("request.rx2_frequency"))?,
-                    asap()?,
-                ),
-            }
+        Some(Settings::Request(_)) => {
+            return Err(TranslateError::invalid(
+                "settings",
+                "a TxRequest must be resolved first (reply::schedule): a Tabs hub takes scheduled settings",
+            ));
         }
         None => return Err(TranslateError::Missing("settings")),
     };

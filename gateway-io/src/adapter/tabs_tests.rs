@@ -8,8 +8,8 @@ use loragw_ttnpb::message::Payload;
 use loragw_ttnpb::prost::Message as _;
 use loragw_ttnpb::tx_acknowledgment::Result as TxResult;
 use loragw_ttnpb::{
-    DataRate, DownlinkMessage, DownlinkPath, FCtrl, JoinRequestPayload, Timestamp, TxRequest,
-    TxSettings, UplinkToken, downlink_path,
+    Class, DataRate, DownlinkMessage, DownlinkPath, FCtrl, JoinRequestPayload, Timestamp,
+    TxRequest, TxSettings, UplinkToken, downlink_path,
 };
 
 use super::*;
@@ -153,7 +153,7 @@ fn downlinks_need_clock_sync() {
     };
     let d = downlink_to_tabs(&scheduled(0, Some(at)), &ctx).unwrap();
     assert_eq!(d.concentrator_micros, 1_500_000_000 + 1_500_000);
-    // Class A request: the uplink token's timestamp plus RX1 delay.
+    // A TxRequest is the scheduler's to resolve (the frontend does, `reply::schedule`).
     let token = UplinkToken {
         timestamp: 1_500_000_000,
         ..Default::default()
@@ -172,8 +172,8 @@ fn downlinks_need_clock_sync() {
         })),
         ..Default::default()
     };
-    let d = downlink_to_tabs(&request, &ctx).unwrap();
-    assert_eq!((d.dr, d.concentrator_micros), (0, 1_505_000_000));
+    let err = downlink_to_tabs(&request, &ctx).unwrap_err();
+    assert!(err.to_string().contains("resolved first"), "{err}");
 }
 
 /// §10.5: the session's `seqno` matches the `dntxed`, and the acknowledgement carries the

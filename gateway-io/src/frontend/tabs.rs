@@ -8,9 +8,10 @@
 //!
 //! On connect the gateway's first frequency plan becomes the Tabs `router_config` the hub gets
 //! after `version` (which is also reported as a `Status`). Uplinks are translated with the
-//! plan's region; each one with an `xtime` syncs the hub's clock. Downlinks are timed from the
-//! latest such uplink; before one, a downlink is refused with a reason (`CommandError`), never
-//! dropped. Every downlink accepted ends in exactly one `TxAck`: the hub's `dntxed`, or a
+//! plan's region; each one with an `xtime` syncs the hub's clock. A downlink's `TxRequest` is
+//! resolved with the first plan ([`schedule`](crate::reply::schedule)), as on every protocol;
+//! downlinks are timed from the latest such uplink; before one, a downlink is refused with a
+//! reason (`CommandError`), never dropped. Every downlink accepted ends in exactly one `TxAck`: the hub's `dntxed`, or a
 //! failure (`Expired` after the session's `tx_confirm_timeout`, `Replaced` / `Disconnected`).
 //!
 //! [`LbsFrontend`]: super::lbs::LbsFrontend
@@ -39,6 +40,7 @@ use crate::ids::{Eui64, GatewayIds};
 use crate::registry::{
     Authenticator, Credential, GatewayRecord, GatewayRegistry, authorize_station,
 };
+use crate::reply::resolve_command;
 
 /// The protocol of Tabs Hubs events: `Protocol::Other("tabs-hubs")`.
 pub const PROTOCOL: Protocol = Protocol::Other("tabs-hubs");
@@ -72,6 +74,8 @@ impl Default for TabsFrontendConfig {
 struct Hub {
     ids: GatewayIds,
     region: Region,
+    /// The first frequency plan (the one `region` comes from), for resolving `TxRequest`s.
+    plan: Arc<FrequencyPlan>,
     session: TabsSession,
     /// xtime of the latest uplink with one, and its receive time (Unix µs).
     reference: Option<(i64, i64)>,
@@ -177,7 +181,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
         &self,
         record: &GatewayRecord,
         plans: &[FrequencyPlan],
-    ) -> Result<(Region, TabsSession), TranslateError> {
+    ) -> Result<(Region, Arc<FrequencyPlan>, TabsSession), TranslateError> {
         let first = plans
             .first()
             .ok_or(TranslateError::Missing("frequency_plan_ids"))?;
@@ -188,7 +192,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
             router_config: Some(config),
             ..self.config.session.clone()
         });
-        Ok((region, session))
+        Ok((region, Arc::new(first.clone()), session))
     }
 
     /// A hub already authenticated, with its frequency plans looked up (touches no registry).
@@ -201,7 +205,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
         plans: &[FrequencyPlan],
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
-        let (region, session) = self
+        let (region, plan, session) = self
             .build_session(record, plans)
             .map_err(|source| LbsError::configuration(record, source))?;
         let ids = record.ids.clone();
@@ -217,6 +221,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
             Hub {
                 ids: ids.clone(),
                 region,
+                plan,
                 session,
                 reference: None,
                 downlinks: VecDeque::new(),
@@ -379,12 +384,19 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for TabsFro
             .get(&gateway_id)
             .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
         match command {
-            GatewayCommand::Downlink { message, .. } => {
+            GatewayCommand::Downlink { gateway, message } => {
                 let remember = self.config.remembered_downlinks.max(1);
                 let hub = self
                     .hubs
                     .get_mut(&connection)
                     .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+                let message = resolve_command(
+                    &*self.registry,
+                    &gateway,
+                    Some(&*hub.plan),
+                    message,
+                    now.wall,
+                )?;
                 if hub.downlinks.len() >= remember {
                     return Err(CommandError::Rejected {
                         gateway: gateway_id,

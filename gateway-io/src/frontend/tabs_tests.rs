@@ -1,6 +1,6 @@
 //! A hub's life on the frontend: connect (authenticated), version → router_config and status,
 //! a downlink refused before clock sync, uplink, downlink → dntxed → TxAck, an unconfirmed
-//! downlink expiring, the connection replaced.
+//! downlink expiring, the connection replaced; a `TxRequest` resolved by the shared scheduler.
 
 use std::time::{Duration, Instant};
 
@@ -165,4 +165,76 @@ fn hub_session() {
         ]
     ));
     assert_eq!(f.connected(), 1);
+}
+
+/// A class A `TxRequest` goes through `reply::schedule` with the hub's plan, as on every other
+/// protocol: RX1 at the token's time + 1 s on the uplink's channel and data rate, RX2 (869.525
+/// MHz, DR0, + 2 s) when answered too late for RX1; another gateway's token is refused.
+#[test]
+fn a_tx_request_is_resolved_with_the_hubs_plan() {
+    let t0 = start();
+    let mut f = frontend();
+    let c = ConnectionId(3);
+    let ids = f
+        .handle_connect(t0, c, Eui64::from_u64(EUI), Some("NNSXS.KEY"), None)
+        .unwrap();
+    f.handle_message(t0, c, r#"{"msgtype":"version","firmware":"2.0.0"}"#)
+        .unwrap();
+    let _ = sent(&mut f);
+    f.handle_message(t0, c, JREQ).unwrap();
+    let evs = events(&mut f);
+    let [.., GatewayEvent::Uplink { message, .. }] = evs.as_slice() else {
+        panic!("{evs:?}");
+    };
+    let plan = FrequencyPlan::builtin("EU_863_870").unwrap();
+    let reply = |payload: u8| crate::reply::class_a(message, &plan, vec![0x20, payload]).unwrap();
+    let command = |message| GatewayCommand::Downlink {
+        gateway: ids.clone(),
+        message,
+    };
+
+    f.handle_command(t0.after(Duration::from_millis(100)), command(reply(1)))
+        .unwrap();
+    let out = sent(&mut f);
+    assert_eq!(out[0]["msgtype"], "dnframe");
+    assert_eq!(
+        (
+            &out[0]["xtime"],
+            &out[0]["Freq"],
+            &out[0]["DR"],
+            &out[0]["pdu"]
+        ),
+        (
+            &Value::from(45_i64 << 48 | (11_484_700 + 1_000_000)),
+            &Value::from(868_300_000),
+            &Value::from(1),
+            &Value::from("2001"),
+        )
+    );
+
+    f.handle_command(t0.after(Duration::from_millis(950)), command(reply(2)))
+        .unwrap();
+    let out = sent(&mut f);
+    assert_eq!(
+        (&out[0]["xtime"], &out[0]["Freq"], &out[0]["DR"]),
+        (
+            &Value::from(45_i64 << 48 | (11_484_700 + 2_000_000)),
+            &Value::from(869_525_000),
+            &Value::from(0),
+        )
+    );
+
+    let mut other = message.clone();
+    other.rx_metadata[0].uplink_token.clear();
+    other.rx_metadata[0]
+        .gateway_ids
+        .as_mut()
+        .unwrap()
+        .gateway_id = "hub-b".into();
+    crate::reply::stamp_uplink_tokens(&mut other, None);
+    let stranger = crate::reply::class_a(&other, &plan, vec![0x20, 3]).unwrap();
+    let err = f
+        .handle_command(t0.after(Duration::from_millis(100)), command(stranger))
+        .unwrap_err();
+    assert!(err.to_string().contains("uplink token"), "{err}");
 }
