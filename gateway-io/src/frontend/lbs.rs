@@ -16,7 +16,7 @@
 //! within the session's timeout, `Replaced` / `Disconnected` when the connection ended first.
 //! A late `dntxed` of a downlink that already ended is dropped.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,8 +27,9 @@ use loragw_basicstation::lns::{LnsConfig, LnsEvent, LnsSession};
 use loragw_basicstation::region::Region;
 use loragw_ttnpb::DownlinkMessage;
 
-use super::timers::Timers;
-use super::{ConnectionId, Frontend, LastInput, Now};
+pub use super::ws_table::LbsOutput;
+use super::ws_table::{WsGateway, WsTable, queue_transmits, take_downlink};
+use super::{ConnectionId, Frontend, Now};
 use crate::adapter::lbs::{
     DownlinkContext, downlink_to_request, radio_to_uplink, region_of, router_config,
     tx_confirmed_to_ack, tx_timeout_to_ack, version_to_status,
@@ -68,24 +69,6 @@ impl Default for LbsConfig {
             remembered_downlinks: 64,
         }
     }
-}
-
-/// Something for the transport to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LbsOutput {
-    /// Send a text frame.
-    Send {
-        /// The connection.
-        connection: ConnectionId,
-        /// The JSON text.
-        text: String,
-    },
-    /// Close the websocket.
-    Close {
-        /// The connection.
-        connection: ConnectionId,
-    },
 }
 
 /// Why a station connection was refused.
@@ -139,10 +122,17 @@ struct Station {
     downlinks: VecDeque<(i64, DownlinkMessage)>,
 }
 
-impl Station {
-    fn take_downlink(&mut self, diid: i64) -> Option<DownlinkMessage> {
-        let at = self.downlinks.iter().position(|(d, _)| *d == diid)?;
-        self.downlinks.remove(at).map(|(_, m)| m)
+impl WsGateway for Station {
+    fn ids(&self) -> &GatewayIds {
+        &self.ids
+    }
+
+    fn downlinks_in_flight(&self) -> impl Iterator<Item = &DownlinkMessage> {
+        self.downlinks.iter().map(|(_, m)| m)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.session.poll_timeout()
     }
 }
 
@@ -212,19 +202,9 @@ pub fn frequency_plans<R: GatewayRegistry + ?Sized>(
 pub struct LbsFrontend<R: ?Sized> {
     config: LbsConfig,
     registry: Arc<R>,
-    /// Boxed: a station is large (plan, session, router configuration) and the map keeps
-    /// spare slots.
-    stations: HashMap<ConnectionId, Box<Station>>,
-    by_gateway: HashMap<String, ConnectionId>,
-    /// Each station's session timer, earliest first (no walk over the stations).
-    timers: Timers<ConnectionId>,
+    table: WsTable<Station>,
     /// The distinct plans the stations run, shared instead of copied per station.
     plans: Vec<Arc<FrequencyPlan>>,
-    events: VecDeque<GatewayEvent>,
-    outputs: VecDeque<LbsOutput>,
-    last_input: LastInput,
-    /// Station messages that did not parse, since the frontend started.
-    decode_errors: u64,
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
@@ -233,21 +213,15 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         LbsFrontend {
             config,
             registry,
-            stations: HashMap::new(),
-            by_gateway: HashMap::new(),
-            timers: Timers::default(),
+            table: WsTable::new(Protocol::BasicStation),
             plans: Vec::new(),
-            events: VecDeque::new(),
-            outputs: VecDeque::new(),
-            last_input: LastInput::default(),
-            decode_errors: 0,
         }
     }
 
     /// Station messages that did not parse (each dropped, the session kept), since the
     /// frontend started.
     pub fn decode_errors(&self) -> u64 {
-        self.decode_errors
+        self.table.decode_errors
     }
 
     /// Answers a discovery request (`/router-info` text frame) with [`discovery_answer`].
@@ -347,51 +321,27 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         plans: &[FrequencyPlan],
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
-        self.last_input.record(now.instant);
+        self.table.record_input(now);
         let (region, session) = self
             .build_session(record, plans)
             .map_err(|source| LbsError::configuration(record, source))?;
-        let ids = record.ids.clone();
-        if let Some(old) = self.by_gateway.get(&ids.gateway_id).copied()
-            && old != connection
-        {
-            self.outputs.push_back(LbsOutput::Close { connection: old });
-            self.handle_close(now, old, DisconnectReason::Replaced);
-        }
-        self.by_gateway.insert(ids.gateway_id.clone(), connection);
+        // `build_session` succeeded: there is a first plan.
         let plan = self.shared_plan(&plans[0]);
-        self.stations.insert(
-            connection,
-            Box::new(Station {
-                ids: ids.clone(),
-                region,
-                // `build_session` succeeded: there is a first plan.
-                plan,
-                session,
-                last_xtime: None,
-                downlinks: VecDeque::new(),
-            }),
-        );
-        let deadline = self
-            .stations
-            .get(&connection)
-            .and_then(|s| s.session.poll_timeout());
-        self.timers.set(connection, deadline);
-        self.events.push_back(GatewayEvent::Connected {
-            gateway: ids.clone(),
-            protocol: Protocol::BasicStation,
-            remote,
-        });
-        Ok(ids)
+        let station = Station {
+            ids: record.ids.clone(),
+            region,
+            plan,
+            session,
+            last_xtime: None,
+            downlinks: VecDeque::new(),
+        };
+        Ok(self.table.insert(now, connection, station, remote))
     }
 
     /// The gateway connected on another listener: closes its connection here, if any
     /// (`Disconnected { Replaced }`, downlinks in flight failed as replaced).
     pub fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
-        if let Some(connection) = self.by_gateway.get(gateway_id).copied() {
-            self.outputs.push_back(LbsOutput::Close { connection });
-            self.handle_close(now, connection, DisconnectReason::Replaced);
-        }
+        self.table.replaced(now, gateway_id);
     }
 
     /// A text frame from the station.
@@ -401,9 +351,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         connection: ConnectionId,
         text: &str,
     ) -> Result<(), LbsError> {
-        self.last_input.record(now.instant);
+        self.table.record_input(now);
         let station = self
-            .stations
+            .table
+            .connections
             .get_mut(&connection)
             .ok_or(LbsError::UnknownConnection(connection))?;
         station
@@ -416,62 +367,39 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
     /// The websocket closed: the station is reported `Disconnected` and each downlink still in
     /// flight ends in a failed `TxAck`.
     pub fn handle_close(&mut self, now: Now, connection: ConnectionId, reason: DisconnectReason) {
-        self.last_input.record(now.instant);
-        if let Some(station) = self.stations.remove(&connection) {
-            self.timers.remove(connection);
-            if self.by_gateway.get(&station.ids.gateway_id) == Some(&connection) {
-                self.by_gateway.remove(&station.ids.gateway_id);
-            }
-            let failure = TxFailure::from_disconnect(&reason);
-            for (_, down) in &station.downlinks {
-                self.events.push_back(GatewayEvent::TxAck {
-                    gateway: station.ids.clone(),
-                    protocol: Protocol::BasicStation,
-                    ack: tx_timeout_to_ack(Some(down)),
-                    failure: Some(failure.clone()),
-                });
-            }
-            self.events.push_back(GatewayEvent::Disconnected {
-                gateway: station.ids,
-                protocol: Protocol::BasicStation,
-                reason,
-            });
-        }
+        self.table.close(now, connection, reason);
     }
 
     /// Downlinks in flight (sent, not yet acknowledged or expired), over all stations.
     pub fn downlinks_in_flight(&self) -> usize {
-        self.stations.values().map(|s| s.downlinks.len()).sum()
+        self.table.downlinks_in_flight()
     }
 
     /// The next thing for the transport to do.
     #[must_use]
     pub fn poll_output(&mut self) -> Option<LbsOutput> {
-        self.outputs.pop_front()
+        self.table.outputs.pop_front()
     }
 
     /// Number of connected stations.
     pub fn connected(&self) -> usize {
-        self.stations.len()
+        self.table.connections.len()
     }
 
     /// Whether the gateway has a station connected here.
     pub fn is_connected(&self, gateway_id: &str) -> bool {
-        self.by_gateway.contains_key(gateway_id)
+        self.table.is_connected(gateway_id)
     }
 
     /// Moves a session's output into the frontend's queues, translating its events.
     fn drain(&mut self, now: Now, connection: ConnectionId) {
-        let Some(station) = self.stations.get_mut(&connection) else {
+        let table = &mut self.table;
+        let Some(station) = table.connections.get_mut(&connection) else {
             return;
         };
-        let mut text = String::new();
-        while station.session.poll_transmit(&mut text) {
-            self.outputs.push_back(LbsOutput::Send {
-                connection,
-                text: std::mem::take(&mut text),
-            });
-        }
+        queue_transmits(&mut table.outputs, connection, |text| {
+            station.session.poll_transmit(text)
+        });
         let gateway = station.ids.clone();
         let protocol = Protocol::BasicStation;
         while let Some(event) = station.session.poll_event() {
@@ -505,7 +433,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                     if dntxed.xtime != 0 {
                         station.last_xtime = Some(dntxed.xtime);
                     }
-                    let down = station.take_downlink(diid);
+                    let down = take_downlink(&mut station.downlinks, diid);
                     Some(GatewayEvent::TxAck {
                         gateway: gateway.clone(),
                         protocol,
@@ -520,7 +448,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                     None
                 }
                 LnsEvent::TxTimeout { diid, .. } => {
-                    let down = station.take_downlink(diid);
+                    let down = take_downlink(&mut station.downlinks, diid);
                     Some(GatewayEvent::TxAck {
                         gateway: gateway.clone(),
                         protocol,
@@ -529,7 +457,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                     })
                 }
                 LnsEvent::InvalidMessage(e) => {
-                    self.decode_errors += 1;
+                    table.decode_errors += 1;
                     tracing::debug!(gateway = %gateway, error = %e, "Basics Station message dropped");
                     None
                 }
@@ -539,10 +467,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
                 }
             };
             if let Some(e) = out {
-                self.events.push_back(e);
+                table.events.push_back(e);
             }
         }
-        self.timers.set(connection, station.session.poll_timeout());
+        table.rearm(connection);
     }
 }
 
@@ -552,17 +480,15 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
     }
 
     fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
-        self.last_input.record(now.instant);
+        self.table.record_input(now);
         let gateway_id = command.gateway().gateway_id.clone();
-        let connection = *self
-            .by_gateway
-            .get(&gateway_id)
-            .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+        let connection = self.table.connection_of(&gateway_id)?;
         match command {
             GatewayCommand::Downlink { gateway, message } => {
                 let remember = self.config.remembered_downlinks.max(1);
                 let station = self
-                    .stations
+                    .table
+                    .connections
                     .get_mut(&connection)
                     .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
                 let message = resolve_command(
@@ -598,18 +524,14 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
                 station.downlinks.push_back((diid, message));
                 self.drain(now, connection);
             }
-            GatewayCommand::Disconnect { .. } => {
-                self.outputs.push_back(LbsOutput::Close { connection });
-                self.handle_close(now, connection, DisconnectReason::Shutdown);
-            }
+            GatewayCommand::Disconnect { .. } => self.table.disconnect(now, connection),
         }
         Ok(())
     }
 
     fn handle_timeout(&mut self, now: Now) {
-        self.last_input.record(now.instant);
-        for connection in self.timers.take_due(now.instant) {
-            if let Some(s) = self.stations.get_mut(&connection) {
+        for connection in self.table.take_due(now) {
+            if let Some(s) = self.table.connections.get_mut(&connection) {
                 s.session.handle_timeout(now.instant, now.unix_seconds());
             }
             self.drain(now, connection);
@@ -617,7 +539,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
     }
 
     fn poll_event(&mut self) -> Option<GatewayEvent> {
-        self.events.pop_front()
+        self.table.events.pop_front()
     }
 
     fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
@@ -627,9 +549,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for LbsFron
     /// The sessions' earliest timer; or, while an output or an event is queued, the latest
     /// input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
-        let timers = self.timers.next();
-        let queued = !self.outputs.is_empty() || !self.events.is_empty();
-        self.last_input.wake(timers, queued)
+        self.table.poll_timeout()
     }
 }
 

@@ -12,6 +12,7 @@ pub mod tabs;
 pub mod udp;
 
 mod timers;
+mod ws_table;
 
 use std::any::Any;
 use std::collections::HashMap;

@@ -16,7 +16,7 @@
 //!
 //! [`LbsFrontend`]: super::lbs::LbsFrontend
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,7 +26,7 @@ use loragw_basicstation::tabs::{TabsConfig, TabsEvent, TabsSession};
 use loragw_ttnpb::DownlinkMessage;
 
 pub use super::lbs::{LbsError, LbsOutput, discovery_answer, frequency_plans, parse_traffic_path};
-use super::timers::Timers;
+use super::ws_table::{WsGateway, WsTable, queue_transmits, take_downlink};
 use super::{ConnectionId, Frontend, Now};
 use crate::adapter::lbs::region_of;
 use crate::adapter::tabs::{
@@ -82,10 +82,17 @@ struct Hub {
     downlinks: VecDeque<(u16, DownlinkMessage)>,
 }
 
-impl Hub {
-    fn take_downlink(&mut self, seqno: u16) -> Option<DownlinkMessage> {
-        let at = self.downlinks.iter().position(|(s, _)| *s == seqno)?;
-        self.downlinks.remove(at).map(|(_, m)| m)
+impl WsGateway for Hub {
+    fn ids(&self) -> &GatewayIds {
+        &self.ids
+    }
+
+    fn downlinks_in_flight(&self) -> impl Iterator<Item = &DownlinkMessage> {
+        self.downlinks.iter().map(|(_, m)| m)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.session.poll_timeout()
     }
 }
 
@@ -105,14 +112,7 @@ fn unix_micros(now: Now) -> i64 {
 pub struct TabsFrontend<R: ?Sized> {
     config: TabsFrontendConfig,
     registry: Arc<R>,
-    hubs: HashMap<ConnectionId, Hub>,
-    by_gateway: HashMap<String, ConnectionId>,
-    /// Each hub's session timer, earliest first (no walk over the hubs).
-    timers: Timers<ConnectionId>,
-    events: VecDeque<GatewayEvent>,
-    outputs: VecDeque<LbsOutput>,
-    /// Hub messages that did not parse, since the frontend started.
-    decode_errors: u64,
+    table: WsTable<Hub>,
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
@@ -121,18 +121,13 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
         TabsFrontend {
             config,
             registry,
-            hubs: HashMap::new(),
-            by_gateway: HashMap::new(),
-            timers: Timers::default(),
-            events: VecDeque::new(),
-            outputs: VecDeque::new(),
-            decode_errors: 0,
+            table: WsTable::new(PROTOCOL),
         }
     }
 
     /// Hub messages that did not parse (each dropped), since the frontend started.
     pub fn decode_errors(&self) -> u64 {
-        self.decode_errors
+        self.table.decode_errors
     }
 
     /// Answers a discovery request with [`discovery_answer`].
@@ -205,47 +200,24 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
         plans: &[FrequencyPlan],
         remote: Option<SocketAddr>,
     ) -> Result<GatewayIds, LbsError> {
+        self.table.record_input(now);
         let (region, plan, session) = self
             .build_session(record, plans)
             .map_err(|source| LbsError::configuration(record, source))?;
-        let ids = record.ids.clone();
-        if let Some(old) = self.by_gateway.get(&ids.gateway_id).copied()
-            && old != connection
-        {
-            self.outputs.push_back(LbsOutput::Close { connection: old });
-            self.handle_close(now, old, DisconnectReason::Replaced);
-        }
-        self.by_gateway.insert(ids.gateway_id.clone(), connection);
-        self.hubs.insert(
-            connection,
-            Hub {
-                ids: ids.clone(),
-                region,
-                plan,
-                session,
-                reference: None,
-                downlinks: VecDeque::new(),
-            },
-        );
-        let deadline = self
-            .hubs
-            .get(&connection)
-            .and_then(|h| h.session.poll_timeout());
-        self.timers.set(connection, deadline);
-        self.events.push_back(GatewayEvent::Connected {
-            gateway: ids.clone(),
-            protocol: PROTOCOL,
-            remote,
-        });
-        Ok(ids)
+        let hub = Hub {
+            ids: record.ids.clone(),
+            region,
+            plan,
+            session,
+            reference: None,
+            downlinks: VecDeque::new(),
+        };
+        Ok(self.table.insert(now, connection, hub, remote))
     }
 
     /// The gateway connected on another listener: closes its connection here, if any.
     pub fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
-        if let Some(connection) = self.by_gateway.get(gateway_id).copied() {
-            self.outputs.push_back(LbsOutput::Close { connection });
-            self.handle_close(now, connection, DisconnectReason::Replaced);
-        }
+        self.table.replaced(now, gateway_id);
     }
 
     /// A text frame from the hub.
@@ -255,8 +227,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
         connection: ConnectionId,
         text: &str,
     ) -> Result<(), LbsError> {
+        self.table.record_input(now);
         let hub = self
-            .hubs
+            .table
+            .connections
             .get_mut(&connection)
             .ok_or(LbsError::UnknownConnection(connection))?;
         hub.session.handle_message(now.unix_seconds(), text);
@@ -265,61 +239,39 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
     }
 
     /// The websocket closed: `Disconnected`, and a failed `TxAck` per downlink in flight.
-    pub fn handle_close(&mut self, _now: Now, connection: ConnectionId, reason: DisconnectReason) {
-        if let Some(hub) = self.hubs.remove(&connection) {
-            self.timers.remove(connection);
-            if self.by_gateway.get(&hub.ids.gateway_id) == Some(&connection) {
-                self.by_gateway.remove(&hub.ids.gateway_id);
-            }
-            let failure = TxFailure::from_disconnect(&reason);
-            for (_, down) in &hub.downlinks {
-                self.events.push_back(GatewayEvent::TxAck {
-                    gateway: hub.ids.clone(),
-                    protocol: PROTOCOL,
-                    ack: tx_timeout_to_ack(Some(down)),
-                    failure: Some(failure.clone()),
-                });
-            }
-            self.events.push_back(GatewayEvent::Disconnected {
-                gateway: hub.ids,
-                protocol: PROTOCOL,
-                reason,
-            });
-        }
+    pub fn handle_close(&mut self, now: Now, connection: ConnectionId, reason: DisconnectReason) {
+        self.table.close(now, connection, reason);
     }
 
     /// The next thing for the transport to do.
     #[must_use]
     pub fn poll_output(&mut self) -> Option<LbsOutput> {
-        self.outputs.pop_front()
+        self.table.outputs.pop_front()
     }
 
     /// Number of connected hubs.
     pub fn connected(&self) -> usize {
-        self.hubs.len()
+        self.table.connections.len()
     }
 
     /// Whether the gateway has a hub connected here.
     pub fn is_connected(&self, gateway_id: &str) -> bool {
-        self.by_gateway.contains_key(gateway_id)
+        self.table.is_connected(gateway_id)
     }
 
     /// Downlinks in flight over all hubs.
     pub fn downlinks_in_flight(&self) -> usize {
-        self.hubs.values().map(|h| h.downlinks.len()).sum()
+        self.table.downlinks_in_flight()
     }
 
     fn drain(&mut self, now: Now, connection: ConnectionId) {
-        let Some(hub) = self.hubs.get_mut(&connection) else {
+        let table = &mut self.table;
+        let Some(hub) = table.connections.get_mut(&connection) else {
             return;
         };
-        let mut text = String::new();
-        while hub.session.poll_transmit(&mut text) {
-            self.outputs.push_back(LbsOutput::Send {
-                connection,
-                text: std::mem::take(&mut text),
-            });
-        }
+        queue_transmits(&mut table.outputs, connection, |text| {
+            hub.session.poll_transmit(text)
+        });
         let gateway = hub.ids.clone();
         while let Some(event) = hub.session.poll_event() {
             let out = match event {
@@ -345,17 +297,17 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
                 TabsEvent::TxConfirmed { seqno, .. } => Some(GatewayEvent::TxAck {
                     gateway: gateway.clone(),
                     protocol: PROTOCOL,
-                    ack: tx_confirmed_to_ack(hub.take_downlink(seqno).as_ref()),
+                    ack: tx_confirmed_to_ack(take_downlink(&mut hub.downlinks, seqno).as_ref()),
                     failure: None,
                 }),
                 TabsEvent::TxTimeout { seqno } => Some(GatewayEvent::TxAck {
                     gateway: gateway.clone(),
                     protocol: PROTOCOL,
-                    ack: tx_timeout_to_ack(hub.take_downlink(seqno).as_ref()),
+                    ack: tx_timeout_to_ack(take_downlink(&mut hub.downlinks, seqno).as_ref()),
                     failure: Some(TxFailure::Expired),
                 }),
                 TabsEvent::InvalidMessage(e) => {
-                    self.decode_errors += 1;
+                    table.decode_errors += 1;
                     tracing::debug!(gateway = %gateway, error = %e, "Tabs Hubs message dropped");
                     None
                 }
@@ -365,10 +317,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> TabsFrontend<R> {
                 }
             };
             if let Some(e) = out {
-                self.events.push_back(e);
+                table.events.push_back(e);
             }
         }
-        self.timers.set(connection, hub.session.poll_timeout());
+        table.rearm(connection);
     }
 }
 
@@ -378,16 +330,15 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for TabsFro
     }
 
     fn handle_command(&mut self, now: Now, command: GatewayCommand) -> Result<(), CommandError> {
+        self.table.record_input(now);
         let gateway_id = command.gateway().gateway_id.clone();
-        let connection = *self
-            .by_gateway
-            .get(&gateway_id)
-            .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
+        let connection = self.table.connection_of(&gateway_id)?;
         match command {
             GatewayCommand::Downlink { gateway, message } => {
                 let remember = self.config.remembered_downlinks.max(1);
                 let hub = self
-                    .hubs
+                    .table
+                    .connections
                     .get_mut(&connection)
                     .ok_or_else(|| CommandError::NotConnected(gateway_id.clone()))?;
                 let message = resolve_command(
@@ -423,17 +374,14 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for TabsFro
                 hub.downlinks.push_back((seqno, message));
                 self.drain(now, connection);
             }
-            GatewayCommand::Disconnect { .. } => {
-                self.outputs.push_back(LbsOutput::Close { connection });
-                self.handle_close(now, connection, DisconnectReason::Shutdown);
-            }
+            GatewayCommand::Disconnect { .. } => self.table.disconnect(now, connection),
         }
         Ok(())
     }
 
     fn handle_timeout(&mut self, now: Now) {
-        for connection in self.timers.take_due(now.instant) {
-            if let Some(h) = self.hubs.get_mut(&connection) {
+        for connection in self.table.take_due(now) {
+            if let Some(h) = self.table.connections.get_mut(&connection) {
                 h.session.handle_timeout(now.instant);
             }
             self.drain(now, connection);
@@ -441,15 +389,17 @@ impl<R: GatewayRegistry + Authenticator + ?Sized + 'static> Frontend for TabsFro
     }
 
     fn poll_event(&mut self) -> Option<GatewayEvent> {
-        self.events.pop_front()
+        self.table.events.pop_front()
     }
 
     fn handle_replaced(&mut self, now: Now, gateway_id: &str) {
         TabsFrontend::handle_replaced(self, now, gateway_id)
     }
 
+    /// The sessions' earliest timer; or, while an output or an event is queued, the latest
+    /// input's time (already due).
     fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next()
+        self.table.poll_timeout()
     }
 }
 

@@ -238,3 +238,22 @@ fn a_tx_request_is_resolved_with_the_hubs_plan() {
         .unwrap_err();
     assert!(err.to_string().contains("uplink token"), "{err}");
 }
+
+/// While an output or an event is queued, `poll_timeout` is the latest input's time (due at
+/// once), so a run loop that sleeps until it cannot strand the hub's `router_config`; once
+/// drained it is the session's own timer again (later).
+#[test]
+fn queued_output_is_due_at_once() {
+    let t0 = start();
+    let mut f = frontend();
+    let c = ConnectionId(3);
+    f.handle_connect(t0, c, Eui64::from_u64(EUI), Some("NNSXS.KEY"), None)
+        .unwrap();
+    let t1 = t0.after(Duration::from_millis(5));
+    f.handle_message(t1, c, r#"{"msgtype":"version","firmware":"2.0.0"}"#)
+        .unwrap();
+    assert_eq!(f.poll_timeout(), Some(t1.instant));
+    assert_eq!(sent(&mut f)[0]["msgtype"], "router_config");
+    assert_eq!(events(&mut f).len(), 2, "Connected, Status");
+    assert!(f.poll_timeout().is_none_or(|t| t > t1.instant));
+}

@@ -281,7 +281,7 @@ fn refused_connects_leave_no_state() {
         );
     }
     assert_eq!(f.connected(), 0);
-    assert!(f.by_gateway.is_empty());
+    assert!(f.table.by_gateway.is_empty());
     assert_eq!(events(&mut f), []);
     assert_eq!(f.poll_output(), None);
 }
@@ -381,8 +381,9 @@ fn stations_share_equal_plans() {
         )
         .unwrap();
     }
-    let plan_of =
-        |f: &LbsFrontend<InMemoryRegistry>, c: u64| f.stations[&ConnectionId(c)].plan.clone();
+    let plan_of = |f: &LbsFrontend<InMemoryRegistry>, c: u64| {
+        f.table.connections[&ConnectionId(c)].plan.clone()
+    };
     assert!(Arc::ptr_eq(&plan_of(&f, 0), &plan_of(&f, 1)));
     assert_eq!(*plan_of(&f, 2), us);
     assert_eq!(f.plans.len(), 2);
