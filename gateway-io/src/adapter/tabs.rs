@@ -29,7 +29,7 @@ use loragw_ttnpb::downlink_message::Settings;
 use loragw_ttnpb::{DownlinkMessage, GatewayStatus, Timestamp, UplinkMessage};
 
 use super::f32_field;
-use super::lbs::{channel_plan, modulation_of, window};
+use super::lbs::{GatewaySideRadio, channel_plan, gateway_side_radio, window};
 pub use super::lbs::{radio_to_uplink, tx_confirmed_to_ack, tx_timeout_to_ack};
 use crate::clock::XTime;
 use crate::error::TranslateError;
@@ -231,27 +231,12 @@ pub fn uplink_to_hub(
     region: Region,
     session: i64,
 ) -> Result<(u8, u32, TabsUpInfo), TranslateError> {
-    let settings = message
-        .settings
-        .as_ref()
-        .ok_or(TranslateError::Missing("settings"))?;
-    let dr = settings
-        .data_rate
-        .as_ref()
-        .ok_or(TranslateError::Missing("settings.data_rate"))?;
-    let modulation = modulation_of(dr, "settings.data_rate")?;
-    let dr = region.uplink_dr(modulation).ok_or_else(|| {
-        TranslateError::invalid(
-            "settings.data_rate",
-            format!("no uplink DR in {} for {modulation:?}", region.name()),
-        )
-    })?;
-    let freq = u32::try_from(settings.frequency)
-        .map_err(|_| TranslateError::invalid("settings.frequency", "above 4,294,967,295 Hz"))?;
-    let md = message
-        .rx_metadata
-        .first()
-        .ok_or(TranslateError::Missing("rx_metadata"))?;
+    let GatewaySideRadio {
+        settings,
+        metadata: md,
+        dr,
+        freq,
+    } = gateway_side_radio(message, region)?;
     let timestamp = if md.timestamp != 0 {
         md.timestamp
     } else {

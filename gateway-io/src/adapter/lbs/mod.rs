@@ -27,6 +27,7 @@ pub use downlink::{
 };
 pub use plan::{channel_plan, region_of, router_config};
 pub use status::version_to_status;
+pub(crate) use uplink::{GatewaySideRadio, gateway_side_radio};
 pub use uplink::{radio_to_uplink, up_message_to_uplink, uplink_to_up_message};
 
 use loragw_basicstation::region::{LrFhssCodingRate, Modulation, Region};

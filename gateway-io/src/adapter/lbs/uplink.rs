@@ -152,25 +152,12 @@ pub fn uplink_to_up_message(
     session: u8,
     ref_time: Option<f64>,
 ) -> Result<UpMessage, TranslateError> {
-    let settings = message
-        .settings
-        .as_ref()
-        .ok_or(TranslateError::Missing("settings"))?;
-    let dr = settings
-        .data_rate
-        .as_ref()
-        .ok_or(TranslateError::Missing("settings.data_rate"))?;
-    let modulation = modulation_of(dr, "settings.data_rate")?;
-    let dr = region.uplink_dr(modulation).ok_or_else(|| {
-        TranslateError::invalid(
-            "settings.data_rate",
-            format!("no uplink DR in {} for {modulation:?}", region.name()),
-        )
-    })?;
-    let md = message
-        .rx_metadata
-        .first()
-        .ok_or(TranslateError::Missing("rx_metadata"))?;
+    let GatewaySideRadio {
+        metadata: md,
+        dr,
+        freq,
+        ..
+    } = gateway_side_radio(message, region)?;
     let gpstime = md
         .gps_time
         .as_ref()
@@ -187,8 +174,6 @@ pub fn uplink_to_up_message(
         .ok()
         .filter(|a| *a < 0x80)
         .ok_or_else(|| TranslateError::invalid("rx_metadata[0].antenna_index", "above 127"))?;
-    let freq = u32::try_from(settings.frequency)
-        .map_err(|_| TranslateError::invalid("settings.frequency", "above 4.29 GHz"))?;
     let radio = UplinkRadio {
         ref_time,
         dr,
@@ -205,4 +190,51 @@ pub fn uplink_to_up_message(
     };
     split_uplink(&message.raw_payload, false, radio)
         .map_err(|e| TranslateError::invalid("raw_payload", e.to_string()))
+}
+
+/// What a gateway (a station, a Tabs hub) reports of an uplink it forwards.
+pub(crate) struct GatewaySideRadio<'a> {
+    /// The uplink's settings.
+    pub(crate) settings: &'a TxSettings,
+    /// Its first reception.
+    pub(crate) metadata: &'a RxMetadata,
+    /// The region's uplink DR index of the data rate.
+    pub(crate) dr: u8,
+    /// The frequency (Hz).
+    pub(crate) freq: u32,
+}
+
+/// The settings, first reception, uplink DR index in `region` and frequency of `message`, as a
+/// gateway forwarding it reports them; an error names the field that has none.
+pub(crate) fn gateway_side_radio(
+    message: &UplinkMessage,
+    region: Region,
+) -> Result<GatewaySideRadio<'_>, TranslateError> {
+    let settings = message
+        .settings
+        .as_ref()
+        .ok_or(TranslateError::Missing("settings"))?;
+    let data_rate = settings
+        .data_rate
+        .as_ref()
+        .ok_or(TranslateError::Missing("settings.data_rate"))?;
+    let modulation = modulation_of(data_rate, "settings.data_rate")?;
+    let dr = region.uplink_dr(modulation).ok_or_else(|| {
+        TranslateError::invalid(
+            "settings.data_rate",
+            format!("no uplink DR in {} for {modulation:?}", region.name()),
+        )
+    })?;
+    let freq = u32::try_from(settings.frequency)
+        .map_err(|_| TranslateError::invalid("settings.frequency", "above 4,294,967,295 Hz"))?;
+    let metadata = message
+        .rx_metadata
+        .first()
+        .ok_or(TranslateError::Missing("rx_metadata"))?;
+    Ok(GatewaySideRadio {
+        settings,
+        metadata,
+        dr,
+        freq,
+    })
 }
