@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::events::EventTracker;
 use super::udp::Counts;
 use super::{LoadOptions, LoadProgress};
 use crate::gateway_forwarder::RunError;
@@ -33,6 +34,8 @@ pub(super) struct Gate {
     pub(super) sent: Arc<AtomicU64>,
     /// Time between a gateway's uplinks (`None`: back to back).
     pub(super) period: Option<Duration>,
+    /// Where sent uplinks are stamped for the event latency.
+    pub(super) events: Option<Arc<EventTracker>>,
 }
 
 impl Gate {
@@ -62,6 +65,14 @@ impl Gate {
         let _ = sending.wait_for(|s| !*s).await;
     }
 
+    /// Stamps gateway `index`'s uplink number `seq` ([`super::events::mark`]ed) as sent now;
+    /// the next stamp of the same `seq` replaces it (an uplink that did not go out).
+    pub(super) fn stamp(&self, index: u32, seq: u32) {
+        if let Some(events) = &self.events {
+            events.sent(index, seq, std::time::Instant::now());
+        }
+    }
+
     /// Counts one uplink sent.
     pub(super) fn sent_one(&self) {
         self.sent.fetch_add(1, Ordering::Relaxed);
@@ -73,6 +84,7 @@ impl Gate {
 pub(super) fn run<F, Fut>(
     options: &LoadOptions,
     protocol: &str,
+    events: Option<Arc<EventTracker>>,
     gateway: F,
     progress: &mut dyn FnMut(&LoadProgress),
 ) -> Result<Counts, RunError>
@@ -102,6 +114,7 @@ where
                 sending: sending.clone(),
                 sent: sent.clone(),
                 period,
+                events: events.clone(),
             };
             tasks.spawn(gateway(index, ready_tx.clone(), gate));
         }
