@@ -65,8 +65,8 @@ impl Gate {
         let _ = sending.wait_for(|s| !*s).await;
     }
 
-    /// Stamps gateway `index`'s uplink number `seq` ([`super::events::mark`]ed) as sent now;
-    /// the next stamp of the same `seq` replaces it (an uplink that did not go out).
+    /// Stamps gateway `index`'s uplink number `seq` ([`super::events::mark`]ed) as sent now
+    /// (a later stamp of the same `seq` replaces it: an uplink that did not go out).
     pub(super) fn stamp(&self, index: u32, seq: u32) {
         if let Some(events) = &self.events {
             events.sent(index, seq, std::time::Instant::now());

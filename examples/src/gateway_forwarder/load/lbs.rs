@@ -114,8 +114,8 @@ async fn station(
                 let mut up = uplink.clone();
                 mark(&mut up.phy_payload, seq);
                 let frame = received_frame(up, XTIME_SESSION + session.local_micros(now));
-                gate.stamp(index, seq);
                 if let Ok(true) = session.send_uplink(now, &frame) {
+                    gate.stamp(index, seq);
                     seq = seq.wrapping_add(1);
                     while session.poll_transmit(&mut text) {
                         if ws.send(Message::text(text.clone())).await.is_err() {
