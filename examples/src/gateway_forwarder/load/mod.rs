@@ -53,7 +53,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::report::{Latency, LatencyHistogram};
-use super::sim::SimUplink;
+use super::sim::{SimFrame, SimUplink};
 use super::{ForwarderOptions, RunError};
 use events::EventTracker;
 pub use events::{EVENT_LATENCY_MEASURE, EventLatency, EventsFrom};
@@ -230,12 +230,16 @@ impl LoadOptions {
     }
 }
 
-/// The data uplink every datagram of gateway `index` is made of: its generator's second
-/// reception (the first is its device's join-request), FCnt 0 until [`events::mark`]ed.
+/// The data uplink every datagram of gateway `index` is made of: its generator's first data
+/// uplink (after its device's join-request, and again after a rejoin), FCnt counting from
+/// there until [`events::mark`]ed.
 fn data_uplink(sim: &ForwarderOptions, index: u32) -> Result<SimUplink, RunError> {
     let mut generator = sim.generator_of(index)?;
-    let _join = generator.next_uplink();
-    Ok(generator.next_uplink())
+    // A rejoin is one frame in 200: a data uplink comes long before this many.
+    (0..1_000)
+        .map(|_| generator.next_uplink())
+        .find(|up| matches!(up.frame, SimFrame::Data { .. }))
+        .ok_or_else(|| RunError::Options(format!("gateway {index}: no data uplink")))
 }
 
 /// The ids of the load's gateways: `load-gw-{i}`.
@@ -547,6 +551,29 @@ mod tests {
                 matches!(bad.validate(), Err(RunError::Options(_))),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_gateway_sends_a_data_uplink_of_its_device() {
+        let options = LoadOptions::new("127.0.0.1:1700");
+        let sim = options.forwarder_options();
+        // Gateway 177's device (seed 1) joins again right after its first join-request.
+        let mut generator = sim.generator_of(177).unwrap();
+        let _join = generator.next_uplink();
+        assert!(matches!(
+            generator.next_uplink().frame,
+            SimFrame::Join { .. }
+        ));
+        for index in 0..options.gateways {
+            let up = data_uplink(&sim, index).unwrap();
+            match up.frame {
+                SimFrame::Data { dev_addr, .. } => {
+                    assert_eq!(dev_addr, super::super::sim::dev_addr_of(u64::from(index)));
+                }
+                other => panic!("gateway {index}: {other:?}"),
+            }
+            assert_eq!(up.phy_payload[0], 0x40);
         }
     }
 
