@@ -29,7 +29,8 @@
 #   ONLY=udp DATAGRAM_LEN=321 bash docs/perf/throughput.sh [SECONDS] [ROUNDS]
 #
 # runs only the minimal server and `gateway-server --events none`, side by side, as fast as
-# acknowledged with 64 in flight (results in docs/perf/udp-datagram-len.jsonl).
+# acknowledged with 64 in flight (results in docs/perf/udp-datagram-len-321.jsonl, or
+# udp-datagram-len-default.jsonl without DATAGRAM_LEN).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-5}
@@ -117,7 +118,7 @@ run() {
 minimal=("$bin/udp_minimal_server" 127.0.0.1:1700)
 server=("$bin/gateway-server" --config docs/perf/udp-server.toml)
 if [ "${ONLY:-}" = udp ]; then
-    results=docs/perf/udp-datagram-len.jsonl
+    results=docs/perf/udp-datagram-len-${DATAGRAM_LEN:-default}.jsonl
     : > "$results"
     : > /tmp/throughput-load.log
     for _ in $(seq "$rounds"); do
