@@ -72,7 +72,7 @@ async fn station(
     let mut ready = Some(ready);
     let mut sending = false;
     let mut stop = gate.sending.clone();
-    let mut ticker = gate.ticker();
+    let mut ticker = None;
     let mut seq = 0u32;
     loop {
         while session.poll_transmit(&mut text) {
@@ -91,6 +91,7 @@ async fn station(
             if !sending {
                 break;
             }
+            ticker = gate.ticker(index);
         }
         tokio::select! {
             biased;

@@ -94,7 +94,7 @@ async fn gateway(
         return;
     }
     let mut stop = gate.sending.clone();
-    let mut ticker = gate.ticker();
+    let mut ticker = gate.ticker(me.index);
     let mut timestamp = 0u32;
     let mut seq = 0u32;
     loop {
