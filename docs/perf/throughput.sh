@@ -71,7 +71,7 @@ if [ "${ONLY:-}" = connected ] || [ "${ONLY:-}" = connected-latency ]; then
                 out=/dev/null
             fi
             "$bin/gateway-server" --config "$config" "${events[@]}" \
-                > "$out" 2> /tmp/throughput-connected-server.log &
+                > "$out" 2> /tmp/throughput-connected-server.log 3>&- &
             pid=$!
             sleep 1
             "$bin/gateway-forwarder" load --protocol "$protocol" --server "${target#*=}" \
@@ -79,8 +79,16 @@ if [ "${ONLY:-}" = connected ] || [ "${ONLY:-}" = connected-latency ]; then
                 --duration "$secs" --server-pid "$pid" --label "$protocol" \
                 "${load_args[@]}" --json "$results" --quiet \
                 > /dev/null 2>> /tmp/throughput-connected-load.log || true
+            drain=
+            if [ "$ONLY" = connected-latency ]; then
+                # The server's last lines (disconnections) must not fill the FIFO: a
+                # gateway-server whose stdout blocks does not exit.
+                cat <&3 > /dev/null &
+                drain=$!
+            fi
             kill "$pid"
             wait "$pid" 2> /dev/null || true
+            if [ -n "$drain" ]; then kill "$drain"; fi
             exec 3>&-
         done
     done
