@@ -221,6 +221,14 @@ impl LoadOptions {
                 "duration and ack_timeout must be above 0".into(),
             ));
         }
+        if let Some(EventsFrom::Path(path)) = &self.events_from
+            && !path.exists()
+        {
+            return Err(RunError::Options(format!(
+                "events_from {}: no such file or FIFO",
+                path.display()
+            )));
+        }
         if self.datagram_len.is_some() && self.protocol != LoadProtocol::Udp {
             return Err(RunError::Options(
                 "datagram_len is for the udp protocol only".into(),
@@ -526,6 +534,13 @@ mod tests {
     fn options_are_checked_before_anything_is_sent() {
         let ok = LoadOptions::new("127.0.0.1:1700");
         assert!(ok.validate().is_ok());
+        let from_stdin = LoadOptions {
+            events_from: Some("-".parse().unwrap()),
+            datagram_len: Some(321),
+            ..ok.clone()
+        };
+        assert_eq!(from_stdin.events_from, Some(EventsFrom::Stdin));
+        assert!(from_stdin.validate().is_ok());
         assert!(LoadOptions::new("[::1]:1700").validate().is_ok());
         for bad in [
             LoadOptions::new("192.0.2.1:1700"),
@@ -544,6 +559,15 @@ mod tests {
             },
             LoadOptions {
                 duration: Duration::ZERO,
+                ..ok.clone()
+            },
+            LoadOptions {
+                events_from: Some(EventsFrom::Path("/nonexistent/events.fifo".into())),
+                ..ok.clone()
+            },
+            LoadOptions {
+                protocol: LoadProtocol::Lbs,
+                datagram_len: Some(321),
                 ..ok.clone()
             },
         ] {
