@@ -15,40 +15,89 @@
 # runs only the Basics Station and MQTT v3 loads with 1,000 connected gateways instead
 # (results in docs/perf/connected.jsonl): the server config is docs/perf/connected-server.toml
 # plus the gateways' registry tables, generated into /tmp (a fresh salted hash each).
+#
+#   ONLY=connected-latency [LBS_RATE=41000] [MQTT_RATE=23000] bash docs/perf/throughput.sh [SECONDS] [ROUNDS]
+#
+# the same loads at a fixed rate with the server's event lines on (its stdout into a FIFO the
+# load reads with --events-from): per-uplink latency "sent -> event line" for both protocols
+# (results in docs/perf/connected-latency.jsonl).
+#
+#   DATAGRAM_LEN=321 bash docs/perf/throughput.sh ...
+#
+# makes every PUSH_DATA of the UDP runs that many bytes (default: the simulator's, 180);
+#
+#   ONLY=udp DATAGRAM_LEN=321 bash docs/perf/throughput.sh [SECONDS] [ROUNDS]
+#
+# runs only the minimal server and `gateway-server --events none`, side by side, as fast as
+# acknowledged with 64 in flight (results in docs/perf/udp-datagram-len-321.jsonl, or
+# udp-datagram-len-default.jsonl without DATAGRAM_LEN).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-5}
 rounds=${2:-3}
 bin=target/release
 
-if [ "${ONLY:-}" = connected ]; then
+if [ "${ONLY:-}" = connected ] || [ "${ONLY:-}" = connected-latency ]; then
     ulimit -n 4096 2> /dev/null || true # 1,000 sockets on each side
     key=NNSXS.LOAD-THROUGHPUT-KEY
     config=/tmp/loragw-connected-server.toml
     cp docs/perf/connected-server.toml "$config"
     echo >> "$config"
     "$bin/gateway-forwarder" load --gateways 1000 --key "$key" --print-registry >> "$config"
-    : > docs/perf/connected.jsonl
+    results=docs/perf/connected.jsonl
+    events=(--events none)
+    fifo=/tmp/loragw-throughput-events.fifo
+    if [ "$ONLY" = connected-latency ]; then
+        results=docs/perf/connected-latency.jsonl
+        events=()
+    fi
+    : > "$results"
     for _ in $(seq "$rounds"); do
         for target in lbs=127.0.0.1:1887 mqtt-v3=127.0.0.1:1882; do
-            "$bin/gateway-server" --config "$config" --events none \
-                > /dev/null 2> /tmp/throughput-connected-server.log &
+            protocol=${target%%=*}
+            load_args=()
+            if [ "$ONLY" = connected-latency ]; then
+                rate=${LBS_RATE:-41000}
+                if [ "$protocol" = mqtt-v3 ]; then rate=${MQTT_RATE:-23000}; fi
+                load_args=(--rate "$rate" --events-from "$fifo")
+                out=$fifo
+                # The server's event lines go into a fresh FIFO the load reads. This script
+                # holds it open too (read-write: opening does not wait), so the server starts
+                # before the load opens it and never writes into a closed pipe after the load.
+                rm -f "$fifo"
+                mkfifo "$fifo"
+                exec 3<> "$fifo"
+            else
+                out=/dev/null
+            fi
+            "$bin/gateway-server" --config "$config" "${events[@]}" \
+                > "$out" 2> /tmp/throughput-connected-server.log 3>&- &
             pid=$!
             sleep 1
-            "$bin/gateway-forwarder" load --protocol "${target%%=*}" --server "${target#*=}" \
+            "$bin/gateway-forwarder" load --protocol "$protocol" --server "${target#*=}" \
                 --gateways 1000 --key "$key" --metrics http://127.0.0.1:19091/metrics \
-                --duration "$secs" --server-pid "$pid" --label "${target%%=*}" \
-                --json docs/perf/connected.jsonl --quiet \
+                --duration "$secs" --server-pid "$pid" --label "$protocol" \
+                "${load_args[@]}" --json "$results" --quiet \
                 > /dev/null 2>> /tmp/throughput-connected-load.log || true
+            drain=
+            if [ "$ONLY" = connected-latency ]; then
+                # The server's last lines (disconnections) must not fill the FIFO: a
+                # gateway-server whose stdout blocks does not exit.
+                cat <&3 > /dev/null &
+                drain=$!
+            fi
             kill "$pid"
             wait "$pid" 2> /dev/null || true
+            if [ -n "$drain" ]; then kill "$drain"; fi
+            exec 3>&-
         done
     done
+    rm -f "$fifo"
     exit 0
 fi
+datagram_len=()
+if [ -n "${DATAGRAM_LEN:-}" ]; then datagram_len=(--datagram-len "$DATAGRAM_LEN"); fi
 results=docs/perf/results.jsonl
-: > "$results"
-: > docs/perf/upstream.txt
 
 # run LABEL IN_FLIGHT [RATE] -- SERVER COMMAND...
 run() {
@@ -60,7 +109,7 @@ run() {
     local rate_arg=()
     if [ "$rate" != "-" ]; then rate_arg=(--rate "$rate"); fi
     "$bin/gateway-forwarder" load --server 127.0.0.1:1700 --gateways 1000 \
-        --in-flight "$in_flight" "${rate_arg[@]}" --duration "$secs" \
+        --in-flight "$in_flight" "${rate_arg[@]}" "${datagram_len[@]}" --duration "$secs" \
         --server-pid "$pid" --label "$label" --json "$results" --quiet \
         > /dev/null 2>> /tmp/throughput-load.log || true
     if [ "$label" = upstream ]; then
@@ -76,6 +125,18 @@ run() {
 
 minimal=("$bin/udp_minimal_server" 127.0.0.1:1700)
 server=("$bin/gateway-server" --config docs/perf/udp-server.toml)
+if [ "${ONLY:-}" = udp ]; then
+    results=docs/perf/udp-datagram-len-${DATAGRAM_LEN:-default}.jsonl
+    : > "$results"
+    : > /tmp/throughput-load.log
+    for _ in $(seq "$rounds"); do
+        run minimal 64 - -- "${minimal[@]}"
+        run events-none 64 - -- "${server[@]}" --events none
+    done
+    exit 0
+fi
+: > "$results"
+: > docs/perf/upstream.txt
 mosquitto -p 18830 > /tmp/throughput-mosquitto.log 2>&1 &
 mosquitto=$!
 trap 'kill $mosquitto' EXIT

@@ -8,6 +8,10 @@
 //! `--protocol lbs` and `--protocol mqtt-v3` against a server listing the load's gateways
 //! (the tables `--print-registry` printed, one salted hash per gateway): every uplink sent is
 //! counted by the server's `/metrics`, none lost.
+//!
+//! With the server's stdout piped into `--events-from -`, every uplink sent over each protocol
+//! is matched to its event line (the event latency). `--datagram-len N` makes every PUSH_DATA
+//! N bytes (checked on a stand-in socket), and lengths no PHYPayload fits are refused.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used)]
@@ -345,5 +349,258 @@ listen = "127.0.0.1:{web}"
             "{summary}"
         );
         assert!(stderr.contains("no per-uplink ack"), "{stderr}");
+    }
+}
+
+/// Runs `gateway-forwarder load` with `args` (and `stdin`, e.g. the server's event lines)
+/// within the step timeout: its exit status, JSON summary (`Null` without one) and stderr.
+async fn run_load(
+    args: &[&str],
+    stdin: std::process::Stdio,
+) -> (std::process::ExitStatus, serde_json::Value, String) {
+    let output = tokio::time::timeout(
+        STEP,
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-forwarder"))
+            .arg("load")
+            .args(args)
+            .stdin(stdin)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the load finished within the step timeout")
+    .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let summary = serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::Null);
+    (
+        output.status,
+        summary,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `gateway-server` on `config` (events as JSON lines), its stdout handed over as a stdin.
+fn server_with_events(config: &std::path::Path) -> (tokio::process::Child, std::process::Stdio) {
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway-server"))
+        .args(["--config", config.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let events = server.stdout.take().unwrap().try_into().unwrap();
+    (server, events)
+}
+
+/// Every uplink sent was matched to its event line, and the summary says so on stdout and
+/// stderr.
+fn assert_every_uplink_matched(summary: &serde_json::Value, stderr: &str) {
+    let sent = summary["sent"].as_u64().unwrap();
+    assert!(sent > 0, "{summary}");
+    let events = &summary["event_latency"];
+    assert_eq!(events["measure"], "sent → event line", "{summary}");
+    assert_eq!(events["matched"].as_u64(), Some(sent), "{summary}");
+    assert_eq!(events["unmatched"], 0, "{summary}");
+    assert_eq!(events["foreign"], 0, "{summary}");
+    assert_eq!(events["samples"].as_u64(), Some(sent), "{summary}");
+    assert!(
+        events["p50_us"].as_u64().unwrap() <= events["p99_us"].as_u64().unwrap(),
+        "{summary}"
+    );
+    assert!(
+        stderr.contains("event latency (sent → event line) p50 ")
+            && stderr.contains(&format!("matched {sent} of {sent}  unmatched 0")),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn udp_load_with_piped_events_matches_every_uplink_at_the_chosen_datagram_len() {
+    let port = free_udp_port();
+    let dir = TempDir::new("load-events-udp");
+    let (mut server, events) = server_with_events(&udp_only_config(&dir, port));
+    wait_ready(port).await;
+    let server_arg = format!("127.0.0.1:{port}");
+    let (status, summary, stderr) = run_load(
+        &[
+            "--server",
+            &server_arg,
+            "--gateways",
+            "20",
+            "--in-flight",
+            "16",
+            "--rate",
+            "500",
+            "--duration",
+            "2",
+            "--count",
+            "400",
+            "--datagram-len",
+            "321",
+            "--events-from",
+            "-",
+            "--quiet",
+        ],
+        events,
+    )
+    .await;
+    assert!(status.success(), "{status:?}\n{stderr}");
+    let sent = summary["sent"].as_u64().unwrap();
+    assert_eq!(summary["acked"].as_u64(), Some(sent), "{summary}");
+    assert_eq!(summary["datagram_len"], 321, "{summary}");
+    assert!(stderr.contains("321 B PUSH_DATA"), "{stderr}");
+    // The PUSH_ACK latency stays, the event latency comes in addition.
+    assert_eq!(
+        summary["latency"]["samples"].as_u64(),
+        Some(sent),
+        "{summary}"
+    );
+    assert_every_uplink_matched(&summary, &stderr);
+    server.start_kill().unwrap();
+}
+
+#[tokio::test]
+async fn datagrams_are_exactly_the_chosen_length_and_impossible_lengths_are_refused() {
+    // A stand-in server that records every datagram and acknowledges it.
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let server_arg = socket.local_addr().unwrap().to_string();
+    let received = tokio::spawn(async move {
+        let mut datagrams = Vec::new();
+        let mut buf = [0u8; 2048];
+        while let Ok(Ok((len, from))) =
+            tokio::time::timeout(Duration::from_secs(2), socket.recv_from(&mut buf)).await
+        {
+            socket.send_to(&[2, buf[1], buf[2], 1], from).await.unwrap();
+            datagrams.push(buf[..len].to_vec());
+        }
+        datagrams
+    });
+    let lengths = [193, 194, 195, 196, 321, 400];
+    for len in lengths {
+        let (status, summary, stderr) = run_load(
+            &[
+                "--server",
+                &server_arg,
+                "--gateways",
+                "3",
+                "--count",
+                "6",
+                "--datagram-len",
+                &len.to_string(),
+                "--quiet",
+            ],
+            std::process::Stdio::null(),
+        )
+        .await;
+        assert!(status.success(), "{len}: {status:?}\n{stderr}");
+        assert_eq!(summary["datagram_len"], len, "{summary}");
+        assert_eq!(summary["acked"], 6, "{summary}");
+    }
+    let datagrams = received.await.unwrap();
+    assert_eq!(datagrams.len(), 6 * lengths.len());
+    for (i, datagram) in datagrams.iter().enumerate() {
+        assert_eq!(datagram.len(), lengths[i / 6], "datagram {i}");
+        // A well-formed PUSH_DATA whose uplink's FCnt is its gateway's datagram number.
+        match loragw_semtech_udp::Packet::decode(datagram).unwrap() {
+            loragw_semtech_udp::Packet::PushData(push) => {
+                let phy = &push.rxpk[0].data;
+                assert_eq!(phy[0], 0x40, "unconfirmed data uplink");
+                let nth = (i % 6 / 3) as u16;
+                assert_eq!(u16::from_le_bytes([phy[6], phy[7]]), nth, "datagram {i}");
+                assert!(phy.len() <= 255);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    // Below an empty FRMPayload, above a 255-byte PHYPayload, and for another protocol.
+    for (args, refusal) in [
+        (&["--datagram-len", "100"][..], "datagram_len 100"),
+        (&["--datagram-len", "2000"], "datagram_len 2000"),
+        (
+            &["--datagram-len", "321", "--protocol", "lbs"],
+            "udp protocol only",
+        ),
+    ] {
+        let (status, summary, stderr) = run_load(
+            &[&["--server", "127.0.0.1:9", "--count", "1"][..], args].concat(),
+            std::process::Stdio::null(),
+        )
+        .await;
+        assert_eq!(status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(summary, serde_json::Value::Null);
+        assert!(stderr.contains(refusal), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn lbs_and_mqtt_v3_loads_with_piped_events_match_every_uplink() {
+    const KEY: &str = "NNSXS.LOAD-EVENTS-KEY";
+    let registry = printed_registry(5, KEY).await;
+    for protocol in ["lbs", "mqtt-v3"] {
+        let (port, web) = (free_port(), free_port());
+        let dir = TempDir::new("load-events-counted");
+        let listener = |name: &str| {
+            if protocol.replace('-', "_") == name {
+                format!("127.0.0.1:{port}")
+            } else {
+                String::new()
+            }
+        };
+        let config = dir.file(
+            "server.toml",
+            format!(
+                r#"
+[listeners]
+udp = ""
+lbs = "{}"
+cups = ""
+mqtt_v3 = "{}"
+mqtt_v2 = ""
+tabs_hubs = ""
+
+[metrics]
+listen = "127.0.0.1:{web}"
+
+{registry}"#,
+                listener("lbs"),
+                listener("mqtt_v3"),
+            )
+            .as_bytes(),
+        );
+        let (mut server, events) = server_with_events(&config);
+        for port in [port, web] {
+            wait_for_tcp(port).await;
+        }
+        let (status, summary, stderr) = run_load(
+            &[
+                "--protocol",
+                protocol,
+                "--key",
+                KEY,
+                "--quiet",
+                "--server",
+                &format!("127.0.0.1:{port}"),
+                "--metrics",
+                &format!("http://127.0.0.1:{web}/metrics"),
+                "--gateways",
+                "5",
+                "--rate",
+                "200",
+                "--duration",
+                "2",
+                "--events-from",
+                "-",
+            ],
+            events,
+        )
+        .await;
+        assert!(status.success(), "{protocol}: {status:?}\n{stderr}");
+        let sent = summary["sent"].as_u64().unwrap();
+        assert_eq!(summary["acked"].as_u64(), Some(sent), "{summary}");
+        assert_eq!(summary["protocol"], protocol, "{summary}");
+        assert_every_uplink_matched(&summary, &stderr);
+        server.start_kill().unwrap();
     }
 }

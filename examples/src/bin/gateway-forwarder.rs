@@ -15,6 +15,9 @@
 //!   config tables), for a bounded time; a progress line every second on stderr, then the summary (sent, acked,
 //!   lost, ack latency, the server's CPU time and peak RSS with `--server-pid`) on stderr and
 //!   as one JSON line on stdout (appended to `--json FILE` too); exit status 2 on loss.
+//!   `--events-from -` (or a FIFO) reads the server's event lines and adds, for every
+//!   protocol, the per-uplink latency "sent → event line" and how many uplinks matched;
+//!   `--datagram-len N` makes every PUSH_DATA N bytes.
 //!
 //! Logs go to stderr, `RUST_LOG` filters them.
 //!
@@ -30,6 +33,8 @@
 //! gateway-forwarder load --protocol lbs --gateways 1000 --key NNSXS.LOAD --print-registry
 //! gateway-forwarder load --protocol lbs --server 127.0.0.1:1887 --gateways 1000 \
 //!     --key NNSXS.LOAD --metrics http://127.0.0.1:9090/metrics --duration 5
+//! gateway-server --config server.toml | gateway-forwarder load --server 127.0.0.1:1700 \
+//!     --gateways 1000 --rate 20000 --datagram-len 321 --events-from -
 //! ```
 
 use std::io::Write as _;
@@ -62,7 +67,7 @@ enum Command {
     Simulate(Box<SimArgs>),
     /// Load test of a server's Semtech UDP, Basics Station or MQTT v3 path: uplinks of N
     /// gateways, as fast as taken or at a target rate, for a bounded time.
-    Load(LoadArgs),
+    Load(Box<LoadArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +121,13 @@ struct LoadArgs {
     /// No progress line on stderr.
     #[arg(long)]
     quiet: bool,
+    /// The server's event lines (`-`: stdin, or a file / FIFO): per-uplink latency
+    /// "sent → event line" for every protocol, and how many uplinks were matched.
+    #[arg(long, value_name = "PATH|-")]
+    events_from: Option<load::EventsFrom>,
+    /// Bytes of every PUSH_DATA (udp; the FRMPayload is sized to fit; default: about 180).
+    #[arg(long, value_name = "N")]
+    datagram_len: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +188,13 @@ struct SimArgs {
     /// No progress line on stderr.
     #[arg(long)]
     quiet: bool,
+    /// The server's event lines (`-`: stdin, or a file / FIFO): per-uplink latency
+    /// "sent → event line" for every protocol, and how many uplinks were matched.
+    #[arg(long, value_name = "PATH|-")]
+    events_from: Option<load::EventsFrom>,
+    /// Bytes of every PUSH_DATA (udp; the FRMPayload is sized to fit; default: about 180).
+    #[arg(long, value_name = "N")]
+    datagram_len: Option<usize>,
 }
 
 #[tokio::main]
@@ -190,7 +209,7 @@ async fn main() -> ExitCode {
     match cli.command {
         Some(Command::Bridge(args)) => run_bridge(args).await,
         Some(Command::Simulate(args)) => simulate(*args).await,
-        Some(Command::Load(args)) => load(args).await,
+        Some(Command::Load(args)) => load(*args).await,
         None => simulate(cli.simulate).await,
     }
 }
@@ -224,6 +243,8 @@ async fn load(args: LoadArgs) -> ExitCode {
         eui_base,
         server_pid: args.server_pid,
         label: args.label.unwrap_or_else(|| args.protocol.name().into()),
+        events_from: args.events_from,
+        datagram_len: args.datagram_len,
         ..LoadOptions::new(args.server)
     };
     if args.print_registry {

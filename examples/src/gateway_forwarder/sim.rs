@@ -238,6 +238,12 @@ pub struct UplinkGenerator {
     devices: Vec<Device>,
 }
 
+/// The DevAddr of simulated device number `n` (see [`UplinkGenerator`]): `0x26000000 + n`
+/// (NwkID 0x13), the low 25 bits of `n`.
+pub fn dev_addr_of(n: u64) -> u32 {
+    0x2600_0000 | (n as u32 & 0x01FF_FFFF)
+}
+
 /// The SNR a LoRa spreading factor needs at least, in quarter dB (SF7 −7.5 dB ... SF12 −20).
 fn required_snr_quarters(spreading_factor: u32) -> i64 {
     -30 - 10 * (i64::from(spreading_factor) - 7)
@@ -252,7 +258,7 @@ impl UplinkGenerator {
             .map(|j| {
                 let n = u64::from(index) * u64::from(devices.max(1)) + u64::from(j);
                 Device {
-                    dev_addr: 0x2600_0000 | (n as u32 & 0x01FF_FFFF),
+                    dev_addr: dev_addr_of(n),
                     dev_eui: 0x70B3_D57E_D100_0000 + n,
                     app_key: rng.key(),
                     nwk_s_key: rng.key(),

@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::events::EventTracker;
 use super::udp::Counts;
 use super::{LoadOptions, LoadProgress};
 use crate::gateway_forwarder::RunError;
@@ -33,6 +34,10 @@ pub(super) struct Gate {
     pub(super) sent: Arc<AtomicU64>,
     /// Time between a gateway's uplinks (`None`: back to back).
     pub(super) period: Option<Duration>,
+    /// Gateways of the run (their first uplinks are spread over one period).
+    pub(super) gateways: u32,
+    /// Where sent uplinks are stamped for the event latency.
+    pub(super) events: Option<Arc<EventTracker>>,
 }
 
 impl Gate {
@@ -41,11 +46,15 @@ impl Gate {
         self.sending.wait_for(|s| *s).await.is_ok() && *self.sending.borrow()
     }
 
-    /// A ticker for the gateway's uplinks (immediately ready each time without a period).
-    pub(super) fn ticker(&self) -> Option<tokio::time::Interval> {
+    /// A ticker for gateway `index`'s uplinks once sending started (`None`: back to back):
+    /// the gateways' first ticks are spread over one period, so the rate is steady instead of
+    /// a burst of every gateway at once, and the ticks stay on that schedule (a late tick is
+    /// skipped, not pushed back: wake-up delays do not add up to a lower rate).
+    pub(super) fn ticker(&self, index: u32) -> Option<tokio::time::Interval> {
         self.period.map(|p| {
-            let mut ticks = tokio::time::interval(p);
-            ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            let offset = p.mul_f64(f64::from(index) / f64::from(self.gateways.max(1)));
+            let mut ticks = tokio::time::interval_at(Instant::now() + offset, p);
+            ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
             ticks
         })
     }
@@ -62,6 +71,14 @@ impl Gate {
         let _ = sending.wait_for(|s| !*s).await;
     }
 
+    /// Stamps gateway `index`'s uplink number `seq` ([`super::events::mark`]ed) as sent now
+    /// (a later stamp of the same `seq` replaces it: an uplink that did not go out).
+    pub(super) fn stamp(&self, index: u32, seq: u32) {
+        if let Some(events) = &self.events {
+            events.sent(index, seq, std::time::Instant::now());
+        }
+    }
+
     /// Counts one uplink sent.
     pub(super) fn sent_one(&self) {
         self.sent.fetch_add(1, Ordering::Relaxed);
@@ -73,6 +90,7 @@ impl Gate {
 pub(super) fn run<F, Fut>(
     options: &LoadOptions,
     protocol: &str,
+    events: Option<Arc<EventTracker>>,
     gateway: F,
     progress: &mut dyn FnMut(&LoadProgress),
 ) -> Result<Counts, RunError>
@@ -102,6 +120,8 @@ where
                 sending: sending.clone(),
                 sent: sent.clone(),
                 period,
+                gateways: options.gateways,
+                events: events.clone(),
             };
             tasks.spawn(gateway(index, ready_tx.clone(), gate));
         }

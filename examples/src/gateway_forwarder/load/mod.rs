@@ -2,19 +2,28 @@
 //! acknowledges: `gateways` gateways (distinct EUIs) send Semtech UDP PUSH_DATA, either as
 //! fast as the server acknowledges with a fixed number in flight, or at a target rate (with
 //! that number as a cap); bounded by a duration and optionally a count; to a loopback address
-//! only (a load test floods its target: it is for a server on the same machine). The end: sent, acknowledged and lost datagrams, p50 / p99 PUSH_ACK latency and,
-//! given the server's pid, the CPU time it used and its peak RSS (Linux `/proc`).
+//! only (a load test floods its target: it is for a server on the same machine). The end:
+//! sent, acknowledged and lost datagrams, p50 / p99 PUSH_ACK latency and, given the server's
+//! pid, the CPU time it used and its peak RSS (Linux `/proc`).
 //!
 //! The uplinks are the simulator's ([`super::sim`]): one PUSH_DATA per gateway with a data
-//! uplink carrying a valid MIC, the token and `tmst` changed per datagram. All gateways share
-//! one socket (the server keys Semtech UDP gateways by EUI, not address), so the load costs
-//! the client two system calls per datagram and leaves the CPU to the server.
+//! uplink, the token, `tmst` and FCnt changed per datagram (the MIC stays the first one's: a
+//! Gateway Server holds no session keys to check it). All gateways share one socket (the
+//! server keys Semtech UDP gateways by EUI, not address), so the load costs the client two
+//! system calls per datagram and leaves the CPU to the server.
 //!
 //! With [`LoadProtocol::Lbs`] or [`LoadProtocol::MqttV3`] every gateway (`load-gw-{i}`) holds
 //! a connection of its own to the server's Basics Station or MQTT v3 listener, with
 //! [`LoadOptions::key`]; neither protocol acknowledges an uplink, so what arrived is counted
 //! on the server, from its Prometheus [`LoadOptions::metrics`]; [`registry_toml`] writes the
 //! gateways' entries of the server's config.
+//!
+//! With [`LoadOptions::events_from`], every protocol also measures each uplink from its
+//! sending to its line in the server's event stream ([`EventLatency`], "sent → event line"):
+//! every uplink names its gateway (DevAddr) and its number (FCnt); a fixed number of slots per
+//! gateway bounds the memory, and an uplink whose line the server dropped is unmatched, not
+//! lost. With
+//! [`LoadOptions::datagram_len`], every PUSH_DATA is that many bytes.
 //!
 //! ```no_run
 //! use loragw_examples::gateway_forwarder::load::{self, LoadOptions};
@@ -32,17 +41,22 @@
 //! ```
 
 mod counted;
+mod events;
 mod lbs;
 mod mqtt;
 mod proc;
 mod udp;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::report::{Latency, LatencyHistogram};
+use super::sim::{SimFrame, SimUplink};
 use super::{ForwarderOptions, RunError};
+use events::EventTracker;
+pub use events::{EVENT_LATENCY_MEASURE, EventLatency, EventsFrom};
 pub use udp::MAX_IN_FLIGHT;
 
 /// The protocol of a load, and what counts an uplink as arrived.
@@ -129,6 +143,12 @@ pub struct LoadOptions {
     pub server_pid: Option<u32>,
     /// A name for the run in the summary (e.g. `minimal`, `gateway-server`).
     pub label: String,
+    /// The server's event lines, for the per-uplink latency "sent → event line" of every
+    /// protocol ([`EventLatency`]; `None`: not measured).
+    pub events_from: Option<EventsFrom>,
+    /// Bytes of every PUSH_DATA (UDP only; `None`: as the simulator makes them, about 180):
+    /// the FRMPayload grows or shrinks to fit (PHYPayload 13 to 255 bytes).
+    pub datagram_len: Option<usize>,
 }
 
 impl LoadOptions {
@@ -150,6 +170,8 @@ impl LoadOptions {
             seed: 1,
             server_pid: None,
             label: "udp".into(),
+            events_from: None,
+            datagram_len: None,
         }
     }
 
@@ -199,8 +221,33 @@ impl LoadOptions {
                 "duration and ack_timeout must be above 0".into(),
             ));
         }
+        if let Some(EventsFrom::Path(path)) = &self.events_from
+            && !path.exists()
+        {
+            return Err(RunError::Options(format!(
+                "events_from {}: no such file or FIFO",
+                path.display()
+            )));
+        }
+        if self.datagram_len.is_some() && self.protocol != LoadProtocol::Udp {
+            return Err(RunError::Options(
+                "datagram_len is for the udp protocol only".into(),
+            ));
+        }
         Ok(())
     }
+}
+
+/// The data uplink every datagram of gateway `index` is made of: its generator's first data
+/// uplink (after its device's join-request, and again after a rejoin), FCnt counting from
+/// there until [`events::mark`]ed.
+fn data_uplink(sim: &ForwarderOptions, index: u32) -> Result<SimUplink, RunError> {
+    let mut generator = sim.generator_of(index)?;
+    // A rejoin is one frame in 200: a data uplink comes long before this many.
+    (0..1_000)
+        .map(|_| generator.next_uplink())
+        .find(|up| matches!(up.frame, SimFrame::Data { .. }))
+        .ok_or_else(|| RunError::Options(format!("gateway {index}: no data uplink")))
 }
 
 /// The ids of the load's gateways: `load-gw-{i}`.
@@ -300,6 +347,9 @@ pub struct LoadSummary {
     pub elapsed: Duration,
     /// PUSH_ACK latency.
     pub latency: Option<Latency>,
+    /// Latency from each uplink sent to its line in the server's event stream
+    /// ([`LoadOptions::events_from`]).
+    pub events: Option<EventLatency>,
     /// The server's CPU time and peak RSS.
     pub server: Option<ServerUsage>,
 }
@@ -346,6 +396,21 @@ impl LoadSummary {
                 l.p99.as_micros()
             );
         }
+        if let Some(e) = self.events {
+            out += &format!(
+                "\nevent latency ({EVENT_LATENCY_MEASURE}) {}matched {} of {}  unmatched {}  lines {}  foreign {}",
+                e.latency.map_or(String::new(), |l| format!(
+                    "p50 {} µs  p99 {} µs  ",
+                    l.p50.as_micros(),
+                    l.p99.as_micros()
+                )),
+                e.matched,
+                self.sent,
+                e.unmatched,
+                e.lines,
+                e.foreign,
+            );
+        }
         if let Some(s) = self.server {
             out += &format!(
                 "\nserver cpu {:.2} s ({:.1} µs per ack)  peak rss {} KiB",
@@ -383,6 +448,16 @@ impl LoadSummary {
                 "p50_us": l.p50.as_micros() as u64,
                 "p99_us": l.p99.as_micros() as u64,
             })),
+            "event_latency": self.events.map(|e| json!({
+                "measure": EVENT_LATENCY_MEASURE,
+                "matched": e.matched,
+                "unmatched": e.unmatched,
+                "lines": e.lines,
+                "foreign": e.foreign,
+                "samples": e.latency.map(|l| l.samples),
+                "p50_us": e.latency.map(|l| l.p50.as_micros() as u64),
+                "p99_us": e.latency.map(|l| l.p99.as_micros() as u64),
+            })),
             "server": self.server.map(|s| json!({
                 "cpu_s": s.cpu.as_secs_f64(),
                 "cpu_us_per_ack": self.cpu_micros_per_ack(),
@@ -405,15 +480,25 @@ pub fn run(
         .map(proc::cpu_time)
         .transpose()
         .map_err(RunError::Io)?;
+    let events = match &options.events_from {
+        Some(from) => {
+            let tracker = Arc::new(EventTracker::new(options.gateways));
+            tracker.spawn_reader(from)?;
+            Some(tracker)
+        }
+        None => None,
+    };
     let (counts, datagram_len) = match options.protocol {
         LoadProtocol::Udp => {
             let templates = udp::templates(options)?;
             let len = templates[0].len();
-            (udp::run(options, templates, &latency, progress)?, len)
+            let counts = udp::run(options, templates, &latency, events.as_deref(), progress)?;
+            (counts, len)
         }
-        LoadProtocol::Lbs => (lbs::run(options, progress)?, 0),
-        LoadProtocol::MqttV3 => (mqtt::run(options, progress)?, 0),
+        LoadProtocol::Lbs => (lbs::run(options, events.clone(), progress)?, 0),
+        LoadProtocol::MqttV3 => (mqtt::run(options, events.clone(), progress)?, 0),
     };
+    let events = events.map(|e| e.finish(counts.sent));
     let server = match (options.server_pid, cpu_before) {
         (Some(pid), Some(before)) => Some(ServerUsage {
             cpu: proc::cpu_time(pid)
@@ -436,6 +521,7 @@ pub fn run(
         unexpected: counts.unexpected,
         elapsed: counts.elapsed,
         latency: latency.percentiles(),
+        events,
         server,
     })
 }
@@ -448,6 +534,13 @@ mod tests {
     fn options_are_checked_before_anything_is_sent() {
         let ok = LoadOptions::new("127.0.0.1:1700");
         assert!(ok.validate().is_ok());
+        let from_stdin = LoadOptions {
+            events_from: Some("-".parse().unwrap()),
+            datagram_len: Some(321),
+            ..ok.clone()
+        };
+        assert_eq!(from_stdin.events_from, Some(EventsFrom::Stdin));
+        assert!(from_stdin.validate().is_ok());
         assert!(LoadOptions::new("[::1]:1700").validate().is_ok());
         for bad in [
             LoadOptions::new("192.0.2.1:1700"),
@@ -468,11 +561,43 @@ mod tests {
                 duration: Duration::ZERO,
                 ..ok.clone()
             },
+            LoadOptions {
+                events_from: Some(EventsFrom::Path("/nonexistent/events.fifo".into())),
+                ..ok.clone()
+            },
+            LoadOptions {
+                protocol: LoadProtocol::Lbs,
+                datagram_len: Some(321),
+                ..ok.clone()
+            },
         ] {
             assert!(
                 matches!(bad.validate(), Err(RunError::Options(_))),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_gateway_sends_a_data_uplink_of_its_device() {
+        let options = LoadOptions::new("127.0.0.1:1700");
+        let sim = options.forwarder_options();
+        // Gateway 177's device (seed 1) joins again right after its first join-request.
+        let mut generator = sim.generator_of(177).unwrap();
+        let _join = generator.next_uplink();
+        assert!(matches!(
+            generator.next_uplink().frame,
+            SimFrame::Join { .. }
+        ));
+        for index in 0..options.gateways {
+            let up = data_uplink(&sim, index).unwrap();
+            match up.frame {
+                SimFrame::Data { dev_addr, .. } => {
+                    assert_eq!(dev_addr, super::super::sim::dev_addr_of(u64::from(index)));
+                }
+                other => panic!("gateway {index}: {other:?}"),
+            }
+            assert_eq!(up.phy_payload[0], 0x40);
         }
     }
 
@@ -502,6 +627,9 @@ mod tests {
                 assert_eq!(push.token, 0x1234);
                 assert_eq!(push.rxpk.len(), 1);
                 assert_eq!(push.rxpk[0].tmst, 1_000_000_007);
+                // The uplink's FCnt is the gateway's datagram number (low 16 bits).
+                let phy = &push.rxpk[0].data;
+                assert_eq!(u16::from_le_bytes([phy[6], phy[7]]), 7);
             }
             other => panic!("{other:?}"),
         }

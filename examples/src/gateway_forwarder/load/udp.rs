@@ -4,9 +4,10 @@
 //! A PUSH_ACK carries only the token, so tokens are global: datagram number `n` (from 0)
 //! goes out with token `n mod 65 536` for gateway `n mod gateways`, and at most
 //! [`MAX_IN_FLIGHT`] are in flight, so a token is never in use twice. Each datagram is its
-//! gateway's template ([`templates`]) with the token and the `tmst` digits patched in, so no
-//! two datagrams of a gateway carry the same bytes (the server reports each as an uplink
-//! instead of acknowledging a duplicate).
+//! gateway's template ([`templates`]) with the token, the `tmst` digits and the uplink's FCnt
+//! (the gateway's datagram number, [`events::mark`]) patched in, so no two datagrams of a
+//! gateway carry the same bytes (the server reports each as an uplink instead of
+//! acknowledging a duplicate) and each uplink event names its datagram.
 //!
 //! A datagram not acknowledged within the ack timeout is lost. Deadlines are met in send
 //! order, so the queue of datagrams in flight, oldest first, is the timer queue.
@@ -15,10 +16,14 @@ use std::collections::VecDeque;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use loragw_gateway_io::adapter::udp::uplink_to_rxpk;
 use loragw_semtech_udp::{GatewayEui, Packet, ProtocolVersion, PushData};
+use loragw_ttnpb::UplinkMessage;
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::events::{self, EventTracker};
 use super::{LoadOptions, LoadProgress};
 use crate::gateway_forwarder::RunError;
 use crate::gateway_forwarder::report::LatencyHistogram;
@@ -32,55 +37,144 @@ const RECV_BUFFER: usize = 4 * 1024 * 1024;
 /// The concentrator time written into every template; its ten digits are replaced per send.
 const TMST_BASE: u32 = 1_000_000_000;
 const TMST_FIELD: &[u8] = b"\"tmst\":1000000000";
+/// The PHYPayload's base64 follows this.
+const DATA_FIELD: &[u8] = b"\"data\":\"";
 
-/// One gateway's PUSH_DATA and where its `tmst` digits are.
+/// One gateway's PUSH_DATA and where its `tmst` digits and its uplink's FCnt are.
 #[derive(Debug, Clone)]
 pub(super) struct Template {
     bytes: Vec<u8>,
     tmst_digits: usize,
+    /// Where the base64 characters of PHYPayload bytes 6 to 8 are.
+    fcnt_chars: usize,
+    /// PHYPayload bytes 6 to 8 as encoded (FCnt 0).
+    fcnt_group: [u8; 3],
 }
 
+/// Bytes of a PHYPayload besides the FRMPayload: MHDR, DevAddr, FCtrl, FCnt, FPort, MIC.
+const FRAME_OVERHEAD: usize = 13;
+
+/// The largest PHYPayload (a LoRa frame carries at most 255 bytes).
+const MAX_PHY_PAYLOAD: usize = 255;
+
 /// A PUSH_DATA with one data uplink per gateway, from the simulator's traffic generator (the
-/// gateway's second reception, after its device's join-request).
+/// gateway's second reception, after its device's join-request); with
+/// [`LoadOptions::datagram_len`], its FRMPayload resized (zeros after the generator's
+/// bytes) and up to a few spaces after the JSON (which the protocol tolerates) so the
+/// datagram is exactly that long.
 pub(super) fn templates(options: &LoadOptions) -> Result<Vec<Template>, RunError> {
     let sim = options.forwarder_options();
     (0..options.gateways)
         .map(|index| {
-            let mut generator = sim.generator_of(index)?;
-            let _join = generator.next_uplink();
             let eui = sim.eui_of(index);
-            let uplink =
-                generator
-                    .next_uplink()
-                    .to_ttnpb(&sim.gateway_id_of(index), eui, TMST_BASE);
-            let rxpk = uplink_to_rxpk(&uplink)
-                .map_err(|e| RunError::Options(format!("uplink template: {e}")))?;
-            let packet = Packet::PushData(PushData {
-                version: ProtocolVersion::V2,
-                token: 0,
-                gateway: GatewayEui(eui),
-                rxpk: vec![rxpk],
-                stat: None,
-                rejected: Vec::new(),
-            });
-            let mut bytes = Vec::new();
-            packet
-                .encode(&mut bytes)
-                .map_err(|e| RunError::Options(format!("PUSH_DATA template: {e}")))?;
-            let at = bytes
-                .windows(TMST_FIELD.len())
-                .position(|w| w == TMST_FIELD)
-                .ok_or_else(|| RunError::Options("PUSH_DATA template without tmst".into()))?;
-            Ok(Template {
-                bytes,
-                tmst_digits: at + TMST_FIELD.len() - 10,
-            })
+            let uplink = super::data_uplink(&sim, index)?.to_ttnpb(
+                &sim.gateway_id_of(index),
+                eui,
+                TMST_BASE,
+            );
+            let bytes = match options.datagram_len {
+                None => push_data(&uplink, eui)?,
+                Some(len) => sized_push_data(uplink, eui, len, index)?,
+            };
+            Template::new(bytes)
         })
         .collect()
 }
 
+/// The PUSH_DATA (token 0) of `uplink`.
+fn push_data(uplink: &UplinkMessage, eui: [u8; 8]) -> Result<Vec<u8>, RunError> {
+    let rxpk =
+        uplink_to_rxpk(uplink).map_err(|e| RunError::Options(format!("uplink template: {e}")))?;
+    let packet = Packet::PushData(PushData {
+        version: ProtocolVersion::V2,
+        token: 0,
+        gateway: GatewayEui(eui),
+        rxpk: vec![rxpk],
+        stat: None,
+        rejected: Vec::new(),
+    });
+    let mut bytes = Vec::new();
+    packet
+        .encode(&mut bytes)
+        .map_err(|e| RunError::Options(format!("PUSH_DATA template: {e}")))?;
+    Ok(bytes)
+}
+
+/// The PUSH_DATA of `uplink` with its FRMPayload resized so that, with at most four spaces
+/// after the JSON, it is `len` bytes; refused when even an empty FRMPayload is longer or the
+/// largest PHYPayload shorter.
+fn sized_push_data(
+    mut uplink: UplinkMessage,
+    eui: [u8; 8],
+    len: usize,
+    index: u32,
+) -> Result<Vec<u8>, RunError> {
+    let phy = std::mem::take(&mut uplink.raw_payload);
+    let (head, rest) = phy.split_at(FRAME_OVERHEAD - 4);
+    let (frm, mic) = rest.split_at(rest.len() - 4);
+    let mut with_frm = |frm_len: usize| {
+        let mut payload = head.to_vec();
+        payload.extend(
+            frm.iter()
+                .copied()
+                .chain(std::iter::repeat(0))
+                .take(frm_len),
+        );
+        payload.extend_from_slice(mic);
+        uplink.raw_payload = payload;
+        push_data(&uplink, eui)
+    };
+    let max_frm = MAX_PHY_PAYLOAD - FRAME_OVERHEAD;
+    let (shortest, longest) = (with_frm(0)?.len(), with_frm(max_frm)?.len());
+    if !(shortest..=longest).contains(&len) {
+        return Err(RunError::Options(format!(
+            "datagram_len {len}: gateway {index}'s PUSH_DATA is {shortest} to {longest} bytes \
+             (PHYPayload {FRAME_OVERHEAD} to {MAX_PHY_PAYLOAD})"
+        )));
+    }
+    // The longest FRMPayload that fits (the length grows with it, by at most five bytes).
+    let (mut fits, mut too_long) = (0, max_frm + 1);
+    while too_long - fits > 1 {
+        let mid = (fits + too_long) / 2;
+        if with_frm(mid)?.len() <= len {
+            fits = mid;
+        } else {
+            too_long = mid;
+        }
+    }
+    let mut bytes = with_frm(fits)?;
+    bytes.resize(len, b' ');
+    Ok(bytes)
+}
+
 impl Template {
-    /// The datagram with `token` and the `tmst` of the gateway's `nth` datagram.
+    fn new(bytes: Vec<u8>) -> Result<Self, RunError> {
+        let find = |field: &[u8]| {
+            bytes
+                .windows(field.len())
+                .position(|w| w == field)
+                .map(|at| at + field.len())
+        };
+        let tmst_end = find(TMST_FIELD)
+            .ok_or_else(|| RunError::Options("PUSH_DATA template without tmst".into()))?;
+        let data = find(DATA_FIELD)
+            .ok_or_else(|| RunError::Options("PUSH_DATA template without data".into()))?;
+        let fcnt_chars = data + events::GROUP_CHARS_AT;
+        let mut fcnt_group = [0u8; 3];
+        bytes
+            .get(fcnt_chars..fcnt_chars + 4)
+            .and_then(|chars| STANDARD.decode_slice(chars, &mut fcnt_group).ok())
+            .filter(|n| *n == 3)
+            .ok_or_else(|| RunError::Options("PUSH_DATA template: data too short".into()))?;
+        Ok(Template {
+            bytes,
+            tmst_digits: tmst_end - 10,
+            fcnt_chars,
+            fcnt_group,
+        })
+    }
+
+    /// The datagram with `token`, and the `tmst` and FCnt of the gateway's `nth` datagram.
     pub(super) fn write(&mut self, token: u16, nth: u32) -> &[u8] {
         self.bytes[1..3].copy_from_slice(&token.to_be_bytes());
         let tmst = TMST_BASE + nth % TMST_BASE;
@@ -91,6 +185,8 @@ impl Template {
             v /= 10;
         }
         self.bytes[self.tmst_digits..self.tmst_digits + 10].copy_from_slice(&digits);
+        self.bytes[self.fcnt_chars..self.fcnt_chars + 4]
+            .copy_from_slice(&events::marked_group(self.fcnt_group, nth));
         &self.bytes
     }
 
@@ -131,6 +227,7 @@ pub(super) fn run(
     options: &LoadOptions,
     mut templates: Vec<Template>,
     latency: &LatencyHistogram,
+    events: Option<&EventTracker>,
     progress: &mut dyn FnMut(&LoadProgress),
 ) -> Result<Counts, RunError> {
     let server: std::net::SocketAddr = options
@@ -216,8 +313,11 @@ pub(super) fn run(
                     counts.lost += 1;
                 }
                 let datagram = templates[gateway].write(token, nth[gateway]);
-                nth[gateway] = nth[gateway].wrapping_add(1);
                 let sent = Instant::now();
+                if let Some(events) = events {
+                    events.sent(gateway as u32, nth[gateway], sent);
+                }
+                nth[gateway] = nth[gateway].wrapping_add(1);
                 if let Err(e) = socket.send(datagram) {
                     tracing::debug!(error = %e, "UDP send");
                 }
