@@ -1,7 +1,8 @@
 //! The `gateway-server` binary stops cleanly: with a Semtech UDP gateway, a Basics Station and
 //! an MQTT v3 gateway connected, SIGTERM closes the station's websocket with a close frame and
 //! the MQTT connection, prints every gateway's final `disconnected` line (reason `shutdown`),
-//! and exits 0 within the grace period. Logs carry no colour codes (stderr is a pipe).
+//! and exits 0 within the grace period, also when nobody reads its stdout. Logs carry no colour
+//! codes (stderr is a pipe).
 
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
@@ -223,4 +224,67 @@ async fn json_logs_are_one_object_per_line() {
         assert_eq!(value["level"], "ERROR");
         assert_eq!(value["fields"]["message"], "cannot load the config");
     }
+}
+
+/// A stdout nobody reads (a full pipe, event lines dropped) does not hold the stop: SIGTERM
+/// still ends the process, with status 0, within the grace period plus slack.
+#[tokio::test]
+async fn sigterm_exits_even_when_nobody_reads_stdout() {
+    let udp = free_port();
+    let dir = TempDir::new("stuck-stdout");
+    let config = dir.file(
+        "server.toml",
+        format!(
+            r#"
+[listeners]
+udp = "127.0.0.1:{udp}"
+lbs = ""
+cups = ""
+mqtt_v3 = ""
+mqtt_v2 = ""
+tabs_hubs = ""
+
+[udp]
+allow_unregistered = true
+"#
+        )
+        .as_bytes(),
+    );
+    let mut child = spawn_server(&config);
+    // stdout is piped and never read; stderr is read to the end in the background.
+    let mut stderr = child.stderr.take().unwrap();
+    let log = tokio::spawn(async move {
+        let mut log = String::new();
+        stderr.read_to_string(&mut log).await.unwrap();
+        log
+    });
+    let forwarder = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut push = vec![2, 0, 0, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x33];
+    push.extend_from_slice(
+        br#"{"stat":{"time":"2024-01-01 00:00:00 GMT","rxnb":0,"pfrm":"a platform name long enough to make each event line a few hundred bytes"}}"#,
+    );
+    // Far more lines (`connected` and `status` of 20,000 gateways, one status each, under the
+    // per-gateway rate limit) than the pipe (64 KiB) and the writer's queue (16,384 lines) hold.
+    for round in 0..20_u16 {
+        for i in 0..1000_u16 {
+            let n = round * 1000 + i;
+            push[10..12].copy_from_slice(&n.to_be_bytes());
+            forwarder.send_to(&push, ("127.0.0.1", udp)).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    terminate(&child);
+    let status = tokio::time::timeout(Duration::from_secs(12), child.wait())
+        .await
+        .expect("exited in bounded time with a stuck stdout")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    let log = tokio::time::timeout(STEP, log).await.unwrap().unwrap();
+    assert!(
+        log.contains("stdout is not keeping up"),
+        "stdout was really stuck: {log}"
+    );
+    assert!(log.contains("stopped"), "{log}");
 }

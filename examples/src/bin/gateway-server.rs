@@ -234,5 +234,9 @@ fn serve(config: Option<PathBuf>, demo_tls_dir: &std::path::Path, format: EventF
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(gateway_server::run_with(config, format))
+    let code = runtime.block_on(gateway_server::run_with(config, format));
+    // `run_with` already waited as long as a stop may take; a blocking task still running (the
+    // event writer on a stdout nobody reads, a stdin read) must not hold the exit.
+    runtime.shutdown_background();
+    code
 }
