@@ -140,8 +140,8 @@ impl LbsSettings {
     }
 }
 
-/// A frame (or the end) for one connection. Boxed text: tokio allocates a channel's slots 32
-/// at a time, so the item size counts once per connection even while nothing is queued.
+/// A frame for one connection. Boxed text: the queue keeps the room of the frames that once
+/// waited in it (a few slots), so the item size counts per connection even while idle.
 #[derive(Debug)]
 // A thin pointer (8 bytes) is the point: `Box<str>` would be 16, `String` 24.
 #[allow(clippy::box_collection)]
@@ -159,7 +159,7 @@ enum Input {
         record: Box<GatewayRecord>,
         plans: Vec<FrequencyPlan>,
         remote: SocketAddr,
-        outbound: mpsc::Sender<Outbound>,
+        outbound: flume::Sender<Outbound>,
         reply: oneshot::Sender<Result<GatewayIds, (RefusalReason, String)>>,
     },
     Message {
@@ -176,11 +176,13 @@ enum Input {
 
 mod dialect;
 mod upgrade;
+mod write;
 
 pub(crate) use dialect::WsFrontend;
 
 pub use upgrade::{DISCOVERY_PATH, TRAFFIC_PREFIX};
 use upgrade::{Endpoint, Prefixed, Route, check_upgrade, parse_head, read_head, write_refusal};
+use write::{send, send_text};
 
 /// Shared by the accept loop and connection tasks.
 struct Shared {
@@ -428,24 +430,6 @@ async fn discovery<S>(
     let _ = tokio::time::timeout(write_timeout, ws.close(Some(close))).await;
 }
 
-/// Sends a frame within the write timeout.
-async fn send<S>(
-    ws: &mut WebSocketStream<S>,
-    message: Message,
-    write_timeout: Duration,
-) -> Result<(), DisconnectReason>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    match tokio::time::timeout(write_timeout, ws.send(message)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(DisconnectReason::Transport(e.to_string())),
-        Err(_) => Err(DisconnectReason::Transport(
-            "write timed out (the station does not read)".into(),
-        )),
-    }
-}
-
 async fn traffic<S>(
     mut ws: WebSocketStream<S>,
     connection: ConnectionId,
@@ -457,7 +441,7 @@ async fn traffic<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let write_timeout = shared.settings.limits.write_timeout;
-    let (outbound_tx, mut outbound) = mpsc::channel(OUTBOUND_CAPACITY);
+    let (outbound_tx, outbound) = flume::bounded(OUTBOUND_CAPACITY);
     let (reply, connected) = oneshot::channel();
     let input = Input::Connect {
         connection,
@@ -492,15 +476,15 @@ async fn traffic<S>(
         // never taken for one that does not.
         tokio::select! {
             biased;
-            out = outbound.recv() => match out {
-                Some(Outbound::Text(text)) => {
-                    if let Err(reason) = send(&mut ws, Message::text(*text), write_timeout).await {
+            out = outbound.recv_async() => match out {
+                Ok(Outbound::Text(text)) => {
+                    if let Err(reason) = send_text(&mut ws, *text, write_timeout).await {
                         break reason;
                     }
                 }
                 // The driver closed this connection (replaced, disconnected, shut down); it
                 // already reported why.
-                None => {
+                Err(flume::RecvError::Disconnected) => {
                     let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
                     return;
                 }
@@ -572,7 +556,7 @@ async fn drive<F: WsFrontend>(
         ..
     } = ctx;
     let mut publisher = Publisher::new(hub, id);
-    let mut connections: HashMap<ConnectionId, mpsc::Sender<Outbound>> = HashMap::new();
+    let mut connections: HashMap<ConnectionId, flume::Sender<Outbound>> = HashMap::new();
     let mut commands_open = true;
     let mut controls_open = true;
     let mut decode_errors = 0;
@@ -659,11 +643,11 @@ async fn drive<F: WsFrontend>(
                     match tx.try_send(Outbound::Text(Box::new(text))) {
                         Ok(()) => {}
                         // The connection task ended: its `Closed` input says why.
-                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                        Err(flume::TrySendError::Disconnected(_)) => {
                             connections.remove(&connection);
                         }
                         // Too slow: drop the sender, which closes the connection.
-                        Err(mpsc::error::TrySendError::Full(_)) => {
+                        Err(flume::TrySendError::Full(_)) => {
                             connections.remove(&connection);
                             frontend.handle_close(
                                 now(),
@@ -702,7 +686,7 @@ impl Input {
 
 fn handle_input<F: WsFrontend>(
     frontend: &mut F,
-    connections: &mut HashMap<ConnectionId, mpsc::Sender<Outbound>>,
+    connections: &mut HashMap<ConnectionId, flume::Sender<Outbound>>,
     limits: TcpLimits,
     input: Input,
 ) {
