@@ -45,6 +45,15 @@ where
     within(tokio::time::timeout(write_timeout, ws.send(message)).await)
 }
 
+/// Closes the websocket (a close frame without a status code), within the write timeout;
+/// whether that worked no longer matters.
+pub(super) async fn close<S>(ws: &mut WebSocketStream<S>, write_timeout: Duration)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
+}
+
 /// The bytes of one final, unmasked (server to client) text frame: tungstenite's framing.
 pub(super) fn text_frame(text: String) -> Vec<u8> {
     let frame = Frame::message(Bytes::from(text), OpCode::Data(Data::Text), true);
