@@ -25,6 +25,7 @@ use loragw_basicstation::channel_plan::RouterConfigOptions;
 use loragw_basicstation::discovery;
 use loragw_basicstation::lns::{LnsConfig, LnsEvent, LnsSession};
 use loragw_basicstation::region::Region;
+use loragw_basicstation::router_config::RouterConfig;
 use loragw_ttnpb::DownlinkMessage;
 
 use super::timers::Timers;
@@ -202,6 +203,18 @@ pub fn frequency_plans<R: GatewayRegistry + ?Sized>(
         .collect()
 }
 
+/// `value`, shared with the holders of an equal one in `pool`; values nobody else holds any
+/// more are forgotten.
+fn shared<T: PartialEq + Clone>(pool: &mut Vec<Arc<T>>, value: &T) -> Arc<T> {
+    pool.retain(|p| Arc::strong_count(p) > 1);
+    if let Some(shared) = pool.iter().find(|p| ***p == *value) {
+        return shared.clone();
+    }
+    let shared = Arc::new(value.clone());
+    pool.push(shared.clone());
+    shared
+}
+
 /// Basics Station connections on one listener. See the [module docs](self).
 ///
 /// Drain order after every input: [`poll_output`](Self::poll_output), then
@@ -220,6 +233,9 @@ pub struct LbsFrontend<R: ?Sized> {
     timers: Timers<ConnectionId>,
     /// The distinct plans the stations run, shared instead of copied per station.
     plans: Vec<Arc<FrequencyPlan>>,
+    /// The distinct `router_config`s the stations get (one per set of plans, antenna gain
+    /// and options), shared likewise.
+    router_configs: Vec<Arc<RouterConfig>>,
     events: VecDeque<GatewayEvent>,
     outputs: VecDeque<LbsOutput>,
     last_input: LastInput,
@@ -237,6 +253,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             by_gateway: HashMap::new(),
             timers: Timers::default(),
             plans: Vec::new(),
+            router_configs: Vec::new(),
             events: VecDeque::new(),
             outputs: VecDeque::new(),
             last_input: LastInput::default(),
@@ -256,7 +273,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
     }
 
     fn build_session(
-        &self,
+        &mut self,
         record: &GatewayRecord,
         plans: &[FrequencyPlan],
     ) -> Result<(Region, LnsSession), TranslateError> {
@@ -267,22 +284,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         let gain = (record.antenna_gain != 0.0).then_some(f64::from(record.antenna_gain));
         let config = router_config(plans, gain, &self.config.router_config)?;
         let session = LnsSession::new(LnsConfig {
-            router_config: Some(config),
+            router_config: Some(shared(&mut self.router_configs, &config)),
             ..self.config.session.clone()
         });
         Ok((region, session))
-    }
-
-    /// `plan`, shared with the stations that run an equal one; plans no station runs any
-    /// more are forgotten.
-    fn shared_plan(&mut self, plan: &FrequencyPlan) -> Arc<FrequencyPlan> {
-        self.plans.retain(|p| Arc::strong_count(p) > 1);
-        if let Some(shared) = self.plans.iter().find(|p| ***p == *plan) {
-            return shared.clone();
-        }
-        let shared = Arc::new(plan.clone());
-        self.plans.push(shared.clone());
-        shared
     }
 
     /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any):
@@ -359,7 +364,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             self.handle_close(now, old, DisconnectReason::Replaced);
         }
         self.by_gateway.insert(ids.gateway_id.clone(), connection);
-        let plan = self.shared_plan(&plans[0]);
+        let plan = shared(&mut self.plans, &plans[0]);
         self.stations.insert(
             connection,
             Box::new(Station {
