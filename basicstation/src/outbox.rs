@@ -18,15 +18,20 @@ impl Outbox {
     }
 
     /// Moves the oldest frame into `buf` (replacing its contents, reusing the frame's
-    /// allocation) and returns true; false when empty.
+    /// allocation) and returns true; false when empty. Drained, the queue gives its room back:
+    /// an idle session keeps none (sessions are many).
     pub(crate) fn pop_into(&mut self, buf: &mut String) -> bool {
-        match self.0.pop_front() {
+        let popped = match self.0.pop_front() {
             Some(mut frame) => {
                 std::mem::swap(buf, &mut frame);
                 true
             }
             None => false,
+        };
+        if self.0.is_empty() && self.0.capacity() > 0 {
+            self.0 = VecDeque::new();
         }
+        popped
     }
 }
 
@@ -46,5 +51,6 @@ mod tests {
         assert_eq!(buf, "bc");
         assert!(!o.pop_into(&mut buf));
         assert_eq!(buf, "bc");
+        assert_eq!(o.0.capacity(), 0, "drained, the queue keeps no room");
     }
 }

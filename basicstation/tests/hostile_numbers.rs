@@ -17,12 +17,15 @@ const VERSION: &str = r#"{"msgtype":"version","station":"2.0.6","firmware":null,
 fn running() -> (LnsSession, Instant) {
     let t0 = Instant::now();
     let mut s = LnsSession::new(LnsConfig {
-        router_config: Some(RouterConfig {
-            region: "EU868".into(),
-            hwspec: "sx1301/1".into(),
-            drs: vec![[12, 125, 0], [11, 125, 0]],
-            ..RouterConfig::default()
-        }),
+        router_config: Some(
+            RouterConfig {
+                region: "EU868".into(),
+                hwspec: "sx1301/1".into(),
+                drs: vec![[12, 125, 0], [11, 125, 0]],
+                ..RouterConfig::default()
+            }
+            .into(),
+        ),
         ..LnsConfig::default()
     });
     s.handle_message(t0, T0_UNIX, VERSION);

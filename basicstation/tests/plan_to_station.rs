@@ -137,7 +137,7 @@ impl Link {
         let mut link = Link {
             now,
             lns: LnsSession::new(LnsConfig {
-                router_config: Some(config),
+                router_config: Some(config.into()),
                 time_transfer_interval: None,
                 ..LnsConfig::default()
             }),

@@ -58,7 +58,7 @@ impl World {
             t0,
             now,
             lns: LnsSession::new(LnsConfig {
-                router_config: Some(eu868()),
+                router_config: Some(eu868().into()),
                 ..LnsConfig::default()
             }),
             station: StationSession::new(station, now),

@@ -182,6 +182,7 @@ rights = ["link"]
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(stats["tx_acknowledgment_count"], 1, "{stats}");
+    assert_eq!(stats["gateway_id"], id);
     assert_eq!(stats["protocol"], "udp");
     assert_eq!(stats["uplink_count"], 2);
     assert_eq!(stats["downlink_count"], 1);

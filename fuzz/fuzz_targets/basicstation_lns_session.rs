@@ -15,10 +15,22 @@ use loragw_basicstation::router_config::RouterConfig;
 #[derive(Arbitrary, Debug)]
 enum Op {
     /// A frame from the station: one of the templates with a number spliced in, or raw text.
-    Template { which: u8, value: i64 },
+    Template {
+        which: u8,
+        value: i64,
+    },
     Raw(String),
-    Advance { millis: u16 },
-    Downlink { class: u8, xtime: i64, dr: u8, freq: u32, eui: u64, pdu_len: u8 },
+    Advance {
+        millis: u16,
+    },
+    Downlink {
+        class: u8,
+        xtime: i64,
+        dr: u8,
+        freq: u32,
+        eui: u64,
+        pdu_len: u8,
+    },
     Config,
 }
 
@@ -37,11 +49,14 @@ fuzz_target!(|ops: Vec<Op>| {
     let mut now = t0;
     let wall = |now: Instant| 1_795_585_800.0 + (now - t0).as_secs_f64();
     let mut s = LnsSession::new(LnsConfig {
-        router_config: Some(RouterConfig {
-            region: "EU868".into(),
-            hwspec: "sx1301/1".into(),
-            ..RouterConfig::default()
-        }),
+        router_config: Some(
+            RouterConfig {
+                region: "EU868".into(),
+                hwspec: "sx1301/1".into(),
+                ..RouterConfig::default()
+            }
+            .into(),
+        ),
         ..LnsConfig::default()
     });
     let mut buf = String::new();
@@ -57,24 +72,50 @@ fuzz_target!(|ops: Vec<Op>| {
                 now += Duration::from_millis(u64::from(millis));
                 s.handle_timeout(now, wall(now));
                 if let Some(t) = s.poll_timeout() {
-                    assert!(t > now || s.has_output(), "timer due at or before now after handle_timeout");
+                    assert!(
+                        t > now || s.has_output(),
+                        "timer due at or before now after handle_timeout"
+                    );
                 }
             }
-            Op::Downlink { class, xtime, dr, freq, eui, pdu_len } => {
+            Op::Downlink {
+                class,
+                xtime,
+                dr,
+                freq,
+                eui,
+                pdu_len,
+            } => {
                 let window = TxWindow { dr, freq };
                 let schedule = match class % 4 {
-                    0 => DownlinkSchedule::ClassA { uplink_xtime: xtime, rx_delay: dr % 16, rx1: Some(window), rx2: None },
-                    1 => DownlinkSchedule::ClassB { gpstime: xtime, window },
+                    0 => DownlinkSchedule::ClassA {
+                        uplink_xtime: xtime,
+                        rx_delay: dr % 16,
+                        rx1: Some(window),
+                        rx2: None,
+                    },
+                    1 => DownlinkSchedule::ClassB {
+                        gpstime: xtime,
+                        window,
+                    },
                     2 => DownlinkSchedule::ClassC { window },
-                    _ => DownlinkSchedule::ConcentratorTime { micros: xtime, txunit: dr, window },
+                    _ => DownlinkSchedule::ConcentratorTime {
+                        micros: xtime,
+                        txunit: dr,
+                        window,
+                    },
                 };
-                let _ = s.send_downlink(now, wall(now), DownlinkRequest {
-                    dev_eui: Eui64(eui),
-                    pdu: vec![0; usize::from(pdu_len)],
-                    priority: 0,
-                    rctx: None,
-                    schedule,
-                });
+                let _ = s.send_downlink(
+                    now,
+                    wall(now),
+                    DownlinkRequest {
+                        dev_eui: Eui64(eui),
+                        pdu: vec![0; usize::from(pdu_len)],
+                        priority: 0,
+                        rctx: None,
+                        schedule,
+                    },
+                );
             }
             Op::Config => {
                 let _ = s.send_router_config(now, wall(now), RouterConfig::default());

@@ -63,12 +63,15 @@ fn lbs_up(text: &str, later: Duration) {
     }
     let t0 = Instant::now();
     let mut s = LnsSession::new(LnsConfig {
-        router_config: Some(RouterConfig {
-            region: "EU868".into(),
-            hwspec: "sx1301/1".into(),
-            drs: vec![[12, 125, 0], [11, 125, 0], [7, 125, 0]],
-            ..RouterConfig::default()
-        }),
+        router_config: Some(
+            RouterConfig {
+                region: "EU868".into(),
+                hwspec: "sx1301/1".into(),
+                drs: vec![[12, 125, 0], [11, 125, 0], [7, 125, 0]],
+                ..RouterConfig::default()
+            }
+            .into(),
+        ),
         ..LnsConfig::default()
     });
     let unix = 1_795_585_800.0;

@@ -19,6 +19,7 @@ mod downlink;
 mod types;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use types::{DownlinkRequest, DownlinkSchedule, LnsConfig, LnsEvent, Uplink, UplinkKind};
@@ -57,7 +58,10 @@ pub struct LnsSession {
     config: LnsConfig,
     phase: Phase,
     version: Option<crate::message::Version>,
-    router_config: Option<RouterConfig>,
+    /// The `router_config` last sent, as given (shared, not copied per session)...
+    router_config: Option<Arc<RouterConfig>>,
+    /// ... and the `MuxTime` it went out with.
+    router_config_sent_at: Option<f64>,
     xtime_session: Option<u8>,
     next_diid: i64,
     pending: BTreeMap<i64, PendingTx>,
@@ -93,6 +97,7 @@ impl LnsSession {
             phase: Phase::AwaitingVersion,
             version: None,
             router_config: None,
+            router_config_sent_at: None,
             xtime_session: None,
             pending: BTreeMap::new(),
             outbox: Outbox::default(),
@@ -115,9 +120,15 @@ impl LnsSession {
         self.version.as_ref()
     }
 
-    /// The `router_config` last sent (with its `MuxTime`).
+    /// The `router_config` last sent, as it was given (its `MuxTime` on the wire is
+    /// [`router_config_sent_at`](Self::router_config_sent_at)).
     pub fn router_config(&self) -> Option<&RouterConfig> {
-        self.router_config.as_ref()
+        self.router_config.as_deref()
+    }
+
+    /// The `MuxTime` the last `router_config` was sent with.
+    pub fn router_config_sent_at(&self) -> Option<f64> {
+        self.router_config_sent_at
     }
 
     /// The current xtime session id, once an uplink, `dntxed` or `getxtime` reply showed one.
@@ -320,17 +331,21 @@ impl LnsSession {
     }
 
     /// Sends `router_config` (its `MuxTime` set to `now_unix`) and starts accepting downlinks.
-    /// Can be called again later to reconfigure the station.
+    /// Can be called again later to reconfigure the station. The session keeps `config` as
+    /// given: an `Arc` shared with other sessions stays one copy.
     pub fn send_router_config(
         &mut self,
         now: Instant,
         now_unix: f64,
-        mut config: RouterConfig,
+        config: impl Into<Arc<RouterConfig>>,
     ) -> Result<(), SessionError> {
         self.input_at(now);
-        config.mux_time = Some(now_unix);
-        self.queue_checked(&DownMessage::RouterConfig(Box::new(config.clone())))?;
+        let config = config.into();
+        let mut sent = RouterConfig::clone(&config);
+        sent.mux_time = Some(now_unix);
+        self.queue_checked(&DownMessage::RouterConfig(Box::new(sent)))?;
         self.router_config = Some(config);
+        self.router_config_sent_at = Some(now_unix);
         self.phase = Phase::Running;
         if self.time_transfer_enabled && self.next_time_transfer.is_none() {
             self.next_time_transfer = Some(now);

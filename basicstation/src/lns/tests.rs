@@ -45,7 +45,7 @@ const UPDF: &str = r#"{"msgtype":"updf","MHdr":64,"DevAddr":1,"FCtrl":0,"FCnt":0
 fn running(config: LnsConfig) -> (LnsSession, Instant) {
     let t0 = Instant::now();
     let mut s = LnsSession::new(LnsConfig {
-        router_config: Some(eu868()),
+        router_config: Some(eu868().into()),
         ..config
     });
     s.handle_message(t0, T0_UNIX, VERSION);
@@ -83,10 +83,8 @@ fn a_second_version_gets_the_router_config_again_from_the_one_copy_kept() {
         ]
     );
     assert!(matches!(&ev[..], [LnsEvent::Connected(_)]), "{ev:?}");
-    assert_eq!(
-        s.router_config().and_then(|c| c.mux_time),
-        Some(T0_UNIX + 60.0)
-    );
+    assert_eq!(s.router_config_sent_at(), Some(T0_UNIX + 60.0));
+    assert_eq!(s.router_config(), Some(&eu868()), "kept as given");
     // Drained, the session keeps no event queue.
     assert_eq!(s.events.capacity(), 0);
 }
@@ -611,10 +609,13 @@ fn tts_style_downlinks() {
 fn configured_router_config_too_large_is_reported() {
     let t0 = Instant::now();
     let mut s = LnsSession::new(LnsConfig {
-        router_config: Some(RouterConfig {
-            region: "x".repeat(70_000),
-            ..eu868()
-        }),
+        router_config: Some(
+            RouterConfig {
+                region: "x".repeat(70_000),
+                ..eu868()
+            }
+            .into(),
+        ),
         ..LnsConfig::default()
     });
     s.handle_message(t0, T0_UNIX, VERSION);

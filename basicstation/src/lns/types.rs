@@ -1,5 +1,6 @@
 //! Configuration, commands and events of the LNS session.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::DecodeError;
@@ -13,7 +14,9 @@ use crate::router_config::RouterConfig;
 pub struct LnsConfig {
     /// The `router_config` to answer `version` with. `None`: the session emits
     /// [`LnsEvent::RouterConfigNeeded`] and waits for [`super::LnsSession::send_router_config`].
-    pub router_config: Option<RouterConfig>,
+    /// Shared: stations with equal configurations may hold one copy (the `MuxTime` each one
+    /// is sent with is the session's, see [`super::LnsSession::router_config_sent_at`]).
+    pub router_config: Option<Arc<RouterConfig>>,
     /// How long after a downlink's expected transmit time a missing `dntxed` is reported as
     /// [`LnsEvent::TxTimeout`] (the station sends no negative acknowledgement).
     pub tx_confirm_timeout: Duration,

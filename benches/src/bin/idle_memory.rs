@@ -3,8 +3,8 @@
 //! ```text
 //! cargo build --release -p loragw-examples --bin gateway-server
 //! cargo run --release -p loragw-benches --bin idle_memory -- registry 10000
-//! cargo run --release -p loragw-benches --bin idle_memory -- lbs 9000
-//! cargo run --release -p loragw-benches --bin idle_memory -- mqtt 9000
+//! cargo run --release -p loragw-benches --bin idle_memory -- lbs 10000
+//! cargo run --release -p loragw-benches --bin idle_memory -- mqtt 10000
 //! ```
 //!
 //! Arguments: `registry|lbs|mqtt <N> [path to gateway-server]` (default
@@ -19,8 +19,7 @@
 //! - `mqtt`: the same with N MQTT v3 connections (CONNECT with the gateway id and key,
 //!   SUBSCRIBE `v3/{id}/down`, CONNACK and SUBACK awaited).
 //!
-//! Client and server run on one machine, so each connection takes two file descriptors of the
-//! `ulimit -n` budget. The whole run is bounded by [`RUN_DEADLINE`].
+//! The whole run is bounded by [`RUN_DEADLINE`].
 
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line tool printing its figures

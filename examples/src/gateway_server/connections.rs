@@ -2,6 +2,7 @@
 //! kept from `Connected` to `Disconnected`, fed by the events and the downlinks sent.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
@@ -50,13 +51,24 @@ pub struct ConnectionStats {
     pub tx_acknowledgment_count: u64,
 }
 
-/// One gateway's stats as kept: the last status and acknowledgement as compact JSON text
-/// (a `serde_json::Value` map of a status is several times larger, once per gateway).
+/// One gateway's stats as kept (the id is the table's key; the address is formatted, and the
+/// last status and acknowledgement parsed, only when asked for): the last status and
+/// acknowledgement as compact JSON text (a `serde_json::Value` map of a status is several
+/// times larger, once per gateway).
 #[derive(Debug)]
 struct Kept {
-    stats: ConnectionStats,
+    protocol: &'static str,
+    remote_addr: Option<SocketAddr>,
+    connected_at: Timestamp,
+    last_uplink_received_at: Option<Timestamp>,
+    uplink_count: u64,
+    last_status_received_at: Option<Timestamp>,
     last_status: Option<Box<str>>,
+    last_downlink_received_at: Option<Timestamp>,
+    downlink_count: u64,
+    last_tx_acknowledgment_received_at: Option<Timestamp>,
     last_tx_acknowledgment: Option<Box<str>>,
+    tx_acknowledgment_count: u64,
 }
 
 fn json_text<T: Serialize>(value: &T) -> Option<Box<str>> {
@@ -89,10 +101,9 @@ impl ConnectionTable {
             GatewayEvent::Connected {
                 protocol, remote, ..
             } => {
-                let stats = ConnectionStats {
-                    gateway_id: id.clone(),
+                let kept = Kept {
                     protocol: protocol.name(),
-                    remote_addr: remote.map(|r| r.to_string()),
+                    remote_addr: *remote,
                     connected_at: now(),
                     last_uplink_received_at: None,
                     uplink_count: 0,
@@ -104,11 +115,6 @@ impl ConnectionTable {
                     last_tx_acknowledgment: None,
                     tx_acknowledgment_count: 0,
                 };
-                let kept = Kept {
-                    stats,
-                    last_status: None,
-                    last_tx_acknowledgment: None,
-                };
                 gateways.insert(id.clone(), Box::new(kept));
             }
             GatewayEvent::Disconnected { .. } => {
@@ -116,21 +122,21 @@ impl ConnectionTable {
             }
             GatewayEvent::Uplink { .. } => {
                 if let Some(k) = gateways.get_mut(id) {
-                    k.stats.last_uplink_received_at = Some(now());
-                    k.stats.uplink_count += 1;
+                    k.last_uplink_received_at = Some(now());
+                    k.uplink_count += 1;
                 }
             }
             GatewayEvent::Status { status, .. } => {
                 if let Some(k) = gateways.get_mut(id) {
-                    k.stats.last_status_received_at = Some(now());
+                    k.last_status_received_at = Some(now());
                     k.last_status = json_text(status);
                 }
             }
             GatewayEvent::TxAck { ack, .. } => {
                 if let Some(k) = gateways.get_mut(id) {
-                    k.stats.last_tx_acknowledgment_received_at = Some(now());
+                    k.last_tx_acknowledgment_received_at = Some(now());
                     k.last_tx_acknowledgment = json_text(ack);
-                    k.stats.tx_acknowledgment_count += 1;
+                    k.tx_acknowledgment_count += 1;
                 }
             }
             _ => {}
@@ -141,8 +147,8 @@ impl ConnectionTable {
     pub fn downlink_sent(&self, gateway_id: &str) {
         let mut gateways = self.gateways.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(k) = gateways.get_mut(gateway_id) {
-            k.stats.last_downlink_received_at = Some(now());
-            k.stats.downlink_count += 1;
+            k.last_downlink_received_at = Some(now());
+            k.downlink_count += 1;
         }
     }
 
@@ -151,11 +157,21 @@ impl ConnectionTable {
         self.gateways
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(gateway_id)
-            .map(|k| ConnectionStats {
+            .get_key_value(gateway_id)
+            .map(|(id, k)| ConnectionStats {
+                gateway_id: id.clone(),
+                protocol: k.protocol,
+                remote_addr: k.remote_addr.map(|r| r.to_string()),
+                connected_at: k.connected_at,
+                last_uplink_received_at: k.last_uplink_received_at,
+                uplink_count: k.uplink_count,
+                last_status_received_at: k.last_status_received_at,
                 last_status: json_value(&k.last_status),
+                last_downlink_received_at: k.last_downlink_received_at,
+                downlink_count: k.downlink_count,
+                last_tx_acknowledgment_received_at: k.last_tx_acknowledgment_received_at,
                 last_tx_acknowledgment: json_value(&k.last_tx_acknowledgment),
-                ..k.stats.clone()
+                tx_acknowledgment_count: k.tx_acknowledgment_count,
             })
     }
 }

@@ -25,6 +25,7 @@ use loragw_basicstation::channel_plan::RouterConfigOptions;
 use loragw_basicstation::discovery;
 use loragw_basicstation::lns::{LnsConfig, LnsEvent, LnsSession};
 use loragw_basicstation::region::Region;
+use loragw_basicstation::router_config::RouterConfig;
 use loragw_ttnpb::DownlinkMessage;
 
 pub use super::ws_table::LbsOutput;
@@ -192,6 +193,18 @@ pub fn frequency_plans<R: GatewayRegistry + ?Sized>(
         .collect()
 }
 
+/// `value`, shared with the holders of an equal one in `pool`; values nobody else holds any
+/// more are forgotten.
+fn shared<T: PartialEq + Clone>(pool: &mut Vec<Arc<T>>, value: &T) -> Arc<T> {
+    pool.retain(|p| Arc::strong_count(p) > 1);
+    if let Some(shared) = pool.iter().find(|p| ***p == *value) {
+        return shared.clone();
+    }
+    let shared = Arc::new(value.clone());
+    pool.push(shared.clone());
+    shared
+}
+
 /// Basics Station connections on one listener. See the [module docs](self).
 ///
 /// Drain order after every input: [`poll_output`](Self::poll_output), then
@@ -205,6 +218,9 @@ pub struct LbsFrontend<R: ?Sized> {
     table: WsTable<Station>,
     /// The distinct plans the stations run, shared instead of copied per station.
     plans: Vec<Arc<FrequencyPlan>>,
+    /// The distinct `router_config`s the stations get (one per set of plans, antenna gain
+    /// and options), shared likewise.
+    router_configs: Vec<Arc<RouterConfig>>,
 }
 
 impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
@@ -215,6 +231,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             registry,
             table: WsTable::new(Protocol::BasicStation),
             plans: Vec::new(),
+            router_configs: Vec::new(),
         }
     }
 
@@ -230,7 +247,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
     }
 
     fn build_session(
-        &self,
+        &mut self,
         record: &GatewayRecord,
         plans: &[FrequencyPlan],
     ) -> Result<(Region, LnsSession), TranslateError> {
@@ -241,22 +258,10 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
         let gain = (record.antenna_gain != 0.0).then_some(f64::from(record.antenna_gain));
         let config = router_config(plans, gain, &self.config.router_config)?;
         let session = LnsSession::new(LnsConfig {
-            router_config: Some(config),
+            router_config: Some(shared(&mut self.router_configs, &config)),
             ..self.config.session.clone()
         });
         Ok((region, session))
-    }
-
-    /// `plan`, shared with the stations that run an equal one; plans no station runs any
-    /// more are forgotten.
-    fn shared_plan(&mut self, plan: &FrequencyPlan) -> Arc<FrequencyPlan> {
-        self.plans.retain(|p| Arc::strong_count(p) > 1);
-        if let Some(shared) = self.plans.iter().find(|p| ***p == *plan) {
-            return shared.clone();
-        }
-        let shared = Arc::new(plan.clone());
-        self.plans.push(shared.clone());
-        shared
     }
 
     /// A station opened `/traffic/eui-<eui>` with this `Authorization` header (if any):
@@ -326,7 +331,7 @@ impl<R: GatewayRegistry + Authenticator + ?Sized> LbsFrontend<R> {
             .build_session(record, plans)
             .map_err(|source| LbsError::configuration(record, source))?;
         // `build_session` succeeded: there is a first plan.
-        let plan = self.shared_plan(&plans[0]);
+        let plan = shared(&mut self.plans, &plans[0]);
         let station = Station {
             ids: record.ids.clone(),
             region,

@@ -36,6 +36,8 @@
 //!   and the listener keeps serving the others.
 //!
 //! One driver task owns the frontend; one task per websocket only reads and writes frames.
+//!
+//! [`LbsConfig::remembered_downlinks`]: crate::frontend::lbs::LbsConfig::remembered_downlinks
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -60,7 +62,7 @@ use super::listener::{ListenerContext, RefusalReason, Started, Stats, isolate, n
 use crate::event::DisconnectReason;
 use crate::freqplan::FrequencyPlan;
 use crate::frontend::ConnectionId;
-use crate::frontend::lbs::{LbsConfig, LbsFrontend, LbsOutput, discovery_answer_for};
+use crate::frontend::lbs::{LbsFrontend, LbsOutput, discovery_answer_for};
 use crate::ids::{Eui64, GatewayIds};
 use crate::registry::GatewayRecord;
 
@@ -82,66 +84,8 @@ const OUTBOUND_CAPACITY: usize = 64;
 /// reads the answers never fills its queue (only one that stops reading does).
 const MESSAGES_IN_FLIGHT: usize = 16;
 
-/// Settings of a Basics Station listener.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct LbsSettings {
-    /// The frontend's settings (unauthenticated stations, session timers, router_config).
-    pub frontend: LbsConfig,
-    /// Interval of server pings (The Things Stack: 30 s).
-    pub ping_interval: Duration,
-    /// Pongs a station may miss in a row once it has answered one (The Things Stack: 2).
-    pub missed_pong_threshold: u32,
-    /// The `scheme://host:port` put in discovery answers; by default taken from the request's
-    /// `Host` header (`ws` or `wss` after the listener's TLS), else the listener's address.
-    pub traffic_base: Option<String>,
-    /// Connection caps, the handshake deadline (TLS + upgrade), the write timeout and the
-    /// sessions cap ([`TcpLimits::default`]).
-    pub limits: TcpLimits,
-}
-
-impl Default for LbsSettings {
-    fn default() -> Self {
-        LbsSettings {
-            frontend: LbsConfig::default(),
-            ping_interval: Duration::from_secs(30),
-            missed_pong_threshold: 2,
-            traffic_base: None,
-            limits: TcpLimits::default(),
-        }
-    }
-}
-
-impl LbsSettings {
-    /// Settings with this frontend configuration.
-    pub fn new(frontend: LbsConfig) -> Self {
-        LbsSettings {
-            frontend,
-            ..Default::default()
-        }
-    }
-
-    /// The same settings with another ping interval.
-    pub fn with_ping_interval(mut self, interval: Duration) -> Self {
-        self.ping_interval = interval;
-        self
-    }
-
-    /// The same settings with another discovery base (`wss://lns.example.com:8887`).
-    pub fn with_traffic_base(mut self, base: impl Into<String>) -> Self {
-        self.traffic_base = Some(base.into());
-        self
-    }
-
-    /// The same settings with other connection bounds.
-    pub fn with_limits(mut self, limits: TcpLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-}
-
-/// A frame (or the end) for one connection. Boxed text: tokio allocates a channel's slots 32
-/// at a time, so the item size counts once per connection even while nothing is queued.
+/// A frame for one connection. Boxed text: the queue keeps the room of the frames that once
+/// waited in it (a few slots), so the item size counts per connection even while idle.
 #[derive(Debug)]
 // A thin pointer (8 bytes) is the point: `Box<str>` would be 16, `String` 24.
 #[allow(clippy::box_collection)]
@@ -159,7 +103,7 @@ enum Input {
         record: Box<GatewayRecord>,
         plans: Vec<FrequencyPlan>,
         remote: SocketAddr,
-        outbound: mpsc::Sender<Outbound>,
+        outbound: flume::Sender<Outbound>,
         reply: oneshot::Sender<Result<GatewayIds, (RefusalReason, String)>>,
     },
     Message {
@@ -175,12 +119,16 @@ enum Input {
 }
 
 mod dialect;
+mod settings;
 mod upgrade;
+mod write;
 
 pub(crate) use dialect::WsFrontend;
 
+pub use settings::LbsSettings;
 pub use upgrade::{DISCOVERY_PATH, TRAFFIC_PREFIX};
 use upgrade::{Endpoint, Prefixed, Route, check_upgrade, parse_head, read_head, write_refusal};
+use write::{close, send, send_text};
 
 /// Shared by the accept loop and connection tasks.
 struct Shared {
@@ -273,16 +221,50 @@ fn jittered(interval: Duration, connection: ConnectionId) -> Duration {
     interval.mul_f64(factor)
 }
 
+/// A websocket after its upgrade.
+type Upgraded = WebSocketStream<Prefixed<Box<dyn super::accept::Io>>>;
+
+/// One connection: the upgrade, then discovery or traffic. Each phase is boxed: this future
+/// lives in the connection's task for its whole life, and so would the largest state of any
+/// phase (the upgrade's request and handshake) if they were inline.
+async fn serve(accepted: Accepted, shared: Arc<Shared>) {
+    let (id, remote, deadline, client_eui) = (
+        accepted.id,
+        accepted.remote,
+        accepted.deadline,
+        accepted.client_eui,
+    );
+    let Some((ws, route)) = Box::pin(upgrade(accepted, &shared)).await else {
+        return;
+    };
+    match route {
+        Route::Discovery { traffic_base } => {
+            Box::pin(discovery(
+                ws,
+                traffic_base,
+                deadline,
+                remote,
+                client_eui,
+                &shared,
+            ))
+            .await
+        }
+        Route::Traffic { record, plans } => {
+            Box::pin(traffic(ws, id, record, plans, remote, &shared)).await
+        }
+    }
+}
+
 /// Reads and checks the upgrade request (registry on a blocking thread), answers a refusal
 /// itself, and hands an accepted request to tungstenite's handshake; all within the handshake
-/// deadline.
-async fn serve(accepted: Accepted, shared: Arc<Shared>) {
+/// deadline. `None` when the connection ends here.
+async fn upgrade(accepted: Accepted, shared: &Shared) -> Option<(Upgraded, Route)> {
     let Accepted {
-        id,
         mut stream,
         remote,
         deadline,
         client_eui,
+        ..
     } = accepted;
     let timed_out = |what| {
         shared.stats.refused(RefusalReason::HandshakeTimeout);
@@ -290,13 +272,16 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
             .log
             .refused(remote, RefusalReason::HandshakeTimeout, what);
     };
-    let head = match tokio::time::timeout_at(deadline, Box::pin(read_head(&mut stream))).await {
+    let head = match tokio::time::timeout_at(deadline, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "websocket upgrade request unreadable");
-            return;
+            return None;
         }
-        Err(_) => return timed_out("upgrade request"),
+        Err(_) => {
+            timed_out("upgrade request");
+            return None;
+        }
     };
     let route = match parse_head(&head) {
         Some(request) => {
@@ -342,7 +327,7 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
                     let write_timeout = shared.settings.limits.write_timeout;
                     let write = write_refusal(&mut stream, status, &reason);
                     let _ = tokio::time::timeout(write_timeout, write).await;
-                    return;
+                    return None;
                 }
             }
         }
@@ -350,33 +335,17 @@ async fn serve(accepted: Accepted, shared: Arc<Shared>) {
         None => None,
     };
     let stream = Prefixed::new(head, stream);
-    // Boxed, like the request head's read: handshake state would otherwise size the
-    // connection's task for its whole life.
-    let upgrade = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config()));
-    let ws = match tokio::time::timeout_at(deadline, Box::pin(upgrade)).await {
-        Ok(Ok(ws)) => ws,
+    let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config()));
+    match tokio::time::timeout_at(deadline, handshake).await {
+        Ok(Ok(ws)) => route.map(|route| (ws, route)),
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "websocket upgrade failed");
-            return;
+            None
         }
-        Err(_) => return timed_out("websocket upgrade"),
-    };
-    match route {
-        Some(Route::Discovery { traffic_base }) => {
-            Box::pin(discovery(
-                ws,
-                traffic_base,
-                deadline,
-                remote,
-                client_eui,
-                &shared,
-            ))
-            .await
+        Err(_) => {
+            timed_out("websocket upgrade");
+            None
         }
-        Some(Route::Traffic { record, plans }) => {
-            Box::pin(traffic(ws, id, record, plans, remote, &shared)).await
-        }
-        None => {}
     }
 }
 
@@ -428,24 +397,67 @@ async fn discovery<S>(
     let _ = tokio::time::timeout(write_timeout, ws.close(Some(close))).await;
 }
 
-/// Sends a frame within the write timeout.
-async fn send<S>(
+/// Hands the station to the driver; its outbound queue once the driver took it (a refused
+/// station is closed here).
+async fn register<S>(
     ws: &mut WebSocketStream<S>,
-    message: Message,
-    write_timeout: Duration,
-) -> Result<(), DisconnectReason>
+    connection: ConnectionId,
+    record: Box<GatewayRecord>,
+    plans: Vec<FrequencyPlan>,
+    remote: SocketAddr,
+    shared: &Shared,
+) -> Option<flume::Receiver<Outbound>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match tokio::time::timeout(write_timeout, ws.send(message)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(DisconnectReason::Transport(e.to_string())),
-        Err(_) => Err(DisconnectReason::Transport(
-            "write timed out (the station does not read)".into(),
-        )),
+    let (outbound_tx, outbound) = flume::bounded(OUTBOUND_CAPACITY);
+    let (reply, connected) = oneshot::channel();
+    let input = Input::Connect {
+        connection,
+        record,
+        plans,
+        remote,
+        outbound: outbound_tx,
+        reply,
+    };
+    shared.inputs.send(input).await.ok()?;
+    match connected.await {
+        Ok(Ok(ids)) => {
+            tracing::debug!(%remote, gateway = %ids, ?connection, "station connected");
+            Some(outbound)
+        }
+        Ok(Err((reason, detail))) => {
+            shared.stats.refused(reason);
+            shared.log.refused(remote, reason, &detail);
+            close(ws, shared.settings.limits.write_timeout).await;
+            None
+        }
+        Err(_) => None,
     }
 }
 
+/// Hands a station's message to the driver, once fewer than [`MESSAGES_IN_FLIGHT`] of its
+/// messages are there; `false` when the driver is gone.
+async fn forward(
+    shared: &Shared,
+    permits: &Arc<Semaphore>,
+    connection: ConnectionId,
+    text: String,
+) -> bool {
+    let Ok(permit) = permits.clone().acquire_owned().await else {
+        return false;
+    };
+    let input = Input::Message {
+        connection,
+        text,
+        permit,
+    };
+    shared.inputs.send(input).await.is_ok()
+}
+
+/// One station's traffic websocket. The state kept while it idles is this future's (boxed by
+/// the caller): every step that awaits more than a queue is boxed in its turn, so that its
+/// state (timers, the frame being written) is held only while it runs.
 async fn traffic<S>(
     mut ws: WebSocketStream<S>,
     connection: ConnectionId,
@@ -457,29 +469,10 @@ async fn traffic<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let write_timeout = shared.settings.limits.write_timeout;
-    let (outbound_tx, mut outbound) = mpsc::channel(OUTBOUND_CAPACITY);
-    let (reply, connected) = oneshot::channel();
-    let input = Input::Connect {
-        connection,
-        record,
-        plans,
-        remote,
-        outbound: outbound_tx,
-        reply,
-    };
-    if shared.inputs.send(input).await.is_err() {
+    let registered = Box::pin(register(&mut ws, connection, record, plans, remote, shared));
+    let Some(outbound) = registered.await else {
         return;
-    }
-    match connected.await {
-        Ok(Ok(ids)) => tracing::debug!(%remote, gateway = %ids, ?connection, "station connected"),
-        Ok(Err((reason, detail))) => {
-            shared.stats.refused(reason);
-            shared.log.refused(remote, reason, &detail);
-            let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
-            return;
-        }
-        Err(_) => return,
-    }
+    };
 
     let mut ping = tokio::time::interval(jittered(shared.settings.ping_interval, connection));
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -492,16 +485,16 @@ async fn traffic<S>(
         // never taken for one that does not.
         tokio::select! {
             biased;
-            out = outbound.recv() => match out {
-                Some(Outbound::Text(text)) => {
-                    if let Err(reason) = send(&mut ws, Message::text(*text), write_timeout).await {
+            out = outbound.recv_async() => match out {
+                Ok(Outbound::Text(text)) => {
+                    if let Err(reason) = Box::pin(send_text(&mut ws, *text, write_timeout)).await {
                         break reason;
                     }
                 }
                 // The driver closed this connection (replaced, disconnected, shut down); it
                 // already reported why.
-                None => {
-                    let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
+                Err(flume::RecvError::Disconnected) => {
+                    Box::pin(close(&mut ws, write_timeout)).await;
                     return;
                 }
             },
@@ -510,7 +503,8 @@ async fn traffic<S>(
                     break DisconnectReason::MissedPongs;
                 }
                 missed_pongs += 1;
-                if let Err(reason) = send(&mut ws, Message::Ping(Bytes::new()), write_timeout).await {
+                let ping = Message::Ping(Bytes::new());
+                if let Err(reason) = Box::pin(send(&mut ws, ping, write_timeout)).await {
                     break reason;
                 }
             }
@@ -519,12 +513,8 @@ async fn traffic<S>(
                 Some(Ok(Message::Text(text))) => {
                     #[cfg(test)]
                     assert!(!text.as_str().contains(fault::CONNECTION), "injected connection fault");
-                    let Ok(permit) = permits.clone().acquire_owned().await else {
-                        break DisconnectReason::Shutdown;
-                    };
                     let text = text.as_str().to_owned();
-                    let input = Input::Message { connection, text, permit };
-                    if shared.inputs.send(input).await.is_err() {
+                    if !Box::pin(forward(shared, &permits, connection, text)).await {
                         break DisconnectReason::Shutdown;
                     }
                 }
@@ -539,10 +529,23 @@ async fn traffic<S>(
             },
         }
     };
+    Box::pin(disconnected(ws, connection, remote, reason, shared)).await;
+}
+
+/// The end of a station's traffic: the driver learns why, then the station gets a close frame
+/// when the transport still works (after a failed or timed-out write the station is not
+/// reading, and the socket is dropped at once instead of being held for another write
+/// timeout).
+async fn disconnected<S>(
+    mut ws: WebSocketStream<S>,
+    connection: ConnectionId,
+    remote: SocketAddr,
+    reason: DisconnectReason,
+    shared: &Shared,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     tracing::debug!(%remote, ?connection, %reason, "station disconnected");
-    // A close frame only when the transport still works: after a failed or timed-out write
-    // the station is not reading, and the socket is dropped at once instead of being held
-    // for another write timeout.
     let say_goodbye = !matches!(reason, DisconnectReason::Transport(_));
     // Reported before the close frame is tried, so the disconnection never waits for it.
     let _ = shared
@@ -550,7 +553,7 @@ async fn traffic<S>(
         .send(Input::Closed { connection, reason })
         .await;
     if say_goodbye {
-        let _ = tokio::time::timeout(write_timeout, ws.close(None)).await;
+        close(&mut ws, shared.settings.limits.write_timeout).await;
     }
 }
 
@@ -572,7 +575,7 @@ async fn drive<F: WsFrontend>(
         ..
     } = ctx;
     let mut publisher = Publisher::new(hub, id);
-    let mut connections: HashMap<ConnectionId, mpsc::Sender<Outbound>> = HashMap::new();
+    let mut connections: HashMap<ConnectionId, flume::Sender<Outbound>> = HashMap::new();
     let mut commands_open = true;
     let mut controls_open = true;
     let mut decode_errors = 0;
@@ -659,11 +662,11 @@ async fn drive<F: WsFrontend>(
                     match tx.try_send(Outbound::Text(Box::new(text))) {
                         Ok(()) => {}
                         // The connection task ended: its `Closed` input says why.
-                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                        Err(flume::TrySendError::Disconnected(_)) => {
                             connections.remove(&connection);
                         }
                         // Too slow: drop the sender, which closes the connection.
-                        Err(mpsc::error::TrySendError::Full(_)) => {
+                        Err(flume::TrySendError::Full(_)) => {
                             connections.remove(&connection);
                             frontend.handle_close(
                                 now(),
@@ -702,7 +705,7 @@ impl Input {
 
 fn handle_input<F: WsFrontend>(
     frontend: &mut F,
-    connections: &mut HashMap<ConnectionId, mpsc::Sender<Outbound>>,
+    connections: &mut HashMap<ConnectionId, flume::Sender<Outbound>>,
     limits: TcpLimits,
     input: Input,
 ) {

@@ -149,7 +149,7 @@ fn running_session() -> (LnsSession, Instant) {
     let t0 = Instant::now();
     let config = router_config(&[eu_plan()], None, &RouterConfigOptions::default()).unwrap();
     let mut s = LnsSession::new(LnsConfig {
-        router_config: Some(config),
+        router_config: Some(config.into()),
         time_transfer_interval: None,
         ..Default::default()
     });

@@ -358,36 +358,58 @@ fn downlinks_in_flight_are_capped() {
     f.handle_command(t, class_c()).unwrap();
 }
 
-/// Stations with equal plans share one copy; a plan no station runs is dropped.
+/// Stations with equal plans share one copy of the plan and of the `router_config` built from
+/// it (which the session keeps after sending it); another plan or antenna gain gets its own;
+/// what no station holds any more is dropped.
 #[test]
-fn stations_share_equal_plans() {
+fn stations_share_equal_plans_and_router_configs() {
     let mut f = frontend();
     let t = start();
     let eu = FrequencyPlan::builtin("EU_863_870").unwrap();
     let us = FrequencyPlan::builtin("US_902_928_FSB_2").unwrap();
     let record =
         |id: &str, plan: &str| GatewayRecord::new(GatewayIds::new(id, None), vec![plan.into()]);
-    for (i, (id, plan)) in [("gw-1", &eu), ("gw-2", &eu), ("gw-3", &us)]
-        .into_iter()
-        .enumerate()
+    let version = r#"{"msgtype":"version","station":"2.0.6","protocol":2,"features":""}"#;
+    for (i, (id, plan, gain)) in [
+        ("gw-1", &eu, 0.0),
+        ("gw-2", &eu, 0.0),
+        ("gw-3", &us, 0.0),
+        ("gw-4", &eu, 3.0),
+    ]
+    .into_iter()
+    .enumerate()
     {
-        let name = plan.id.clone();
-        f.connect_with_plans(
-            t,
-            ConnectionId(i as u64),
-            &record(id, &name),
-            std::slice::from_ref(plan),
-            None,
-        )
-        .unwrap();
+        let mut record = record(id, &plan.id);
+        record.antenna_gain = gain;
+        let connection = ConnectionId(i as u64);
+        f.connect_with_plans(t, connection, &record, std::slice::from_ref(plan), None)
+            .unwrap();
+        f.handle_message(t, connection, version).unwrap();
     }
+    let sent = sent(&mut f);
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    assert!(sent.iter().all(|m| m["msgtype"] == "router_config"));
+    assert_eq!(sent[0], sent[1], "equal plans, equal messages");
+    assert_ne!(sent[0], sent[2]);
+    assert_ne!(sent[0], sent[3], "the antenna gain lowers max_eirp");
     let plan_of = |f: &LbsFrontend<InMemoryRegistry>, c: u64| {
         f.table.connections[&ConnectionId(c)].plan.clone()
     };
+    let config_of = |f: &LbsFrontend<InMemoryRegistry>, c: u64| {
+        let config = f.table.connections[&ConnectionId(c)]
+            .session
+            .router_config();
+        config.expect("sent") as *const RouterConfig
+    };
     assert!(Arc::ptr_eq(&plan_of(&f, 0), &plan_of(&f, 1)));
+    assert!(Arc::ptr_eq(&plan_of(&f, 0), &plan_of(&f, 3)));
     assert_eq!(*plan_of(&f, 2), us);
     assert_eq!(f.plans.len(), 2);
-    for c in 0..3 {
+    assert_eq!(config_of(&f, 0), config_of(&f, 1));
+    assert_ne!(config_of(&f, 0), config_of(&f, 2));
+    assert_ne!(config_of(&f, 0), config_of(&f, 3));
+    assert_eq!(f.router_configs.len(), 3);
+    for c in 0..4 {
         f.handle_close(t, ConnectionId(c), DisconnectReason::ClosedByGateway);
     }
     f.connect_with_plans(
@@ -400,6 +422,7 @@ fn stations_share_equal_plans() {
     .unwrap();
     assert_eq!(f.plans.len(), 1, "the EU plan went with its last station");
     assert_eq!(*plan_of(&f, 9), us);
+    assert_eq!(f.router_configs.len(), 1, "so did its router_configs");
 }
 
 /// An embedder's transport that verified a client certificate connects the station with

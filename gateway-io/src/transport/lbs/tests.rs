@@ -13,6 +13,7 @@ use tokio_tungstenite::{WebSocketStream, client_async};
 
 use super::*;
 use crate::event::GatewayEvent;
+use crate::frontend::lbs::LbsConfig;
 use crate::registry::{InMemoryRegistry, hash_key};
 use crate::transport::{GatewayServer, ListenerKind, ServerError};
 
@@ -421,4 +422,91 @@ async fn a_message_of_the_largest_legal_size_passes_the_small_read_buffer() {
         }
         a.send(Message::text(VERSION)).await.unwrap();
     }
+}
+
+/// Reads one frame's bytes (header and payload) as the server sent them.
+async fn raw_frame(tcp: &mut TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut frame = vec![0u8; 2];
+    timeout(STEP, tcp.read_exact(&mut frame))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(frame[1] & 0x80, 0, "server frames are not masked");
+    let extended = match frame[1] & 0x7F {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    frame.resize(2 + extended, 0);
+    tcp.read_exact(&mut frame[2..]).await.unwrap();
+    let len = match extended {
+        0 => usize::from(frame[1] & 0x7F),
+        _ => frame[2..].iter().fold(0, |n, b| n << 8 | usize::from(*b)),
+    };
+    let start = frame.len();
+    frame.resize(start + len, 0);
+    tcp.read_exact(&mut frame[start..]).await.unwrap();
+    frame
+}
+
+/// Text frames are written past tungstenite's write buffer, with the same bytes it would
+/// write: the `router_config` is one final unmasked text frame (not fragmented), exactly
+/// tungstenite's framing of its text, and the pong tungstenite owed the station's ping goes
+/// out before it.
+#[tokio::test]
+async fn router_config_is_one_text_frame_after_the_pong_owed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tungstenite::protocol::frame::Frame;
+    use tungstenite::protocol::frame::coding::{Data, OpCode};
+
+    let mut server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let upgrade = format!(
+        "GET /traffic/eui-000000000000000A HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: KEY-A\r\n\r\n"
+    );
+    tcp.write_all(upgrade.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(timeout(STEP, tcp.read_u8()).await.unwrap().unwrap());
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
+    connected(&mut server, "gw-a").await;
+
+    // A ping, then `version`, masked as a client must.
+    let mut frames = Vec::new();
+    let mut ping = Frame::ping(b"are you there".to_vec());
+    ping.header_mut().mask = Some([1, 2, 3, 4]);
+    ping.format(&mut frames).unwrap();
+    let mut version = Frame::message(VERSION, OpCode::Data(Data::Text), true);
+    version.header_mut().mask = Some([5, 6, 7, 8]);
+    version.format(&mut frames).unwrap();
+    tcp.write_all(&frames).await.unwrap();
+
+    assert_eq!(raw_frame(&mut tcp).await, b"\x8a\x0dare you there");
+    let frame = raw_frame(&mut tcp).await;
+    assert_eq!(&frame[..2], [0x81, 126], "final text frame, 16-bit length");
+    let text = String::from_utf8(frame[4..].to_vec()).unwrap();
+    assert!(text.starts_with(r#"{"msgtype":"router_config""#), "{text}");
+    assert_eq!(frame, write::text_frame(text));
+}
+
+#[test]
+fn text_frames_are_framed_as_the_websocket_rfc_says() {
+    assert_eq!(write::text_frame("hello".into()), b"\x81\x05hello");
+    let long = "x".repeat(200);
+    assert_eq!(
+        write::text_frame(long.clone()),
+        [&[0x81, 126, 0, 200][..], long.as_bytes()].concat()
+    );
+    let largest = "y".repeat(MAX_MESSAGE_LEN);
+    let frame = write::text_frame(largest.clone());
+    assert_eq!(&frame[..4], [0x81, 126, 0xFF, 0xFF]);
+    assert_eq!(&frame[4..], largest.as_bytes());
 }
