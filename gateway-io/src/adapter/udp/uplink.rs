@@ -178,8 +178,8 @@ fn uplink_with_payload(
         .map(|v| f32_field(v, "rxpk.rssi"))
         .transpose()?
         .unwrap_or(0.0);
-    let rx_metadata = if rxpk.rsig.is_empty() {
-        vec![RxMetadata {
+    let rx_metadata = match rxpk.rsig.split_last() {
+        None => vec![RxMetadata {
             antenna_index: rxpk.ant.map_or(0, u32::from),
             channel_index: rxpk.chan.map_or(0, u32::from),
             rssi,
@@ -195,12 +195,16 @@ fn uplink_with_payload(
             frequency_offset: rxpk.foff.map_or(0, i64::from),
             fine_timestamp: rxpk.ftime.map_or(0, u64::from),
             ..base
-        }]
-    } else {
-        rxpk.rsig
-            .iter()
-            .map(|rsig| rsig_metadata(&base, rsig, rxpk.aesk))
-            .collect::<Result<_, _>>()?
+        }],
+        Some((last, others)) => {
+            // The last antenna takes `base` itself: one copy of the gateway ids less.
+            let mut entries = Vec::with_capacity(rxpk.rsig.len());
+            for rsig in others {
+                entries.push(rsig_metadata(base.clone(), rsig, rxpk.aesk)?);
+            }
+            entries.push(rsig_metadata(base, last, rxpk.aesk)?);
+            entries
+        }
     };
     let mut up = UplinkMessage {
         payload: parse_phy_payload(&data),
@@ -226,7 +230,7 @@ fn uplink_with_payload(
 }
 
 fn rsig_metadata(
-    base: &RxMetadata,
+    base: RxMetadata,
     rsig: &Rsig,
     aesk: Option<u32>,
 ) -> Result<RxMetadata, TranslateError> {
@@ -256,7 +260,7 @@ fn rsig_metadata(
         fine_timestamp: rsig.ftime.map_or(0, u64::from),
         frequency_offset: rsig.foff.map_or(0, i64::from),
         frequency_drift: rsig.fdri.unwrap_or(0),
-        ..base.clone()
+        ..base
     })
 }
 
