@@ -164,9 +164,10 @@ fn uplink_with_payload(
         }
         None => (rxpk.time.and_then(from_udp_time), None),
     };
-    let ids = gateway.to_ttnpb();
-    let base = RxMetadata {
-        gateway_ids: Some(ids),
+    // What every metadata entry of the `rxpk` shares. A function, not a value to copy from:
+    // an `RxMetadata` is 600 bytes, and the single-antenna entry is then written once.
+    let base = || RxMetadata {
+        gateway_ids: Some(gateway.to_ttnpb()),
         timestamp: rxpk.tmst,
         time,
         gps_time,
@@ -178,8 +179,8 @@ fn uplink_with_payload(
         .map(|v| f32_field(v, "rxpk.rssi"))
         .transpose()?
         .unwrap_or(0.0);
-    let rx_metadata = match rxpk.rsig.split_last() {
-        None => vec![RxMetadata {
+    let rx_metadata = if rxpk.rsig.is_empty() {
+        vec![RxMetadata {
             antenna_index: rxpk.ant.map_or(0, u32::from),
             channel_index: rxpk.chan.map_or(0, u32::from),
             rssi,
@@ -194,17 +195,14 @@ fn uplink_with_payload(
                 .unwrap_or(0.0),
             frequency_offset: rxpk.foff.map_or(0, i64::from),
             fine_timestamp: rxpk.ftime.map_or(0, u64::from),
-            ..base
-        }],
-        Some((last, others)) => {
-            // The last antenna takes `base` itself: one copy of the gateway ids less.
-            let mut entries = Vec::with_capacity(rxpk.rsig.len());
-            for rsig in others {
-                entries.push(rsig_metadata(base.clone(), rsig, rxpk.aesk)?);
-            }
-            entries.push(rsig_metadata(base, last, rxpk.aesk)?);
-            entries
-        }
+            ..base()
+        }]
+    } else {
+        // One `base()` per antenna: the entries own their gateway ids.
+        rxpk.rsig
+            .iter()
+            .map(|rsig| rsig_metadata(base(), rsig, rxpk.aesk))
+            .collect::<Result<_, _>>()?
     };
     let mut up = UplinkMessage {
         payload: parse_phy_payload(&data),
