@@ -6,9 +6,10 @@ use prost::Message;
 /// fewer instructions.
 ///
 /// Both size the buffer once from [`Message::encoded_len`]; this one then writes into the
-/// buffer as a fixed slice, where prost's writer into a `Vec` checks the capacity for every
-/// byte of every varint (tags, lengths, integers), which is about half the cost of encoding an
-/// `UplinkMessage`.
+/// buffer as a fixed slice. Writing varints (tags, lengths, integers) is about half the cost of
+/// encoding an `UplinkMessage`, and prost's writer into a `Vec` checks the capacity for every
+/// byte of them; into the slice, encoding an uplink takes about a tenth fewer instructions
+/// (callgrind).
 ///
 /// # Panics
 ///
