@@ -270,14 +270,31 @@ pub(crate) fn check_len(msgtype: &'static str, out: &str) -> Result<(), EncodeEr
 // ---------------------------------------------------------------------------------------------
 // Deserialisation helpers (used with `#[serde(deserialize_with = ...)]`).
 
+/// The value of each byte as a hex digit (either case), [`NOT_HEX`] for other bytes: one
+/// table lookup per digit instead of three range tests.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// [`HEX_VALUES`] of a byte that is not a hex digit (above every digit's value, 15).
+const NOT_HEX: u8 = 0xFF;
+
 /// The value of one hex digit, either case.
 pub(crate) fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    let v = HEX_VALUES[usize::from(b)];
+    (v != NOT_HEX).then_some(v)
 }
 
 /// Decodes a hex string of even length, either case.
@@ -288,10 +305,15 @@ pub(crate) fn decode_hex(s: &str) -> Result<Vec<u8>, &'static str> {
     }
     let mut out = Vec::with_capacity(b.len() / 2);
     for pair in b.chunks_exact(2) {
-        match (hex_val(pair[0]), hex_val(pair[1])) {
-            (Some(h), Some(l)) => out.push(h << 4 | l),
-            _ => return Err("not a hex string"),
+        let (h, l) = (
+            HEX_VALUES[usize::from(pair[0])],
+            HEX_VALUES[usize::from(pair[1])],
+        );
+        // Both are digits (at most 15) exactly when neither is `NOT_HEX`.
+        if (h | l) > 0x0F {
+            return Err("not a hex string");
         }
+        out.push(h << 4 | l);
     }
     Ok(out)
 }
@@ -493,5 +515,34 @@ mod tests {
         assert_eq!(decode_hex("0aFF"), Ok(vec![0x0a, 0xff]));
         assert!(decode_hex("0").is_err());
         assert!(decode_hex("zz").is_err());
+        for b in 0..=u8::MAX {
+            let digit = char::from(b)
+                .to_digit(16)
+                .and_then(|d| u8::try_from(d).ok());
+            assert_eq!(hex_val(b), digit, "byte {b:#04x}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The table-driven decoder agrees with a per-pair `u8::from_str_radix` on strings of
+        /// hex digits, near-misses (`g`, `G`, `/`, `:`, `@`, backtick) and non-ASCII text.
+        #[test]
+        fn hex_decoding_matches_from_str_radix(s in "[0-9a-fA-F/:@`gG\u{e9}]{0,12}") {
+            let reference: Result<Vec<u8>, &str> = if s.len() % 2 != 0 {
+                Err("hex string of odd length")
+            } else {
+                s.as_bytes()
+                    .chunks_exact(2)
+                    .map(|p| {
+                        std::str::from_utf8(p)
+                            .ok()
+                            .filter(|t| t.bytes().all(|c| c.is_ascii_hexdigit()))
+                            .and_then(|t| u8::from_str_radix(t, 16).ok())
+                            .ok_or("not a hex string")
+                    })
+                    .collect()
+            };
+            proptest::prop_assert_eq!(decode_hex(&s), reference);
+        }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use loragw_basicstation::message::decode_up;
 use loragw_basicstation::region::Region;
 use loragw_benches::{UPDF, gateway, gwmp_datagrams, push_data_to_protobuf, updf_to_uplink};
@@ -135,4 +135,60 @@ fn wire_to_ttnpb(c: &mut Criterion) {
 }
 
 criterion_group!(benches, wire_to_ttnpb, udp_uplink, lbs_uplink, udp_downlink);
-criterion_main!(benches);
+
+/// Instruction-count mode for valgrind/callgrind, outside criterion: with
+/// `GATEWAY_IO_COUNT=<operation>/<iterations>` in the environment the binary runs one operation
+/// of the `wire_to_ttnpb` groups that many times on the bench's input and exits, so that
+/// (instructions at N − instructions at 0) / N is the cost of one operation with the set-up
+/// subtracted (the method of `semtech-udp/README.md`). Operations:
+/// `push_data_to_protobuf:<datagram>`, `semtech-udp-0.12-decode:<datagram>` (datagram
+/// `push_data_1rxpk` or `push_data_8rxpk`), `updf_to_uplink`, `serde_json_value:updf`.
+fn count_mode(spec: &str) {
+    let (op, n) = spec
+        .rsplit_once('/')
+        .expect("GATEWAY_IO_COUNT=<operation>/<iterations>");
+    let n: u64 = n.parse().expect("iterations are a number");
+    let gw = gateway();
+    let datagram = |name: &str| {
+        gwmp_datagrams()
+            .into_iter()
+            .find(|(d, _)| *d == name)
+            .map(|(_, b)| b)
+            .expect("a known datagram name")
+    };
+    match op.split_once(':').unwrap_or((op, "")) {
+        ("push_data_to_protobuf", name) => {
+            let bytes = datagram(name);
+            for _ in 0..n {
+                black_box(push_data_to_protobuf(&gw, black_box(&bytes)));
+            }
+        }
+        ("semtech-udp-0.12-decode", name) => {
+            let bytes = datagram(name);
+            for _ in 0..n {
+                black_box(semtech_udp::Packet::parse(black_box(&bytes)).expect("valid datagram"));
+            }
+        }
+        ("updf_to_uplink", _) => {
+            for _ in 0..n {
+                black_box(updf_to_uplink(&gw, black_box(UPDF)));
+            }
+        }
+        ("serde_json_value", _) => {
+            for _ in 0..n {
+                black_box(
+                    serde_json::from_str::<serde_json::Value>(black_box(UPDF)).expect("valid JSON"),
+                );
+            }
+        }
+        _ => panic!("unknown operation `{op}`"),
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("GATEWAY_IO_COUNT") {
+        return count_mode(&spec);
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

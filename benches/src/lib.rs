@@ -14,8 +14,7 @@ use loragw_basicstation::message::decode_up;
 use loragw_basicstation::region::Region;
 use loragw_gateway_io::adapter::{lbs, udp};
 use loragw_gateway_io::ids::{Eui64, GatewayIds};
-use loragw_gateway_io::ttnpb::UplinkMessage;
-use loragw_gateway_io::ttnpb::prost::Message as _;
+use loragw_gateway_io::ttnpb::{UplinkMessage, encode_exact};
 use loragw_semtech_udp::Packet;
 use stats_alloc::{Region as AllocRegion, StatsAlloc};
 
@@ -75,7 +74,8 @@ pub fn gateway() -> GatewayIds {
 }
 
 /// A PUSH_DATA datagram all the way to what a Gateway Server hands on: one protobuf-encoded
-/// `ttnpb.UplinkMessage` per reception (GWMP decode, gateway-io's UDP adapter, prost encode).
+/// `ttnpb.UplinkMessage` per reception (GWMP decode, gateway-io's UDP adapter as the UDP
+/// frontend calls it, `encode_exact` as the upstream publisher encodes).
 ///
 /// # Panics
 ///
@@ -85,9 +85,9 @@ pub fn push_data_to_protobuf(gateway: &GatewayIds, datagram: &[u8]) -> Vec<Vec<u
     let Ok(Packet::PushData(p)) = Packet::decode(datagram) else {
         panic!("the bench datagram is a valid PUSH_DATA")
     };
-    let (uplinks, errors) = udp::rxpks_to_uplinks(gateway, &p.rxpk, None);
+    let (uplinks, errors) = udp::rxpks_into_uplinks(gateway, p.rxpk, None);
     assert!(errors.is_empty(), "bench rxpk translate: {errors:?}");
-    uplinks.iter().map(|u| u.encode_to_vec()).collect()
+    uplinks.iter().map(encode_exact).collect()
 }
 
 /// A Basics Station `updf` text to its `ttnpb.UplinkMessage` (basicstation decode,

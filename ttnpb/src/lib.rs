@@ -46,7 +46,8 @@
 //! - Helpers that remove boilerplate, with no protocol logic: data-rate constructors and
 //!   accessors ([`DataRate::lora`], [`DataRate::fsk`], [`DataRate::lrfhss`],
 //!   [`DataRate::as_lora`]), GPS and Unix time conversions with the leap-second table
-//!   ([`time`]), and an EUI-64 type ([`Eui64`], [`GatewayIdentifiers::eui64`]).
+//!   ([`time`]), an EUI-64 type ([`Eui64`], [`GatewayIdentifiers::eui64`]), and
+//!   [`encode_exact`] (prost's `encode_to_vec` bytes, for fewer instructions).
 //!
 //! [`prost`] and [`pbjson_types`] are re-exported so that downstream crates use the same
 //! versions without naming them in their own manifests.
@@ -128,6 +129,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod data_rates;
+mod encode;
 mod eui;
 #[cfg(feature = "serde")]
 mod hex_json;
@@ -142,6 +144,7 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/ttn.lorawan.v3.serde.rs"));
 }
 
+pub use encode::encode_exact;
 pub use eui::{Eui64, ParseEuiError};
 pub use generated::*;
 pub use pb_struct::{ListValue, Struct, Value};

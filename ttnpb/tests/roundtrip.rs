@@ -7,13 +7,15 @@ use loragw_ttnpb::{GatewayDown, GatewayStatus, GatewayUp, TxAcknowledgment, Upli
 use proptest::prelude::*;
 use strategies::*;
 
-/// decode(encode(x)) == x, and the encoding is as long as `encoded_len` says.
+/// decode(encode(x)) == x, the encoding is as long as `encoded_len` says, and
+/// `encode_exact` gives the same bytes as prost's `encode_to_vec`.
 fn binary_round_trip<M>(message: &M) -> Result<(), TestCaseError>
 where
     M: loragw_ttnpb::prost::Message + Default + PartialEq + std::fmt::Debug,
 {
     let bytes = message.encode_to_vec();
     prop_assert_eq!(bytes.len(), message.encoded_len());
+    prop_assert_eq!(&loragw_ttnpb::encode_exact(message), &bytes);
     prop_assert_eq!(&M::decode(bytes.as_slice())?, message);
     Ok(())
 }

@@ -122,7 +122,8 @@ fn msgtype_of(text: &str) -> Result<Cow<'_, str>, DecodeError> {
         let rest = rest.strip_prefix("\"msgtype\"")?.trim_start();
         let rest = rest.strip_prefix(':')?.trim_start();
         let rest = rest.strip_prefix('"')?;
-        let end = rest.find(['"', '\\'])?;
+        // Bytes, not chars: both are ASCII, which no byte of a multi-byte UTF-8 char equals.
+        let end = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
         (rest.as_bytes().get(end) == Some(&b'"')).then(|| &rest[..end])
     })();
     if let Some(m) = fast {
@@ -280,3 +281,27 @@ impl DownMessage {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod msgtype_tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The fast path finds what a full parse of the object finds, for names with escapes,
+        /// quotes and non-ASCII characters, with or without whitespace around the key.
+        #[test]
+        fn fast_msgtype_matches_a_full_parse(
+            name in "[a-z_\u{e9}\u{4e2d}\"\\\\/]{0,10}",
+            space in "[ \t\n]{0,2}",
+        ) {
+            let text = format!(
+                "{space}{{{space}\"msgtype\"{space}:{space}{},\"DR\":5}}",
+                serde_json::to_string(&name).expect("a string serialises"),
+            );
+            let slow: Tag<'_> = serde_json::from_str(&text).expect("valid JSON");
+            let fast = msgtype_of(&text).expect("a msgtype is present");
+            proptest::prop_assert_eq!(fast.as_ref(), slow.msgtype.as_deref().unwrap_or(""));
+            proptest::prop_assert_eq!(fast.as_ref(), name.as_str());
+        }
+    }
+}

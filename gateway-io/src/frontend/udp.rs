@@ -65,7 +65,9 @@ use loragw_ttnpb::DownlinkMessage;
 use self::log::{LogKind, LogLimiter};
 use super::{Frontend, LastInput, Now, with_timestamp};
 use crate::adapter::lbs::tx_timeout_to_ack;
-use crate::adapter::udp::{downlink_to_txpk, rxpks_to_uplinks, stat_to_status, txpk_ack_to_tx_ack};
+use crate::adapter::udp::{
+    downlink_to_txpk, rxpks_into_uplinks, stat_to_status, txpk_ack_to_tx_ack,
+};
 use crate::clock::ConcentratorClock;
 use crate::error::CommandError;
 use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent, Protocol, TxFailure};
@@ -367,7 +369,7 @@ impl<R: GatewayRegistry + ?Sized> UdpFrontend<R> {
                 let Some(g) = self.gateways.get_mut(&gateway) else {
                     return;
                 };
-                let (ups, errors) = rxpks_to_uplinks(&g.ids, &rxpk, Some(now.wall));
+                let (ups, errors) = rxpks_into_uplinks(&g.ids, rxpk, Some(now.wall));
                 for message in ups {
                     g.has_gps |= message.rx_metadata.iter().any(|m| m.gps_time.is_some());
                     g.clock.sync_uplink(&message, now.instant, true);

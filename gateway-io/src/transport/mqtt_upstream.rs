@@ -60,7 +60,7 @@ pub enum PayloadEncoding {
 impl PayloadEncoding {
     fn encode<M: Message + SerializeIfJson>(self, message: &M) -> Vec<u8> {
         match self {
-            PayloadEncoding::Protobuf => message.encode_to_vec(),
+            PayloadEncoding::Protobuf => loragw_ttnpb::encode_exact(message),
             #[cfg(feature = "serde")]
             PayloadEncoding::Json => serde_json_bytes(message),
         }

@@ -2,7 +2,7 @@
 //!
 //! | direction | function |
 //! |---|---|
-//! | `rxpk` → `UplinkMessage` | [`rxpk_to_uplink`], [`rxpks_to_uplinks`] (with mirror collapsing) |
+//! | `rxpk` → `UplinkMessage` | [`rxpk_to_uplink`], [`rxpks_to_uplinks`] / [`rxpks_into_uplinks`] (with mirror collapsing) |
 //! | `stat` → `GatewayStatus` | [`stat_to_status`] |
 //! | `DownlinkMessage` → `txpk` | [`downlink_to_txpk`] |
 //! | `txpk_ack` → `TxAcknowledgment` | [`txpk_ack_to_tx_ack`] |
@@ -23,7 +23,7 @@ mod uplink;
 pub use ack::{tx_ack_to_txpk_ack, txpk_ack_to_tx_ack};
 pub use downlink::{ERP_EIRP_DELTA_DB, downlink_to_txpk, txpk_to_downlink};
 pub use status::{GATEWAY_SERVER_VERSION_KEY, is_valid_location, stat_to_status, status_to_stat};
-pub use uplink::{rxpk_to_uplink, rxpks_to_uplinks, uplink_to_rxpk};
+pub use uplink::{rxpk_to_uplink, rxpks_into_uplinks, rxpks_to_uplinks, uplink_to_rxpk};
 
 use loragw_semtech_udp::Timestamp as UdpTime;
 use loragw_ttnpb::Timestamp;

@@ -633,3 +633,38 @@ fn without_tokens(mds: &[RxMetadata]) -> Vec<RxMetadata> {
         })
         .collect()
 }
+
+/// `rxpks_into_uplinks` (owned `rxpk`s, `data` moved) gives what `rxpks_to_uplinks` gives:
+/// merged copies, several antennas, `rsig`, FSK, a join-request, an unparsable frame, and
+/// an `rxpk` that does not translate (its index reported alike).
+#[test]
+fn owned_rxpks_translate_as_borrowed_ones() {
+    let rxpks: Vec<Rxpk> = [
+        json!({"tmst":1,"ant":0,"chan":0,"freq":868.1,"datr":"SF7BW125","codr":"4/5","rssi":-110,"lsnr":7.5,"data":"QAQDAgGAKgAKAQIDBAUGBwgJCgsMoaKjpA=="}),
+        json!({"tmst":1,"ant":1,"chan":0,"freq":868.1,"datr":"SF7BW125","codr":"4/5","rssi":-60,"lsnr":9,"data":"QAQDAgGAKgAKAQIDBAUGBwgJCgsMoaKjpA=="}),
+        json!({"tmst":2,"chan":8,"freq":868.8,"modu":"FSK","datr":50000,"rssi":-70,"data":"AQID"}),
+        json!({"tmst":3,"tmms":1_000_000_000_123_u64,"freq":868.3,"datr":"SF12BW125","codr":"4/6","data":"AAEBAQEBAQEBAgICAgICAgIDBAUGBwg="}),
+        json!({"tmst":4,"freq":868.5,"datr":"SF9BW125","lsnr":1e300,"data":"AQID"}),
+        json!({"tmst":879148780,"time":"2017-07-04T13:51:17.997099Z","aesk":42,"freq":867.9,"stat":1,"datr":"SF7BW125","codr":"4/5","data":"gM+AMQcAvgQBlohnlJqUGOJKTDuTscQD","rsig":[
+            {"ant":0,"chan":7,"lsnr":14,"etime":"42QMzOlYSSPMMeqVPrY0fQ==","rssis":-92,"rssic":-95,"ftime":1255738435,"foff":-8898},
+            {"ant":1,"chan":23,"lsnr":13.5,"rssic":-93,"rssisd":1}]}),
+        json!({"tmst":5,"freq":869.525,"stat":-1,"datr":"SF10BW125","data":"4AEC"}),
+    ]
+    .into_iter()
+    .map(rxpk)
+    .collect();
+    let received = Some(Timestamp {
+        seconds: 1_700_000_000,
+        nanos: 5,
+    });
+    for n in 0..=rxpks.len() {
+        let (borrowed, borrowed_errors) = rxpks_to_uplinks(&gw(), &rxpks[..n], received);
+        let (owned, owned_errors) = rxpks_into_uplinks(&gw(), rxpks[..n].to_vec(), received);
+        assert_eq!(owned, borrowed, "first {n} rxpks");
+        assert_eq!(owned_errors, borrowed_errors);
+    }
+    let (all, errors) = rxpks_to_uplinks(&gw(), &rxpks, received);
+    let indices: Vec<usize> = errors.iter().map(|(i, _)| *i).collect();
+    assert_eq!((all.len(), indices), (5, vec![4]));
+    assert_eq!(all[0].rx_metadata.len(), 2, "the two antennas merge");
+}

@@ -145,6 +145,17 @@ pub fn rxpk_to_uplink(
     rxpk: &Rxpk,
     received_at: Option<Timestamp>,
 ) -> Result<UplinkMessage, TranslateError> {
+    uplink_with_payload(gateway, rxpk, rxpk.data.clone(), received_at)
+}
+
+/// [`rxpk_to_uplink`] with `data`, the `rxpk`'s `data` (a copy, or the buffer itself taken
+/// out of an owned `rxpk`), as `raw_payload`.
+fn uplink_with_payload(
+    gateway: &GatewayIds,
+    rxpk: &Rxpk,
+    data: Vec<u8>,
+    received_at: Option<Timestamp>,
+) -> Result<UplinkMessage, TranslateError> {
     let (time, gps_time) = match rxpk.tmms {
         Some(ms) => {
             let t = gps_millis_to_timestamp(ms)
@@ -153,9 +164,10 @@ pub fn rxpk_to_uplink(
         }
         None => (rxpk.time.and_then(from_udp_time), None),
     };
-    let ids = gateway.to_ttnpb();
-    let base = RxMetadata {
-        gateway_ids: Some(ids),
+    // What every metadata entry of the `rxpk` shares. A function, not a value to copy from:
+    // an `RxMetadata` is 600 bytes, and the single-antenna entry is then written once.
+    let base = || RxMetadata {
+        gateway_ids: Some(gateway.to_ttnpb()),
         timestamp: rxpk.tmst,
         time,
         gps_time,
@@ -183,17 +195,18 @@ pub fn rxpk_to_uplink(
                 .unwrap_or(0.0),
             frequency_offset: rxpk.foff.map_or(0, i64::from),
             fine_timestamp: rxpk.ftime.map_or(0, u64::from),
-            ..base
+            ..base()
         }]
     } else {
+        // One `base()` per antenna: the entries own their gateway ids.
         rxpk.rsig
             .iter()
-            .map(|rsig| rsig_metadata(&base, rsig, rxpk.aesk))
+            .map(|rsig| rsig_metadata(base(), rsig, rxpk.aesk))
             .collect::<Result<_, _>>()?
     };
     let mut up = UplinkMessage {
-        raw_payload: rxpk.data.clone(),
-        payload: parse_phy_payload(&rxpk.data),
+        payload: parse_phy_payload(&data),
+        raw_payload: data,
         settings: Some(TxSettings {
             data_rate: Some(data_rate_from_udp(&rxpk.datr, rxpk.codr.as_ref())),
             frequency: rxpk.freq.hz(),
@@ -215,7 +228,7 @@ pub fn rxpk_to_uplink(
 }
 
 fn rsig_metadata(
-    base: &RxMetadata,
+    base: RxMetadata,
     rsig: &Rsig,
     aesk: Option<u32>,
 ) -> Result<RxMetadata, TranslateError> {
@@ -245,22 +258,54 @@ fn rsig_metadata(
         fine_timestamp: rsig.ftime.map_or(0, u64::from),
         frequency_offset: rsig.foff.map_or(0, i64::from),
         frequency_drift: rsig.fdri.unwrap_or(0),
-        ..base.clone()
+        ..base
     })
 }
 
 /// Every `rxpk` of a PUSH_DATA, with copies of one reception merged ([`merge_receptions`]:
 /// same bytes, frequency and data rate). Packets that do not translate are returned with their
 /// index.
+///
+/// [`rxpks_into_uplinks`] gives the same result from owned `rxpk`s without copying their `data`.
 pub fn rxpks_to_uplinks(
     gateway: &GatewayIds,
     rxpks: &[Rxpk],
     received_at: Option<Timestamp>,
 ) -> (Vec<UplinkMessage>, Vec<(usize, TranslateError)>) {
-    let mut ups = Vec::with_capacity(rxpks.len());
+    collect_uplinks(
+        rxpks.len(),
+        rxpks
+            .iter()
+            .map(|rxpk| rxpk_to_uplink(gateway, rxpk, received_at)),
+    )
+}
+
+/// [`rxpks_to_uplinks`] taking the `rxpk`s (as a decoded PUSH_DATA owns them): each one's
+/// `data` becomes its uplink's `raw_payload` as it is, not copied.
+pub fn rxpks_into_uplinks(
+    gateway: &GatewayIds,
+    mut rxpks: Vec<Rxpk>,
+    received_at: Option<Timestamp>,
+) -> (Vec<UplinkMessage>, Vec<(usize, TranslateError)>) {
+    // Each `rxpk` stays in place: moving one out of the list copies the whole struct.
+    collect_uplinks(
+        rxpks.len(),
+        rxpks.iter_mut().map(|rxpk| {
+            let data = std::mem::take(&mut rxpk.data);
+            uplink_with_payload(gateway, rxpk, data, received_at)
+        }),
+    )
+}
+
+/// The translated `rxpk`s, merged, and the errors with the index of their `rxpk`.
+fn collect_uplinks(
+    count: usize,
+    translated: impl Iterator<Item = Result<UplinkMessage, TranslateError>>,
+) -> (Vec<UplinkMessage>, Vec<(usize, TranslateError)>) {
+    let mut ups = Vec::with_capacity(count);
     let mut errors = Vec::new();
-    for (i, rxpk) in rxpks.iter().enumerate() {
-        match rxpk_to_uplink(gateway, rxpk, received_at) {
+    for (i, up) in translated.enumerate() {
+        match up {
             Ok(up) => ups.push(up),
             Err(e) => errors.push((i, e)),
         }
