@@ -58,7 +58,10 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::accept::{AcceptConfig, Accepted, RefusalLog, TcpLimits, TlsOption, accept_loop};
 use super::hub::{Publisher, sleep_until};
-use super::listener::{ListenerContext, RefusalReason, Started, Stats, isolate, now};
+use super::listener::{
+    ListenerContext, RefusalReason, Started, Stats, close_after_panic, isolate, now, serve_command,
+    serve_replaced, serve_timeout,
+};
 use crate::event::DisconnectReason;
 use crate::freqplan::FrequencyPlan;
 use crate::frontend::ConnectionId;
@@ -585,37 +588,19 @@ async fn drive<F: WsFrontend>(
         tokio::select! {
             biased;
             request = commands.recv(), if commands_open => match request {
-                Some(request) => {
-                    let gateway = request.command.gateway().gateway_id.clone();
-                    let result = isolate(|| frontend.handle_command(now(), request.command))
-                        .unwrap_or_else(|panic| {
-                            stats.isolated_panic(F::NAME, "driver input", &panic);
-                            Err(crate::error::CommandError::Rejected {
-                                gateway,
-                                reason: "internal error".into(),
-                            })
-                        });
-                    let _ = request.reply.send(result);
-                }
+                Some(request) => serve_command(&mut frontend, &stats, F::NAME, request),
                 None => commands_open = false,
             },
             control = controls.recv(), if controls_open => match control {
                 Some(control) => {
                     if let Some(gateway_id) = publisher.replaced(&control) {
-                        let replaced = isolate(|| frontend.handle_replaced(now(), gateway_id));
-                        if let Err(panic) = replaced {
-                            stats.isolated_panic(F::NAME, "driver input", &panic);
-                        }
+                        serve_replaced(&mut frontend, &stats, F::NAME, gateway_id);
                     }
                 }
                 None => controls_open = false,
             },
             () = publisher.deliver(), if publisher.has_pending() => {}
-            () = sleep_until(deadline) => {
-                if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
-                    stats.isolated_panic(F::NAME, "driver input", &panic);
-                }
-            }
+            () = sleep_until(deadline) => serve_timeout(&mut frontend, &stats, F::NAME),
             input = inputs.recv(), if !publisher.is_backlogged() => match input {
                 Some(input) => {
                     #[cfg(test)]
@@ -626,19 +611,11 @@ async fn drive<F: WsFrontend>(
                     let handled =
                         isolate(|| handle_input(&mut frontend, &mut connections, limits, input));
                     if let Err(panic) = handled {
-                        stats.isolated_panic(F::NAME, "driver input", &panic);
-                        // Dropping the sender closes the websocket.
-                        connections.remove(&connection);
-                        let closed = isolate(|| {
-                            frontend.handle_close(
-                                now(),
-                                connection,
-                                DisconnectReason::InternalError(panic),
-                            )
+                        close_after_panic(&stats, F::NAME, panic, |reason| {
+                            // Dropping the sender closes the websocket.
+                            connections.remove(&connection);
+                            frontend.handle_close(now(), connection, reason);
                         });
-                        if closed.is_err() {
-                            stats.panicked();
-                        }
                     }
                 }
                 // The accept loop is gone: the server is shutting down.

@@ -18,7 +18,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::hub::{CommandRequest, Control, Hub, ListenerId};
-use crate::frontend::Now;
+use crate::error::CommandError;
+use crate::event::DisconnectReason;
+use crate::frontend::{Frontend, Now};
 use crate::registry::{Authenticator, GatewayRegistry};
 
 /// A registry that also authenticates: what every listener needs. Implemented for every type
@@ -244,6 +246,60 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Runs `f`, turning a panic into `Err(message)`: the driver's isolation of one input.
 pub(crate) fn isolate<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|p| panic_message(&*p))
+}
+
+/// A driver serves a command, in isolation: a panic is counted and answered as `Rejected`
+/// ("internal error"); a caller that stopped waiting is not an error.
+pub(crate) fn serve_command<F: Frontend + ?Sized>(
+    frontend: &mut F,
+    stats: &Stats,
+    listener: &str,
+    request: CommandRequest,
+) {
+    let gateway = request.command.gateway().gateway_id.clone();
+    let result =
+        isolate(|| frontend.handle_command(now(), request.command)).unwrap_or_else(|panic| {
+            stats.isolated_panic(listener, "command", &panic);
+            Err(CommandError::Rejected {
+                gateway,
+                reason: "internal error".into(),
+            })
+        });
+    let _ = request.reply.send(result);
+}
+
+/// A driver tells its frontend, in isolation, that `gateway_id` connected on another listener.
+pub(crate) fn serve_replaced<F: Frontend + ?Sized>(
+    frontend: &mut F,
+    stats: &Stats,
+    listener: &str,
+    gateway_id: &str,
+) {
+    if let Err(panic) = isolate(|| frontend.handle_replaced(now(), gateway_id)) {
+        stats.isolated_panic(listener, "replaced", &panic);
+    }
+}
+
+/// A driver runs its frontend's due timers, in isolation.
+pub(crate) fn serve_timeout<F: Frontend + ?Sized>(frontend: &mut F, stats: &Stats, listener: &str) {
+    if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
+        stats.isolated_panic(listener, "timer", &panic);
+    }
+}
+
+/// A connection's input panicked (`panic`): counted, then `close` (forget the connection's
+/// handle, which closes it, and tell the frontend) runs with `InternalError`, isolated too; a
+/// panic there is only counted.
+pub(crate) fn close_after_panic(
+    stats: &Stats,
+    listener: &str,
+    panic: String,
+    close: impl FnOnce(DisconnectReason),
+) {
+    stats.isolated_panic(listener, "connection input", &panic);
+    if isolate(|| close(DisconnectReason::InternalError(panic))).is_err() {
+        stats.panicked();
+    }
 }
 
 /// A future whose panic becomes `Err(message)` (each connection task runs in one, so the

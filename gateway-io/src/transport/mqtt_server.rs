@@ -102,12 +102,12 @@ use tokio::sync::{mpsc, oneshot};
 use super::accept::{AcceptConfig, RefusalLog, TcpLimits, TlsOption, accept_loop};
 use super::hub::{Publisher, sleep_until};
 use super::listener::{
-    DecodeListener, ListenerContext, RefusalReason, Registry, Started, Stats, isolate, now,
+    DecodeListener, ListenerContext, RefusalReason, Registry, Started, Stats, close_after_panic,
+    isolate, now, serve_command, serve_replaced, serve_timeout,
 };
 use super::mqtt_link::{Downlink, Input, PublishOutcome, Shared};
 use super::mqtt_session;
 pub use super::mqtt_settings::{DEFAULT_MAX_PACKET_SIZE, MqttSettings};
-use crate::error::CommandError;
 use crate::event::{DisconnectReason, Protocol};
 pub use crate::frontend::mqtt::RateLimit;
 use crate::frontend::mqtt::{MqttError, MqttFrontend, MqttOutput, MqttVersion};
@@ -204,37 +204,19 @@ async fn drive(
         tokio::select! {
             biased;
             request = commands.recv(), if commands_open => match request {
-                Some(request) => {
-                    let gateway = request.command.gateway().gateway_id.clone();
-                    let result = isolate(|| frontend.handle_command(now(), request.command))
-                        .unwrap_or_else(|panic| {
-                            stats.isolated_panic("MQTT", "driver input", &panic);
-                            Err(CommandError::Rejected {
-                                gateway,
-                                reason: "internal error".into(),
-                            })
-                        });
-                    let _ = request.reply.send(result);
-                }
+                Some(request) => serve_command(&mut frontend, &stats, "MQTT", request),
                 None => commands_open = false,
             },
             control = controls.recv(), if controls_open => match control {
                 Some(control) => {
                     if let Some(gateway_id) = publisher.replaced(&control) {
-                        let replaced = isolate(|| frontend.handle_replaced(now(), gateway_id));
-                        if let Err(panic) = replaced {
-                            stats.isolated_panic("MQTT", "driver input", &panic);
-                        }
+                        serve_replaced(&mut frontend, &stats, "MQTT", gateway_id);
                     }
                 }
                 None => controls_open = false,
             },
             () = publisher.deliver(), if publisher.has_pending() => {}
-            () = sleep_until(deadline) => {
-                if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
-                    stats.isolated_panic("MQTT", "driver input", &panic);
-                }
-            }
+            () = sleep_until(deadline) => serve_timeout(&mut frontend, &stats, "MQTT"),
             input = inputs.recv(), if !publisher.is_backlogged() => match input {
                 Some(input) => {
                     let connection = input.connection();
@@ -243,19 +225,11 @@ async fn drive(
                         handle_input(&mut frontend, &mut connections, limits, malformed, input)
                     });
                     if let Err(panic) = handled {
-                        stats.isolated_panic("MQTT", "driver input", &panic);
-                        // Dropping the connection's handle closes it.
-                        connections.remove(&connection);
-                        let closed = isolate(|| {
-                            frontend.handle_disconnect(
-                                now(),
-                                connection,
-                                DisconnectReason::InternalError(panic),
-                            )
+                        close_after_panic(&stats, "MQTT", panic, |reason| {
+                            // Dropping the connection's handle closes it.
+                            connections.remove(&connection);
+                            frontend.handle_disconnect(now(), connection, reason);
                         });
-                        if closed.is_err() {
-                            stats.panicked();
-                        }
                     }
                 }
                 // The accept loop is gone: the server is shutting down.

@@ -38,7 +38,10 @@ use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
 use super::hub::{Publisher, sleep_until};
-use super::listener::{DecodeListener, ListenerContext, Registry, Started, Stats, isolate, now};
+use super::listener::{
+    DecodeListener, ListenerContext, Registry, Started, Stats, isolate, now, serve_command,
+    serve_timeout,
+};
 use crate::frontend::Frontend;
 use crate::frontend::udp::{UdpConfig, UdpFrontend};
 use crate::ids::Eui64;
@@ -146,13 +149,7 @@ async fn drive(
         tokio::select! {
             biased;
             request = commands.recv(), if commands_open => match request {
-                Some(request) => match isolate(|| frontend.handle_command(now(), request.command)) {
-                    // The caller may have given up waiting; nothing to do then.
-                    Ok(result) => drop(request.reply.send(result)),
-                    // The reply channel is dropped: the caller sees the server as stopped for
-                    // this command only.
-                    Err(panic) => stats.isolated_panic("Semtech UDP", "command", &panic),
-                },
+                Some(request) => serve_command(&mut frontend, &stats, "Semtech UDP", request),
                 None => commands_open = false,
             },
             () = publisher.deliver(), if publisher.has_pending() => {}
@@ -177,11 +174,7 @@ async fn drive(
                     }
                 }
             },
-            () = sleep_until(deadline) => {
-                if let Err(panic) = isolate(|| frontend.handle_timeout(now())) {
-                    stats.isolated_panic("Semtech UDP", "timer", &panic);
-                }
-            }
+            () = sleep_until(deadline) => serve_timeout(&mut frontend, &stats, "Semtech UDP"),
             ready = socket.readable(), if !publisher.is_backlogged() => {
                 if let Err(e) = ready {
                     tracing::debug!(error = %e, "UDP socket readiness");
