@@ -241,8 +241,11 @@ fn rsig(lx: &mut Lexer<'_>) -> Result<Result<Rsig, String>, Fatal> {
     Ok(e.error.map_or(Ok(r), Err))
 }
 
-/// One `rxpk` element: `Ok(Err(reason))` when the element is rejected.
-pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
+/// One `rxpk` element, decoded in place at the end of `list` (no move of the finished
+/// `Rxpk`): `Ok(Err(reason))` when the element is rejected (and not in `list`). After a
+/// `Fatal` error the last element of `list` may be partly decoded; the caller discards the
+/// whole datagram then.
+pub(crate) fn rxpk(lx: &mut Lexer<'_>, list: &mut Vec<Rxpk>) -> Result<Result<(), String>, Fatal> {
     let mut e = Elem::default();
     if !e
         .take("rxpk", lx.object_start().map(Some))?
@@ -250,7 +253,7 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
     {
         return Ok(Err(e.error.unwrap_or_else(|| "null element".into())));
     }
-    let mut r = Rxpk {
+    list.push(Rxpk {
         time: None,
         tmms: None,
         tmst: 0,
@@ -272,7 +275,8 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
         aesk: None,
         rsig: Vec::new(),
         data: Vec::new(),
-    };
+    });
+    let r = list.last_mut().expect("an element was just pushed");
     let (mut tmst, mut fr, mut dr, mut data, mut md) = (None, None, None, None, None);
     let mut first = true;
     while let Some(key) = lx.next_key(&mut first)? {
@@ -354,6 +358,7 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
         }
     }
     if let Some(err) = e.error {
+        list.pop();
         return Ok(Err(err));
     }
     match (tmst, fr, dr, data) {
@@ -362,9 +367,12 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
             r.freq = f;
             r.datr = d;
             r.data = p;
-            Ok(Ok(r))
+            Ok(Ok(()))
         }
-        _ => Ok(Err("missing field".into())),
+        _ => {
+            list.pop();
+            Ok(Err("missing field".into()))
+        }
     }
 }
 
