@@ -164,27 +164,23 @@ impl Packet {
         };
         match (packet_type, eui) {
             (PacketType::PushData, Some(gateway)) => {
-                // Built where it is returned and filled in place: a `Stat` makes the packet a
-                // few hundred bytes, not worth moving.
-                let mut packet = Ok(Packet::PushData(PushData {
+                let mut p = PushData {
                     version,
                     token,
                     gateway,
                     rxpk: Vec::new(),
                     stat: None,
                     rejected: Vec::new(),
-                }));
-                if let Ok(Packet::PushData(p)) = &mut packet {
-                    json::decode_push_body(
-                        body,
-                        json::PushBody {
-                            rxpk: &mut p.rxpk,
-                            stat: &mut p.stat,
-                            rejected: &mut p.rejected,
-                        },
-                    )?;
-                }
-                packet
+                };
+                json::decode_push_body(
+                    body,
+                    json::PushBody {
+                        rxpk: &mut p.rxpk,
+                        stat: &mut p.stat,
+                        rejected: &mut p.rejected,
+                    },
+                )?;
+                Ok(Packet::PushData(p))
             }
             (PacketType::PullData, Some(gateway)) => no_body(Packet::PullData(PullData {
                 version,
