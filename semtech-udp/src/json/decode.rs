@@ -86,15 +86,25 @@ struct Elem {
 }
 
 impl Elem {
+    #[inline(always)]
     fn take<T>(&mut self, field: &str, r: Result<Option<T>, Bad>) -> Result<Option<T>, Fatal> {
         match r {
             Ok(v) => Ok(v),
-            Err(Bad::Fatal(f)) => Err(f),
-            Err(Bad::Value(m)) => {
+            Err(bad) => self.bad(field, bad).map(|()| None),
+        }
+    }
+
+    /// [`Self::take`] off its path: a fatal error passed on, a value error kept if first.
+    #[cold]
+    #[inline(never)]
+    fn bad(&mut self, field: &str, bad: Bad) -> Result<(), Fatal> {
+        match bad {
+            Bad::Fatal(f) => Err(f),
+            Bad::Value(m) => {
                 if self.error.is_none() {
                     self.error = Some(format!("{field}: {m}"));
                 }
-                Ok(None)
+                Ok(())
             }
         }
     }

@@ -536,13 +536,11 @@ impl<'a> Lexer<'a> {
             // `plain_integer` consumed the number: a negative one is reported here, not read
             // again (the reader would be past it, and the whole datagram would be lost).
             if neg && v != 0 {
-                return Err(Bad::Value(format!(
-                    "`-{v}` is not an unsigned integer in range"
-                )));
+                return Err(not_in_range("-", v, "an unsigned integer"));
             }
             return T::try_from(v)
                 .map(Some)
-                .map_err(|_| Bad::Value(format!("`{v}` is not an unsigned integer in range")));
+                .map_err(|_| not_in_range("", v, "an unsigned integer"));
         }
         match self.int_slow()? {
             None => Ok(None),
@@ -573,7 +571,7 @@ impl<'a> Lexer<'a> {
             let v = if neg { -i128::from(v) } else { i128::from(v) };
             return T::try_from(v)
                 .map(Some)
-                .map_err(|_| Bad::Value(format!("`{v}` is not an integer in range")));
+                .map_err(|_| not_in_range("", v, "an integer"));
         }
         match self.int_slow()? {
             None => Ok(None),
@@ -701,9 +699,15 @@ impl<'a> Lexer<'a> {
     /// A string's bytes (escapes decoded), or `None` for null.
     #[inline]
     pub(crate) fn bytes(&mut self) -> Result<Option<Cow<'a, [u8]>>, Bad> {
-        if let Some(b) = self.plain_string() {
-            return Ok(Some(Cow::Borrowed(b)));
+        match self.plain_string() {
+            Some(b) => Ok(Some(Cow::Borrowed(b))),
+            None => self.bytes_slow(),
         }
+    }
+
+    /// [`Self::bytes`] off its fast path.
+    #[inline(never)]
+    fn bytes_slow(&mut self) -> Result<Option<Cow<'a, [u8]>>, Bad> {
         match self.peek() {
             Some(b'"') => Ok(Some(self.str_bytes()?)),
             Some(b'n') => {
@@ -743,6 +747,14 @@ impl<'a> Lexer<'a> {
             _ => Err(self.wrong("an array")),
         }
     }
+}
+
+/// The value error of an integer outside its type's range, built out of line (the hot readers
+/// stay small).
+#[cold]
+#[inline(never)]
+fn not_in_range(sign: &str, v: impl std::fmt::Display, what: &str) -> Bad {
+    Bad::Value(format!("`{sign}{v}` is not {what} in range"))
 }
 
 #[cfg(test)]
