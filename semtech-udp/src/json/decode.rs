@@ -135,13 +135,22 @@ fn time(lx: &mut Lexer<'_>) -> Result<Option<Timestamp>, Bad> {
         lx.set_position(lx.position() + 29);
         return Ok(Some(t));
     }
+    time_general(lx)
+}
+
+/// [`time`] for any other layout (and errors).
+#[inline(never)]
+fn time_general(lx: &mut Lexer<'_>) -> Result<Option<Timestamp>, Bad> {
     bytes_then(lx, |s| {
         Timestamp::parse_bytes(s).map_err(|e| format!("time `{}`: {e}", String::from_utf8_lossy(s)))
     })
 }
 
 fn bytes(lx: &mut Lexer<'_>) -> Result<Option<Vec<u8>>, Bad> {
-    bytes_then(lx, |s| base64::decode(s).map_err(|e| e.to_string()))
+    let Some(s) = lx.bytes()? else {
+        return Ok(None);
+    };
+    base64::decode(&s).map(Some).map_err(shown)
 }
 
 fn freq(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
@@ -155,6 +164,13 @@ fn freq(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
         return Ok(Some(Frequency::from_hz(hz)));
     }
     lx.set_position(save);
+    freq_general(lx)
+}
+
+/// [`freq`] for any other number (and errors).
+#[cold]
+#[inline(never)]
+fn freq_general(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
     let Some(n) = lx.num()? else {
         return Ok(None);
     };
@@ -165,8 +181,27 @@ fn freq(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
 
 fn datr(lx: &mut Lexer<'_>) -> Result<Option<DataRate>, Bad> {
     if lx.peek() == Some(b'"') {
-        return bytes_then(lx, |s| DataRate::parse_bytes(s).map_err(|e| e.to_string()));
+        return match lx.bytes()? {
+            None => Ok(None),
+            Some(s) => match DataRate::parse_bytes(&s) {
+                Ok(d) => Ok(Some(d)),
+                Err(e) => Err(shown(e)),
+            },
+        };
     }
+    datr_fsk(lx)
+}
+
+/// A value error showing `e`, built out of line.
+#[cold]
+#[inline(never)]
+fn shown(e: impl std::fmt::Display) -> Bad {
+    Bad::Value(e.to_string())
+}
+
+/// [`datr`] as an FSK bit rate (a number), or null, or a wrong type.
+#[inline(never)]
+fn datr_fsk(lx: &mut Lexer<'_>) -> Result<Option<DataRate>, Bad> {
     match lx.uint::<u32>() {
         Ok(v) => Ok(v.map(|bit_rate| DataRate::Fsk { bit_rate })),
         Err(Bad::Value(m)) => Err(Bad::Value(format!("invalid FSK bit rate: {m}"))),
@@ -175,10 +210,22 @@ fn datr(lx: &mut Lexer<'_>) -> Result<Option<DataRate>, Bad> {
 }
 
 fn modu(lx: &mut Lexer<'_>) -> Result<Option<Modulation>, Bad> {
-    bytes_then(lx, |s| {
-        Modulation::from_wire_bytes(s)
-            .ok_or_else(|| format!("unknown modulation `{}`", String::from_utf8_lossy(s)))
-    })
+    let Some(s) = lx.bytes()? else {
+        return Ok(None);
+    };
+    match Modulation::from_wire_bytes(&s) {
+        Some(m) => Ok(Some(m)),
+        None => Err(unknown_modulation(&s)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn unknown_modulation(s: &[u8]) -> Bad {
+    Bad::Value(format!(
+        "unknown modulation `{}`",
+        String::from_utf8_lossy(s)
+    ))
 }
 
 fn codr(lx: &mut Lexer<'_>) -> Result<Option<CodingRate>, Bad> {
@@ -187,10 +234,17 @@ fn codr(lx: &mut Lexer<'_>) -> Result<Option<CodingRate>, Bad> {
     };
     match CodingRate::known(&s) {
         Some(c) => Ok(Some(c)),
-        None => String::from_utf8(s.into_owned())
-            .map(|t| Some(CodingRate::Other(t)))
-            .map_err(|_| Bad::Value("invalid UTF-8".into())),
+        None => other_codr(s),
     }
+}
+
+/// A coding rate outside the known ones, kept as text.
+#[cold]
+#[inline(never)]
+fn other_codr(s: Cow<'_, [u8]>) -> Result<Option<CodingRate>, Bad> {
+    String::from_utf8(s.into_owned())
+        .map(|t| Some(CodingRate::Other(t)))
+        .map_err(|_| Bad::Value("invalid UTF-8".into()))
 }
 
 fn check_modu(e: &mut Elem, modu: Option<Modulation>, datr: Option<&DataRate>) {
