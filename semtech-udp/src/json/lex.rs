@@ -7,7 +7,9 @@
 
 use std::borrow::Cow;
 
-use super::scalar::{Key, Num, digits, first_special, key_code, scan_plain, special_lanes, word_at};
+use super::scalar::{
+    Key, Num, digits, first_special, key_code, scan_plain, special_lanes, word_at,
+};
 
 /// Deepest nesting accepted in skipped values (protects the stack).
 pub(crate) const MAX_DEPTH: u32 = 64;
