@@ -55,7 +55,10 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
     }
     let groups = input.len() / 4;
     let (body, rest) = input.split_at(groups * 4);
-    let mut out = vec![0u8; groups * 3 + tail.saturating_sub(1)];
+    let len = groups * 3 + tail.saturating_sub(1);
+    // Allocated, then zeroed in place (cheaper than the allocator's zeroed allocation).
+    let mut out = Vec::with_capacity(len);
+    out.resize(len, 0u8);
     let (whole, last) = out.split_at_mut(groups * 3);
     // All groups are decoded first and checked once: an invalid byte anywhere leaves the mark
     // (0xff, above every sextet) in `bad`, and the error is then located from the input.
