@@ -532,7 +532,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
         if let Some((neg, v)) = self.plain_integer() {
             // `plain_integer` consumed the number: a negative one is reported here, not read
@@ -567,7 +567,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
         if let Some((neg, v)) = self.plain_integer() {
             let v = if neg { -i128::from(v) } else { i128::from(v) };
@@ -639,7 +639,7 @@ impl<'a> Lexer<'a> {
         Some((neg, v, frac_len as u32))
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn float(&mut self) -> Result<Option<f64>, Bad> {
         // Exact when the digits fit in 53 bits: one correctly rounded division.
         static EXACT: [f64; 20] = [
