@@ -146,6 +146,7 @@ fn time_general(lx: &mut Lexer<'_>) -> Result<Option<Timestamp>, Bad> {
     })
 }
 
+#[inline(always)]
 fn bytes(lx: &mut Lexer<'_>) -> Result<Option<Vec<u8>>, Bad> {
     let Some(s) = lx.bytes()? else {
         return Ok(None);
@@ -153,6 +154,7 @@ fn bytes(lx: &mut Lexer<'_>) -> Result<Option<Vec<u8>>, Bad> {
     base64::decode(&s).map(Some).map_err(shown)
 }
 
+#[inline(always)]
 fn freq(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
     // Fast path: plain decimal MHz with at most 6 decimals, scaled exactly to Hz.
     let save = lx.position();
@@ -179,6 +181,7 @@ fn freq_general(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
         .ok_or_else(|| Bad::Value(format!("frequency {} MHz out of range", n.show())))
 }
 
+#[inline(always)]
 fn datr(lx: &mut Lexer<'_>) -> Result<Option<DataRate>, Bad> {
     if lx.peek() == Some(b'"') {
         return match lx.bytes()? {
@@ -209,6 +212,7 @@ fn datr_fsk(lx: &mut Lexer<'_>) -> Result<Option<DataRate>, Bad> {
     }
 }
 
+#[inline(always)]
 fn modu(lx: &mut Lexer<'_>) -> Result<Option<Modulation>, Bad> {
     let Some(s) = lx.bytes()? else {
         return Ok(None);
@@ -228,6 +232,7 @@ fn unknown_modulation(s: &[u8]) -> Bad {
     ))
 }
 
+#[inline(always)]
 fn codr(lx: &mut Lexer<'_>) -> Result<Option<CodingRate>, Bad> {
     let Some(s) = lx.bytes()? else {
         return Ok(None);
