@@ -228,7 +228,7 @@ mod scan_tests {
         }
 
         #[test]
-        fn swar_digits_match_naive(
+        fn digits_match_a_per_digit_loop(
             s in proptest::collection::vec(
                 prop_oneof![b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', any::<u8>()], 0..48),
             p in 0usize..48,
