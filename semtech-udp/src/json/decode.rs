@@ -86,15 +86,25 @@ struct Elem {
 }
 
 impl Elem {
+    #[inline(always)]
     fn take<T>(&mut self, field: &str, r: Result<Option<T>, Bad>) -> Result<Option<T>, Fatal> {
         match r {
             Ok(v) => Ok(v),
-            Err(Bad::Fatal(f)) => Err(f),
-            Err(Bad::Value(m)) => {
+            Err(bad) => self.bad(field, bad).map(|()| None),
+        }
+    }
+
+    /// [`Self::take`] off its path: a fatal error passed on, a value error kept if first.
+    #[cold]
+    #[inline(never)]
+    fn bad(&mut self, field: &str, bad: Bad) -> Result<(), Fatal> {
+        match bad {
+            Bad::Fatal(f) => Err(f),
+            Bad::Value(m) => {
                 if self.error.is_none() {
                     self.error = Some(format!("{field}: {m}"));
                 }
-                Ok(None)
+                Ok(())
             }
         }
     }
@@ -125,15 +135,26 @@ fn time(lx: &mut Lexer<'_>) -> Result<Option<Timestamp>, Bad> {
         lx.set_position(lx.position() + 29);
         return Ok(Some(t));
     }
+    time_general(lx)
+}
+
+/// [`time`] for any other layout (and errors).
+#[inline(never)]
+fn time_general(lx: &mut Lexer<'_>) -> Result<Option<Timestamp>, Bad> {
     bytes_then(lx, |s| {
         Timestamp::parse_bytes(s).map_err(|e| format!("time `{}`: {e}", String::from_utf8_lossy(s)))
     })
 }
 
+#[inline(always)]
 fn bytes(lx: &mut Lexer<'_>) -> Result<Option<Vec<u8>>, Bad> {
-    bytes_then(lx, |s| base64::decode(s).map_err(|e| e.to_string()))
+    let Some(s) = lx.bytes()? else {
+        return Ok(None);
+    };
+    base64::decode(&s).map(Some).map_err(shown)
 }
 
+#[inline(always)]
 fn freq(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
     // Fast path: plain decimal MHz with at most 6 decimals, scaled exactly to Hz.
     let save = lx.position();
@@ -145,6 +166,13 @@ fn freq(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
         return Ok(Some(Frequency::from_hz(hz)));
     }
     lx.set_position(save);
+    freq_general(lx)
+}
+
+/// [`freq`] for any other number (and errors).
+#[cold]
+#[inline(never)]
+fn freq_general(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
     let Some(n) = lx.num()? else {
         return Ok(None);
     };
@@ -153,10 +181,30 @@ fn freq(lx: &mut Lexer<'_>) -> Result<Option<Frequency>, Bad> {
         .ok_or_else(|| Bad::Value(format!("frequency {} MHz out of range", n.show())))
 }
 
+#[inline(always)]
 fn datr(lx: &mut Lexer<'_>) -> Result<Option<DataRate>, Bad> {
     if lx.peek() == Some(b'"') {
-        return bytes_then(lx, |s| DataRate::parse_bytes(s).map_err(|e| e.to_string()));
+        return match lx.bytes()? {
+            None => Ok(None),
+            Some(s) => match DataRate::parse_bytes(&s) {
+                Ok(d) => Ok(Some(d)),
+                Err(e) => Err(shown(e)),
+            },
+        };
     }
+    datr_fsk(lx)
+}
+
+/// A value error showing `e`, built out of line.
+#[cold]
+#[inline(never)]
+fn shown(e: impl std::fmt::Display) -> Bad {
+    Bad::Value(e.to_string())
+}
+
+/// [`datr`] as an FSK bit rate (a number), or null, or a wrong type.
+#[inline(never)]
+fn datr_fsk(lx: &mut Lexer<'_>) -> Result<Option<DataRate>, Bad> {
     match lx.uint::<u32>() {
         Ok(v) => Ok(v.map(|bit_rate| DataRate::Fsk { bit_rate })),
         Err(Bad::Value(m)) => Err(Bad::Value(format!("invalid FSK bit rate: {m}"))),
@@ -164,23 +212,44 @@ fn datr(lx: &mut Lexer<'_>) -> Result<Option<DataRate>, Bad> {
     }
 }
 
+#[inline(always)]
 fn modu(lx: &mut Lexer<'_>) -> Result<Option<Modulation>, Bad> {
-    bytes_then(lx, |s| {
-        Modulation::from_wire_bytes(s)
-            .ok_or_else(|| format!("unknown modulation `{}`", String::from_utf8_lossy(s)))
-    })
+    let Some(s) = lx.bytes()? else {
+        return Ok(None);
+    };
+    match Modulation::from_wire_bytes(&s) {
+        Some(m) => Ok(Some(m)),
+        None => Err(unknown_modulation(&s)),
+    }
 }
 
+#[cold]
+#[inline(never)]
+fn unknown_modulation(s: &[u8]) -> Bad {
+    Bad::Value(format!(
+        "unknown modulation `{}`",
+        String::from_utf8_lossy(s)
+    ))
+}
+
+#[inline(always)]
 fn codr(lx: &mut Lexer<'_>) -> Result<Option<CodingRate>, Bad> {
     let Some(s) = lx.bytes()? else {
         return Ok(None);
     };
     match CodingRate::known(&s) {
         Some(c) => Ok(Some(c)),
-        None => String::from_utf8(s.into_owned())
-            .map(|t| Some(CodingRate::Other(t)))
-            .map_err(|_| Bad::Value("invalid UTF-8".into())),
+        None => other_codr(s),
     }
+}
+
+/// A coding rate outside the known ones, kept as text.
+#[cold]
+#[inline(never)]
+fn other_codr(s: Cow<'_, [u8]>) -> Result<Option<CodingRate>, Bad> {
+    String::from_utf8(s.into_owned())
+        .map(|t| Some(CodingRate::Other(t)))
+        .map_err(|_| Bad::Value("invalid UTF-8".into()))
 }
 
 fn check_modu(e: &mut Elem, modu: Option<Modulation>, datr: Option<&DataRate>) {
@@ -241,8 +310,11 @@ fn rsig(lx: &mut Lexer<'_>) -> Result<Result<Rsig, String>, Fatal> {
     Ok(e.error.map_or(Ok(r), Err))
 }
 
-/// One `rxpk` element: `Ok(Err(reason))` when the element is rejected.
-pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
+/// One `rxpk` element, decoded in place at the end of `list` (no move of the finished
+/// `Rxpk`): `Ok(Err(reason))` when the element is rejected (and not in `list`). After a
+/// `Fatal` error the last element of `list` may be partly decoded; the caller discards the
+/// whole datagram then.
+pub(crate) fn rxpk(lx: &mut Lexer<'_>, list: &mut Vec<Rxpk>) -> Result<Result<(), String>, Fatal> {
     let mut e = Elem::default();
     if !e
         .take("rxpk", lx.object_start().map(Some))?
@@ -250,7 +322,7 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
     {
         return Ok(Err(e.error.unwrap_or_else(|| "null element".into())));
     }
-    let mut r = Rxpk {
+    list.push(Rxpk {
         time: None,
         tmms: None,
         tmst: 0,
@@ -272,7 +344,8 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
         aesk: None,
         rsig: Vec::new(),
         data: Vec::new(),
-    };
+    });
+    let r = list.last_mut().expect("an element was just pushed");
     let (mut tmst, mut fr, mut dr, mut data, mut md) = (None, None, None, None, None);
     let mut first = true;
     while let Some(key) = lx.next_key(&mut first)? {
@@ -354,6 +427,7 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
         }
     }
     if let Some(err) = e.error {
+        list.pop();
         return Ok(Err(err));
     }
     match (tmst, fr, dr, data) {
@@ -362,9 +436,12 @@ pub(crate) fn rxpk(lx: &mut Lexer<'_>) -> Result<Result<Rxpk, String>, Fatal> {
             r.freq = f;
             r.datr = d;
             r.data = p;
-            Ok(Ok(r))
+            Ok(Ok(()))
         }
-        _ => Ok(Err("missing field".into())),
+        _ => {
+            list.pop();
+            Ok(Err("missing field".into()))
+        }
     }
 }
 

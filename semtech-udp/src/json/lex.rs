@@ -7,7 +7,9 @@
 
 use std::borrow::Cow;
 
-use super::scalar::{Key, Num, first_special, key_code, scan_plain, special_lanes};
+use super::scalar::{
+    Key, Num, digits, first_special, key_code, scan_plain, special_lanes, word_at,
+};
 
 /// Deepest nesting accepted in skipped values (protects the stack).
 pub(crate) const MAX_DEPTH: u32 = 64;
@@ -206,8 +208,46 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// Fast path: a string with neither escape nor control character that starts right here,
+    /// scanned eight bytes at a time. Consumes it and returns its bytes; otherwise consumes
+    /// nothing.
+    #[inline(always)]
+    fn plain_string(&mut self) -> Option<&'a [u8]> {
+        let s = self.s;
+        if s.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let mut p = start;
+        let end = loop {
+            let Some(x) = word_at(s, p) else {
+                break scan_plain(s, p);
+            };
+            let q = first_special(x);
+            if q < 8 {
+                break p + q;
+            }
+            p += 8;
+        };
+        if s.get(end) != Some(&b'"') {
+            return None;
+        }
+        self.pos = end + 1;
+        Some(&s[start..end])
+    }
+
     /// A string's bytes with escapes decoded (UTF-8 not checked: see [`Self::string`]).
+    #[inline]
     pub(crate) fn str_bytes(&mut self) -> Result<Cow<'a, [u8]>, Fatal> {
+        match self.plain_string() {
+            Some(b) => Ok(Cow::Borrowed(b)),
+            None => self.str_bytes_slow(),
+        }
+    }
+
+    /// [`Self::str_bytes`] for whitespace before the string, escapes and errors.
+    #[inline(never)]
+    fn str_bytes_slow(&mut self) -> Result<Cow<'a, [u8]>, Fatal> {
         self.ws();
         let s = self.s;
         let mut p = self.pos;
@@ -333,13 +373,7 @@ impl<'a> Lexer<'a> {
         let mut count: u32 = 0;
         let mut exp10: i32 = 0;
         let int_start = p;
-        while let Some(&d) = s.get(p) {
-            if !d.is_ascii_digit() {
-                break;
-            }
-            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-            p += 1;
-        }
+        (p, mantissa) = digits(s, p, mantissa);
         let int_len = p - int_start;
         if int_len == 0 || (int_len > 1 && s[int_start] == b'0') {
             self.pos = p;
@@ -349,13 +383,7 @@ impl<'a> Lexer<'a> {
         if s.get(p) == Some(&b'.') {
             p += 1;
             let frac_start = p;
-            while let Some(&d) = s.get(p) {
-                if !d.is_ascii_digit() {
-                    break;
-                }
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-                p += 1;
-            }
+            (p, mantissa) = digits(s, p, mantissa);
             let frac_len = p - frac_start;
             if frac_len == 0 {
                 self.pos = p;
@@ -427,8 +455,11 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Skips any value.
+    /// Skips any value (plain numbers and strings on the fast paths).
     pub(crate) fn skip_value(&mut self) -> Result<(), Fatal> {
+        if self.plain_decimal().is_some() || self.plain_string().is_some() {
+            return Ok(());
+        }
         self.skip_inner(0)
     }
 
@@ -501,19 +532,17 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
         if let Some((neg, v)) = self.plain_integer() {
             // `plain_integer` consumed the number: a negative one is reported here, not read
             // again (the reader would be past it, and the whole datagram would be lost).
             if neg && v != 0 {
-                return Err(Bad::Value(format!(
-                    "`-{v}` is not an unsigned integer in range"
-                )));
+                return Err(not_in_range("-", v, "an unsigned integer"));
             }
             return T::try_from(v)
                 .map(Some)
-                .map_err(|_| Bad::Value(format!("`{v}` is not an unsigned integer in range")));
+                .map_err(|_| not_in_range("", v, "an unsigned integer"));
         }
         match self.int_slow()? {
             None => Ok(None),
@@ -538,13 +567,13 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
         if let Some((neg, v)) = self.plain_integer() {
             let v = if neg { -i128::from(v) } else { i128::from(v) };
             return T::try_from(v)
                 .map(Some)
-                .map_err(|_| Bad::Value(format!("`{v}` is not an integer in range")));
+                .map_err(|_| not_in_range("", v, "an integer"));
         }
         match self.int_slow()? {
             None => Ok(None),
@@ -563,17 +592,11 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         let neg = s.get(start) == Some(&b'-');
         let mut p = start + usize::from(neg);
-        let digits = p;
-        let mut v: u64 = 0;
-        while let Some(&d) = s.get(p) {
-            if !d.is_ascii_digit() {
-                break;
-            }
-            v = v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-            p += 1;
-        }
-        let n = p - digits;
-        if n == 0 || n > 19 || (n > 1 && s[digits] == b'0') {
+        let first = p;
+        let v;
+        (p, v) = digits(s, p, 0);
+        let n = p - first;
+        if n == 0 || n > 19 || (n > 1 && s[first] == b'0') {
             return None;
         }
         if matches!(s.get(p), Some(b'.' | b'e' | b'E')) {
@@ -593,14 +616,8 @@ impl<'a> Lexer<'a> {
         let neg = s.get(start) == Some(&b'-');
         let mut p = start + usize::from(neg);
         let int_start = p;
-        let mut v: u64 = 0;
-        while let Some(&d) = s.get(p) {
-            if !d.is_ascii_digit() {
-                break;
-            }
-            v = v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-            p += 1;
-        }
+        let mut v;
+        (p, v) = digits(s, p, 0);
         let int_len = p - int_start;
         if int_len == 0 || (int_len > 1 && s[int_start] == b'0') {
             return None;
@@ -609,13 +626,7 @@ impl<'a> Lexer<'a> {
         if s.get(p) == Some(&b'.') {
             p += 1;
             let frac_start = p;
-            while let Some(&d) = s.get(p) {
-                if !d.is_ascii_digit() {
-                    break;
-                }
-                v = v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-                p += 1;
-            }
+            (p, v) = digits(s, p, v);
             frac_len = p - frac_start;
             if frac_len == 0 {
                 return None;
@@ -628,7 +639,7 @@ impl<'a> Lexer<'a> {
         Some((neg, v, frac_len as u32))
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn float(&mut self) -> Result<Option<f64>, Bad> {
         // Exact when the digits fit in 53 bits: one correctly rounded division.
         static EXACT: [f64; 20] = [
@@ -688,7 +699,17 @@ impl<'a> Lexer<'a> {
     }
 
     /// A string's bytes (escapes decoded), or `None` for null.
+    #[inline]
     pub(crate) fn bytes(&mut self) -> Result<Option<Cow<'a, [u8]>>, Bad> {
+        match self.plain_string() {
+            Some(b) => Ok(Some(Cow::Borrowed(b))),
+            None => self.bytes_slow(),
+        }
+    }
+
+    /// [`Self::bytes`] off its fast path.
+    #[inline(never)]
+    fn bytes_slow(&mut self) -> Result<Option<Cow<'a, [u8]>>, Bad> {
         match self.peek() {
             Some(b'"') => Ok(Some(self.str_bytes()?)),
             Some(b'n') => {
@@ -728,6 +749,14 @@ impl<'a> Lexer<'a> {
             _ => Err(self.wrong("an array")),
         }
     }
+}
+
+/// The value error of an integer outside its type's range, built out of line (the hot readers
+/// stay small).
+#[cold]
+#[inline(never)]
+fn not_in_range(sign: &str, v: impl std::fmt::Display, what: &str) -> Bad {
+    Bad::Value(format!("`{sign}{v}` is not {what} in range"))
 }
 
 #[cfg(test)]

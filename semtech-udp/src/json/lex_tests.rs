@@ -129,3 +129,66 @@ fn negative_unsigned_is_a_value_error_and_the_reader_stays_in_step() {
     l.pos += 1;
     assert!(matches!(l.uint::<u32>(), Ok(Some(7))));
 }
+
+mod fast_paths {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A value-ish text: strings with and without escapes or control characters, numbers of
+    /// every shape, literals, and arbitrary bytes, followed by what usually comes next.
+    fn value_text() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"\"".to_vec()),
+            Just(b"\\".to_vec()),
+            Just(b"\\u00e9".to_vec()),
+            Just(b"-".to_vec()),
+            Just(b".".to_vec()),
+            Just(b"e".to_vec()),
+            Just(b" ".to_vec()),
+            proptest::collection::vec(b'0'..=b'9', 1..12),
+            proptest::collection::vec(b'a'..=b'z', 1..12),
+            proptest::collection::vec(any::<u8>(), 1..3),
+        ];
+        (
+            prop_oneof![Just(b"\"".to_vec()), Just(Vec::new())],
+            proptest::collection::vec(piece, 0..6),
+            prop_oneof![Just(b",".to_vec()), Just(b"}]}".to_vec()), Just(Vec::new())],
+        )
+            .prop_map(|(a, mid, z)| {
+                let mut t = a;
+                t.extend(mid.concat());
+                t.extend(z);
+                t
+            })
+    }
+
+    proptest! {
+        /// The string fast path gives what the general reader gives (bytes, error, position).
+        #[test]
+        fn string_fast_path_matches_general(t in value_text()) {
+            let mut fast = Lexer::new(&t);
+            let mut slow = Lexer::new(&t);
+            let a = fast.str_bytes();
+            let b = slow.str_bytes_slow();
+            prop_assert_eq!(a.is_ok(), b.is_ok());
+            if let (Ok(a), Ok(b)) = (a, b) {
+                prop_assert_eq!(a, b);
+                prop_assert_eq!(fast.position(), slow.position());
+            }
+        }
+
+        /// Skipping a value with the fast paths ends where (and fails when) the general
+        /// skipper does.
+        #[test]
+        fn skip_fast_paths_match_general(t in value_text()) {
+            let mut fast = Lexer::new(&t);
+            let mut slow = Lexer::new(&t);
+            let a = fast.skip_value();
+            let b = slow.skip_inner(0);
+            prop_assert_eq!(a.is_ok(), b.is_ok());
+            if a.is_ok() {
+                prop_assert_eq!(fast.position(), slow.position());
+            }
+        }
+    }
+}

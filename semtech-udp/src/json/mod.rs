@@ -100,8 +100,8 @@ pub(crate) fn decode_push_body(body: &[u8], out: PushBody<'_>) -> Result<(), Dec
                         // Past the bound: skipped unread, reported once below.
                         lx.skip_value().map_err(&f)?;
                     } else {
-                        match decode::rxpk(&mut lx).map_err(&f)? {
-                            Ok(r) => out.rxpk.push(r),
+                        match decode::rxpk(&mut lx, out.rxpk).map_err(&f)? {
+                            Ok(()) => {}
                             Err(message) => out.rejected.push(ElementError {
                                 element: Element::Rxpk(i),
                                 message,

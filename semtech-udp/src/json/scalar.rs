@@ -47,6 +47,30 @@ pub(crate) fn scan_plain(s: &[u8], mut p: usize) -> usize {
     p
 }
 
+/// The eight bytes at `p` as a little-endian word, if there are eight.
+#[inline(always)]
+pub(crate) fn word_at(s: &[u8], p: usize) -> Option<u64> {
+    let chunk = s.get(p..p.checked_add(8)?)?;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    Some(u64::from_le_bytes(word))
+}
+
+/// The run of ASCII digits from `p` on: where it ends and `acc` followed by its digits, as
+/// `acc × 10^len + digits` modulo 2^64 (callers count the digits and decide whether the value
+/// is exact).
+#[inline(always)]
+pub(crate) fn digits(s: &[u8], mut p: usize, mut acc: u64) -> (usize, u64) {
+    while let Some(&d) = s.get(p) {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        acc = acc.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        p += 1;
+    }
+    (p, acc)
+}
+
 /// An object key and its code for matching (see [`key_code`]).
 pub(crate) struct Key<'a> {
     pub(crate) code: u64,
@@ -189,7 +213,7 @@ impl Num<'_> {
 
 #[cfg(test)]
 mod scan_tests {
-    use super::scan_plain;
+    use super::{digits, scan_plain};
     use proptest::prelude::*;
 
     proptest! {
@@ -201,6 +225,22 @@ mod scan_tests {
                 .find(|&i| s[i] == b'"' || s[i] == b'\\' || s[i] < 0x20)
                 .unwrap_or(s.len());
             prop_assert_eq!(scan_plain(&s, p), naive);
+        }
+
+        #[test]
+        fn digits_match_a_per_digit_loop(
+            s in proptest::collection::vec(
+                prop_oneof![b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', any::<u8>()], 0..48),
+            p in 0usize..48,
+            acc in prop_oneof![Just(0u64), any::<u64>()],
+        ) {
+            let p = p.min(s.len());
+            let (mut end, mut v) = (p, acc);
+            while end < s.len() && s[end].is_ascii_digit() {
+                v = v.wrapping_mul(10).wrapping_add(u64::from(s[end] - b'0'));
+                end += 1;
+            }
+            prop_assert_eq!(digits(&s, p, acc), (end, v));
         }
     }
 }
