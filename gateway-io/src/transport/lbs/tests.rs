@@ -47,6 +47,18 @@ async fn station(addr: SocketAddr, eui: u64, key: &str) -> Result<Ws, tungstenit
     client_async(request, tcp).await.map(|(ws, _)| ws)
 }
 
+/// A server with one Basics Station listener on the test registry, and its address.
+async fn start_server() -> (GatewayServer, SocketAddr) {
+    let server = GatewayServer::builder()
+        .registry(registry())
+        .basic_station("127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    (server, addr)
+}
+
 async fn next(server: &mut GatewayServer) -> Result<GatewayEvent, ServerError> {
     timeout(STEP, server.next_event()).await.unwrap()
 }
@@ -85,13 +97,7 @@ async fn version_answered(server: &mut GatewayServer, ws: &mut Ws, id: &str) {
 
 #[tokio::test]
 async fn a_panic_on_one_station_closes_only_that_station() {
-    let mut server = GatewayServer::builder()
-        .registry(registry())
-        .basic_station("127.0.0.1:0")
-        .start()
-        .await
-        .unwrap();
-    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let (mut server, addr) = start_server().await;
     let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
     connected(&mut server, "gw-a").await;
     let mut b = station(addr, 0xB, "KEY-B").await.unwrap();
@@ -359,13 +365,7 @@ async fn a_slow_upgrade_is_cut_at_the_handshake_deadline() {
 
 #[tokio::test]
 async fn a_message_that_does_not_parse_is_counted_and_the_session_stays_up() {
-    let mut server = GatewayServer::builder()
-        .registry(registry())
-        .basic_station("127.0.0.1:0")
-        .start()
-        .await
-        .unwrap();
-    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let (mut server, addr) = start_server().await;
     let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
     connected(&mut server, "gw-a").await;
     assert_eq!(server.stats().decode_errors_basic_station, 0);
@@ -383,13 +383,7 @@ async fn a_message_that_does_not_parse_is_counted_and_the_session_stays_up() {
 /// `MAX_MESSAGE_LEN` bytes is answered, and so is a small one after it.
 #[tokio::test]
 async fn a_message_of_the_largest_legal_size_passes_the_small_read_buffer() {
-    let mut server = GatewayServer::builder()
-        .registry(registry())
-        .basic_station("127.0.0.1:0")
-        .start()
-        .await
-        .unwrap();
-    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let (mut server, addr) = start_server().await;
     let mut a = station(addr, 0xA, "KEY-A").await.unwrap();
     connected(&mut server, "gw-a").await;
     let head = r#"{"msgtype":"version","station":""#;
@@ -460,13 +454,7 @@ async fn router_config_is_one_text_frame_after_the_pong_owed() {
     use tungstenite::protocol::frame::Frame;
     use tungstenite::protocol::frame::coding::{Data, OpCode};
 
-    let mut server = GatewayServer::builder()
-        .registry(registry())
-        .basic_station("127.0.0.1:0")
-        .start()
-        .await
-        .unwrap();
-    let addr = server.local_addr(ListenerKind::BasicStation).unwrap();
+    let (mut server, addr) = start_server().await;
     let mut tcp = TcpStream::connect(addr).await.unwrap();
     let upgrade = format!(
         "GET /traffic/eui-000000000000000A HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: KEY-A\r\n\r\n"
