@@ -44,6 +44,7 @@ pub struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     /// A reader at the start of `s`.
+    #[inline]
     pub fn new(s: &'a [u8]) -> Self {
         Self { s, pos: 0 }
     }
@@ -70,6 +71,7 @@ impl<'a> Lexer<'a> {
         self.s.get(self.pos).copied()
     }
 
+    #[inline]
     fn expect(&mut self, c: u8, what: &str) -> Result<(), Fatal> {
         if self.peek() == Some(c) {
             self.pos += 1;
@@ -80,6 +82,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// The byte offset the reader is at.
+    #[inline]
     pub fn position(&self) -> usize {
         self.pos
     }
@@ -92,11 +95,13 @@ impl<'a> Lexer<'a> {
 
     /// Moves the reader to a byte offset (back to a saved [`Self::position`], or past a value
     /// the caller read from [`Self::rest`] itself).
+    #[inline]
     pub fn set_position(&mut self, pos: usize) {
         self.pos = pos;
     }
 
     /// After the whole body: only whitespace may remain.
+    #[inline]
     pub fn finish(&mut self) -> Result<(), Fatal> {
         match self.peek() {
             None => Ok(()),
@@ -105,6 +110,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Consumes the `{` that must come next.
+    #[inline]
     pub fn begin_object(&mut self) -> Result<(), Fatal> {
         self.expect(b'{', "expected `{`")
     }
@@ -202,6 +208,7 @@ impl<'a> Lexer<'a> {
 
     /// Whether another array element follows (consuming its comma), `false` at the `]`.
     /// `first` tracks the comma, as in [`Self::next_key`].
+    #[inline]
     pub fn next_element(&mut self, first: &mut bool) -> Result<bool, Fatal> {
         match self.peek() {
             Some(b']') => {
@@ -289,6 +296,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A string, checked to be UTF-8.
+    #[inline]
     pub fn string(&mut self) -> Result<Cow<'a, str>, Fatal> {
         match self.str_bytes()? {
             Cow::Borrowed(b) => std::str::from_utf8(b)
@@ -458,6 +466,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Consumes `null` if it is next.
+    #[inline]
     pub fn null(&mut self) -> Result<bool, Fatal> {
         if self.peek() == Some(b'n') {
             self.literal(b"null")?;
@@ -468,6 +477,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Skips any value (plain numbers and strings on the fast paths).
+    #[inline]
     pub fn skip_value(&mut self) -> Result<(), Fatal> {
         if self.plain_decimal().is_some() || self.plain_string().is_some() {
             return Ok(());
@@ -686,6 +696,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// `true` or `false`, or `None` for null.
+    #[inline]
     pub fn boolean(&mut self) -> Result<Option<bool>, Bad> {
         match self.peek() {
             Some(b't') => {
@@ -705,6 +716,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A string checked to be UTF-8, or `None` for null.
+    #[inline]
     pub fn str(&mut self) -> Result<Option<Cow<'a, str>>, Bad> {
         match self.peek() {
             Some(b'"') => Ok(Some(self.string()?)),
@@ -739,6 +751,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Checks that an object follows (or null, giving `false`); a wrong type is skipped.
+    #[inline]
     pub fn object_start(&mut self) -> Result<bool, Bad> {
         match self.peek() {
             Some(b'{') => {
@@ -754,6 +767,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Checks that an array follows (or null, giving `false`); a wrong type is skipped.
+    #[inline]
     pub fn array_start(&mut self) -> Result<bool, Bad> {
         match self.peek() {
             Some(b'[') => {
