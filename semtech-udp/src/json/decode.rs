@@ -1,4 +1,4 @@
-//! Decoders for the four JSON bodies, on top of [`Lexer`](super::lex::Lexer).
+//! Decoders for the four JSON bodies, on top of the shared JSON reader [`Lexer`].
 //!
 //! Unknown keys are skipped; `null` counts as absent; a wrong value makes its element (one
 //! `rxpk`, the `stat`, the `txpk`, the `txpk_ack`) fail with "field: reason" while the reader
@@ -6,13 +6,13 @@
 
 use std::borrow::Cow;
 
+use loragw_json_lex::{Bad, Fatal, Lexer, key_code};
+
 use super::ack::{AckValue, TxError, TxWarning, TxpkAck};
 use super::base64;
 use super::datr::{CodingRate, DataRate, Modulation};
 use super::freq::Frequency;
-use super::lex::{Bad, Fatal, Lexer};
 use super::rxpk::{CrcStatus, MAX_RSIG, MAX_RXPK_DATA, Rsig, Rxpk};
-use super::scalar::key_code;
 use super::stat::{HardwareVersions, MAX_STAT_EXTRAS, Stat};
 use super::time::Timestamp;
 use super::txpk::{TxTiming, Txpk};

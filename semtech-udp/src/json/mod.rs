@@ -11,9 +11,7 @@ mod base64;
 mod datr;
 mod decode;
 mod freq;
-mod lex;
 mod rxpk;
-mod scalar;
 mod stat;
 mod time;
 mod txpk;
@@ -34,7 +32,7 @@ pub use txpk::{TxTiming, Txpk};
 
 use crate::error::{DecodeError, Element, ElementError, EncodeError};
 use crate::header::PacketType;
-use lex::{Fatal, Lexer};
+use loragw_json_lex::{Bad, Fatal, Lexer};
 
 /// Trims what forwarders put around the JSON: a trailing NUL (C string terminator) and ASCII
 /// whitespace.
@@ -88,8 +86,8 @@ pub(crate) fn decode_push_body(body: &[u8], out: PushBody<'_>) -> Result<(), Dec
                 match lx.array_start() {
                     Ok(true) => {}
                     Ok(false) => continue,
-                    Err(lex::Bad::Fatal(e)) => return Err(f(e)),
-                    Err(lex::Bad::Value(m)) => {
+                    Err(Bad::Fatal(e)) => return Err(f(e)),
+                    Err(Bad::Value(m)) => {
                         return Err(json_error(PacketType::PushData, format!("rxpk: {m}")));
                     }
                 }

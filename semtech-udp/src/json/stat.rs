@@ -163,6 +163,6 @@ impl ObjectWriter<'_> {
 }
 
 fn is_one_json_value(text: &str) -> bool {
-    let mut lx = super::lex::Lexer::new(text.as_bytes());
+    let mut lx = loragw_json_lex::Lexer::new(text.as_bytes());
     lx.raw_value().is_ok() && lx.finish().is_ok()
 }

@@ -72,14 +72,16 @@ pub(crate) fn digits(s: &[u8], mut p: usize, mut acc: u64) -> (usize, u64) {
 }
 
 /// An object key and its code for matching (see [`key_code`]).
-pub(crate) struct Key<'a> {
-    pub(crate) code: u64,
-    pub(crate) bytes: Cow<'a, [u8]>,
+pub struct Key<'a> {
+    /// [`key_code`] of the key's bytes (escapes decoded).
+    pub code: u64,
+    /// The key's bytes, escapes decoded (borrowed from the input when it has none).
+    pub bytes: Cow<'a, [u8]>,
 }
 
 /// Packs a key of up to eight bytes into a `u64` so that decoders match keys with integer
 /// compares; longer keys and keys containing NUL get `u64::MAX` (no known key).
-pub(crate) const fn key_code(s: &[u8]) -> u64 {
+pub const fn key_code(s: &[u8]) -> u64 {
     if s.len() > 8 {
         return u64::MAX;
     }
@@ -108,16 +110,23 @@ static POW10: [u64; 20] = {
 /// A JSON number: its text and, when its digits fit in a `u64`, its exact value
 /// `mantissa × 10^exp10`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Num<'a> {
-    pub(crate) text: &'a [u8],
-    pub(crate) mantissa: u64,
-    pub(crate) exp10: i32,
-    pub(crate) neg: bool,
-    pub(crate) exact: bool,
+pub struct Num<'a> {
+    /// The number's text as written.
+    pub text: &'a [u8],
+    /// All its decimal digits as one integer (sign excluded); exact only when `exact`.
+    pub mantissa: u64,
+    /// The power of ten the mantissa is scaled by.
+    pub exp10: i32,
+    /// Whether a minus sign was written (also for `-0`).
+    pub neg: bool,
+    /// Whether `mantissa × 10^exp10` is the number exactly (at most 19 digits, a sane
+    /// exponent); otherwise readers go back to `text`.
+    pub exact: bool,
 }
 
 impl Num<'_> {
-    pub(crate) fn show(&self) -> String {
+    /// The text for an error message, cut to 40 characters.
+    pub fn show(&self) -> String {
         String::from_utf8_lossy(self.text)
             .chars()
             .take(40)
@@ -126,7 +135,7 @@ impl Num<'_> {
 
     /// The value when it is a whole number (`50000`, `50000.0`, `5e4`).
     #[inline]
-    pub(crate) fn to_i128(self) -> Option<i128> {
+    pub fn to_i128(self) -> Option<i128> {
         if self.exact && self.exp10 == 0 {
             let m = i128::from(self.mantissa);
             return Some(if self.neg { -m } else { m });
@@ -163,7 +172,7 @@ impl Num<'_> {
 
     /// The nearest `f64` (exact fast path when the digits and exponent allow, otherwise the
     /// standard library's correctly rounded parser); `None` if infinite.
-    pub(crate) fn to_f64(self) -> Option<f64> {
+    pub fn to_f64(self) -> Option<f64> {
         static EXACT: [f64; 23] = [
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
@@ -181,7 +190,7 @@ impl Num<'_> {
 
     /// The value scaled by 10^6 and rounded to the nearest integer (MHz → Hz), exactly from
     /// the decimal digits; `None` when negative or above `max`.
-    pub(crate) fn to_scaled_micro(self, max: u64) -> Option<u64> {
+    pub fn to_scaled_micro(self, max: u64) -> Option<u64> {
         if self.neg && self.mantissa != 0 {
             return None;
         }

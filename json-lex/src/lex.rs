@@ -12,15 +12,18 @@ use super::scalar::{
 };
 
 /// Deepest nesting accepted in skipped values (protects the stack).
-pub(crate) const MAX_DEPTH: u32 = 64;
+pub const MAX_DEPTH: u32 = 64;
 
 /// The text is not JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Fatal(pub(crate) String);
+pub struct Fatal(
+    /// What was wrong and at which byte.
+    pub String,
+);
 
 /// Why a value was not read.
 #[derive(Debug)]
-pub(crate) enum Bad {
+pub enum Bad {
     /// Not JSON: give up on the datagram.
     Fatal(Fatal),
     /// Valid JSON, unusable value (already consumed).
@@ -33,13 +36,16 @@ impl From<Fatal> for Bad {
     }
 }
 
-pub(crate) struct Lexer<'a> {
+/// A reader over one JSON text; see the crate docs for the walk.
+pub struct Lexer<'a> {
     s: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Lexer<'a> {
-    pub(crate) fn new(s: &'a [u8]) -> Self {
+    /// A reader at the start of `s`.
+    #[inline]
+    pub fn new(s: &'a [u8]) -> Self {
         Self { s, pos: 0 }
     }
 
@@ -58,12 +64,14 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// The next byte after any whitespace (which it consumes), without consuming the byte.
     #[inline]
-    pub(crate) fn peek(&mut self) -> Option<u8> {
+    pub fn peek(&mut self) -> Option<u8> {
         self.ws();
         self.s.get(self.pos).copied()
     }
 
+    #[inline]
     fn expect(&mut self, c: u8, what: &str) -> Result<(), Fatal> {
         if self.peek() == Some(c) {
             self.pos += 1;
@@ -73,35 +81,43 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    pub(crate) fn position(&self) -> usize {
+    /// The byte offset the reader is at.
+    #[inline]
+    pub fn position(&self) -> usize {
         self.pos
     }
 
     /// The text from the current position on.
     #[inline]
-    pub(crate) fn rest(&self) -> &'a [u8] {
+    pub fn rest(&self) -> &'a [u8] {
         self.s.get(self.pos..).unwrap_or_default()
     }
 
-    pub(crate) fn set_position(&mut self, pos: usize) {
+    /// Moves the reader to a byte offset (back to a saved [`Self::position`], or past a value
+    /// the caller read from [`Self::rest`] itself).
+    #[inline]
+    pub fn set_position(&mut self, pos: usize) {
         self.pos = pos;
     }
 
     /// After the whole body: only whitespace may remain.
-    pub(crate) fn finish(&mut self) -> Result<(), Fatal> {
+    #[inline]
+    pub fn finish(&mut self) -> Result<(), Fatal> {
         match self.peek() {
             None => Ok(()),
             Some(_) => Err(self.fatal("trailing characters after the JSON object")),
         }
     }
 
-    pub(crate) fn begin_object(&mut self) -> Result<(), Fatal> {
+    /// Consumes the `{` that must come next.
+    #[inline]
+    pub fn begin_object(&mut self) -> Result<(), Fatal> {
         self.expect(b'{', "expected `{`")
     }
 
     /// The next key of an object, or `None` at its end. `first` tracks the comma.
     #[inline(always)]
-    pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {
+    pub fn next_key(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {
         let s = self.s;
         let p = self.pos;
         // Fastest path, the usual GWMP key: `,"abcd":` is exactly one 8-byte word (`"abcd":`
@@ -190,7 +206,10 @@ impl<'a> Lexer<'a> {
         }))
     }
 
-    pub(crate) fn next_element(&mut self, first: &mut bool) -> Result<bool, Fatal> {
+    /// Whether another array element follows (consuming its comma), `false` at the `]`.
+    /// `first` tracks the comma, as in [`Self::next_key`].
+    #[inline]
+    pub fn next_element(&mut self, first: &mut bool) -> Result<bool, Fatal> {
         match self.peek() {
             Some(b']') => {
                 self.pos += 1;
@@ -238,7 +257,7 @@ impl<'a> Lexer<'a> {
 
     /// A string's bytes with escapes decoded (UTF-8 not checked: see [`Self::string`]).
     #[inline]
-    pub(crate) fn str_bytes(&mut self) -> Result<Cow<'a, [u8]>, Fatal> {
+    pub fn str_bytes(&mut self) -> Result<Cow<'a, [u8]>, Fatal> {
         match self.plain_string() {
             Some(b) => Ok(Cow::Borrowed(b)),
             None => self.str_bytes_slow(),
@@ -277,7 +296,8 @@ impl<'a> Lexer<'a> {
     }
 
     /// A string, checked to be UTF-8.
-    pub(crate) fn string(&mut self) -> Result<Cow<'a, str>, Fatal> {
+    #[inline]
+    pub fn string(&mut self) -> Result<Cow<'a, str>, Fatal> {
         match self.str_bytes()? {
             Cow::Borrowed(b) => std::str::from_utf8(b)
                 .map(Cow::Borrowed)
@@ -358,7 +378,7 @@ impl<'a> Lexer<'a> {
 
     /// A number, checked against the JSON grammar; its decimal digits are kept exactly while
     /// they fit in a `u64`.
-    pub(crate) fn number(&mut self) -> Result<Num<'a>, Fatal> {
+    pub fn number(&mut self) -> Result<Num<'a>, Fatal> {
         self.ws();
         let s = self.s;
         let start = self.pos;
@@ -446,7 +466,8 @@ impl<'a> Lexer<'a> {
     }
 
     /// Consumes `null` if it is next.
-    pub(crate) fn null(&mut self) -> Result<bool, Fatal> {
+    #[inline]
+    pub fn null(&mut self) -> Result<bool, Fatal> {
         if self.peek() == Some(b'n') {
             self.literal(b"null")?;
             Ok(true)
@@ -456,7 +477,8 @@ impl<'a> Lexer<'a> {
     }
 
     /// Skips any value (plain numbers and strings on the fast paths).
-    pub(crate) fn skip_value(&mut self) -> Result<(), Fatal> {
+    #[inline]
+    pub fn skip_value(&mut self) -> Result<(), Fatal> {
         if self.plain_decimal().is_some() || self.plain_string().is_some() {
             return Ok(());
         }
@@ -464,7 +486,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Skips any value and returns its text, checked to be UTF-8.
-    pub(crate) fn raw_value(&mut self) -> Result<&'a str, Fatal> {
+    pub fn raw_value(&mut self) -> Result<&'a str, Fatal> {
         self.ws();
         let start = self.pos;
         self.skip_inner(0)?;
@@ -521,7 +543,7 @@ impl<'a> Lexer<'a> {
 
     /// A number, or `None` for null.
     #[inline]
-    pub(crate) fn num(&mut self) -> Result<Option<Num<'a>>, Bad> {
+    pub fn num(&mut self) -> Result<Option<Num<'a>>, Bad> {
         match self.peek() {
             Some(b'-' | b'0'..=b'9') => Ok(Some(self.number()?)),
             Some(b'n') => {
@@ -532,8 +554,10 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// An unsigned integer of type `T` (a fraction, an exponent or a sign only if the value is
+    /// still a whole number in range), or `None` for null.
     #[inline(always)]
-    pub(crate) fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
+    pub fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
         if let Some((neg, v)) = self.plain_integer() {
             // `plain_integer` consumed the number: a negative one is reported here, not read
             // again (the reader would be past it, and the whole datagram would be lost).
@@ -567,8 +591,9 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// A signed integer of type `T` (as [`Self::uint`]), or `None` for null.
     #[inline(always)]
-    pub(crate) fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
+    pub fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
         if let Some((neg, v)) = self.plain_integer() {
             let v = if neg { -i128::from(v) } else { i128::from(v) };
             return T::try_from(v)
@@ -610,7 +635,7 @@ impl<'a> Lexer<'a> {
     /// part), an optional fraction, no exponent. Consumes it and returns (negative, digits as
     /// an integer, number of fraction digits); otherwise consumes nothing.
     #[inline]
-    pub(crate) fn plain_decimal(&mut self) -> Option<(bool, u64, u32)> {
+    pub fn plain_decimal(&mut self) -> Option<(bool, u64, u32)> {
         let s = self.s;
         let start = self.pos;
         let neg = s.get(start) == Some(&b'-');
@@ -639,8 +664,9 @@ impl<'a> Lexer<'a> {
         Some((neg, v, frac_len as u32))
     }
 
+    /// A number as the nearest `f64`, or `None` for null.
     #[inline(always)]
-    pub(crate) fn float(&mut self) -> Result<Option<f64>, Bad> {
+    pub fn float(&mut self) -> Result<Option<f64>, Bad> {
         // Exact when the digits fit in 53 bits: one correctly rounded division.
         static EXACT: [f64; 20] = [
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -669,7 +695,9 @@ impl<'a> Lexer<'a> {
             .ok_or_else(|| Bad::Value(format!("`{}` is out of range", n.show())))
     }
 
-    pub(crate) fn boolean(&mut self) -> Result<Option<bool>, Bad> {
+    /// `true` or `false`, or `None` for null.
+    #[inline]
+    pub fn boolean(&mut self) -> Result<Option<bool>, Bad> {
         match self.peek() {
             Some(b't') => {
                 self.literal(b"true")?;
@@ -687,7 +715,9 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    pub(crate) fn str(&mut self) -> Result<Option<Cow<'a, str>>, Bad> {
+    /// A string checked to be UTF-8, or `None` for null.
+    #[inline]
+    pub fn str(&mut self) -> Result<Option<Cow<'a, str>>, Bad> {
         match self.peek() {
             Some(b'"') => Ok(Some(self.string()?)),
             Some(b'n') => {
@@ -700,7 +730,7 @@ impl<'a> Lexer<'a> {
 
     /// A string's bytes (escapes decoded), or `None` for null.
     #[inline]
-    pub(crate) fn bytes(&mut self) -> Result<Option<Cow<'a, [u8]>>, Bad> {
+    pub fn bytes(&mut self) -> Result<Option<Cow<'a, [u8]>>, Bad> {
         match self.plain_string() {
             Some(b) => Ok(Some(Cow::Borrowed(b))),
             None => self.bytes_slow(),
@@ -721,7 +751,8 @@ impl<'a> Lexer<'a> {
     }
 
     /// Checks that an object follows (or null, giving `false`); a wrong type is skipped.
-    pub(crate) fn object_start(&mut self) -> Result<bool, Bad> {
+    #[inline]
+    pub fn object_start(&mut self) -> Result<bool, Bad> {
         match self.peek() {
             Some(b'{') => {
                 self.pos += 1;
@@ -736,7 +767,8 @@ impl<'a> Lexer<'a> {
     }
 
     /// Checks that an array follows (or null, giving `false`); a wrong type is skipped.
-    pub(crate) fn array_start(&mut self) -> Result<bool, Bad> {
+    #[inline]
+    pub fn array_start(&mut self) -> Result<bool, Bad> {
         match self.peek() {
             Some(b'[') => {
                 self.pos += 1;
