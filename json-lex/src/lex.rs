@@ -696,8 +696,24 @@ impl<'a> Lexer<'a> {
     }
 
     /// `true` or `false`, or `None` for null.
-    #[inline]
+    #[inline(always)]
     pub fn boolean(&mut self) -> Result<Option<bool>, Bad> {
+        // Fast path: the literal right here, compared as a whole.
+        let rest = self.rest();
+        if rest.starts_with(b"true") {
+            self.pos += 4;
+            return Ok(Some(true));
+        }
+        if rest.starts_with(b"false") {
+            self.pos += 5;
+            return Ok(Some(false));
+        }
+        self.boolean_slow()
+    }
+
+    /// [`Self::boolean`] after whitespace, for null, and for errors.
+    #[inline(never)]
+    fn boolean_slow(&mut self) -> Result<Option<bool>, Bad> {
         match self.peek() {
             Some(b't') => {
                 self.literal(b"true")?;
