@@ -352,8 +352,13 @@ impl<'a> Lexer<'a> {
             .s
             .get(self.pos..self.pos + 4)
             .ok_or_else(|| self.fatal("truncated \\u escape"))?;
-        let text = std::str::from_utf8(digits).map_err(|_| self.fatal("bad \\u escape"))?;
-        let v = u32::from_str_radix(text, 16).map_err(|_| self.fatal("bad \\u escape"))?;
+        // Four hex digits exactly: `from_str_radix` alone would also take a sign (`\u+0e0`).
+        let v = digits.iter().try_fold(0u32, |v, &d| {
+            char::from(d)
+                .to_digit(16)
+                .map(|d| v << 4 | d)
+                .ok_or_else(|| self.fatal("bad \\u escape"))
+        })?;
         self.pos += 4;
         Ok(v)
     }

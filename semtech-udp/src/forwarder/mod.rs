@@ -252,7 +252,12 @@ impl Forwarder {
         self.next_keepalive = now + self.config.keepalive_interval;
     }
 
-    fn push(&mut self, now: Instant, rxpk: Vec<Rxpk>, stat: Option<Box<Stat>>) -> Result<(), Error> {
+    fn push(
+        &mut self,
+        now: Instant,
+        rxpk: Vec<Rxpk>,
+        stat: Option<Box<Stat>>,
+    ) -> Result<(), Error> {
         if self.pending.len() >= self.config.max_pending_pushes {
             return Err(Error::TooManyPendingPushes {
                 limit: self.config.max_pending_pushes,
