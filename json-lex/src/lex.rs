@@ -352,8 +352,13 @@ impl<'a> Lexer<'a> {
             .s
             .get(self.pos..self.pos + 4)
             .ok_or_else(|| self.fatal("truncated \\u escape"))?;
-        let text = std::str::from_utf8(digits).map_err(|_| self.fatal("bad \\u escape"))?;
-        let v = u32::from_str_radix(text, 16).map_err(|_| self.fatal("bad \\u escape"))?;
+        // Four hex digits exactly: `from_str_radix` alone would also take a sign (`\u+0e0`).
+        let v = digits.iter().try_fold(0u32, |v, &d| {
+            char::from(d)
+                .to_digit(16)
+                .map(|d| v << 4 | d)
+                .ok_or_else(|| self.fatal("bad \\u escape"))
+        })?;
         self.pos += 4;
         Ok(v)
     }
@@ -696,8 +701,24 @@ impl<'a> Lexer<'a> {
     }
 
     /// `true` or `false`, or `None` for null.
-    #[inline]
+    #[inline(always)]
     pub fn boolean(&mut self) -> Result<Option<bool>, Bad> {
+        // Fast path: the literal right here, compared as a whole.
+        let rest = self.rest();
+        if rest.starts_with(b"true") {
+            self.pos += 4;
+            return Ok(Some(true));
+        }
+        if rest.starts_with(b"false") {
+            self.pos += 5;
+            return Ok(Some(false));
+        }
+        self.boolean_slow()
+    }
+
+    /// [`Self::boolean`] after whitespace, for null, and for errors.
+    #[inline(never)]
+    fn boolean_slow(&mut self) -> Result<Option<bool>, Bad> {
         match self.peek() {
             Some(b't') => {
                 self.literal(b"true")?;

@@ -8,7 +8,16 @@ fn strings_and_escapes() {
     let mut l = Lexer::new(br#""plain" "a\"b\\c\u00e9\ud83d\ude00\n""#);
     assert_eq!(l.string().unwrap(), "plain");
     assert_eq!(l.string().unwrap(), "a\"b\\c\u{e9}\u{1F600}\n");
-    for bad in [&br#""abc"#[..], b"\"\\x\"", b"\"\\ud800\"", b"\"a\x01\""] {
+    // `\u` takes exactly four hex digits: no sign (found by the json_lex fuzz target).
+    for bad in [
+        &br#""abc"#[..],
+        b"\"\\x\"",
+        b"\"\\ud800\"",
+        b"\"a\x01\"",
+        br#""\u+0e0""#,
+        br#""\u-0e0""#,
+        br#""\u 0e0""#,
+    ] {
         assert!(Lexer::new(bad).string().is_err());
     }
 }
@@ -189,6 +198,107 @@ mod fast_paths {
             if a.is_ok() {
                 prop_assert_eq!(fast.position(), slow.position());
             }
+        }
+    }
+}
+
+/// The reader accepts exactly the JSON texts `serde_json` accepts, and `raw_value` returns the
+/// value's text as written: checked on token soups that are mostly almost-JSON.
+mod versus_serde_json {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn token_soup() -> impl Strategy<Value = Vec<u8>> {
+        let token = prop_oneof![
+            Just(&b"{"[..]),
+            Just(&b"}"[..]),
+            Just(&b"["[..]),
+            Just(&b"]"[..]),
+            Just(&b","[..]),
+            Just(&b":"[..]),
+            Just(&b"\""[..]),
+            Just(&b"\"k\":"[..]),
+            Just(&b"\\"[..]),
+            Just(&b"\\u00e9"[..]),
+            Just(&b"\\ud83d\\ude00"[..]),
+            Just(&b"\\ud800"[..]),
+            Just(&b"\\n"[..]),
+            Just(&b"true"[..]),
+            Just(&b"fals"[..]),
+            Just(&b"null"[..]),
+            Just(&b"-"[..]),
+            Just(&b"0"[..]),
+            Just(&b"12"[..]),
+            Just(&b"."[..]),
+            Just(&b"e"[..]),
+            Just(&b"E+"[..]),
+            Just(&b" "[..]),
+            Just(&b"\t\n"[..]),
+            Just(&b"ab"[..]),
+            Just("é".as_bytes()),
+            Just(&b"\xff"[..]),
+            Just(&b"\x01"[..]),
+        ];
+        proptest::collection::vec(token, 0..24).prop_map(|t| t.concat())
+    }
+
+    /// A few valid documents whose values a lexer must walk completely.
+    fn document() -> impl Strategy<Value = Vec<u8>> {
+        let leaf = prop_oneof![
+            any::<i64>().prop_map(|v| v.to_string()),
+            any::<f64>()
+                .prop_filter("finite", |v| v.is_finite())
+                .prop_map(|v| format!("{v:e}")),
+            "[ -~é\u{1F600}]{0,12}".prop_map(|s| serde_json::to_string(&s).expect("a string")),
+            Just("true".to_string()),
+            Just("null".to_string()),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                proptest::collection::vec(("[a-zA-Z\"\\\\]{0,9}", inner), 0..6).prop_map(|v| {
+                    let fields: Vec<String> = v
+                        .into_iter()
+                        .map(|(k, v)| format!("{}: {v}", serde_json::to_string(&k).expect("a key")))
+                        .collect();
+                    format!("{{ {} }}", fields.join(" ,"))
+                }),
+            ]
+        })
+        .prop_map(String::into_bytes)
+    }
+
+    fn ours(t: &[u8]) -> Option<usize> {
+        let mut lx = Lexer::new(t);
+        let raw = lx.raw_value().ok()?;
+        lx.finish().ok()?;
+        Some(raw.len())
+    }
+
+    fn theirs(t: &[u8]) -> Result<(), String> {
+        serde_json::from_slice::<serde_json::Value>(t)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn accepts_what_serde_json_accepts(t in token_soup()) {
+            let theirs = theirs(&t);
+            // serde_json's `Value` turns numbers into f64 and refuses infinite ones; the reader
+            // keeps number text and leaves the range to the field reader.
+            prop_assume!(!theirs.as_ref().is_err_and(|e| e.contains("out of range")));
+            prop_assert_eq!(ours(&t).is_some(), theirs.is_ok(), "{:?}", String::from_utf8_lossy(&t));
+        }
+
+        #[test]
+        fn walks_valid_documents_whole(t in document()) {
+            prop_assert!(theirs(&t).is_ok());
+            let trimmed = t.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |p| p + 1);
+            prop_assert_eq!(ours(&t), Some(trimmed));
         }
     }
 }

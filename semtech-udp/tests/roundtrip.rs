@@ -361,7 +361,7 @@ fn packet() -> impl Strategy<Value = Packet> {
                     token,
                     gateway,
                     rxpk,
-                    stat,
+                    stat: stat.map(Box::new),
                     rejected: vec![],
                 })
             ),

@@ -252,7 +252,12 @@ impl Forwarder {
         self.next_keepalive = now + self.config.keepalive_interval;
     }
 
-    fn push(&mut self, now: Instant, rxpk: Vec<Rxpk>, stat: Option<Stat>) -> Result<(), Error> {
+    fn push(
+        &mut self,
+        now: Instant,
+        rxpk: Vec<Rxpk>,
+        stat: Option<Box<Stat>>,
+    ) -> Result<(), Error> {
         if self.pending.len() >= self.config.max_pending_pushes {
             return Err(Error::TooManyPendingPushes {
                 limit: self.config.max_pending_pushes,
@@ -348,7 +353,7 @@ impl Forwarder {
             f64::from(c.up_acked) * 100.0 / f64::from(c.up_sent)
         });
         self.counters = Counters::default();
-        self.push(now, Vec::new(), Some(stat))
+        self.push(now, Vec::new(), Some(Box::new(stat)))
     }
 
     /// Answers a [`ForwarderEvent::Downlink`] with a TX_ACK (no JSON for a plain success).

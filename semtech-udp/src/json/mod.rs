@@ -61,7 +61,7 @@ fn fatal(packet_type: PacketType) -> impl Fn(Fatal) -> DecodeError {
 /// the packet decoder.
 pub(crate) struct PushBody<'a> {
     pub(crate) rxpk: &'a mut Vec<Rxpk>,
-    pub(crate) stat: &'a mut Option<Stat>,
+    pub(crate) stat: &'a mut Option<Box<Stat>>,
     pub(crate) rejected: &'a mut Vec<ElementError>,
 }
 
@@ -123,7 +123,7 @@ pub(crate) fn decode_push_body(body: &[u8], out: PushBody<'_>) -> Result<(), Dec
                     *out.stat = None;
                     continue;
                 }
-                let stat = out.stat.insert(Stat::default());
+                let stat = out.stat.insert(Box::default());
                 if let Err(message) = decode::stat(&mut lx, stat).map_err(&f)? {
                     *out.stat = None;
                     out.rejected.push(ElementError {

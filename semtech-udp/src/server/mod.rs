@@ -328,7 +328,7 @@ impl Server {
                             self.event(ServerEvent::Status {
                                 gateway: eui,
                                 addr: from,
-                                stat: Box::new(stat),
+                                stat,
                             });
                         }
                     }

@@ -37,7 +37,7 @@ fn rxpk(v: Value) -> Rxpk {
 }
 
 fn stat(v: Value) -> Stat {
-    push_data(json!({ "stat": v })).stat.unwrap()
+    *push_data(json!({ "stat": v })).stat.unwrap()
 }
 
 /// Decodes the JSON of one `txpk` the way a gateway receives it: in a PULL_RESP datagram.
