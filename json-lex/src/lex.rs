@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use super::scalar::{
-    Key, Num, digits, first_special, key_code, scan_plain, special_lanes, word_at,
+    Key, Num, digits, first_special, hex4_at, key_code, scan_plain, special_lanes, word_at,
 };
 
 /// Deepest nesting accepted in skipped values (protects the stack).
@@ -348,12 +348,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn hex4(&mut self) -> Result<u32, Fatal> {
-        let digits = self
-            .s
-            .get(self.pos..self.pos + 4)
-            .ok_or_else(|| self.fatal("truncated \\u escape"))?;
-        let text = std::str::from_utf8(digits).map_err(|_| self.fatal("bad \\u escape"))?;
-        let v = u32::from_str_radix(text, 16).map_err(|_| self.fatal("bad \\u escape"))?;
+        let v = hex4_at(self.s, self.pos).ok_or_else(|| self.fatal("bad \\u escape"))?;
         self.pos += 4;
         Ok(v)
     }
@@ -790,6 +785,9 @@ impl<'a> Lexer<'a> {
 fn not_in_range(sign: &str, v: impl std::fmt::Display, what: &str) -> Bad {
     Bad::Value(format!("`{sign}{v}` is not {what} in range"))
 }
+
+#[path = "ignore.rs"]
+mod ignore;
 
 #[cfg(test)]
 #[path = "lex_tests.rs"]
