@@ -543,6 +543,11 @@ fn propdf(text: &str) -> Result<Propdf, Fail> {
     })
 }
 
+/// The serde-derived decoding these readers replaced, kept as the differential tests' oracle.
+#[cfg(test)]
+#[path = "uplink_read_oracle.rs"]
+mod oracle;
+
 #[cfg(test)]
 #[path = "uplink_read_tests.rs"]
 mod tests;
