@@ -260,6 +260,7 @@ struct UpInfoSlots {
 
 impl UpInfoSlots {
     /// Reads field `i` of [`UPINFO_KEYS`].
+    #[inline(always)]
     fn read(&mut self, lx: &mut Lexer<'_>, i: usize) -> Result<(), Fail> {
         let name = UPINFO_KEYS[i];
         match i {
