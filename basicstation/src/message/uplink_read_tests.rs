@@ -210,6 +210,20 @@ fn errors_name_the_field() {
         err.starts_with("jreq: JoinEui: invalid EUI `nope`"),
         "{err}"
     );
+    // decode_up hands each msgtype to its reader, which names it.
+    for (from, to) in [("updf", "dndf"), ("jreq", "rejoin"), ("propdf", "jacc")] {
+        let live = match from {
+            "updf" => UPDF_LIVE,
+            "jreq" => JREQ_LIVE,
+            _ => PROPDF_LIVE,
+        };
+        let text = live.replace(from, to).replace("\"Freq\":", "\"Freq\":-");
+        let err = crate::message::decode_up(&text).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("{to}: Freq: invalid value: integer `-")),
+            "{err}"
+        );
+    }
     let err = read_propdf("propdf", "{\"DR\":1,").unwrap_err();
     assert!(
         matches!(
