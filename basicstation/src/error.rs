@@ -16,7 +16,8 @@ fn field_before(text: &str, line: usize, column: usize) -> Option<&str> {
 /// Why a JSON message (or an EUI inside one) could not be decoded.
 ///
 /// Every variant says what was wrong; [`DecodeError::Json`] carries serde_json's message, which
-/// names the field and the column.
+/// names the field and the column (for the radio uplinks, read without serde, the field and
+/// what was wrong with it, or the byte offset of a syntax error).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
@@ -33,7 +34,8 @@ pub enum DecodeError {
     Json {
         /// The `msgtype` being decoded (`"?"` before it was known).
         msgtype: &'static str,
-        /// serde_json's description, with line and column.
+        /// What was wrong: serde_json's description with line and column, or for the radio
+        /// uplinks `<field>: <reason>` or a syntax error with its byte offset.
         detail: String,
     },
     /// The object has no `msgtype` field.

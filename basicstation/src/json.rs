@@ -298,8 +298,8 @@ pub(crate) fn hex_val(b: u8) -> Option<u8> {
 }
 
 /// Decodes a hex string of even length, either case.
-pub(crate) fn decode_hex(s: &str) -> Result<Vec<u8>, &'static str> {
-    let b = s.as_bytes();
+pub(crate) fn decode_hex(s: impl AsRef<[u8]>) -> Result<Vec<u8>, &'static str> {
+    let b = s.as_ref();
     if !b.len().is_multiple_of(2) {
         return Err("hex string of odd length");
     }
@@ -349,11 +349,13 @@ impl<'de> serde::Deserialize<'de> for Hex {
     }
 }
 
-struct IntVisitor {
-    min: i64,
-    max: i64,
-    lenient_float: bool,
-    what: &'static str,
+/// An integer in `min..=max` read with `deserialize_any` (floats rounded when
+/// `lenient_float`); the field conventions below are built on it.
+pub(crate) struct IntVisitor {
+    pub(crate) min: i64,
+    pub(crate) max: i64,
+    pub(crate) lenient_float: bool,
+    pub(crate) what: &'static str,
 }
 
 impl Visitor<'_> for IntVisitor {
@@ -408,17 +410,6 @@ pub(crate) fn fport<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Er
     Ok(u8::try_from(v).ok())
 }
 
-/// `fts`: any negative value means no fine timestamp.
-pub(crate) fn fts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let v = d.deserialize_any(IntVisitor {
-        min: i64::MIN,
-        max: i64::MAX,
-        lenient_float: false,
-        what: "fts",
-    })?;
-    Ok((v >= 0).then_some(v))
-}
-
 /// `gpstime`: 0 means no GPS time.
 pub(crate) fn gpstime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let v: Option<i64> = serde::Deserialize::deserialize(d)?;
@@ -439,17 +430,6 @@ pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Err
         lenient_float: true,
         what: "an integer",
     })
-}
-
-/// `rssi` as an integer, accepting floats (rounded).
-pub(crate) fn lenient_i32<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
-    let v = d.deserialize_any(IntVisitor {
-        min: i64::from(i32::MIN),
-        max: i64::from(i32::MAX),
-        lenient_float: true,
-        what: "a 32-bit integer",
-    })?;
-    Ok(i32::try_from(v).unwrap_or_default())
 }
 
 #[cfg(test)]

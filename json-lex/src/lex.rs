@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use super::scalar::{
-    Key, Num, digits, first_special, key_code, scan_plain, special_lanes, word_at,
+    Key, Num, digits, first_special, hex4_at, key_code, scan_plain, special_lanes, word_at,
 };
 
 /// Deepest nesting accepted in skipped values (protects the stack).
@@ -348,17 +348,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn hex4(&mut self) -> Result<u32, Fatal> {
-        let digits = self
-            .s
-            .get(self.pos..self.pos + 4)
-            .ok_or_else(|| self.fatal("truncated \\u escape"))?;
-        // Four hex digits exactly: `from_str_radix` alone would also take a sign (`\u+0e0`).
-        let v = digits.iter().try_fold(0u32, |v, &d| {
-            char::from(d)
-                .to_digit(16)
-                .map(|d| v << 4 | d)
-                .ok_or_else(|| self.fatal("bad \\u escape"))
-        })?;
+        let v = hex4_at(self.s, self.pos).ok_or_else(|| self.fatal("bad \\u escape"))?;
         self.pos += 4;
         Ok(v)
     }
@@ -811,6 +801,9 @@ impl<'a> Lexer<'a> {
 fn not_in_range(sign: &str, v: impl std::fmt::Display, what: &str) -> Bad {
     Bad::Value(format!("`{sign}{v}` is not {what} in range"))
 }
+
+#[path = "ignore.rs"]
+mod ignore;
 
 #[cfg(test)]
 #[path = "lex_tests.rs"]

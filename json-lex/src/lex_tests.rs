@@ -302,3 +302,84 @@ mod versus_serde_json {
         }
     }
 }
+
+#[test]
+fn unicode_escapes_take_exactly_four_hex_digits() {
+    // `u32::from_str_radix` would take `+041`; JSON (and serde_json) does not.
+    for bad in [
+        &br#""\u+041""#[..],
+        br#""\u-041""#,
+        br#""\u04 1""#,
+        br#""\u041""#,
+    ] {
+        assert!(Lexer::new(bad).string().is_err(), "{bad:?}");
+        assert!(Lexer::new(bad).ignore_value().is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        Lexer::new(br#""\u0041\u00E9""#).string().unwrap(),
+        "A\u{e9}"
+    );
+}
+
+#[test]
+fn negative_zero_keeps_its_sign() {
+    for t in ["-0", "-0.0", "-0e5", "-0.0E-3"] {
+        let v = Lexer::new(t.as_bytes()).number().unwrap().to_f64().unwrap();
+        assert!(v == 0.0 && v.is_sign_negative(), "{t}: {v}");
+        let f = Lexer::new(t.as_bytes()).float().unwrap().unwrap();
+        assert!(f == 0.0 && f.is_sign_negative(), "{t}: {f}");
+    }
+}
+
+#[test]
+fn ignore_value_skips_like_serde_ignored_any() {
+    // Any depth (the recursive skipper stops at MAX_DEPTH), lone surrogates undecoded.
+    let deep = format!("{}1{}", "[".repeat(1000), "]".repeat(1000));
+    let deep_obj = format!("{}{}", r#"{"a":"#.repeat(300), "}".repeat(300));
+    let deep_obj = deep_obj.replacen(r#"{"a":}"#, r#"{"a":null}"#, 1);
+    for ok in [
+        "1",
+        "-0.5e-3",
+        r#""plain""#,
+        r#""\ud800 lone\udc00""#,
+        r#""esc\"\\\/\b\f\n\r\t\u00e9""#,
+        "true",
+        "false",
+        "null",
+        "[]",
+        "{}",
+        " [ 1 , { \"k\" : [ ] } , \"x\" ] ",
+        r#"{"a":{"b":[1,2,{"c":null}]},"d":"e"}"#,
+        deep.as_str(),
+        deep_obj.as_str(),
+    ] {
+        let mut l = Lexer::new(ok.as_bytes());
+        l.ignore_value().unwrap_or_else(|e| panic!("{ok}: {e:?}"));
+        l.finish().unwrap_or_else(|e| panic!("{ok}: {e:?}"));
+    }
+    for bad in [
+        "",
+        "[1,]",
+        "[1 2]",
+        "{\"a\":1,}",
+        "{\"a\" 1}",
+        "{1:2}",
+        "[}",
+        "{\"a\":1]",
+        "[1",
+        "\"open",
+        "\"ctl\u{1}\"",
+        r#""\x""#,
+        "nul",
+        "01",
+        "-",
+        "1.",
+        "+1",
+    ] {
+        let mut l = Lexer::new(bad.as_bytes());
+        assert!(
+            l.ignore_value().is_err() || l.finish().is_err(),
+            "{bad:?} was accepted"
+        );
+    }
+}

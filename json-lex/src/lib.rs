@@ -5,9 +5,11 @@
 //!
 //! It is a pull reader, not a parser into a tree: the caller walks an object with
 //! [`Lexer::next_key`] and reads each value with a typed reader ([`Lexer::uint`],
-//! [`Lexer::float`], [`Lexer::bytes`], ...) or skips it ([`Lexer::skip_value`]). Strings are
-//! borrowed from the input unless they hold escapes; numbers are read from their decimal digits
-//! (correctly rounded); nothing is allocated on the usual paths. Compact object keys of up to 7
+//! [`Lexer::float`], [`Lexer::bytes`], ...) or skips it ([`Lexer::skip_value`];
+//! [`Lexer::ignore_value`] skips exactly what serde_json's `IgnoredAny` skips, for decoders
+//! replacing a serde-derived one). Strings are borrowed from the input unless they hold
+//! escapes; numbers are read from their decimal digits (correctly rounded); nothing is
+//! allocated on the usual paths. Compact object keys of up to 7
 //! bytes are matched as integers ([`key_code`]), so a decoder is a `match` on constants.
 //!
 //! Two kinds of failure: [`Fatal`] (the text is not JSON: give up on it) and a value error

@@ -71,6 +71,16 @@ pub(crate) fn digits(s: &[u8], mut p: usize, mut acc: u64) -> (usize, u64) {
     (p, acc)
 }
 
+/// The four hex digits of a `\\u` escape at `p` (exactly four digits: no sign, unlike
+/// `u32::from_str_radix`).
+pub(crate) fn hex4_at(s: &[u8], p: usize) -> Option<u32> {
+    let digits = s.get(p..p.checked_add(4)?)?;
+    digits.iter().try_fold(0u32, |acc, &b| {
+        let d = char::from(b).to_digit(16)?;
+        Some(acc << 4 | d)
+    })
+}
+
 /// An object key and its code for matching (see [`key_code`]).
 pub struct Key<'a> {
     /// [`key_code`] of the key's bytes (escapes decoded).
@@ -184,7 +194,12 @@ impl Num<'_> {
         } else {
             std::str::from_utf8(self.text).ok()?.parse::<f64>().ok()?
         };
-        let v = if self.neg && v > 0.0 { -v } else { v };
+        // `-0`, `-0e5`: the exact path computes +0.0; the sign is the text's.
+        let v = if self.neg && v.is_sign_positive() {
+            -v
+        } else {
+            v
+        };
         v.is_finite().then_some(v)
     }
 

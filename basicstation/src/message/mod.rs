@@ -3,7 +3,9 @@
 //! - [`decode_up`] / [`UpMessage::encode`]: station → LNS text frames.
 //! - [`decode_down`] / [`DownMessage::encode`]: LNS → station text frames.
 //!
-//! Decoding dispatches on `msgtype` and then reads the typed fields with serde, accepting what
+//! Decoding dispatches on `msgtype` and then reads the typed fields, the radio uplinks (`updf`,
+//! `jreq`, `rejoin`, `propdf`, `dndf`, `jacc`) with a hand-written pull reader
+//! (`uplink_read.rs`, over `loragw-json-lex`), the other messages with serde, accepting what
 //! real peers send (aliases `FCnt`/`Fcnt`, `DevEui`/`DevEUI`, `JoinEui`/`JoinEUI`,
 //! `diid`/`seqno`; EUIs in any form; signed `DevAddr`/`MIC`) and mapping the station's "absent"
 //! markers to `None` (`FPort` -1, `fts` -1, `gpstime` 0, `RefTime` 0). Unknown fields are
@@ -19,6 +21,7 @@ mod downlink;
 mod mgmt;
 mod time;
 mod uplink;
+mod uplink_read;
 
 use std::borrow::Cow;
 
@@ -142,10 +145,10 @@ pub fn decode_up(text: &str) -> Result<UpMessage, DecodeError> {
     check_input_len(text)?;
     let msgtype = msgtype_of(text)?;
     Ok(match &*msgtype {
-        "updf" => UpMessage::Updf(parse("updf", text)?),
-        "jreq" => UpMessage::Jreq(parse("jreq", text)?),
-        "rejoin" => UpMessage::Rejoin(parse("rejoin", text)?),
-        "propdf" => UpMessage::Propdf(parse("propdf", text)?),
+        "updf" => UpMessage::Updf(uplink_read::read_updf("updf", text)?),
+        "jreq" => UpMessage::Jreq(uplink_read::read_join_request("jreq", text)?),
+        "rejoin" => UpMessage::Rejoin(uplink_read::read_join_request("rejoin", text)?),
+        "propdf" => UpMessage::Propdf(uplink_read::read_propdf("propdf", text)?),
         "dntxed" => UpMessage::Dntxed(parse::<uplink::DntxedWire>("dntxed", text)?.into_message()?),
         "version" => UpMessage::Version(parse("version", text)?),
         "timesync" => UpMessage::Timesync(parse("timesync", text)?),
@@ -153,8 +156,8 @@ pub fn decode_up(text: &str) -> Result<UpMessage, DecodeError> {
         "rmtsh" => UpMessage::Rmtsh(parse("rmtsh", text)?),
         "event" => UpMessage::Event(parse("event", text)?),
         "alarm" => UpMessage::Alarm(parse("alarm", text)?),
-        "dndf" => UpMessage::Dndf(parse("dndf", text)?),
-        "jacc" => UpMessage::Jacc(parse("jacc", text)?),
+        "dndf" => UpMessage::Dndf(uplink_read::read_updf("dndf", text)?),
+        "jacc" => UpMessage::Jacc(uplink_read::read_propdf("jacc", text)?),
         other => {
             return Err(DecodeError::UnknownMsgtype(
                 other.chars().take(64).collect(),

@@ -23,9 +23,9 @@ fn down_round_trip(text: &str) -> DownMessage {
     msg
 }
 
-const UPDF_LIVE: &str = r#"{"msgtype":"updf","MHdr":64,"DevAddr":1,"FCtrl":0,"FCnt":0,"FOpts":"","FPort":1,"FRMPayload":"0102","MIC":1,"RefTime":1795585801.287379,"DR":5,"Freq":868100000,"upinfo":{"rctx":0,"xtime":41095346870695287,"gpstime":0,"fts":-1,"rssi":-50,"snr":9,"rxtime":1795585801.28738}}"#;
-const JREQ_LIVE: &str = r#"{"msgtype":"jreq","MHdr":0,"JoinEui":"01-02-03-04-05-06-07-08","DevEui":"11-12-13-14-15-16-17-18","DevNonce":8482,"MIC":825373492,"RefTime":1795585800.783759,"DR":2,"Freq":868300000,"upinfo":{"rctx":0,"xtime":41095346870193749,"gpstime":0,"fts":-1,"rssi":-50,"snr":9,"rxtime":1795585800.783765}}"#;
-const PROPDF_LIVE: &str = r#"{"msgtype":"propdf","FRMPayload":"E0DEADBEEF","RefTime":1795585800.783773,"DR":3,"Freq":868500000,"upinfo":{"rctx":0,"xtime":41095346870193816,"gpstime":0,"fts":-1,"rssi":-50,"snr":9,"rxtime":1795585800.783773}}"#;
+pub(super) const UPDF_LIVE: &str = r#"{"msgtype":"updf","MHdr":64,"DevAddr":1,"FCtrl":0,"FCnt":0,"FOpts":"","FPort":1,"FRMPayload":"0102","MIC":1,"RefTime":1795585801.287379,"DR":5,"Freq":868100000,"upinfo":{"rctx":0,"xtime":41095346870695287,"gpstime":0,"fts":-1,"rssi":-50,"snr":9,"rxtime":1795585801.28738}}"#;
+pub(super) const JREQ_LIVE: &str = r#"{"msgtype":"jreq","MHdr":0,"JoinEui":"01-02-03-04-05-06-07-08","DevEui":"11-12-13-14-15-16-17-18","DevNonce":8482,"MIC":825373492,"RefTime":1795585800.783759,"DR":2,"Freq":868300000,"upinfo":{"rctx":0,"xtime":41095346870193749,"gpstime":0,"fts":-1,"rssi":-50,"snr":9,"rxtime":1795585800.783765}}"#;
+pub(super) const PROPDF_LIVE: &str = r#"{"msgtype":"propdf","FRMPayload":"E0DEADBEEF","RefTime":1795585800.783773,"DR":3,"Freq":868500000,"upinfo":{"rctx":0,"xtime":41095346870193816,"gpstime":0,"fts":-1,"rssi":-50,"snr":9,"rxtime":1795585800.783773}}"#;
 
 #[test]
 fn updf_live_capture() {

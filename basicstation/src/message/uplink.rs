@@ -1,5 +1,5 @@
 //! Station → LNS uplinks: `updf`, `jreq`, `rejoin`, `propdf` (and `dndf`/`jacc` in device mode),
-//! plus the `dntxed` transmit confirmation.
+//! plus the `dntxed` transmit confirmation. The radio uplinks are read by `uplink_read.rs`.
 
 use serde::Deserialize;
 
@@ -7,28 +7,21 @@ use crate::eui::Eui64;
 use crate::json::{self, ObjWriter};
 
 /// Radio metadata of a received frame (the `upinfo` object).
-#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpInfo {
     /// Radio context: the receiving txunit/antenna; echo it in a class A `dnmsg`.
-    #[serde(default)]
     pub rctx: i64,
     /// Concentrator time of reception (see [`crate::xtime`]).
-    #[serde(default)]
     pub xtime: i64,
     /// Microseconds since the GPS epoch; `None` when the station sent 0 (no GPS/time sync).
-    #[serde(default, deserialize_with = "json::gpstime")]
     pub gpstime: Option<i64>,
     /// Fine timestamp in nanoseconds within the second; `None` when the station sent -1.
-    #[serde(default, deserialize_with = "json::fts")]
     pub fts: Option<i64>,
     /// Received signal strength in dBm (floats from other peers are rounded).
-    #[serde(default, deserialize_with = "json::lenient_i32")]
     pub rssi: i32,
     /// Signal-to-noise ratio in dB.
-    #[serde(default)]
     pub snr: f64,
     /// Station wall-clock UTC time of reception, in seconds.
-    #[serde(default)]
     pub rxtime: f64,
 }
 
@@ -110,43 +103,31 @@ fn check_upinfo(msgtype: &'static str, upinfo: &UpInfo) -> Result<(), crate::Enc
 ///
 /// Integers keep their wire meaning: `dev_addr` and `mic` hold the 32-bit pattern of the
 /// station's signed integers; `fcnt` is the 16-bit counter from the frame.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Updf {
     /// MHDR byte.
-    #[serde(rename = "MHdr")]
     pub mhdr: u8,
     /// Device address (sent as a signed 32-bit integer).
-    #[serde(rename = "DevAddr", deserialize_with = "json::signed_u32")]
     pub dev_addr: u32,
     /// FCtrl byte.
-    #[serde(rename = "FCtrl")]
     pub fctrl: u8,
     /// 16-bit frame counter (`FCnt`, or `Fcnt` as The Things Stack spells it).
-    #[serde(rename = "FCnt", alias = "Fcnt")]
     pub fcnt: u16,
     /// Frame options.
-    #[serde(rename = "FOpts", default, deserialize_with = "json::hex_or_null")]
     pub fopts: Vec<u8>,
     /// Frame port; `None` when the station sent -1 (no port byte).
-    #[serde(rename = "FPort", default, deserialize_with = "json::fport")]
     pub fport: Option<u8>,
     /// Frame payload (still encrypted).
-    #[serde(rename = "FRMPayload", default, deserialize_with = "json::hex_or_null")]
     pub frm_payload: Vec<u8>,
     /// Message integrity code (sent as a signed 32-bit integer; little endian on air).
-    #[serde(rename = "MIC", deserialize_with = "json::signed_u32")]
     pub mic: u32,
     /// The station's `RefTime`; `None` when it sent 0 (no MuxTime received yet).
-    #[serde(rename = "RefTime", default, deserialize_with = "json::ref_time")]
     pub ref_time: Option<f64>,
     /// Data-rate index in the station's `DRs` table.
-    #[serde(rename = "DR")]
     pub dr: u8,
     /// Frequency in Hz.
-    #[serde(rename = "Freq")]
     pub freq: u32,
     /// Radio metadata.
-    #[serde(default)]
     pub upinfo: UpInfo,
 }
 
@@ -172,34 +153,25 @@ impl Updf {
 }
 
 /// A join-request (`jreq`) or rejoin-request (`rejoin`, same 23-byte layout at the station).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct JoinRequest {
     /// MHDR byte.
-    #[serde(rename = "MHdr")]
     pub mhdr: u8,
     /// JoinEUI (`JoinEui` or `JoinEUI`).
-    #[serde(rename = "JoinEui", alias = "JoinEUI")]
     pub join_eui: Eui64,
     /// DevEUI (`DevEui` or `DevEUI`).
-    #[serde(rename = "DevEui", alias = "DevEUI")]
     pub dev_eui: Eui64,
     /// DevNonce as the little-endian integer from the frame.
-    #[serde(rename = "DevNonce")]
     pub dev_nonce: u16,
     /// Message integrity code (32-bit pattern of the station's signed integer).
-    #[serde(rename = "MIC", deserialize_with = "json::signed_u32")]
     pub mic: u32,
     /// The station's `RefTime`; `None` when 0.
-    #[serde(rename = "RefTime", default, deserialize_with = "json::ref_time")]
     pub ref_time: Option<f64>,
     /// Data-rate index.
-    #[serde(rename = "DR")]
     pub dr: u8,
     /// Frequency in Hz.
-    #[serde(rename = "Freq")]
     pub freq: u32,
     /// Radio metadata.
-    #[serde(default)]
     pub upinfo: UpInfo,
 }
 
@@ -224,22 +196,17 @@ impl JoinRequest {
 
 /// A proprietary frame (`propdf`; `jacc` for join-accepts in device mode): `frm_payload` is
 /// the whole PHYPayload, MHDR included.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Propdf {
     /// The whole PHYPayload.
-    #[serde(rename = "FRMPayload", deserialize_with = "json::hex")]
     pub frm_payload: Vec<u8>,
     /// The station's `RefTime`; `None` when 0.
-    #[serde(rename = "RefTime", default, deserialize_with = "json::ref_time")]
     pub ref_time: Option<f64>,
     /// Data-rate index.
-    #[serde(rename = "DR")]
     pub dr: u8,
     /// Frequency in Hz.
-    #[serde(rename = "Freq")]
     pub freq: u32,
     /// Radio metadata.
-    #[serde(default)]
     pub upinfo: UpInfo,
 }
 
