@@ -1,15 +1,13 @@
-//! A small JSON reader for the GWMP bodies: borrowed strings, numbers as text slices parsed by
-//! the standard library (correctly rounded), unknown values skipped without building anything.
+//! The reader itself: object and array walking, keys, strings, literals and skipping. Numbers
+//! are in `number.rs`, serde-compatible skipping in `ignore.rs`.
 //!
-//! Two kinds of failure: [`Fatal`] (the text is not JSON; the datagram is lost) and a value
+//! Two kinds of failure: [`Fatal`] (the text is not JSON; a GWMP datagram is lost) and a value
 //! error (`Bad::Value`: valid JSON with a wrong value; the reader has consumed the value and can
 //! go on, so one bad `rxpk` costs only itself).
 
 use std::borrow::Cow;
 
-use super::scalar::{
-    Key, Num, digits, first_special, hex4_at, key_code, scan_plain, special_lanes, word_at,
-};
+use super::scalar::{Key, first_special, hex4_at, key_code, scan_plain, special_lanes, word_at};
 
 /// Deepest nesting accepted in skipped values (protects the stack).
 pub const MAX_DEPTH: u32 = 64;
@@ -371,86 +369,6 @@ impl<'a> Lexer<'a> {
         char::from_u32(code).ok_or_else(|| self.fatal("invalid \\u escape"))
     }
 
-    /// A number, checked against the JSON grammar; its decimal digits are kept exactly while
-    /// they fit in a `u64`.
-    pub fn number(&mut self) -> Result<Num<'a>, Fatal> {
-        self.ws();
-        let s = self.s;
-        let start = self.pos;
-        let mut p = start;
-        let neg = s.get(p) == Some(&b'-');
-        if neg {
-            p += 1;
-        }
-        // Digits are accumulated with wrapping arithmetic and counted; more than 19 of them
-        // (leading zeros included) mark the value inexact, and readers fall back to the text.
-        let mut mantissa: u64 = 0;
-        let mut count: u32 = 0;
-        let mut exp10: i32 = 0;
-        let int_start = p;
-        (p, mantissa) = digits(s, p, mantissa);
-        let int_len = p - int_start;
-        if int_len == 0 || (int_len > 1 && s[int_start] == b'0') {
-            self.pos = p;
-            return Err(self.fatal("invalid number"));
-        }
-        count += int_len as u32;
-        if s.get(p) == Some(&b'.') {
-            p += 1;
-            let frac_start = p;
-            (p, mantissa) = digits(s, p, mantissa);
-            let frac_len = p - frac_start;
-            if frac_len == 0 {
-                self.pos = p;
-                return Err(self.fatal("invalid number"));
-            }
-            count = count.saturating_add(frac_len as u32);
-            exp10 = -(frac_len.min(100_000) as i32);
-        }
-        let mut exact = true;
-        if matches!(s.get(p), Some(b'e' | b'E')) {
-            p += 1;
-            let eneg = match s.get(p) {
-                Some(b'-') => {
-                    p += 1;
-                    true
-                }
-                Some(b'+') => {
-                    p += 1;
-                    false
-                }
-                _ => false,
-            };
-            if !s.get(p).is_some_and(u8::is_ascii_digit) {
-                self.pos = p;
-                return Err(self.fatal("invalid number"));
-            }
-            let mut e: i32 = 0;
-            while let Some(&d) = s.get(p) {
-                if !d.is_ascii_digit() {
-                    break;
-                }
-                e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
-                p += 1;
-            }
-            if e > 10_000 {
-                exact = false;
-            }
-            exp10 = exp10.saturating_add(if eneg { -e } else { e });
-        }
-        if count > 19 {
-            exact = false;
-        }
-        self.pos = p;
-        Ok(Num {
-            text: &s[start..p],
-            mantissa,
-            exp10,
-            neg,
-            exact,
-        })
-    }
-
     fn literal(&mut self, word: &[u8]) -> Result<(), Fatal> {
         if self.s.get(self.pos..self.pos + word.len()) == Some(word) {
             self.pos += word.len();
@@ -534,160 +452,6 @@ impl<'a> Lexer<'a> {
             }
             Err(f) => Bad::Fatal(f),
         }
-    }
-
-    /// A number, or `None` for null.
-    #[inline]
-    pub fn num(&mut self) -> Result<Option<Num<'a>>, Bad> {
-        match self.peek() {
-            Some(b'-' | b'0'..=b'9') => Ok(Some(self.number()?)),
-            Some(b'n') => {
-                self.literal(b"null")?;
-                Ok(None)
-            }
-            _ => Err(self.wrong("a number")),
-        }
-    }
-
-    /// An unsigned integer of type `T` (a fraction, an exponent or a sign only if the value is
-    /// still a whole number in range), or `None` for null.
-    #[inline(always)]
-    pub fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
-        if let Some((neg, v)) = self.plain_integer() {
-            // `plain_integer` consumed the number: a negative one is reported here, not read
-            // again (the reader would be past it, and the whole datagram would be lost).
-            if neg && v != 0 {
-                return Err(not_in_range("-", v, "an unsigned integer"));
-            }
-            return T::try_from(v)
-                .map(Some)
-                .map_err(|_| not_in_range("", v, "an unsigned integer"));
-        }
-        match self.int_slow()? {
-            None => Ok(None),
-            Some((v, n)) => u64::try_from(v)
-                .ok()
-                .and_then(|v| T::try_from(v).ok())
-                .map(Some)
-                .ok_or_else(|| Bad::Value(format!("`{n}` is not an unsigned integer in range"))),
-        }
-    }
-
-    /// Any other number (or null, or a wrong type) read as an integer: the value and its text.
-    #[cold]
-    #[inline(never)]
-    fn int_slow(&mut self) -> Result<Option<(i128, String)>, Bad> {
-        let Some(n) = self.num()? else {
-            return Ok(None);
-        };
-        match n.to_i128() {
-            Some(v) => Ok(Some((v, n.show()))),
-            None => Err(Bad::Value(format!("`{}` is not an integer", n.show()))),
-        }
-    }
-
-    /// A signed integer of type `T` (as [`Self::uint`]), or `None` for null.
-    #[inline(always)]
-    pub fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
-        if let Some((neg, v)) = self.plain_integer() {
-            let v = if neg { -i128::from(v) } else { i128::from(v) };
-            return T::try_from(v)
-                .map(Some)
-                .map_err(|_| not_in_range("", v, "an integer"));
-        }
-        match self.int_slow()? {
-            None => Ok(None),
-            Some((v, _)) => T::try_from(v)
-                .map(Some)
-                .map_err(|_| Bad::Value(format!("`{v}` is not an integer in range"))),
-        }
-    }
-
-    /// Fast path for the common case: an optional minus and 1 to 19 digits (no leading zero),
-    /// followed by neither a fraction nor an exponent. Consumes it and returns (negative,
-    /// magnitude); otherwise consumes nothing.
-    #[inline]
-    fn plain_integer(&mut self) -> Option<(bool, u64)> {
-        let s = self.s;
-        let start = self.pos;
-        let neg = s.get(start) == Some(&b'-');
-        let mut p = start + usize::from(neg);
-        let first = p;
-        let v;
-        (p, v) = digits(s, p, 0);
-        let n = p - first;
-        if n == 0 || n > 19 || (n > 1 && s[first] == b'0') {
-            return None;
-        }
-        if matches!(s.get(p), Some(b'.' | b'e' | b'E')) {
-            return None;
-        }
-        self.pos = p;
-        Some((neg, v))
-    }
-
-    /// Fast path: an optional minus, 1 to 19 digits in all (no leading zero in the integer
-    /// part), an optional fraction, no exponent. Consumes it and returns (negative, digits as
-    /// an integer, number of fraction digits); otherwise consumes nothing.
-    #[inline]
-    pub fn plain_decimal(&mut self) -> Option<(bool, u64, u32)> {
-        let s = self.s;
-        let start = self.pos;
-        let neg = s.get(start) == Some(&b'-');
-        let mut p = start + usize::from(neg);
-        let int_start = p;
-        let mut v;
-        (p, v) = digits(s, p, 0);
-        let int_len = p - int_start;
-        if int_len == 0 || (int_len > 1 && s[int_start] == b'0') {
-            return None;
-        }
-        let mut frac_len = 0;
-        if s.get(p) == Some(&b'.') {
-            p += 1;
-            let frac_start = p;
-            (p, v) = digits(s, p, v);
-            frac_len = p - frac_start;
-            if frac_len == 0 {
-                return None;
-            }
-        }
-        if int_len + frac_len > 19 || matches!(s.get(p), Some(b'e' | b'E')) {
-            return None;
-        }
-        self.pos = p;
-        Some((neg, v, frac_len as u32))
-    }
-
-    /// A number as the nearest `f64`, or `None` for null.
-    #[inline(always)]
-    pub fn float(&mut self) -> Result<Option<f64>, Bad> {
-        // Exact when the digits fit in 53 bits: one correctly rounded division.
-        static EXACT: [f64; 20] = [
-            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-            1e16, 1e17, 1e18, 1e19,
-        ];
-        let save = self.pos;
-        if let Some((neg, m, frac)) = self.plain_decimal() {
-            if m < (1 << 53) {
-                let v = m as f64 / EXACT[frac as usize];
-                return Ok(Some(if neg { -v } else { v }));
-            }
-            self.pos = save;
-        }
-        self.float_slow()
-    }
-
-    /// Any other number (or null, or a wrong type) read as a float.
-    #[cold]
-    #[inline(never)]
-    fn float_slow(&mut self) -> Result<Option<f64>, Bad> {
-        let Some(n) = self.num()? else {
-            return Ok(None);
-        };
-        n.to_f64()
-            .map(Some)
-            .ok_or_else(|| Bad::Value(format!("`{}` is out of range", n.show())))
     }
 
     /// `true` or `false`, or `None` for null.
@@ -794,16 +558,10 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// The value error of an integer outside its type's range, built out of line (the hot readers
-/// stay small).
-#[cold]
-#[inline(never)]
-fn not_in_range(sign: &str, v: impl std::fmt::Display, what: &str) -> Bad {
-    Bad::Value(format!("`{sign}{v}` is not {what} in range"))
-}
-
 #[path = "ignore.rs"]
 mod ignore;
+#[path = "number.rs"]
+mod number;
 
 #[cfg(test)]
 #[path = "lex_tests.rs"]

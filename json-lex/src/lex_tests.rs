@@ -2,6 +2,7 @@
 // clock check (which scans each file up to its first `#[cfg(test)]`) sees a test file.
 #[cfg(test)]
 use super::*;
+use crate::scalar::Num;
 
 #[test]
 fn strings_and_escapes() {
