@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::scalar::{Key, first_special, hex4_at, key_code, scan_plain, special_lanes, word_at};
+use super::scalar::{Key, first_special, hex4_at, key_code, plain_key4, scan_plain, word_at};
 
 /// Deepest nesting accepted in skipped values (protects the stack).
 pub const MAX_DEPTH: u32 = 64;
@@ -122,7 +122,6 @@ impl<'a> Lexer<'a> {
         // and one more byte for the first key, shifted to look the same).
         if let Some(chunk) = s.get(p..p + 8) {
             const FRAME_LANES: u64 = 0xFFFF_0000_0000_FFFF;
-            const KEY_LANES: u64 = 0x0000_8080_8080_0000;
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
             let x = u64::from_le_bytes(word);
@@ -132,16 +131,16 @@ impl<'a> Lexer<'a> {
             } else {
                 x
             };
-            // No lane of the key is flagged: none is `"`, `\\` or a control character (a
-            // false hit only sends the key down the general path).
-            if x & FRAME_LANES == u64::from_le_bytes(*b",\"\0\0\0\0\":")
-                && special_lanes(x) & KEY_LANES == 0
+            let code = (x >> 16) & 0xFFFF_FFFF;
+            // The four key bytes hide no `"`, `\\` or control character (checked on the four
+            // bytes only, see `plain_key4`).
+            if x & FRAME_LANES == u64::from_le_bytes(*b",\"\0\0\0\0\":") && plain_key4(code as u32)
             {
                 *first = false;
                 let key = p + 2 - no_comma;
                 self.pos = key + 6;
                 return Ok(Some(Key {
-                    code: (x >> 16) & 0xFFFF_FFFF,
+                    code,
                     bytes: Cow::Borrowed(&s[key..key + 4]),
                 }));
             }
