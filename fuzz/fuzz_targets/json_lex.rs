@@ -1,6 +1,7 @@
 //! The shared JSON reader: never panics, accepts exactly the texts `serde_json` accepts (but
 //! numbers too large for an `f64`, which it leaves to the field readers), and `raw_value` ends
-//! where the value ends. Then every typed reader on the same text must agree with the skipper:
+//! where the value ends; `ignore_value` accepts exactly what serde_json's `IgnoredAny` does.
+//! Then every typed reader on the same text must agree with the skipper:
 //! none may fail fatally where skipping succeeded.
 
 #![no_main]
@@ -16,6 +17,12 @@ fuzz_target!(|data: &[u8]| {
         Err(e) if e.to_string().contains("out of range") => {}
         Err(e) => assert!(!ours, "the reader accepts what serde_json refuses: {e}"),
     }
+    // `ignore_value` skips as serde_json ignores an unknown field: any depth, strings checked
+    // but not decoded (so a lone surrogate escape passes).
+    let mut lx = Lexer::new(data);
+    let ignored = lx.ignore_value().is_ok() && lx.finish().is_ok();
+    let serde_ignores = serde_json::from_slice::<serde::de::IgnoredAny>(data).is_ok();
+    assert_eq!(ignored, serde_ignores, "ignore_value and serde_json's IgnoredAny disagree");
     if !ours {
         return;
     }

@@ -262,7 +262,11 @@ mod scan_tests {
                 let mut k = *b"aZ9_";
                 k[at] = b;
                 let expected = b >= b'#' && b != b'\\';
-                assert_eq!(plain_key4(u32::from_le_bytes(k)), expected, "{b:#x} at {at}");
+                assert_eq!(
+                    plain_key4(u32::from_le_bytes(k)),
+                    expected,
+                    "{b:#x} at {at}"
+                );
             }
         }
     }
