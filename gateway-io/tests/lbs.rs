@@ -495,6 +495,56 @@ async fn dropping_the_server_closes_station_connections() {
     }
 }
 
+/// `shutdown` returns only once each station's connection has written its close frame, so a
+/// runtime stopped right after it (as the `gateway-server` binary stops its runtime on exit)
+/// drops no goodbye. The server runs on a current-thread runtime that is shut down the moment
+/// `shutdown` returns; the station runs on a thread of its own.
+#[test]
+fn shutdown_returns_after_every_close_frame_is_written() {
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let server_runtime = runtime();
+    let (mut server, addr) = server_runtime.block_on(start(LbsSettings::default()));
+    let station = std::thread::spawn(move || {
+        runtime().block_on(async move {
+            let mut station = Station::connect(addr).await;
+            loop {
+                match timeout(STEP, station.ws.next()).await {
+                    Ok(Some(Ok(Message::Close(_)))) => return true,
+                    Ok(Some(Ok(_))) => {}
+                    _ => return false,
+                }
+            }
+        })
+    });
+    server_runtime.block_on(async {
+        assert!(matches!(
+            next(&mut server).await,
+            GatewayEvent::Connected { .. }
+        ));
+        let events = server.shutdown(Duration::from_secs(5)).await;
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                GatewayEvent::Disconnected {
+                    reason: DisconnectReason::Shutdown,
+                    ..
+                }
+            )),
+            "{events:?}"
+        );
+    });
+    server_runtime.shutdown_background();
+    assert!(
+        station.join().unwrap(),
+        "the station's connection ended without a close frame"
+    );
+}
+
 /// A class A answer built with `reply::class_a` from a station uplink (its uplink token) goes
 /// out as a `dnmsg` whose RX1 is one second after the uplink's `xtime`, on the uplink channel
 /// and data rate.

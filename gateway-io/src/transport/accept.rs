@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::hub::Hub;
-use super::listener::{CatchUnwind, RefusalReason, Stats};
+use super::listener::{CatchUnwind, ConnectionTasks, RefusalReason, Stats};
 use crate::event::{GatewayEvent, Protocol};
 use crate::frontend::ConnectionId;
 use crate::ids::{Eui64, GatewayIds};
@@ -278,6 +278,8 @@ pub(crate) struct AcceptConfig {
     /// Turns true when the server stops: the loop then closes the listening socket (new
     /// connections are refused by the OS) and accepts nothing more.
     pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Every connection task is counted here while it runs.
+    pub(crate) connections: ConnectionTasks,
 }
 
 /// Accepts connections until the server stops, one task per admitted connection running
@@ -343,8 +345,10 @@ pub(crate) async fn accept_loop<S, SF, P>(
         let on_panic = on_panic.clone();
         let stats = config.stats.clone();
         let log = config.log.clone();
+        let live = config.connections.enter();
         tokio::spawn(async move {
             let _slot = slot;
+            let _live = live;
             let task_stats = stats.clone();
             let task = async move {
                 // Boxed: the TLS handshake's state is large and would otherwise size the
@@ -440,6 +444,7 @@ mod tests {
             stats: Arc::new(Stats::default()),
             log: Arc::new(RefusalLog::new("test")),
             shutdown,
+            connections: ConnectionTasks::default(),
         };
         let task = tokio::spawn(accept_loop(
             listener,

@@ -120,6 +120,7 @@ pub(crate) async fn start(
         stats: ctx.stats.clone(),
         log: log.clone(),
         shutdown: ctx.shutdown.clone(),
+        connections: ctx.connections.clone(),
     };
     let state = Arc::new(State {
         registry: ctx.registry,

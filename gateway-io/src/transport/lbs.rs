@@ -179,6 +179,7 @@ pub(crate) async fn start_with<F: WsFrontend>(
         stats: ctx.stats.clone(),
         log: log.clone(),
         shutdown: ctx.shutdown.clone(),
+        connections: ctx.connections.clone(),
     };
     let endpoint = Arc::new(Endpoint {
         registry: ctx.registry.clone(),

@@ -42,6 +42,40 @@ pub(crate) struct ListenerContext {
     pub(crate) controls: mpsc::UnboundedReceiver<Control>,
     pub(crate) shutdown: watch::Receiver<bool>,
     pub(crate) stats: Arc<Stats>,
+    /// The server's count of connection tasks still running.
+    pub(crate) connections: ConnectionTasks,
+}
+
+/// The TCP connection tasks of every listener still running. Each task holds a
+/// [`LiveConnection`]; a stopping server waits for the count to reach zero, so that what a
+/// connection writes after its gateway's final event (a station's close frame) is written
+/// before the server is dropped and the process exits.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConnectionTasks(Arc<watch::Sender<usize>>);
+
+impl ConnectionTasks {
+    /// Counts one more running connection task, until the guard is dropped.
+    pub(crate) fn enter(&self) -> LiveConnection {
+        self.0.send_modify(|n| *n += 1);
+        LiveConnection(self.0.clone())
+    }
+
+    /// Returns once no connection task is running.
+    pub(crate) async fn all_ended(&self) {
+        let mut count = self.0.subscribe();
+        // The sender is held by `self`: waiting cannot fail.
+        let _ = count.wait_for(|n| *n == 0).await;
+    }
+}
+
+/// One running connection task (see [`ConnectionTasks`]).
+#[derive(Debug)]
+pub(crate) struct LiveConnection(Arc<watch::Sender<usize>>);
+
+impl Drop for LiveConnection {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 /// A started listener.

@@ -138,6 +138,7 @@ pub(crate) async fn start(
         stats: ctx.stats.clone(),
         log: log.clone(),
         shutdown: ctx.shutdown.clone(),
+        connections: ctx.connections.clone(),
     };
     let limits = settings.limits;
     let shared = Arc::new(Shared {

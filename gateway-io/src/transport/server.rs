@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::{AbortHandle, JoinHandle};
 
 use super::hub::{COMMAND_CAPACITY, CommandRequest, Hub, ListenerId};
-use super::listener::{ListenerContext, Registry, ServerStats, Started, Stats};
+use super::listener::{ConnectionTasks, ListenerContext, Registry, ServerStats, Started, Stats};
 use crate::error::CommandError;
 use crate::event::{DisconnectReason, GatewayCommand, GatewayEvent};
 use crate::freqplan::FrequencyPlan;
@@ -27,6 +27,10 @@ use crate::registry::{
 
 /// Events buffered between the listeners and [`GatewayServer::next_event`] by default.
 pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
+
+/// How long [`GatewayServer::shutdown`] waits, within its grace period, for connections to
+/// write their last frames after their gateway's final event.
+const GOODBYE_WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A listener of the server, to ask for its address with [`GatewayServer::local_addr`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -407,6 +411,7 @@ impl GatewayServerBuilder {
         let hub = Arc::new(Hub::new(events_tx));
         let (shutdown, shutdown_rx) = watch::channel(false);
         let stats = Arc::new(Stats::default());
+        let connections = ConnectionTasks::default();
         let mut listeners = Vec::with_capacity(self.listeners.len());
         let mut commands = Vec::with_capacity(self.listeners.len());
         let mut tasks: Vec<(ListenerKind, Vec<JoinHandle<()>>)> = Vec::new();
@@ -434,6 +439,7 @@ impl GatewayServerBuilder {
                 controls,
                 shutdown: shutdown_rx.clone(),
                 stats: stats.clone(),
+                connections: connections.clone(),
             };
             let started = spec.start(addr, ctx).await.map_err(|source| {
                 // Listeners started so far stop with `tasks` when this returns.
@@ -501,6 +507,7 @@ impl GatewayServerBuilder {
             listeners,
             tasks: aborts,
             stats,
+            connections,
             _shutdown: shutdown,
         })
     }
@@ -606,6 +613,7 @@ pub struct GatewayServer {
     listeners: Vec<(ListenerKind, SocketAddr)>,
     tasks: Vec<AbortHandle>,
     stats: Arc<Stats>,
+    connections: ConnectionTasks,
     _shutdown: watch::Sender<bool>,
 }
 
@@ -651,9 +659,10 @@ impl GatewayServer {
     /// MQTT connections are closed after what was queued for them, Semtech UDP gateways are
     /// forgotten), the events that follow (their final `Disconnected`, with
     /// `DisconnectReason::Shutdown`, and any last uplink or TX acknowledgement) are collected
-    /// until no gateway is connected or `grace` has passed, and then every listener stops
-    /// (CUPS first finishes the requests it is serving) and the server is dropped. Returns
-    /// those events, for the caller to deliver before it exits.
+    /// until no gateway is connected or `grace` has passed, the connections get until the end
+    /// of `grace` (at most one second more) to write their last frames, and then every
+    /// listener stops (CUPS first finishes the requests it is serving) and the server is
+    /// dropped. Returns those events, for the caller to deliver before it exits.
     ///
     /// A Semtech UDP gateway heard again during the grace period is dropped with the listeners.
     pub async fn shutdown(mut self, grace: std::time::Duration) -> Vec<GatewayEvent> {
@@ -695,6 +704,12 @@ impl GatewayServer {
                 Ok(None) | Err(_) => break,
             }
         }
+        // A connection writes its last frames after its gateway's final event (a station's
+        // close frame): they get until the end of the grace period, at most
+        // `GOODBYE_WINDOW`, before the listeners are dropped. Connections that were never a
+        // gateway (a handshake in progress) do not hold the stop longer than that.
+        let goodbye = deadline.min(tokio::time::Instant::now() + GOODBYE_WINDOW);
+        let _ = tokio::time::timeout_at(goodbye, self.connections.all_ended()).await;
         while let Ok(event) = self.events.try_recv() {
             events.push(event);
         }
