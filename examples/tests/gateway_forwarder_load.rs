@@ -20,7 +20,7 @@ mod gateway_server_support;
 
 use std::time::Duration;
 
-use gateway_server_support::{STEP, TempDir, free_port, wait_for_tcp};
+use gateway_server_support::{STEP, TempDir, free_port, udp_only_config, wait_for_tcp};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::net::UdpSocket;
 
@@ -48,28 +48,6 @@ async fn wait_ready(port: u16) {
         }
     }
     panic!("gateway-server did not answer on UDP {port}");
-}
-
-/// The UDP-only config of a server on `port` serving any EUI.
-fn udp_only_config(dir: &TempDir, port: u16) -> std::path::PathBuf {
-    dir.file(
-        "server.toml",
-        format!(
-            r#"
-[listeners]
-udp = "127.0.0.1:{port}"
-lbs = ""
-cups = ""
-mqtt_v3 = ""
-mqtt_v2 = ""
-tabs_hubs = ""
-
-[udp]
-allow_unregistered = true
-"#
-        )
-        .as_bytes(),
-    )
 }
 
 /// Sends `n` PUSH_DATA of one gateway one at a time, each acknowledged before the next, at

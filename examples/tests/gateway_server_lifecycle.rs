@@ -232,24 +232,7 @@ async fn json_logs_are_one_object_per_line() {
 async fn sigterm_exits_even_when_nobody_reads_stdout() {
     let udp = free_port();
     let dir = TempDir::new("stuck-stdout");
-    let config = dir.file(
-        "server.toml",
-        format!(
-            r#"
-[listeners]
-udp = "127.0.0.1:{udp}"
-lbs = ""
-cups = ""
-mqtt_v3 = ""
-mqtt_v2 = ""
-tabs_hubs = ""
-
-[udp]
-allow_unregistered = true
-"#
-        )
-        .as_bytes(),
-    );
+    let config = udp_only_config(&dir, udp);
     let mut child = spawn_server(&config);
     // stdout is piped and never read; stderr is read to the end in the background.
     let mut stderr = child.stderr.take().unwrap();

@@ -527,24 +527,21 @@ impl<'a> Lexer<'a> {
     /// Checks that an object follows (or null, giving `false`); a wrong type is skipped.
     #[inline]
     pub fn object_start(&mut self) -> Result<bool, Bad> {
-        match self.peek() {
-            Some(b'{') => {
-                self.pos += 1;
-                Ok(true)
-            }
-            Some(b'n') => {
-                self.literal(b"null")?;
-                Ok(false)
-            }
-            _ => Err(self.wrong("an object")),
-        }
+        self.container_start(b'{', "an object")
     }
 
     /// Checks that an array follows (or null, giving `false`); a wrong type is skipped.
     #[inline]
     pub fn array_start(&mut self) -> Result<bool, Bad> {
+        self.container_start(b'[', "an array")
+    }
+
+    /// Consumes `open` (`true`), or `null` (`false`); anything else is skipped as a value error
+    /// naming `what`.
+    #[inline]
+    fn container_start(&mut self, open: u8, what: &str) -> Result<bool, Bad> {
         match self.peek() {
-            Some(b'[') => {
+            Some(b) if b == open => {
                 self.pos += 1;
                 Ok(true)
             }
@@ -552,7 +549,7 @@ impl<'a> Lexer<'a> {
                 self.literal(b"null")?;
                 Ok(false)
             }
-            _ => Err(self.wrong("an array")),
+            _ => Err(self.wrong(what)),
         }
     }
 }

@@ -264,3 +264,25 @@ pub fn terminate(child: &tokio::process::Child) {
         .unwrap();
     assert!(status.success());
 }
+
+/// The UDP-only config of a server on `port` serving any EUI.
+pub fn udp_only_config(dir: &TempDir, port: u16) -> PathBuf {
+    dir.file(
+        "server.toml",
+        format!(
+            r#"
+[listeners]
+udp = "127.0.0.1:{port}"
+lbs = ""
+cups = ""
+mqtt_v3 = ""
+mqtt_v2 = ""
+tabs_hubs = ""
+
+[udp]
+allow_unregistered = true
+"#
+        )
+        .as_bytes(),
+    )
+}
