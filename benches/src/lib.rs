@@ -82,12 +82,25 @@ pub fn gateway() -> GatewayIds {
 /// When `datagram` is not a PUSH_DATA or one of its `rxpk` does not translate (bench inputs are
 /// valid).
 pub fn push_data_to_protobuf(gateway: &GatewayIds, datagram: &[u8]) -> Vec<Vec<u8>> {
+    push_data_to_uplinks(gateway, datagram)
+        .iter()
+        .map(encode_uplink)
+        .collect()
+}
+
+/// A PUSH_DATA datagram to its `ttnpb.UplinkMessage`s, before encoding: the first two steps
+/// of [`push_data_to_protobuf`].
+///
+/// # Panics
+///
+/// As [`push_data_to_protobuf`].
+pub fn push_data_to_uplinks(gateway: &GatewayIds, datagram: &[u8]) -> Vec<UplinkMessage> {
     let Ok(Packet::PushData(p)) = Packet::decode(datagram) else {
         panic!("the bench datagram is a valid PUSH_DATA")
     };
     let (uplinks, errors) = udp::rxpks_into_uplinks(gateway, p.rxpk, None);
     assert!(errors.is_empty(), "bench rxpk translate: {errors:?}");
-    uplinks.iter().map(encode_uplink).collect()
+    uplinks
 }
 
 /// A Basics Station `updf` text to its `ttnpb.UplinkMessage` (basicstation decode,
