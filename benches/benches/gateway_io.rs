@@ -8,10 +8,14 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group};
 use loragw_basicstation::message::decode_up;
 use loragw_basicstation::region::Region;
-use loragw_benches::{UPDF, gateway, gwmp_datagrams, push_data_to_protobuf, updf_to_uplink};
+use loragw_benches::{
+    UPDF, gateway, gwmp_datagrams, push_data_to_protobuf, push_data_to_uplinks, updf_to_uplink,
+};
 use loragw_gateway_io::adapter::{lbs, udp};
 use loragw_gateway_io::ttnpb::downlink_message::Settings;
-use loragw_gateway_io::ttnpb::{DataRate, DownlinkMessage, TxSettings, tx_settings};
+use loragw_gateway_io::ttnpb::{
+    DataRate, DownlinkMessage, TxSettings, encode_exact, encode_uplink, tx_settings,
+};
 use loragw_semtech_udp::{Packet, ProtocolVersion, PullResp};
 
 /// PUSH_DATA with eight `rxpk`, one of them with two `rsig` antennas.
@@ -124,6 +128,18 @@ fn wire_to_ttnpb(c: &mut Criterion) {
         });
     }
     g.finish();
+    // The last step of that path alone: the bench uplink (1 rxpk) to protobuf bytes, by the
+    // hand-written encoder and by prost's generated one.
+    let [(_, bytes), ..] = gwmp_datagrams();
+    let uplink = push_data_to_uplinks(&gw, &bytes).swap_remove(0);
+    let mut g = c.benchmark_group("gateway_io/uplink_to_protobuf");
+    g.bench_function("encode_uplink", |b| {
+        b.iter(|| encode_uplink(black_box(&uplink)))
+    });
+    g.bench_function("prost_encode_exact", |b| {
+        b.iter(|| encode_exact(black_box(&uplink)))
+    });
+    g.finish();
     let mut g = c.benchmark_group("gateway_io/lbs_updf_to_uplink");
     g.bench_function("loragw", |b| {
         b.iter(|| updf_to_uplink(&gw, black_box(UPDF)))
@@ -142,7 +158,9 @@ criterion_group!(benches, wire_to_ttnpb, udp_uplink, lbs_uplink, udp_downlink);
 /// (instructions at N − instructions at 0) / N is the cost of one operation with the set-up
 /// subtracted (the method of `semtech-udp/README.md`). Operations:
 /// `push_data_to_protobuf:<datagram>`, `semtech-udp-0.12-decode:<datagram>` (datagram
-/// `push_data_1rxpk` or `push_data_8rxpk`), `updf_to_uplink`, `serde_json_value:updf`.
+/// `push_data_1rxpk` or `push_data_8rxpk`), `updf_to_uplink`, `serde_json_value:updf`, and
+/// the first uplink of a datagram encoded alone: `encode_uplink:<datagram>`,
+/// `prost_encode_exact:<datagram>`.
 fn count_mode(spec: &str) {
     let (op, n) = spec
         .rsplit_once('/')
@@ -167,6 +185,16 @@ fn count_mode(spec: &str) {
             let bytes = datagram(name);
             for _ in 0..n {
                 black_box(semtech_udp::Packet::parse(black_box(&bytes)).expect("valid datagram"));
+            }
+        }
+        (encoder @ ("encode_uplink" | "prost_encode_exact"), name) => {
+            let uplink = push_data_to_uplinks(&gw, &datagram(name)).swap_remove(0);
+            for _ in 0..n {
+                black_box(if encoder == "encode_uplink" {
+                    encode_uplink(black_box(&uplink))
+                } else {
+                    encode_exact(black_box(&uplink))
+                });
             }
         }
         ("updf_to_uplink", _) => {

@@ -14,7 +14,7 @@ use loragw_basicstation::message::decode_up;
 use loragw_basicstation::region::Region;
 use loragw_gateway_io::adapter::{lbs, udp};
 use loragw_gateway_io::ids::{Eui64, GatewayIds};
-use loragw_gateway_io::ttnpb::{UplinkMessage, encode_exact};
+use loragw_gateway_io::ttnpb::{UplinkMessage, encode_uplink};
 use loragw_semtech_udp::Packet;
 use stats_alloc::{Region as AllocRegion, StatsAlloc};
 
@@ -75,19 +75,32 @@ pub fn gateway() -> GatewayIds {
 
 /// A PUSH_DATA datagram all the way to what a Gateway Server hands on: one protobuf-encoded
 /// `ttnpb.UplinkMessage` per reception (GWMP decode, gateway-io's UDP adapter as the UDP
-/// frontend calls it, `encode_exact` as the upstream publisher encodes).
+/// frontend calls it, `encode_uplink` as the upstream publisher encodes).
 ///
 /// # Panics
 ///
 /// When `datagram` is not a PUSH_DATA or one of its `rxpk` does not translate (bench inputs are
 /// valid).
 pub fn push_data_to_protobuf(gateway: &GatewayIds, datagram: &[u8]) -> Vec<Vec<u8>> {
+    push_data_to_uplinks(gateway, datagram)
+        .iter()
+        .map(encode_uplink)
+        .collect()
+}
+
+/// A PUSH_DATA datagram to its `ttnpb.UplinkMessage`s, before encoding: the first two steps
+/// of [`push_data_to_protobuf`].
+///
+/// # Panics
+///
+/// As [`push_data_to_protobuf`].
+pub fn push_data_to_uplinks(gateway: &GatewayIds, datagram: &[u8]) -> Vec<UplinkMessage> {
     let Ok(Packet::PushData(p)) = Packet::decode(datagram) else {
         panic!("the bench datagram is a valid PUSH_DATA")
     };
     let (uplinks, errors) = udp::rxpks_into_uplinks(gateway, p.rxpk, None);
     assert!(errors.is_empty(), "bench rxpk translate: {errors:?}");
-    uplinks.iter().map(encode_exact).collect()
+    uplinks
 }
 
 /// A Basics Station `updf` text to its `ttnpb.UplinkMessage` (basicstation decode,

@@ -48,6 +48,9 @@
 //!   [`DataRate::as_lora`]), GPS and Unix time conversions with the leap-second table
 //!   ([`time`]), an EUI-64 type ([`Eui64`], [`GatewayIdentifiers::eui64`]), and
 //!   [`encode_exact`] (prost's `encode_to_vec` bytes, for fewer instructions).
+//! - [`encode_uplink`] and [`encode_uplink_token`]: the same bytes again for the two messages
+//!   encoded for every received frame, written by hand in about 40 % of `encode_exact`'s
+//!   time.
 //!
 //! [`prost`] and [`pbjson_types`] are re-exported so that downstream crates use the same
 //! versions without naming them in their own manifests.
@@ -128,6 +131,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod back_writer;
 mod data_rates;
 mod encode;
 mod eui;
@@ -136,6 +140,7 @@ mod hex_json;
 pub mod pb_struct;
 pub mod time;
 mod timestamp;
+mod uplink_encode;
 
 /// The generated messages; everything is re-exported at the crate root.
 mod generated {
@@ -152,3 +157,4 @@ pub use pbjson_types;
 pub use pbjson_types::{BoolValue, Duration, FloatValue, StringValue};
 pub use prost;
 pub use timestamp::{ParseTimestampError, Timestamp};
+pub use uplink_encode::{encode_uplink, encode_uplink_token};

@@ -38,7 +38,7 @@ pub fn stamp_uplink_tokens(message: &mut UplinkMessage, concentrator_time_ns: Op
                 .unwrap_or_else(|| i64::from(md.timestamp) * 1000),
             gateway_time: md.gps_time,
         };
-        md.uplink_token = loragw_ttnpb::encode_exact(&token);
+        md.uplink_token = loragw_ttnpb::encode_uplink_token(&token);
         md.gateway_ids = token.ids.and_then(|ids| ids.gateway_ids);
     }
 }

@@ -58,9 +58,11 @@ pub enum PayloadEncoding {
 }
 
 impl PayloadEncoding {
-    fn encode<M: Message + SerializeIfJson>(self, message: &M) -> Vec<u8> {
+    /// `message` in this encoding; `protobuf` writes the binary form (`encode_exact`, or a
+    /// hand-written encoder of the same bytes).
+    fn encode<M: SerializeIfJson>(self, message: &M, protobuf: fn(&M) -> Vec<u8>) -> Vec<u8> {
         match self {
-            PayloadEncoding::Protobuf => loragw_ttnpb::encode_exact(message),
+            PayloadEncoding::Protobuf => protobuf(message),
             #[cfg(feature = "serde")]
             PayloadEncoding::Json => serde_json_bytes(message),
         }
@@ -195,9 +197,18 @@ impl UpstreamBroker {
     pub fn publish_event(&self, event: &GatewayEvent) -> Result<(), ClientError> {
         let id = &event.gateway().gateway_id;
         let (kind, payload) = match event {
-            GatewayEvent::Uplink { message, .. } => ("event/up", self.encoding.encode(message)),
-            GatewayEvent::Status { status, .. } => ("event/status", self.encoding.encode(status)),
-            GatewayEvent::TxAck { ack, .. } => ("event/ack", self.encoding.encode(ack)),
+            GatewayEvent::Uplink { message, .. } => (
+                "event/up",
+                self.encoding.encode(message, loragw_ttnpb::encode_uplink),
+            ),
+            GatewayEvent::Status { status, .. } => (
+                "event/status",
+                self.encoding.encode(status, loragw_ttnpb::encode_exact),
+            ),
+            GatewayEvent::TxAck { ack, .. } => (
+                "event/ack",
+                self.encoding.encode(ack, loragw_ttnpb::encode_exact),
+            ),
             GatewayEvent::Connected { protocol, .. }
             | GatewayEvent::Disconnected { protocol, .. } => {
                 let online = matches!(event, GatewayEvent::Connected { .. });

@@ -3,12 +3,12 @@
 
 use loragw_ttnpb::pb_struct::{Value, value::Kind};
 use loragw_ttnpb::{
-    BoolValue, DataRate, DownlinkMessage, DownlinkPath, Duration, EndDeviceIdentifiers, FCtrl,
-    Fhdr, FloatValue, GatewayAntennaIdentifiers, GatewayDown, GatewayIdentifiers, GatewayStatus,
-    GatewayUp, JoinRequestPayload, Location, MacPayload, Message, Mhdr, PacketBrokerMetadata,
-    PacketBrokerRouteHop, RelayMetadata, RxMetadata, StringValue, Struct, Timestamp,
-    TxAcknowledgment, TxRequest, TxSettings, UplinkMessage, downlink_message, downlink_path,
-    message, tx_settings,
+    BoolValue, DataRate, DlSettings, DownlinkMessage, DownlinkPath, Duration, EndDeviceIdentifiers,
+    FCtrl, Fhdr, FloatValue, GatewayAntennaIdentifiers, GatewayDown, GatewayIdentifiers,
+    GatewayStatus, GatewayUp, JoinAcceptPayload, JoinRequestPayload, Location, MacPayload, Message,
+    Mhdr, PacketBrokerMetadata, PacketBrokerRouteHop, RejoinRequestPayload, RelayMetadata,
+    RxMetadata, StringValue, Struct, Timestamp, TxAcknowledgment, TxRequest, TxSettings,
+    UplinkMessage, UplinkToken, downlink_message, downlink_path, message, tx_settings,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option::of as maybe;
@@ -446,6 +446,131 @@ pub(crate) fn gateway_up() -> impl Strategy<Value = GatewayUp> {
                 uplink_messages,
                 gateway_status,
                 tx_acknowledgment,
+            },
+        )
+}
+
+/// [`uplink_message`] with what the typed strategies leave out, for the binary encoders only
+/// (the JSON mapping cannot print all of it): any enum number, any float bits, negative
+/// `nanos`, empty optional messages, join-accept and rejoin payloads, a decoded payload and
+/// downlink settings.
+pub(crate) fn wild_uplink_message() -> impl Strategy<Value = UplinkMessage> {
+    let odd_float = prop_oneof![
+        any::<u32>().prop_map(f32::from_bits),
+        Just(-0.0f32),
+        Just(0.0f32),
+        Just(f32::NAN),
+        Just(f32::NEG_INFINITY),
+    ];
+    (
+        uplink_message(),
+        any::<[i32; 4]>(),
+        [
+            odd_float.clone(),
+            odd_float.clone(),
+            odd_float.clone(),
+            odd_float.clone(),
+            odd_float,
+        ],
+        any::<u32>(),
+        any::<[bool; 6]>(),
+        (any::<i64>(), any::<i32>()),
+        maybe(advanced()),
+        0u8..5,
+        bytes(4),
+    )
+        .prop_map(
+            |(mut m, ints, floats, number, flags, (seconds, nanos), decoded, payload_kind, raw)| {
+                let float = |i: usize| floats[i];
+                m.payload = match payload_kind {
+                    0 => None,
+                    1 => Some(Message::default()),
+                    2 => Some(Message {
+                        m_hdr: Some(Mhdr {
+                            m_type: ints[0],
+                            major: ints[1],
+                        }),
+                        mic: raw.clone(),
+                        payload: Some(message::Payload::JoinAcceptPayload(JoinAcceptPayload {
+                            encrypted: raw.clone(),
+                            rx_delay: ints[2],
+                            dl_settings: flags[0].then(DlSettings::default),
+                            ..Default::default()
+                        })),
+                    }),
+                    3 => Some(Message {
+                        m_hdr: None,
+                        mic: Vec::new(),
+                        payload: Some(message::Payload::RejoinRequestPayload(
+                            RejoinRequestPayload {
+                                rejoin_type: ints[3],
+                                net_id: raw.clone(),
+                                rejoin_cnt: number,
+                                ..Default::default()
+                            },
+                        )),
+                    }),
+                    _ => m.payload.map(|mut p| {
+                        if let Some(message::Payload::MacPayload(mac)) = &mut p.payload {
+                            mac.decoded_payload = decoded;
+                            if flags[1] {
+                                mac.f_hdr = Some(Fhdr::default());
+                            }
+                            if flags[2] {
+                                mac.f_hdr = None;
+                            }
+                        }
+                        if let Some(h) = &mut p.m_hdr {
+                            h.major = ints[1];
+                        }
+                        p
+                    }),
+                };
+                if let Some(s) = &mut m.settings {
+                    s.downlink = flags[3].then_some(tx_settings::Downlink {
+                        antenna_index: number,
+                        tx_power: float(0),
+                        invert_polarization: flags[4],
+                    });
+                    s.time = s.time.map(|_| Timestamp { seconds, nanos });
+                } else if flags[5] {
+                    m.settings = Some(TxSettings::default());
+                }
+                for md in &mut m.rx_metadata {
+                    md.rssi = float(1);
+                    md.snr = float(2);
+                    md.signal_rssi = md.signal_rssi.map(|_| FloatValue { value: float(3) });
+                    md.channel_rssi = float(4);
+                    md.downlink_path_constraint = ints[2];
+                    md.frequency_drift = ints[3];
+                    md.gps_time = md.gps_time.map(|_| Timestamp { seconds, nanos });
+                }
+                m.consumed_airtime = m.consumed_airtime.map(|_| Duration { seconds, nanos });
+                m.crc_status = m.crc_status.or(flags[0].then(BoolValue::default));
+                m
+            },
+        )
+}
+
+/// `UplinkToken`s, with any counter values and negative times.
+pub(crate) fn uplink_token() -> impl Strategy<Value = UplinkToken> {
+    (
+        maybe((maybe(gateway_ids()), any::<u32>())),
+        any::<u32>(),
+        maybe(timestamp()),
+        any::<i64>(),
+        maybe(timestamp()),
+    )
+        .prop_map(
+            |(ids, timestamp, server_time, concentrator_time, gateway_time)| UplinkToken {
+                ids: ids.map(|(gateway_ids, antenna_index)| GatewayAntennaIdentifiers {
+                    gateway_ids,
+                    antenna_index,
+                }),
+                timestamp,
+                server_time,
+                concentrator_time,
+                gateway_time,
             },
         )
 }
