@@ -241,6 +241,8 @@ mod fast_paths {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
         /// `next_key_is` takes a key only where `next_key` returns that key and stops at the
         /// same place; otherwise it consumes nothing.
         #[test]
@@ -264,6 +266,32 @@ mod fast_paths {
                 prop_assert_eq!(fast.position(), at);
                 prop_assert_eq!(fast_first, first);
             }
+        }
+
+        /// The number readers' fast paths (plain integers and decimals right at the reader)
+        /// give what the general reader gives for the same text after a space: the value bit
+        /// for bit, the same value error, the same end.
+        #[test]
+        fn number_fast_paths_match_general(t in value_text()) {
+            fn both<T: PartialEq + std::fmt::Debug>(
+                t: &[u8],
+                read: impl Fn(&mut Lexer<'_>) -> Result<Option<T>, Bad>,
+            ) -> Result<(), TestCaseError> {
+                let spaced = [b" ", t].concat();
+                let (mut fast, mut slow) = (Lexer::new(t), Lexer::new(&spaced));
+                match (read(&mut fast), read(&mut slow)) {
+                    (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                    (Err(Bad::Value(a)), Err(Bad::Value(b))) => prop_assert_eq!(a, b),
+                    (Err(Bad::Fatal(_)), Err(Bad::Fatal(_))) => return Ok(()),
+                    (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+                }
+                prop_assert_eq!(fast.position() + 1, slow.position());
+                Ok(())
+            }
+            both(&t, |l| l.uint::<u32>())?;
+            both(&t, |l| l.uint::<u64>())?;
+            both(&t, |l| l.int::<i32>())?;
+            both(&t, |l| l.float().map(|v| v.map(f64::to_bits)))?;
         }
 
         /// The string fast path gives what the general reader gives (bytes, error, position).

@@ -102,15 +102,12 @@ impl<'a> Lexer<'a> {
     /// still a whole number in range), or `None` for null.
     #[inline(always)]
     pub fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
-        if let Some((neg, v)) = self.plain_integer() {
-            // `plain_integer` consumed the number: a negative one is reported here, not read
-            // again (the reader would be past it, and the whole datagram would be lost).
-            if neg && v != 0 {
-                return Err(not_in_range("-", v, "an unsigned integer"));
-            }
+        // Unsigned: a minus sign leaves the number to `int_slow` (`-0` is zero, anything else
+        // out of range), which reads it whole.
+        if let Some((_, v)) = self.plain_integer(false) {
             return T::try_from(v)
                 .map(Some)
-                .map_err(|_| not_in_range("", v, "an unsigned integer"));
+                .map_err(|_| not_in_range(v, "an unsigned integer"));
         }
         match self.int_slow()? {
             None => Ok(None),
@@ -138,11 +135,11 @@ impl<'a> Lexer<'a> {
     /// A signed integer of type `T` (as [`Self::uint`]), or `None` for null.
     #[inline(always)]
     pub fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
-        if let Some((neg, v)) = self.plain_integer() {
+        if let Some((neg, v)) = self.plain_integer(true) {
             let v = if neg { -i128::from(v) } else { i128::from(v) };
             return T::try_from(v)
                 .map(Some)
-                .map_err(|_| not_in_range("", v, "an integer"));
+                .map_err(|_| not_in_range(v, "an integer"));
         }
         match self.int_slow()? {
             None => Ok(None),
@@ -152,14 +149,14 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Fast path for the common case: an optional minus and 1 to 19 digits (no leading zero),
-    /// followed by neither a fraction nor an exponent. Consumes it and returns (negative,
-    /// magnitude); otherwise consumes nothing.
+    /// Fast path for the common case: a minus if `signed`, and 1 to 19 digits (no leading
+    /// zero), followed by neither a fraction nor an exponent. Consumes it and returns
+    /// (negative, magnitude); otherwise consumes nothing.
     #[inline]
-    fn plain_integer(&mut self) -> Option<(bool, u64)> {
+    fn plain_integer(&mut self, signed: bool) -> Option<(bool, u64)> {
         let s = self.s;
         let start = self.pos;
-        let neg = s.get(start) == Some(&b'-');
+        let neg = signed && s.get(start) == Some(&b'-');
         let mut p = start + usize::from(neg);
         let first = p;
         let v;
@@ -244,6 +241,6 @@ impl<'a> Lexer<'a> {
 /// stay small).
 #[cold]
 #[inline(never)]
-fn not_in_range(sign: &str, v: impl std::fmt::Display, what: &str) -> Bad {
-    Bad::Value(format!("`{sign}{v}` is not {what} in range"))
+fn not_in_range(v: impl std::fmt::Display, what: &str) -> Bad {
+    Bad::Value(format!("`{v}` is not {what} in range"))
 }

@@ -504,16 +504,22 @@ fn stat_field(lx: &mut Lexer<'_>, s: &mut Stat, e: &mut Elem, code: u64) -> Resu
     Ok(true)
 }
 
-/// Reads each of the given four-byte `stat` keys that comes next, in this order (see
-/// [`Lexer::next_key_is`]); a key that does not come next is passed over, and what is left
-/// is read by the general loop of [`stat`]. The text is read in its own order either way.
+/// When the object starts with the first of the given four-byte `stat` keys, reads it, then
+/// each of the others that comes next, in this order (see [`Lexer::next_key_is`]); a key that
+/// does not come next is passed over, and whatever is left is read by the general loop of
+/// [`stat`]. The text is read in its own order either way.
 macro_rules! stat_usual_order {
-    ($lx:ident, $s:ident, $e:ident, $first:ident: $($k:ident),*) => {
-        $(
-            if $lx.next_key_is(&mut $first, $k) {
-                stat_field($lx, $s, &mut $e, $k)?;
-            }
-        )*
+    ($lx:ident, $s:ident, $e:ident, $first:ident: $k0:ident, $($k:ident),*) => {
+        if $lx.next_key_is(&mut $first, $k0) {
+            stat_field($lx, $s, &mut $e, $k0)?;
+            // A comma before every other key: a constant, so no flag is tested.
+            let mut first = false;
+            $(
+                if $lx.next_key_is(&mut first, $k) {
+                    stat_field($lx, $s, &mut $e, $k)?;
+                }
+            )*
+        }
     };
 }
 
