@@ -156,6 +156,16 @@ impl<'a> Lexer<'a> {
     fn plain_integer(&mut self, signed: bool) -> Option<(bool, u64)> {
         let s = self.s;
         let start = self.pos;
+        // The usual small count or channel: one digit, then a byte that does not go on with
+        // the number (the general path below gives the same for it).
+        if let Some(&[d, next]) = s.get(start..start + 2)
+            && d.is_ascii_digit()
+            && !next.is_ascii_digit()
+            && !matches!(next, b'.' | b'e' | b'E')
+        {
+            self.pos = start + 1;
+            return Some((false, u64::from(d - b'0')));
+        }
         let neg = signed && s.get(start) == Some(&b'-');
         let mut p = start + usize::from(neg);
         let first = p;
