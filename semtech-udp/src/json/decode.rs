@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use loragw_json_lex::{Bad, Fatal, Lexer, key_code};
+use loragw_json_lex::{Bad, Fatal, Key, Lexer, key_code};
 
 use super::ack::{AckValue, TxError, TxWarning, TxpkAck};
 use super::base64;
@@ -476,7 +476,16 @@ fn owned(lx: &mut Lexer<'_>) -> Result<Option<String>, Bad> {
 #[inline(always)]
 fn stat_field(lx: &mut Lexer<'_>, s: &mut Stat, e: &mut Elem, code: u64) -> Result<bool, Fatal> {
     match code {
-        K_TIME => s.time = e.take("time", time(lx))?,
+        K_TIME => {
+            // The usual layout read here in line, the rest by `time`.
+            s.time = match Timestamp::parse_quoted_expanded(lx.rest()) {
+                Some(t) => {
+                    lx.set_position(lx.position() + 25);
+                    Some(t)
+                }
+                None => e.take("time", time(lx))?,
+            }
+        }
         K_BOOT => s.boot = e.take("boot", time(lx))?,
         K_LATI => s.lati = e.take("lati", lx.float())?,
         K_LONG => s.long = e.take("long", lx.float())?,
@@ -538,22 +547,33 @@ pub(crate) fn stat(lx: &mut Lexer<'_>, s: &mut Stat) -> Result<Result<(), String
     stat_usual_order!(lx, s, e, first:
         K_TIME, K_LATI, K_LONG, K_ALTI, K_RXNB, K_RXOK, K_RXFW, K_ACKR, K_DWNB, K_TXNB, K_TEMP);
     while let Some(key) = lx.next_key(&mut first)? {
-        if stat_field(lx, s, &mut e, key.code)? {
-            continue;
-        }
-        let raw = lx.raw_value()?;
-        let Ok(other) = String::from_utf8(key.bytes.into_owned()) else {
-            continue;
-        };
-        // A null says nothing; dropping it keeps encoding free of nulls.
-        if raw != "null"
-            && s.extra.len() < MAX_STAT_EXTRAS
-            && !s.extra.iter().any(|(k, _)| *k == other)
-        {
-            s.extra.push((other, raw.to_owned()));
-        }
+        stat_other_order(lx, s, &mut e, key)?;
     }
     Ok(e.error.map_or(Ok(()), Err))
+}
+
+/// One field of [`stat`] outside the usual order (any key, a vendor field kept in `extra`);
+/// out of line, so that the usual order is read by a smaller function.
+#[inline(never)]
+fn stat_other_order(
+    lx: &mut Lexer<'_>,
+    s: &mut Stat,
+    e: &mut Elem,
+    key: Key<'_>,
+) -> Result<(), Fatal> {
+    if stat_field(lx, s, e, key.code)? {
+        return Ok(());
+    }
+    let raw = lx.raw_value()?;
+    let Ok(other) = String::from_utf8(key.bytes.into_owned()) else {
+        return Ok(());
+    };
+    // A null says nothing; dropping it keeps encoding free of nulls.
+    if raw != "null" && s.extra.len() < MAX_STAT_EXTRAS && !s.extra.iter().any(|(k, _)| *k == other)
+    {
+        s.extra.push((other, raw.to_owned()));
+    }
+    Ok(())
 }
 
 /// The `txpk` object.
