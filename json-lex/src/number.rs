@@ -218,20 +218,30 @@ impl<'a> Lexer<'a> {
     /// A number as the nearest `f64`, or `None` for null.
     #[inline(always)]
     pub fn float(&mut self) -> Result<Option<f64>, Bad> {
-        // Exact when the digits fit in 53 bits: one correctly rounded division.
+        match self.plain_float() {
+            Some(v) => Ok(Some(v)),
+            None => self.float_slow(),
+        }
+    }
+
+    /// The fast path of [`Self::float`] alone: a plain decimal (see [`Self::plain_decimal`])
+    /// whose digits fit in 53 bits, consumed and converted exactly (one correctly rounded
+    /// division); otherwise nothing is consumed and [`Self::float`] reads the value. A caller
+    /// can store this result in line and leave the rest to [`Self::float`].
+    #[inline(always)]
+    pub fn plain_float(&mut self) -> Option<f64> {
         static EXACT: [f64; 20] = [
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
             1e16, 1e17, 1e18, 1e19,
         ];
         let save = self.pos;
-        if let Some((neg, m, frac)) = self.plain_decimal() {
-            if m < (1 << 53) {
-                let v = m as f64 / EXACT[frac as usize];
-                return Ok(Some(if neg { -v } else { v }));
-            }
+        let (neg, m, frac) = self.plain_decimal()?;
+        if m >= 1 << 53 {
             self.pos = save;
+            return None;
         }
-        self.float_slow()
+        let v = m as f64 / EXACT[frac as usize];
+        Some(if neg { -v } else { v })
     }
 
     /// Any other number (or null, or a wrong type) read as a float.

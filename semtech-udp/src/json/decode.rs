@@ -472,6 +472,16 @@ fn owned(lx: &mut Lexer<'_>) -> Result<Option<String>, Bad> {
     Ok(lx.str()?.map(Cow::into_owned))
 }
 
+/// A float field: the plain form taken in line, anything else read by [`Lexer::float`]
+/// through [`Elem::take`].
+#[inline(always)]
+fn float(lx: &mut Lexer<'_>, e: &mut Elem, field: &str) -> Result<Option<f64>, Fatal> {
+    match lx.plain_float() {
+        Some(v) => Ok(Some(v)),
+        None => e.take(field, lx.float()),
+    }
+}
+
 /// One known `stat` field, read into `s`: `false` (nothing consumed) for any other key.
 #[inline(always)]
 fn stat_field(lx: &mut Lexer<'_>, s: &mut Stat, e: &mut Elem, code: u64) -> Result<bool, Fatal> {
@@ -487,16 +497,16 @@ fn stat_field(lx: &mut Lexer<'_>, s: &mut Stat, e: &mut Elem, code: u64) -> Resu
             }
         }
         K_BOOT => s.boot = e.take("boot", time(lx))?,
-        K_LATI => s.lati = e.take("lati", lx.float())?,
-        K_LONG => s.long = e.take("long", lx.float())?,
+        K_LATI => s.lati = float(lx, e, "lati")?,
+        K_LONG => s.long = float(lx, e, "long")?,
         K_ALTI => s.alti = e.take("alti", lx.int())?,
         K_RXNB => s.rxnb = e.take("rxnb", lx.uint())?,
         K_RXOK => s.rxok = e.take("rxok", lx.uint())?,
         K_RXFW => s.rxfw = e.take("rxfw", lx.uint())?,
-        K_ACKR => s.ackr = e.take("ackr", lx.float())?,
+        K_ACKR => s.ackr = float(lx, e, "ackr")?,
         K_DWNB => s.dwnb = e.take("dwnb", lx.uint())?,
         K_TXNB => s.txnb = e.take("txnb", lx.uint())?,
-        K_TEMP => s.temp = e.take("temp", lx.float())?,
+        K_TEMP => s.temp = float(lx, e, "temp")?,
         K_LPPS => s.lpps = e.take("lpps", lx.uint())?,
         K_LMNW => s.lmnw = e.take("lmnw", lx.uint())?,
         K_LMST => s.lmst = e.take("lmst", lx.uint())?,
