@@ -152,6 +152,41 @@ impl<'a> Lexer<'a> {
         self.next_key_compact(first)
     }
 
+    /// Consumes the next key if it is the four-byte key whose [`key_code`] is `code`, written
+    /// compactly (`,"abcd":`, or `"abcd":` and one byte more for the first key: eight bytes
+    /// of text, as on the fast path of [`Self::next_key`]); otherwise consumes nothing and returns `false` (and [`Self::next_key`] reads
+    /// the key, whatever it is). When it returns `true`, [`Self::next_key`] would have returned
+    /// that same key and left the reader at the same place: a decoder that expects its fields
+    /// in a usual order tries them with this first, and meets no other language.
+    ///
+    /// `code` must be a key of exactly four bytes, each at least `#` and none a backslash;
+    /// for any other code this returns `false`. With a constant `code` the whole test is one
+    /// 8-byte compare.
+    #[inline(always)]
+    pub fn next_key_is(&mut self, first: &mut bool, code: u64) -> bool {
+        if code >> 32 != 0 || !plain_key4(code as u32) {
+            return false;
+        }
+        let Some(x) = word_at(self.s, self.pos) else {
+            return false;
+        };
+        if *first {
+            // `"abcd":` and one byte more, as in `next_key`.
+            let want = u64::from_le_bytes(*b"\"\0\0\0\0\":\0") | (code << 8);
+            if x & 0x00FF_FFFF_FFFF_FFFF != want {
+                return false;
+            }
+            *first = false;
+            self.pos += 7;
+        } else {
+            if x != u64::from_le_bytes(*b",\"\0\0\0\0\":") | (code << 16) {
+                return false;
+            }
+            self.pos += 8;
+        }
+        true
+    }
+
     /// Compact keys of up to 7 bytes (`"key":` or `,"key":`), else the general reader.
     #[inline(never)]
     fn next_key_compact(&mut self, first: &mut bool) -> Result<Option<Key<'a>>, Fatal> {

@@ -140,6 +140,42 @@ fn negative_unsigned_is_a_value_error_and_the_reader_stays_in_step() {
     assert!(matches!(l.uint::<u32>(), Ok(Some(7))));
 }
 
+#[test]
+fn next_key_is_takes_only_the_compact_key_asked_for() {
+    let t = br#"{"time":1,"lati":2, "long":3,"alt":4,"\"abc":5,"rxnb" :6,"txnb":7}"#;
+    let mut l = Lexer::new(t);
+    l.begin_object().unwrap();
+    let mut first = true;
+    assert!(!l.next_key_is(&mut first, key_code(b"lati")));
+    assert!(first && l.position() == 1);
+    assert!(l.next_key_is(&mut first, key_code(b"time")));
+    assert!(!first && l.position() == 8);
+    assert_eq!(l.uint::<u8>().unwrap(), Some(1));
+    assert!(l.next_key_is(&mut first, key_code(b"lati")));
+    l.skip_value().unwrap();
+    // Whitespace, a three-byte key, an escape, a space before the colon: the general reader's.
+    for (key, bytes) in [
+        (key_code(b"long"), &b"long"[..]),
+        (key_code(b"alt\""), b"alt"),
+        (key_code(b"\"abc"), b"\"abc"),
+        (key_code(b"rxnb"), b"rxnb"),
+    ] {
+        let at = l.position();
+        assert!(!l.next_key_is(&mut first, key), "{at}");
+        assert_eq!(l.position(), at);
+        assert_eq!(&*l.next_key(&mut first).unwrap().unwrap().bytes, bytes);
+        l.skip_value().unwrap();
+    }
+    // Codes that are not four plain bytes are never taken.
+    for code in [u64::MAX, key_code(b"txn"), key_code(b"txnb") | 1 << 40] {
+        assert!(!l.next_key_is(&mut first, code));
+    }
+    assert!(l.next_key_is(&mut first, key_code(b"txnb")));
+    assert_eq!(l.uint::<u8>().unwrap(), Some(7));
+    assert!(l.next_key(&mut first).unwrap().is_none());
+    l.finish().unwrap();
+}
+
 mod fast_paths {
     use super::*;
     use proptest::prelude::*;
@@ -172,7 +208,92 @@ mod fast_paths {
             })
     }
 
+    /// Text where a key may come next: whitespace, commas, quotes, colons, braces, usual keys
+    /// and arbitrary bytes, in any order.
+    fn key_text() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b",".to_vec()),
+            Just(b"\"".to_vec()),
+            Just(b":".to_vec()),
+            Just(b" ".to_vec()),
+            Just(b"}".to_vec()),
+            Just(b"\\".to_vec()),
+            Just(b",\"time\":".to_vec()),
+            Just(b"\"lati\":".to_vec()),
+            Just(b"time".to_vec()),
+            Just(b"rxnb".to_vec()),
+            proptest::collection::vec(b'a'..=b'z', 1..6),
+            proptest::collection::vec(any::<u8>(), 1..5),
+        ];
+        proptest::collection::vec(piece, 0..6).prop_map(|v| v.concat())
+    }
+
+    /// A key code to look for: usual four-byte keys, codes of any four bytes, any code.
+    fn key_code_to_try() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            Just(key_code(b"time")),
+            Just(key_code(b"lati")),
+            Just(key_code(b"rxnb")),
+            Just(key_code(b"abc")),
+            any::<[u8; 4]>().prop_map(|k| u64::from(u32::from_le_bytes(k))),
+            any::<u64>(),
+        ]
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// `next_key_is` takes a key only where `next_key` returns that key and stops at the
+        /// same place; otherwise it consumes nothing.
+        #[test]
+        fn next_key_is_agrees_with_next_key(
+            t in key_text(), first in any::<bool>(), code in key_code_to_try(), at in 0usize..4
+        ) {
+            let at = at.min(t.len());
+            let mut fast = Lexer::new(&t);
+            fast.pos = at;
+            let mut fast_first = first;
+            if fast.next_key_is(&mut fast_first, code) {
+                let mut slow = Lexer::new(&t);
+                slow.pos = at;
+                let mut slow_first = first;
+                let key = slow.next_key(&mut slow_first);
+                let key = key.ok().flatten().map(|k| (k.code, k.bytes.into_owned()));
+                prop_assert_eq!(key, Some((code, code.to_le_bytes()[..4].to_vec())));
+                prop_assert_eq!(fast.position(), slow.position());
+                prop_assert!(!fast_first && !slow_first);
+            } else {
+                prop_assert_eq!(fast.position(), at);
+                prop_assert_eq!(fast_first, first);
+            }
+        }
+
+        /// The number readers' fast paths (plain integers and decimals right at the reader)
+        /// give what the general reader gives for the same text after a space: the value bit
+        /// for bit, the same value error, the same end.
+        #[test]
+        fn number_fast_paths_match_general(t in value_text()) {
+            fn both<T: PartialEq + std::fmt::Debug>(
+                t: &[u8],
+                read: impl Fn(&mut Lexer<'_>) -> Result<Option<T>, Bad>,
+            ) -> Result<(), TestCaseError> {
+                let spaced = [b" ", t].concat();
+                let (mut fast, mut slow) = (Lexer::new(t), Lexer::new(&spaced));
+                match (read(&mut fast), read(&mut slow)) {
+                    (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                    (Err(Bad::Value(a)), Err(Bad::Value(b))) => prop_assert_eq!(a, b),
+                    (Err(Bad::Fatal(_)), Err(Bad::Fatal(_))) => return Ok(()),
+                    (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+                }
+                prop_assert_eq!(fast.position() + 1, slow.position());
+                Ok(())
+            }
+            both(&t, |l| l.uint::<u32>())?;
+            both(&t, |l| l.uint::<u64>())?;
+            both(&t, |l| l.int::<i32>())?;
+            both(&t, |l| l.float().map(|v| v.map(f64::to_bits)))?;
+        }
+
         /// The string fast path gives what the general reader gives (bytes, error, position).
         #[test]
         fn string_fast_path_matches_general(t in value_text()) {

@@ -102,15 +102,12 @@ impl<'a> Lexer<'a> {
     /// still a whole number in range), or `None` for null.
     #[inline(always)]
     pub fn uint<T: TryFrom<u64>>(&mut self) -> Result<Option<T>, Bad> {
-        if let Some((neg, v)) = self.plain_integer() {
-            // `plain_integer` consumed the number: a negative one is reported here, not read
-            // again (the reader would be past it, and the whole datagram would be lost).
-            if neg && v != 0 {
-                return Err(not_in_range("-", v, "an unsigned integer"));
-            }
+        // Unsigned: a minus sign leaves the number to `int_slow` (`-0` is zero, anything else
+        // out of range), which reads it whole.
+        if let Some((_, v)) = self.plain_integer(false) {
             return T::try_from(v)
                 .map(Some)
-                .map_err(|_| not_in_range("", v, "an unsigned integer"));
+                .map_err(|_| not_in_range(v, "an unsigned integer"));
         }
         match self.int_slow()? {
             None => Ok(None),
@@ -138,11 +135,11 @@ impl<'a> Lexer<'a> {
     /// A signed integer of type `T` (as [`Self::uint`]), or `None` for null.
     #[inline(always)]
     pub fn int<T: TryFrom<i128>>(&mut self) -> Result<Option<T>, Bad> {
-        if let Some((neg, v)) = self.plain_integer() {
+        if let Some((neg, v)) = self.plain_integer(true) {
             let v = if neg { -i128::from(v) } else { i128::from(v) };
             return T::try_from(v)
                 .map(Some)
-                .map_err(|_| not_in_range("", v, "an integer"));
+                .map_err(|_| not_in_range(v, "an integer"));
         }
         match self.int_slow()? {
             None => Ok(None),
@@ -152,14 +149,24 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Fast path for the common case: an optional minus and 1 to 19 digits (no leading zero),
-    /// followed by neither a fraction nor an exponent. Consumes it and returns (negative,
-    /// magnitude); otherwise consumes nothing.
+    /// Fast path for the common case: a minus if `signed`, and 1 to 19 digits (no leading
+    /// zero), followed by neither a fraction nor an exponent. Consumes it and returns
+    /// (negative, magnitude); otherwise consumes nothing.
     #[inline]
-    fn plain_integer(&mut self) -> Option<(bool, u64)> {
+    fn plain_integer(&mut self, signed: bool) -> Option<(bool, u64)> {
         let s = self.s;
         let start = self.pos;
-        let neg = s.get(start) == Some(&b'-');
+        // The usual small count or channel: one digit, then a byte that does not go on with
+        // the number (the general path below gives the same for it).
+        if let Some(&[d, next]) = s.get(start..start + 2)
+            && d.is_ascii_digit()
+            && !next.is_ascii_digit()
+            && !matches!(next, b'.' | b'e' | b'E')
+        {
+            self.pos = start + 1;
+            return Some((false, u64::from(d - b'0')));
+        }
+        let neg = signed && s.get(start) == Some(&b'-');
         let mut p = start + usize::from(neg);
         let first = p;
         let v;
@@ -211,20 +218,30 @@ impl<'a> Lexer<'a> {
     /// A number as the nearest `f64`, or `None` for null.
     #[inline(always)]
     pub fn float(&mut self) -> Result<Option<f64>, Bad> {
-        // Exact when the digits fit in 53 bits: one correctly rounded division.
+        match self.plain_float() {
+            Some(v) => Ok(Some(v)),
+            None => self.float_slow(),
+        }
+    }
+
+    /// The fast path of [`Self::float`] alone: a plain decimal (see [`Self::plain_decimal`])
+    /// whose digits fit in 53 bits, consumed and converted exactly (one correctly rounded
+    /// division); otherwise nothing is consumed and [`Self::float`] reads the value. A caller
+    /// can store this result in line and leave the rest to [`Self::float`].
+    #[inline(always)]
+    pub fn plain_float(&mut self) -> Option<f64> {
         static EXACT: [f64; 20] = [
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
             1e16, 1e17, 1e18, 1e19,
         ];
         let save = self.pos;
-        if let Some((neg, m, frac)) = self.plain_decimal() {
-            if m < (1 << 53) {
-                let v = m as f64 / EXACT[frac as usize];
-                return Ok(Some(if neg { -v } else { v }));
-            }
+        let (neg, m, frac) = self.plain_decimal()?;
+        if m >= 1 << 53 {
             self.pos = save;
+            return None;
         }
-        self.float_slow()
+        let v = m as f64 / EXACT[frac as usize];
+        Some(if neg { -v } else { v })
     }
 
     /// Any other number (or null, or a wrong type) read as a float.
@@ -244,6 +261,6 @@ impl<'a> Lexer<'a> {
 /// stay small).
 #[cold]
 #[inline(never)]
-fn not_in_range(sign: &str, v: impl std::fmt::Display, what: &str) -> Bad {
-    Bad::Value(format!("`{sign}{v}` is not {what} in range"))
+fn not_in_range(v: impl std::fmt::Display, what: &str) -> Bad {
+    Bad::Value(format!("`{v}` is not {what} in range"))
 }

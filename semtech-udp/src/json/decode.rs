@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use loragw_json_lex::{Bad, Fatal, Lexer, key_code};
+use loragw_json_lex::{Bad, Fatal, Key, Lexer, key_code};
 
 use super::ack::{AckValue, TxError, TxWarning, TxpkAck};
 use super::base64;
@@ -472,6 +472,76 @@ fn owned(lx: &mut Lexer<'_>) -> Result<Option<String>, Bad> {
     Ok(lx.str()?.map(Cow::into_owned))
 }
 
+/// A float field: the plain form taken in line, anything else read by [`Lexer::float`]
+/// through [`Elem::take`].
+#[inline(always)]
+fn float(lx: &mut Lexer<'_>, e: &mut Elem, field: &str) -> Result<Option<f64>, Fatal> {
+    match lx.plain_float() {
+        Some(v) => Ok(Some(v)),
+        None => e.take(field, lx.float()),
+    }
+}
+
+/// One known `stat` field, read into `s`: `false` (nothing consumed) for any other key.
+#[inline(always)]
+fn stat_field(lx: &mut Lexer<'_>, s: &mut Stat, e: &mut Elem, code: u64) -> Result<bool, Fatal> {
+    match code {
+        K_TIME => {
+            // The usual layout read here in line, the rest by `time`.
+            s.time = match Timestamp::parse_quoted_expanded(lx.rest()) {
+                Some(t) => {
+                    lx.set_position(lx.position() + 25);
+                    Some(t)
+                }
+                None => e.take("time", time(lx))?,
+            }
+        }
+        K_BOOT => s.boot = e.take("boot", time(lx))?,
+        K_LATI => s.lati = float(lx, e, "lati")?,
+        K_LONG => s.long = float(lx, e, "long")?,
+        K_ALTI => s.alti = e.take("alti", lx.int())?,
+        K_RXNB => s.rxnb = e.take("rxnb", lx.uint())?,
+        K_RXOK => s.rxok = e.take("rxok", lx.uint())?,
+        K_RXFW => s.rxfw = e.take("rxfw", lx.uint())?,
+        K_ACKR => s.ackr = float(lx, e, "ackr")?,
+        K_DWNB => s.dwnb = e.take("dwnb", lx.uint())?,
+        K_TXNB => s.txnb = e.take("txnb", lx.uint())?,
+        K_TEMP => s.temp = float(lx, e, "temp")?,
+        K_LPPS => s.lpps = e.take("lpps", lx.uint())?,
+        K_LMNW => s.lmnw = e.take("lmnw", lx.uint())?,
+        K_LMST => s.lmst = e.take("lmst", lx.uint())?,
+        K_LMOK => s.lmok = e.take("lmok", lx.uint())?,
+        K_HAL => s.hal = e.take("hal", owned(lx))?,
+        K_FPGA => s.fpga = e.take("fpga", lx.uint())?,
+        K_DSP => s.dsp = e.take("dsp", lx.uint())?,
+        K_HVER => s.hver = e.take("hver", hver(lx))?,
+        K_PFRM => s.pfrm = e.take("pfrm", owned(lx))?,
+        K_MAIL => s.mail = e.take("mail", owned(lx))?,
+        K_DESC => s.desc = e.take("desc", owned(lx))?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// When the object starts with the first of the given four-byte `stat` keys, reads it, then
+/// each of the others that comes next, in this order (see [`Lexer::next_key_is`]); a key that
+/// does not come next is passed over, and whatever is left is read by the general loop of
+/// [`stat`]. The text is read in its own order either way.
+macro_rules! stat_usual_order {
+    ($lx:ident, $s:ident, $e:ident, $first:ident: $k0:ident, $($k:ident),*) => {
+        if $lx.next_key_is(&mut $first, $k0) {
+            stat_field($lx, $s, &mut $e, $k0)?;
+            // A comma before every other key: a constant, so no flag is tested.
+            let mut first = false;
+            $(
+                if $lx.next_key_is(&mut first, $k) {
+                    stat_field($lx, $s, &mut $e, $k)?;
+                }
+            )*
+        }
+    };
+}
+
 /// The `stat` object: `Ok(Err(reason))` when it is rejected.
 pub(crate) fn stat(lx: &mut Lexer<'_>, s: &mut Stat) -> Result<Result<(), String>, Fatal> {
     let mut e = Elem::default();
@@ -482,47 +552,38 @@ pub(crate) fn stat(lx: &mut Lexer<'_>, s: &mut Stat) -> Result<Result<(), String
         return Ok(Err(e.error.unwrap_or_else(|| "null".into())));
     }
     let mut first = true;
+    // The order of the reference forwarder (`temp` from its SX1302 version on), each key one
+    // 8-byte compare instead of a key read and a dispatch.
+    stat_usual_order!(lx, s, e, first:
+        K_TIME, K_LATI, K_LONG, K_ALTI, K_RXNB, K_RXOK, K_RXFW, K_ACKR, K_DWNB, K_TXNB, K_TEMP);
     while let Some(key) = lx.next_key(&mut first)? {
-        match key.code {
-            K_TIME => s.time = e.take("time", time(lx))?,
-            K_BOOT => s.boot = e.take("boot", time(lx))?,
-            K_LATI => s.lati = e.take("lati", lx.float())?,
-            K_LONG => s.long = e.take("long", lx.float())?,
-            K_ALTI => s.alti = e.take("alti", lx.int())?,
-            K_RXNB => s.rxnb = e.take("rxnb", lx.uint())?,
-            K_RXOK => s.rxok = e.take("rxok", lx.uint())?,
-            K_RXFW => s.rxfw = e.take("rxfw", lx.uint())?,
-            K_ACKR => s.ackr = e.take("ackr", lx.float())?,
-            K_DWNB => s.dwnb = e.take("dwnb", lx.uint())?,
-            K_TXNB => s.txnb = e.take("txnb", lx.uint())?,
-            K_TEMP => s.temp = e.take("temp", lx.float())?,
-            K_LPPS => s.lpps = e.take("lpps", lx.uint())?,
-            K_LMNW => s.lmnw = e.take("lmnw", lx.uint())?,
-            K_LMST => s.lmst = e.take("lmst", lx.uint())?,
-            K_LMOK => s.lmok = e.take("lmok", lx.uint())?,
-            K_HAL => s.hal = e.take("hal", owned(lx))?,
-            K_FPGA => s.fpga = e.take("fpga", lx.uint())?,
-            K_DSP => s.dsp = e.take("dsp", lx.uint())?,
-            K_HVER => s.hver = e.take("hver", hver(lx))?,
-            K_PFRM => s.pfrm = e.take("pfrm", owned(lx))?,
-            K_MAIL => s.mail = e.take("mail", owned(lx))?,
-            K_DESC => s.desc = e.take("desc", owned(lx))?,
-            _ => {
-                let raw = lx.raw_value()?;
-                let Ok(other) = String::from_utf8(key.bytes.into_owned()) else {
-                    continue;
-                };
-                // A null says nothing; dropping it keeps encoding free of nulls.
-                if raw != "null"
-                    && s.extra.len() < MAX_STAT_EXTRAS
-                    && !s.extra.iter().any(|(k, _)| *k == other)
-                {
-                    s.extra.push((other, raw.to_owned()));
-                }
-            }
-        }
+        stat_other_order(lx, s, &mut e, key)?;
     }
     Ok(e.error.map_or(Ok(()), Err))
+}
+
+/// One field of [`stat`] outside the usual order (any key, a vendor field kept in `extra`);
+/// out of line, so that the usual order is read by a smaller function.
+#[inline(never)]
+fn stat_other_order(
+    lx: &mut Lexer<'_>,
+    s: &mut Stat,
+    e: &mut Elem,
+    key: Key<'_>,
+) -> Result<(), Fatal> {
+    if stat_field(lx, s, e, key.code)? {
+        return Ok(());
+    }
+    let raw = lx.raw_value()?;
+    let Ok(other) = String::from_utf8(key.bytes.into_owned()) else {
+        return Ok(());
+    };
+    // A null says nothing; dropping it keeps encoding free of nulls.
+    if raw != "null" && s.extra.len() < MAX_STAT_EXTRAS && !s.extra.iter().any(|(k, _)| *k == other)
+    {
+        s.extra.push((other, raw.to_owned()));
+    }
+    Ok(())
 }
 
 /// The `txpk` object.

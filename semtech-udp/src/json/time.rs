@@ -154,7 +154,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 fn unix_seconds_of([year, month, day, hour, minute, second]: [u32; 6]) -> Option<i64> {
     if !(1..=12).contains(&month)
         || day == 0
-        || day > days_in_month(i64::from(year), month)
+        || (day > 28 && day > days_in_month(i64::from(year), month))
         || hour > 23
         || minute > 59
         || second > 60
@@ -184,13 +184,53 @@ impl Timestamp {
     /// general reader decides, with the same result for this form).
     #[inline]
     pub(crate) fn parse_quoted_expanded(json: &[u8]) -> Option<Self> {
-        let text = json.get(1..25)?;
-        // No escape or control character can hide in there: every byte is checked.
-        if json[0] != b'"' || text[10] != b' ' || text[19..] != *b" GMT\"" {
+        // Three words, `"YYYY-MM`, `-DD HH:M` and `M:SS GMT`, and the closing quote. Each word
+        // is XORed with its layout (digits as `0`): every lane must then be zero, or below 10
+        // where the layout has a digit. No escape or control character can hide in there.
+        const LO: u64 = 0x0101_0101_0101_0101;
+        const LAYOUT: [u64; 3] = [
+            u64::from_le_bytes(*b"\"0000-00"),
+            u64::from_le_bytes(*b"-00 00:0"),
+            u64::from_le_bytes(*b"0:00 GMT"),
+        ];
+        // The digit lanes of each word.
+        const DIGITS: [u64; 3] = [
+            0xFFFF_00FF_FFFF_FF00,
+            0xFF00_FFFF_00FF_FF00,
+            0x0000_0000_FFFF_00FF,
+        ];
+        let q = json.get(..25)?;
+        if q[24] != b'"' {
             return None;
         }
+        let mut t = [0u64; 3];
+        let mut bad = 0;
+        for i in 0..3 {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&q[8 * i..8 * i + 8]);
+            let x = u64::from_le_bytes(w) ^ LAYOUT[i];
+            // Lanes at 10 or above get their high bit (no carry crosses a lane).
+            bad |= (x & !DIGITS[i]) | ((((x & (LO * 0x7F)) + LO * 0x76) | x) & (LO * 0x80));
+            t[i] = x;
+        }
+        if bad != 0 {
+            return None;
+        }
+        // Every lane is a digit value or zero: lane k of `pair` is 10 × lane k + lane k+1.
+        let pair = |x: u64| x * 10 + (x >> 8);
+        let lane = |x: u64, k: u32| (x >> (8 * k)) as u32 & 0xFF;
+        let [a, b, c] = t;
+        let (pa, pb) = (pair(a), pair(b));
+        let fields = [
+            lane(pa, 1) * 100 + lane(pa, 3),
+            lane(pa, 6),
+            lane(pb, 1),
+            lane(pb, 4),
+            lane(b, 7) * 10 + lane(c, 0),
+            lane(pair(c), 2),
+        ];
         Some(Self {
-            unix_seconds: unix_seconds_of(fields_fast(text)?)?,
+            unix_seconds: unix_seconds_of(fields)?,
             nanos: 0,
         })
     }
@@ -535,6 +575,35 @@ mod tests {
             match fields_fast(&s) {
                 Some(f) => prop_assert_eq!(fields_checked(&s).unwrap(), f),
                 None => prop_assert!(fields_checked(&s).is_err()),
+            }
+        }
+
+        /// The word-at-a-time `stat.time` reader takes a text only when it is the quoted
+        /// expanded layout, and gives what the general parser gives for it; it takes every
+        /// valid time in that layout.
+        #[test]
+        fn quoted_expanded_agrees_with_the_parser(
+            date in (0u32..=9999, 0u32..=13, 0u32..=32),
+            time in (0u32..=24, 0u32..=60, 0u32..=61),
+            change in proptest::option::weighted(0.5, (0usize..26, any::<u8>())),
+        ) {
+            let ((y, mo, d), (h, mi, s)) = (date, time);
+            let text = format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} GMT");
+            let mut json = format!("\"{text}\",").into_bytes();
+            if let Some((at, b)) = change {
+                json[at] = b;
+            }
+            match Timestamp::parse_quoted_expanded(&json) {
+                Some(t) => {
+                    prop_assert!(json[0] == b'"' && json[24] == b'"');
+                    prop_assert_eq!(Timestamp::parse_bytes(&json[1..24]), Ok(t));
+                    prop_assert!(json[1..24].iter().all(|b| b.is_ascii_graphic() || *b == b' '));
+                    prop_assert!(json[20..24] == *b" GMT");
+                }
+                None => prop_assert!(
+                    change.is_some() || Timestamp::parse(&text).is_err(),
+                    "{} missed", text
+                ),
             }
         }
 
