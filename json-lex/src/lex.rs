@@ -154,10 +154,11 @@ impl<'a> Lexer<'a> {
 
     /// Consumes the next key if it is the four-byte key whose [`key_code`] is `code`, written
     /// compactly (`,"abcd":`, or `"abcd":` and one byte more for the first key: eight bytes
-    /// of text, as on the fast path of [`Self::next_key`]); otherwise consumes nothing and returns `false` (and [`Self::next_key`] reads
-    /// the key, whatever it is). When it returns `true`, [`Self::next_key`] would have returned
-    /// that same key and left the reader at the same place: a decoder that expects its fields
-    /// in a usual order tries them with this first, and meets no other language.
+    /// of text, as on the fast path of [`Self::next_key`]); otherwise consumes nothing and
+    /// returns `false` (and [`Self::next_key`] reads the key, whatever it is). When it returns
+    /// `true`, [`Self::next_key`] would have returned that same key and left the reader at the
+    /// same place: a decoder that expects its fields in a usual order tries them with this
+    /// first, and meets no other language.
     ///
     /// `code` must be a key of exactly four bytes, each at least `#` and none a backslash;
     /// for any other code this returns `false`. With a constant `code` the whole test is one
