@@ -81,8 +81,8 @@ fn uplink_message(w: &mut BackWriter<'_>, m: &UplinkMessage) {
     if let Some(BoolValue { value }) = crc_status {
         w.message(11, |w| w.bool(1, *value));
     }
-    if let Some(d) = consumed_airtime {
-        w.message(10, |w| duration(w, d));
+    if let Some(Duration { seconds, nanos }) = consumed_airtime {
+        w.message(10, |w| seconds_and_nanos(w, *seconds, *nanos));
     }
     w.uint(9, u64::from(*device_channel_index));
     for id in correlation_ids.iter().rev() {
@@ -106,14 +106,14 @@ fn uplink_message(w: &mut BackWriter<'_>, m: &UplinkMessage) {
 #[inline(always)]
 fn timestamp(w: &mut BackWriter<'_>, t: &Timestamp) {
     let Timestamp { seconds, nanos } = t;
-    w.int32(2, *nanos);
-    w.int64(1, *seconds);
+    seconds_and_nanos(w, *seconds, *nanos);
 }
 
-fn duration(w: &mut BackWriter<'_>, d: &Duration) {
-    let Duration { seconds, nanos } = d;
-    w.int32(2, *nanos);
-    w.int64(1, *seconds);
+/// The fields of a `google.protobuf.Timestamp` or `Duration`: `seconds` (1), `nanos` (2).
+#[inline(always)]
+fn seconds_and_nanos(w: &mut BackWriter<'_>, seconds: i64, nanos: i32) {
+    w.int32(2, nanos);
+    w.int64(1, seconds);
 }
 
 #[inline(always)]
