@@ -14,7 +14,7 @@ use loragw_benches::{
 use loragw_gateway_io::adapter::{lbs, udp};
 use loragw_gateway_io::ttnpb::downlink_message::Settings;
 use loragw_gateway_io::ttnpb::{
-    DataRate, DownlinkMessage, TxSettings, encode_exact, encode_uplink, tx_settings,
+    DataRate, DownlinkMessage, TxSettings, UplinkMessage, encode_exact, encode_uplink, tx_settings,
 };
 use loragw_semtech_udp::{Packet, ProtocolVersion, PullResp};
 
@@ -189,12 +189,13 @@ fn count_mode(spec: &str) {
         }
         (encoder @ ("encode_uplink" | "prost_encode_exact"), name) => {
             let uplink = push_data_to_uplinks(&gw, &datagram(name)).swap_remove(0);
+            let encode: fn(&UplinkMessage) -> Vec<u8> = if encoder == "encode_uplink" {
+                encode_uplink
+            } else {
+                encode_exact
+            };
             for _ in 0..n {
-                black_box(if encoder == "encode_uplink" {
-                    encode_uplink(black_box(&uplink))
-                } else {
-                    encode_exact(black_box(&uplink))
-                });
+                black_box(encode(black_box(&uplink)));
             }
         }
         ("updf_to_uplink", _) => {

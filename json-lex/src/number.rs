@@ -220,14 +220,14 @@ impl<'a> Lexer<'a> {
     pub fn float(&mut self) -> Result<Option<f64>, Bad> {
         match self.plain_float() {
             Some(v) => Ok(Some(v)),
-            None => self.float_slow(),
+            None => self.float_general(),
         }
     }
 
     /// The fast path of [`Self::float`] alone: a plain decimal (see [`Self::plain_decimal`])
     /// whose digits fit in 53 bits, consumed and converted exactly (one correctly rounded
-    /// division); otherwise nothing is consumed and [`Self::float`] reads the value. A caller
-    /// can store this result in line and leave the rest to [`Self::float`].
+    /// division); otherwise nothing is consumed. A caller can store this result in line and
+    /// leave the rest to [`Self::float_general`].
     #[inline(always)]
     pub fn plain_float(&mut self) -> Option<f64> {
         static EXACT: [f64; 20] = [
@@ -244,10 +244,12 @@ impl<'a> Lexer<'a> {
         Some(if neg { -v } else { v })
     }
 
-    /// Any other number (or null, or a wrong type) read as a float.
+    /// [`Self::float`] without its fast path: any number (or null, or a wrong type) read as a
+    /// float. What to call once [`Self::plain_float`] gave `None`, so that the plain form is
+    /// not tried twice.
     #[cold]
     #[inline(never)]
-    fn float_slow(&mut self) -> Result<Option<f64>, Bad> {
+    pub fn float_general(&mut self) -> Result<Option<f64>, Bad> {
         let Some(n) = self.num()? else {
             return Ok(None);
         };

@@ -10,6 +10,7 @@
 
 use crate::back_writer::BackWriter;
 use crate::data_rate::Modulation;
+use crate::encode::zeroed_buffer;
 use crate::message::Payload;
 use crate::{
     BoolValue, DataRate, Duration, FCtrl, Fhdr, FloatValue, FskDataRate, GatewayAntennaIdentifiers,
@@ -49,10 +50,7 @@ pub fn encode_uplink_token(token: &UplinkToken) -> Vec<u8> {
 
 /// A buffer of `len` bytes filled back to front by `write`, which must fill it exactly.
 fn write_all(len: usize, write: impl FnOnce(&mut BackWriter<'_>)) -> Vec<u8> {
-    // `Vec::with_capacity` + `resize`, not `vec![0; len]` (a `calloc`), as `encode_exact`.
-    #[allow(clippy::slow_vector_initialization)]
-    let mut out = Vec::with_capacity(len);
-    out.resize(len, 0);
+    let mut out = zeroed_buffer(len);
     let mut w = BackWriter::new(&mut out);
     write(&mut w);
     assert_eq!(

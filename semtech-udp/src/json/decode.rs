@@ -127,10 +127,22 @@ fn bytes_then<'a, T>(
 }
 
 fn time(lx: &mut Lexer<'_>) -> Result<Option<Timestamp>, Bad> {
-    if let Some(t) = Timestamp::parse_quoted_expanded(lx.rest()) {
-        lx.set_position(lx.position() + 25);
-        return Ok(Some(t));
+    match expanded_time(lx) {
+        Some(t) => Ok(Some(t)),
+        None => time_not_expanded(lx),
     }
+}
+
+/// The quoted `"YYYY-MM-DD hh:mm:ss GMT"` of `stat`, consumed when it comes next.
+#[inline(always)]
+fn expanded_time(lx: &mut Lexer<'_>) -> Option<Timestamp> {
+    let t = Timestamp::parse_quoted_expanded(lx.rest())?;
+    lx.set_position(lx.position() + 25);
+    Some(t)
+}
+
+/// [`time`] once [`expanded_time`] has not taken the value.
+fn time_not_expanded(lx: &mut Lexer<'_>) -> Result<Option<Timestamp>, Bad> {
     if let Some(t) = Timestamp::parse_quoted_compact_micros(lx.rest()) {
         lx.set_position(lx.position() + 29);
         return Ok(Some(t));
@@ -472,13 +484,13 @@ fn owned(lx: &mut Lexer<'_>) -> Result<Option<String>, Bad> {
     Ok(lx.str()?.map(Cow::into_owned))
 }
 
-/// A float field: the plain form taken in line, anything else read by [`Lexer::float`]
-/// through [`Elem::take`].
+/// A float field: the plain form taken in line, anything else read by
+/// [`Lexer::float_general`] through [`Elem::take`].
 #[inline(always)]
 fn float(lx: &mut Lexer<'_>, e: &mut Elem, field: &str) -> Result<Option<f64>, Fatal> {
     match lx.plain_float() {
         Some(v) => Ok(Some(v)),
-        None => e.take(field, lx.float()),
+        None => e.take(field, lx.float_general()),
     }
 }
 
@@ -486,14 +498,11 @@ fn float(lx: &mut Lexer<'_>, e: &mut Elem, field: &str) -> Result<Option<f64>, F
 #[inline(always)]
 fn stat_field(lx: &mut Lexer<'_>, s: &mut Stat, e: &mut Elem, code: u64) -> Result<bool, Fatal> {
     match code {
+        // The usual layout stored here in line, the rest read through `Elem::take`.
         K_TIME => {
-            // The usual layout read here in line, the rest by `time`.
-            s.time = match Timestamp::parse_quoted_expanded(lx.rest()) {
-                Some(t) => {
-                    lx.set_position(lx.position() + 25);
-                    Some(t)
-                }
-                None => e.take("time", time(lx))?,
+            s.time = match expanded_time(lx) {
+                Some(t) => Some(t),
+                None => e.take("time", time_not_expanded(lx))?,
             }
         }
         K_BOOT => s.boot = e.take("boot", time(lx))?,
